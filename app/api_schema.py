@@ -1,0 +1,134 @@
+"""The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_MODE = {"type": "string", "enum": ["in_person", "phone", "video"]}
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object",
+        "required": ["code", "message"],
+        "properties": {
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            "alternatives": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}},
+        },
+    }},
+}
+
+
+def _json(schema_ref: str) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
+
+
+def _resp(description: str, schema_ref: str = "Error") -> dict[str, Any]:
+    return {"description": description, **_json(schema_ref)}
+
+
+_TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+          "description": "The manage token from the booking's private link."}
+_COMMON_ERRORS = {"429": _resp("Too many requests"), "503": _resp("Database briefly unavailable; retry")}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Mindset TMS consultation booking API", "version": "1.0.0",
+                 "description": "Free consultation slots and bookings. Times are ISO 8601 with "
+                                "the clinic's UTC offset; ids are opaque strings."},
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/slots": {"get": {
+                "summary": "Free, bookable slots between two dates (inclusive, clinic time)",
+                "parameters": [
+                    {"name": "start", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "end", "in": "query", "schema": {"type": "string", "format": "date"}},
+                ],
+                "responses": {"200": _resp("Free slots", "SlotList"),
+                              "400": _resp("Bad or too wide date range"), **_COMMON_ERRORS},
+            }},
+            "/bookings": {"post": {
+                "summary": "Book a free slot",
+                "requestBody": {"required": True, **_json("BookingRequest")},
+                "responses": {"201": _resp("Booked", "NewBooking"),
+                              "400": _resp("Body is not a JSON object"),
+                              "404": _resp("No such slot"),
+                              "409": _resp("Slot taken or not bookable (alternatives offered)"),
+                              "415": _resp("Body is not application/json"),
+                              "422": _resp("Invalid fields"), **_COMMON_ERRORS},
+            }},
+            "/bookings/{token}": {"get": {
+                "summary": "A booking, by its manage token",
+                "parameters": [_TOKEN],
+                "responses": {"200": _resp("The booking", "BookingEnvelope"),
+                              "404": _resp("Unknown token"), **_COMMON_ERRORS},
+            }},
+            "/bookings/{token}/cancel": {"post": {
+                "summary": "Cancel a booking",
+                "parameters": [_TOKEN],
+                "responses": {"200": _resp("Cancelled", "BookingEnvelope"),
+                              "404": _resp("Unknown token"),
+                              "409": _resp("Already cancelled or already started"),
+                              "415": _resp("A body was sent that is not JSON"), **_COMMON_ERRORS},
+            }},
+            "/bookings/{token}/reschedule": {"post": {
+                "summary": "Move a booking to another free slot; on failure it stays as it was",
+                "parameters": [_TOKEN],
+                "requestBody": {"required": True, **_json("RescheduleRequest")},
+                "responses": {"200": _resp("Moved", "BookingEnvelope"),
+                              "400": _resp("Body is not a JSON object"),
+                              "404": _resp("Unknown token or slot"),
+                              "409": _resp("Slot taken, or booking cannot change"),
+                              "415": _resp("Body is not application/json"),
+                              "422": _resp("Invalid fields"), **_COMMON_ERRORS},
+            }},
+        },
+        "components": {"schemas": {
+            "Error": _ERROR,
+            "Slot": {"type": "object", "required": ["id", "start", "end", "modes"], "properties": {
+                "id": {"type": "string"},
+                "start": {"type": "string", "format": "date-time"},
+                "end": {"type": "string", "format": "date-time"},
+                "modes": {"type": "array", "items": _MODE},
+            }},
+            "SlotList": {"type": "object", "required": ["timezone", "slots"], "properties": {
+                "timezone": {"type": "string"},
+                "slots": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}},
+            }},
+            "BookingRequest": {"type": "object",
+                               "required": ["slot_id", "mode", "name", "email", "phone", "interest", "consent"],
+                               "properties": {
+                                   "slot_id": {"type": "string"}, "mode": _MODE,
+                                   "name": {"type": "string", "maxLength": 100},
+                                   "email": {"type": "string", "format": "email"},
+                                   "phone": {"type": "string"},
+                                   "interest": {"type": "string", "enum": ["tms", "ketamine", "not_sure"]},
+                                   "note": {"type": "string", "maxLength": 1000},
+                                   "consent": {"type": "boolean"},
+                               }},
+            "RescheduleRequest": {"type": "object", "required": ["slot_id"], "properties": {
+                "slot_id": {"type": "string"}, "mode": _MODE}},
+            "Booking": {"type": "object",
+                        "required": ["id", "status", "start", "end", "mode"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "status": {"type": "string", "enum": ["confirmed", "cancelled"]},
+                            "start": {"type": "string", "format": "date-time"},
+                            "end": {"type": "string", "format": "date-time"},
+                            "mode": _MODE, "name": {"type": "string"}, "email": {"type": "string"},
+                            "phone": {"type": "string"}, "interest": {"type": "string"},
+                            "note": {"type": "string"},
+                            "created_at": {"type": "string", "format": "date-time"},
+                        }},
+            "BookingEnvelope": {"type": "object", "required": ["booking"], "properties": {
+                "booking": {"$ref": "#/components/schemas/Booking"}}},
+            "NewBooking": {"type": "object", "required": ["booking", "manage_url", "manage_token"],
+                           "properties": {"booking": {"$ref": "#/components/schemas/Booking"},
+                                          "manage_url": {"type": "string"},
+                                          "manage_token": {"type": "string"}}},
+        }},
+    }

@@ -1,0 +1,27 @@
+"""Static asset URLs carrying a content hash, so browsers may cache them for a year."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Flask, current_app, url_for
+
+
+@lru_cache(maxsize=256)
+def _digest(path: str, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def static_url(filename: str) -> str:
+    path = Path(current_app.static_folder or "") / filename
+    try:
+        version = _digest(str(path), path.stat().st_mtime_ns)
+    except FileNotFoundError:
+        version = "missing"
+    return url_for("static", filename=filename, v=version)
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals["static_url"] = static_url

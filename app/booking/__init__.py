@@ -1,0 +1,1 @@
+"""The booking domain: when consultations can happen, and booking, cancelling and moving them."""

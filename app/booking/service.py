@@ -1,0 +1,232 @@
+"""Book, cancel and reschedule consultations. Each call is one transaction that either
+completes (with its emails queued) or changes nothing."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.booking import notifications
+from app.booking.errors import (
+    BookingClosed,
+    BookingNotFound,
+    ModeNotOffered,
+    SlotNotFound,
+    SlotTaken,
+    SlotUnavailable,
+    TooManyBookings,
+)
+from app.booking.rules import booking_window
+from app.booking.slots import nearest_free_slots
+from app.booking.tokens import hash_token, looks_like_token, new_manage_token
+from app.database import write_transaction
+from app.extensions import db
+from app.models import Booking, Slot, utcnow
+from app.models.booking import MODE_LABELS, STATUS_CANCELLED, STATUS_CONFIRMED
+from app.timefmt import when
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    """Validated, normalised input (see app.forms)."""
+
+    name: str
+    email: str
+    phone: str
+    interest: str
+    note: str = ""
+    self_check: dict | None = None
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    booking: Booking
+    manage_token: str
+
+
+def _is_double_booking(error: IntegrityError) -> bool:
+    text = str(error.orig)
+    return "uq_booking_active_slot" in text or "booking.slot_id" in text
+
+
+def _lock_slot(public_id: str) -> Slot:
+    slot = db.session.execute(
+        select(Slot).where(Slot.public_id == public_id).with_for_update()
+    ).scalar_one_or_none()
+    if slot is None:
+        raise SlotNotFound("That consultation time does not exist. Please choose another.")
+    return slot
+
+
+def _check_bookable(slot: Slot, mode: str, now: datetime, *, enforce_notice: bool = True) -> None:
+    window = booking_window(now)
+    if slot.starts_at <= now:
+        raise SlotUnavailable("That time has already passed. Please choose another.")
+    if enforce_notice and slot.starts_at < window.earliest:
+        hours = current_app.config["BOOKING_MIN_NOTICE_HOURS"]
+        raise SlotUnavailable(f"Consultations need to be booked at least {hours} hours ahead. "
+                              "Please choose a later time.")
+    if slot.starts_at > window.latest:
+        raise SlotUnavailable("That time is too far ahead to book yet. Please choose an earlier time.")
+    if slot.is_blocked:
+        raise SlotUnavailable("That time is no longer offered. Please choose another.")
+    if not slot.offers(mode):
+        offered = ", ".join(MODE_LABELS[m].lower() for m in slot.mode_list)
+        raise ModeNotOffered(f"That time is offered as: {offered}. Please choose one of those.")
+
+
+def _slot_is_held(slot: Slot, except_booking_id: int | None = None) -> bool:
+    query = select(func.count(Booking.id)).where(Booking.slot_id == slot.id,
+                                                 Booking.status == STATUS_CONFIRMED)
+    if except_booking_id is not None:
+        query = query.where(Booking.id != except_booking_id)
+    return db.session.execute(query).scalar_one() > 0
+
+
+def _taken(slot_starts_at: datetime, mode: str, now: datetime, exclude_id: int | None) -> SlotTaken:
+    alternatives = nearest_free_slots(slot_starts_at, 3, now=now, mode=mode, exclude_id=exclude_id)
+    return SlotTaken(f"Sorry, {when(slot_starts_at)} was just booked by someone else.",
+                     alternatives=alternatives)
+
+
+def book(slot_public_id: str, mode: str, patient: PatientDetails,
+         now: datetime | None = None) -> NewBooking:
+    """Book a free slot for a patient. Raises SlotTaken (with alternatives) when it is held."""
+    now = now or utcnow()
+    token = new_manage_token()
+    taken_at: tuple[datetime, int] | None = None
+    try:
+        with write_transaction() as session:
+            slot = _lock_slot(slot_public_id)
+            _check_bookable(slot, mode, now)
+            if _slot_is_held(slot):
+                taken_at = (slot.starts_at, slot.id)
+                raise SlotTaken("taken")
+            limit = int(current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"])
+            active = session.execute(
+                select(func.count(Booking.id)).join(Slot)
+                .where(func.lower(Booking.email) == patient.email.lower(),
+                       Booking.status == STATUS_CONFIRMED, Slot.starts_at > now)
+            ).scalar_one()
+            if active >= limit:
+                raise TooManyBookings(
+                    f"This email address already has {active} upcoming consultations. "
+                    "Please manage or cancel one from its email before booking another.")
+            booking = Booking(
+                slot=slot, mode=mode, status=STATUS_CONFIRMED,
+                name=patient.name, email=patient.email, phone=patient.phone,
+                interest=patient.interest, note=patient.note,
+                self_check=json.dumps(patient.self_check) if patient.self_check else None,
+                consent_at=now, manage_token_hash=hash_token(token),
+                ical_uid=f"{secrets.token_hex(16)}@{_uid_domain()}", ical_sequence=0,
+                created_at=now, updated_at=now,
+            )
+            session.add(booking)
+            try:
+                session.flush()
+            except IntegrityError as error:
+                if not _is_double_booking(error):
+                    raise
+                taken_at = (slot.starts_at, slot.id)
+                raise SlotTaken("taken") from error
+            notifications.booking_confirmed(booking)
+    except SlotTaken:
+        assert taken_at is not None
+        raise _taken(taken_at[0], mode, now, taken_at[1]) from None
+    return NewBooking(booking=booking, manage_token=token)
+
+
+def _uid_domain() -> str:
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    address = sender.rsplit("<", 1)[-1].rstrip(">")
+    return address.rsplit("@", 1)[-1] if "@" in address else "mindset-tms.local"
+
+
+def find_by_token(token: str) -> Booking | None:
+    if not looks_like_token(token):
+        return None
+    return db.session.execute(
+        select(Booking).where(Booking.manage_token_hash == hash_token(token))
+    ).scalar_one_or_none()
+
+
+def find_by_public_id(public_id: str) -> Booking | None:
+    return db.session.execute(
+        select(Booking).where(Booking.public_id == public_id)
+    ).scalar_one_or_none()
+
+
+def _lock_booking(public_id: str) -> Booking:
+    booking = db.session.execute(
+        select(Booking).where(Booking.public_id == public_id).with_for_update()
+    ).scalar_one_or_none()
+    if booking is None:
+        raise BookingNotFound("We could not find that booking.")
+    return booking
+
+
+def _check_changeable(booking: Booking, now: datetime, by: str) -> None:
+    if booking.status == STATUS_CANCELLED:
+        raise BookingClosed("This consultation was already cancelled.")
+    if by == "patient" and booking.slot.starts_at <= now:
+        raise BookingClosed("This consultation has already started, so it can no longer be "
+                            "changed online. Please call the clinic.")
+
+
+def cancel(booking_public_id: str, *, by: str = "patient", message: str | None = None,
+           now: datetime | None = None) -> Booking:
+    """Cancel an active booking; its slot is free again at once."""
+    now = now or utcnow()
+    with write_transaction():
+        booking = _lock_booking(booking_public_id)
+        _check_changeable(booking, now, by)
+        booking.status = STATUS_CANCELLED
+        booking.cancelled_at = now
+        booking.cancelled_by = by
+        booking.ical_sequence += 1
+        booking.updated_at = now
+        notifications.booking_cancelled(booking, message)
+    return booking
+
+
+def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None = None, *,
+               by: str = "patient", now: datetime | None = None) -> Booking:
+    """Move a booking to another free slot in one step: the old slot is released only when
+    the new one is secured; if it is not, the booking stays exactly as it was."""
+    now = now or utcnow()
+    taken_at: tuple[datetime, int, str] | None = None
+    try:
+        with write_transaction() as session:
+            booking = _lock_booking(booking_public_id)
+            _check_changeable(booking, now, by)
+            new_slot = _lock_slot(new_slot_public_id)
+            chosen_mode = mode or booking.mode
+            if new_slot.id == booking.slot_id:
+                raise SlotUnavailable("That is the time you already have. Please choose a different one.")
+            _check_bookable(new_slot, chosen_mode, now, enforce_notice=(by == "patient"))
+            if _slot_is_held(new_slot, except_booking_id=booking.id):
+                taken_at = (new_slot.starts_at, new_slot.id, chosen_mode)
+                raise SlotTaken("taken")
+            previous_start = booking.slot.starts_at
+            booking.slot = new_slot
+            booking.mode = chosen_mode
+            booking.ical_sequence += 1
+            booking.updated_at = now
+            try:
+                session.flush()
+            except IntegrityError as error:
+                if not _is_double_booking(error):
+                    raise
+                taken_at = (new_slot.starts_at, new_slot.id, chosen_mode)
+                raise SlotTaken("taken") from error
+            notifications.booking_rescheduled(booking, previous_start)
+    except SlotTaken:
+        assert taken_at is not None
+        raise _taken(taken_at[0], taken_at[2], now, taken_at[1]) from None
+    return booking

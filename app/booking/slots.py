@@ -1,0 +1,160 @@
+"""Slots in the database: which are free, the nearest alternatives, and generation from rules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, delete, exists, func, select
+
+from app.booking.availability import Closure, Hours, slot_times
+from app.booking.rules import booking_window
+from app.database import write_transaction
+from app.extensions import db
+from app.models import AvailabilityRule, Booking, DateOverride, Slot, utcnow
+from app.models.booking import STATUS_CONFIRMED
+from app.timefmt import clinic_zone
+
+
+def _has_active_booking():
+    return exists().where(and_(Booking.slot_id == Slot.id, Booking.status == STATUS_CONFIRMED))
+
+
+def free_slots(start: datetime, end: datetime, now: datetime | None = None,
+               mode: str | None = None, limit: int | None = None) -> Sequence[Slot]:
+    """Bookable slots starting in [start, end): not blocked, not booked, inside the booking window."""
+    window = booking_window(now or utcnow())
+    lower, upper = max(start, window.earliest), min(end, window.latest)
+    if lower >= upper:
+        return []
+    query = (
+        select(Slot)
+        .where(Slot.starts_at >= lower, Slot.starts_at < upper, Slot.is_blocked.is_(False))
+        .where(~_has_active_booking())
+        .order_by(Slot.starts_at)
+    )
+    if mode:
+        query = query.where(Slot.modes.contains(mode))
+    if limit:
+        query = query.limit(limit)
+    return db.session.execute(query).scalars().all()
+
+
+def nearest_free_slots(around: datetime, count: int = 3, now: datetime | None = None,
+                       mode: str | None = None, exclude_id: int | None = None) -> list[Slot]:
+    """The free slots closest in time to `around`, before or after it, soonest first."""
+    window = booking_window(now or utcnow())
+    base = select(Slot).where(Slot.is_blocked.is_(False), ~_has_active_booking(),
+                              Slot.starts_at >= window.earliest, Slot.starts_at <= window.latest)
+    if mode:
+        base = base.where(Slot.modes.contains(mode))
+    if exclude_id is not None:
+        base = base.where(Slot.id != exclude_id)
+    after = db.session.execute(
+        base.where(Slot.starts_at >= around).order_by(Slot.starts_at).limit(count)).scalars().all()
+    before = db.session.execute(
+        base.where(Slot.starts_at < around).order_by(Slot.starts_at.desc()).limit(count)).scalars().all()
+    nearest = sorted([*after, *before], key=lambda s: abs((s.starts_at - around).total_seconds()))
+    return sorted(nearest[:count], key=lambda s: s.starts_at)
+
+
+def group_by_local_day(slots: Sequence[Slot]) -> list[tuple[date, list[Slot]]]:
+    zone = clinic_zone()
+    days: dict[date, list[Slot]] = defaultdict(list)
+    for slot in slots:
+        days[slot.starts_at.astimezone(zone).date()].append(slot)
+    return sorted(days.items())
+
+
+def slot_is_free(slot: Slot) -> bool:
+    return not db.session.execute(
+        select(exists().where(Booking.slot_id == slot.id, Booking.status == STATUS_CONFIRMED))
+    ).scalar()
+
+
+@dataclass(frozen=True)
+class RegenerationReport:
+    added: int
+    removed: int
+    retired: int
+    updated: int
+
+
+def _rules_as_hours() -> tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closure]]:
+    weekly: dict[int, list[Hours]] = defaultdict(list)
+    for rule in db.session.execute(select(AvailabilityRule)).scalars():
+        weekly[rule.weekday].append(Hours(rule.start_time, rule.end_time, rule.slot_minutes,
+                                          rule.buffer_minutes, tuple(rule.modes.split(","))))
+    extra: dict[date, list[Hours]] = defaultdict(list)
+    closures: list[Closure] = []
+    for override in db.session.execute(select(DateOverride)).scalars():
+        if override.kind == "closed":
+            closures.append(Closure(override.on_date, override.start_time, override.end_time))
+        elif override.start_time and override.end_time:
+            extra[override.on_date].append(Hours(override.start_time, override.end_time,
+                                                 override.slot_minutes, override.buffer_minutes,
+                                                 tuple(override.modes.split(","))))
+    return weekly, extra, closures
+
+
+def regenerate_slots(now: datetime | None = None, days: int | None = None) -> RegenerationReport:
+    """Make the generated slots of the coming `days` match the opening rules, idempotently.
+
+    Adds missing slots, updates the modes of free ones, and removes free generated slots
+    the rules no longer cover (a slot with booking history is blocked instead, so the
+    history stays). Booked slots, manual slots and past slots are never touched."""
+    from flask import current_app
+
+    now = now or utcnow()
+    days = days if days is not None else int(current_app.config["BOOKING_HORIZON_DAYS"])
+    zone = clinic_zone()
+    first_day = now.astimezone(zone).date()
+    last_day = first_day + timedelta(days=days)
+    with write_transaction() as session:
+        weekly, extra, closures = _rules_as_hours()
+        wanted = {s.starts_at: s for s in slot_times(weekly, first_day, last_day, zone, extra, closures)
+                  if s.starts_at > now}
+        window_end = max([now, *wanted.keys()]) + timedelta(days=1)
+        horizon_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), zone)
+        window_end = max(window_end, horizon_end)
+        existing = session.execute(
+            select(Slot, _has_active_booking().label("booked"),
+                   exists().where(Booking.slot_id == Slot.id).label("has_history"))
+            .where(Slot.starts_at > now, Slot.starts_at < window_end)
+        ).all()
+        existing_starts = set()
+        added = removed = retired = updated = 0
+        doomed: list[int] = []
+        for slot, booked, has_history in existing:
+            existing_starts.add(slot.starts_at)
+            if slot.source != "rule" or booked:
+                continue
+            target = wanted.get(slot.starts_at)
+            if target is None:
+                if has_history:
+                    if not slot.is_blocked:
+                        slot.is_blocked = True
+                        retired += 1
+                else:
+                    doomed.append(slot.id)
+            else:
+                modes = ",".join(target.modes)
+                ends_at = target.ends_at
+                if slot.modes != modes or slot.ends_at != ends_at:
+                    slot.modes, slot.ends_at = modes, ends_at
+                    updated += 1
+        if doomed:
+            session.execute(delete(Slot).where(Slot.id.in_(doomed)))
+            removed = len(doomed)
+        for start, target in wanted.items():
+            if start not in existing_starts:
+                session.add(Slot(starts_at=start, ends_at=target.ends_at,
+                                 modes=",".join(target.modes), source="rule"))
+                added += 1
+    return RegenerationReport(added=added, removed=removed, retired=retired, updated=updated)
+
+
+def count_slots() -> int:
+    return db.session.execute(select(func.count(Slot.id))).scalar_one()

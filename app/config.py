@@ -1,0 +1,102 @@
+"""Settings read from the environment, with safe defaults for a local run."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return int(raw)
+
+
+def database_url(raw: str | None) -> str:
+    """Normalise DATABASE_URL: PostgreSQL goes through psycopg 3, SQLite is the default."""
+    if not raw:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{INSTANCE_DIR / 'mindset.db'}"
+    if raw.startswith("postgres://"):
+        raw = "postgresql://" + raw[len("postgres://"):]
+    if raw.startswith("postgresql://"):
+        raw = "postgresql+psycopg://" + raw[len("postgresql://"):]
+    return raw
+
+
+def _secret_key() -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    # Development fallback: a random key kept in instance/ so sessions survive restarts.
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config() -> dict[str, Any]:
+    """Every setting the app reads, from the environment, with defaults."""
+    env = os.environ.get
+    return {
+        "SECRET_KEY": _secret_key(),
+        "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL")),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 5000),
+        # Public address used in links inside emails and calendar invites.
+        "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # The clinic. Address, phone and hours are sample values until configured.
+        "CLINIC_NAME": env("CLINIC_NAME", "Mindset TMS"),
+        "CLINIC_TIMEZONE": env("CLINIC_TIMEZONE", "America/Denver"),
+        "CLINIC_STREET": env("CLINIC_STREET", "123 Sample Street, Suite 100 (sample address)"),
+        "CLINIC_CITY": env("CLINIC_CITY", "Greeley"),
+        "CLINIC_REGION": env("CLINIC_REGION", "CO"),
+        "CLINIC_POSTCODE": env("CLINIC_POSTCODE", "80631"),
+        "CLINIC_PHONE": env("CLINIC_PHONE", "+1 970-555-0100"),
+        "CLINIC_EMAIL": env("CLINIC_EMAIL", "hello@mindset-tms.example"),
+        "CLINIC_HOURS": env("CLINIC_HOURS", "Monday to Friday, 9:00 AM to 5:00 PM (sample hours)"),
+        "STAFF_NOTIFY_EMAIL": env("STAFF_NOTIFY_EMAIL", "staff@mindset-tms.example"),
+        # Booking rules.
+        "BOOKING_MIN_NOTICE_HOURS": _int("BOOKING_MIN_NOTICE_HOURS", 12),
+        "BOOKING_HORIZON_DAYS": _int("BOOKING_HORIZON_DAYS", 60),
+        "BOOKING_MAX_ACTIVE_PER_EMAIL": _int("BOOKING_MAX_ACTIVE_PER_EMAIL", 3),
+        "BOOKING_MIN_FILL_SECONDS": _int("BOOKING_MIN_FILL_SECONDS", 3),
+        "REMINDER_HOURS_BEFORE": _int("REMINDER_HOURS_BEFORE", 24),
+        "PHONE_DEFAULT_REGION": env("PHONE_DEFAULT_REGION", "US"),
+        # Mail. Without MAIL_SERVER, mail is captured locally (development).
+        "MAIL_SERVER": env("MAIL_SERVER", ""),
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USERNAME": env("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool(env("MAIL_USE_TLS"), False),
+        "MAIL_USE_SSL": _bool(env("MAIL_USE_SSL"), False),
+        "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 20),
+        "MAIL_DEFAULT_SENDER": env("MAIL_DEFAULT_SENDER", "Mindset TMS <bookings@mindset-tms.example>"),
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
+        # Rate limits: the in-memory store suits one process; use Redis for several.
+        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool(env("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Serving.
+        "PROXY_FIX_HOPS": _int("PROXY_FIX_HOPS", 0),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env("SESSION_COOKIE_SECURE"), False),
+        "PERMANENT_SESSION_LIFETIME": _int("STAFF_IDLE_MINUTES", 30) * 60,
+        "SEND_FILE_MAX_AGE_DEFAULT": 31536000,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "DEV_MAIL_VIEWER": _bool(env("DEV_MAIL_VIEWER"), not env("MAIL_SERVER")),
+    }

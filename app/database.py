@@ -1,0 +1,66 @@
+"""Engine set-up per database, and the write transaction every service change runs in.
+
+SQLite: WAL mode and a busy timeout, and writes begin with BEGIN IMMEDIATE so a
+check-then-insert cannot interleave with another writer (pysqlite's own deferred
+BEGIN would let it). PostgreSQL: services lock the rows they change (FOR UPDATE).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+def configure_engine(engine: Engine, app: Flask) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+    busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+        # Take transaction control away from pysqlite; the "begin" hook below issues BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+def init_app(app: Flask) -> None:
+    with app.app_context():
+        configure_engine(db.engine, app)
+
+
+@contextmanager
+def write_transaction() -> Iterator[Session]:
+    """One atomic change: commits on success, rolls back on any exception."""
+    session = db.session()
+    if session.in_transaction():
+        # End the read transaction so that the write one starts fresh (and IMMEDIATE on SQLite).
+        session.commit()
+    token = _write_intent.set(True)
+    try:
+        with session.begin():
+            yield session
+    finally:
+        _write_intent.reset(token)
+
+
+def is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"

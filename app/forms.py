@@ -1,0 +1,104 @@
+"""Form classes: the shape of each form's input and its field checks, no queries."""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeSerializer
+from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields import EmailField, TelField
+from wtforms.validators import InputRequired, ValidationError
+
+from app import validation
+from app.models.booking import INTEREST_LABELS, INTERESTS, MODE_LABELS, MODES
+
+
+def _run(check):
+    """Adapt a validation function into a WTForms validator that also stores the clean value."""
+
+    def validator(form, field):
+        try:
+            field.data = check(field.data or "")
+        except validation.Invalid as error:
+            raise ValidationError(str(error)) from None
+
+    return validator
+
+
+def _phone(form, field):
+    try:
+        field.data = validation.phone_number(field.data or "", current_app.config["PHONE_DEFAULT_REGION"])
+    except validation.Invalid as error:
+        raise ValidationError(str(error)) from None
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="booking-form-started")
+
+
+def form_started_stamp() -> str:
+    return _serializer().dumps(int(time.time()))
+
+
+def seconds_since_started(stamp: str) -> float | None:
+    try:
+        started = _serializer().loads(stamp)
+    except BadSignature:
+        return None
+    return time.time() - float(started)
+
+
+class PatientFieldsMixin:
+    name = StringField("Full name", validators=[_run(validation.person_name)],
+                       render_kw={"autocomplete": "name", "maxlength": 100})
+    email = EmailField("Email address", validators=[_run(validation.email_address)],
+                       render_kw={"autocomplete": "email", "maxlength": 254, "spellcheck": "false"})
+    phone = TelField("Phone number", validators=[_phone],
+                     render_kw={"autocomplete": "tel", "maxlength": 32})
+    interest = RadioField("What would you like to talk about?",
+                          choices=[(k, INTEREST_LABELS[k]) for k in INTERESTS],
+                          validators=[InputRequired("Please choose what you would like to talk about.")])
+    note = TextAreaField("Anything you would like us to know (optional)",
+                         validators=[_run(lambda v: validation.multi_line(v, "Your note", max_length=1000))],
+                         render_kw={"maxlength": 1000, "rows": 4})
+    consent = BooleanField("I have read the privacy notice and agree that the clinic keeps these "
+                           "details to arrange my consultation.",
+                           validators=[InputRequired("Please tick the box to agree to the privacy "
+                                                     "notice, so we can keep your details.")])
+
+
+class BookingForm(PatientFieldsMixin, FlaskForm):
+    """The patient's details for one slot. `slot_id` is the slot they chose (it may change
+    to an alternative after the first choice was taken)."""
+
+    slot_id = HiddenField(validators=[InputRequired("Please choose a time.")])
+    mode = RadioField("How would you like to meet?",
+                      choices=[(k, MODE_LABELS[k]) for k in MODES],
+                      validators=[InputRequired("Please choose how you would like to meet.")])
+    # Bot defence: a field people never see and a signed timestamp of when the form was shown.
+    website = StringField("Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
+    started = HiddenField()
+    attach_self_check = BooleanField("Attach my self-check answers for the clinician")
+
+
+class ApiBookingForm(PatientFieldsMixin, FlaskForm):
+    """The same checks for the JSON API (no CSRF: JSON bodies cannot be sent cross-site by forms)."""
+
+    class Meta:
+        csrf = False
+
+    slot_id = StringField(validators=[InputRequired("slot_id is required.")])
+    mode = RadioField(choices=[(k, MODE_LABELS[k]) for k in MODES],
+                      validators=[InputRequired("mode is required.")])
+
+
+class RescheduleForm(FlaskForm):
+    mode = RadioField("How would you like to meet?",
+                      choices=[(k, MODE_LABELS[k]) for k in MODES],
+                      validators=[InputRequired("Please choose how you would like to meet.")])
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form for POST buttons (cancel): only the CSRF token."""

@@ -1,0 +1,112 @@
+"""Consultation slots and the bookings made for them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime, new_public_id, utcnow
+
+MODES = ("in_person", "phone", "video")
+MODE_LABELS = {"in_person": "In person at the clinic", "phone": "Phone call", "video": "Video call"}
+INTERESTS = ("tms", "ketamine", "not_sure")
+INTEREST_LABELS = {"tms": "TMS", "ketamine": "Ketamine therapy", "not_sure": "Not sure yet"}
+
+STATUS_CONFIRMED = "confirmed"
+STATUS_CANCELLED = "cancelled"
+STATUSES = (STATUS_CONFIRMED, STATUS_CANCELLED)
+
+ATTENDANCE = ("attended", "no_show")
+
+
+class Slot(Base):
+    """A bookable consultation time. Starts are unique: the clinic runs one consultation at a time."""
+
+    __tablename__ = "slot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, unique=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Comma-separated subset of MODES.
+    modes: Mapped[str] = mapped_column(String(64), default=",".join(MODES))
+    is_blocked: Mapped[bool] = mapped_column(default=False)
+    # "rule" for slots generated from weekly hours, "manual" for one-off slots staff add.
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    bookings: Mapped[list[Booking]] = relationship(back_populates="slot")
+
+    @property
+    def mode_list(self) -> list[str]:
+        return [m for m in self.modes.split(",") if m]
+
+    def offers(self, mode: str) -> bool:
+        return mode in self.mode_list
+
+    def __repr__(self) -> str:
+        return f"<Slot {self.starts_at.isoformat()}>"
+
+
+class Booking(Base):
+    """A patient's consultation. Rescheduling moves it to another slot, keeping its UID."""
+
+    __tablename__ = "booking"
+    __table_args__ = (
+        # The guarantee against double booking: at most one confirmed booking per slot,
+        # enforced by the database itself.
+        Index(
+            "uq_booking_active_slot",
+            "slot_id",
+            unique=True,
+            sqlite_where=text("status = 'confirmed'"),
+            postgresql_where=text("status = 'confirmed'"),
+        ),
+        Index("ix_booking_email_status", "email", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=STATUS_CONFIRMED)
+    mode: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(32))
+    interest: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Only a SHA-256 of the manage token is kept; the token itself lives in the patient's link.
+    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # iCalendar identity: the UID never changes, SEQUENCE grows with every change.
+    ical_uid: Mapped[str] = mapped_column(String(128), unique=True)
+    ical_sequence: Mapped[int] = mapped_column(default=0)
+    # Self-check answers (JSON), only when the patient chose to attach them.
+    self_check: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    cancelled_by: Mapped[str | None] = mapped_column(String(16), default=None)
+    attendance: Mapped[str | None] = mapped_column(String(16), default=None)
+    staff_notes: Mapped[str] = mapped_column(Text, default="")
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    slot: Mapped[Slot] = relationship(back_populates="bookings")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == STATUS_CONFIRMED
+
+    @property
+    def first_name_initial(self) -> str:
+        parts = self.name.split()
+        if not parts:
+            return "Patient"
+        if len(parts) == 1:
+            return parts[0]
+        return f"{parts[0]} {parts[-1][0]}."
+
+    def __repr__(self) -> str:
+        return f"<Booking {self.public_id} {self.status}>"

@@ -1,0 +1,80 @@
+"""Field rules shared by the HTML forms and the JSON API: one place decides what is valid."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+# C0 and C1 control characters, DEL, and the Unicode line/paragraph separators: none of
+# these belong in a name, an email header or an iCalendar property.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_EXCEPT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class Invalid(ValueError):
+    """A value that cannot be accepted; the message tells the person what to fix."""
+
+
+def single_line(value: str, label: str, *, max_length: int, required: bool = True) -> str:
+    value = unicodedata.normalize("NFC", value or "").strip()
+    if _CONTROL.search(value):
+        raise Invalid(f"{label} cannot contain line breaks or control characters.")
+    if required and not value:
+        raise Invalid(f"Please enter your {label.lower()}.")
+    if len(value) > max_length:
+        raise Invalid(f"{label} must be {max_length} characters or fewer.")
+    return value
+
+
+def multi_line(value: str, label: str, *, max_length: int) -> str:
+    value = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n")).strip()
+    if _CONTROL_EXCEPT_NEWLINE.search(value):
+        raise Invalid(f"{label} cannot contain control characters.")
+    if len(value) > max_length:
+        raise Invalid(f"{label} must be {max_length} characters or fewer "
+                      f"(it is {len(value)} now).")
+    return value
+
+
+def person_name(value: str) -> str:
+    name = single_line(value, "Name", max_length=100)
+    if not any(ch.isalpha() for ch in name):
+        raise Invalid("Please enter your name using letters.")
+    return name
+
+
+def email_address(value: str) -> str:
+    raw = single_line(value, "Email address", max_length=254)
+    try:
+        # Deliverability (DNS) is not checked: the clinic's network may not resolve,
+        # and a syntax check plus the confirmation email is what a booking needs.
+        result = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise Invalid(f"Please check your email address: {error}") from None
+    return result.normalized
+
+
+def phone_number(value: str, region: str = "US") -> str:
+    """Returns E.164 (+19705550100)."""
+    raw = single_line(value, "Phone number", max_length=32)
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        raise Invalid("Please enter a phone number we can call, such as 970-555-0123.") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise Invalid("That phone number does not look complete. "
+                      "Please enter it with its area code, such as 970-555-0123.")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(e164: str) -> str:
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    fmt = (phonenumbers.PhoneNumberFormat.NATIONAL if parsed.country_code == 1
+           else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(parsed, fmt)

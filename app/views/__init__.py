@@ -1,0 +1,1 @@
+"""Blueprints, one per audience: public pages, booking, manage links, API, staff, health."""

@@ -1,0 +1,184 @@
+"""JSON API v1 for the clinic's other tools: free slots and bookings by manage token."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, abort, jsonify, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from app.api_schema import openapi_document
+from app.booking import service
+from app.booking.errors import BookingError, SlotTaken
+from app.booking.slots import free_slots
+from app.extensions import csrf
+from app.forms import ApiBookingForm
+from app.models import Booking, Slot, utcnow
+from app.timefmt import clinic_zone, to_local
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+MAX_RANGE_DAYS = 92
+BOOKING_FIELDS = ("slot_id", "mode", "name", "email", "phone", "interest", "note", "consent")
+
+
+def iso(instant: datetime) -> str:
+    return to_local(instant).isoformat()
+
+
+def slot_json(slot: Slot) -> dict:
+    return {"id": slot.public_id, "start": iso(slot.starts_at), "end": iso(slot.ends_at),
+            "modes": slot.mode_list}
+
+
+def booking_json(booking: Booking) -> dict:
+    return {
+        "id": booking.public_id, "status": booking.status,
+        "start": iso(booking.slot.starts_at), "end": iso(booking.slot.ends_at),
+        "mode": booking.mode, "name": booking.name, "email": booking.email,
+        "phone": booking.phone, "interest": booking.interest, "note": booking.note,
+        "created_at": iso(booking.created_at),
+    }
+
+
+def api_error(status: int, code: str, message: str, **extra):
+    return jsonify(error={"code": code, "message": message, **extra}), status
+
+
+def _json_body() -> dict:
+    if not request.is_json:
+        abort(415)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(api_error(400, "bad_request", "The body must be a JSON object."))
+    return body
+
+
+def _parse_day(name: str, default: date) -> date:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return date.fromisoformat(raw) if len(raw) == 10 else _bad_date(name)
+    except ValueError:
+        return _bad_date(name)
+
+
+def _bad_date(name: str):
+    abort(api_error(400, "bad_request", f"{name} must be a date written YYYY-MM-DD."))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@bp.get("/slots")
+def list_slots():
+    zone = clinic_zone()
+    today = utcnow().astimezone(zone).date()
+    start = _parse_day("start", today)
+    end = _parse_day("end", start + timedelta(days=13))
+    if end < start:
+        return api_error(400, "bad_request", "end must be on or after start.")
+    if (end - start).days >= MAX_RANGE_DAYS:
+        return api_error(400, "bad_request", f"Ask for at most {MAX_RANGE_DAYS} days at a time.")
+    starts = datetime.combine(start, datetime.min.time(), zone)
+    ends = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
+    slots = free_slots(starts, ends)
+    return jsonify(timezone=zone.key, slots=[slot_json(s) for s in slots])
+
+
+def _form_from_json(body: dict) -> tuple[ApiBookingForm, dict[str, str]]:
+    type_errors: dict[str, str] = {}
+    data = MultiDict()
+    for field in BOOKING_FIELDS:
+        value = body.get(field)
+        if value is None:
+            continue
+        if field == "consent":
+            if value is True:
+                data[field] = "y"
+            elif value is not False:
+                type_errors[field] = "consent must be true or false."
+        elif isinstance(value, str):
+            data[field] = value
+        else:
+            type_errors[field] = f"{field} must be a string."
+    return ApiBookingForm(formdata=data), type_errors
+
+
+def _field_errors(form: ApiBookingForm) -> dict[str, str]:
+    return {name: messages[0] for name, messages in form.errors.items() if messages}
+
+
+@bp.post("/bookings")
+def create_booking():
+    body = _json_body()
+    form, type_errors = _form_from_json(body)
+    valid = form.validate()
+    errors = {**_field_errors(form), **type_errors}
+    if not valid or errors:
+        return api_error(422, "invalid", "Some fields need attention.", fields=errors)
+    patient = service.PatientDetails(name=form.name.data, email=form.email.data, phone=form.phone.data,
+                                     interest=form.interest.data, note=form.note.data or "")
+    try:
+        result = service.book(form.slot_id.data, form.mode.data, patient)
+    except SlotTaken as taken:
+        return api_error(409, taken.code, taken.message,
+                         alternatives=[slot_json(s) for s in taken.alternatives])
+    except BookingError as error:
+        return api_error(error.http_status, error.code, error.message)
+    booking = service.find_by_public_id(result.booking.public_id)
+    return jsonify(
+        booking=booking_json(booking),
+        manage_url=url_for("manage.show", token=result.manage_token, _external=True),
+        manage_token=result.manage_token,
+    ), 201
+
+
+def _booking_by_token(token: str) -> Booking:
+    booking = service.find_by_token(token)
+    if booking is None:
+        abort(api_error(404, "not_found", "No booking has that token."))
+    return booking
+
+
+@bp.get("/bookings/<token>")
+def show_booking(token: str):
+    return jsonify(booking=booking_json(_booking_by_token(token)))
+
+
+@bp.post("/bookings/<token>/cancel")
+def cancel_booking(token: str):
+    booking = _booking_by_token(token)
+    if request.content_length and not request.is_json:
+        abort(415)
+    try:
+        service.cancel(booking.public_id, by="patient")
+    except BookingError as error:
+        return api_error(error.http_status, error.code, error.message)
+    return jsonify(booking=booking_json(_booking_by_token(token)))
+
+
+@bp.post("/bookings/<token>/reschedule")
+def reschedule_booking(token: str):
+    booking = _booking_by_token(token)
+    body = _json_body()
+    slot_id, mode = body.get("slot_id"), body.get("mode")
+    fields = {}
+    if not isinstance(slot_id, str) or not slot_id:
+        fields["slot_id"] = "slot_id is required and must be a string."
+    if mode is not None and mode not in ("in_person", "phone", "video"):
+        fields["mode"] = "mode must be in_person, phone or video."
+    if fields:
+        return api_error(422, "invalid", "Some fields need attention.", fields=fields)
+    try:
+        service.reschedule(booking.public_id, slot_id, mode, by="patient")
+    except SlotTaken as taken:
+        return api_error(409, taken.code, taken.message,
+                         alternatives=[slot_json(s) for s in taken.alternatives])
+    except BookingError as error:
+        return api_error(error.http_status, error.code, error.message)
+    return jsonify(booking=booking_json(_booking_by_token(token)))

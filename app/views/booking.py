@@ -1,0 +1,105 @@
+"""Patients find a free slot and book it: /book and /book/<slot>."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from app.booking import service
+from app.booking.errors import BookingError, SlotTaken
+from app.booking.rules import booking_window
+from app.booking.slots import free_slots, group_by_local_day, nearest_free_slots, slot_is_free
+from app.extensions import db
+from app.forms import BookingForm, form_started_stamp, seconds_since_started
+from app.models import Slot, utcnow
+from app.models.booking import MODE_LABELS
+
+bp = Blueprint("booking", __name__)
+
+SELF_CHECK_SESSION_KEY = "self_check_answers"
+
+
+@bp.get("/book")
+def choose_slot():
+    now = utcnow()
+    window = booking_window(now)
+    slots = free_slots(window.earliest, window.latest + timedelta(seconds=1), now=now)
+    return render_template("booking/choose_slot.html", days=group_by_local_day(slots),
+                           slot_count=len(slots))
+
+
+def _slot_or_404(public_id: str) -> Slot:
+    slot = db.session.execute(select(Slot).where(Slot.public_id == public_id)).scalar_one_or_none()
+    if slot is None:
+        abort(404)
+    return slot
+
+
+@bp.route("/book/<slot_id>", methods=["GET", "POST"])
+def details(slot_id: str):
+    slot = _slot_or_404(slot_id)
+    form = BookingForm()
+    form.mode.choices = [(m, MODE_LABELS[m]) for m in slot.mode_list]
+    has_self_check = bool(session.get(SELF_CHECK_SESSION_KEY))
+    if request.method == "GET":
+        form.slot_id.data = slot.public_id
+        form.started.data = form_started_stamp()
+        if len(slot.mode_list) == 1:
+            form.mode.data = slot.mode_list[0]
+    alternatives: list[Slot] = []
+    problem: str | None = None
+    status = 200
+    chosen = slot
+    if request.method == "GET" and not _is_open(slot):
+        problem = "Sorry, this time is no longer available. Here are the nearest free times."
+        alternatives = nearest_free_slots(slot.starts_at, 3, exclude_id=slot.id)
+        status = 409
+    if form.validate_on_submit():
+        if form.website.data or _filled_too_fast(form.started.data):
+            # Bots fill every field and submit at once; people get a plain retry message.
+            problem = ("We could not accept that just yet. Please check your details "
+                       "and press the button again.")
+            form.started.data = form_started_stamp()
+            status = 422
+        else:
+            if form.slot_id.data != slot.public_id:
+                chosen = _slot_or_404(form.slot_id.data)
+            patient = service.PatientDetails(
+                name=form.name.data, email=form.email.data, phone=form.phone.data,
+                interest=form.interest.data, note=form.note.data or "",
+                self_check=session.get(SELF_CHECK_SESSION_KEY) if form.attach_self_check.data else None,
+            )
+            try:
+                result = service.book(chosen.public_id, form.mode.data, patient)
+            except SlotTaken as taken:
+                problem = taken.message + " Your details are kept: choose another time below."
+                alternatives = taken.alternatives
+                status = 409
+            except BookingError as error:
+                problem = error.message
+                status = error.http_status
+            else:
+                if patient.self_check:
+                    session.pop(SELF_CHECK_SESSION_KEY, None)
+                return redirect(url_for("manage.confirmed", token=result.manage_token), code=303)
+    elif request.method == "POST":
+        problem = "Please correct the highlighted fields below."
+        status = 422
+    return render_template("booking/details.html", slot=chosen, form=form, problem=problem,
+                           alternatives=alternatives, has_self_check=has_self_check), status
+
+
+def _is_open(slot: Slot) -> bool:
+    now = utcnow()
+    return (not slot.is_blocked and booking_window(now).contains(slot.starts_at)
+            and slot_is_free(slot))
+
+
+def _filled_too_fast(stamp: str | None) -> bool:
+    minimum = float(current_app.config["BOOKING_MIN_FILL_SECONDS"])
+    if minimum <= 0:
+        return False
+    elapsed = seconds_since_started(stamp or "")
+    return elapsed is None or elapsed < minimum

@@ -1,0 +1,86 @@
+"""Error pages and JSON errors. Database outages become a retryable 503, never a 500 trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Something in that request was not right", "Please go back and try again."),
+    403: ("Not allowed", "You do not have access to this page."),
+    404: ("Page not found", "We could not find that page. It may have moved, or the link may be incomplete."),
+    405: ("Not allowed", "That action is not available here."),
+    413: ("Too much data", "That request was larger than we accept."),
+    415: ("Unsupported format", "Please send JSON with the Content-Type application/json."),
+    429: ("Please slow down", "You have tried this a lot in a short time. Please wait a minute and try again."),
+    500: ("Something went wrong on our side", "Nothing you did caused this. Please try again in a moment, or call the clinic."),
+    503: ("We are briefly unavailable", "We could not reach our booking calendar just now. Nothing was changed. "
+          "Please try again in a minute."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.endswith(".json")
+
+
+def error_response(status: int, code: str | None = None, message: str | None = None,
+                   retry_after: int | None = None):
+    title, detail = MESSAGES.get(status, MESSAGES[500])
+    message = message or detail
+    if wants_json():
+        response = jsonify(error={"code": code or title.lower().replace(" ", "_"), "message": message})
+    else:
+        response = make_response(
+            render_template("errors/error.html", status=status, title=title, message=message))
+    response.status_code = status
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _is_unavailable(error: Exception) -> bool:
+    if isinstance(error, PoolTimeout):
+        return True
+    if isinstance(error, OperationalError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        status = error.code or 500
+        code = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited",
+                415: "unsupported_media_type", 400: "bad_request"}.get(status)
+        message = None
+        if status == 429:
+            message = MESSAGES[429][1]
+        return error_response(status, code, message,
+                              retry_after=60 if status == 429 else None)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):
+        return error_response(400, "csrf", "This form expired or was sent from somewhere else. "
+                              "Please go back, reload the page and try again; what you typed "
+                              "may need re-entering.")
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection itself may be gone
+            log.warning("rollback failed after error", exc_info=True)
+        if _is_unavailable(error):
+            log.warning("database unavailable: %s", type(error).__name__)
+            return error_response(503, "unavailable", retry_after=5)
+        log.exception("unhandled error")
+        return error_response(500, "server_error")

@@ -1,0 +1,105 @@
+"""The patient's private manage link: see, cancel or move a booking. GET only shows;
+every change is a POST with a CSRF token, so mail scanners that open links change nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.booking import service
+from app.booking.errors import BookingError, SlotTaken
+from app.booking.rules import booking_window
+from app.booking.slots import free_slots, group_by_local_day
+from app.extensions import db
+from app.forms import ConfirmForm, RescheduleForm
+from app.models import Booking, Slot, utcnow
+
+bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+
+def _booking_or_404(token: str) -> Booking:
+    booking = service.find_by_token(token)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+def _can_change(booking: Booking) -> bool:
+    return booking.is_active and booking.slot.starts_at > utcnow()
+
+
+@bp.get("/<token>")
+def show(token: str):
+    booking = _booking_or_404(token)
+    return render_template("booking/manage.html", booking=booking, token=token,
+                           can_change=_can_change(booking), form=ConfirmForm())
+
+
+@bp.get("/<token>/confirmed")
+def confirmed(token: str):
+    booking = _booking_or_404(token)
+    if not booking.is_active:
+        return redirect(url_for("manage.show", token=token))
+    return render_template("booking/confirmed.html", booking=booking, token=token)
+
+
+@bp.post("/<token>/cancel")
+def cancel(token: str):
+    booking = _booking_or_404(token)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.cancel(booking.public_id, by="patient")
+    except BookingError as error:
+        return render_template("booking/manage.html", booking=booking, token=token, problem=error.message,
+                               can_change=_can_change(booking), form=form), error.http_status
+    return redirect(url_for("manage.show", token=token, done="cancelled"), code=303)
+
+
+@bp.get("/<token>/reschedule")
+def choose_new_slot(token: str):
+    booking = _booking_or_404(token)
+    if not _can_change(booking):
+        return redirect(url_for("manage.show", token=token))
+    now = utcnow()
+    window = booking_window(now)
+    slots = free_slots(window.earliest, window.latest + timedelta(seconds=1), now=now)
+    return render_template("booking/reschedule.html", booking=booking, token=token,
+                           days=group_by_local_day(slots))
+
+
+@bp.route("/<token>/reschedule/<slot_id>", methods=["GET", "POST"])
+def confirm_new_slot(token: str, slot_id: str):
+    booking = _booking_or_404(token)
+    if not _can_change(booking):
+        return redirect(url_for("manage.show", token=token))
+    slot = db.session.execute(select(Slot).where(Slot.public_id == slot_id)).scalar_one_or_none()
+    if slot is None:
+        abort(404)
+    form = RescheduleForm()
+    if request.method == "GET":
+        form.mode.data = booking.mode if slot.offers(booking.mode) else slot.mode_list[0]
+    problem = None
+    alternatives: list[Slot] = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.reschedule(booking.public_id, slot.public_id, form.mode.data, by="patient")
+        except SlotTaken as taken:
+            problem = taken.message + " Your consultation has not changed. Please choose another time."
+            alternatives = taken.alternatives
+            status = 409
+        except BookingError as error:
+            problem = error.message
+            status = error.http_status
+        else:
+            return redirect(url_for("manage.show", token=token, done="moved"), code=303)
+    elif request.method == "POST":
+        problem = "Please choose how you would like to meet."
+        status = 422
+    db.session.refresh(booking)
+    return render_template("booking/reschedule_confirm.html", booking=booking, token=token, slot=slot,
+                           form=form, problem=problem, alternatives=alternatives), status

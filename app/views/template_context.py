@@ -1,0 +1,31 @@
+"""Values every template can use: the clinic's settings and labels."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from app.models.booking import INTEREST_LABELS, MODE_LABELS
+from app.validation import display_phone
+
+
+def register(app: Flask) -> None:
+    @app.context_processor
+    def _clinic():
+        config = current_app.config
+        return {
+            "clinic": {
+                "name": config["CLINIC_NAME"],
+                "street": config["CLINIC_STREET"],
+                "city": config["CLINIC_CITY"],
+                "region": config["CLINIC_REGION"],
+                "postcode": config["CLINIC_POSTCODE"],
+                "phone": config["CLINIC_PHONE"],
+                "email": config["CLINIC_EMAIL"],
+                "hours": config["CLINIC_HOURS"],
+                "timezone": config["CLINIC_TIMEZONE"],
+            },
+            "MODE_LABELS": MODE_LABELS,
+            "INTEREST_LABELS": INTEREST_LABELS,
+        }
+
+    app.jinja_env.filters["display_phone"] = display_phone

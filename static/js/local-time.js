@@ -1,0 +1,22 @@
+// Where the visitor's device is in another time zone than the clinic, show their own
+// time beside each clinic time. Without JavaScript the clinic time (labelled) still shows.
+(function () {
+  "use strict";
+  var clinicZone = document.body.getAttribute("data-clinic-tz");
+  var ownZone;
+  try { ownZone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+  if (!clinicZone || !ownZone || ownZone === clinicZone) { return; }
+  var format = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", timeZoneName: "short" });
+  var dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "numeric", minute: "2-digit", timeZoneName: "short" });
+  document.querySelectorAll("time[data-utc]").forEach(function (el) {
+    var when = new Date(el.getAttribute("data-utc"));
+    if (isNaN(when)) { return; }
+    var clinicDay = new Intl.DateTimeFormat("en-CA", { timeZone: clinicZone }).format(when);
+    var ownDay = new Intl.DateTimeFormat("en-CA", { timeZone: ownZone }).format(when);
+    var note = document.createElement("span");
+    note.className = "local-time";
+    note.textContent = "your time " + (clinicDay === ownDay ? format : dayFormat).format(when);
+    el.insertAdjacentElement("afterend", note);
+  });
+  document.querySelectorAll(".local-zone-note").forEach(function (el) { el.hidden = false; });
+}());
