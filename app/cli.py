@@ -8,9 +8,8 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.booking.slots import regenerate_slots
+from app.booking.slots import count_slots, regenerate_slots
 from app.database import write_transaction
-from app.extensions import db
 from app.models import AvailabilityRule
 from app.models.booking import MODES
 
@@ -35,8 +34,12 @@ def seed_demo(days: int = 28) -> tuple[bool, int]:
 def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--days", default=28, show_default=True, help="How many days of slots to create.")
-    def seed_demo_command(days: int) -> None:
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has slots.")
+    def seed_demo_command(days: int, if_empty: bool) -> None:
         """Fill the coming weeks with demo consultation slots (safe to run again)."""
+        if if_empty and count_slots() > 0:
+            click.echo("Slots already exist; not seeding.")
+            return
         created_rules, added = seed_demo(days)
         if created_rules:
             click.echo("Added demo opening hours: weekdays 9:00-12:00 and 13:00-17:00.")
@@ -48,5 +51,3 @@ def register(app: Flask) -> None:
         report = regenerate_slots()
         click.echo(f"added {report.added}, removed {report.removed}, "
                    f"retired {report.retired}, updated {report.updated}")
-
-    _ = db  # the commands run inside the app context Flask's CLI provides

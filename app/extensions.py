@@ -6,8 +6,16 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from app.models.base import Base
+from app.models.base import Base, UTCDateTime
+
+
+def _render_migration_type(type_, obj, autogen_context):
+    """Write our UTC column type into migrations as the plain type it stores as."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(compare_type=True, render_as_batch=True)
+migrate = Migrate(compare_type=True, render_as_batch=True, render_item=_render_migration_type)
 csrf = CSRFProtect()

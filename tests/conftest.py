@@ -1,0 +1,316 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or a fresh PostgreSQL schema),
+the app and client on it, factories, a live gunicorn server and a real browser."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DENVER = ZoneInfo("America/Denver")
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync"]
+
+# Settings every test app and live server gets, unless a test overrides them.
+TEST_SETTINGS = {
+    "SECRET_KEY": "test-secret-key",
+    "BOOKING_MIN_FILL_SECONDS": "0",
+    "RATELIMIT_ENABLED": "false",
+    "MAIL_SERVER": "",
+    "PUBLIC_BASE_URL": "http://localhost",
+}
+
+
+# --- databases -------------------------------------------------------------------------
+
+_postgres_reason: str | None = None
+
+
+def postgres_available() -> str | None:
+    """None when PostgreSQL answers, else the reason it cannot be used."""
+    global _postgres_reason
+    if _postgres_reason is None:
+        try:
+            engine = create_engine(POSTGRES_ADMIN_URL)
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            engine.dispose()
+            _postgres_reason = ""
+        except Exception as error:  # noqa: BLE001
+            _postgres_reason = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {type(error).__name__}"
+    return _postgres_reason or None
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_ADMIN_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request) -> str:
+    """Runs the test once on a SQLite file and once on a fresh PostgreSQL schema."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+def _overrides(url: str, extra: dict | None = None) -> dict:
+    from app.config import _bool
+
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "TESTING": True,
+        "SECRET_KEY": TEST_SETTINGS["SECRET_KEY"],
+        "BOOKING_MIN_FILL_SECONDS": 0,
+        "RATELIMIT_ENABLED": _bool(TEST_SETTINGS["RATELIMIT_ENABLED"]),
+        "MAIL_SERVER": "",
+        "SERVER_NAME": None,
+        "PUBLIC_BASE_URL": TEST_SETTINGS["PUBLIC_BASE_URL"],
+    }
+    settings.update(extra or {})
+    return settings
+
+
+def build_app(url: str, extra: dict | None = None):
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app(_overrides(url, extra))
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def dispose(app) -> None:
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_settings() -> dict:
+    """Override in a test module to change the app's settings."""
+    return {}
+
+
+@pytest.fixture
+def app(sqlite_url, app_settings):
+    app = build_app(sqlite_url, app_settings)
+    yield app
+    dispose(app)
+
+
+@pytest.fixture
+def any_app(database_url, app_settings):
+    """The app on SQLite and on PostgreSQL (the test runs twice)."""
+    app = build_app(database_url, app_settings)
+    yield app
+    dispose(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- factories -------------------------------------------------------------------------
+
+def local_dt(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=DENVER).astimezone(UTC)
+
+
+def future_day(days_ahead: int = 3) -> date:
+    return (datetime.now(DENVER) + timedelta(days=days_ahead)).date()
+
+
+_slot_counter = [0]
+
+
+def make_slot(starts_at: datetime | None = None, minutes: int = 30,
+              modes: str = "in_person,phone,video", **fields):
+    """A slot (in its own committed transaction). Defaults to a distinct time a few days ahead."""
+    from app.database import write_transaction
+    from app.models import Slot
+
+    if starts_at is None:
+        _slot_counter[0] += 1
+        starts_at = local_dt(future_day(3), 9) + timedelta(minutes=30 * _slot_counter[0])
+    with write_transaction() as session:
+        slot = Slot(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes),
+                    modes=modes, **fields)
+        session.add(slot)
+    return slot
+
+
+def patient(**fields):
+    from app.booking.service import PatientDetails
+
+    values = {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+19705550123",
+              "interest": "tms", "note": ""}
+    values.update(fields)
+    return PatientDetails(**values)
+
+
+def make_booking(slot=None, mode: str = "phone", **fields):
+    from app.booking import service
+
+    slot = slot or make_slot()
+    return service.book(slot.public_id, mode, patient(**fields))
+
+
+@pytest.fixture
+def slot_factory(app):
+    with app.app_context():
+        yield make_slot
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+BOOKING_FORM = {
+    "mode": "phone", "name": "Ada Lovelace", "email": "ada@example.com",
+    "phone": "970-555-0123", "interest": "tms", "note": "", "consent": "y",
+}
+
+
+def booking_form(html: str, **fields) -> dict:
+    """The booking form's fields as a browser would send them, with the page's hidden values."""
+    data = dict(BOOKING_FORM, csrf_token=csrf_token(html))
+    for name in ("slot_id", "started"):
+        match = re.search(rf'id="{name}" name="{name}" type="hidden" value="([^"]*)"', html)
+        if match:
+            data[name] = match.group(1)
+    data.update(fields)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+# --- live server ---------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """The app under gunicorn in its own processes, configured only through the environment."""
+
+    def __init__(self, database_url: str, workers: int = 2, threads: int = 4, env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **TEST_SETTINGS, "DATABASE_URL": database_url,
+                    "PUBLIC_BASE_URL": self.url, **(env or {})}
+        self.args = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
+                     "-b", f"127.0.0.1:{self.port}", "--timeout", "60", "--log-level", "warning",
+                     "wsgi:app"]
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> LiveServer:
+        import requests
+
+        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("gunicorn did not become healthy within 30 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+def live_server(app, sqlite_url):
+    """gunicorn serving the same SQLite file the `app` fixture created."""
+    server = LiveServer(sqlite_url).start()
+    yield server
+    server.stop()
+
+
+# --- browser -------------------------------------------------------------------------------
+
+def chromium_missing() -> str | None:
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"chromium not installed at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = chromium_missing()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="America/Denver")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
+                                  has_touch=True, timezone_id="America/New_York")
+    page = context.new_page()
+    yield page
+    context.close()
