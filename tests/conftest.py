@@ -78,7 +78,7 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request) -> str:
     """Runs the test once on a SQLite file and once on a fresh PostgreSQL schema."""
     return request.getfixturevalue(f"{request.param}_url")

@@ -43,7 +43,9 @@ def booking_json(booking: Booking) -> dict:
 
 
 def api_error(status: int, code: str, message: str, **extra):
-    return jsonify(error={"code": code, "message": message, **extra}), status
+    response = jsonify(error={"code": code, "message": message, **extra})
+    response.status_code = status
+    return response
 
 
 def _json_body() -> dict:

@@ -1,31 +1,28 @@
-"""Values every template can use: the clinic's settings and labels."""
+"""Values every template (and every macro) can use: the clinic's settings and labels."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
 from app.models.booking import INTEREST_LABELS, MODE_LABELS
 from app.validation import display_phone
 
 
 def register(app: Flask) -> None:
-    @app.context_processor
-    def _clinic():
-        config = current_app.config
-        return {
-            "clinic": {
-                "name": config["CLINIC_NAME"],
-                "street": config["CLINIC_STREET"],
-                "city": config["CLINIC_CITY"],
-                "region": config["CLINIC_REGION"],
-                "postcode": config["CLINIC_POSTCODE"],
-                "phone": config["CLINIC_PHONE"],
-                "email": config["CLINIC_EMAIL"],
-                "hours": config["CLINIC_HOURS"],
-                "timezone": config["CLINIC_TIMEZONE"],
-            },
-            "MODE_LABELS": MODE_LABELS,
-            "INTEREST_LABELS": INTEREST_LABELS,
-        }
-
+    config = app.config
+    app.jinja_env.globals.update(
+        clinic={
+            "name": config["CLINIC_NAME"],
+            "street": config["CLINIC_STREET"],
+            "city": config["CLINIC_CITY"],
+            "region": config["CLINIC_REGION"],
+            "postcode": config["CLINIC_POSTCODE"],
+            "phone": config["CLINIC_PHONE"],
+            "email": config["CLINIC_EMAIL"],
+            "hours": config["CLINIC_HOURS"],
+            "timezone": config["CLINIC_TIMEZONE"],
+        },
+        MODE_LABELS=MODE_LABELS,
+        INTEREST_LABELS=INTEREST_LABELS,
+    )
     app.jinja_env.filters["display_phone"] = display_phone

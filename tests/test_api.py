@@ -1,0 +1,135 @@
+"""The JSON API: slots, booking, taken-slot answers, validation, manage by token."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Booking
+from tests.conftest import DENVER, make_booking, make_slot
+
+BODY = {"mode": "phone", "name": "Ada Lovelace", "email": "ada@example.com", "phone": "970-555-0123",
+        "interest": "not_sure", "consent": True}
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+def test_slots_lists_free_slots_with_offsets(ctx, client):
+    slot = make_slot()
+    booked = make_slot()
+    make_booking(booked)
+    day = slot.starts_at.astimezone(DENVER).date()
+    response = client.get(f"/api/v1/slots?start={day}&end={day}")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["timezone"] == "America/Denver"
+    ids = [s["id"] for s in body["slots"]]
+    assert slot.public_id in ids and booked.public_id not in ids
+    first = next(s for s in body["slots"] if s["id"] == slot.public_id)
+    start = datetime.fromisoformat(first["start"])
+    assert start.utcoffset() is not None and start == slot.starts_at
+    assert set(first["modes"]) == {"in_person", "phone", "video"}
+
+
+@pytest.mark.parametrize("query", ["start=2026-13-01", "start=tomorrow", "start=2026-12-10&end=2026-12-01",
+                                   "start=2026-12-01&end=2027-12-01", "end=20261201"])
+def test_bad_slot_ranges_are_400_json(ctx, client, query):
+    response = client.get(f"/api/v1/slots?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
+
+
+def test_booking_lifecycle(ctx, client):
+    slot = make_slot()
+    other = make_slot()
+    response = client.post("/api/v1/bookings", json={**BODY, "slot_id": slot.public_id, "note": "hi"})
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    token = body["manage_token"]
+    assert body["booking"]["status"] == "confirmed" and body["booking"]["phone"] == "+19705550123"
+    assert body["manage_url"].endswith(f"/manage/{token}")
+    assert "slot_id" not in body["booking"] and not str(body["booking"]["id"]).isdigit()
+
+    assert client.get(f"/api/v1/bookings/{token}").get_json()["booking"]["id"] == body["booking"]["id"]
+    moved = client.post(f"/api/v1/bookings/{token}/reschedule", json={"slot_id": other.public_id})
+    assert moved.status_code == 200
+    assert datetime.fromisoformat(moved.get_json()["booking"]["start"]) == other.starts_at
+    cancelled = client.post(f"/api/v1/bookings/{token}/cancel")
+    assert cancelled.status_code == 200 and cancelled.get_json()["booking"]["status"] == "cancelled"
+    again = client.post(f"/api/v1/bookings/{token}/cancel")
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "booking_closed"
+
+
+def test_taken_slot_is_409_with_alternatives(ctx, client):
+    slot = make_slot()
+    alternative = make_slot()
+    make_booking(slot)
+    response = client.post("/api/v1/bookings", json={**BODY, "slot_id": slot.public_id})
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "slot_taken"
+    assert [a["id"] for a in error["alternatives"]] == [alternative.public_id]
+
+
+def test_reschedule_into_taken_slot_is_409_and_keeps_booking(ctx, client):
+    mine = make_booking(email="me@example.com")
+    theirs = make_booking(email="them@example.com")
+    response = client.post(f"/api/v1/bookings/{mine.manage_token}/reschedule",
+                           json={"slot_id": theirs.booking.slot.public_id})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "slot_taken"
+    current = client.get(f"/api/v1/bookings/{mine.manage_token}").get_json()["booking"]
+    assert datetime.fromisoformat(current["start"]) == mine.booking.slot.starts_at
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"email": "nope"}, "email"), ({"phone": "123"}, "phone"), ({"consent": False}, "consent"),
+    ({"name": "A\r\nB"}, "name"), ({"interest": "surgery"}, "interest"), ({"mode": 5}, "mode"),
+    ({"name": None}, "name"), ({"consent": "yes"}, "consent"), ({"slot_id": None}, "slot_id"),
+])
+def test_invalid_fields_are_422_per_field(ctx, client, change, field):
+    slot = make_slot()
+    body = {**BODY, "slot_id": slot.public_id, **change}
+    body = {k: v for k, v in body.items() if v is not None}
+    response = client.post("/api/v1/bookings", json=body)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid" and field in error["fields"]
+    assert db.session.execute(select(func.count(Booking.id))).scalar_one() == 0
+
+
+def test_only_json_bodies_are_accepted(ctx, client):
+    slot = make_slot()
+    form = client.post("/api/v1/bookings", data={**BODY, "slot_id": slot.public_id, "consent": "y"})
+    assert form.status_code == 415
+    not_object = client.post("/api/v1/bookings", json=[1, 2])
+    assert not_object.status_code == 400
+    broken = client.post("/api/v1/bookings", data="{", content_type="application/json")
+    assert broken.status_code == 400
+
+
+def test_unknown_token_is_404(ctx, client):
+    assert client.get("/api/v1/bookings/" + "x" * 32).status_code == 404
+    assert client.post("/api/v1/bookings/" + "x" * 32 + "/cancel").status_code == 404
+
+
+def test_openapi_document_describes_every_route(ctx, client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert set(spec["paths"]) == {"/slots", "/bookings", "/bookings/{token}", "/bookings/{token}/cancel",
+                                  "/bookings/{token}/reschedule"}
+    api_rules = {r.rule for r in ctx.url_map.iter_rules() if r.rule.startswith("/api/v1/")}
+    documented = {"/api/v1" + p.replace("{token}", "<token>") for p in spec["paths"]} | {"/api/v1/openapi.json"}
+    assert api_rules == documented
+
+
+def test_booking_window_applies_to_api(ctx, client):
+    soon = make_slot(datetime.now(DENVER) + timedelta(hours=2))
+    response = client.post("/api/v1/bookings", json={**BODY, "slot_id": soon.public_id})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "slot_unavailable"
