@@ -30,22 +30,29 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app import database
-    from app.extensions import csrf, db, migrate
+    from app.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
     csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
     database.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.views import api, booking, health, manage, public
+    from app.staff.views import bp as staff_bp
+    from app.views import api, booking, calendar, dev_mail, health, manage, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(booking.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(calendar.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(staff_bp)
     app.register_blueprint(health.bp)
+    if app.config.get("DEV_MAIL_VIEWER"):
+        app.register_blueprint(dev_mail.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -32,6 +32,11 @@ def seed_demo(days: int = 28) -> tuple[bool, int]:
 
 
 def register(app: Flask) -> None:
+    from app.mail import cli as mail_cli
+    from app.staff import cli as staff_cli
+
+    mail_cli.register(app)
+    staff_cli.register(app)
     @app.cli.command("seed-demo")
     @click.option("--days", default=28, show_default=True, help="How many days of slots to create.")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has slots.")

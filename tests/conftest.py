@@ -20,6 +20,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.fixtures_mail import *  # noqa: E402,F403
+from tests.fixtures_staff import *  # noqa: E402,F403
+
 ROOT = Path(__file__).resolve().parent.parent
 DENVER = ZoneInfo("America/Denver")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -3,11 +3,17 @@
 from app.models.availability import AvailabilityRule, DateOverride
 from app.models.base import Base, UTCDateTime, new_public_id, utcnow
 from app.models.booking import Booking, Slot
+from app.models.mail import CalendarFeed, OutboxMessage
+
+# Every model module is imported here so that the metadata (and Alembic) sees all tables.
+from app.models import staff  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "AvailabilityRule",
     "Base",
     "Booking",
+    "CalendarFeed",
+    "OutboxMessage",
     "DateOverride",
     "Slot",
     "UTCDateTime",

@@ -1,0 +1,1 @@
+"""Email: composing messages from templates, the durable outbox, and the delivery worker."""

@@ -1,0 +1,55 @@
+"""The outbox of emails waiting to be delivered, and the staff calendar feeds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime, utcnow
+
+OUTBOX_PENDING = "pending"
+OUTBOX_SENT = "sent"
+OUTBOX_FAILED = "failed"  # permanently: rejected, or out of attempts
+OUTBOX_CANCELLED = "cancelled"  # no longer wanted (a reminder for a moved booking)
+
+
+class OutboxMessage(Base):
+    """One email, written in the same transaction as the change it reports, delivered later."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stable across retries, so a resend after a crash is recognisably the same message.
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))  # confirmation, update, cancellation, reminder, staff_notice
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True, default=None)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    # The iCalendar object (METHOD:REQUEST or CANCEL), when the message carries one.
+    ics: Mapped[str | None] = mapped_column(Text, default=None)
+    ics_method: Mapped[str | None] = mapped_column(String(16), default=None)
+    status: Mapped[str] = mapped_column(String(16), default=OUTBOX_PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A worker that claims a message holds it until this time; after that another may retry.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class CalendarFeed(Base):
+    """A secret, revocable subscription URL (/calendar/<token>.ics) for staff calendar apps."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

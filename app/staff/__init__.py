@@ -1,0 +1,1 @@
+"""The staff console: accounts, availability, slots, bookings, export, audit."""

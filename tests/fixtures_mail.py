@@ -1,0 +1,1 @@
+"""Mail fixtures (a real SMTP server on loopback)."""

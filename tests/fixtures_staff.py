@@ -1,0 +1,1 @@
+"""Staff console fixtures (accounts, signed-in clients)."""
