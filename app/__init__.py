@@ -34,9 +34,9 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
+    limiter.init_app(app)  # before CSRF, so abusive clients are counted and turned away first
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
     database.init_app(app)
 
 

@@ -90,6 +90,14 @@ def load_config() -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(env("RATELIMIT_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,  # a Redis outage must not stop bookings
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": env("RATELIMIT_KEY_PREFIX", "mindset"),
+        # Limits per client address (see app/ratelimits.py).
+        "RATELIMIT_BOOKING": env("RATELIMIT_BOOKING", "10 per minute;40 per hour"),
+        "RATELIMIT_MANAGE": env("RATELIMIT_MANAGE", "30 per minute"),
+        "RATELIMIT_TOKEN_LOOKUP": env("RATELIMIT_TOKEN_LOOKUP", "60 per minute"),
+        "RATELIMIT_API_READ": env("RATELIMIT_API_READ", "300 per minute"),
         # Serving.
         "PROXY_FIX_HOPS": _int("PROXY_FIX_HOPS", 0),
         "SESSION_COOKIE_HTTPONLY": True,

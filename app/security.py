@@ -26,7 +26,7 @@ def register(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.endpoint and request.endpoint.startswith(("manage.", "api.booking")):
+        if request.view_args and "token" in request.view_args:
             # Pages and answers that carry a manage token never leak it to other sites.
             headers["Referrer-Policy"] = "no-referrer"
             headers.setdefault("Cache-Control", "no-store")

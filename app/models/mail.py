@@ -27,12 +27,17 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(32))  # confirmation, update, cancellation, reminder, staff_notice
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True, default=None)
     to_address: Mapped[str] = mapped_column(String(320))
+    # The recipient's display name, kept apart from the address so headers are built safely.
+    to_name: Mapped[str] = mapped_column(String(200), default="")
     subject: Mapped[str] = mapped_column(String(200))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text, default="")
     # The iCalendar object (METHOD:REQUEST or CANCEL), when the message carries one.
     ics: Mapped[str | None] = mapped_column(Text, default=None)
     ics_method: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The booking's SEQUENCE when the message was queued: a reminder whose booking has
+    # changed since is stale and is not sent.
+    booking_sequence: Mapped[int | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(16), default=OUTBOX_PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,6 +14,7 @@ from app.booking.slots import free_slots
 from app.extensions import csrf
 from app.forms import ApiBookingForm
 from app.models import Booking, Slot, utcnow
+from app.ratelimits import api_read_limit, booking_limit, manage_limit, token_lookup_limit
 from app.timefmt import clinic_zone, to_local
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -77,6 +78,7 @@ def openapi():
 
 
 @bp.get("/slots")
+@api_read_limit
 def list_slots():
     zone = clinic_zone()
     today = utcnow().astimezone(zone).date()
@@ -116,6 +118,7 @@ def _field_errors(form: ApiBookingForm) -> dict[str, str]:
 
 
 @bp.post("/bookings")
+@booking_limit
 def create_booking():
     body = _json_body()
     form, type_errors = _form_from_json(body)
@@ -148,11 +151,13 @@ def _booking_by_token(token: str) -> Booking:
 
 
 @bp.get("/bookings/<token>")
+@token_lookup_limit
 def show_booking(token: str):
     return jsonify(booking=booking_json(_booking_by_token(token)))
 
 
 @bp.post("/bookings/<token>/cancel")
+@manage_limit
 def cancel_booking(token: str):
     booking = _booking_by_token(token)
     if request.content_length and not request.is_json:
@@ -165,6 +170,7 @@ def cancel_booking(token: str):
 
 
 @bp.post("/bookings/<token>/reschedule")
+@manage_limit
 def reschedule_booking(token: str):
     booking = _booking_by_token(token)
     body = _json_body()

@@ -11,9 +11,10 @@ from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.rules import booking_window
 from app.booking.slots import free_slots, group_by_local_day, nearest_free_slots, slot_is_free
-from app.extensions import db
+from app.extensions import csrf, db
 from app.forms import BookingForm, form_started_stamp, seconds_since_started
 from app.models import Slot, utcnow
+from app.ratelimits import booking_limit
 from app.models.booking import MODE_LABELS
 
 bp = Blueprint("booking", __name__)
@@ -38,6 +39,8 @@ def _slot_or_404(public_id: str) -> Slot:
 
 
 @bp.route("/book/<slot_id>", methods=["GET", "POST"])
+@booking_limit
+@csrf.exempt  # the form checks its own CSRF token, so an expired token keeps what was typed
 def details(slot_id: str):
     slot = _slot_or_404(slot_id)
     form = BookingForm()

@@ -12,11 +12,14 @@ from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.rules import booking_window
 from app.booking.slots import free_slots, group_by_local_day
-from app.extensions import db
+from app.extensions import csrf, db
 from app.forms import ConfirmForm, RescheduleForm
 from app.models import Booking, Slot, utcnow
+from app.ratelimits import manage_limit, token_lookup_limit
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
+# Each change is a FlaskForm that validates its own CSRF token (after the rate limit).
+csrf.exempt(bp)
 
 
 def _booking_or_404(token: str) -> Booking:
@@ -31,6 +34,7 @@ def _can_change(booking: Booking) -> bool:
 
 
 @bp.get("/<token>")
+@token_lookup_limit
 def show(token: str):
     booking = _booking_or_404(token)
     return render_template("booking/manage.html", booking=booking, token=token,
@@ -46,6 +50,7 @@ def confirmed(token: str):
 
 
 @bp.post("/<token>/cancel")
+@manage_limit
 def cancel(token: str):
     booking = _booking_or_404(token)
     form = ConfirmForm()
@@ -72,6 +77,7 @@ def choose_new_slot(token: str):
 
 
 @bp.route("/<token>/reschedule/<slot_id>", methods=["GET", "POST"])
+@manage_limit
 def confirm_new_slot(token: str, slot_id: str):
     booking = _booking_or_404(token)
     if not _can_change(booking):

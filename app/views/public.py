@@ -1,17 +1,187 @@
-"""Public information pages: home, treatments, comparison, FAQ, about, privacy."""
+"""Public information pages: home, treatment guides, comparisons, FAQ, about, privacy, the
+anonymous self-check, and the sitemap and robots.txt that describe them."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
+                   session, url_for)
+from flask_wtf import FlaskForm
+from wtforms import RadioField
+from wtforms.validators import Optional
+
+from app.content import clinic as clinic_content
+from app.content import faq, self_check, treatments
+from app.views.booking import SELF_CHECK_SESSION_KEY
 
 bp = Blueprint("public", __name__)
+
+# Pages that are indexable, carry a canonical URL and appear in the sitemap (besides the
+# per-treatment and per-pair pages).
+STATIC_PAGES = ("public.home", "public.treatment_list", "public.faq", "public.self_check",
+                "public.about", "public.privacy", "booking.choose_slot")
+CANONICAL_ENDPOINTS = {*STATIC_PAGES, "public.treatment", "public.compare"}
+
+
+class SelfCheckForm(FlaskForm):
+    """Every question is optional: people may skip what they would rather not answer."""
+
+
+for _question in self_check.QUESTIONS:
+    setattr(SelfCheckForm, _question.key,
+            RadioField(_question.text, choices=list(_question.choices), validators=[Optional()]))
+
+
+def base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+
+
+def canonical_url() -> str | None:
+    """The page's public address without query string; None for private or one-off pages."""
+    if request.endpoint not in CANONICAL_ENDPOINTS:
+        return None
+    return base_url() + request.path
+
+
+def clinic_json_ld() -> dict:
+    config = current_app.config
+    return {
+        "@context": "https://schema.org",
+        "@type": "MedicalClinic",
+        "@id": base_url() + "/#clinic",
+        "name": config["CLINIC_NAME"],
+        "url": base_url() + "/",
+        "telephone": config["CLINIC_PHONE"],
+        "email": config["CLINIC_EMAIL"],
+        "address": {
+            "@type": "PostalAddress",
+            "streetAddress": config["CLINIC_STREET"],
+            "addressLocality": config["CLINIC_CITY"],
+            "addressRegion": config["CLINIC_REGION"],
+            "postalCode": config["CLINIC_POSTCODE"],
+            "addressCountry": "US",
+        },
+        "medicalSpecialty": "Psychiatric",
+        "availableService": {"@type": "MedicalTherapy", "name": treatments.TMS.long_name},
+    }
+
+
+def faq_json_ld() -> dict:
+    return {
+        "@context": "https://schema.org",
+        "@type": "FAQPage",
+        "mainEntity": [
+            {"@type": "Question", "name": q.question,
+             "acceptedAnswer": {"@type": "Answer", "text": q.answer_text}}
+            for q in faq.FAQ
+        ],
+    }
+
+
+@bp.app_context_processor
+def _site():
+    pairs = treatments.pairs()
+    return {
+        "canonical_url": canonical_url,
+        "clinic_json_ld": clinic_json_ld,
+        "site_treatments": treatments.all_treatments(),
+        "main_comparison": pairs[0] if pairs else None,
+    }
 
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html")
+    return render_template("public/home.html", treatments=treatments.all_treatments(),
+                           pairs=treatments.pairs(), offers=clinic_content.OFFERS,
+                           consultation=clinic_content.CONSULTATION)
+
+
+@bp.get("/treatments")
+def treatment_list():
+    return render_template("public/treatment_list.html", treatments=treatments.all_treatments(),
+                           pairs=treatments.pairs(), other_options=treatments.OTHER_OPTIONS)
+
+
+@bp.get("/treatments/<slug>")
+def treatment(slug: str):
+    found = treatments.get(slug)
+    if found is None:
+        abort(404)
+    comparisons = [p for p in treatments.pairs() if found in p.treatments]
+    return render_template("public/treatment.html", treatment=found, comparisons=comparisons,
+                           clinic_view=treatments.clinic_view_for({found.slug}))
+
+
+@bp.get("/compare/<pair_slug>")
+def compare(pair_slug: str):
+    pair, is_canonical = treatments.find_pair(pair_slug)
+    if pair is None:
+        abort(404)
+    if not is_canonical:
+        return redirect(url_for("public.compare", pair_slug=pair.slug), code=301)
+    guides, mentioned = treatments.other_options(pair)
+    return render_template(
+        "public/compare.html", pair=pair, attributes=treatments.ATTRIBUTES,
+        factors=treatments.FACTORS, combined=treatments.combined(pair),
+        other_guides=guides, other_options=mentioned,
+        other_pairs=[p for p in treatments.pairs() if p != pair],
+        clinic_view=treatments.clinic_view_for({pair.first.slug, pair.second.slug}))
+
+
+@bp.get("/faq", endpoint="faq")
+def faq_page():
+    return render_template("public/faq.html", questions=faq.FAQ, faq_json_ld=faq_json_ld())
+
+
+@bp.get("/about")
+def about():
+    return render_template("public/about.html", offers=clinic_content.OFFERS,
+                           consultation=clinic_content.CONSULTATION)
 
 
 @bp.get("/privacy")
 def privacy():
     return render_template("public/privacy.html")
+
+
+@bp.route("/self-check", methods=["GET", "POST"], endpoint="self_check")
+def self_check_page():
+    form = SelfCheckForm()
+    if request.method == "POST" and "edit" not in request.args:
+        if form.validate_on_submit():
+            answers = self_check.clean({q.key: form[q.key].data for q in self_check.QUESTIONS})
+            return render_template("public/self_check_result.html", form=form, answers=answers,
+                                   questions=self_check.QUESTIONS,
+                                   points=self_check.things_to_discuss(answers))
+        return render_template("public/self_check.html", form=form,
+                               questions=self_check.QUESTIONS), 400
+    return render_template("public/self_check.html", form=form, questions=self_check.QUESTIONS)
+
+
+@bp.post("/self-check/attach")
+def attach_self_check():
+    """The patient chose to attach their answers: keep them in their session for the booking
+    form (the only place they are kept), then go to booking."""
+    form = SelfCheckForm()
+    if not form.validate_on_submit():
+        abort(400)
+    answers = self_check.clean({q.key: form[q.key].data for q in self_check.QUESTIONS})
+    if answers:
+        session[SELF_CHECK_SESSION_KEY] = self_check.for_booking(answers)
+    return redirect(url_for("booking.choose_slot"), code=303)
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    paths = [url_for(endpoint) for endpoint in STATIC_PAGES]
+    paths += [url_for("public.treatment", slug=t.slug) for t in treatments.all_treatments()]
+    paths += [url_for("public.compare", pair_slug=p.slug) for p in treatments.pairs()]
+    body = render_template("public/sitemap.xml", urls=[base_url() + p for p in paths])
+    return Response(body, mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+def robots():
+    lines = ["User-agent: *", "Disallow: /manage/", "Disallow: /api/", "Disallow: /staff/",
+             "Disallow: /dev/", "Disallow: /self-check/attach", "",
+             f"Sitemap: {base_url()}/sitemap.xml", ""]
+    return Response("\n".join(lines), mimetype="text/plain")

@@ -1,0 +1,107 @@
+"""The audit log: one row per staff action, written in the same transaction as the action.
+Only `record` (and `record_with_next_commit`) add rows; nothing changes or deletes them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models.staff import AuditLog, StaffUser
+
+CLI_ACTOR = "command line"
+
+ACTION_LABELS = {
+    "sign_in": "Signed in",
+    "sign_out": "Signed out",
+    "account.create": "Created a staff account",
+    "account.disable": "Disabled a staff account",
+    "account.enable": "Enabled a staff account",
+    "account.role": "Changed a staff account's role",
+    "account.password": "Changed a password",
+    "hours.add": "Added opening hours",
+    "hours.remove": "Removed opening hours",
+    "override.closed": "Closed the clinic on a date",
+    "override.extra": "Added extra hours on a date",
+    "override.remove": "Removed a date change",
+    "slot.add": "Added a one-off time",
+    "slot.block": "Blocked times",
+    "slot.unblock": "Unblocked times",
+    "slot.delete": "Deleted free times",
+    "booking.cancel": "Cancelled a booking",
+    "booking.move": "Moved a booking",
+    "booking.attendance": "Recorded attendance",
+    "booking.note": "Added an internal note",
+    "booking.view": "Viewed a booking",
+    "patient.erase": "Erased a patient's data",
+    "export.csv": "Exported bookings",
+    "feed.create": "Created a calendar feed",
+    "feed.revoke": "Revoked a calendar feed",
+}
+
+
+def record(session: Session, actor: StaffUser | None, action: str, *, booking_id: int | None = None,
+           details: str = "") -> AuditLog:
+    """Add an entry to the caller's transaction. `details` must not name the patient or hold
+    health information: the entry outlives an erasure."""
+    entry = AuditLog(actor_id=actor.id if actor else None,
+                     actor_email=actor.email if actor else CLI_ACTOR,
+                     action=action, booking_id=booking_id, details=details[:2000])
+    session.add(entry)
+    return entry
+
+
+@contextmanager
+def record_with_next_commit(actor: StaffUser | None, action: str, *, booking_id: int | None = None,
+                            details: str = "") -> Iterator[None]:
+    """For changes made by a service that owns its own transaction (booking cancel and move):
+    the entry joins that transaction at its commit, so both land or neither does."""
+    session = db.session()
+    if session.in_transaction():
+        # End our read transaction now, so the next commit is the service's own.
+        session.commit()
+
+    def add_entry(committing: Session) -> None:
+        record(committing, actor, action, booking_id=booking_id, details=details)
+        event.remove(session, "before_commit", add_entry)
+
+    event.listen(session, "before_commit", add_entry)
+    try:
+        yield
+    finally:
+        if event.contains(session, "before_commit", add_entry):
+            event.remove(session, "before_commit", add_entry)
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditLog]
+    page: int
+    has_next: bool
+    total: int
+
+
+def entries(page: int = 1, per_page: int = 50, action: str | None = None,
+            booking_id: int | None = None) -> AuditPage:
+    query = select(AuditLog)
+    if action:
+        query = query.where(AuditLog.action == action)
+    if booking_id is not None:
+        query = query.where(AuditLog.booking_id == booking_id)
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(
+        query.order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        .offset((page - 1) * per_page).limit(per_page + 1)
+    ).scalars().all()
+    return AuditPage(entries=list(rows[:per_page]), page=page, has_next=len(rows) > per_page, total=total)
+
+
+def for_booking(booking_id: int) -> list[AuditLog]:
+    return list(db.session.execute(
+        select(AuditLog).where(AuditLog.booking_id == booking_id, AuditLog.action != "booking.view")
+        .order_by(AuditLog.at, AuditLog.id)
+    ).scalars())
