@@ -1,0 +1,130 @@
+"""Production gunicorn settings: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Settings come from the environment: WEB_CONCURRENCY (workers), GUNICORN_BIND (address),
+FORWARDED_ALLOW_IPS (proxies trusted for X-Forwarded-*), ACCESS_LOG / ERROR_LOG (file or "-"),
+LOG_LEVEL, GUNICORN_MAX_REQUESTS, GUNICORN_CONTROL_SOCKET (a path turns gunicornc on).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from gunicorn.glogging import Logger
+
+# --- workers -----------------------------------------------------------------------------
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+# Sync workers: each handles one request at a time, so a slow request never stalls others
+# in its process, and SQLite writers stay simple. 2 x cores + 1, capped: beyond that, extra
+# processes only add memory and database connections on a small clinic server.
+_cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+workers = _int_env("WEB_CONCURRENCY", min(2 * _cores + 1, 9))
+worker_class = "sync"
+threads = 1
+
+bind = [address.strip() for address in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
+        if address.strip()]
+
+# A request that takes longer than this is stuck: the worker is killed and replaced.
+timeout = 30
+graceful_timeout = 30
+# Ignored by sync workers (they close after each response); kept for other worker classes.
+keepalive = 5
+
+# Recycle workers now and then so that slow leaks cannot grow; jitter keeps them from all
+# restarting at once.
+max_requests = _int_env("GUNICORN_MAX_REQUESTS", 10000)
+max_requests_jitter = max(1, max_requests // 10) if max_requests else 0
+
+# Only these addresses may set X-Forwarded-For / -Proto (the reverse proxy in front).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# The control socket (gunicornc) is off unless asked for: several gunicorns on one host
+# would otherwise share, and unlink, the same default socket path.
+_control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "").strip()
+if _control_socket:
+    control_socket = _control_socket
+else:
+    control_socket_disable = True
+
+proc_name = "mindset-tms"
+
+# --- logging -----------------------------------------------------------------------------
+
+accesslog = os.environ.get("ACCESS_LOG", "-") or None
+errorlog = os.environ.get("ERROR_LOG", "-")
+loglevel = os.environ.get("LOG_LEVEL", "info")
+
+# No query strings (%(q)s, %(r)s) and no raw URI: only the method and the redacted path.
+access_log_format = '%(h)s - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+# Paths that carry a secret: a patient's manage token or a staff calendar-feed token.
+_SECRET_PATHS = (
+    (re.compile(r"^/manage/[^/]+"), "/manage/<token>"),
+    (re.compile(r"^/api/v1/bookings/[^/]+"), "/api/v1/bookings/<token>"),
+    (re.compile(r"^/calendar/[^/.]+"), "/calendar/<token>"),
+)
+
+
+def redact_path(path: str | None) -> str:
+    """/manage/AbC.../cancel -> /manage/<token>/cancel, and likewise for API and feed paths
+    (tokens are URL-safe base64: no dot, so /calendar/<token>.ics keeps its suffix)."""
+    if not path:
+        return "-"
+    for pattern, replacement in _SECRET_PATHS:
+        path, count = pattern.subn(replacement, path, count=1)
+        if count:
+            break
+    return path
+
+
+class RedactingLogger(Logger):
+    """Gunicorn's logger with secret tokens taken out of every request path it logs, and
+    without query strings or the Referer (which may carry a token too)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        path = redact_path(environ.get("PATH_INFO"))
+        atoms["U"] = path
+        atoms["r"] = f"{environ.get('REQUEST_METHOD')} {path} {environ.get('SERVER_PROTOCOL')}"
+        atoms["q"] = "-"
+        atoms["f"] = "-"
+        for key in ("{raw_uri}e", "{path_info}e", "{query_string}e", "{request_uri}e",
+                    "{referer}i", "{http_referer}e"):
+            atoms.pop(key, None)
+        return atoms
+
+    def exception(self, msg, *args, **kwargs):
+        # "Error handling request <uri>" would otherwise log the raw URI with its token.
+        args = tuple(redact_path(a.split("?", 1)[0]) if isinstance(a, str) and a.startswith("/") else a
+                     for a in args)
+        super().exception(msg, *args, **kwargs)
+
+
+logger_class = RedactingLogger
+
+# --- no Server banner --------------------------------------------------------------------
+
+def on_starting(server):
+    """Drop the `Server: gunicorn` response header.
+
+    Gunicorn writes it itself in Response.default_headers (it is not a setting, and the WSGI
+    app cannot remove it: gunicorn treats an app's Server header as hop-by-hop and drops
+    it). Patched here in the master, before any worker is forked, so every worker inherits it.
+    """
+    from gunicorn.http import wsgi
+
+    if getattr(wsgi.Response.default_headers, "_without_server", False):
+        return
+    original = wsgi.Response.default_headers
+
+    def default_headers(self):
+        return [line for line in original(self) if not line.lower().startswith("server:")]
+
+    default_headers._without_server = True
+    wsgi.Response.default_headers = default_headers
