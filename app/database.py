@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -64,3 +66,10 @@ def write_transaction() -> Iterator[Session]:
 
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when the database could not be reached or was busy: worth retrying shortly."""
+    if isinstance(error, PoolTimeout | OperationalError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.rules import booking_window
 from app.booking.slots import free_slots, group_by_local_day, nearest_free_slots, slot_is_free
+from app.database import is_unavailable
 from app.extensions import csrf, db
 from app.forms import BookingForm, form_started_stamp, seconds_since_started
 from app.models import Slot, utcnow
-from app.ratelimits import booking_limit
 from app.models.booking import MODE_LABELS
+from app.ratelimits import booking_limit
 
 bp = Blueprint("booking", __name__)
 
 SELF_CHECK_SESSION_KEY = "self_check_answers"
+UNAVAILABLE_MESSAGE = ("We could not reach our booking calendar just now, so nothing was booked. "
+                       "Your details are still here: please press the button again in a moment.")
+TOO_FAST_MESSAGE = "We could not accept that just yet. Please check your details and press the button again."
+
+
+@dataclass
+class Outcome:
+    """What to show after a booking attempt that did not redirect."""
+
+    status: int = 200
+    problem: str | None = None
+    alternatives: list[Slot] = field(default_factory=list)
 
 
 @bp.get("/book")
@@ -45,58 +60,57 @@ def details(slot_id: str):
     slot = _slot_or_404(slot_id)
     form = BookingForm()
     form.mode.choices = [(m, MODE_LABELS[m]) for m in slot.mode_list]
-    has_self_check = bool(session.get(SELF_CHECK_SESSION_KEY))
+    chosen = slot
     if request.method == "GET":
         form.slot_id.data = slot.public_id
         form.started.data = form_started_stamp()
         if len(slot.mode_list) == 1:
             form.mode.data = slot.mode_list[0]
-    alternatives: list[Slot] = []
-    problem: str | None = None
-    status = 200
-    chosen = slot
-    if request.method == "GET" and not _is_open(slot):
-        problem = "Sorry, this time is no longer available. Here are the nearest free times."
-        alternatives = nearest_free_slots(slot.starts_at, 3, exclude_id=slot.id)
-        status = 409
-    if form.validate_on_submit():
-        if form.website.data or _filled_too_fast(form.started.data):
-            # Bots fill every field and submit at once; people get a plain retry message.
-            problem = ("We could not accept that just yet. Please check your details "
-                       "and press the button again.")
-            form.started.data = form_started_stamp()
-            status = 422
-        else:
-            if form.slot_id.data != slot.public_id:
-                chosen = _slot_or_404(form.slot_id.data)
-            patient = service.PatientDetails(
-                name=form.name.data, email=form.email.data, phone=form.phone.data,
-                interest=form.interest.data, note=form.note.data or "",
-                self_check=session.get(SELF_CHECK_SESSION_KEY) if form.attach_self_check.data else None,
-            )
-            try:
-                result = service.book(chosen.public_id, form.mode.data, patient)
-            except SlotTaken as taken:
-                problem = taken.message + " Your details are kept: choose another time below."
-                alternatives = taken.alternatives
-                status = 409
-            except BookingError as error:
-                problem = error.message
-                status = error.http_status
-            else:
-                if patient.self_check:
-                    session.pop(SELF_CHECK_SESSION_KEY, None)
-                return redirect(url_for("manage.confirmed", token=result.manage_token), code=303)
-    elif request.method == "POST":
-        problem = "Please correct the highlighted fields below."
-        status = 422
-    return render_template("booking/details.html", slot=chosen, form=form, problem=problem,
-                           alternatives=alternatives, has_self_check=has_self_check), status
+        outcome = Outcome() if _is_open(slot) else Outcome(
+            409, "Sorry, this time is no longer available. Here are the nearest free times.",
+            nearest_free_slots(slot.starts_at, 3, exclude_id=slot.id))
+    elif not form.validate():
+        outcome = Outcome(422, "Please correct the highlighted fields below.")
+    elif form.website.data or _filled_too_fast(form.started.data):
+        # Bots fill every field and submit at once; people get a plain retry message.
+        form.started.data = form_started_stamp()
+        outcome = Outcome(422, TOO_FAST_MESSAGE)
+    else:
+        if form.slot_id.data != slot.public_id:
+            chosen = _slot_or_404(form.slot_id.data)
+        token, outcome = _book(form, chosen)
+        if token:
+            return redirect(url_for("manage.confirmed", token=token), code=303)
+    return render_template("booking/details.html", slot=chosen, form=form, problem=outcome.problem,
+                           alternatives=outcome.alternatives,
+                           has_self_check=bool(session.get(SELF_CHECK_SESSION_KEY))), outcome.status
+
+
+def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
+    """Try the booking; the manage token on success, else what to tell the patient."""
+    answers = session.get(SELF_CHECK_SESSION_KEY) if form.attach_self_check.data else None
+    patient = service.PatientDetails(
+        name=form.name.data, email=form.email.data, phone=form.phone.data,
+        interest=form.interest.data, note=form.note.data or "", self_check=answers)
+    try:
+        result = service.book(slot.public_id, form.mode.data, patient)
+    except SlotTaken as taken:
+        return None, Outcome(409, taken.message + " Your details are kept: choose another time below.",
+                             taken.alternatives)
+    except BookingError as error:
+        return None, Outcome(error.http_status, error.message)
+    except DBAPIError as error:
+        if not is_unavailable(error):
+            raise
+        db.session.rollback()
+        return None, Outcome(503, UNAVAILABLE_MESSAGE)
+    if answers:
+        session.pop(SELF_CHECK_SESSION_KEY, None)
+    return result.manage_token, Outcome()
 
 
 def _is_open(slot: Slot) -> bool:
-    now = utcnow()
-    return (not slot.is_blocked and booking_window(now).contains(slot.starts_at)
+    return (not slot.is_blocked and booking_window(utcnow()).contains(slot.starts_at)
             and slot_is_free(slot))
 
 

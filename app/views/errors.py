@@ -6,10 +6,9 @@ import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from app.database import is_unavailable
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -47,14 +46,6 @@ def error_response(status: int, code: str | None = None, message: str | None = N
     return response
 
 
-def _is_unavailable(error: Exception) -> bool:
-    if isinstance(error, PoolTimeout):
-        return True
-    if isinstance(error, OperationalError):
-        return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
-
-
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
@@ -79,7 +70,7 @@ def register(app: Flask) -> None:
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the connection itself may be gone
             log.warning("rollback failed after error", exc_info=True)
-        if _is_unavailable(error):
+        if is_unavailable(error):
             log.warning("database unavailable: %s", type(error).__name__)
             return error_response(503, "unavailable", retry_after=5)
         log.exception("unhandled error")
