@@ -19,6 +19,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config())
     if overrides:
         app.config.update(overrides)
+    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -26,6 +27,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_security(app)
     return app
+
+
+def register_logging(app: Flask) -> None:
+    from app import logs
+
+    logs.register(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import time
+from pathlib import Path
 
 import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from app.backup import backup_sqlite
 from app.booking.slots import count_slots, regenerate_slots
 from app.database import write_transaction
 from app.models import AvailabilityRule
@@ -49,6 +51,17 @@ def register(app: Flask) -> None:
         if created_rules:
             click.echo("Added demo opening hours: weekdays 9:00-12:00 and 13:00-17:00.")
         click.echo(f"Added {added} slots.")
+
+    @app.cli.command("backup")
+    @click.option("--to", "destination", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Where to write the copy (default: instance/backups/<name>-<time>.db).")
+    def backup_command(destination: Path | None) -> None:
+        """Copy the SQLite database while the app keeps running."""
+        try:
+            path = backup_sqlite(app.config["SQLALCHEMY_DATABASE_URI"], destination)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Backed up to {path}")
 
     @app.cli.command("regenerate-slots")
     def regenerate_command() -> None:

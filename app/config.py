@@ -99,6 +99,8 @@ def load_config() -> dict[str, Any]:
         "RATELIMIT_TOKEN_LOOKUP": env("RATELIMIT_TOKEN_LOOKUP", "60 per minute"),
         "RATELIMIT_API_READ": env("RATELIMIT_API_READ", "300 per minute"),
         # Serving.
+        "LOG_FORMAT": env("LOG_FORMAT", "json"),
+        "LOG_LEVEL": env("LOG_LEVEL", "INFO"),
         "PROXY_FIX_HOPS": _int("PROXY_FIX_HOPS", 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

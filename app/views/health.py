@@ -1,21 +1,39 @@
-"""Health check for load balancers and monitoring."""
+"""Health check for load balancers and monitoring: the database, and how far mail is behind."""
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
-from sqlalchemy import text
+from sqlalchemy import func, select
 
+from app.database import is_unavailable
 from app.extensions import db
+from app.models import OutboxMessage, utcnow
+from app.models.mail import OUTBOX_FAILED, OUTBOX_PENDING
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
 def healthz():
+    now = utcnow()
     try:
-        db.session.execute(text("SELECT 1"))
+        backlog, oldest = db.session.execute(
+            select(func.count(OutboxMessage.id), func.min(OutboxMessage.created_at))
+            .where(OutboxMessage.status == OUTBOX_PENDING, OutboxMessage.next_attempt_at <= now)
+        ).one()
+        failed = db.session.execute(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.status == OUTBOX_FAILED)
+        ).scalar_one()
         db.session.commit()
-    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+    except Exception as error:  # noqa: BLE001 - any database failure means unhealthy
         db.session.rollback()
+        if not is_unavailable(error):
+            raise
         return jsonify(status="unavailable", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+    if oldest is not None and oldest.tzinfo is None:
+        from datetime import UTC
+
+        oldest = oldest.replace(tzinfo=UTC)
+    oldest_age = round((now - oldest).total_seconds()) if oldest else 0
+    return jsonify(status="ok", database="ok",
+                   outbox={"due": backlog, "oldest_due_seconds": oldest_age, "failed": failed})

@@ -1,0 +1,56 @@
+"""Structured (JSON) logs that never carry manage tokens or patient details."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+from flask import Flask, g, has_request_context, request
+
+# Paths that carry a secret token: /manage/<token>..., /api/v1/bookings/<token>..., /calendar/<token>.ics
+_TOKEN_PATHS = re.compile(r"(/manage/|/api/v1/bookings/|/calendar/)[A-Za-z0-9_-]{16,}")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d ()-]{7,}\d")
+
+
+def redact(text: str) -> str:
+    text = _TOKEN_PATHS.sub(r"\1<token>", text)
+    text = _EMAIL.sub("<email>", text)
+    return _PHONE.sub("<phone>", text)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        if has_request_context():
+            entry["method"] = request.method
+            entry["path"] = redact(request.path)
+            entry["request_id"] = g.get("request_id")
+        if record.exc_info:
+            entry["error"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry)
+
+
+def register(app: Flask) -> None:
+    if app.config.get("TESTING") or app.config.get("LOG_FORMAT", "json") != "json":
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        root.handlers = [handler]
+        root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+
+    @app.before_request
+    def _request_id():
+        import secrets
+
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or secrets.token_hex(8)

@@ -1,0 +1,54 @@
+"""Operations: health check, online SQLite backup, and logs free of tokens and patient details."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+
+from app.logs import JsonFormatter, redact
+from tests.conftest import make_booking, make_slot
+
+
+def test_healthz_reports_database_and_outbox(app, client):
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["database"] == "ok"
+    assert set(body["outbox"]) == {"due", "oldest_due_seconds", "failed"}
+
+
+def test_backup_command_copies_a_live_database(app, tmp_path):
+    with app.app_context():
+        make_booking()
+    destination = tmp_path / "copy.db"
+    result = app.test_cli_runner().invoke(args=["backup", "--to", str(destination)])
+    assert result.exit_code == 0, result.output
+    copy = sqlite3.connect(destination)
+    assert copy.execute("SELECT count(*) FROM booking").fetchone()[0] == 1
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_backup_refuses_postgres(app):
+    app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://x@localhost/db"
+    result = app.test_cli_runner().invoke(args=["backup"])
+    assert result.exit_code != 0 and "pg_dump" in result.output
+
+
+def test_redaction_hides_tokens_emails_and_phones():
+    token = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+    line = f"GET /manage/{token}/cancel by ada@example.com +1 970-555-0123 /calendar/{token}.ics"
+    cleaned = redact(line)
+    assert token not in cleaned and "ada@example.com" not in cleaned and "970-555-0123" not in cleaned
+    assert "/manage/<token>/cancel" in cleaned and "/calendar/<token>.ics" in cleaned
+
+
+def test_json_log_lines_carry_no_token(app):
+    with app.app_context():
+        make_slot()
+        token = make_booking().manage_token
+    formatter = JsonFormatter()
+    with app.test_request_context(f"/manage/{token}"):
+        record = logging.LogRecord("app", logging.WARNING, __file__, 1,
+                                   "problem with /manage/%s for %s", (token, "ada@example.com"), None)
+        entry = json.loads(formatter.format(record))
+    assert token not in json.dumps(entry) and "ada@example.com" not in json.dumps(entry)
+    assert entry["path"] == "/manage/<token>" and entry["level"] == "WARNING"
