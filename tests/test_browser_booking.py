@@ -1,0 +1,135 @@
+"""The patient's booking flow in a real browser (headless chromium): mouse, keyboard only,
+a 360 px phone in another time zone, and with JavaScript switched off."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from tests.conftest import make_slot
+
+pytestmark = pytest.mark.browser
+SHOTS = os.environ.get("SCREENSHOT_DIR")
+
+
+def shot(page, name: str) -> None:
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def slots(app):
+    with app.app_context():
+        return [make_slot().public_id for _ in range(6)]
+
+
+def fill_details(page) -> None:
+    page.get_by_label("Phone call").check()
+    page.get_by_label("Full name").fill("Ada Lovelace")
+    page.get_by_label("Email address").fill("ada@example.com")
+    page.get_by_label("Phone number").fill("970-555-0123")
+    page.get_by_label("Not sure yet").check()
+    page.get_by_label(re.compile("I have read the privacy notice")).check()
+
+
+def test_book_see_it_gone_cancel_see_it_back(live_server, page, slots):
+    page.goto(live_server.url + "/book")
+    first = page.locator(f'a[href="/book/{slots[0]}"]')
+    assert first.count() == 1
+    first.click()
+    fill_details(page)
+    shot(page, "desktop-form")
+    page.get_by_role("button", name="Book this consultation").click()
+    page.get_by_role("heading", name="You're booked").wait_for()
+    shot(page, "desktop-confirmed")
+    manage_url = page.locator(".manage-link a").get_attribute("href")
+    assert re.search(r"/manage/[A-Za-z0-9_-]{32}$", manage_url)
+
+    page.goto(live_server.url + "/book")
+    assert page.locator(f'a[href="/book/{slots[0]}"]').count() == 0
+
+    page.goto(manage_url)
+    page.get_by_role("button", name="Cancel this consultation").click()
+    page.get_by_text("This consultation was cancelled").wait_for()
+    page.goto(live_server.url + "/book")
+    assert page.locator(f'a[href="/book/{slots[0]}"]').count() == 1
+
+
+def tab_to(page, predicate_js: str, limit: int = 80) -> None:
+    """Press Tab until the focused element satisfies `predicate_js` (a JS expression on `el`)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!({predicate_js}); }})()"):
+            return
+    raise AssertionError(f"never reached focus on: {predicate_js}")
+
+
+def test_booking_with_the_keyboard_alone(live_server, page, slots):
+    page.goto(live_server.url + "/book")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
+    tab_to(page, "el.classList.contains('slot')")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/book/"))
+    tab_to(page, "el.name === 'mode'")
+    page.keyboard.press("ArrowDown")  # radio groups move with the arrow keys
+    tab_to(page, "el.id === 'name'")
+    page.keyboard.type("Grace Hopper")
+    page.keyboard.press("Tab")
+    page.keyboard.type("grace@example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type("(970) 555-0199")
+    tab_to(page, "el.name === 'interest'")
+    page.keyboard.press("Space")
+    tab_to(page, "el.id === 'consent'")
+    page.keyboard.press("Space")
+    tab_to(page, "el.type === 'submit'")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="You're booked").wait_for()
+    assert "Grace Hopper" in page.content()
+
+
+def test_errors_are_announced_and_input_kept(live_server, page, slots):
+    page.goto(f"{live_server.url}/book/{slots[1]}")
+    page.get_by_label("Full name").fill("Ada Lovelace")
+    page.get_by_label("Email address").fill("not an email")
+    page.get_by_role("button", name="Book this consultation").click()
+    summary = page.locator("#error-summary[role=alert]")
+    summary.wait_for()
+    assert "check your email" in summary.inner_text()
+    assert page.get_by_label("Full name").input_value() == "Ada Lovelace"
+    assert page.get_by_label("Email address").get_attribute("aria-invalid") == "true"
+    described = page.get_by_label("Email address").get_attribute("aria-describedby")
+    assert "email-error" in described
+    shot(page, "desktop-errors")
+
+
+def test_phone_width_other_time_zone(live_server, phone_page, slots):
+    page = phone_page
+    page.goto(live_server.url + "/book")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # The visitor is in New York: their own time shows beside the clinic's.
+    local = page.locator(".local-time").first
+    local.wait_for()
+    assert "your time" in local.inner_text() and ("EST" in local.inner_text() or "ET" in local.inner_text())
+    shot(page, "phone-book")
+    page.locator(f'a[href="/book/{slots[2]}"]').click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "phone-form")
+
+
+def test_booking_works_without_javascript(live_server, browser, slots):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1024, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/book/{slots[3]}")
+        fill_details(page)
+        page.get_by_role("button", name="Book this consultation").click()
+        page.get_by_role("heading", name="You're booked").wait_for()
+    finally:
+        context.close()
