@@ -135,7 +135,7 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                     raise
                 taken_at = (slot.starts_at, slot.id)
                 raise SlotTaken("taken") from error
-            notifications.booking_confirmed(booking)
+            notifications.booking_confirmed(booking, token)
     except SlotTaken:
         assert taken_at is not None
         raise _taken(taken_at[0], mode, now, taken_at[1]) from None

@@ -1,9 +1,40 @@
-"""Mail commands (worker)."""
+"""Mail commands: `flask worker` delivers the outbox (and keeps slots generated)."""
 
 from __future__ import annotations
 
+import logging
+
+import click
 from flask import Flask
+
+from app.mail.delivery import DEFAULT_BATCH_SIZE, DEFAULT_LEASE_SECONDS
 
 
 def register(app: Flask) -> None:
-    """Registers `flask worker` (built with the invites and outbox)."""
+    from app.invites import cli as invites_cli
+
+    # The calendar-feed commands belong with the invites; app/cli.py reaches them through here.
+    invites_cli.register(app)
+
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+    @click.option("--interval", default=5.0, show_default=True, type=float,
+                  help="Seconds between delivery rounds.")
+    @click.option("--lease", "lease_seconds", type=float,
+                  default=lambda: float(app.config.get("MAIL_CLAIM_SECONDS", DEFAULT_LEASE_SECONDS)),
+                  help="Seconds a claimed message is reserved for this worker (default 300).")
+    @click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=int)
+    def worker_command(once: bool, interval: float, lease_seconds: float, batch_size: int) -> None:
+        """Deliver queued mail (confirmations, updates, reminders) and keep slots generated."""
+        from app.mail.worker import Worker
+
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("app.mail").setLevel(logging.INFO)
+        worker = Worker(interval=interval, lease_seconds=lease_seconds, batch_size=batch_size)
+        worker.install_signal_handlers()
+        if once:
+            report = worker.run_once()
+            click.echo(f"delivery: {report}")
+            return
+        worker.run_forever()

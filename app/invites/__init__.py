@@ -1,0 +1,1 @@
+"""Calendar objects for bookings: invites (ics), add-to-calendar links, staff subscription feeds."""

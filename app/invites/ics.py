@@ -1,0 +1,196 @@
+"""iCalendar objects built from bookings: the emailed invite (METHOD:REQUEST / CANCEL), the
+patient's download and the staff feed (METHOD:PUBLISH).
+
+Times are always UTC (`...Z`), never floating, so no VTIMEZONE is needed. Nothing about a
+patient's health goes in here: the summary is "Consultation – <clinic>" and the description
+carries only practical details.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parseaddr
+
+from flask import current_app
+from icalendar import Calendar, Event, vCalAddress
+
+from app.models import Booking
+from app.models.booking import STATUS_CANCELLED
+
+PRODID = "-//Mindset TMS//Consultation booking//EN"
+REQUEST, CANCEL, PUBLISH = "REQUEST", "CANCEL", "PUBLISH"
+METHODS = (REQUEST, CANCEL, PUBLISH)
+
+_DTSTAMP = re.compile(r"^DTSTAMP:\d{8}T\d{6}Z(?=\r?$)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class InviteEvent:
+    uid: str
+    sequence: int
+    starts_at: datetime
+    ends_at: datetime
+    summary: str
+    location: str
+    description: str
+    organizer: Party
+    attendee: Party | None = None
+    cancelled: bool = False
+    url: str | None = None
+    last_modified: datetime | None = None
+
+
+def one_line(text: str) -> str:
+    """Text safe for a header or a parameter: control characters (CR, LF, tab ...) become
+    spaces and runs of spaces collapse."""
+    cleaned = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+    return " ".join(cleaned.split())
+
+
+def _cn(name: str) -> str:
+    # A DQUOTE cannot appear inside a quoted parameter; the RFC 6868 escape (^') is not
+    # understood by every client, so use an apostrophe instead.
+    return one_line(name).replace('"', "'") or "Guest"
+
+
+def _utc(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime in an invite: times must be UTC instants")
+    return instant.astimezone(UTC).replace(microsecond=0)
+
+
+def _address(party: Party) -> vCalAddress:
+    address = vCalAddress(f"mailto:{one_line(party.email)}")
+    address.params["CN"] = _cn(party.name)
+    return address
+
+
+def _vevent(event: InviteEvent, method: str | None, dtstamp: datetime) -> Event:
+    vevent = Event()
+    vevent.add("uid", event.uid)
+    vevent.add("sequence", event.sequence)
+    vevent.add("dtstamp", _utc(dtstamp))
+    vevent.add("dtstart", _utc(event.starts_at))
+    vevent.add("dtend", _utc(event.ends_at))
+    vevent.add("summary", event.summary)
+    vevent.add("location", event.location)
+    vevent.add("description", event.description)
+    if event.url:
+        vevent.add("url", event.url)
+    if event.last_modified:
+        vevent.add("last-modified", _utc(event.last_modified))
+    vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    vevent.add("transp", "OPAQUE")
+    vevent.add("organizer", _address(event.organizer))
+    # RFC 5546: REQUEST and CANCEL name the attendees; PUBLISH must not.
+    if method in (REQUEST, CANCEL) and event.attendee:
+        attendee = _address(event.attendee)
+        attendee.params["ROLE"] = "REQ-PARTICIPANT"
+        attendee.params["PARTSTAT"] = "NEEDS-ACTION"
+        attendee.params["RSVP"] = "TRUE"
+        vevent.add("attendee", attendee)
+    return vevent
+
+
+def build_calendar(events: Iterable[InviteEvent], method: str | None, dtstamp: datetime,
+                   name: str | None = None) -> str:
+    """A VCALENDAR text with CRLF line endings, folded at 75 octets (RFC 5545)."""
+    if method is not None and method not in METHODS:
+        raise ValueError(f"unknown iTIP method {method!r}")
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
+    if name:
+        calendar.add("x-wr-calname", name)
+    for event in events:
+        calendar.add_component(_vevent(event, method, dtstamp))
+    return calendar.to_ical().decode("utf-8")
+
+
+def invite(event: InviteEvent, method: str, dtstamp: datetime) -> str:
+    """One event as REQUEST (new or moved), CANCEL (withdrawn) or PUBLISH (a download)."""
+    if method == CANCEL and not event.cancelled:
+        raise ValueError("a CANCEL carries STATUS:CANCELLED")
+    return build_calendar([event], method, dtstamp)
+
+
+def restamp(ics: str, dtstamp: datetime) -> str:
+    """The same calendar with DTSTAMP set to `dtstamp` (the moment it is sent)."""
+    value = _utc(dtstamp).strftime("%Y%m%dT%H%M%SZ")
+    return _DTSTAMP.sub(f"DTSTAMP:{value}", ics)
+
+
+# --- from bookings -------------------------------------------------------------------------
+
+def clinic_address() -> str:
+    config = current_app.config
+    return (f"{config['CLINIC_STREET']}, {config['CLINIC_CITY']}, "
+            f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}")
+
+
+def location(mode: str) -> str:
+    return {"phone": "Phone call", "video": "Video call"}.get(mode) or clinic_address()
+
+
+def summary() -> str:
+    return f"Consultation – {current_app.config['CLINIC_NAME']}"
+
+
+def organizer() -> Party:
+    """The clinic's sending address (a bare mailto:) with the clinic's name."""
+    config = current_app.config
+    name, address = parseaddr(config["MAIL_DEFAULT_SENDER"])
+    return Party(name=config["CLINIC_NAME"] or name, email=address)
+
+
+def patient_description(booking: Booking, manage_url: str | None) -> str:
+    config = current_app.config
+    lines = [f"Your consultation with {config['CLINIC_NAME']}."]
+    if booking.mode == "in_person":
+        lines.append(f"Where: {clinic_address()}.")
+    elif booking.mode == "phone":
+        lines.append("We will call you on the phone number you gave us.")
+    else:
+        lines.append("We will email you the link for the video call before the consultation.")
+    if manage_url:
+        lines.append(f"To move or cancel: {manage_url}")
+    else:
+        lines.append("To move or cancel, use the link in your confirmation email.")
+    lines.append(f"Questions: call {config['CLINIC_PHONE']}.")
+    lines.append("In a crisis, call or text 988, or call 911.")
+    return "\n".join(lines)
+
+
+def booking_event(booking: Booking, manage_url: str | None = None) -> InviteEvent:
+    """The patient's view of a booking, as sent in their invites."""
+    return InviteEvent(
+        uid=booking.ical_uid,
+        sequence=booking.ical_sequence,
+        starts_at=booking.slot.starts_at,
+        ends_at=booking.slot.ends_at,
+        summary=summary(),
+        location=location(booking.mode),
+        description=patient_description(booking, manage_url),
+        organizer=organizer(),
+        attendee=Party(name=booking.name, email=booking.email),
+        cancelled=booking.status == STATUS_CANCELLED,
+        url=manage_url,
+    )
+
+
+def booking_invite(booking: Booking, method: str, dtstamp: datetime,
+                   manage_url: str | None = None) -> str:
+    return invite(booking_event(booking, manage_url), method, dtstamp)

@@ -1,0 +1,212 @@
+"""Composing emails: subjects and bodies from the templates in templates/email/ (a .txt and
+an .html for each kind), and the MIME message a calendar client reads as an invite.
+
+Headers are built from `email.headerregistry.Address` objects under `email.policy.SMTP`, and
+every header value passes through `one_line`, so a name or subject carrying CR/LF can never
+add a header, whatever validation happened earlier.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage, MIMEPart
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+
+from flask import current_app, render_template
+
+from app.invites import ics
+from app.invites.ics import one_line
+from app.models import Booking, OutboxMessage
+from app.models.booking import MODE_LABELS
+from app.timefmt import clinic_zone, clock_with_zone, short_day, to_local, when
+
+CALENDAR_METHODS = ("REQUEST", "CANCEL", "PUBLISH")
+_ADDR_SPEC = re.compile(r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+$")
+
+
+class InvalidMessage(ValueError):
+    """The message cannot be built (for example a malformed address): never retried."""
+
+
+@dataclass(frozen=True)
+class Content:
+    subject: str
+    text: str
+    html: str
+
+
+# --- words -------------------------------------------------------------------------------
+
+def local_when(instant: datetime) -> str:
+    """'Tuesday, December 1, 2026 at 9:00 AM MST (Denver time)'"""
+    zone = clinic_zone()
+    city = zone.key.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{when(instant, zone)} ({city} time)"
+
+
+def _clinic(suffix: str) -> str:
+    return f"{suffix} – {current_app.config['CLINIC_NAME']}"
+
+
+def _render(kind: str, subject: str, **context) -> Content:
+    context.setdefault("subject", subject)
+    return Content(subject=one_line(subject),
+                   text=render_template(f"email/{kind}.txt", **context),
+                   html=render_template(f"email/{kind}.html", **context))
+
+
+def _booking_context(booking: Booking, manage_url: str | None) -> dict:
+    return {
+        "booking": booking,
+        "first_name": one_line(booking.name).split(" ")[0] if booking.name.strip() else "there",
+        "starts": local_when(booking.slot.starts_at),
+        "ends": clock_with_zone(booking.slot.ends_at),
+        "minutes": int((booking.slot.ends_at - booking.slot.starts_at).total_seconds() // 60),
+        "mode_label": MODE_LABELS[booking.mode],
+        "address": ics.clinic_address(),
+        "manage_url": manage_url,
+        "book_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/book",
+    }
+
+
+def confirmation(booking: Booking, manage_url: str) -> Content:
+    return _render("confirmation", _clinic("Your consultation is booked"),
+                   **_booking_context(booking, manage_url))
+
+
+def update(booking: Booking, previous_start: datetime, manage_url: str | None = None) -> Content:
+    return _render("update", _clinic("Your consultation has moved"),
+                   previous=local_when(previous_start), **_booking_context(booking, manage_url))
+
+
+def cancellation(booking: Booking, message: str | None = None) -> Content:
+    return _render("cancellation", _clinic("Your consultation is cancelled"),
+                   message=(message or "").strip(), **_booking_context(booking, None))
+
+
+def reminder_subject(starts_at: datetime, sent_at: datetime) -> str:
+    start_day = to_local(starts_at).date()
+    send_day = to_local(sent_at).date()
+    if start_day == send_day:
+        relative = "today"
+    elif start_day == send_day + timedelta(days=1):
+        relative = "tomorrow"
+    else:
+        relative = f"on {short_day(starts_at)}"
+    return _clinic(f"Reminder: your consultation {relative}")
+
+
+def reminder(booking: Booking, due_at: datetime, manage_url: str | None) -> Content:
+    return _render("reminder", reminder_subject(booking.slot.starts_at, due_at),
+                   **_booking_context(booking, manage_url))
+
+
+def staff_notice(booking: Booking, event: str, staff_url: str,
+                 previous_start: datetime | None = None) -> Content:
+    """A short notice for the clinic's staff address: no contact or health details."""
+    headline = {"booked": "New consultation booked", "moved": "Consultation moved",
+                "cancelled": "Consultation cancelled"}[event]
+    slot = booking.slot
+    subject = f"{headline}: {short_day(slot.starts_at)} at {clock_with_zone(slot.starts_at)}"
+    return _render("staff_notice", subject, headline=headline, event=event,
+                   who=one_line(booking.first_name_initial), starts=local_when(slot.starts_at),
+                   previous=local_when(previous_start) if previous_start else None,
+                   mode_label=MODE_LABELS[booking.mode], staff_url=staff_url)
+
+
+# --- MIME --------------------------------------------------------------------------------
+
+def address(addr_spec: str, name: str = "") -> Address:
+    addr_spec = addr_spec.strip()
+    if not _ADDR_SPEC.match(addr_spec):
+        raise InvalidMessage("the address is not a plain mailbox (user@domain)")
+    username, domain = addr_spec.rsplit("@", 1)
+    try:
+        return Address(display_name=one_line(name), username=username, domain=domain)
+    except (ValueError, IndexError) as error:
+        raise InvalidMessage(f"the address cannot be used: {error}") from None
+
+
+def sender_address() -> Address:
+    name, addr_spec = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    return address(addr_spec, name or current_app.config["CLINIC_NAME"])
+
+
+def _part(content: str, subtype: str, cte: str) -> MIMEPart:
+    part = MIMEPart(policy=SMTP)
+    part.set_content(content, subtype=subtype, cte=cte)
+    return part
+
+
+def calendar_part(calendar: str, method: str) -> MIMEPart:
+    if method not in CALENDAR_METHODS or f"\r\nMETHOD:{method}\r\n" not in calendar:
+        raise InvalidMessage("the calendar's METHOD and the MIME method must agree")
+    # base64 keeps the calendar's CRLF line ends and folding byte for byte.
+    part = _part(calendar, "calendar", "base64")
+    part.replace_header("Content-Type", f"text/calendar; method={method}; charset=UTF-8")
+    return part
+
+
+def build(message: OutboxMessage, sent_at: datetime) -> EmailMessage:
+    """The email for an outbox row, as sent at `sent_at` (its Date and the invite's DTSTAMP).
+
+    With an invite: multipart/mixed [ multipart/alternative [ text/plain, text/html,
+    text/calendar; method=... ], invite.ics ] - what Gmail, Outlook and Apple Mail all
+    show as an invitation."""
+    email = EmailMessage(policy=SMTP)
+    email["From"] = sender_address()
+    email["To"] = address(message.to_address, message.to_name)
+    reply_to = current_app.config.get("CLINIC_EMAIL")
+    if reply_to and message.kind != "staff_notice":
+        email["Reply-To"] = address(reply_to, current_app.config["CLINIC_NAME"])
+    email["Subject"] = one_line(message.subject)
+    email["Date"] = format_datetime(sent_at)
+    email["Message-ID"] = message.message_id
+    email["Auto-Submitted"] = "auto-generated"
+    email["MIME-Version"] = "1.0"
+
+    alternative = MIMEPart(policy=SMTP)
+    alternative.make_alternative()
+    alternative.attach(_part(message.body_text, "plain", "quoted-printable"))
+    if message.body_html:
+        alternative.attach(_part(message.body_html, "html", "quoted-printable"))
+    if message.ics:
+        method = message.ics_method or ""
+        calendar = ics.restamp(message.ics, sent_at)
+        alternative.attach(calendar_part(calendar, method))
+        email.make_mixed()
+        email.attach(alternative)
+        attachment = MIMEPart(policy=SMTP)
+        attachment.set_content(calendar.encode("utf-8"), maintype="application", subtype="ics",
+                               disposition="attachment", filename="invite.ics")
+        email.attach(attachment)
+    else:
+        email.make_alternative()
+        for part in alternative.iter_parts():
+            email.attach(part)
+    return email
+
+
+def as_bytes(email: EmailMessage) -> bytes:
+    raw = email.as_bytes(policy=SMTP)
+    _check_headers(raw)
+    return raw
+
+
+def _check_headers(raw: bytes) -> None:
+    """Belt and braces against header injection: every line of the top header block is a
+    header or a folded continuation, and there is exactly one To."""
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    names = []
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t"):
+            continue
+        if b":" not in line or b"\r" in line or b"\n" in line:
+            raise InvalidMessage("malformed header block")
+        names.append(line.split(b":", 1)[0].strip().lower())
+    if names.count(b"to") != 1 or b"bcc" in names or b"cc" in names:
+        raise InvalidMessage("unexpected recipient headers")

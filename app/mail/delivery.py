@@ -1,0 +1,365 @@
+"""Delivering the outbox: claim due messages, send them over SMTP (or capture them to files
+when no MAIL_SERVER is set), and record the outcome.
+
+A claim is a lease (`claimed_until`): on PostgreSQL rows are picked with FOR UPDATE SKIP
+LOCKED so two workers never take the same message; on SQLite the claim's BEGIN IMMEDIATE
+serialises workers. A worker that dies mid-send leaves its lease to expire, and the message
+is sent again with the same Message-ID: at most a duplicate, never a loss.
+
+Temporary trouble (no connection, SMTP 4xx) is retried with exponential backoff; an SMTP
+5xx answer or running out of attempts marks the message failed, with the error kept.
+Logs name outbox ids and SMTP codes only: never addresses, names or links.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import aliased
+
+from app.database import is_postgres, write_transaction
+from app.mail import compose, outbox
+from app.models import Booking, OutboxMessage, utcnow
+from app.models.booking import STATUS_CONFIRMED
+from app.models.mail import OUTBOX_CANCELLED, OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT
+
+log = logging.getLogger("app.mail")
+
+BACKOFF_BASE_SECONDS = 60
+BACKOFF_MAX_SECONDS = 6 * 3600
+DEFAULT_LEASE_SECONDS = 300
+DEFAULT_BATCH_SIZE = 20
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, permanent: bool, connection: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+        # The server, not this message, is the problem: the rest of the batch waits too.
+        self.connection = connection
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    withdrawn: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, "
+                f"withdrawn {self.withdrawn}")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A message ready for the wire."""
+    id: int
+    kind: str
+    sender: str
+    recipient: str
+    raw: bytes
+
+
+def backoff(attempts: int) -> timedelta:
+    """1 minute after the first failure, doubling, at most 6 hours."""
+    seconds = BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, BACKOFF_MAX_SECONDS))
+
+
+# --- transports ----------------------------------------------------------------------------
+
+class SmtpTransport:
+    """One SMTP connection, opened on first use and reused for a batch."""
+
+    def __init__(self, config) -> None:
+        self.host = config["MAIL_SERVER"]
+        self.port = int(config.get("MAIL_PORT") or 25)
+        self.username = config.get("MAIL_USERNAME") or ""
+        self.password = config.get("MAIL_PASSWORD") or ""
+        self.use_tls = bool(config.get("MAIL_USE_TLS"))
+        self.use_ssl = bool(config.get("MAIL_USE_SSL"))
+        self.timeout = float(config.get("MAIL_TIMEOUT_SECONDS") or 20)
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        if self.use_ssl:
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                                  context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            smtp.ehlo()
+            if self.use_tls:
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is not None:
+            try:
+                if self._smtp.noop()[0] == 250:
+                    return self._smtp
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.close()
+        self._smtp = self._connect()
+        return self._smtp
+
+    def send(self, envelope: Envelope) -> None:
+        try:
+            self._connection().sendmail(envelope.sender, [envelope.recipient], envelope.raw)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, _text = next(iter(error.recipients.values()), (0, b""))
+            raise _smtp_error(code, _text) from None
+        except (smtplib.SMTPAuthenticationError, smtplib.SMTPConnectError,
+                smtplib.SMTPServerDisconnected, smtplib.SMTPNotSupportedError) as error:
+            self.close()
+            raise DeliveryError(f"SMTP connection: {_describe(error)}", permanent=False,
+                                connection=True) from None
+        except smtplib.SMTPResponseException as error:
+            raise _smtp_error(error.smtp_code, error.smtp_error) from None
+        except (OSError, smtplib.SMTPException) as error:
+            self.close()
+            raise DeliveryError(f"SMTP connection: {_describe(error)}", permanent=False,
+                                connection=True) from None
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self._smtp.close()
+            self._smtp = None
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{error.smtp_code} {_text(error.smtp_error)}"
+    return f"{type(error).__name__}: {error}"[:300]
+
+
+def _text(raw: bytes | str) -> str:
+    return (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw))[:300]
+
+
+def _smtp_error(code: int, text: bytes | str) -> DeliveryError:
+    return DeliveryError(f"SMTP {code} {_text(text)}", permanent=500 <= code < 600)
+
+
+class CaptureTransport:
+    """Development: 'delivers' by writing the raw message to <dir>/<id>-<kind>.eml."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def send(self, envelope: Envelope) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.directory / f"{envelope.id}-{envelope.kind}.eml"
+        partial = target.with_suffix(".eml.part")
+        partial.write_bytes(envelope.raw)
+        os.replace(partial, target)
+
+    def close(self) -> None:
+        pass
+
+
+def capture_dir() -> Path:
+    configured = current_app.config.get("MAIL_CAPTURE_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "mail"
+
+
+def captured_file(message: OutboxMessage) -> Path:
+    return capture_dir() / f"{message.id}-{message.kind}.eml"
+
+
+def make_transport():
+    config = current_app.config
+    if config.get("MAIL_SERVER"):
+        return SmtpTransport(config)
+    return CaptureTransport(capture_dir())
+
+
+# --- the outbox ----------------------------------------------------------------------------
+
+def _due_query(now: datetime, limit: int):
+    earlier = aliased(OutboxMessage)
+    # Messages to one person about one booking go out in order (an update never overtakes
+    # its confirmation); reminders wait for their own time and do not hold others back.
+    waits_for_earlier = exists().where(
+        earlier.booking_id == OutboxMessage.booking_id,
+        earlier.to_address == OutboxMessage.to_address,
+        earlier.id < OutboxMessage.id,
+        earlier.status == OUTBOX_PENDING,
+        earlier.kind != outbox.REMINDER,
+    )
+    return (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OUTBOX_PENDING,
+               OutboxMessage.next_attempt_at <= now,
+               or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+               ~waits_for_earlier)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+
+
+def claim(now: datetime, limit: int = DEFAULT_BATCH_SIZE,
+          lease_seconds: float = DEFAULT_LEASE_SECONDS) -> list[int]:
+    """Take up to `limit` due messages for this worker until now + lease."""
+    with write_transaction() as session:
+        query = _due_query(now, limit)
+        if is_postgres():
+            query = query.with_for_update(skip_locked=True, of=OutboxMessage)
+        ids = list(session.execute(query).scalars())
+        if ids:
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                .values(claimed_until=now + timedelta(seconds=lease_seconds))
+                .execution_options(synchronize_session=False))
+    return ids
+
+
+def _is_stale_reminder(message: OutboxMessage, booking: Booking | None) -> bool:
+    return (booking is None or booking.status != STATUS_CONFIRMED
+            or booking.erased_at is not None
+            or booking.ical_sequence != message.booking_sequence)
+
+
+def _prepare(message_id: int, now: datetime) -> Envelope | str:
+    """The bytes to send, or why not to send ('gone', 'withdrawn', 'invalid: ...')."""
+    with write_transaction() as session:
+        message = session.get(OutboxMessage, message_id)
+        if message is None or message.status != OUTBOX_PENDING:
+            return "gone"
+        if message.kind == outbox.REMINDER:
+            booking = session.get(Booking, message.booking_id) if message.booking_id else None
+            if _is_stale_reminder(message, booking):
+                message.status = OUTBOX_CANCELLED
+                message.claimed_until = None
+                return "withdrawn"
+        try:
+            email = compose.build(message, now)
+            raw = compose.as_bytes(email)
+            sender = compose.sender_address().addr_spec
+            recipient = compose.address(message.to_address).addr_spec
+        except compose.InvalidMessage as error:
+            _record_failure(message, str(error), permanent=True, now=now)
+            return f"invalid: {error}"
+        return Envelope(message.id, message.kind, sender, recipient, raw)
+
+
+def _record_failure(message: OutboxMessage, error: str, *, permanent: bool, now: datetime) -> bool:
+    """Returns True when the message is now failed for good."""
+    message.attempts += 1
+    message.last_error = error[:1000]
+    message.claimed_until = None
+    limit = int(current_app.config.get("MAIL_MAX_ATTEMPTS", 8))
+    if permanent or message.attempts >= limit:
+        message.status = OUTBOX_FAILED
+        if not permanent:
+            message.last_error = f"gave up after {message.attempts} attempts: {message.last_error}"[:1000]
+        return True
+    message.next_attempt_at = now + backoff(message.attempts)
+    return False
+
+
+def _mark_sent(message_id: int, now: datetime) -> None:
+    with write_transaction() as session:
+        message = session.get(OutboxMessage, message_id)
+        if message is None:
+            return
+        message.status = OUTBOX_SENT
+        message.sent_at = now
+        message.attempts += 1
+        message.claimed_until = None
+        message.last_error = ""
+
+
+def _mark_failed(message_id: int, error: DeliveryError, now: datetime, report: DeliveryReport) -> None:
+    with write_transaction() as session:
+        message = session.get(OutboxMessage, message_id)
+        if message is None or message.status != OUTBOX_PENDING:
+            return
+        if _record_failure(message, str(error), permanent=error.permanent, now=now):
+            report.failed += 1
+            log.warning("outbox %s (%s) failed permanently after %s attempt(s)",
+                        message.id, message.kind, message.attempts)
+        else:
+            report.retrying += 1
+            log.info("outbox %s (%s) will be retried at %s", message.id, message.kind,
+                     message.next_attempt_at.isoformat())
+
+
+def _release(ids: list[int]) -> None:
+    if not ids:
+        return
+    with write_transaction() as session:
+        session.execute(update(OutboxMessage)
+                        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OUTBOX_PENDING)
+                        .values(claimed_until=None)
+                        .execution_options(synchronize_session=False))
+
+
+def deliver_due(now: datetime | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE,
+                lease_seconds: float = DEFAULT_LEASE_SECONDS,
+                should_stop: Callable[[], bool] = lambda: False,
+                transport=None) -> DeliveryReport:
+    """Send every message due at `now` (default: the clock), batch by batch, until none is
+    due or `should_stop()` says so (the current message is always finished first)."""
+    report = DeliveryReport()
+    transport = transport or make_transport()
+    try:
+        while not should_stop():
+            moment = now or utcnow()
+            ids = claim(moment, batch_size, lease_seconds)
+            if not ids:
+                break
+            for position, message_id in enumerate(ids):
+                if should_stop():
+                    _release(ids[position:])
+                    return report
+                moment = now or utcnow()
+                envelope = _prepare(message_id, moment)
+                if envelope == "withdrawn":
+                    report.withdrawn += 1
+                    continue
+                if isinstance(envelope, str):
+                    if envelope.startswith("invalid"):
+                        report.failed += 1
+                        log.warning("outbox %s cannot be built; marked failed", message_id)
+                    continue
+                try:
+                    transport.send(envelope)
+                except DeliveryError as error:
+                    report.errors.append(str(error))
+                    _mark_failed(message_id, error, moment, report)
+                    if error.connection:
+                        # The server is unreachable: the rest of the batch waits its turn too.
+                        for waiting in ids[position + 1:]:
+                            _mark_failed(waiting, error, moment, report)
+                        return report
+                    continue
+                _mark_sent(message_id, moment)
+                report.sent += 1
+                log.info("outbox %s (%s) sent", envelope.id, envelope.kind)
+    finally:
+        transport.close()
+    return report
+

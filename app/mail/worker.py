@@ -1,0 +1,72 @@
+"""The long-running mail worker: delivers due outbox messages (reminders are outbox messages
+due at their time) and keeps slots generated across the booking horizon."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+from app.booking.slots import regenerate_slots
+from app.extensions import db
+from app.mail.delivery import DEFAULT_BATCH_SIZE, DEFAULT_LEASE_SECONDS, DeliveryReport, deliver_due
+
+log = logging.getLogger("app.mail")
+
+REGENERATE_EVERY_SECONDS = 3600
+
+
+class Worker:
+    def __init__(self, *, interval: float = 5.0, lease_seconds: float = DEFAULT_LEASE_SECONDS,
+                 batch_size: int = DEFAULT_BATCH_SIZE,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self.lease_seconds = lease_seconds
+        self.batch_size = batch_size
+        self.clock = clock
+        self.stopping = threading.Event()
+        self._regenerated_at: float | None = None
+
+    def stop(self, *_args) -> None:
+        """Finish the message in hand, then exit (SIGTERM, SIGINT)."""
+        self.stopping.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    def keep_slots_generated(self) -> None:
+        now = self.clock()
+        if self._regenerated_at is not None and now - self._regenerated_at < REGENERATE_EVERY_SECONDS:
+            return
+        self._regenerated_at = now
+        try:
+            report = regenerate_slots()
+            log.info("slots regenerated: added %s, removed %s, retired %s, updated %s",
+                     report.added, report.removed, report.retired, report.updated)
+        except Exception:  # noqa: BLE001 - mail delivery must go on; the next hour tries again
+            db.session.rollback()
+            log.exception("slot regeneration failed")
+
+    def run_once(self) -> DeliveryReport:
+        self.keep_slots_generated()
+        try:
+            return deliver_due(batch_size=self.batch_size, lease_seconds=self.lease_seconds,
+                               should_stop=self.stopping.is_set)
+        finally:
+            db.session.remove()
+
+    def run_forever(self) -> None:
+        log.info("mail worker started (every %ss)", self.interval)
+        while not self.stopping.is_set():
+            try:
+                report = self.run_once()
+                if report.sent or report.retrying or report.failed:
+                    log.info("delivery: %s", report)
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the worker
+                log.exception("delivery round failed; trying again shortly")
+                db.session.remove()
+            self.stopping.wait(self.interval)
+        log.info("mail worker stopped")
