@@ -1,0 +1,341 @@
+"""The information pages through the Flask test client: every page answers, carries its own
+title, description, canonical URL, Open Graph tags and JSON-LD, the crisis line and the
+disclaimer; the sitemap and robots.txt describe them; the self-check keeps nothing unasked."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import select
+
+from app.content import faq, self_check, treatments
+from app.extensions import db
+from app.models import Booking
+from app.views.booking import SELF_CHECK_SESSION_KEY
+from tests.conftest import booking_form, build_app, csrf_token, dispose, make_slot
+
+BASE = "http://localhost"
+PUBLIC_PAGES = ["/", "/treatments", "/treatments/tms", "/treatments/ketamine",
+                "/compare/tms-vs-ketamine", "/faq", "/about", "/privacy", "/self-check"]
+INDEXED_PAGES = [*PUBLIC_PAGES, "/book"]
+
+
+class Head(HTMLParser):
+    """What a crawler reads from a page: title, meta tags, links, JSON-LD blocks, scripts."""
+
+    def __init__(self):
+        super().__init__()
+        self.title = ""
+        self.meta: dict[str, str] = {}
+        self.links: list[dict] = []
+        self.scripts: list[dict] = []
+        self.json_ld: list[str] = []
+        self.style_attributes = 0
+        self.assets: list[str] = []
+        self._in = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "style" in attrs:
+            self.style_attributes += 1
+        if tag == "title":
+            self._in = "title"
+        elif tag == "meta":
+            key = attrs.get("name") or attrs.get("property")
+            if key:
+                self.meta[key] = attrs.get("content", "")
+        elif tag == "link":
+            self.links.append(attrs)
+            if attrs.get("rel") == "stylesheet":
+                self.assets.append(attrs["href"])
+        elif tag == "script":
+            self.scripts.append(attrs)
+            if attrs.get("src"):
+                self.assets.append(attrs["src"])
+            if attrs.get("type") == "application/ld+json":
+                self._in = "json_ld"
+                self.json_ld.append("")
+        elif tag == "img":
+            self.assets.append(attrs.get("src", ""))
+
+    def handle_endtag(self, tag):
+        if tag in ("title", "script"):
+            self._in = None
+
+    def handle_data(self, data):
+        if self._in == "title":
+            self.title += data
+        elif self._in == "json_ld":
+            self.json_ld[-1] += data
+
+    def canonical(self):
+        return next((link["href"] for link in self.links if link.get("rel") == "canonical"), None)
+
+
+def parse(html: str) -> Head:
+    head = Head()
+    head.feed(html)
+    return head
+
+
+def get_ok(client, path):
+    response = client.get(path)
+    assert response.status_code == 200, path
+    assert response.mimetype == "text/html"
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_every_page_has_crisis_line_disclaimer_and_booking_call_to_action(client, path):
+    html = get_ok(client, path)
+    assert 'href="tel:988"' in html and "call or text" in html and 'href="tel:911"' in html
+    assert "not medical advice" in html
+    assert re.search(r'<a class="button[^"]*" href="/book">Book a free consultation</a>', html)
+
+
+def test_error_pages_keep_the_crisis_line_and_have_no_canonical(client):
+    html = client.get("/treatments/nothing-here").get_data(as_text=True)
+    assert 'href="tel:988"' in html and "not medical advice" in html
+    assert parse(html).canonical() is None
+
+
+def test_titles_and_descriptions_are_unique_and_meaningful(client):
+    heads = {path: parse(get_ok(client, path)) for path in INDEXED_PAGES}
+    titles = [h.title.strip() for h in heads.values()]
+    descriptions = [h.meta["description"] for h in heads.values()]
+    assert len(set(titles)) == len(titles), titles
+    assert len(set(descriptions)) == len(descriptions), descriptions
+    for path, head in heads.items():
+        assert "Mindset TMS" in head.title and len(head.title) <= 90, (path, head.title)
+        assert 50 <= len(head.meta["description"]) <= 200, (path, head.meta["description"])
+
+
+@pytest.mark.parametrize("path", INDEXED_PAGES)
+def test_canonical_and_open_graph(client, path):
+    head = parse(get_ok(client, path))
+    assert head.canonical() == BASE + path
+    assert head.meta["og:url"] == BASE + path
+    assert head.meta["og:title"] == head.title.strip()
+    assert head.meta["og:description"] == head.meta["description"]
+    assert head.meta["og:site_name"] == "Mindset TMS"
+    assert head.meta["og:type"] in ("website", "article")
+
+
+def test_canonical_ignores_query_strings(client):
+    assert parse(get_ok(client, "/faq?utm_source=x")).canonical() == BASE + "/faq"
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_json_ld_parses_and_describes_the_clinic(client, path):
+    blocks = [json.loads(block) for block in parse(get_ok(client, path)).json_ld]
+    clinic = next(b for b in blocks if b["@type"] == "MedicalClinic")
+    assert clinic["@context"] == "https://schema.org"
+    assert clinic["name"] == "Mindset TMS"
+    assert clinic["address"]["addressLocality"] == "Greeley"
+    assert clinic["telephone"] == "+1 970-555-0100"  # the sample setting, never invented
+
+
+def test_faq_has_faqpage_json_ld_matching_the_visible_questions(client):
+    html = get_ok(client, "/faq")
+    blocks = [json.loads(block) for block in parse(html).json_ld]
+    faq_page = next(b for b in blocks if b["@type"] == "FAQPage")
+    assert [q["name"] for q in faq_page["mainEntity"]] == [q.question for q in faq.FAQ]
+    for question in faq.FAQ:
+        assert f">{escape(question.question)}</h2>" in html
+        assert str(escape(question.answer[0].text)) in html
+
+
+@pytest.fixture
+def custom_clinic():
+    return {"CLINIC_PHONE": "+1 970-555-0199", "CLINIC_HOURS": "Tuesdays only (test)",
+            "CLINIC_EMAIL": "test@clinic.example", "CLINIC_STREET": "1 Test Way"}
+
+
+def test_clinic_details_come_from_settings(sqlite_url, custom_clinic):
+    app = build_app(sqlite_url, custom_clinic)
+    try:
+        html = get_ok(app.test_client(), "/about")
+    finally:
+        dispose(app)
+    for value in custom_clinic.values():
+        assert value in html
+    assert "970-555-0100" not in html
+
+
+def test_sitemap_lists_every_public_page_and_nothing_private(client):
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200 and response.mimetype == "application/xml"
+    locations = re.findall(r"<loc>([^<]+)</loc>", response.get_data(as_text=True))
+    assert sorted(locations) == sorted(BASE + p for p in INDEXED_PAGES)
+    for location in locations:
+        assert client.get(location.removeprefix(BASE)).status_code == 200
+
+
+def test_robots_txt_points_to_the_sitemap_and_keeps_private_pages_out(client):
+    response = client.get("/robots.txt")
+    assert response.mimetype == "text/plain"
+    text = response.get_data(as_text=True)
+    assert f"Sitemap: {BASE}/sitemap.xml" in text
+    assert "Disallow: /manage/" in text and "Disallow: /api/" in text
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_no_inline_scripts_or_styles_and_no_third_party_assets(client, path):
+    head = parse(get_ok(client, path))
+    assert head.style_attributes == 0
+    for script in head.scripts:
+        assert script.get("src") or script.get("type") == "application/ld+json", script
+    for asset in head.assets:
+        assert asset.startswith("/static/"), asset
+
+
+def test_static_assets_have_content_hashed_urls_and_long_cache(client):
+    head = parse(get_ok(client, "/"))
+    for asset in head.assets:
+        assert re.search(r"\?v=[0-9a-f]{12}$", asset), asset
+        response = client.get(asset)
+        assert response.status_code == 200
+        assert "max-age=31536000" in response.headers["Cache-Control"]
+        response.close()
+
+
+# --- guides and comparison ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("treatment", treatments.TREATMENTS, ids=lambda t: t.slug)
+def test_guides_show_every_section(client, treatment):
+    html = get_ok(client, f"/treatments/{treatment.slug}")
+    for section in treatment.sections:
+        assert f">{section.heading}</h2>" in html
+    assert "Insurance and cost" in html and "$" in html
+
+
+def test_comparison_table_has_caption_headers_and_every_attribute(client):
+    html = get_ok(client, "/compare/tms-vs-ketamine")
+    table = html.split("<table", 1)[1].split("</table>", 1)[0]
+    assert "<caption>" in table
+    assert re.findall(r'<th scope="col">([^<]*)</th>', table) == ["What it is about", "TMS", "IV ketamine"]
+    rows = re.findall(r'<th scope="row">([^<]*)</th>', table)
+    assert rows == [a.label for a in treatments.ATTRIBUTES]
+    for attribute in treatments.ATTRIBUTES:
+        for treatment in (treatments.TMS, treatments.KETAMINE):
+            assert str(escape(treatment.comparison[attribute.key].text)) in table
+    for heading in ("Your medical history", "Fitting treatment into your life",
+                    "What matters most to you", "If you have bipolar disorder",
+                    "Using both together", "Other options"):
+        assert heading in html
+    assert "Electroconvulsive therapy (ECT)" in html
+    assert "Our view, as a TMS clinic" in html
+
+
+def test_reversed_and_unknown_comparisons(client):
+    response = client.get("/compare/ketamine-vs-tms")
+    assert response.status_code == 301 and response.headers["Location"] == "/compare/tms-vs-ketamine"
+    assert client.get("/compare/tms-vs-aspirin").status_code == 404
+    assert client.get("/treatments/aspirin").status_code == 404
+
+
+def test_main_navigation_marks_the_current_page(client):
+    html = get_ok(client, "/faq")
+    nav = html.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+    assert '<a href="/faq" aria-current="page">FAQ</a>' in nav
+    assert nav.count("aria-current") == 1
+
+
+# --- the self-check ------------------------------------------------------------------------------
+
+def answers_form(html: str, **answers) -> dict:
+    return {"csrf_token": csrf_token_any(html), **answers}
+
+
+def csrf_token_any(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def test_self_check_lists_points_and_stores_nothing(client):
+    html = get_ok(client, "/self-check")
+    for question in self_check.QUESTIONS:
+        assert str(escape(question.text)) in html
+    response = client.post("/self-check", data=answers_form(html, seizures="yes", heart="not_sure",
+                                                             preference="fast"))
+    assert response.status_code == 200
+    result = response.get_data(as_text=True)
+    assert "Things to discuss with a clinician" in result
+    assert "Your history of seizures" in result and "Whether you have a heart condition" in result
+    assert "Wanting relief quickly" in result
+    assert "not a diagnosis" in result
+    assert 'name="robots" content="noindex"' in result
+    with client.session_transaction() as session:
+        assert SELF_CHECK_SESSION_KEY not in session
+
+
+def test_self_check_without_csrf_token_is_refused_and_nothing_is_shown(client):
+    response = client.post("/self-check", data={"seizures": "yes"})
+    assert response.status_code == 400
+    assert "This form expired" in response.get_data(as_text=True)
+
+
+def test_change_my_answers_keeps_them_filled_in(client):
+    html = get_ok(client, "/self-check")
+    response = client.post("/self-check?edit=1", data=answers_form(html, bipolar="yes"))
+    form = response.get_data(as_text=True)
+    assert re.search(r'<input checked id="bipolar-0" name="bipolar" type="radio" value="yes">', form)
+
+
+def test_attaching_answers_hands_them_to_booking_and_they_reach_the_booking(ctx, client):
+    slot = make_slot()
+    html = get_ok(client, "/self-check")
+    result = client.post("/self-check", data=answers_form(html, seizures="yes", preference="both"))
+    attach_form = result.get_data(as_text=True).split('action="/self-check/attach"', 1)[1]
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">',
+                             attach_form.split("</form>", 1)[0]))
+    assert hidden.keys() == {"csrf_token", "seizures", "preference"}
+    response = client.post("/self-check/attach", data=hidden)
+    assert response.status_code == 303 and response.headers["Location"] == "/book"
+    with client.session_transaction() as session:
+        kept = session[SELF_CHECK_SESSION_KEY]
+    assert kept == self_check.for_booking({"seizures": "yes", "preference": "both"})
+
+    details = client.get(f"/book/{slot.public_id}").get_data(as_text=True)
+    assert "Attach my self-check answers" in details
+    client.post(f"/book/{slot.public_id}", data=booking_form(details, attach_self_check="y"))
+    booking = db.session.execute(select(Booking)).scalar_one()
+    assert json.loads(booking.self_check) == kept
+
+
+def test_booking_without_attaching_keeps_no_answers(ctx, client):
+    slot = make_slot()
+    html = get_ok(client, "/self-check")
+    client.post("/self-check", data=answers_form(html, seizures="yes"))
+    details = client.get(f"/book/{slot.public_id}").get_data(as_text=True)
+    assert "Attach my self-check answers" not in details
+    client.post(f"/book/{slot.public_id}", data=booking_form(details))
+    assert db.session.execute(select(Booking)).scalar_one().self_check is None
+
+
+def test_attach_without_csrf_or_answers(client):
+    assert client.post("/self-check/attach", data={"seizures": "yes"}).status_code == 400
+    html = get_ok(client, "/self-check")
+    response = client.post("/self-check/attach", data={"csrf_token": csrf_token_any(html)})
+    assert response.status_code == 303
+    with client.session_transaction() as session:
+        assert SELF_CHECK_SESSION_KEY not in session
+
+
+def test_booking_pages_still_use_the_shared_layout(ctx, client):
+    slot = make_slot()
+    html = get_ok(client, f"/book/{slot.public_id}")
+    csrf_token(html)  # the booking form keeps its own CSRF field
+    assert 'data-clinic-tz="America/Denver"' in html and 'class="skip-link"' in html
+    assert "local-time.js" in html
