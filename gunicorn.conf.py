@@ -58,7 +58,7 @@ proc_name = "mindset-tms"
 
 accesslog = os.environ.get("ACCESS_LOG", "-") or None
 errorlog = os.environ.get("ERROR_LOG", "-")
-loglevel = os.environ.get("LOG_LEVEL", "info")
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
 # No query strings (%(q)s, %(r)s) and no raw URI: only the method and the redacted path.
 access_log_format = '%(h)s - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'

@@ -1,0 +1,373 @@
+"""Load benchmark: the app under gunicorn (production config) against a bare Flask route
+under the same settings, in one run, driven by wrk on 127.0.0.1.
+
+    .venv/bin/python bench/run.py [--duration 10] [--database-url URL] [--workers N]
+    .venv/bin/python bench/run.py --scale ...   (same as bench/build_large_db.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness import (  # noqa: E402
+    BENCH,
+    PY,
+    ROOT,
+    Gunicorn,
+    LoadResult,
+    MemorySampler,
+    Process,
+    bench_database,
+    bench_env,
+    configured_workers,
+    create_staff_account,
+    dispose_app,
+    fmt,
+    interrupt_on_sigterm,
+    make_app,
+    render_table,
+    staff_cookie,
+    wrk,
+)
+
+RESULTS = BENCH / "results"
+READ_TARGET = 0.40
+POST_TARGET = 0.25
+P99_TARGET_MS = 100.0
+WARMUP_SECONDS = 2
+COMPARE_PATH = "/compare/tms-vs-ketamine"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint (default 10)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers for both servers (default: gunicorn.conf.py's)")
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL base URL (a bench schema is created); default: SQLite in a temp dir")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory and bench schema")
+    parser.add_argument("--scale", action="store_true",
+                        help="run the scale benchmark instead: the other options go to bench/build_large_db.py")
+    return parser.parse_args(argv)
+
+
+# --- database ----------------------------------------------------------------------------
+
+def prepare_fresh_database(url: str):
+    """Tables and the demo opening hours' slots for the whole booking horizon."""
+    from app.cli import seed_demo
+    from app.extensions import db
+
+    app = make_app(url)
+    with app.app_context():
+        db.create_all()
+        _, added = seed_demo(days=int(app.config["BOOKING_HORIZON_DAYS"]))
+    return app, added
+
+
+def add_booking_slots(app, count: int) -> list[str]:
+    """`count` extra one-minute slots inside the booking window for the POST run (the demo
+    hours give only ~600), on minutes no demo slot uses. Added after the read runs, so the
+    pages measured show the normal horizon."""
+    from sqlalchemy import insert, select
+
+    from app.booking.rules import booking_window
+    from app.database import write_transaction
+    from app.extensions import db
+    from app.models import Slot, new_public_id, utcnow
+
+    with app.app_context():
+        now = utcnow()
+        window = booking_window(now)
+        taken = set(db.session.execute(select(Slot.starts_at).where(
+            Slot.starts_at >= window.earliest, Slot.starts_at <= window.latest)).scalars())
+        db.session.rollback()
+        start = (window.earliest + timedelta(hours=1)).replace(second=0, microsecond=0)
+        rows, ids = [], []
+        minute = start
+        while len(rows) < count and minute < window.latest - timedelta(hours=1):
+            if minute.minute % 30 and minute not in taken:
+                public_id = new_public_id()
+                rows.append({"public_id": public_id, "starts_at": minute,
+                             "ends_at": minute + timedelta(minutes=1), "modes": "phone",
+                             "is_blocked": False, "source": "manual", "created_at": now})
+                ids.append(public_id)
+            minute += timedelta(minutes=1)
+        for chunk in range(0, len(rows), 5000):
+            with write_transaction() as session:
+                session.execute(insert(Slot.__table__), rows[chunk:chunk + 5000])
+    return ids
+
+
+def pending_mail(app) -> int | None:
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import OutboxMessage
+    from app.models.mail import OUTBOX_PENDING
+
+    with app.app_context():
+        try:
+            return db.session.execute(select(func.count(OutboxMessage.id))
+                                      .where(OutboxMessage.status == OUTBOX_PENDING)).scalar_one()
+        finally:
+            db.session.remove()
+
+
+# --- checks ------------------------------------------------------------------------------
+
+def endpoint_problem(url: str, headers: dict | None = None) -> str | None:
+    """Why an endpoint cannot be benchmarked (not built yet, failing), or None."""
+    import requests
+
+    try:
+        response = requests.get(url, headers=headers or {}, timeout=10, allow_redirects=False)
+    except requests.RequestException as error:
+        return f"not available ({type(error).__name__})"
+    if response.status_code == 200:
+        return None
+    return f"not available ({response.status_code})"
+
+
+def one_booking(base_url: str, slot_id: str) -> str | None:
+    """Book one slot through the API and return its manage token (for the log check)."""
+    import requests
+
+    response = requests.post(base_url + "/api/v1/bookings", timeout=10, json={
+        "slot_id": slot_id, "mode": "phone", "name": "Log Check", "email": "log-check@example.com",
+        "phone": "+19705550123", "interest": "tms", "note": "", "consent": True})
+    if response.status_code != 201:
+        return None
+    token = response.json()["manage_token"]
+    requests.get(f"{base_url}/manage/{token}", timeout=10)
+    requests.get(f"{base_url}/api/v1/bookings/{token}?x=1", timeout=10)
+    return token
+
+
+def serving_checks(app_server: Gunicorn, token: str | None) -> list[str]:
+    import requests
+
+    notes = []
+    server = requests.get(app_server.url + "/healthz", timeout=10).headers.get("Server")
+    notes.append("Server header: " + ("absent" if server is None else f"PRESENT ({server!r})"))
+    if token is None:
+        notes.append("access log redaction: not checked (the check booking failed)")
+    else:
+        log = app_server.log_path.read_text(errors="replace")
+        leaked = token in log
+        redacted = "/manage/<token>" in log and "/api/v1/bookings/<token>" in log
+        notes.append("access log redaction: " + ("TOKEN LEAKED" if leaked else
+                                                  "ok (paths logged as /manage/<token>)" if redacted
+                                                  else "no access log lines found"))
+    return notes
+
+
+# --- the run -----------------------------------------------------------------------------
+
+def load(endpoint: str, base_url: str, path: str, opts, **kwargs) -> LoadResult:
+    warm = {k: v for k, v in kwargs.items() if k != "script_args"}
+    if "script" not in kwargs:
+        wrk(endpoint, base_url + path, duration=WARMUP_SECONDS, connections=opts.connections,
+            threads=opts.threads, **warm)
+    result = wrk(endpoint, base_url + path, duration=opts.duration, connections=opts.connections,
+                 threads=opts.threads, **kwargs)
+    print(f"  {endpoint:<36} {result.rps:9.1f} req/s  p50 {result.p50_ms:7.1f} ms  "
+          f"p99 {result.p99_ms:7.1f} ms  errors {result.error_text()}", flush=True)
+    return result
+
+
+def unavailable(endpoint: str, why: str) -> LoadResult:
+    print(f"  {endpoint:<36} {why}", flush=True)
+    return LoadResult(endpoint=endpoint, unavailable=why)
+
+
+def run_mail_worker(app, env, workdir: Path, sampler: MemorySampler, limit_s: float = 90) -> str:
+    """Run `flask worker` until the outbox is empty (or `limit_s`); what happened, briefly."""
+    # `flask --app wsgi worker`, with captured mail kept in the work directory.
+    env = {**env, "BENCH_MAIL_CAPTURE_DIR": str(workdir / "mail")}
+    command = [PY, "-m", "flask", "--app", str(BENCH / "worker_app.py"), "worker"]
+    probe = subprocess.run([*command, "--help"], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=60)
+    if probe.returncode != 0:
+        return "not available (`flask --app wsgi worker` is not a command yet)"
+    before = pending_mail(app) or 0
+    worker = Process("mail-worker", command, env, workdir / "mail-worker.log")
+    try:
+        sampler.watch("mail", worker.pid, workers_of=False)
+        started = time.monotonic()
+        left = before
+        while time.monotonic() - started < limit_s and worker.running():
+            time.sleep(1)
+            left = pending_mail(app) or 0
+            if left == 0 and time.monotonic() - started > 3:
+                break
+        sampler.sample()
+        elapsed = time.monotonic() - started
+        state = "exited early: " + worker.log_tail(3) if not worker.running() else "ran"
+    finally:
+        worker.stop()
+    return (f"{state}; outbox {before} pending -> {left} in {elapsed:.0f} s"
+            + ("" if left == 0 else f" (stopped after {limit_s:.0f} s)"))
+
+
+def verdict(result: LoadResult, reference: float, ratio_target: float | None) -> str:
+    if result.unavailable:
+        return "-"
+    problems = []
+    if ratio_target is not None and result.rps < ratio_target * reference:
+        problems.append(f"ratio<{ratio_target:.2f}")
+    if result.p99_ms > P99_TARGET_MS:
+        problems.append(f"p99>{P99_TARGET_MS:.0f}ms")
+    if result.error_count:
+        problems.append("errors")
+    return "PASS" if not problems else "FAIL: " + ", ".join(problems)
+
+
+def report(results: list[tuple[LoadResult, float | None]], reference: float, meta: list[str],
+           notes: list[str]) -> str:
+    header = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "vs bare", "target", "result"]
+    rows = []
+    for result, target in results:
+        if result.unavailable:
+            rows.append([result.endpoint, "-", "-", "-", "-", "-", "-", result.unavailable])
+            continue
+        is_bare = target is None
+        rows.append([
+            result.endpoint, fmt(result.rps), fmt(result.p50_ms), fmt(result.p99_ms),
+            result.error_text(), f"{result.rps / reference:.2f}" if reference else "-",
+            "reference" if is_bare else f">= {target:.2f}",
+            verdict(result, reference, target),
+        ])
+    text, md = render_table(header, rows)
+    print("\n" + "\n".join(meta) + "\n\n" + text + "\n\n" + "\n".join(notes))
+    return "\n".join(["# Load benchmark", "", *(f"- {m}" for m in meta), "", md, "",
+                      *(f"- {n}" for n in notes), ""])
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--scale" in argv:
+        import build_large_db
+
+        return build_large_db.main([a for a in argv if a != "--scale"])
+    opts = parse_args(argv)
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    interrupt_on_sigterm()
+    workers = configured_workers(opts.workers)
+    workdir = Path(tempfile.mkdtemp(prefix="mindset-bench-"))
+    started: list[Process] = []
+    sampler = MemorySampler()
+    database = app = None
+    loadavg = os.getloadavg()
+    try:
+        database = bench_database(opts.database_url, "load", workdir)
+        print(f"Building a fresh {database.kind} database ...", flush=True)
+        app, slot_count = prepare_fresh_database(database.url)
+        env = bench_env(database.url, workers)
+        staff_problem = create_staff_account(env)
+
+        app_server = Gunicorn("app", "wsgi:app", env, workdir, "/healthz")
+        started.append(app_server)
+        bare = Gunicorn("bare", "bare_app:app", env, workdir, "/", pythonpath=BENCH)
+        started.append(bare)
+        app_server.wait_ready(workers)
+        bare.wait_ready(workers)
+        sampler.watch("app", app_server.pid, workers_of=True)
+        sampler.watch("bare", bare.pid, workers_of=True)
+        sampler.start()
+        print(f"gunicorn -c gunicorn.conf.py, {workers} sync workers each; "
+              f"wrk -t{opts.threads} -c{opts.connections} -d{opts.duration}s", flush=True)
+
+        today = datetime.now(UTC).date()
+        start, end = today + timedelta(days=1), today + timedelta(days=14)
+        results: list[tuple[LoadResult, float | None]] = []
+        bare_first = load("bare GET / (before)", bare.url, "/", opts)
+        results.append((bare_first, None))
+        results.append((load("GET /book", app_server.url, "/book", opts), READ_TARGET))
+        slots_path = f"/api/v1/slots?start={start}&end={end}"
+        results.append((load("GET /api/v1/slots (two weeks)", app_server.url, slots_path, opts),
+                        READ_TARGET))
+        problem = endpoint_problem(app_server.url + COMPARE_PATH)
+        results.append((unavailable(f"GET {COMPARE_PATH}", problem) if problem else
+                        load(f"GET {COMPARE_PATH}", app_server.url, COMPARE_PATH, opts), READ_TARGET))
+
+        # POST: distinct free slots, enough for the fastest plausible rate.
+        ids = add_booking_slots(app, (opts.duration + WARMUP_SECONDS) * 2500 + 200)
+        token = one_booking(app_server.url, ids[0])
+        warm_file, ids_file = workdir / "warm-slots.txt", workdir / "slots.txt"
+        warm_file.write_text("\n".join(ids[1:200]) + "\n")
+        ids_file.write_text("\n".join(ids[200:]) + "\n")
+        post = BENCH / "post_bookings.lua"
+        wrk("warm-up", app_server.url + "/api/v1/bookings", duration=1, connections=opts.threads * 2,
+            threads=opts.threads, script=post, script_args=[str(warm_file), str(opts.threads)])
+        results.append((load("POST /api/v1/bookings", app_server.url, "/api/v1/bookings", opts,
+                             script=post, script_args=[str(ids_file), str(opts.threads)]), POST_TARGET))
+
+        staff_endpoint = "GET /staff/bookings (signed in)"
+        cookie, why = (None, staff_problem) if staff_problem else staff_cookie(app_server.url)
+        if cookie:
+            results.append((load(staff_endpoint, app_server.url, "/staff/bookings", opts,
+                                 headers=[f"Cookie: {cookie}"]), READ_TARGET))
+        else:
+            results.append((unavailable(staff_endpoint, f"not available ({why})"), READ_TARGET))
+        bare_last = load("bare GET / (after)", bare.url, "/", opts)
+        results.append((bare_last, None))
+
+        sampler.sample()
+        mail = run_mail_worker(app, env, workdir, sampler)
+        sampler.stop()
+        reference = (bare_first.rps + bare_last.rps) / 2
+        meta = [
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, "
+            f"load average before {loadavg[0]:.2f}",
+            f"database: {database.kind}, {slot_count} demo slots in the booking horizon; "
+            f"{len(ids) - 200} extra one-minute slots for the POST run",
+            f"gunicorn -c gunicorn.conf.py, {workers} sync workers for both servers; "
+            f"wrk -t{opts.threads} -c{opts.connections} -d{opts.duration}s on 127.0.0.1",
+            f"vs bare: req/s over the mean of the two bare runs ({reference:,.1f} req/s); targets: "
+            f"reads >= {READ_TARGET:.2f}, POST >= {POST_TARGET:.2f}, p99 <= {P99_TARGET_MS:.0f} ms, 0 errors",
+        ]
+        notes = [
+            f"peak RSS, one app web worker: {fmt(sampler.peak_mb('app'))} MB "
+            f"(bare worker: {fmt(sampler.peak_mb('bare'))} MB)",
+            "peak RSS, mail worker: " + (f"{fmt(sampler.peak_mb('mail'))} MB ({mail})"
+                                         if sampler.peak_mb("mail") else mail),
+            *serving_checks(app_server, token),
+        ]
+        markdown = report(results, reference, meta, notes)
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "latest.md").write_text(markdown)
+        print(f"\nWritten to {RESULTS / 'latest.md'}")
+        failed = [r for r, t in results if t is not None and not r.unavailable
+                  and verdict(r, reference, t) != "PASS"]
+        return 1 if failed else 0
+    finally:
+        sampler.stop()
+        for process in reversed(started):
+            process.stop()
+        if app is not None:
+            dispose_app(app)
+        if opts.keep:
+            print(f"Kept {workdir}" + (f" and schema {database.schema}" if database and database.schema else ""))
+        else:
+            if database is not None:
+                database.drop()
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
