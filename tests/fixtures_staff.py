@@ -1,1 +1,56 @@
-"""Staff console fixtures (accounts, signed-in clients)."""
+"""Staff console fixtures: a staff-account factory, a sign-in helper, signed-in clients."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def make_staff(email: str = "sam@mindset-tms.example", role: str = "staff",
+               password: str = STAFF_PASSWORD, name: str | None = None, active: bool = True):
+    """A staff account (in its own committed transaction). Needs an app context."""
+    from app.staff import accounts
+
+    user = accounts.create_account(email, name or email.split("@")[0].title(), role, password)
+    if not active:
+        accounts.set_active(user.id, False)
+    return user
+
+
+def page_csrf(client, path: str = "/staff/sign-in") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client, email: str, password: str = STAFF_PASSWORD, address: str | None = None):
+    """Sign in through the form, as a browser would. Returns the POST's response."""
+    token = page_csrf(client)
+    environ = {"REMOTE_ADDR": address} if address else {}
+    return client.post("/staff/sign-in", data={"email": email, "password": password, "csrf_token": token},
+                       environ_base=environ)
+
+
+def _signed_in_client(app, email: str, role: str):
+    with app.app_context():
+        make_staff(email, role)
+    client = app.test_client()
+    response = sign_in(client, email)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return client
+
+
+@pytest.fixture
+def staff_client(app):
+    """A test client signed in with the `staff` role (sam@mindset-tms.example)."""
+    return _signed_in_client(app, "sam@mindset-tms.example", "staff")
+
+
+@pytest.fixture
+def admin_client(app):
+    """A test client signed in with the `admin` role (alex@mindset-tms.example)."""
+    return _signed_in_client(app, "alex@mindset-tms.example", "admin")

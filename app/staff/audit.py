@@ -55,23 +55,30 @@ def record(session: Session, actor: StaffUser | None, action: str, *, booking_id
     return entry
 
 
+@dataclass
+class Pending:
+    written: bool = False
+
+
 @contextmanager
 def record_with_next_commit(actor: StaffUser | None, action: str, *, booking_id: int | None = None,
-                            details: str = "") -> Iterator[None]:
+                            details: str = "") -> Iterator[Pending]:
     """For changes made by a service that owns its own transaction (booking cancel and move):
     the entry joins that transaction at its commit, so both land or neither does."""
     session = db.session()
     if session.in_transaction():
         # End our read transaction now, so the next commit is the service's own.
         session.commit()
+    pending = Pending()
 
     def add_entry(committing: Session) -> None:
         record(committing, actor, action, booking_id=booking_id, details=details)
+        pending.written = True
         event.remove(session, "before_commit", add_entry)
 
     event.listen(session, "before_commit", add_entry)
     try:
-        yield
+        yield pending
     finally:
         if event.contains(session, "before_commit", add_entry):
             event.remove(session, "before_commit", add_entry)

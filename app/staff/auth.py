@@ -1,10 +1,112 @@
-"""Staff sign-in: the Flask-Login user loader (accounts are built with the staff console)."""
+"""Staff sign-in plumbing: the Flask-Login user loader, the sign-in wall every /staff page
+sits behind, idle expiry, the admin-only check, and session cookies marked Secure over HTTPS."""
 
 from __future__ import annotations
 
-from app.extensions import login_manager
+import time
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import (Flask, abort, current_app, flash, has_request_context, redirect, request,
+                   session, url_for)
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user, logout_user
+
+from app.extensions import db, login_manager
+from app.models.staff import StaffUser
+
+login_manager.login_view = "staff.sign_in"
+login_manager.login_message = "Please sign in to use the staff console."
+login_manager.login_message_category = "info"
+
+# Endpoints reachable without signing in.
+PUBLIC_ENDPOINTS = {"staff.sign_in"}
+SEEN_KEY = "staff_seen_at"
 
 
 @login_manager.user_loader
-def load_staff_user(user_id: str):
-    return None
+def load_staff_user(user_id: str) -> StaffUser | None:
+    """The account for a session, only while it is active and the session is current
+    (a password change or disabling bumps `session_version`)."""
+    raw_id, _, version = (user_id or "").partition(":")
+    if not raw_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(StaffUser, int(raw_id))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
+
+
+def idle_seconds() -> int:
+    lifetime = current_app.permanent_session_lifetime
+    return int(lifetime.total_seconds())
+
+
+def start_session(user: StaffUser) -> None:
+    from flask_login import login_user
+
+    # A fresh session on sign-in, so nothing planted before it carries over.
+    session.clear()
+    login_user(user, remember=False)
+    session.permanent = True
+    session[SEEN_KEY] = int(time.time())
+
+
+def end_session() -> None:
+    logout_user()
+    session.clear()
+
+
+def require_staff():
+    """before_request for the /staff blueprint: signed in, active, not idle too long."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if current_user.is_authenticated:
+        seen = session.get(SEEN_KEY)
+        now = int(time.time())
+        if isinstance(seen, int) and now - seen <= idle_seconds():
+            session[SEEN_KEY] = now
+            return None
+        end_session()
+        flash(f"You were signed out after {idle_seconds() // 60} minutes without activity. "
+              "Please sign in again.", "info")
+    elif session.get("_user_id"):
+        # The account was disabled or its password changed since this session began.
+        end_session()
+    target = request.full_path if request.method == "GET" else None
+    return redirect(url_for("staff.sign_in", next=target) if target else url_for("staff.sign_in"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path inside the staff console; never another site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/staff/") or "\\" in target:
+        return None
+    if parts.path.startswith("/staff/sign-in"):
+        return None
+    return target
+
+
+def admin_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not (current_user.is_authenticated and current_user.is_admin):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+class StaffSessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure whenever the request came over HTTPS, even when
+    SESSION_COOKIE_SECURE is off (it stays off for plain-HTTP development)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
+
+
+def install(app: Flask) -> None:
+    if type(app.session_interface) is SecureCookieSessionInterface:
+        app.session_interface = StaffSessionInterface()

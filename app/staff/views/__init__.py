@@ -1,9 +1,50 @@
-"""The /staff blueprint."""
+"""The /staff blueprint. Every page sits behind the sign-in wall in `require_staff`, is
+never cached, and its view modules register their routes on import (bottom of this file)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app, flash
 
-from app.staff import auth  # noqa: F401  registers the user loader
+from app.staff import auth
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+bp.before_request(auth.require_staff)
+
+
+@bp.record_once
+def _install(state) -> None:
+    auth.install(state.app)
+
+
+@bp.after_request
+def _no_store(response):
+    # Staff pages carry patients' personal data: never kept by browsers or proxies.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@bp.context_processor
+def _labels() -> dict:
+    from app.staff.bookings_admin import ATTENDANCE_LABELS, STATUS_LABELS
+
+    return {"STATUS_LABELS": STATUS_LABELS, "ATTENDANCE_LABELS": ATTENDANCE_LABELS}
+
+
+def flash_error(message: str) -> None:
+    flash(message, "error")
+
+
+def flash_done(message: str) -> None:
+    flash(message, "success")
+
+
+def config(name: str, default=None):
+    return current_app.config.get(name, default)
+
+
+from app.staff.views import (  # noqa: E402,F401  isort: skip
+    accounts, audit_log, bookings, calendar, dashboard, export, feeds, hours, sign_in,
+)

@@ -1,0 +1,265 @@
+"""Bookings as staff see and handle them: search and filters, attendance, internal notes,
+and cancel or move through the booking service (so the patient gets the same emails and
+calendar updates as when they do it themselves)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, exists, func, or_, select
+
+from app import validation
+from app.booking import service
+from app.booking.errors import BookingError
+from app.database import write_transaction
+from app.extensions import db
+from app.models import Booking, Slot, utcnow
+from app.models.booking import ATTENDANCE, INTERESTS, MODES, STATUS_CONFIRMED, STATUSES
+from app.models.staff import StaffUser
+from app.staff import audit
+from app.staff.clinic_time import day_range
+from app.timefmt import when
+
+PER_PAGE = 50
+ATTENDANCE_LABELS = {"attended": "Attended", "no_show": "Did not attend (no-show)"}
+STATUS_LABELS = {"confirmed": "Booked", "cancelled": "Cancelled"}
+
+
+class StaffActionError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    status: str = ""
+    mode: str = ""
+    interest: str = ""
+    when: str = "upcoming"  # upcoming | past | all
+    page: int = 1
+
+    def cleaned(self) -> Filters:
+        self.q = " ".join((self.q or "").split())[:100]
+        self.status = self.status if self.status in STATUSES else ""
+        self.mode = self.mode if self.mode in MODES else ""
+        self.interest = self.interest if self.interest in INTERESTS else ""
+        self.when = self.when if self.when in ("upcoming", "past", "all") else "upcoming"
+        self.page = max(1, self.page)
+        return self
+
+
+@dataclass
+class SearchResult:
+    bookings: list[Booking]
+    total: int
+    page: int
+    has_next: bool
+    filters: Filters = field(default_factory=Filters)
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def search(filters: Filters, now: datetime | None = None) -> SearchResult:
+    now = now or utcnow()
+    filters.cleaned()
+    query = select(Booking).join(Slot)
+    if filters.q:
+        term = _like(filters.q)
+        conditions = [func.lower(Booking.name).like(term, escape="\\"),
+                      func.lower(Booking.email).like(term, escape="\\")]
+        digits = re.sub(r"\D", "", filters.q)
+        if len(digits) >= 3:
+            conditions.append(Booking.phone.like(f"%{digits}%"))
+        query = query.where(or_(*conditions))
+    if filters.date_from:
+        query = query.where(Slot.starts_at >= day_range(filters.date_from, filters.date_from)[0])
+    if filters.date_to:
+        query = query.where(Slot.starts_at < day_range(filters.date_to, filters.date_to)[1])
+    if filters.status:
+        query = query.where(Booking.status == filters.status)
+    if filters.mode:
+        query = query.where(Booking.mode == filters.mode)
+    if filters.interest:
+        query = query.where(Booking.interest == filters.interest)
+    if filters.when == "upcoming":
+        query = query.where(Slot.ends_at > now).order_by(Slot.starts_at, Booking.id)
+    elif filters.when == "past":
+        query = query.where(Slot.ends_at <= now).order_by(Slot.starts_at.desc(), Booking.id.desc())
+    else:
+        query = query.order_by(Slot.starts_at.desc(), Booking.id.desc())
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(
+        query.offset((filters.page - 1) * PER_PAGE).limit(PER_PAGE + 1)
+    ).scalars().all()
+    return SearchResult(bookings=list(rows[:PER_PAGE]), total=total, page=filters.page,
+                        has_next=len(rows) > PER_PAGE, filters=filters)
+
+
+def get(public_id: str) -> Booking | None:
+    return service.find_by_public_id(public_id)
+
+
+def record_view(booking: Booking, actor: StaffUser) -> None:
+    """Opening a booking's details is itself logged: it shows a patient's personal data."""
+    with write_transaction() as session:
+        audit.record(session, actor, "booking.view", booking_id=booking.id)
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    answers: list[tuple[str, str]]
+    to_discuss: list[str]
+
+
+def self_check(booking: Booking) -> SelfCheck | None:
+    """The self-check the patient chose to attach: ({"answers": [{question, answer}],
+    "to_discuss": [titles]}), read tolerantly so an older or odd shape still shows."""
+    if not booking.self_check:
+        return None
+    try:
+        data = json.loads(booking.self_check)
+    except (TypeError, ValueError):
+        return SelfCheck([("Answers", booking.self_check)], [])
+    to_discuss: list[str] = []
+    if isinstance(data, dict):
+        to_discuss = [_text(t) for t in data.get("to_discuss") or []]
+        data = data.get("answers", {k: v for k, v in data.items() if k != "to_discuss"})
+    pairs: list[tuple[str, str]] = []
+    if isinstance(data, dict):
+        pairs = [(_label(k), _text(v)) for k, v in data.items()]
+    elif isinstance(data, list):
+        for item in data:
+            if isinstance(item, dict):
+                question = item.get("question") or item.get("label") or _label(item.get("key", ""))
+                pairs.append((str(question), _text(item.get("answer", item.get("value", "")))))
+            else:
+                pairs.append(("", _text(item)))
+    else:
+        pairs = [("Answers", _text(data))]
+    return SelfCheck(pairs, to_discuss)
+
+
+def _label(key: str) -> str:
+    return str(key).replace("_", " ").strip().capitalize()
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{_label(k)}: {_text(v)}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+def _booking_id(public_id: str) -> int:
+    booking_id = db.session.execute(
+        select(Booking.id).where(Booking.public_id == public_id)).scalar_one_or_none()
+    if booking_id is None:
+        raise StaffActionError("We could not find that booking.")
+    return booking_id
+
+
+def cancel(public_id: str, message: str, actor: StaffUser) -> Booking:
+    try:
+        message = validation.multi_line(message or "", "The message", max_length=1000)
+    except validation.Invalid as error:
+        raise StaffActionError(str(error)) from None
+    booking_id = _booking_id(public_id)
+    # The audit entry says a message went, never what it said (it may mention health).
+    details = "with a message to the patient" if message else "without a message"
+    try:
+        with audit.record_with_next_commit(actor, "booking.cancel", booking_id=booking_id, details=details):
+            return service.cancel(public_id, by="staff", message=message or None)
+    except BookingError as error:
+        raise StaffActionError(error.message) from None
+
+
+def move(public_id: str, slot_public_id: str, mode: str | None, actor: StaffUser) -> Booking:
+    booking = get(public_id)
+    if booking is None:
+        raise StaffActionError("We could not find that booking.")
+    new_slot = db.session.execute(select(Slot).where(Slot.public_id == slot_public_id)).scalar_one_or_none()
+    if new_slot is None:
+        raise StaffActionError("That time no longer exists. Please choose another.")
+    details = f"from {when(booking.slot.starts_at)} to {when(new_slot.starts_at)}"
+    if mode and mode != booking.mode:
+        details += f", now {mode.replace('_', ' ')}"
+    try:
+        with audit.record_with_next_commit(actor, "booking.move", booking_id=booking.id, details=details):
+            return service.reschedule(public_id, slot_public_id, mode or None, by="staff")
+    except BookingError as error:
+        raise StaffActionError(error.message) from None
+
+
+def move_choices(booking: Booking, now: datetime | None = None) -> list[Slot]:
+    """Free, unblocked future times within the booking horizon. Staff may choose times
+    sooner than patients can (no minimum notice)."""
+    now = now or utcnow()
+    horizon = now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]))
+    booked = exists().where(and_(Booking.slot_id == Slot.id, Booking.status == STATUS_CONFIRMED))
+    return list(db.session.execute(
+        select(Slot).where(Slot.starts_at > now, Slot.starts_at <= horizon,
+                           Slot.is_blocked.is_(False), ~booked, Slot.id != booking.slot_id)
+        .order_by(Slot.starts_at)
+    ).scalars())
+
+
+def _lock(session, public_id: str) -> Booking:
+    booking = session.execute(
+        select(Booking).where(Booking.public_id == public_id).with_for_update()
+    ).scalar_one_or_none()
+    if booking is None:
+        raise StaffActionError("We could not find that booking.")
+    return booking
+
+
+def set_attendance(public_id: str, value: str | None, actor: StaffUser,
+                   now: datetime | None = None) -> Booking:
+    now = now or utcnow()
+    if value not in (*ATTENDANCE, None):
+        raise StaffActionError("Please choose attended or no-show.")
+    with write_transaction() as session:
+        booking = _lock(session, public_id)
+        if booking.status != STATUS_CONFIRMED:
+            raise StaffActionError("This booking was cancelled, so there is no attendance to record.")
+        if booking.slot.starts_at > now:
+            raise StaffActionError("Attendance can be recorded once the consultation has started.")
+        if booking.attendance != value:
+            booking.attendance = value
+            booking.updated_at = now
+            audit.record(session, actor, "booking.attendance", booking_id=booking.id,
+                         details=value or "cleared")
+    return booking
+
+
+def add_note(public_id: str, text: str, actor: StaffUser, now: datetime | None = None) -> Booking:
+    now = now or utcnow()
+    try:
+        text = validation.multi_line(text or "", "The note", max_length=2000)
+    except validation.Invalid as error:
+        raise StaffActionError(str(error)) from None
+    if not text:
+        raise StaffActionError("Please type the note first.")
+    with write_transaction() as session:
+        booking = _lock(session, public_id)
+        if booking.erased_at is not None:
+            raise StaffActionError("This patient's data was erased; notes can no longer be added.")
+        stamp = f"{when(now)}, {actor.name}"
+        entry = f"[{stamp}]\n{text}"
+        booking.staff_notes = f"{booking.staff_notes}\n\n{entry}" if booking.staff_notes else entry
+        booking.updated_at = now
+        audit.record(session, actor, "booking.note", booking_id=booking.id)
+    return booking

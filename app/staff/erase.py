@@ -1,0 +1,96 @@
+"""Erasing a patient on request: their personal data goes from every booking made with their
+email address and from the mail queued or sent about those bookings. The slot and booking
+rows stay (the calendar's history), and the erasure is recorded in the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from app.database import write_transaction
+from app.extensions import db
+from app.models import Booking, OutboxMessage, Slot, utcnow
+from app.models.booking import STATUS_CONFIRMED
+from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING
+from app.models.staff import StaffUser
+from app.staff import audit
+
+ERASED_NAME = "Erased patient"
+ERASED_SUBJECT = "(erased)"
+
+
+class EraseError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ErasePlan:
+    bookings: list[Booking]
+    upcoming: list[Booking]  # still booked and not yet happened: cancel or move these first
+
+    @property
+    def can_erase(self) -> bool:
+        return bool(self.bookings) and not self.upcoming
+
+
+def erased_email(booking: Booking) -> str:
+    return f"erased-{booking.public_id}@invalid"
+
+
+def plan(public_id: str, now: datetime | None = None) -> ErasePlan:
+    """Every not-yet-erased booking of the patient behind `public_id` (same email address)."""
+    now = now or utcnow()
+    booking = db.session.execute(select(Booking).where(Booking.public_id == public_id)).scalar_one_or_none()
+    if booking is None:
+        raise EraseError("We could not find that booking.")
+    if booking.erased_at is not None:
+        return ErasePlan(bookings=[], upcoming=[])
+    bookings = list(db.session.execute(
+        select(Booking).join(Slot)
+        .where(func.lower(Booking.email) == booking.email.lower(), Booking.erased_at.is_(None))
+        .order_by(Slot.starts_at)
+    ).scalars())
+    upcoming = [b for b in bookings if b.status == STATUS_CONFIRMED and b.slot.ends_at > now]
+    return ErasePlan(bookings=bookings, upcoming=upcoming)
+
+
+def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None = None) -> int:
+    """Anonymise the patient's bookings and mail. Returns how many bookings were erased."""
+    now = now or utcnow()
+    with write_transaction() as session:
+        found = plan(public_id, now)
+        if not found.bookings:
+            raise EraseError("This patient's data has already been erased.")
+        if found.upcoming:
+            raise EraseError("This patient still has an upcoming consultation. Cancel it first "
+                             "(the patient is told), then erase their data.")
+        ids = [b.id for b in found.bookings]
+        for booking in session.execute(
+                select(Booking).where(Booking.id.in_(ids)).with_for_update()).scalars():
+            booking.name = ERASED_NAME
+            booking.email = erased_email(booking)
+            booking.phone = ""
+            booking.note = ""
+            booking.self_check = None
+            booking.staff_notes = ""
+            booking.erased_at = now
+            booking.updated_at = now
+        for message in session.execute(
+                select(OutboxMessage).where(OutboxMessage.booking_id.in_(ids)).with_for_update()).scalars():
+            if message.status == OUTBOX_PENDING:
+                message.status = OUTBOX_CANCELLED
+            message.to_address = ""
+            message.subject = ERASED_SUBJECT
+            message.body_text = ""
+            message.body_html = ""
+            message.ics = None
+            message.last_error = ""
+        for booking_id in ids:
+            audit.record(session, actor, "patient.erase", booking_id=booking_id,
+                         details=f"erased on the patient's request ({len(ids)} booking"
+                                 f"{'s' if len(ids) != 1 else ''})")
+    return len(ids)

@@ -1,0 +1,128 @@
+"""Staff console forms: the shape of each form's input, no queries."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from flask_wtf import FlaskForm
+from wtforms import (HiddenField, PasswordField, RadioField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
+from wtforms.fields import DateField, EmailField, TimeField
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.models.booking import MODE_LABELS, MODES
+from app.models.staff import ROLE_LABELS, ROLES
+from app.staff.availability_admin import BUFFERS, SLOT_LENGTHS, WEEKDAYS
+
+MODE_CHOICES = [(m, MODE_LABELS[m]) for m in MODES]
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email address", validators=[InputRequired("Please enter your email address.")],
+                       render_kw={"autocomplete": "username", "spellcheck": "false", "maxlength": 254})
+    password = PasswordField("Password", validators=[InputRequired("Please enter your password.")],
+                             render_kw={"autocomplete": "current-password", "maxlength": 256})
+    next = HiddenField()
+
+
+def _length_choices():
+    return [(str(n), f"{n} minutes") for n in SLOT_LENGTHS]
+
+
+def _buffer_choices():
+    return [(str(n), "No break" if n == 0 else f"{n} minutes") for n in BUFFERS]
+
+
+class HoursFieldsMixin:
+    start = TimeField("Opens at", validators=[InputRequired("Please enter the opening time.")],
+                      default=time(9, 0))
+    end = TimeField("Closes at", validators=[InputRequired("Please enter the closing time.")],
+                    default=time(17, 0))
+    slot_minutes = SelectField("Each consultation lasts", choices=_length_choices(), default="30")
+    buffer_minutes = SelectField("Break between consultations", choices=_buffer_choices(), default="0")
+    modes = CheckboxesField("Ways to meet", choices=MODE_CHOICES, default=list(MODES))
+
+
+class WeeklyHoursForm(HoursFieldsMixin, FlaskForm):
+    weekdays = CheckboxesField("Days of the week", choices=[(str(i), d) for i, d in enumerate(WEEKDAYS)])
+
+
+class ExtraHoursForm(HoursFieldsMixin, FlaskForm):
+    on_date = DateField("Date", validators=[InputRequired("Please choose the date.")])
+    reason = StringField("Note (optional)", validators=[Optional(), Length(max=200)],
+                         render_kw={"maxlength": 200})
+
+
+class CloseDatesForm(FlaskForm):
+    first = DateField("First closed day", validators=[InputRequired("Please choose the first closed day.")])
+    last = DateField("Last closed day (leave empty for one day)", validators=[Optional()])
+    reason = StringField("Reason (optional, e.g. Christmas)", validators=[Optional(), Length(max=200)],
+                         render_kw={"maxlength": 200})
+
+
+class OneOffSlotForm(FlaskForm):
+    on_date = DateField("Date", validators=[InputRequired("Please choose the date.")])
+    at = TimeField("Starts at", validators=[InputRequired("Please enter the start time.")])
+    minutes = SelectField("Lasts", choices=_length_choices(), default="30")
+    modes = CheckboxesField("Ways to meet", choices=MODE_CHOICES, default=list(MODES))
+
+
+class CancelForm(FlaskForm):
+    message = TextAreaField("Message to the patient (optional)", validators=[Optional(), Length(max=1000)],
+                            render_kw={"rows": 4, "maxlength": 1000})
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("Add an internal note", validators=[InputRequired("Please type the note first."),
+                                                             Length(max=2000)],
+                         render_kw={"rows": 3, "maxlength": 2000})
+
+
+class MoveForm(FlaskForm):
+    mode = RadioField("How will you meet?", choices=MODE_CHOICES,
+                      validators=[InputRequired("Please choose how you will meet.")])
+
+
+class ExportForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET download: it changes nothing
+
+    first = DateField("From", validators=[InputRequired("Please choose the first day.")])
+    last = DateField("To", validators=[InputRequired("Please choose the last day.")])
+
+
+class AccountForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired("Please enter the person's name."), Length(max=100)],
+                       render_kw={"autocomplete": "off", "maxlength": 100})
+    email = EmailField("Email address", validators=[InputRequired("Please enter an email address.")],
+                       render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 254})
+    role = RadioField("Role", choices=[(r, ROLE_LABELS[r]) for r in ROLES], default="staff",
+                      validators=[InputRequired("Please choose a role.")])
+    password = PasswordField("First password (tell them in person; they can change it)",
+                             validators=[InputRequired("Please choose a first password.")],
+                             render_kw={"autocomplete": "new-password", "maxlength": 256})
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[InputRequired("Please enter your current password.")],
+                            render_kw={"autocomplete": "current-password"})
+    new = PasswordField("New password", validators=[InputRequired("Please choose a new password.")],
+                        render_kw={"autocomplete": "new-password", "maxlength": 256})
+    confirm = PasswordField("New password again", validators=[InputRequired("Please type the new password again.")],
+                            render_kw={"autocomplete": "new-password", "maxlength": 256})
+
+
+class FeedForm(FlaskForm):
+    label = StringField("Name for this feed (e.g. Front desk iPad)",
+                        validators=[InputRequired("Please give the feed a name."), Length(max=100)],
+                        render_kw={"maxlength": 100})
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only its CSRF token: the confirm step of a dangerous action."""

@@ -1,0 +1,164 @@
+"""Bookings: the list with search and filters, the detail page, and what staff do to a
+booking (cancel, move, attendance, notes, erase the patient)."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.booking.slots import group_by_local_day
+from app.extensions import db
+from app.models import Slot, utcnow
+from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
+from app.staff import audit, bookings_admin, erase
+from app.staff.auth import admin_required
+from app.staff.clinic_time import parse_date
+from app.staff.forms import CancelForm, ConfirmForm, MoveForm, NoteForm
+from app.staff.views import bp, flash_done, flash_error
+from app.timefmt import when
+
+
+def _filters() -> bookings_admin.Filters:
+    args = request.args
+    return bookings_admin.Filters(
+        q=args.get("q", ""), date_from=parse_date(args.get("date_from")), date_to=parse_date(args.get("date_to")),
+        status=args.get("status", ""), mode=args.get("mode", ""), interest=args.get("interest", ""),
+        when=args.get("when", "upcoming"), page=args.get("page", 1, type=int) or 1,
+    ).cleaned()
+
+
+@bp.get("/bookings")
+def bookings():
+    filters = _filters()
+    result = bookings_admin.search(filters)
+    return render_template("staff/bookings.html", result=result, f=filters, STATUSES=STATUSES,
+                           STATUS_LABELS=bookings_admin.STATUS_LABELS)
+
+
+def _booking_or_404(public_id: str):
+    booking = bookings_admin.get(public_id)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+@bp.get("/bookings/<public_id>")
+def booking_detail(public_id: str):
+    booking = _booking_or_404(public_id)
+    bookings_admin.record_view(booking, current_user)
+    booking = _booking_or_404(public_id)  # fresh after the audit commit
+    now = utcnow()
+    return render_template(
+        "staff/booking_detail.html", booking=booking, self_check=bookings_admin.self_check(booking),
+        history=audit.for_booking(booking.id), labels=audit.ACTION_LABELS, note_form=NoteForm(formdata=None),
+        confirm_form=ConfirmForm(), can_change=booking.is_active and booking.slot.ends_at > now,
+        can_mark=booking.is_active and booking.slot.starts_at <= now,
+        ATTENDANCE_LABELS=bookings_admin.ATTENDANCE_LABELS, STATUS_LABELS=bookings_admin.STATUS_LABELS,
+    )
+
+
+@bp.route("/bookings/<public_id>/cancel", methods=["GET", "POST"])
+def cancel_booking(public_id: str):
+    booking = _booking_or_404(public_id)
+    form = CancelForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            bookings_admin.cancel(public_id, form.message.data or "", current_user)
+        except bookings_admin.StaffActionError as error:
+            flash_error(error.message)
+        else:
+            flash_done(f"Cancelled. {booking.name} is sent a cancellation email and calendar update, "
+                       f"and {when(booking.slot.starts_at)} is free again.")
+            return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
+    if not booking.is_active:
+        flash_error("This consultation was already cancelled.")
+        return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
+    return render_template("staff/booking_cancel.html", booking=booking, form=form)
+
+
+@bp.get("/bookings/<public_id>/move")
+def move_booking(public_id: str):
+    booking = _booking_or_404(public_id)
+    if not booking.is_active:
+        flash_error("This consultation was cancelled, so it cannot be moved.")
+        return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
+    days = group_by_local_day(bookings_admin.move_choices(booking))
+    return render_template("staff/booking_move.html", booking=booking, days=days)
+
+
+@bp.route("/bookings/<public_id>/move/<slot_id>", methods=["GET", "POST"])
+def move_booking_confirm(public_id: str, slot_id: str):
+    booking = _booking_or_404(public_id)
+    slot = db.session.execute(db.select(Slot).where(Slot.public_id == slot_id)).scalar_one_or_none()
+    if slot is None:
+        abort(404)
+    form = MoveForm()
+    form.mode.choices = [(m, MODE_LABELS[m]) for m in slot.mode_list]
+    if request.method == "GET":
+        form.mode.data = booking.mode if slot.offers(booking.mode) else slot.mode_list[0]
+    if form.validate_on_submit():
+        try:
+            bookings_admin.move(public_id, slot.public_id, form.mode.data, current_user)
+        except bookings_admin.StaffActionError as error:
+            flash_error(error.message)
+            return redirect(url_for("staff.move_booking", public_id=public_id), code=303)
+        flash_done(f"Moved to {when(slot.starts_at)}. {booking.name} is sent the new time and a "
+                   "calendar update; the old time is free again.")
+        return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
+    return render_template("staff/booking_move_confirm.html", booking=booking, slot=slot, form=form)
+
+
+@bp.post("/bookings/<public_id>/attendance")
+def booking_attendance(public_id: str):
+    _booking_or_404(public_id)
+    value = request.form.get("attendance") or None
+    if value not in (*ATTENDANCE, None):
+        flash_error("Please choose attended or no-show.")
+    else:
+        try:
+            bookings_admin.set_attendance(public_id, value, current_user)
+        except bookings_admin.StaffActionError as error:
+            flash_error(error.message)
+        else:
+            flash_done({"attended": "Marked as attended.", "no_show": "Marked as a no-show.",
+                        None: "Attendance cleared."}[value])
+    return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
+
+
+@bp.post("/bookings/<public_id>/notes")
+def booking_note(public_id: str):
+    _booking_or_404(public_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash_error("Please type the note first (up to 2000 characters).")
+    else:
+        try:
+            bookings_admin.add_note(public_id, form.note.data, current_user)
+        except bookings_admin.StaffActionError as error:
+            flash_error(error.message)
+        else:
+            flash_done("Note added. Only staff can see it.")
+    return redirect(url_for("staff.booking_detail", public_id=public_id) + "#notes", code=303)
+
+
+@bp.route("/bookings/<public_id>/erase", methods=["GET", "POST"])
+@admin_required
+def erase_patient(public_id: str):
+    booking = _booking_or_404(public_id)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            count = erase.erase_patient(public_id, current_user)
+        except erase.EraseError as error:
+            flash_error(error.message)
+        else:
+            flash_done(f"Erased this patient's personal data from {count} booking{'s' if count != 1 else ''} "
+                       "and from their emails. The times stay in the calendar history.")
+            return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
+    try:
+        found = erase.plan(public_id)
+    except erase.EraseError as error:
+        flash_error(error.message)
+        return redirect(url_for("staff.bookings"), code=303)
+    return render_template("staff/booking_erase.html", booking=booking, plan=found, form=form)
+

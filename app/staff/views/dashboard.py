@@ -1,0 +1,19 @@
+"""The staff home page."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+from flask_login import current_user
+
+from app.staff import dashboard as figures
+from app.staff.views import bp
+
+
+@bp.get("/")
+def dashboard():
+    return render_template("staff/dashboard.html", board=figures.summary(current_user))
+
+
+@bp.get("")
+def root():
+    return redirect(url_for("staff.dashboard"))

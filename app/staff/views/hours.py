@@ -1,0 +1,128 @@
+"""Opening hours: weekly hours per weekday, and date changes (closed days, extra hours)."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.staff import availability_admin as hours_admin
+from app.staff.clinic_time import today
+from app.staff.forms import CloseDatesForm, ConfirmForm, ExtraHoursForm, WeeklyHoursForm
+from app.staff.views import bp, flash_done, flash_error
+
+
+def _hours_input(form) -> hours_admin.HoursInput:
+    return hours_admin.HoursInput(start=form.start.data, end=form.end.data,
+                                  slot_minutes=int(form.slot_minutes.data),
+                                  buffer_minutes=int(form.buffer_minutes.data),
+                                  modes=tuple(form.modes.data or ()))
+
+
+def _page(weekly=None, extra=None, close=None, status=200):
+    weekly = weekly or WeeklyHoursForm(formdata=None)
+    extra = extra or ExtraHoursForm(formdata=None)
+    close = close or CloseDatesForm(formdata=None)
+    return render_template(
+        "staff/hours.html", rules=hours_admin.weekly_rules(), overrides=hours_admin.upcoming_overrides(),
+        weekly_form=weekly, extra_form=extra, close_form=close, today=today(),
+        describe_hours=hours_admin.describe_hours, describe_override=hours_admin.describe_override,
+        modes_text=hours_admin.modes_text, confirm_form=ConfirmForm(),
+    ), status
+
+
+@bp.get("/hours")
+def hours():
+    return _page()
+
+
+@bp.post("/hours/weekly")
+def add_weekly_hours():
+    form = WeeklyHoursForm()
+    if not form.validate_on_submit():
+        return _page(weekly=form, status=422)
+    try:
+        added = hours_admin.add_hours([int(d) for d in form.weekdays.data or []], _hours_input(form), current_user)
+    except hours_admin.HoursError as error:
+        flash_error(error.message)
+        return _page(weekly=form, status=422)
+    days = ", ".join(hours_admin.WEEKDAYS[r.weekday] for r in added)
+    flash_done(f"Saved. {days}: {hours_admin.describe_hours(added[0])}. The booking page shows the new times now.")
+    return redirect(url_for("staff.hours"), code=303)
+
+
+@bp.route("/hours/weekly/<int:rule_id>/remove", methods=["GET", "POST"])
+def remove_weekly_hours(rule_id: int):
+    try:
+        preview = hours_admin.preview_remove_hours(rule_id)
+    except hours_admin.HoursError as error:
+        flash_error(error.message)
+        return redirect(url_for("staff.hours"), code=303)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        hours_admin.remove_hours(rule_id, current_user)
+        message = "Removed those hours. Their free times are gone from the booking page."
+        if preview.booked_slots:
+            message += (f" {preview.booked_slots} booked consultation(s) in those hours are kept: "
+                        "cancel or move them from Bookings if needed.")
+        flash_done(message)
+        return redirect(url_for("staff.hours"), code=303)
+    return render_template("staff/hours_remove.html", preview=preview, form=form,
+                           weekday=hours_admin.WEEKDAYS[preview.rule.weekday],
+                           describe_hours=hours_admin.describe_hours)
+
+
+@bp.post("/hours/closed")
+def close_dates():
+    form = CloseDatesForm()
+    back = request.form.get("back") == "calendar"
+    if not form.validate_on_submit():
+        if back:
+            flash_error("Please choose the first closed day.")
+            return redirect(url_for("staff.calendar"), code=303)
+        return _page(close=form, status=422)
+    try:
+        result = hours_admin.close_dates(form.first.data, form.last.data, form.reason.data or "", current_user)
+    except hours_admin.HoursError as error:
+        flash_error(error.message)
+        if back:
+            return redirect(url_for("staff.calendar", week=form.first.data.isoformat()), code=303)
+        return _page(close=form, status=422)
+    span = (f"{result.first:%A, %B} {result.first.day}" if result.first == result.last else
+            f"{result.first:%B} {result.first.day} to {result.last:%B} {result.last.day}")
+    flash_done(f"The clinic is closed {span}. Those days no longer show free times on the booking page.")
+    if result.kept_bookings:
+        flash_error(f"{len(result.kept_bookings)} booked consultation(s) on those days are kept. "
+                    "Please cancel or move them (they are listed under Bookings for those dates).")
+        return redirect(url_for("staff.bookings", date_from=result.first.isoformat(),
+                                date_to=result.last.isoformat(), status="confirmed", when="all"), code=303)
+    if back:
+        return redirect(url_for("staff.calendar", week=result.first.isoformat()), code=303)
+    return redirect(url_for("staff.hours"), code=303)
+
+
+@bp.post("/hours/extra")
+def add_extra_hours():
+    form = ExtraHoursForm()
+    if not form.validate_on_submit():
+        return _page(extra=form, status=422)
+    try:
+        override = hours_admin.add_extra_hours(form.on_date.data, _hours_input(form), form.reason.data or "",
+                                               current_user)
+    except hours_admin.HoursError as error:
+        flash_error(error.message)
+        return _page(extra=form, status=422)
+    on = override.on_date
+    flash_done(f"Added extra hours on {on:%A, %B} {on.day}: {hours_admin.describe_hours(override)}.")
+    return redirect(url_for("staff.hours"), code=303)
+
+
+@bp.post("/hours/dates/<int:override_id>/remove")
+def remove_date_change(override_id: int):
+    try:
+        override = hours_admin.remove_override(override_id, current_user)
+    except hours_admin.HoursError as error:
+        flash_error(error.message)
+    else:
+        on = override.on_date
+        flash_done(f"Removed the change on {on:%A, %B} {on.day}. That day follows the weekly hours again.")
+    return redirect(url_for("staff.hours"), code=303)
