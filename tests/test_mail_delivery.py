@@ -1,0 +1,387 @@
+"""Every booking change reaches the patient as an invite, through a real SMTP server
+(aiosmtpd on loopback); the outbox survives a mail server that is down or refuses."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.booking import service
+from app.booking.errors import SlotTaken
+from app.database import write_transaction
+from app.extensions import db
+from app.mail import compose
+from app.mail.delivery import deliver_due
+from app.models import Booking, OutboxMessage, Slot, utcnow
+from tests.conftest import booking_form, make_booking, make_slot, patient
+from tests.fixtures_mail import calendar_part, calendar_text, prop, structure
+
+ADA = "ada@example.com"
+STAFF = "staff@mindset-tms.example"
+
+
+@pytest.fixture
+def app_settings(smtp_server):
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT_SECONDS": 5}
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+def rows(kind: str | None = None) -> list[OutboxMessage]:
+    db.session.expire_all()
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind:
+        query = query.where(OutboxMessage.kind == kind)
+    return list(db.session.execute(query).scalars())
+
+
+def book_through_the_site(client, slot, **fields) -> str:
+    html = client.get(f"/book/{slot.public_id}").get_data(as_text=True)
+    response = client.post(f"/book/{slot.public_id}", data=booking_form(html, **fields))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return re.search(r"/manage/([A-Za-z0-9_-]+)/confirmed", response.headers["Location"]).group(1)
+
+
+def text_of(message, subtype: str) -> str:
+    part = next(p for p in message.walk() if p.get_content_type() == f"text/{subtype}")
+    return part.get_content()
+
+
+# --- what arrives ----------------------------------------------------------------------------
+
+def test_booking_sends_an_invite_every_calendar_accepts(ctx, client, smtp_server):
+    slot = make_slot()
+    token = book_through_the_site(client, slot, mode="in_person", note="Feeling low for months",
+                                  interest="ketamine")
+    assert {r.kind for r in rows()} == {"confirmation", "staff_notice", "reminder"}
+    sent_at = utcnow().replace(microsecond=0) + timedelta(seconds=1)
+    report = deliver_due(now=sent_at)
+    assert report.sent == 2
+    to_ada = smtp_server.to(ADA)
+    assert len(to_ada) == 1 and to_ada[0].mail_from == "bookings@mindset-tms.example"
+    raw = to_ada[0].raw
+    assert b"\n" not in raw.replace(b"\r\n", b""), "CRLF line ends throughout"
+    message = to_ada[0].message
+
+    assert structure(message) == ["multipart/mixed", "multipart/alternative", "text/plain",
+                                  "text/html", "text/calendar", "application/ics"]
+    assert message["Subject"] == "Your consultation is booked – Mindset TMS"
+    assert message["From"].addresses[0].addr_spec == "bookings@mindset-tms.example"
+    assert str(message["To"]) == "Ada Lovelace <ada@example.com>"
+    confirmation = rows("confirmation")[0]
+    assert message["Message-ID"] == confirmation.message_id
+    assert confirmation.status == "sent" and confirmation.sent_at == sent_at
+
+    part = calendar_part(message)
+    assert part.get_param("method") == "REQUEST" and part.get_content_charset() == "utf-8"
+    calendar = calendar_text(message)
+    assert prop(calendar, "METHOD") == ["METHOD:REQUEST"]
+    assert prop(calendar, "DTSTAMP") == [f"DTSTAMP:{sent_at:%Y%m%dT%H%M%SZ}"]
+    assert prop(calendar, "UID") == [f"UID:{db.session.get(Booking, 1).ical_uid}"]
+    assert prop(calendar, "SEQUENCE") == ["SEQUENCE:0"]
+    assert prop(calendar, "DTSTART") == [f"DTSTART:{slot.starts_at:%Y%m%dT%H%M%SZ}"]
+    attachment = message.get_payload()[1]
+    assert attachment.get_filename() == "invite.ics"
+    assert attachment.get_content_disposition() == "attachment"
+    assert attachment.get_payload(decode=True).decode("utf-8") == calendar
+
+    plain, html = text_of(message, "plain"), text_of(message, "html")
+    local = compose.local_when(slot.starts_at)
+    assert local.endswith("(Denver time)") and local in plain and local in html
+    assert f"http://localhost/manage/{token}" in plain and f"http://localhost/manage/{token}" in html
+    assert "123 Sample Street" in plain and "988" in plain and "988" in html
+    everything = message.as_string().lower() + plain.lower() + html.lower() + calendar.lower()
+    for private in ("feeling low", "ketamine", "interest"):
+        assert private not in everything
+
+
+def test_staff_notice_has_first_name_initial_and_a_console_link_only(ctx, smtp_server):
+    result = make_booking(name="Ada King Lovelace", phone="+19705550123", note="panic attacks")
+    deliver_due()
+    [notice] = smtp_server.to(STAFF)
+    message = notice.message
+    assert message["Subject"].startswith("New consultation booked: ")
+    plain = text_of(message, "plain")
+    assert "Ada L." in plain and f"http://localhost/staff/bookings/{result.booking.public_id}" in plain
+    raw = notice.raw.decode("utf-8", "replace").lower()
+    for private in ("lovelace", "ada@example.com", "5550123", "panic", "tms therapy"):
+        assert private not in raw and private not in plain.lower()
+    assert structure(message) == ["multipart/alternative", "text/plain", "text/html"]
+
+
+def test_reschedule_moves_the_same_event(ctx, smtp_server):
+    result = make_booking(mode="phone")
+    deliver_due()
+    first = calendar_text(smtp_server.to(ADA)[0].message)
+    new_slot = make_slot()
+    service.reschedule(result.booking.public_id, new_slot.public_id, "video")
+    assert deliver_due().sent == 2  # the update, and the staff notice
+    update = smtp_server.to(ADA)[1].message
+    assert update["Subject"] == "Your consultation has moved – Mindset TMS"
+    assert calendar_part(update).get_param("method") == "REQUEST"
+    moved = calendar_text(update)
+    assert prop(moved, "UID") == prop(first, "UID")
+    assert prop(moved, "SEQUENCE") == ["SEQUENCE:1"]
+    assert prop(moved, "DTSTART") == [f"DTSTART:{new_slot.starts_at:%Y%m%dT%H%M%SZ}"]
+    assert prop(moved, "LOCATION") == ["LOCATION:Video call"]
+    plain = text_of(update, "plain")
+    assert compose.local_when(new_slot.starts_at) in plain
+    assert "use the private link in your confirmation email" in plain and "+1 970-555-0100" in plain
+
+
+@pytest.mark.parametrize("by", ["patient", "staff"])
+def test_cancel_withdraws_the_event(ctx, smtp_server, by):
+    result = make_booking()
+    deliver_due()
+    note = "The clinic is closed that day." if by == "staff" else None
+    service.cancel(result.booking.public_id, by=by, message=note)
+    deliver_due()
+    cancellation = smtp_server.to(ADA)[-1].message
+    assert cancellation["Subject"] == "Your consultation is cancelled – Mindset TMS"
+    assert calendar_part(cancellation).get_param("method") == "CANCEL"
+    calendar = calendar_text(cancellation)
+    assert prop(calendar, "METHOD") == ["METHOD:CANCEL"]
+    assert prop(calendar, "STATUS") == ["STATUS:CANCELLED"]
+    assert prop(calendar, "SEQUENCE") == ["SEQUENCE:1"]
+    assert prop(calendar, "UID") == [f"UID:{result.booking.ical_uid}"]
+    assert cancellation.get_payload()[1].get_filename() == "invite.ics"
+    plain = text_of(cancellation, "plain")
+    assert ("The clinic is closed that day." in plain) == (by == "staff")
+    staff_notices = [r for r in smtp_server.to(STAFF) if "cancelled" in str(r.message["Subject"]).lower()]
+    assert len(staff_notices) == (1 if by == "patient" else 0)
+
+
+# --- atomic with the booking -----------------------------------------------------------------
+
+def test_a_booking_never_exists_without_its_queued_mail(ctx, monkeypatch):
+    slot = make_slot()
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr(compose, "confirmation", broken)
+    with pytest.raises(RuntimeError):
+        service.book(slot.public_id, "phone", patient())
+    db.session.rollback()
+    assert db.session.execute(select(Booking)).first() is None
+    assert rows() == []
+
+
+def test_no_mail_is_queued_for_a_booking_that_fails(ctx):
+    slot = make_slot()
+    make_booking(slot)
+    count = len(rows())
+    with pytest.raises(SlotTaken):
+        service.book(slot.public_id, "phone", patient(email="grace@example.com"))
+    assert len(rows()) == count
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+def _book_at(slot, now, **fields):
+    return service.book(slot.public_id, "phone", patient(**fields), now=now)
+
+
+def test_reminder_is_sent_once_a_day_before(ctx, smtp_server):
+    slot = make_slot()
+    booked_at = slot.starts_at - timedelta(days=3)
+    result = _book_at(slot, booked_at)
+    [reminder] = rows("reminder")
+    assert reminder.next_attempt_at == slot.starts_at - timedelta(hours=24)
+    deliver_due(now=booked_at)
+    deliver_due(now=slot.starts_at - timedelta(hours=25))
+    assert not [r for r in smtp_server.to(ADA) if "Reminder" in str(r.message["Subject"])]
+    deliver_due(now=slot.starts_at - timedelta(hours=23))
+    deliver_due(now=slot.starts_at - timedelta(hours=1))
+    reminders = [r.message for r in smtp_server.to(ADA) if "Reminder" in str(r.message["Subject"])]
+    assert len(reminders) == 1
+    assert reminders[0]["Subject"] == "Reminder: your consultation tomorrow – Mindset TMS"
+    assert "text/calendar" not in structure(reminders[0])
+    plain = text_of(reminders[0], "plain")
+    assert compose.local_when(slot.starts_at) in plain
+    assert "/manage/" + result.manage_token in plain
+
+
+def test_no_reminder_when_booked_inside_the_window(ctx):
+    slot = make_slot()
+    _book_at(slot, slot.starts_at - timedelta(hours=20))
+    assert rows("reminder") == []
+    assert len(rows("confirmation")) == 1
+
+
+def test_reminder_window_is_a_setting(ctx):
+    ctx.config["REMINDER_HOURS_BEFORE"] = 48
+    slot = make_slot()
+    _book_at(slot, slot.starts_at - timedelta(days=5))
+    assert rows("reminder")[0].next_attempt_at == slot.starts_at - timedelta(hours=48)
+
+
+def test_no_reminder_for_a_cancelled_booking(ctx, smtp_server):
+    slot = make_slot()
+    result = _book_at(slot, slot.starts_at - timedelta(days=3))
+    service.cancel(result.booking.public_id, now=slot.starts_at - timedelta(days=2))
+    assert [r.status for r in rows("reminder")] == ["cancelled"]
+    deliver_due(now=slot.starts_at - timedelta(hours=2))
+    assert not [r for r in smtp_server.received if "Reminder" in str(r.message["Subject"])]
+
+
+def test_a_moved_booking_is_reminded_of_its_new_time_only(ctx, smtp_server):
+    slot, later = make_slot(), make_slot()
+    later_start = later.starts_at + timedelta(days=2)
+    with write_transaction() as session:
+        moved = session.get(Slot, later.id)
+        moved.starts_at, moved.ends_at = later_start, later_start + timedelta(minutes=30)
+    result = _book_at(slot, slot.starts_at - timedelta(days=3))
+    service.reschedule(result.booking.public_id, later.public_id,
+                       now=slot.starts_at - timedelta(days=2))
+    old, new = rows("reminder")
+    assert old.status == "cancelled" and new.status == "pending"
+    assert new.next_attempt_at == later_start - timedelta(hours=24)
+    deliver_due(now=slot.starts_at - timedelta(hours=2))
+    assert not [r for r in smtp_server.received if "Reminder" in str(r.message["Subject"])]
+    deliver_due(now=later_start - timedelta(hours=3))
+    [reminder] = [r.message for r in smtp_server.received if "Reminder" in str(r.message["Subject"])]
+    assert compose.local_when(later_start) in text_of(reminder, "plain")
+    assert "/manage/" not in text_of(reminder, "plain")
+
+
+def test_a_stale_reminder_is_withdrawn_at_send_time(ctx, smtp_server):
+    slot = make_slot()
+    result = _book_at(slot, slot.starts_at - timedelta(days=3))
+    with write_transaction() as session:
+        session.get(Booking, result.booking.id).ical_sequence = 5  # changed behind the outbox's back
+    report = deliver_due(now=slot.starts_at - timedelta(hours=2))
+    assert report.withdrawn == 1
+    assert [r.status for r in rows("reminder")] == ["cancelled"]
+    assert not [r for r in smtp_server.received if "Reminder" in str(r.message["Subject"])]
+
+
+# --- faults -----------------------------------------------------------------------------------
+
+def test_smtp_down_during_booking(ctx, client, smtp_server):
+    smtp_server.stop()
+    book_through_the_site(client, make_slot())
+    assert [r.status for r in rows()] == ["pending"] * 3
+    t0 = utcnow()
+    report = deliver_due(now=t0)
+    assert report.sent == 0 and report.retrying == 2
+    confirmation = rows("confirmation")[0]
+    assert confirmation.status == "pending" and confirmation.attempts == 1
+    assert confirmation.next_attempt_at == t0 + timedelta(minutes=1)
+    assert "connection" in confirmation.last_error.lower()
+
+    smtp_server.start()
+    assert deliver_due(now=t0 + timedelta(seconds=30)).sent == 0, "backoff is respected"
+    assert deliver_due(now=t0 + timedelta(minutes=2)).sent == 2
+    assert deliver_due(now=t0 + timedelta(hours=1)).sent == 0
+    assert len(smtp_server.to(ADA)) == 1 and len(smtp_server.to(STAFF)) == 1
+    assert smtp_server.to(ADA)[0].message_id == confirmation.message_id
+    assert rows("confirmation")[0].status == "sent"
+
+
+def test_temporary_refusal_backs_off_exponentially_and_keeps_the_message_id(ctx, smtp_server):
+    ctx.config["STAFF_NOTIFY_EMAIL"] = ""
+    make_booking()
+    smtp_server.data_reply = "451 4.3.0 Try again later"
+    t0 = utcnow() + timedelta(seconds=1)
+    deliver_due(now=t0)
+    message = rows("confirmation")[0]
+    assert (message.attempts, message.next_attempt_at) == (1, t0 + timedelta(minutes=1))
+    assert message.last_error.startswith("SMTP 451")
+    deliver_due(now=t0 + timedelta(minutes=1))
+    message = rows("confirmation")[0]
+    assert (message.attempts, message.next_attempt_at) == (2, t0 + timedelta(minutes=3))
+    smtp_server.data_reply = None
+    deliver_due(now=t0 + timedelta(minutes=3))
+    [received] = smtp_server.to(ADA)
+    assert received.message_id == message.message_id
+    assert rows("confirmation")[0].status == "sent"
+
+
+def test_permanent_rejection_is_marked_failed_visible_and_not_retried(ctx, client, smtp_server):
+    ctx.config["STAFF_NOTIFY_EMAIL"] = ""
+    make_booking()
+    smtp_server.rcpt_reply = "550 5.1.1 Mailbox does not exist"
+    report = deliver_due()
+    assert report.failed == 1
+    message = rows("confirmation")[0]
+    assert message.status == "failed" and message.attempts == 1
+    assert "550" in message.last_error and "Mailbox does not exist" in message.last_error
+    smtp_server.rcpt_reply = None
+    assert deliver_due(now=utcnow() + timedelta(days=2)).sent == 0
+    assert smtp_server.to(ADA) == []
+    page = client.get("/dev/mail/").get_data(as_text=True)
+    assert "failed" in page and "550 5.1.1 Mailbox does not exist" in page
+    assert client.get("/healthz").get_json()["outbox"]["failed"] == 1
+
+
+def test_giving_up_after_the_maximum_attempts(ctx, smtp_server):
+    ctx.config.update(MAIL_MAX_ATTEMPTS=2, STAFF_NOTIFY_EMAIL="")
+    make_booking()
+    smtp_server.stop()
+    t0 = utcnow()
+    deliver_due(now=t0)
+    deliver_due(now=t0 + timedelta(minutes=5))
+    message = rows("confirmation")[0]
+    assert message.status == "failed" and message.attempts == 2
+    assert message.last_error.startswith("gave up after 2 attempts")
+
+
+def test_an_update_never_overtakes_its_confirmation(ctx, smtp_server):
+    ctx.config["STAFF_NOTIFY_EMAIL"] = ""
+    result = make_booking()
+    smtp_server.data_reply = "451 4.3.0 Busy"
+    t0 = utcnow()
+    deliver_due(now=t0)
+    smtp_server.data_reply = None
+    service.reschedule(result.booking.public_id, make_slot().public_id)
+    assert deliver_due(now=t0 + timedelta(seconds=10)).sent == 0
+    assert deliver_due(now=t0 + timedelta(minutes=2)).sent == 2
+    sequences = [prop(calendar_text(r.message), "SEQUENCE") for r in smtp_server.to(ADA)]
+    assert sequences == [["SEQUENCE:0"], ["SEQUENCE:1"]]
+
+
+# --- headers and logs -------------------------------------------------------------------------
+
+def test_names_with_line_breaks_never_reach_a_header(ctx, smtp_server):
+    make_booking(name="Ada\r\nBcc: evil@example.com\r\nSubject: pwned")
+    deliver_due()
+    [received] = smtp_server.to(ADA)
+    assert received.rcpt_tos == (ADA,)
+    head = received.raw.split(b"\r\n\r\n", 1)[0].decode()
+    assert "\nBcc:" not in head and "\nSubject: pwned" not in head
+    message = received.message
+    assert message["Bcc"] is None and len(message.get_all("Subject")) == 1
+    assert message["To"].addresses[0].addr_spec == ADA
+    assert message["To"].addresses[0].display_name == "Ada Bcc: evil@example.com Subject: pwned"
+    assert all("evil@example.com" not in r.rcpt_tos for r in smtp_server.received)
+
+
+def test_a_bad_address_fails_permanently_instead_of_injecting(ctx, smtp_server):
+    ctx.config["STAFF_NOTIFY_EMAIL"] = "staff@example.com\r\nBcc: evil@example.com"
+    make_booking()
+    report = deliver_due()
+    assert report.sent == 1 and report.failed == 1
+    [notice] = rows("staff_notice")
+    assert notice.status == "failed" and "address" in notice.last_error
+    assert all("evil@example.com" not in r.rcpt_tos for r in smtp_server.received)
+
+
+def test_logs_carry_no_tokens_or_patient_details(ctx, client, smtp_server, caplog):
+    caplog.set_level(logging.DEBUG)
+    token = book_through_the_site(client, make_slot(), name="Grace Hopper", email="grace@example.com")
+    smtp_server.rcpt_reply = "550 5.1.1 <grace@example.com>: no such user"
+    deliver_due()
+    assert caplog.records, "delivery logs what it does"
+    # (aiosmtpd, the test server, logs addresses itself: only our own loggers count)
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("app"))
+    for secret in (token, "grace", "Grace", "Hopper"):
+        assert secret not in logged
