@@ -76,7 +76,8 @@ def describe_hours(item: AvailabilityRule | DateOverride) -> str:
 
 def weekly_rules() -> list[tuple[int, str, list[AvailabilityRule]]]:
     by_day: dict[int, list[AvailabilityRule]] = defaultdict(list)
-    for rule in db.session.execute(select(AvailabilityRule).order_by(AvailabilityRule.start_time)).scalars():
+    rules = db.session.execute(select(AvailabilityRule).order_by(AvailabilityRule.start_time)).scalars()
+    for rule in rules:
         by_day[rule.weekday].append(rule)
     return [(weekday, WEEKDAYS[weekday], by_day.get(weekday, [])) for weekday in range(7)]
 
@@ -90,7 +91,8 @@ def add_hours(weekdays: list[int], hours: HoursInput, actor: StaffUser | None) -
     added: list[AvailabilityRule] = []
     with write_transaction() as session:
         for weekday in sorted(set(weekdays)):
-            for rule in session.execute(select(AvailabilityRule).where(AvailabilityRule.weekday == weekday)).scalars():
+            same_day = select(AvailabilityRule).where(AvailabilityRule.weekday == weekday)
+            for rule in session.execute(same_day).scalars():
                 if _overlaps(hours.start, hours.end, rule.start_time, rule.end_time):
                     raise HoursError(
                         f"{WEEKDAYS[weekday]} already has hours from {clock(rule.start_time)} to "

@@ -84,6 +84,7 @@ def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None 
             if message.status == OUTBOX_PENDING:
                 message.status = OUTBOX_CANCELLED
             message.to_address = ""
+            message.to_name = ""
             message.subject = ERASED_SUBJECT
             message.body_text = ""
             message.body_html = ""

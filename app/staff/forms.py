@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import time
 
 from flask_wtf import FlaskForm
-from wtforms import (HiddenField, PasswordField, RadioField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
+from wtforms import (
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields import DateField, EmailField, TimeField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -110,11 +117,13 @@ class AccountForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[InputRequired("Please enter your current password.")],
+    current = PasswordField("Current password",
+                            validators=[InputRequired("Please enter your current password.")],
                             render_kw={"autocomplete": "current-password"})
     new = PasswordField("New password", validators=[InputRequired("Please choose a new password.")],
                         render_kw={"autocomplete": "new-password", "maxlength": 256})
-    confirm = PasswordField("New password again", validators=[InputRequired("Please type the new password again.")],
+    confirm = PasswordField("New password again",
+                            validators=[InputRequired("Please type the new password again.")],
                             render_kw={"autocomplete": "new-password", "maxlength": 256})
 
 

@@ -21,7 +21,8 @@ from app.timefmt import when
 def _filters() -> bookings_admin.Filters:
     args = request.args
     return bookings_admin.Filters(
-        q=args.get("q", ""), date_from=parse_date(args.get("date_from")), date_to=parse_date(args.get("date_to")),
+        q=args.get("q", ""), date_from=parse_date(args.get("date_from")),
+        date_to=parse_date(args.get("date_to")),
         status=args.get("status", ""), mode=args.get("mode", ""), interest=args.get("interest", ""),
         when=args.get("when", "upcoming"), page=args.get("page", 1, type=int) or 1,
     ).cleaned()

@@ -41,12 +41,14 @@ def add_weekly_hours():
     if not form.validate_on_submit():
         return _page(weekly=form, status=422)
     try:
-        added = hours_admin.add_hours([int(d) for d in form.weekdays.data or []], _hours_input(form), current_user)
+        weekdays = [int(d) for d in form.weekdays.data or []]
+        added = hours_admin.add_hours(weekdays, _hours_input(form), current_user)
     except hours_admin.HoursError as error:
         flash_error(error.message)
         return _page(weekly=form, status=422)
     days = ", ".join(hours_admin.WEEKDAYS[r.weekday] for r in added)
-    flash_done(f"Saved. {days}: {hours_admin.describe_hours(added[0])}. The booking page shows the new times now.")
+    flash_done(f"Saved. {days}: {hours_admin.describe_hours(added[0])}. "
+               "The booking page shows the new times now.")
     return redirect(url_for("staff.hours"), code=303)
 
 
@@ -81,7 +83,8 @@ def close_dates():
             return redirect(url_for("staff.calendar"), code=303)
         return _page(close=form, status=422)
     try:
-        result = hours_admin.close_dates(form.first.data, form.last.data, form.reason.data or "", current_user)
+        result = hours_admin.close_dates(form.first.data, form.last.data, form.reason.data or "",
+                                         current_user)
     except hours_admin.HoursError as error:
         flash_error(error.message)
         if back:
