@@ -33,7 +33,7 @@ FAQ: tuple[Question, ...] = (
              "FDA-cleared for major depressive disorder (and other conditions), especially after "
              "medications have not worked."),
     ), see_also=("tms",)),
-    Question("tms-feel", "Does TMS hurt, and are there side effects?", (
+    Question("tms-side-effects", "What are the side effects of TMS?", (
         fact("The side effects of TMS are mild: a headache, or some discomfort on the scalp. "
              "It has none of the systemic side effects of antidepressant medication.",
              "Side effects: mild headache or scalp discomfort; no systemic side effects of "

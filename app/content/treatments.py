@@ -162,9 +162,8 @@ _TMS_BIPOLAR = fact(
     "Bipolar depression: may be used under medical supervision, with caution (risk of "
     "triggering mania).")
 _TMS_ACCESS = fact(
-    "TMS needs no anesthesia, no fasting, no monitoring afterwards and no one to drive you, "
-    "so it fits around work, childcare and school. That convenience helps people finish the "
-    "full course.",
+    "TMS needs no anesthesia, no fasting, no monitoring and no one to drive you, so it fits "
+    "around work, childcare and school. That convenience helps people finish the full course.",
     "Accessibility: TMS needs no anesthesia, fasting, monitoring or a driver; fits around "
     "work, childcare and school; that convenience helps people finish the full course.")
 _TMS_SCHEDULE = fact("Sessions are daily, Monday to Friday, for 1 to 6 weeks.",
@@ -193,8 +192,8 @@ TMS = Treatment(
     ),
     sections=(
         Section("what_it_is", "What TMS is", intro=(
-            fact("TMS stands for transcranial magnetic stimulation. It is non-invasive: "
-                 "nothing goes into your body, and you are awake, with no anesthesia.",
+            fact("TMS stands for transcranial magnetic stimulation. It is non-invasive, and "
+                 "it needs no anesthesia.",
                  "Non-invasive;", "no anesthesia"),
             fact("The FDA has cleared TMS for major depressive disorder and other conditions. "
                  "It is used especially when medications have not worked.",
@@ -251,7 +250,12 @@ TMS = Treatment(
             fact("People who would prefer a gradual, medication-free approach.",
                  "Personal preference: gradual and medication-free vs fast and "
                  "medication-based."),
-            _TMS_ACCESS,
+            fact("People who need treatment to fit around work, childcare or school. With no "
+                 "anesthesia, fasting, monitoring or driver needed, it is easier to finish the "
+                 "full course.",
+                 "Accessibility: TMS needs no anesthesia, fasting, monitoring or a driver; fits "
+                 "around work, childcare and school; that convenience helps people finish the "
+                 "full course."),
         ), outro=(
             fact("TMS is also being studied for bipolar disorder, autism and ADHD.",
                  "being studied for bipolar disorder, autism, ADHD."),
