@@ -27,7 +27,8 @@ def create_command(email: str, name: str | None, role: str, password: str | None
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = accounts.create_account(email, name or email.split("@")[0], role, password)
+        default_name = email.split("@")[0].replace(".", " ").title()
+        user = accounts.create_account(email, name or default_name, role, password)
     except accounts.AccountError as error:
         _fail(error.message)
     click.echo(f"Created {user.role} account for {user.email}.")
