@@ -50,7 +50,8 @@ COMPARE_PATH = "/compare/tms-vs-ketamine"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint (default 10)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
@@ -60,7 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="PostgreSQL base URL (a bench schema is created); default: SQLite in a temp dir")
     parser.add_argument("--keep", action="store_true", help="keep the work directory and bench schema")
     parser.add_argument("--scale", action="store_true",
-                        help="run the scale benchmark instead: the other options go to bench/build_large_db.py")
+                        help="run the scale benchmark instead (options as bench/build_large_db.py)")
     return parser.parse_args(argv)
 
 
@@ -362,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         if app is not None:
             dispose_app(app)
         if opts.keep:
-            print(f"Kept {workdir}" + (f" and schema {database.schema}" if database and database.schema else ""))
+            schema = database.schema if database else None
+            print(f"Kept {workdir}" + (f" and schema {schema}" if schema else ""))
         else:
             if database is not None:
                 database.drop()
