@@ -18,7 +18,7 @@ import vobject
 
 from app.booking import service
 from app.mail.delivery import deliver_due
-from tests.conftest import booking_form, free_port, make_booking, make_slot
+from tests.conftest import booking_form, csrf_token, free_port, make_booking, make_slot
 from tests.fixtures_mail import calendar_text, prop
 
 AUTH = ("clinic-test", "unused")  # Radicale runs with auth type none: any password is accepted
@@ -58,15 +58,16 @@ class Radicale:
         return path
 
     def hrefs(self, collection: str) -> list[str]:
-        response = self.request("PROPFIND", collection, headers={"Depth": "1"},
-                                data='<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>')
+        body = '<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>'
+        response = self.request("PROPFIND", collection, headers={"Depth": "1"}, data=body)
         assert response.status_code == 207, response.text
         return [h for h in re.findall(r"<(?:\w+:)?href>([^<]+)</(?:\w+:)?href>", response.text)
                 if h.endswith(".ics")]
 
     def events(self, collection: str) -> list:
         """Every VEVENT in the collection, via a CalDAV calendar-query REPORT."""
-        query = ('<?xml version="1.0"?><C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        query = ('<?xml version="1.0"?>'
+                 '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
                  '<D:prop><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR">'
                  '<C:comp-filter name="VEVENT"/></C:comp-filter></C:filter></C:calendar-query>')
         response = self.request("REPORT", collection, headers={"Depth": "1"}, data=query)
@@ -170,7 +171,8 @@ def test_a_new_user_books_and_imports_the_captured_invite(tmp_path, sqlite_url, 
                 for message_id in ids:  # newest first
                     raw = client.get(f"/dev/mail/{message_id}/message.eml").get_data()
                     message = email.message_from_bytes(raw, policy=email.policy.default)
-                    if kind in str(message["Subject"]) and message["To"].addresses[0].addr_spec == "ada@example.com":
+                    to = message["To"].addresses[0].addr_spec
+                    if kind in str(message["Subject"]) and to == "ada@example.com":
                         return invite_attachment(message)
                 raise AssertionError(f"no captured '{kind}' message")
 
@@ -180,12 +182,12 @@ def test_a_new_user_books_and_imports_the_captured_invite(tmp_path, sqlite_url, 
             assert put.status_code == 201
 
             page = client.get(f"/manage/{token}/reschedule/{later.public_id}").get_data(as_text=True)
-            from tests.conftest import csrf_token
             moved = client.post(f"/manage/{token}/reschedule/{later.public_id}",
                                 data={"csrf_token": csrf_token(page), "mode": "phone"})
             assert moved.status_code == 303
             deliver_due()
-            assert radicale.request("PUT", resource, data=latest_invite("moved").encode("utf-8")).status_code == 204
+            put = radicale.request("PUT", resource, data=latest_invite("moved").encode("utf-8"))
+            assert put.status_code == 204
             [event] = radicale.events(collection)
             assert event.dtstart.value == later.starts_at
 
