@@ -57,3 +57,10 @@ def staff_client(app):
 def admin_client(app):
     """A test client signed in with the `admin` role (alex@mindset-tms.example)."""
     return signed_in_client(app, "alex@mindset-tms.example", "admin")
+
+
+def staff_post(client, url: str, data: dict | None = None, token_from: str = "/staff/", **kwargs):
+    """POST a staff form with a CSRF token taken from a staff page, as the browser would."""
+    payload = dict(data or {})
+    payload["csrf_token"] = page_csrf(client, token_from)
+    return client.post(url, data=payload, **kwargs)

@@ -7,7 +7,8 @@ import time
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, flash, has_request_context, redirect, request, session, url_for
+from flask import (Flask, abort, current_app, flash, g, has_request_context, redirect, request,
+                   session, url_for)
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 
@@ -46,6 +47,8 @@ def start_session(user: StaffUser) -> None:
 
     # A fresh session on sign-in, so nothing planted before it carries over.
     session.clear()
+    # The CSRF token cached for this request belonged to the old session.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     login_user(user, remember=False)
     session.permanent = True
     session[SEEN_KEY] = int(time.time())
@@ -54,6 +57,7 @@ def start_session(user: StaffUser) -> None:
 def end_session() -> None:
     logout_user()
     session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 def require_staff():
