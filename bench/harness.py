@@ -416,10 +416,12 @@ def staff_cookie(base_url: str) -> tuple[str | None, str]:
     if form is None:
         return None, "no sign-in form with a password field on /staff/sign-in"
     action, fields = form
-    session.post(urljoin(sign_in, action or sign_in), data=fields, timeout=10)
+    signed = session.post(urljoin(sign_in, action or sign_in), data=fields, timeout=30,
+                          allow_redirects=False)
     listing = session.get(base_url + "/staff/bookings", timeout=10, allow_redirects=False)
     if listing.status_code != 200:
-        return None, f"signed-in /staff/bookings answered {listing.status_code}"
+        return None, (f"sign-in answered {signed.status_code}, then /staff/bookings "
+                      f"answered {listing.status_code}")
     cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
     return cookie, ""
 
