@@ -41,6 +41,11 @@ keepalive = 5
 max_requests = _int_env("GUNICORN_MAX_REQUESTS", 10000)
 max_requests_jitter = max(1, max_requests // 10) if max_requests else 0
 
+# Worker heartbeats in memory: a slow or overlay disk cannot make the master think a
+# healthy worker hung.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
+
 # Only these addresses may set X-Forwarded-For / -Proto (the reverse proxy in front).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
