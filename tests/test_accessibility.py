@@ -5,14 +5,23 @@ checker over every page, run once for the whole session."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import (CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer, build_app, chromium_missing,
-                            dispose, make_booking, make_slot)
+from tests.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    LiveServer,
+    build_app,
+    chromium_missing,
+    dispose,
+    make_booking,
+    make_slot,
+)
 
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 INFO_PAGES = ["/", "/treatments", "/treatments/tms", "/treatments/ketamine",
@@ -103,8 +112,6 @@ def vnu_results(site, tmp_path_factory):
 
 
 def _csrf(html: str) -> str:
-    import re
-
     match = re.search(r'name="csrf_token"[^>]* value="([^"]+)"', html)
     assert match, "no CSRF token"
     return match.group(1)
@@ -117,8 +124,9 @@ VNU_PAGES = INFO_PAGES + DATA_PAGES + ["self-check results", "self-check expired
 @pytest.mark.parametrize("name", VNU_PAGES)
 def test_html_is_valid(vnu_results, name):
     errors = vnu_results[name]
-    readable = "\n".join(f"  line {m.get('lastLine')}: {m.get('message')} [{m.get('extract', '').strip()[:120]}]"
-                         for m in errors)
+    readable = "\n".join(
+        f"  line {m.get('lastLine')}: {m.get('message')} [{m.get('extract', '').strip()[:120]}]"
+        for m in errors)
     assert not errors, f"Nu HTML checker errors in {name}:\n{readable}"
 
 

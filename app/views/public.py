@@ -3,8 +3,17 @@ anonymous self-check, and the sitemap and robots.txt that describe them."""
 
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.validators import Optional
