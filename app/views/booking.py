@@ -66,6 +66,8 @@ def details(slot_id: str):
         form.started.data = form_started_stamp()
         if len(slot.mode_list) == 1:
             form.mode.data = slot.mode_list[0]
+        # The patient just chose "book and attach my answers" on the self-check.
+        form.attach_self_check.data = bool(session.get(SELF_CHECK_SESSION_KEY))
         outcome = Outcome() if _is_open(slot) else Outcome(
             409, "Sorry, this time is no longer available. Here are the nearest free times.",
             nearest_free_slots(slot.starts_at, 3, exclude_id=slot.id))
