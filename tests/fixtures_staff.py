@@ -39,8 +39,14 @@ def sign_in(client, email: str, password: str = STAFF_PASSWORD, address: str | N
 
 def signed_in_client(app, email: str, role: str = "staff"):
     """A new test client on `app`, signed in to a new account with `role`."""
-    with app.app_context():
+    from flask import current_app, has_app_context
+
+    if has_app_context() and current_app._get_current_object() is app:
+        # Inside a test's own app context: use its session, so later reads see the account.
         make_staff(email, role)
+    else:
+        with app.app_context():
+            make_staff(email, role)
     client = app.test_client()
     response = sign_in(client, email)
     assert response.status_code == 303, response.get_data(as_text=True)[:500]

@@ -72,9 +72,10 @@ def record_with_next_commit(actor: StaffUser | None, action: str, *, booking_id:
     pending = Pending()
 
     def add_entry(committing: Session) -> None:
+        if pending.written:  # only the first commit is the service's change
+            return
         record(committing, actor, action, booking_id=booking_id, details=details)
         pending.written = True
-        event.remove(session, "before_commit", add_entry)
 
     event.listen(session, "before_commit", add_entry)
     try:

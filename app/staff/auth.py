@@ -62,6 +62,10 @@ def end_session() -> None:
 
 def require_staff():
     """before_request for the /staff blueprint: signed in, active, not idle too long."""
+    # The signed-in user and CSRF token are cached on `g`; start each request from the
+    # session alone, even where one app context serves several requests (tests do that).
+    g.pop("_login_user", None)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if current_user.is_authenticated:

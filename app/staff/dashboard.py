@@ -48,12 +48,12 @@ def _confirmed_between(start: datetime, end: datetime) -> list[Booking]:
 def no_show_rate(now: datetime) -> NoShowRate:
     since = now - timedelta(days=NO_SHOW_DAYS)
     counts = dict(db.session.execute(
-        select(func.coalesce(Booking.attendance, "none"), func.count(Booking.id)).join(Slot)
+        select(Booking.attendance, func.count(Booking.id)).join(Slot)
         .where(Booking.status == STATUS_CONFIRMED, Slot.starts_at >= since, Slot.starts_at < now)
-        .group_by(func.coalesce(Booking.attendance, "none"))
+        .group_by(Booking.attendance)
     ).all())
     no_shows, attended = counts.get("no_show", 0), counts.get("attended", 0)
-    return NoShowRate(no_shows=no_shows, recorded=no_shows + attended, unrecorded=counts.get("none", 0))
+    return NoShowRate(no_shows=no_shows, recorded=no_shows + attended, unrecorded=counts.get(None, 0))
 
 
 def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
