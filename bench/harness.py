@@ -232,6 +232,28 @@ def children(pid: int) -> list[int]:
         return found
 
 
+def cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) used so far by a gunicorn master's workers, counting the
+    workers already replaced (their time is in the master's cutime/cstime once reaped)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(pid: int) -> list[str]:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return []
+
+    total = 0
+    master = fields(master_pid)
+    if master:
+        total += int(master[13]) + int(master[14])
+    for child in children(master_pid):
+        worker = fields(child)
+        if worker:
+            total += int(worker[11]) + int(worker[12])
+    return total / tick
+
+
 # --- memory ------------------------------------------------------------------------------
 
 def peak_rss_kb(pid: int) -> int | None:
@@ -300,6 +322,7 @@ class LoadResult:
     p99_ms: float = 0.0
     max_ms: float = 0.0
     unavailable: str | None = None
+    cpu_ms: float | None = None  # server CPU time per request, all workers together
     raw: str = ""
 
     @property

@@ -31,6 +31,7 @@ from harness import (  # noqa: E402
     bench_database,
     bench_env,
     configured_workers,
+    cpu_seconds,
     create_staff_account,
     dispose_app,
     fmt,
@@ -178,15 +179,20 @@ def serving_checks(app_server: Gunicorn, token: str | None) -> list[str]:
 
 # --- the run -----------------------------------------------------------------------------
 
-def load(endpoint: str, base_url: str, path: str, opts, **kwargs) -> LoadResult:
-    warm = {k: v for k, v in kwargs.items() if k != "script_args"}
+def load(endpoint: str, server: Gunicorn, path: str, opts, **kwargs) -> LoadResult:
     if "script" not in kwargs:
-        wrk(endpoint, base_url + path, duration=WARMUP_SECONDS, connections=opts.connections,
-            threads=opts.threads, **warm)
-    result = wrk(endpoint, base_url + path, duration=opts.duration, connections=opts.connections,
+        wrk(endpoint, server.url + path, duration=WARMUP_SECONDS, connections=opts.connections,
+            threads=opts.threads, **kwargs)
+    cpu_before = cpu_seconds(server.pid)
+    result = wrk(endpoint, server.url + path, duration=opts.duration, connections=opts.connections,
                  threads=opts.threads, **kwargs)
+    # Requests that timed out on wrk's side were still served: they count for CPU.
+    served = result.requests + result.errors.get("timeout", 0)
+    if served:
+        result.cpu_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / served
     print(f"  {endpoint:<36} {result.rps:9.1f} req/s  p50 {result.p50_ms:7.1f} ms  "
-          f"p99 {result.p99_ms:7.1f} ms  errors {result.error_text()}", flush=True)
+          f"p99 {result.p99_ms:7.1f} ms  errors {result.error_text()}  "
+          f"CPU {fmt(result.cpu_ms, 2)} ms/req", flush=True)
     return result
 
 
@@ -239,11 +245,14 @@ def verdict(result: LoadResult, reference: float, ratio_target: float | None) ->
 
 def report(results: list[tuple[LoadResult, float | None]], reference: float, meta: list[str],
            notes: list[str]) -> str:
-    header = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "vs bare", "target", "result"]
+    header = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "vs bare", "target", "result",
+              "CPU ms/req", "CPU vs bare"]
+    bare_cpu = [r.cpu_ms for r, t in results if t is None and r.cpu_ms]
+    reference_cpu = sum(bare_cpu) / len(bare_cpu) if bare_cpu else None
     rows = []
     for result, target in results:
         if result.unavailable:
-            rows.append([result.endpoint, "-", "-", "-", "-", "-", "-", result.unavailable])
+            rows.append([result.endpoint, "-", "-", "-", "-", "-", "-", result.unavailable, "-", "-"])
             continue
         is_bare = target is None
         rows.append([
@@ -251,6 +260,8 @@ def report(results: list[tuple[LoadResult, float | None]], reference: float, met
             result.error_text(), f"{result.rps / reference:.2f}" if reference else "-",
             "reference" if is_bare else f">= {target:.2f}",
             verdict(result, reference, target),
+            fmt(result.cpu_ms, 2),
+            f"{reference_cpu / result.cpu_ms:.2f}" if reference_cpu and result.cpu_ms else "-",
         ])
     text, md = render_table(header, rows)
     print("\n" + "\n".join(meta) + "\n\n" + text + "\n\n" + "\n".join(notes))
@@ -296,15 +307,15 @@ def main(argv: list[str] | None = None) -> int:
         today = datetime.now(UTC).date()
         start, end = today + timedelta(days=1), today + timedelta(days=14)
         results: list[tuple[LoadResult, float | None]] = []
-        bare_first = load("bare GET / (before)", bare.url, "/", opts)
+        bare_first = load("bare GET / (before)", bare, "/", opts)
         results.append((bare_first, None))
-        results.append((load("GET /book", app_server.url, "/book", opts), READ_TARGET))
+        results.append((load("GET /book", app_server, "/book", opts), READ_TARGET))
         slots_path = f"/api/v1/slots?start={start}&end={end}"
-        results.append((load("GET /api/v1/slots (two weeks)", app_server.url, slots_path, opts),
+        results.append((load("GET /api/v1/slots (two weeks)", app_server, slots_path, opts),
                         READ_TARGET))
         problem = endpoint_problem(app_server.url + COMPARE_PATH)
         results.append((unavailable(f"GET {COMPARE_PATH}", problem) if problem else
-                        load(f"GET {COMPARE_PATH}", app_server.url, COMPARE_PATH, opts), READ_TARGET))
+                        load(f"GET {COMPARE_PATH}", app_server, COMPARE_PATH, opts), READ_TARGET))
 
         # POST: distinct free slots, enough for the fastest plausible rate.
         ids = add_booking_slots(app, (opts.duration + WARMUP_SECONDS) * 2500 + 200)
@@ -315,17 +326,17 @@ def main(argv: list[str] | None = None) -> int:
         post = BENCH / "post_bookings.lua"
         wrk("warm-up", app_server.url + "/api/v1/bookings", duration=1, connections=opts.threads * 2,
             threads=opts.threads, script=post, script_args=[str(warm_file), str(opts.threads)])
-        results.append((load("POST /api/v1/bookings", app_server.url, "/api/v1/bookings", opts,
+        results.append((load("POST /api/v1/bookings", app_server, "/api/v1/bookings", opts,
                              script=post, script_args=[str(ids_file), str(opts.threads)]), POST_TARGET))
 
         staff_endpoint = "GET /staff/bookings (signed in)"
         cookie, why = (None, staff_problem) if staff_problem else staff_cookie(app_server.url)
         if cookie:
-            results.append((load(staff_endpoint, app_server.url, "/staff/bookings", opts,
+            results.append((load(staff_endpoint, app_server, "/staff/bookings", opts,
                                  headers=[f"Cookie: {cookie}"]), READ_TARGET))
         else:
             results.append((unavailable(staff_endpoint, f"not available ({why})"), READ_TARGET))
-        bare_last = load("bare GET / (after)", bare.url, "/", opts)
+        bare_last = load("bare GET / (after)", bare, "/", opts)
         results.append((bare_last, None))
 
         sampler.sample()
@@ -341,6 +352,9 @@ def main(argv: list[str] | None = None) -> int:
             f"wrk -t{opts.threads} -c{opts.connections} -d{opts.duration}s on 127.0.0.1",
             f"vs bare: req/s over the mean of the two bare runs ({reference:,.1f} req/s); targets: "
             f"reads >= {READ_TARGET:.2f}, POST >= {POST_TARGET:.2f}, p99 <= {P99_TARGET_MS:.0f} ms, 0 errors",
+            "CPU ms/req: CPU time of all the server's workers per request (from /proc); CPU vs bare: "
+            "bare's CPU per request over this one's, the req/s ratio expected when CPU-bound on an "
+            "idle machine (less moved by other load on the machine than req/s)",
         ]
         notes = [
             f"peak RSS, one app web worker: {fmt(sampler.peak_mb('app'))} MB "
