@@ -1,0 +1,104 @@
+"""The staff console in a real browser (headless chromium) against gunicorn: sign in, set
+weekly hours and a holiday, see /book follow at once, cancel a booking and see its time free."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from tests.conftest import future_day, make_booking
+from tests.fixtures_staff import STAFF_PASSWORD, make_staff
+
+pytestmark = pytest.mark.browser
+SHOTS = os.environ.get("SCREENSHOT_DIR")
+
+
+def shot(page, name: str) -> None:
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        page.screenshot(path=os.path.join(SHOTS, f"staff-{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def admin_account(app):
+    with app.app_context():
+        make_staff("alex@mindset-tms.example", "admin", name="Alex Admin")
+
+
+def test_sign_in_set_hours_and_holiday_cancel_a_booking(live_server, page, admin_account, app):
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    day = future_day(5)
+    holiday = future_day(5 + 7)
+    weekday = day.strftime("%A")
+
+    page.goto(live_server.url + "/staff/bookings")
+    assert "/staff/sign-in" in page.url  # signed out: sent to sign in first
+    page.get_by_label("Email address").fill("alex@mindset-tms.example")
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Bookings").wait_for()  # back where they were going
+
+    page.goto(live_server.url + "/book")
+    assert page.locator(f"#day-{day.isoformat()}").count() == 0
+
+    page.goto(live_server.url + "/staff/")
+    page.get_by_role("link", name="Opening hours").click()
+    form = page.locator("#add-hours")
+    form.get_by_label(weekday).check()
+    form.get_by_label("Opens at").fill("09:00")
+    form.get_by_label("Closes at").fill("11:00")
+    form.get_by_role("button", name="Save these hours").click()
+    page.get_by_text("The booking page shows the new times now").wait_for()
+    assert page.get_by_role("row", name=re.compile(f"{weekday} 9:00 AM to 11:00 AM")).count() == 1
+    shot(page, "hours")
+
+    page.goto(live_server.url + "/book")
+    listed = page.locator(f"#day-{day.isoformat()} .slot")
+    assert listed.count() == 4
+    assert page.locator(f"#day-{holiday.isoformat()} .slot").count() == 4
+
+    page.goto(live_server.url + "/staff/hours")
+    close = page.locator("#close")
+    close.get_by_label("First closed day").fill(holiday.isoformat())
+    close.get_by_label("Reason (optional, e.g. Christmas)").fill("Staff training")
+    close.get_by_role("button", name="Close these days").click()
+    page.get_by_text("The clinic is closed").wait_for()
+    page.goto(live_server.url + "/book")
+    assert page.locator(f"#day-{holiday.isoformat()}").count() == 0
+    assert page.locator(f"#day-{day.isoformat()} .slot").count() == 4
+
+    # A patient books the first time; staff cancel it and the time is offered again.
+    first_href = listed.first.get_attribute("href")
+    with app.app_context():
+        from app.extensions import db
+        from app.models import Slot
+
+        public_id = first_href.rsplit("/", 1)[1]
+        slot = db.session.execute(db.select(Slot).where(Slot.public_id == public_id)).scalar_one()
+        booking_id = make_booking(slot, name="Ada Lovelace").booking.public_id
+    page.goto(live_server.url + "/book")
+    assert page.locator(f'a[href="{first_href}"]').count() == 0
+
+    page.goto(live_server.url + "/staff/bookings")
+    page.get_by_label("Search by name, email or phone").fill("lovelace")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=re.compile(r"9:00 AM")).click()
+    page.get_by_role("heading", name="Ada Lovelace").wait_for()
+    page.get_by_role("link", name=re.compile("Cancel consultation")).click()
+    page.get_by_label("Message to the patient (optional)").fill("Sorry, the clinician is away.")
+    page.get_by_role("button", name="Yes, cancel the consultation").click()
+    page.get_by_text("is free again").wait_for()
+    assert "/staff/bookings/" + booking_id in page.url
+    page.goto(live_server.url + "/book")
+    assert page.locator(f'a[href="{first_href}"]').count() == 1
+
+    page.goto(live_server.url + f"/staff/calendar?week={day.isoformat()}")
+    shot(page, "calendar")
+    page.get_by_role("button", name=re.compile("Sign out")).click()
+    page.get_by_text("You are signed out").wait_for()
+    page.goto(live_server.url + "/staff/")
+    assert "/staff/sign-in" in page.url
+    assert not [p for p in problems if "Content Security Policy" in p], problems
