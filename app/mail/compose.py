@@ -16,7 +16,7 @@ from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 
-from flask import current_app, render_template
+from flask import current_app
 
 from app.invites import ics
 from app.invites.ics import one_line
@@ -53,10 +53,13 @@ def _clinic(suffix: str) -> str:
 
 
 def _render(kind: str, subject: str, **context) -> Content:
+    # Straight from the Jinja environment: emails need no request context processors, and
+    # this runs inside the booking's write transaction, so it should be quick.
     context.setdefault("subject", subject)
+    env = current_app.jinja_env
     return Content(subject=one_line(subject),
-                   text=render_template(f"email/{kind}.txt", **context),
-                   html=render_template(f"email/{kind}.html", **context))
+                   text=env.get_template(f"email/{kind}.txt").render(**context),
+                   html=env.get_template(f"email/{kind}.html").render(**context))
 
 
 def _booking_context(booking: Booking, manage_url: str | None) -> dict:
