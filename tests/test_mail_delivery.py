@@ -316,7 +316,7 @@ def test_permanent_rejection_is_marked_failed_visible_and_not_retried(ctx, clien
     assert message.status == "failed" and message.attempts == 1
     assert "550" in message.last_error and "Mailbox does not exist" in message.last_error
     smtp_server.rcpt_reply = None
-    assert deliver_due(now=utcnow() + timedelta(days=2)).sent == 0
+    assert deliver_due(now=utcnow() + timedelta(hours=6)).sent == 0
     assert smtp_server.to(ADA) == []
     page = client.get("/dev/mail/").get_data(as_text=True)
     assert "failed" in page and "550 5.1.1 Mailbox does not exist" in page
