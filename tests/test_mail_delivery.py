@@ -375,6 +375,18 @@ def test_a_bad_address_fails_permanently_instead_of_injecting(ctx, smtp_server):
     assert all("evil@example.com" not in r.rcpt_tos for r in smtp_server.received)
 
 
+def test_international_addresses(ctx, smtp_server):
+    ctx.config["STAFF_NOTIFY_EMAIL"] = ""
+    make_booking(email="ada@bücher.example")
+    make_booking(email="zoë@example.com")
+    report = deliver_due()
+    assert report.sent == 1 and report.failed == 1
+    [received] = smtp_server.received
+    assert received.rcpt_tos == ("ada@xn--bcher-kva.example",)
+    failed = [m for m in rows("confirmation") if m.status == "failed"]
+    assert failed[0].to_address == "zoë@example.com" and "non-ASCII" in failed[0].last_error
+
+
 def test_logs_carry_no_tokens_or_patient_details(ctx, client, smtp_server, caplog):
     caplog.set_level(logging.DEBUG)
     token = book_through_the_site(client, make_slot(), name="Grace Hopper", email="grace@example.com")

@@ -128,9 +128,13 @@ def address(addr_spec: str, name: str = "") -> Address:
     if not _ADDR_SPEC.match(addr_spec):
         raise InvalidMessage("the address is not a plain mailbox (user@domain)")
     username, domain = addr_spec.rsplit("@", 1)
+    if not username.isascii():
+        # SMTPUTF8 is not assumed of the mail server: say so once instead of retrying.
+        raise InvalidMessage("the address has non-ASCII characters before the @")
     try:
+        domain = domain.encode("idna").decode("ascii")
         return Address(display_name=one_line(name), username=username, domain=domain)
-    except (ValueError, IndexError) as error:
+    except (ValueError, IndexError, UnicodeError) as error:
         raise InvalidMessage(f"the address cannot be used: {error}") from None
 
 

@@ -139,6 +139,10 @@ class SmtpTransport:
             self.close()
             raise DeliveryError(f"SMTP connection: {_describe(error)}", permanent=False,
                                 connection=True) from None
+        except Exception as error:  # noqa: BLE001 - unknown trouble: retried, then given up on
+            self.close()
+            raise DeliveryError(f"unexpected {type(error).__name__}: {error}"[:300],
+                                permanent=False) from None
 
     def close(self) -> None:
         if self._smtp is not None:
@@ -262,6 +266,10 @@ def _prepare(message_id: int, now: datetime) -> Envelope | str:
         except compose.InvalidMessage as error:
             _record_failure(message, str(error), permanent=True, now=now)
             return f"invalid: {error}"
+        except Exception as error:  # noqa: BLE001 - a row that cannot be built must not block the queue
+            log.error("outbox %s cannot be built (%s)", message.id, type(error).__name__)
+            _record_failure(message, f"cannot be built: {type(error).__name__}", permanent=True, now=now)
+            return "invalid: cannot be built"
         return Envelope(message.id, message.kind, sender, recipient, raw)
 
 
