@@ -8,6 +8,7 @@ from app.booking import service
 from app.invites import feeds, ics
 from app.invites.links import CalendarLinks, calendar_links
 from app.models import Booking, utcnow
+from app.ratelimits import token_lookup_limit
 
 bp = Blueprint("calendar", __name__)
 
@@ -25,6 +26,7 @@ def _calendar_response(text: str, filename: str | None = None) -> Response:
 
 
 @bp.get("/manage/<token>/invite.ics")
+@token_lookup_limit
 def booking_invite(token: str):
     """The patient's consultation as a file to open in any calendar app (METHOD:PUBLISH)."""
     booking = service.find_by_token(token)
@@ -36,6 +38,7 @@ def booking_invite(token: str):
 
 
 @bp.get("/calendar/<token>.ics")
+@token_lookup_limit
 def staff_feed(token: str):
     """A staff subscription feed: upcoming consultations without contact or health details."""
     feed = feeds.find_active_feed(token)
