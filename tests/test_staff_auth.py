@@ -73,7 +73,8 @@ def test_sign_in_is_case_insensitive_and_redirects_to_next_page(app, client):
         make_staff(EMAIL)
     client.get("/staff/bookings?when=past")
     token = page_csrf(client, "/staff/sign-in?next=/staff/bookings?when=past")
-    response = client.post("/staff/sign-in", data={"email": "  Sam@Mindset-TMS.example ", "password": STAFF_PASSWORD,
+    response = client.post("/staff/sign-in", data={"email": "  Sam@Mindset-TMS.example ",
+                                                   "password": STAFF_PASSWORD,
                                                    "csrf_token": token, "next": "/staff/bookings?when=past"})
     assert response.status_code == 303 and response.headers["Location"] == "/staff/bookings?when=past"
 
@@ -146,7 +147,8 @@ def test_sign_in_post_is_rate_limited_with_a_friendly_page(sqlite_url):
         statuses = [client.post("/staff/sign-in", data={"email": f"x{n}@example.com", "password": "nope nope",
                                                         "csrf_token": token}).status_code for n in range(4)]
         assert statuses == [401, 401, 401, 429]
-        limited = client.post("/staff/sign-in", data={"email": "x@example.com", "password": "n", "csrf_token": token})
+        limited = client.post("/staff/sign-in",
+                              data={"email": "x@example.com", "password": "n", "csrf_token": token})
         assert limited.status_code == 429 and "Please slow down" in limited.get_data(as_text=True)
         assert client.get("/staff/sign-in").status_code == 200  # only the POST is limited
     finally:
@@ -226,13 +228,15 @@ def test_successful_sign_in_is_audited_and_remembers_the_previous_visit(app):
     with app.app_context():
         user = accounts.find_by_email(EMAIL)
         assert user.previous_sign_in_at is not None and user.last_sign_in_at >= user.previous_sign_in_at
-        actions = db.session.execute(select(AuditLog.action).where(AuditLog.actor_id == user.id)).scalars().all()
+        query = select(AuditLog.action).where(AuditLog.actor_id == user.id)
+        actions = db.session.execute(query).scalars().all()
         assert actions.count("sign_in") == 2
 
 
 def test_cli_create_list_disable(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["staff", "create", "--email", "Admin@Mindset-TMS.example", "--name", "Alex Admin",
+    result = runner.invoke(args=["staff", "create", "--email", "Admin@Mindset-TMS.example",
+                                 "--name", "Alex Admin",
                                  "--role", "admin"], input=f"{STAFF_PASSWORD}\n{STAFF_PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert STAFF_PASSWORD not in result.output

@@ -108,7 +108,8 @@ def test_removing_hours_asks_first_then_keeps_booked_slots(ctx, admin):
     text = confirm.get_data(as_text=True)
     assert confirm.status_code == 200 and "1 booked consultation" in text and "Yes, remove" in text
     assert len(slots_on(day)) == 6  # nothing changed by looking
-    staff_post(admin, f"/staff/hours/weekly/{rule.id}/remove", token_from=f"/staff/hours/weekly/{rule.id}/remove")
+    remove_url = f"/staff/hours/weekly/{rule.id}/remove"
+    staff_post(admin, remove_url, token_from=remove_url)
     remaining = slots_on(day)
     assert [s.id for s in remaining] == [booked.id]
     assert db.session.get(Booking, booking.id).status == "confirmed"
@@ -119,7 +120,8 @@ def test_holiday_removes_free_slots_but_not_booked_ones(ctx, admin):
     add_weekly(admin, day)
     booked = slots_on(day)[1]
     booking = make_booking(booked).booking
-    response = staff_post(admin, "/staff/hours/closed", {"first": day.isoformat(), "reason": "Staff training"},
+    response = staff_post(admin, "/staff/hours/closed",
+                          {"first": day.isoformat(), "reason": "Staff training"},
                           token_from="/staff/hours")
     assert response.status_code == 303
     # The booked consultation is kept, and staff are sent to it.
@@ -248,7 +250,8 @@ def test_a_booked_slot_cannot_be_deleted_or_blocked(ctx, admin):
     booked, free = slots_on(day)[:2]
     booking = make_booking(booked).booking
     url = f"/staff/calendar/slots?week={day.isoformat()}"
-    refused = staff_post(admin, url, {"slot": [free.public_id, booked.public_id], "action": "delete_confirmed"},
+    refused = staff_post(admin, url,
+                         {"slot": [free.public_id, booked.public_id], "action": "delete_confirmed"},
                          token_from="/staff/calendar")
     assert refused.status_code == 303
     assert refused.headers["Location"].endswith(f"/staff/bookings/{booking.public_id}")

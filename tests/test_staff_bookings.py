@@ -62,7 +62,8 @@ def audit_rows(booking_id=None, action=None) -> list[AuditLog]:
 def outbox_for(booking_id: int) -> list[OutboxMessage]:
     db.session.expire_all()
     return list(db.session.execute(
-        select(OutboxMessage).where(OutboxMessage.booking_id == booking_id).order_by(OutboxMessage.id)).scalars())
+        select(OutboxMessage).where(OutboxMessage.booking_id == booking_id)
+        .order_by(OutboxMessage.id)).scalars())
 
 
 # --- list, search, filters --------------------------------------------------------------
@@ -206,7 +207,8 @@ def test_move_refuses_a_taken_slot(ctx, staff):
 def test_mark_attended_and_no_show_after_the_start(ctx, staff):
     booking = make_booking().booking
     url = f"/staff/bookings/{booking.public_id}/attendance"
-    early = staff_post(staff, url, {"attendance": "attended"}, token_from=f"/staff/bookings/{booking.public_id}")
+    detail = f"/staff/bookings/{booking.public_id}"
+    early = staff_post(staff, url, {"attendance": "attended"}, token_from=detail)
     assert "once the consultation has started" in staff.get(early.headers["Location"]).get_data(as_text=True)
     assert fresh(Booking, booking.id).attendance is None
     shift_slot(booking.slot_id, utcnow() - timedelta(hours=1))
@@ -216,14 +218,16 @@ def test_mark_attended_and_no_show_after_the_start(ctx, staff):
     assert fresh(Booking, booking.id).attendance == "attended"
     staff_post(staff, url, {"attendance": ""}, token_from=f"/staff/bookings/{booking.public_id}")
     assert fresh(Booking, booking.id).attendance is None
-    assert [e.details for e in audit_rows(booking.id, "booking.attendance")] == ["no_show", "attended", "cleared"]
+    marks = [e.details for e in audit_rows(booking.id, "booking.attendance")]
+    assert marks == ["no_show", "attended", "cleared"]
 
 
 def test_internal_notes_are_added_with_author_and_time(ctx, staff):
     booking = make_booking().booking
     url = f"/staff/bookings/{booking.public_id}/notes"
-    staff_post(staff, url, {"note": "Called to confirm parking."}, token_from=f"/staff/bookings/{booking.public_id}")
-    staff_post(staff, url, {"note": "Prefers a female clinician."}, token_from=f"/staff/bookings/{booking.public_id}")
+    detail = f"/staff/bookings/{booking.public_id}"
+    staff_post(staff, url, {"note": "Called to confirm parking."}, token_from=detail)
+    staff_post(staff, url, {"note": "Prefers a female clinician."}, token_from=detail)
     notes = fresh(Booking, booking.id).staff_notes
     assert notes.index("Called to confirm parking.") < notes.index("Prefers a female clinician.")
     assert notes.count("Sam") == 2
@@ -328,7 +332,8 @@ def test_erase_anonymises_bookings_and_mail_but_keeps_history(ctx, admin):
         assert (b.phone, b.note, b.self_check, b.staff_notes) == ("", "", None, "")
         assert b.erased_at is not None and b.slot is not None
         for message in outbox_for(booking_id):
-            assert (message.to_address, message.body_text, message.body_html, message.ics) == ("", "", "", None)
+            blanked = (message.to_address, message.body_text, message.body_html, message.ics)
+            assert blanked == ("", "", "", None)
             assert "Ada" not in message.subject
             assert message.status in (OUTBOX_CANCELLED, OUTBOX_SENT, "failed")
     statuses = {m.id: m.status for m in outbox_for(first.id)}

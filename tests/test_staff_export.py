@@ -51,7 +51,8 @@ def test_csv_opens_cleanly_and_neutralises_formulas(ctx, staff):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     disposition = response.headers["Content-Disposition"]
-    assert disposition.startswith("attachment;") and f"{day.isoformat()}-to-{day.isoformat()}.csv" in disposition
+    assert disposition.startswith("attachment;")
+    assert f"{day.isoformat()}-to-{day.isoformat()}.csv" in disposition
     assert response.headers["Cache-Control"] == "no-store"
     rows = parse(response)
     assert [r["Name"] for r in rows] == ["'=HYPERLINK(\"http://evil.example\",\"Click\")", "José Ñúñez 山田"]

@@ -7,8 +7,18 @@ import time
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import (Flask, abort, current_app, flash, g, has_request_context, redirect, request,
-                   session, url_for)
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 
