@@ -81,7 +81,11 @@ def eml(message_id: int):
     if path.exists():
         raw = path.read_bytes()
     else:
-        raw = compose.as_bytes(compose.build(message, message.sent_at or utcnow()))
+        try:
+            raw = compose.as_bytes(compose.build(message, message.sent_at or utcnow()))
+        except compose.InvalidMessage as error:
+            return _no_store(Response(f"This message cannot be built: {error}", status=409,
+                                      mimetype="text/plain"))
     response = Response(raw, mimetype="message/rfc822")
     response.headers["Content-Disposition"] = f'attachment; filename="{message.id}-{message.kind}.eml"'
     return _no_store(response)
