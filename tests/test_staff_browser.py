@@ -102,3 +102,31 @@ def test_sign_in_set_hours_and_holiday_cancel_a_booking(live_server, page, admin
     page.goto(live_server.url + "/staff/")
     assert "/staff/sign-in" in page.url
     assert not [p for p in problems if "Content Security Policy" in p], problems
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def test_staff_pages_pass_axe(live_server, page, admin_account, app):
+    from axe_playwright_python.sync_playwright import Axe
+
+    with app.app_context():
+        from tests.conftest import make_slot
+
+        booking_id = make_booking(make_slot(), note="Mornings please").booking.public_id
+    page.goto(live_server.url + "/staff/sign-in")
+    page.get_by_label("Email address").fill("alex@mindset-tms.example")
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name=re.compile("Good to see you")).wait_for()
+    detail = f"/staff/bookings/{booking_id}"
+    failures = []
+    for path in ["/staff/", "/staff/calendar", "/staff/hours", "/staff/bookings", detail, detail + "/cancel",
+                 detail + "/move", detail + "/erase", "/staff/export", "/staff/audit", "/staff/accounts",
+                 "/staff/settings/calendar-feeds", "/staff/account/password"]:
+        page.goto(live_server.url + path)
+        results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
+                                           "resultTypes": ["violations"]})
+        failures += [f"{path}: {v['id']} {[n['target'] for n in v['nodes']]}"
+                     for v in results.response["violations"]]
+    assert not failures, "\n".join(failures)
