@@ -86,6 +86,10 @@ def load_config() -> dict[str, Any]:
         "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 20),
         "MAIL_DEFAULT_SENDER": env("MAIL_DEFAULT_SENDER", "Mindset TMS <bookings@mindset-tms.example>"),
         "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
+        # Where mail is written when there is no MAIL_SERVER (default: instance/mail).
+        "MAIL_CAPTURE_DIR": env("MAIL_CAPTURE_DIR", ""),
+        # How long a worker holds a claimed message before another may retry it.
+        "MAIL_CLAIM_SECONDS": _int("MAIL_CLAIM_SECONDS", 300),
         # Rate limits: the in-memory store suits one process; use Redis for several.
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(env("RATELIMIT_ENABLED"), True),
@@ -98,6 +102,15 @@ def load_config() -> dict[str, Any]:
         "RATELIMIT_MANAGE": env("RATELIMIT_MANAGE", "30 per minute"),
         "RATELIMIT_TOKEN_LOOKUP": env("RATELIMIT_TOKEN_LOOKUP", "60 per minute"),
         "RATELIMIT_API_READ": env("RATELIMIT_API_READ", "300 per minute"),
+        # Staff sign-in.
+        "STAFF_SIGN_IN_RATE_LIMIT": env("STAFF_SIGN_IN_RATE_LIMIT", "10 per minute"),
+        "STAFF_LOCKOUT_ACCOUNT_FAILURES": _int("STAFF_LOCKOUT_ACCOUNT_FAILURES", 5),
+        "STAFF_LOCKOUT_ADDRESS_FAILURES": _int("STAFF_LOCKOUT_ADDRESS_FAILURES", 20),
+        "STAFF_LOCKOUT_MINUTES": _int("STAFF_LOCKOUT_MINUTES", 15),
+        "STAFF_PASSWORD_MIN_LENGTH": _int("STAFF_PASSWORD_MIN_LENGTH", 12),
+        "STAFF_ARGON2_TIME_COST": _int("STAFF_ARGON2_TIME_COST", 3),
+        "STAFF_ARGON2_MEMORY_KIB": _int("STAFF_ARGON2_MEMORY_KIB", 65536),
+        "STAFF_ARGON2_PARALLELISM": _int("STAFF_ARGON2_PARALLELISM", 4),
         # Serving.
         "LOG_FORMAT": env("LOG_FORMAT", "json"),
         "LOG_LEVEL": env("LOG_LEVEL", "INFO"),

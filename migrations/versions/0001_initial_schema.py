@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 20:53:42.949160
+Create Date: 2026-11-24 21:34:10.389295
 
 """
 from alembic import op
@@ -54,6 +54,18 @@ def upgrade():
     with op.batch_alter_table('date_override', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_date_override_on_date'), ['on_date'], unique=False)
 
+    op.create_table('sign_in_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('succeeded', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sign_in_attempt'))
+    )
+    with op.batch_alter_table('sign_in_attempt', schema=None) as batch_op:
+        batch_op.create_index('ix_sign_in_attempt_address_at', ['address', 'at'], unique=False)
+        batch_op.create_index('ix_sign_in_attempt_email_at', ['email', 'at'], unique=False)
+
     op.create_table('slot',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('public_id', sa.String(length=32), nullable=False),
@@ -66,6 +78,20 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_slot')),
     sa.UniqueConstraint('public_id', name=op.f('uq_slot_public_id')),
     sa.UniqueConstraint('starts_at', name=op.f('uq_slot_starts_at'))
+    )
+    op.create_table('staff_user',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('session_version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_sign_in_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('previous_sign_in_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_user')),
+    sa.UniqueConstraint('email', name=op.f('uq_staff_user_email'))
     )
     op.create_table('booking',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -101,17 +127,37 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_booking_slot_id'), ['slot_id'], unique=False)
         batch_op.create_index('uq_booking_active_slot', ['slot_id'], unique=True, sqlite_where=sa.text("status = 'confirmed'"), postgresql_where=sa.text("status = 'confirmed'"))
 
+    op.create_table('audit_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_email', sa.String(length=254), nullable=False),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('details', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['staff_user.id'], name=op.f('fk_audit_log_actor_id_staff_user')),
+    sa.ForeignKeyConstraint(['booking_id'], ['booking.id'], name=op.f('fk_audit_log_booking_id_booking')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
+    )
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_booking_id'), ['booking_id'], unique=False)
+
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('booking_id', sa.Integer(), nullable=True),
     sa.Column('to_address', sa.String(length=320), nullable=False),
+    sa.Column('to_name', sa.String(length=200), nullable=False),
     sa.Column('subject', sa.String(length=200), nullable=False),
     sa.Column('body_text', sa.Text(), nullable=False),
     sa.Column('body_html', sa.Text(), nullable=False),
     sa.Column('ics', sa.Text(), nullable=True),
     sa.Column('ics_method', sa.String(length=16), nullable=True),
+    sa.Column('booking_sequence', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
@@ -137,13 +183,26 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_outbox_message_booking_id'))
 
     op.drop_table('outbox_message')
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_log_booking_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_log_at'))
+        batch_op.drop_index(batch_op.f('ix_audit_log_actor_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_log_action'))
+
+    op.drop_table('audit_log')
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.drop_index('uq_booking_active_slot', sqlite_where=sa.text("status = 'confirmed'"), postgresql_where=sa.text("status = 'confirmed'"))
         batch_op.drop_index(batch_op.f('ix_booking_slot_id'))
         batch_op.drop_index('ix_booking_email_status')
 
     op.drop_table('booking')
+    op.drop_table('staff_user')
     op.drop_table('slot')
+    with op.batch_alter_table('sign_in_attempt', schema=None) as batch_op:
+        batch_op.drop_index('ix_sign_in_attempt_email_at')
+        batch_op.drop_index('ix_sign_in_attempt_address_at')
+
+    op.drop_table('sign_in_attempt')
     with op.batch_alter_table('date_override', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_date_override_on_date'))
 
