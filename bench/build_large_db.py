@@ -76,8 +76,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="spacing of past slots, weekdays 8:00-18:00 (default 5: ~90,000 slots)")
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint and round")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="rounds per endpoint, alternating which database goes first (default 2)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds per endpoint, alternating which database goes first (default 1)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=None)
@@ -397,8 +397,8 @@ def compare(large: BenchDatabase, fresh: BenchDatabase, opts, workdir: Path, cou
             problems[label] = why
         sampler.start()
 
-        print(f"\ngunicorn -c gunicorn.conf.py, {workers} sync workers per database; "
-              f"wrk -t{opts.threads} -c{opts.connections} -d{opts.duration}s x {opts.rounds} rounds",
+        print(f"\ngunicorn -c gunicorn.conf.py, {workers} sync workers per database; wrk -d{opts.duration}s "
+              f"with 1 connection, then -t{opts.threads} -c{opts.connections}; {opts.rounds} round(s)",
               flush=True)
         rows, failed = [], False
         for endpoint, path in reads:
@@ -406,7 +406,7 @@ def compare(large: BenchDatabase, fresh: BenchDatabase, opts, workdir: Path, cou
             if is_staff and not (cookies["fresh"] and cookies["large"]):
                 why = problems["fresh"] or problems["large"]
                 print(f"  {endpoint:<34} not available ({why})", flush=True)
-                rows.append([endpoint, *["-"] * 8, f"not available ({why})"])
+                rows.append([endpoint, *["-"] * 9, f"not available ({why})"])
                 continue
             import requests
 
@@ -414,42 +414,59 @@ def compare(large: BenchDatabase, fresh: BenchDatabase, opts, workdir: Path, cou
                                   headers={"Cookie": cookies["fresh"]} if is_staff else {}).status_code
             if status != 200:
                 print(f"  {endpoint:<34} not available ({status})", flush=True)
-                rows.append([endpoint, *["-"] * 8, f"not available ({status})"])
+                rows.append([endpoint, *["-"] * 9, f"not available ({status})"])
                 continue
-            runs: dict[str, list[LoadResult]] = {"fresh": [], "large": []}
-            for label in ("fresh", "large"):
+
+            def run(label: str, connections: int, threads: int, duration: int,
+                    endpoint: str = endpoint, path: str = path, is_staff: bool = is_staff) -> LoadResult:
                 headers = [f"Cookie: {cookies[label]}"] if is_staff else None
-                wrk("warm-up", servers[label].url + path, duration=2, connections=opts.connections,
-                    threads=opts.threads, headers=headers)
+                return wrk(endpoint, servers[label].url + path, duration=duration,
+                           connections=connections, threads=threads, headers=headers)
+
+            for label in ("fresh", "large"):
+                run(label, opts.connections, opts.threads, 2)  # warm-up
+            alone: dict[str, list[LoadResult]] = {"fresh": [], "large": []}
+            loaded: dict[str, list[LoadResult]] = {"fresh": [], "large": []}
             for round_no in range(opts.rounds):
                 order = ("fresh", "large") if round_no % 2 == 0 else ("large", "fresh")
                 for label in order:
-                    headers = [f"Cookie: {cookies[label]}"] if is_staff else None
-                    runs[label].append(wrk(endpoint, servers[label].url + path, duration=opts.duration,
-                                           connections=opts.connections, threads=opts.threads,
-                                           headers=headers))
-            f, g = combine(endpoint, runs["fresh"]), combine(endpoint, runs["large"])
-            p50_ratio, p99_ratio = g.p50_ms / f.p50_ms, g.p99_ms / f.p99_ms
-            errors = f.error_count or g.error_count
-            ok = p50_ratio <= SCALE_TARGET and p99_ratio <= SCALE_TARGET and not errors
+                    alone[label].append(run(label, 1, 1, opts.duration))
+                for label in reversed(order):
+                    loaded[label].append(run(label, opts.connections, opts.threads, opts.duration))
+            fa, la = combine(endpoint, alone["fresh"]), combine(endpoint, alone["large"])
+            fl, ll = combine(endpoint, loaded["fresh"]), combine(endpoint, loaded["large"])
+            ratios = (la.p50_ms / fa.p50_ms, la.p99_ms / fa.p99_ms,
+                      # At saturation, mean latency = connections / throughput (Little's law).
+                      fl.rps / ll.rps if ll.rps else float("inf"))
+            ok = all(r <= SCALE_TARGET for r in ratios) and not (fa.error_count or la.error_count)
             failed |= not ok
-            print(f"  {endpoint:<34} p50 {f.p50_ms:6.1f} -> {g.p50_ms:6.1f} ms ({p50_ratio:.2f}x)  "
-                  f"p99 {f.p99_ms:6.1f} -> {g.p99_ms:6.1f} ms ({p99_ratio:.2f}x)", flush=True)
-            rows.append([endpoint, fmt(f.rps), fmt(g.rps), fmt(f.p50_ms), fmt(g.p50_ms), f"{p50_ratio:.2f}",
-                         fmt(f.p99_ms), fmt(g.p99_ms), f"{p99_ratio:.2f}",
-                         ("PASS" if ok else "FAIL") + ("" if not (f.error_count or g.error_count)
-                                                       else f" (errors {f.error_count}/{g.error_count})")])
+            loaded_errors = f"{fl.error_count}/{ll.error_count}"
+            print(f"  {endpoint:<34} 1 conn: p50 {fa.p50_ms:6.1f} -> {la.p50_ms:6.1f} ms ({ratios[0]:.2f}x), "
+                  f"p99 {fa.p99_ms:6.1f} -> {la.p99_ms:6.1f} ms ({ratios[1]:.2f}x); "
+                  f"{opts.connections} conns: {fl.rps:6.1f} -> {ll.rps:6.1f} req/s ({ratios[2]:.2f}x)",
+                  flush=True)
+            rows.append([endpoint, fmt(fa.p50_ms), fmt(la.p50_ms), f"{ratios[0]:.2f}",
+                         fmt(fa.p99_ms), fmt(la.p99_ms), f"{ratios[1]:.2f}",
+                         fmt(fl.rps), fmt(ll.rps), f"{ratios[2]:.2f}",
+                         ("PASS" if ok else "FAIL")
+                         + (f" (errors: 1 conn {fa.error_count}/{la.error_count})"
+                            if fa.error_count or la.error_count else "")
+                         + (f" ({opts.connections}-conn timeouts {loaded_errors})"
+                            if fl.error_count or ll.error_count else "")])
         sampler.stop()
-        header = ["endpoint", "fresh req/s", "large req/s", "fresh p50", "large p50", "p50 x",
-                  "fresh p99", "large p99", "p99 x", f"<= {SCALE_TARGET}x"]
+        header = ["endpoint", "fresh p50", "large p50", "p50 x", "fresh p99", "large p99", "p99 x",
+                  "fresh req/s", "large req/s", "latency x", f"<= {SCALE_TARGET}x"]
         text, md = render_table(header, rows)
         meta = [
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; database: {large.kind}",
             "large: " + ", ".join(f"{v:,} {k}" for k, v in counts["large"].items()),
             "fresh: " + ", ".join(f"{v:,} {k}" for k, v in counts["fresh"].items()),
-            f"gunicorn -c gunicorn.conf.py, {workers} sync workers per database; wrk -t{opts.threads} "
-            f"-c{opts.connections} -d{opts.duration}s, {opts.rounds} rounds alternating which goes first",
-            f"latencies in ms; target: large within {SCALE_TARGET}x of fresh (p50 and p99), no errors",
+            f"gunicorn -c gunicorn.conf.py, {workers} sync workers per database, one loaded at a time",
+            f"p50/p99 (ms): wrk with 1 connection for {opts.duration}s, the time a request takes "
+            f"without queueing; req/s: wrk -t{opts.threads} -c{opts.connections} -d{opts.duration}s, "
+            "where latency x = fresh req/s / large req/s (mean latency at saturation, Little's law)",
+            f"target: large within {SCALE_TARGET}x of fresh on all three; {opts.rounds} round(s), "
+            "alternating which database goes first",
             f"peak RSS of one web worker: fresh {fmt(sampler.peak_mb('fresh'))} MB, "
             f"large {fmt(sampler.peak_mb('large'))} MB",
         ]
