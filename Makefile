@@ -29,6 +29,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev node_modules/.installed
 
 ## Install, upgrade the database, seed demo slots if empty, then serve the app and the mail worker.
+run: export LOG_FORMAT ?= text
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty

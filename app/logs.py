@@ -39,15 +39,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+class TextFormatter(logging.Formatter):
+    """Readable lines for a local run, redacted the same way."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def register(app: Flask) -> None:
-    if app.config.get("TESTING") or app.config.get("LOG_FORMAT", "json") != "json":
+    if app.config.get("TESTING"):
         return
+    formatter = TextFormatter() if app.config.get("LOG_FORMAT") == "text" else JsonFormatter()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(formatter)
     root = logging.getLogger()
-    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+    if not any(isinstance(h.formatter, JsonFormatter | TextFormatter) for h in root.handlers):
         root.handlers = [handler]
         root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    # Alembic announces every plugin it loads at INFO; that is noise in an app log.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     @app.before_request
     def _request_id():

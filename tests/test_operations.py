@@ -52,3 +52,12 @@ def test_json_log_lines_carry_no_token(app):
         entry = json.loads(formatter.format(record))
     assert token not in json.dumps(entry) and "ada@example.com" not in json.dumps(entry)
     assert entry["path"] == "/manage/<token>" and entry["level"] == "WARNING"
+
+
+def test_text_log_format_is_redacted_too():
+    from app.logs import TextFormatter
+
+    token = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"GET /manage/%s HTTP/1.1" 200', (token,), None)
+    line = TextFormatter().format(record)
+    assert token not in line and "/manage/<token>" in line
