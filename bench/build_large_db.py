@@ -516,9 +516,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         return compare(large, fresh, opts, workdir, counts)
     finally:
-        if keep:
-            print(f"Kept {workdir}" if not databases or databases[0].kind == "sqlite"
-                  else "Kept schemas " + ", ".join(d.schema for d in databases))
+        if keep and databases and databases[0].kind == "sqlite":
+            print(f"Kept {workdir}")
+        elif keep:
+            print("Kept schemas " + ", ".join(d.schema for d in databases))
+            shutil.rmtree(workdir, ignore_errors=True)
         else:
             for database in databases:
                 database.drop()
