@@ -69,9 +69,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app import assets, timefmt
+    from app import assets, page_cache, timefmt
+    from app.booking import calendar_version  # noqa: F401  listens for calendar changes
     from app.views import template_context
 
+    page_cache.register(app)
     timefmt.register(app)
     assets.register(app)
     template_context.register(app)

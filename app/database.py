@@ -50,18 +50,24 @@ def init_app(app: Flask) -> None:
 
 
 @contextmanager
+def write_intent() -> Iterator[None]:
+    """Transactions begun inside this block begin IMMEDIATE on SQLite."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+@contextmanager
 def write_transaction() -> Iterator[Session]:
     """One atomic change: commits on success, rolls back on any exception."""
     session = db.session()
     if session.in_transaction():
         # End the read transaction so that the write one starts fresh (and IMMEDIATE on SQLite).
         session.commit()
-    token = _write_intent.set(True)
-    try:
-        with session.begin():
-            yield session
-    finally:
-        _write_intent.reset(token)
+    with write_intent(), session.begin():
+        yield session
 
 
 def is_postgres() -> bool:

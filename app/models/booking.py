@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import DDL, ForeignKey, Index, String, Text, event, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, new_public_id, utcnow
@@ -64,7 +64,6 @@ class Booking(Base):
             sqlite_where=text("status = 'confirmed'"),
             postgresql_where=text("status = 'confirmed'"),
         ),
-        Index("ix_booking_email_status", "email", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,3 +109,21 @@ class Booking(Base):
 
     def __repr__(self) -> str:
         return f"<Booking {self.public_id} {self.status}>"
+
+
+# The per-email limit on active bookings compares addresses case-insensitively.
+Index("ix_booking_email_lower_status", func.lower(Booking.email), Booking.status)
+
+
+class CalendarState(Base):
+    """A single row: `version` changes after every committed change to slots or bookings, so
+    slot listings can be cached per version (see app.booking.calendar_version)."""
+
+    __tablename__ = "calendar_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
+
+
+event.listen(CalendarState.__table__, "after_create",
+             DDL("INSERT INTO calendar_state (id, version) VALUES (1, 0)"))

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.api_schema import openapi_document
-from app.booking import service
+from app.booking import calendar_version, service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.slots import free_slots
 from app.extensions import csrf
 from app.forms import ApiBookingForm
 from app.models import Booking, Slot, utcnow
+from app.page_cache import cache
 from app.ratelimits import api_read_limit, booking_limit, manage_limit, token_lookup_limit
 from app.timefmt import clinic_zone, to_local
 
@@ -88,10 +90,16 @@ def list_slots():
         return api_error(400, "bad_request", "end must be on or after start.")
     if (end - start).days >= MAX_RANGE_DAYS:
         return api_error(400, "bad_request", f"Ask for at most {MAX_RANGE_DAYS} days at a time.")
-    starts = datetime.combine(start, datetime.min.time(), zone)
-    ends = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
-    slots = free_slots(starts, ends)
-    return jsonify(timezone=zone.key, slots=[slot_json(s) for s in slots])
+    now = utcnow().replace(second=0, microsecond=0)
+
+    def listing() -> str:
+        starts = datetime.combine(start, datetime.min.time(), zone)
+        ends = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
+        slots = free_slots(starts, ends, now=now)
+        return json.dumps({"timezone": zone.key, "slots": [slot_json(s) for s in slots]})
+
+    body = cache().get_or_make(("api-slots", calendar_version.current(), now, start, end), listing)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 def _form_from_json(body: dict) -> tuple[ApiBookingForm, dict[str, str]]:
@@ -135,9 +143,8 @@ def create_booking():
                          alternatives=[slot_json(s) for s in taken.alternatives])
     except BookingError as error:
         return api_error(error.http_status, error.code, error.message)
-    booking = service.find_by_public_id(result.booking.public_id)
     return jsonify(
-        booking=booking_json(booking),
+        booking=booking_json(result.booking),
         manage_url=url_for("manage.show", token=result.manage_token, _external=True),
         manage_token=result.manage_token,
     ), 201

@@ -21,7 +21,8 @@ MESSAGES = {
     413: ("Too much data", "That request was larger than we accept."),
     415: ("Unsupported format", "Please send JSON with the Content-Type application/json."),
     429: ("Please slow down", "You have tried this a lot in a short time. Please wait a minute and try again."),
-    500: ("Something went wrong on our side", "Nothing you did caused this. Please try again in a moment, or call the clinic."),
+    500: ("Something went wrong on our side",
+          "Nothing you did caused this. Please try again in a moment, or call the clinic."),
     503: ("We are briefly unavailable", "We could not reach our booking calendar just now. Nothing was changed. "
           "Please try again in a minute."),
 }

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 21:34:10.389295
+Create Date: 2026-11-24 21:56:01.815326
 
 """
 from alembic import op
@@ -38,6 +38,13 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_feed')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_calendar_feed_token_hash'))
     )
+    op.create_table('calendar_state',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_state'))
+    )
+    # The calendar version row that slot listings are cached on (see app/booking/calendar_version.py).
+    op.execute("INSERT INTO calendar_state (id, version) VALUES (1, 0)")
     op.create_table('date_override',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('on_date', sa.Date(), nullable=False),
@@ -123,9 +130,11 @@ def upgrade():
     sa.UniqueConstraint('public_id', name=op.f('uq_booking_public_id'))
     )
     with op.batch_alter_table('booking', schema=None) as batch_op:
-        batch_op.create_index('ix_booking_email_status', ['email', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_booking_slot_id'), ['slot_id'], unique=False)
         batch_op.create_index('uq_booking_active_slot', ['slot_id'], unique=True, sqlite_where=sa.text("status = 'confirmed'"), postgresql_where=sa.text("status = 'confirmed'"))
+
+    # Written by hand: autogenerate cannot compare expression indexes on SQLite.
+    op.create_index('ix_booking_email_lower_status', 'booking', [sa.text('lower(email)'), 'status'], unique=False)
 
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -193,7 +202,7 @@ def downgrade():
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.drop_index('uq_booking_active_slot', sqlite_where=sa.text("status = 'confirmed'"), postgresql_where=sa.text("status = 'confirmed'"))
         batch_op.drop_index(batch_op.f('ix_booking_slot_id'))
-        batch_op.drop_index('ix_booking_email_status')
+    op.drop_index('ix_booking_email_lower_status', table_name='booking')
 
     op.drop_table('booking')
     op.drop_table('staff_user')
@@ -207,6 +216,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_date_override_on_date'))
 
     op.drop_table('date_override')
+    op.drop_table('calendar_state')
     op.drop_table('calendar_feed')
     op.drop_table('availability_rule')
     # ### end Alembic commands ###
