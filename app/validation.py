@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 
 import phonenumbers
@@ -70,6 +71,7 @@ def phone_number(value: str, region: str = "US") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=4096)
 def display_phone(e164: str) -> str:
     try:
         parsed = phonenumbers.parse(e164, None)

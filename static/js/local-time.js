@@ -8,8 +8,8 @@
   if (!clinicZone || !ownZone || ownZone === clinicZone) { return; }
   var format = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", timeZoneName: "short" });
   var dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "numeric", minute: "2-digit", timeZoneName: "short" });
-  document.querySelectorAll("time[data-utc]").forEach(function (el) {
-    var when = new Date(el.getAttribute("data-utc"));
+  document.querySelectorAll("time.clinic-time").forEach(function (el) {
+    var when = new Date(el.getAttribute("datetime"));
     if (isNaN(when)) { return; }
     var clinicDay = new Intl.DateTimeFormat("en-CA", { timeZone: clinicZone }).format(when);
     var ownDay = new Intl.DateTimeFormat("en-CA", { timeZone: ownZone }).format(when);
