@@ -36,9 +36,14 @@ graceful_timeout = 30
 # Ignored by sync workers (they close after each response); kept for other worker classes.
 keepalive = 5
 
+# Load the app once in the master and fork workers from it: a recycled worker is ready at
+# once instead of importing everything again while requests queue behind it. (The master
+# opens no database connection: create_app only wires things up.)
+preload_app = True
+
 # Recycle workers now and then so that slow leaks cannot grow; jitter keeps them from all
 # restarting at once.
-max_requests = _int_env("GUNICORN_MAX_REQUESTS", 10000)
+max_requests = _int_env("GUNICORN_MAX_REQUESTS", 50000)
 max_requests_jitter = max(1, max_requests // 10) if max_requests else 0
 
 # Worker heartbeats in memory: a slow or overlay disk cannot make the master think a
