@@ -12,12 +12,9 @@ import subprocess
 import pytest
 
 from tests.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
     LiveServer,
     build_app,
-    chromium_missing,
     dispose,
     make_booking,
     make_slot,
@@ -140,16 +137,9 @@ def server(site):
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    reason = chromium_missing()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(browser):
+    """The session's browser (tests/conftest.py), under this module's name."""
+    return browser
 
 
 @pytest.fixture(params=list(VIEWPORTS))
