@@ -40,7 +40,8 @@ def test_book_stores_hashed_token_and_ical_identity(ctx):
     assert booking.ical_sequence == 0 and booking.ical_uid.endswith("@mindset-tms.example")
     assert booking.status == "confirmed" and booking.mode == "video"
     assert service.find_by_token(result.manage_token).id == booking.id
-    assert service.find_by_token(result.manage_token[:-1] + "x") is None
+    other_last = "x" if result.manage_token[-1] != "x" else "y"
+    assert service.find_by_token(result.manage_token[:-1] + other_last) is None
 
 
 def test_second_booking_of_a_slot_is_refused_with_alternatives(ctx):
