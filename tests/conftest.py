@@ -169,7 +169,8 @@ def make_slot(starts_at: datetime | None = None, minutes: int = 30,
 
     if starts_at is None:
         _slot_counter[0] += 1
-        starts_at = local_dt(future_day(3), 9) + timedelta(minutes=30 * _slot_counter[0])
+        # Distinct within any one test's database; wraps so a long suite stays inside the horizon.
+        starts_at = local_dt(future_day(3), 9) + timedelta(minutes=30 * (_slot_counter[0] % 1000))
     with write_transaction() as session:
         slot = Slot(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes),
                     modes=modes, **fields)
