@@ -30,6 +30,7 @@ install-dev: $(VENV)/.installed-dev node_modules/.installed
 
 ## Install, upgrade the database, seed demo slots if empty, then serve the app and the mail worker.
 run: export LOG_FORMAT ?= text
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
