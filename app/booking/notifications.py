@@ -64,6 +64,18 @@ def booking_confirmed(booking: Booking, manage_token: str) -> None:
     _queue_reminder(booking, link)
 
 
+def prepare_confirmation(booking: Booking, manage_token: str) -> list:
+    """The messages `booking_confirmed` would queue, rendered now, queued later with
+    `queue_prepared` inside the booking's transaction (so rendering holds no lock)."""
+    with outbox.collecting() as messages:
+        booking_confirmed(booking, manage_token)
+    return messages
+
+
+def queue_prepared(booking: Booking, messages: list) -> None:
+    outbox.add_collected(messages, booking)
+
+
 def booking_rescheduled(booking: Booking, previous_start: datetime) -> None:
     """Queue the patient's update (same UID, higher SEQUENCE) and move the reminder."""
     calendar = ics.booking_invite(booking, ics.REQUEST, _now(booking))

@@ -11,6 +11,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.booking import notifications
 from app.booking.errors import (
@@ -27,7 +28,7 @@ from app.booking.slots import nearest_free_slots
 from app.booking.tokens import hash_token, looks_like_token, new_manage_token
 from app.database import write_transaction
 from app.extensions import db
-from app.models import Booking, Slot, utcnow
+from app.models import Booking, Slot, new_public_id, utcnow
 from app.models.booking import MODE_LABELS, STATUS_CANCELLED, STATUS_CONFIRMED
 from app.timefmt import when
 
@@ -97,9 +98,21 @@ def _taken(slot_starts_at: datetime, mode: str, now: datetime, exclude_id: int |
 
 def book(slot_public_id: str, mode: str, patient: PatientDetails,
          now: datetime | None = None) -> NewBooking:
-    """Book a free slot for a patient. Raises SlotTaken (with alternatives) when it is held."""
+    """Book a free slot for a patient. Raises SlotTaken (with alternatives) when it is held.
+
+    The slow part, rendering the emails and the invite, happens before the write
+    transaction from an unlocked read of the slot; the transaction then locks the slot,
+    checks everything again and writes the booking with its prepared mail. Should the slot
+    have changed in between, the mail is rendered again inside the transaction."""
     now = now or utcnow()
     token = new_manage_token()
+    seen = _slot_or_not_found(slot_public_id)
+    _check_bookable(seen, mode, now)
+    if _slot_is_held(seen):
+        raise _taken(seen.starts_at, mode, now, seen.id)
+    seen_times = (seen.starts_at, seen.ends_at)
+    booking = _new_booking(seen, mode, patient, token, now)
+    prepared = notifications.prepare_confirmation(booking, token)
     taken_at: tuple[datetime, int] | None = None
     try:
         with write_transaction() as session:
@@ -108,25 +121,8 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
             if _slot_is_held(slot):
                 taken_at = (slot.starts_at, slot.id)
                 raise SlotTaken("taken")
-            limit = int(current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"])
-            active = session.execute(
-                select(func.count(Booking.id)).join(Slot)
-                .where(func.lower(Booking.email) == patient.email.lower(),
-                       Booking.status == STATUS_CONFIRMED, Slot.starts_at > now)
-            ).scalar_one()
-            if active >= limit:
-                raise TooManyBookings(
-                    f"This email address already has {active} upcoming consultations. "
-                    "Please manage or cancel one from its email before booking another.")
-            booking = Booking(
-                slot=slot, mode=mode, status=STATUS_CONFIRMED,
-                name=patient.name, email=patient.email, phone=patient.phone,
-                interest=patient.interest, note=patient.note,
-                self_check=json.dumps(patient.self_check) if patient.self_check else None,
-                consent_at=now, manage_token_hash=hash_token(token),
-                ical_uid=f"{secrets.token_hex(16)}@{_uid_domain()}", ical_sequence=0,
-                created_at=now, updated_at=now,
-            )
+            _check_email_limit(patient.email, now)
+            booking.slot_id = slot.id
             session.add(booking)
             try:
                 session.flush()
@@ -135,11 +131,50 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                     raise
                 taken_at = (slot.starts_at, slot.id)
                 raise SlotTaken("taken") from error
-            notifications.booking_confirmed(booking, token)
+            if (slot.starts_at, slot.ends_at) == seen_times:
+                notifications.queue_prepared(booking, prepared)
+            else:
+                notifications.booking_confirmed(booking, token)
     except SlotTaken:
         assert taken_at is not None
         raise _taken(taken_at[0], mode, now, taken_at[1]) from None
     return NewBooking(booking=booking, manage_token=token)
+
+
+def _slot_or_not_found(public_id: str) -> Slot:
+    slot = db.session.execute(select(Slot).where(Slot.public_id == public_id)).scalar_one_or_none()
+    if slot is None:
+        raise SlotNotFound("That consultation time does not exist. Please choose another.")
+    return slot
+
+
+def _new_booking(slot: Slot, mode: str, patient: PatientDetails, token: str, now: datetime) -> Booking:
+    """A booking not yet in the session. Its `slot` is set without touching `slot.bookings`,
+    so nothing is written until the transaction adds it."""
+    booking = Booking(
+        public_id=new_public_id(), slot_id=slot.id, mode=mode, status=STATUS_CONFIRMED,
+        name=patient.name, email=patient.email, phone=patient.phone,
+        interest=patient.interest, note=patient.note,
+        self_check=json.dumps(patient.self_check) if patient.self_check else None,
+        consent_at=now, manage_token_hash=hash_token(token),
+        ical_uid=f"{secrets.token_hex(16)}@{_uid_domain()}", ical_sequence=0,
+        created_at=now, updated_at=now,
+    )
+    set_committed_value(booking, "slot", slot)
+    return booking
+
+
+def _check_email_limit(email: str, now: datetime) -> None:
+    limit = int(current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"])
+    active = db.session.execute(
+        select(func.count(Booking.id)).join(Slot)
+        .where(func.lower(Booking.email) == email.lower(),
+               Booking.status == STATUS_CONFIRMED, Slot.starts_at > now)
+    ).scalar_one()
+    if active >= limit:
+        raise TooManyBookings(
+            f"This email address already has {active} upcoming consultations. "
+            "Please manage or cancel one from its email before booking another.")
 
 
 def _uid_domain() -> str:
