@@ -311,6 +311,15 @@ def page(browser):
     context.close()
 
 
+def tab_to(page, predicate: str, limit: int = 80) -> None:
+    """Press Tab until the focused element satisfies a JS predicate over `el`."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!({predicate}); }})()"):
+            return
+    raise AssertionError(f"could not reach an element matching {predicate} with Tab")
+
+
 @pytest.fixture
 def phone_page(browser):
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,

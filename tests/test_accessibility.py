@@ -18,6 +18,7 @@ from tests.conftest import (
     dispose,
     make_booking,
     make_slot,
+    tab_to,
 )
 
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -191,15 +192,6 @@ def test_axe_on_self_check_results_and_booking_with_answers(site, server, tab):
 
 
 # --- keyboard only ---------------------------------------------------------------------------------
-
-def tab_to(page, predicate: str, limit: int = 80) -> None:
-    """Press Tab until the focused element satisfies a JS predicate over `el`."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!({predicate}); }})()"):
-            return
-    raise AssertionError(f"could not reach an element matching {predicate} with Tab")
-
 
 def focus_is_visible(page) -> bool:
     return page.evaluate("""(() => {

@@ -1,5 +1,6 @@
-"""The patient's booking flow in a real browser (headless chromium): mouse, keyboard only,
-a 360 px phone in another time zone, and with JavaScript switched off."""
+"""The patient's booking flow in a real browser (headless chromium): mouse, a 360 px phone
+in another time zone, and with JavaScript switched off. (Booking with the keyboard alone, from
+the home page, is in test_accessibility.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 
 import pytest
 
-from tests.conftest import make_slot
+from tests.conftest import make_slot, tab_to
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("SCREENSHOT_DIR")
@@ -58,40 +59,14 @@ def test_book_see_it_gone_cancel_see_it_back(live_server, page, slots):
     assert page.locator(f'a[href="/book/{slots[0]}"]').count() == 1
 
 
-def tab_to(page, predicate_js: str, limit: int = 80) -> None:
-    """Press Tab until the focused element satisfies `predicate_js` (a JS expression on `el`)."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!({predicate_js}); }})()"):
-            return
-    raise AssertionError(f"never reached focus on: {predicate_js}")
-
-
-def test_booking_with_the_keyboard_alone(live_server, page, slots):
+def test_skip_link_comes_first_and_focus_is_visible(live_server, page, slots):
     page.goto(live_server.url + "/book")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
     tab_to(page, "el.classList.contains('slot')")
-    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-    assert outline != "none"  # focus is visible
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/book/"))
-    tab_to(page, "el.name === 'mode'")
-    page.keyboard.press("ArrowDown")  # radio groups move with the arrow keys
-    tab_to(page, "el.id === 'name'")
-    page.keyboard.type("Grace Hopper")
-    page.keyboard.press("Tab")
-    page.keyboard.type("grace@example.com")
-    page.keyboard.press("Tab")
-    page.keyboard.type("(970) 555-0199")
-    tab_to(page, "el.name === 'interest'")
-    page.keyboard.press("Space")
-    tab_to(page, "el.id === 'consent'")
-    page.keyboard.press("Space")
-    tab_to(page, "el.type === 'submit'")
-    page.keyboard.press("Enter")
-    page.get_by_role("heading", name="You're booked").wait_for()
-    assert "Grace Hopper" in page.content()
 
 
 def test_errors_are_announced_and_input_kept(live_server, page, slots):
