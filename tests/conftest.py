@@ -194,12 +194,6 @@ def make_booking(slot=None, mode: str = "phone", **fields):
     return service.book(slot.public_id, mode, patient(**fields))
 
 
-@pytest.fixture
-def slot_factory(app):
-    with app.app_context():
-        yield make_slot
-
-
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "no CSRF token in the page"

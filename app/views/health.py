@@ -30,10 +30,6 @@ def healthz():
         if not is_unavailable(error):
             raise
         return jsonify(status="unavailable", database="unreachable"), 503
-    if oldest is not None and oldest.tzinfo is None:
-        from datetime import UTC
-
-        oldest = oldest.replace(tzinfo=UTC)
     oldest_age = round((now - oldest).total_seconds()) if oldest else 0
     return jsonify(status="ok", database="ok",
                    outbox={"due": backlog, "oldest_due_seconds": oldest_age, "failed": failed})

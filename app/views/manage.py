@@ -106,6 +106,5 @@ def confirm_new_slot(token: str, slot_id: str):
     elif request.method == "POST":
         problem = "Please choose how you would like to meet."
         status = 422
-    db.session.refresh(booking)
     return render_template("booking/reschedule_confirm.html", booking=booking, token=token, slot=slot,
                            form=form, problem=problem, alternatives=alternatives), status
