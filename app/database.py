@@ -8,10 +8,15 @@ BEGIN would let it). PostgreSQL: services lock the rows they change (FOR UPDATE)
 from __future__ import annotations
 
 import contextvars
+import fcntl
+import os
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -44,9 +49,71 @@ def configure_engine(engine: Engine, app: Flask) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 
+class WriterQueue:
+    """SQLite writers take turns through an OS file lock beside the database file.
+
+    SQLite alone makes a writer that finds the database locked sleep and retry (1, 2, 5, 10
+    ... up to 100 ms at a time), so under load the lock sits idle while writers sleep, and
+    the unlucky ones wait far longer than the work takes. Waiting on a file lock first hands
+    the turn over as soon as the holder commits. Each thread has its own lock file handle
+    (handles are reopened after a fork), and the wait is bounded by the busy timeout, after
+    which the request gets the same retryable 503 as a busy database."""
+
+    def __init__(self, path: str, timeout_s: float) -> None:
+        self.path = path + "-writers.lock"
+        self.timeout_s = timeout_s
+        self._local = threading.local()
+
+    def _handle(self) -> int:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            local.pid = os.getpid()
+            local.depth = 0
+        return local.fd
+
+    def _acquire(self, fd: int) -> None:
+        # Poll rather than block, so the wait stays bounded; the pauses stay short (50 us,
+        # doubling to 0.5 ms) because a turn usually lasts well under a millisecond.
+        deadline = time.monotonic() + self.timeout_s
+        pause = 0.00005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None,
+                                           sqlite3.OperationalError("database is locked")) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.0005)
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        fd = self._handle()
+        local = self._local
+        if local.depth == 0:
+            self._acquire(fd)
+        local.depth += 1
+        try:
+            yield
+        finally:
+            local.depth -= 1
+            if local.depth == 0:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _writer_queue(engine: Engine, app: Flask) -> WriterQueue | None:
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return WriterQueue(path, int(app.config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000)
+
+
 def init_app(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine, app)
+        app.extensions["sqlite_writer_queue"] = _writer_queue(db.engine, app)
 
 
 @contextmanager
@@ -66,7 +133,8 @@ def write_transaction() -> Iterator[Session]:
     if session.in_transaction():
         # End the read transaction so that the write one starts fresh (and IMMEDIATE on SQLite).
         session.commit()
-    with write_intent(), session.begin():
+    queue = current_app.extensions.get("sqlite_writer_queue")
+    with queue.turn() if queue else nullcontext(), write_intent(), session.begin():
         yield session
 
 

@@ -14,7 +14,7 @@ from app.booking import service
 from app.booking.errors import SlotTaken
 from app.database import write_transaction
 from app.extensions import db
-from app.mail import compose
+from app.mail import compose, outbox
 from app.mail.delivery import deliver_due
 from app.models import Booking, OutboxMessage, Slot, utcnow
 from tests.conftest import booking_form, make_booking, make_slot, patient
@@ -165,14 +165,68 @@ def test_a_booking_never_exists_without_its_queued_mail(ctx, monkeypatch):
     slot = make_slot()
 
     def broken(*_args, **_kwargs):
-        raise RuntimeError("template missing")
+        raise RuntimeError("the event cannot be written")
 
-    monkeypatch.setattr(compose, "confirmation", broken)
+    monkeypatch.setattr(outbox, "event_json", broken)
     with pytest.raises(RuntimeError):
         service.book(slot.public_id, "phone", patient())
     db.session.rollback()
     assert db.session.execute(select(Booking)).first() is None
     assert rows() == []
+
+
+def test_a_message_queued_before_a_change_describes_the_booking_as_it_was(ctx, smtp_server):
+    ctx.config["STAFF_NOTIFY_EMAIL"] = ""
+    result = make_booking()
+    first_start = result.booking.slot.starts_at
+    (queued,) = rows("confirmation")
+    assert queued.event is not None and queued.body_text == ""  # rendered by the worker, not here
+    new_slot = make_slot()
+    service.reschedule(result.booking.public_id, new_slot.public_id)
+    assert deliver_due().sent == 2
+    confirmation, update = (r.message for r in smtp_server.to(ADA))
+    assert prop(calendar_text(confirmation), "DTSTART") == [f"DTSTART:{first_start:%Y%m%dT%H%M%SZ}"]
+    assert prop(calendar_text(confirmation), "SEQUENCE") == ["SEQUENCE:0"]
+    assert compose.local_when(first_start) in text_of(confirmation, "plain")
+    assert prop(calendar_text(update), "DTSTART") == [f"DTSTART:{new_slot.starts_at:%Y%m%dT%H%M%SZ}"]
+    # What was sent is kept in the row, and the event (with the patient's details) is gone.
+    (sent,) = rows("confirmation")
+    assert sent.event is None and compose.local_when(first_start) in sent.body_text
+
+
+def test_a_retry_sends_the_words_rendered_the_first_time(ctx, smtp_server):
+    ctx.config["STAFF_NOTIFY_EMAIL"] = ""
+    make_booking()
+    smtp_server.data_reply = "451 4.3.0 Busy"
+    t0 = utcnow()
+    deliver_due(now=t0)
+    (row,) = rows("confirmation")
+    assert row.event is None and "Ada" in row.body_text
+    with write_transaction() as session:  # a changed template must not change a retried message
+        session.get(OutboxMessage, row.id).body_text = "as first rendered"
+    smtp_server.data_reply = None
+    assert deliver_due(now=t0 + timedelta(minutes=2)).sent == 1
+    assert text_of(smtp_server.to(ADA)[0].message, "plain").strip() == "as first rendered"
+
+
+def test_an_event_that_cannot_be_rendered_fails_alone(ctx, smtp_server, monkeypatch):
+    ctx.config["STAFF_NOTIFY_EMAIL"] = ""
+    make_booking()
+    make_booking(email="grace@example.com", name="Grace Hopper")
+
+    def broken(booking, link):
+        if booking.name.startswith("Ada"):
+            raise RuntimeError("template missing")
+        return real(booking, link)
+
+    real = compose.confirmation
+    monkeypatch.setattr(compose, "confirmation", broken)
+    report = deliver_due()
+    assert (report.sent, report.failed) == (1, 1)
+    assert [r.rcpt_tos for r in smtp_server.received] == [("grace@example.com",)]
+    failed = [r for r in rows("confirmation") if r.status == "failed"]
+    assert len(failed) == 1 and "cannot be built" in failed[0].last_error
+    assert db.session.execute(select(Booking)).scalars().all()  # the bookings stand
 
 
 def test_no_mail_is_queued_for_a_booking_that_fails(ctx):

@@ -1,6 +1,11 @@
-"""A version number for the calendar that changes after every committed change to slots or
-bookings, so listings can be cached per version. It is bumped after the commit, in its own
-short transaction: bumping inside the change would make every booking wait on one row."""
+"""A version number for the calendar that changes with every committed change to slots or
+bookings, so listings can be cached per version.
+
+On SQLite it is bumped inside the change's own transaction, just before COMMIT: the
+transaction already holds the database's only write lock, so this costs one UPDATE and the
+new version becomes visible atomically with the change. On PostgreSQL it is bumped after the
+commit, in its own short transaction: bumping inside the change would make every booking
+wait on that one row."""
 
 from __future__ import annotations
 
@@ -18,16 +23,27 @@ from app.models.booking import CalendarState
 log = logging.getLogger(__name__)
 _CHANGED = "calendar_changed"
 _TRACKED = (Slot, Booking)
+_STATE = CalendarState.__table__
+_BUMP = update(_STATE).where(_STATE.c.id == 1).values(version=_STATE.c.version + 1)
 
 
 def current() -> int:
     return db.session.execute(select(CalendarState.version).where(CalendarState.id == 1)).scalar() or 0
 
 
+def mark_changed(session: Session) -> None:
+    """For changes made with plain INSERT/UPDATE statements, which the ORM hooks below
+    do not see."""
+    session.info[_CHANGED] = True
+
+
 def bump(bind) -> None:
     with write_intent(), bind.connect() as connection, connection.begin():
-        connection.execute(update(CalendarState).where(CalendarState.id == 1)
-                           .values(version=CalendarState.version + 1))
+        connection.execute(_BUMP)
+
+
+def _in_transaction(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
 
 @event.listens_for(Session, "before_flush")
@@ -38,9 +54,19 @@ def _note_changes(session, _context, _instances):
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_bulk_changes(state):
-    if (state.is_update or state.is_delete) and any(
+    if (state.is_update or state.is_delete or state.is_insert) and any(
             m.class_ in _TRACKED for m in state.all_mappers):
         state.session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_before_commit(session):
+    if not _in_transaction(session):
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # so that before_flush has seen every pending change
+    if session.info.pop(_CHANGED, False):
+        session.connection().execute(_BUMP)
 
 
 @event.listens_for(Session, "after_commit")

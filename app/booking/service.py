@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.booking import notifications
+from app.booking import calendar_version, notifications
 from app.booking.errors import (
     BookingClosed,
     BookingNotFound,
@@ -56,13 +57,48 @@ def _is_double_booking(error: IntegrityError) -> bool:
     return "uq_booking_active_slot" in text or "booking.slot_id" in text
 
 
+# The booking's statements are built once, with bound parameters, and run on the session's
+# connection: each call skips building, cache-keying and the ORM's result handling.
+_HELD = select(func.count(Booking.id)).where(Booking.slot_id == bindparam("slot_id"),
+                                             Booking.status == STATUS_CONFIRMED)
+# For a new booking, one statement: the slot (locked on PostgreSQL), whether it is held, and
+# how many upcoming consultations the email address already has.
+_BOOKED_SLOT = Slot.__table__.alias("booked_slot")
+_SLOT_FOR_BOOKING = (
+    select(Slot.__table__,
+           select(func.count(Booking.id))
+           .where(Booking.slot_id == Slot.id, Booking.status == STATUS_CONFIRMED)
+           .scalar_subquery().label("held"),
+           select(func.count(Booking.id))
+           .join(_BOOKED_SLOT, Booking.slot_id == _BOOKED_SLOT.c.id)
+           .where(func.lower(Booking.email) == bindparam("email"), Booking.status == STATUS_CONFIRMED,
+                  _BOOKED_SLOT.c.starts_at > bindparam("now"))
+           .scalar_subquery().label("active_for_email"))
+    .where(Slot.public_id == bindparam("public_id"))
+    .with_for_update(of=Slot.__table__)
+)
+_INSERT_BOOKING = insert(Booking.__table__)
+
+
 def _lock_slot(public_id: str) -> Slot:
-    slot = db.session.execute(
-        select(Slot).where(Slot.public_id == public_id).with_for_update()
-    ).scalar_one_or_none()
+    slot = db.session.execute(select(Slot).where(Slot.public_id == public_id).with_for_update()
+                              ).scalar_one_or_none()
     if slot is None:
         raise SlotNotFound("That consultation time does not exist. Please choose another.")
     return slot
+
+
+def _slot_for_booking(connection: Connection, public_id: str, email: str,
+                      now: datetime) -> tuple[Slot, bool, int]:
+    """The slot, locked, as a plain object outside the session; whether a confirmed booking
+    holds it; and the email address's count of upcoming consultations."""
+    row = connection.execute(_SLOT_FOR_BOOKING, {"public_id": public_id, "email": email.lower(),
+                                                 "now": now}).one_or_none()
+    if row is None:
+        raise SlotNotFound("That consultation time does not exist. Please choose another.")
+    columns = row._asdict()
+    held, active = columns.pop("held"), columns.pop("active_for_email")
+    return Slot(**columns), held > 0, active
 
 
 def _check_bookable(slot: Slot, mode: str, now: datetime, *, enforce_notice: bool = True) -> None:
@@ -82,12 +118,9 @@ def _check_bookable(slot: Slot, mode: str, now: datetime, *, enforce_notice: boo
         raise ModeNotOffered(f"That time is offered as: {offered}. Please choose one of those.")
 
 
-def _slot_is_held(slot: Slot, except_booking_id: int | None = None) -> bool:
-    query = select(func.count(Booking.id)).where(Booking.slot_id == slot.id,
-                                                 Booking.status == STATUS_CONFIRMED)
-    if except_booking_id is not None:
-        query = query.where(Booking.id != except_booking_id)
-    return db.session.execute(query).scalar_one() > 0
+def _slot_is_held(slot: Slot, except_booking_id: int) -> bool:
+    query = _HELD.where(Booking.id != except_booking_id)
+    return db.session.execute(query, {"slot_id": slot.id}).scalar_one() > 0
 
 
 def _taken(slot_starts_at: datetime, mode: str, now: datetime, exclude_id: int | None) -> SlotTaken:
@@ -100,78 +133,61 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
          now: datetime | None = None) -> NewBooking:
     """Book a free slot for a patient. Raises SlotTaken (with alternatives) when it is held.
 
-    The slow part, rendering the emails and the invite, happens before the write
-    transaction from an unlocked read of the slot; the transaction then locks the slot,
-    checks everything again and writes the booking with its prepared mail. Should the slot
-    have changed in between, the mail is rendered again inside the transaction."""
+    One short write transaction: lock the slot, check it, insert the booking and queue its
+    emails as events (rendered later by the worker). Plain INSERTs, no ORM unit of work:
+    on SQLite every writer waits for this lock, so it is held as briefly as possible."""
     now = now or utcnow()
     token = new_manage_token()
-    seen = _slot_or_not_found(slot_public_id)
-    _check_bookable(seen, mode, now)
-    if _slot_is_held(seen):
-        raise _taken(seen.starts_at, mode, now, seen.id)
-    seen_times = (seen.starts_at, seen.ends_at)
-    booking = _new_booking(seen, mode, patient, token, now)
-    prepared = notifications.prepare_confirmation(booking, token)
     taken_at: tuple[datetime, int] | None = None
     try:
         with write_transaction() as session:
-            slot = _lock_slot(slot_public_id)
+            connection = session.connection()
+            slot, held, active = _slot_for_booking(connection, slot_public_id, patient.email, now)
             _check_bookable(slot, mode, now)
-            if _slot_is_held(slot):
+            if held:
                 taken_at = (slot.starts_at, slot.id)
                 raise SlotTaken("taken")
-            _check_email_limit(patient.email, now)
-            booking.slot_id = slot.id
-            session.add(booking)
+            _check_email_limit(active)
+            values = _booking_values(slot, mode, patient, token, now)
             try:
-                session.flush()
+                booking_id = connection.execute(_INSERT_BOOKING, values).inserted_primary_key[0]
             except IntegrityError as error:
                 if not _is_double_booking(error):
                     raise
                 taken_at = (slot.starts_at, slot.id)
                 raise SlotTaken("taken") from error
-            if (slot.starts_at, slot.ends_at) == seen_times:
-                notifications.queue_prepared(booking, prepared)
-            else:
-                notifications.booking_confirmed(booking, token)
+            calendar_version.mark_changed(session)
+            booking = _detached_booking(booking_id, slot, values)
+            notifications.booking_confirmed(booking, token)
     except SlotTaken:
         assert taken_at is not None
         raise _taken(taken_at[0], mode, now, taken_at[1]) from None
     return NewBooking(booking=booking, manage_token=token)
 
 
-def _slot_or_not_found(public_id: str) -> Slot:
-    slot = db.session.execute(select(Slot).where(Slot.public_id == public_id)).scalar_one_or_none()
-    if slot is None:
-        raise SlotNotFound("That consultation time does not exist. Please choose another.")
-    return slot
+def _booking_values(slot: Slot, mode: str, patient: PatientDetails, token: str, now: datetime) -> dict:
+    return {
+        "public_id": new_public_id(), "slot_id": slot.id, "mode": mode, "status": STATUS_CONFIRMED,
+        "name": patient.name, "email": patient.email, "phone": patient.phone,
+        "interest": patient.interest, "note": patient.note,
+        "self_check": json.dumps(patient.self_check) if patient.self_check else None,
+        "consent_at": now, "manage_token_hash": hash_token(token),
+        "ical_uid": f"{secrets.token_hex(16)}@{_uid_domain()}", "ical_sequence": 0,
+        "created_at": now, "updated_at": now, "staff_notes": "",
+    }
 
 
-def _new_booking(slot: Slot, mode: str, patient: PatientDetails, token: str, now: datetime) -> Booking:
-    """A booking not yet in the session. Its `slot` is set without touching `slot.bookings`,
-    so nothing is written until the transaction adds it."""
-    booking = Booking(
-        public_id=new_public_id(), slot_id=slot.id, mode=mode, status=STATUS_CONFIRMED,
-        name=patient.name, email=patient.email, phone=patient.phone,
-        interest=patient.interest, note=patient.note,
-        self_check=json.dumps(patient.self_check) if patient.self_check else None,
-        consent_at=now, manage_token_hash=hash_token(token),
-        ical_uid=f"{secrets.token_hex(16)}@{_uid_domain()}", ical_sequence=0,
-        created_at=now, updated_at=now,
-    )
+def _detached_booking(booking_id: int, slot: Slot, values: dict) -> Booking:
+    """The booking just inserted, as an object outside the session (nothing more to write),
+    with its slot attached without touching `slot.bookings`."""
+    booking = Booking(**values)
+    set_committed_value(booking, "id", booking_id)
     set_committed_value(booking, "slot", slot)
     return booking
 
 
-def _check_email_limit(email: str, now: datetime) -> None:
-    limit = int(current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"])
-    active = db.session.execute(
-        select(func.count(Booking.id)).join(Slot)
-        .where(func.lower(Booking.email) == email.lower(),
-               Booking.status == STATUS_CONFIRMED, Slot.starts_at > now)
-    ).scalar_one()
-    if active >= limit:
+def _check_email_limit(active: int) -> None:
+    if active >= int(current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"]):
         raise TooManyBookings(
             f"This email address already has {active} upcoming consultations. "
             "Please manage or cancel one from its email before booking another.")

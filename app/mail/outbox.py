@@ -1,28 +1,33 @@
 """The outbox: emails written in the same transaction as the change they report, so a
-booking never exists without its queued mail (or the reverse). The worker delivers them."""
+booking never exists without its queued mail (or the reverse). The worker renders and
+delivers them (see app.mail.rendering and app.mail.delivery)."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from app.extensions import db
+from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
+    CANCELLATION,
+    CONFIRMATION,
+    KINDS,
+    REMINDER,
+    STAFF_NOTICE,
+    UPDATE,
+    BookingSnapshot,
+    event_json,
+)
 from app.models import Booking, OutboxMessage, utcnow
 from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING
 
-CONFIRMATION = "confirmation"
-UPDATE = "update"
-CANCELLATION = "cancellation"
-REMINDER = "reminder"
-STAFF_NOTICE = "staff_notice"
-KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE)
+# One statement, parameters apart: compiled once and reused from SQLAlchemy's cache.
+_INSERT = insert(OutboxMessage.__table__)
 
 
 def new_message_id() -> str:
@@ -32,56 +37,47 @@ def new_message_id() -> str:
     return f"<{secrets.token_hex(16)}@{domain}>"
 
 
-def enqueue(kind: str, *, to_address: str, subject: str, body_text: str, body_html: str = "",
-            to_name: str = "", ics: str | None = None, ics_method: str | None = None,
-            booking: Booking | None = None, due_at: datetime | None = None) -> OutboxMessage:
-    """Add a message to the outbox in the caller's transaction (it must be inside one).
-    Inside `collecting()`, the message is only built and handed to the collector."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown message kind {kind!r}")
-    collector = _collector.get()
-    session = db.session()
-    if collector is None and not session.in_transaction():
-        raise RuntimeError("enqueue() must run inside the change's write_transaction()")
-    message = OutboxMessage(
-        message_id=new_message_id(), kind=kind, to_address=to_address, to_name=to_name,
-        subject=subject[:200], body_text=body_text, body_html=body_html, ics=ics,
-        ics_method=ics_method, status=OUTBOX_PENDING, attempts=0,
-        booking_id=booking.id if booking is not None else None,
-        booking_sequence=booking.ical_sequence if booking is not None else None,
-        next_attempt_at=due_at or utcnow(), created_at=utcnow(),
-    )
-    if collector is not None:
-        collector.append(message)
-    else:
-        session.add(message)
-    return message
+@dataclass(frozen=True)
+class Message:
+    """One email to queue: its kind, recipient and the links and words it carries
+    (`details`, see app.mail.rendering); `due_at` delays it (reminders)."""
+
+    kind: str
+    to_address: str
+    to_name: str = ""
+    due_at: datetime | None = None
+    details: dict[str, str | None] = field(default_factory=dict)
 
 
-_collector: ContextVar[list[OutboxMessage] | None] = ContextVar("outbox_collector", default=None)
+def enqueue(booking: Booking, *messages: Message) -> None:
+    """Queue messages about `booking` in the caller's transaction (it must be inside one).
 
-
-@contextmanager
-def collecting() -> Iterator[list[OutboxMessage]]:
-    """Build messages ahead of their transaction (rendering is the slow part, and it need not
-    hold the database's write lock); `add_collected` then queues them inside it."""
-    messages: list[OutboxMessage] = []
-    token = _collector.set(messages)
-    try:
-        yield messages
-    finally:
-        _collector.reset(token)
-
-
-def add_collected(messages: list[OutboxMessage], booking: Booking) -> None:
-    """Queue messages built by `collecting()` for `booking`, in the caller's transaction."""
+    Only the events are stored (a snapshot of the booking, and each message's details); the
+    worker renders each one when it sends it. One INSERT for them all, so a booking's
+    transaction stays short."""
+    if not messages:
+        return
     session = db.session()
     if not session.in_transaction():
-        raise RuntimeError("add_collected() must run inside the change's write_transaction()")
+        raise RuntimeError("enqueue() must run inside the change's write_transaction()")
+    snapshot = BookingSnapshot.of(booking).to_json()
+    now = utcnow()
+    rows = []
     for message in messages:
-        message.booking_id = booking.id
-        message.booking_sequence = booking.ical_sequence
-        session.add(message)
+        if message.kind not in KINDS:
+            raise ValueError(f"unknown message kind {message.kind!r}")
+        details = dict(message.details)
+        if message.due_at is not None:
+            details["due_at"] = message.due_at.isoformat()
+        rows.append({
+            "message_id": new_message_id(), "kind": message.kind, "booking_id": booking.id,
+            "booking_sequence": booking.ical_sequence, "to_address": message.to_address,
+            "to_name": message.to_name, "event": event_json(snapshot, **details),
+            "subject": "", "body_text": "", "body_html": "", "status": OUTBOX_PENDING,
+            "attempts": 0, "next_attempt_at": message.due_at or now, "last_error": "",
+            "created_at": now,
+        })
+    session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
 
 
 def withdraw_pending(booking: Booking, kind: str = REMINDER) -> int:

@@ -100,15 +100,20 @@ class Booking(Base):
 
     @property
     def first_name_initial(self) -> str:
-        parts = self.name.split()
-        if not parts:
-            return "Patient"
-        if len(parts) == 1:
-            return parts[0]
-        return f"{parts[0]} {parts[-1][0]}."
+        return first_name_initial(self.name)
 
     def __repr__(self) -> str:
         return f"<Booking {self.public_id} {self.status}>"
+
+
+def first_name_initial(name: str) -> str:
+    """'Ada Lovelace' -> 'Ada L.': how staff notices and feeds name a patient."""
+    parts = name.split()
+    if not parts:
+        return "Patient"
+    if len(parts) == 1:
+        return parts[0]
+    return f"{parts[0]} {parts[-1][0]}."
 
 
 # The per-email limit on active bookings compares addresses case-insensitively.

@@ -29,8 +29,11 @@ class OutboxMessage(Base):
     to_address: Mapped[str] = mapped_column(String(320))
     # The recipient's display name, kept apart from the address so headers are built safely.
     to_name: Mapped[str] = mapped_column(String(200), default="")
-    subject: Mapped[str] = mapped_column(String(200))
-    body_text: Mapped[str] = mapped_column(Text)
+    # What happened, as queued (a booking snapshot and the links to include, JSON); the
+    # worker renders it into the fields below just before sending, then clears it.
+    event: Mapped[str | None] = mapped_column(Text, default=None)
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     # The iCalendar object (METHOD:REQUEST or CANCEL), when the message carries one.
     ics: Mapped[str | None] = mapped_column(Text, default=None)

@@ -89,6 +89,7 @@ def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None 
             message.body_text = ""
             message.body_html = ""
             message.ics = None
+            message.event = None
             message.last_error = ""
         for booking_id in ids:
             audit.record(session, actor, "patient.erase", booking_id=booking_id,

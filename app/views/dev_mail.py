@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.invites import ics
-from app.mail import compose, delivery
+from app.mail import compose, delivery, rendering
 from app.models import OutboxMessage, utcnow
 
 bp = Blueprint("dev_mail", __name__, url_prefix="/dev/mail")
@@ -22,11 +22,19 @@ BODY_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                "frame-ancestors 'self'; sandbox")
 
 
+def _shown(message: OutboxMessage) -> OutboxMessage:
+    """The message with its words, rendered for display if the worker has not yet done so
+    (detached first, so nothing shown here is written back)."""
+    db.session.expunge(message)
+    rendering.fill(message)
+    return message
+
+
 def _message_or_404(message_id: int) -> OutboxMessage:
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         abort(404)
-    return message
+    return _shown(message)
 
 
 def _no_store(response: Response) -> Response:
@@ -40,6 +48,7 @@ def index():
     messages = db.session.execute(
         select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)
     ).scalars().all()
+    messages = [_shown(message) for message in messages]
     return _no_store(Response(render_template("dev_mail/index.html", messages=messages)))
 
 

@@ -1,0 +1,145 @@
+"""Turning a queued event into an email: the subject, the text and HTML bodies and the invite.
+
+A booking change queues small outbox rows that record what happened (the `event` column: a
+snapshot of the booking as it stood, and the links the message carries), in the change's own
+transaction. The worker renders each one just before sending it and stores the result in the
+row, so every retry sends the same words. Rendering is a pure function of the row: a message
+queued before a later change still describes the booking as it was when it was queued.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from app.invites import ics
+from app.mail import compose
+from app.models import Booking, OutboxMessage
+from app.models.booking import first_name_initial
+
+CONFIRMATION = "confirmation"
+UPDATE = "update"
+CANCELLATION = "cancellation"
+REMINDER = "reminder"
+STAFF_NOTICE = "staff_notice"
+KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE)
+
+
+@dataclass(frozen=True)
+class SlotTimes:
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class BookingSnapshot:
+    """What an email may say about a booking, as it stood when the email was queued."""
+
+    public_id: str
+    ical_uid: str
+    ical_sequence: int
+    status: str
+    name: str
+    email: str
+    mode: str
+    starts_at: datetime
+    ends_at: datetime
+    updated_at: datetime
+    cancelled_by: str | None = None
+
+    @classmethod
+    def of(cls, booking: Booking) -> BookingSnapshot:
+        return cls(public_id=booking.public_id, ical_uid=booking.ical_uid,
+                   ical_sequence=booking.ical_sequence, status=booking.status, name=booking.name,
+                   email=booking.email, mode=booking.mode, starts_at=booking.slot.starts_at,
+                   ends_at=booking.slot.ends_at, updated_at=booking.updated_at,
+                   cancelled_by=booking.cancelled_by)
+
+    @property
+    def slot(self) -> SlotTimes:
+        return SlotTimes(self.starts_at, self.ends_at)
+
+    @property
+    def first_name_initial(self) -> str:
+        return first_name_initial(self.name)
+
+    def to_json(self) -> dict:
+        return {name: value.isoformat() if isinstance(value, datetime) else value
+                for name in _SNAPSHOT_FIELDS for value in (getattr(self, name),)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> BookingSnapshot:
+        times = ("starts_at", "ends_at", "updated_at")
+        return cls(**{key: datetime.fromisoformat(value) if key in times else value
+                      for key, value in data.items()})
+
+
+_SNAPSHOT_FIELDS = tuple(f.name for f in fields(BookingSnapshot))
+
+
+def event_json(booking: Booking | dict, **details: str | None) -> str:
+    """The `event` column for a message about `booking` (or its snapshot's JSON, when one
+    change queues several messages); `details` are its links and words (manage_url,
+    previous_start, message, due_at, staff_event, staff_url)."""
+    snapshot = booking if isinstance(booking, dict) else BookingSnapshot.of(booking).to_json()
+    return json.dumps({"booking": snapshot, **details}, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    ics: str | None = None
+    ics_method: str | None = None
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def render_event(kind: str, event: dict) -> Rendered:
+    booking = BookingSnapshot.from_json(event["booking"])
+    link = event.get("manage_url")
+    previous = _instant(event.get("previous_start"))
+    if kind == CONFIRMATION:
+        content = compose.confirmation(booking, link)
+        calendar = ics.booking_invite(booking, ics.REQUEST, booking.updated_at, manage_url=link)
+        return Rendered(content.subject, content.text, content.html, calendar, ics.REQUEST)
+    if kind == UPDATE:
+        content = compose.update(booking, previous, link)
+        calendar = ics.booking_invite(booking, ics.REQUEST, booking.updated_at, manage_url=link)
+        return Rendered(content.subject, content.text, content.html, calendar, ics.REQUEST)
+    if kind == CANCELLATION:
+        content = compose.cancellation(booking, event.get("message"))
+        calendar = ics.booking_invite(booking, ics.CANCEL, booking.updated_at)
+        return Rendered(content.subject, content.text, content.html, calendar, ics.CANCEL)
+    if kind == REMINDER:
+        content = compose.reminder(booking, _instant(event["due_at"]), link)
+        return Rendered(content.subject, content.text, content.html)
+    if kind == STAFF_NOTICE:
+        content = compose.staff_notice(booking, event["staff_event"], event["staff_url"], previous)
+        return Rendered(content.subject, content.text, content.html)
+    raise ValueError(f"unknown message kind {kind!r}")
+
+
+def render(message: OutboxMessage) -> Rendered:
+    """The message's words: rendered from its event if it has not been rendered yet."""
+    if message.event is None:
+        return Rendered(message.subject, message.body_text, message.body_html, message.ics,
+                        message.ics_method)
+    return render_event(message.kind, json.loads(message.event))
+
+
+def fill(message: OutboxMessage, rendered: Rendered | None = None) -> None:
+    """Store the rendered words in the row (and drop the event, now written out)."""
+    if message.event is None:
+        return
+    rendered = rendered or render(message)
+    message.subject = rendered.subject[:200]
+    message.body_text = rendered.text
+    message.body_html = rendered.html
+    message.ics = rendered.ics
+    message.ics_method = rendered.ics_method
+    message.event = None
