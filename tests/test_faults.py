@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import sqlite3
 import threading
+import time
 from contextlib import suppress
 
 from sqlalchemy import create_engine, func, select, text
@@ -48,6 +49,64 @@ def test_sqlite_busy_gives_503_then_recovers(sqlite_url, tmp_path):
         assert count_bookings(app) == 0
         assert client.post("/api/v1/bookings", json={**API_BODY, "slot_id": slot_id}).status_code == 201
         assert count_bookings(app) == 1
+    finally:
+        dispose(app)
+
+
+def test_a_writer_holding_its_turn_too_long_gives_503_then_recovers(sqlite_url, tmp_path):
+    """SQLite writers queue on a file lock beside the database; a holder that does not let go
+    (another process, stuck) costs the others a bounded wait and a retryable 503."""
+    import fcntl
+    import os
+
+    app = build_app(sqlite_url, {"SQLITE_BUSY_TIMEOUT_MS": 150})
+    try:
+        with app.app_context():
+            slot_id = make_slot().public_id
+        client = app.test_client()
+        lock_path = str(tmp_path / "test.db") + "-writers.lock"
+        holder = os.open(lock_path, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        try:
+            api = client.post("/api/v1/bookings", json={**API_BODY, "slot_id": slot_id})
+            assert api.status_code == 503 and api.headers["Retry-After"]
+        finally:
+            fcntl.flock(holder, fcntl.LOCK_UN)
+            os.close(holder)
+        assert count_bookings(app) == 0
+        assert client.post("/api/v1/bookings", json={**API_BODY, "slot_id": slot_id}).status_code == 201
+    finally:
+        dispose(app)
+
+
+def test_writers_in_threads_of_one_process_take_turns(sqlite_url):
+    """Each thread has its own handle on the writers' lock, so threads exclude each other."""
+    app = build_app(sqlite_url)
+    queue = app.extensions["sqlite_writer_queue"]
+    inside, most = [0], [0]
+    guard = threading.Lock()
+    start = threading.Barrier(4)
+
+    def writer():
+        start.wait()
+        for _ in range(20):
+            with queue.turn():
+                with guard:
+                    inside[0] += 1
+                    most[0] = max(most[0], inside[0])
+                time.sleep(0.001)  # give the other threads every chance to come in
+                with queue.turn():  # re-entrant within a thread
+                    pass
+                with guard:
+                    inside[0] -= 1
+
+    try:
+        threads = [threading.Thread(target=writer) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert most[0] == 1
     finally:
         dispose(app)
 
