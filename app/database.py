@@ -103,17 +103,47 @@ class WriterQueue:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def _writer_queue(engine: Engine, app: Flask) -> WriterQueue | None:
+def _sqlite_file(engine: Engine) -> str | None:
     path = engine.url.database
     if engine.dialect.name != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
         return None
-    return WriterQueue(path, int(app.config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000)
+    return path
 
 
 def init_app(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine, app)
-        app.extensions["sqlite_writer_queue"] = _writer_queue(db.engine, app)
+        path = _sqlite_file(db.engine)
+        app.extensions["sqlite_file"] = path
+        app.extensions["sqlite_writer_queue"] = (
+            WriterQueue(path, int(app.config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000) if path else None)
+
+
+_quick_reads = threading.local()
+
+
+def quick_read_sqlite(sql: str, busy_timeout_s: float = 5.0):
+    """The first column of the first row of a tiny read, on a plain sqlite3 connection kept
+    per thread (reopened after a fork) in autocommit mode, so each read sees the latest commit.
+    For the one query every listing request makes (the calendar version): it skips the pool,
+    the session and their BEGIN/ROLLBACK. None when the app is not on an SQLite file."""
+    path = current_app.extensions.get("sqlite_file")
+    if not path:
+        return None
+    held = getattr(_quick_reads, "connection", None)
+    if held is None or held[0] != (path, os.getpid()):
+        if held is not None and held[0][1] == os.getpid():
+            held[1].close()
+        connection = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None,
+                                     check_same_thread=True)
+        held = _quick_reads.connection = ((path, os.getpid()), connection)
+    try:
+        row = held[1].execute(sql).fetchone()
+    except sqlite3.Error:
+        held[1].close()
+        _quick_reads.connection = None
+        raise
+    return row[0] if row else None
 
 
 @contextmanager
