@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
+from app.booking import calendar_version
 from app.booking.slots import group_by_local_day
 from app.extensions import db
 from app.models import Slot, utcnow
 from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
+from app.page_cache import cache
 from app.staff import audit, bookings_admin, erase
 from app.staff.auth import admin_required
 from app.staff.clinic_time import parse_date
@@ -31,9 +34,22 @@ def _filters() -> bookings_admin.Filters:
 @bp.get("/bookings")
 def bookings():
     filters = _filters()
-    result = bookings_admin.search(filters)
-    return render_template("staff/bookings.html", result=result, f=filters, STATUSES=STATUSES,
-                           STATUS_LABELS=bookings_admin.STATUS_LABELS)
+    # The results change only when the calendar does (every booking change bumps its
+    # version) or the clock moves on, so they are rendered once per version, query and
+    # minute; the page around them (the signed-in account, its form tokens) every time.
+    now = utcnow().replace(second=0, microsecond=0)
+    results = cache().get_or_make(
+        ("staff-bookings", calendar_version.current(), now, request.query_string),
+        lambda: _results_html(filters, now))
+    return render_template("staff/bookings.html", results=results, f=filters,
+                           STATUSES=STATUSES, STATUS_LABELS=bookings_admin.STATUS_LABELS)
+
+
+def _results_html(filters: bookings_admin.Filters, now) -> Markup:
+    result = bookings_admin.search(filters, now=now)
+    html = render_template("staff/_booking_results.html", result=result, f=filters, now=now)
+    # The output of an autoescaping template, so already safe to insert as it is.
+    return Markup(html)  # noqa: S704  # nosec B704
 
 
 def _booking_or_404(public_id: str):
