@@ -226,8 +226,9 @@ def run_mail_worker(app, env, workdir: Path, sampler: MemorySampler, limit_s: fl
         state = "exited early: " + worker.log_tail(3) if not worker.running() else "ran"
     finally:
         worker.stop()
-    return (f"{state}; outbox {before} pending -> {left} in {elapsed:.0f} s"
-            + ("" if left == 0 else f" (stopped after {limit_s:.0f} s)"))
+    rate = (before - left) / elapsed if elapsed else 0
+    return (f"{state}; outbox {before} pending -> {left} in {elapsed:.0f} s, rendering and "
+            f"delivering {rate:,.0f} messages/s" + ("" if left == 0 else f" (stopped after {limit_s:.0f} s)"))
 
 
 def verdict(result: LoadResult, reference: float, ratio_target: float | None) -> str:
