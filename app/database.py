@@ -122,7 +122,7 @@ def init_app(app: Flask) -> None:
 _quick_reads = threading.local()
 
 
-def quick_read_sqlite(sql: str, busy_timeout_s: float = 5.0):
+def quick_read_sqlite(sql: str):
     """The first column of the first row of a tiny read, on a plain sqlite3 connection kept
     per thread (reopened after a fork) in autocommit mode, so each read sees the latest commit.
     For the one query every listing request makes (the calendar version): it skips the pool,
@@ -134,6 +134,7 @@ def quick_read_sqlite(sql: str, busy_timeout_s: float = 5.0):
     if held is None or held[0] != (path, os.getpid()):
         if held is not None and held[0][1] == os.getpid():
             held[1].close()
+        busy_timeout_s = int(current_app.config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000
         connection = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None,
                                      check_same_thread=True)
         held = _quick_reads.connection = ((path, os.getpid()), connection)
