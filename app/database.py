@@ -122,11 +122,12 @@ def init_app(app: Flask) -> None:
 _quick_reads = threading.local()
 
 
-def quick_read_sqlite(sql: str):
-    """The first column of the first row of a tiny read, on a plain sqlite3 connection kept
-    per thread (reopened after a fork) in autocommit mode, so each read sees the latest commit.
-    For the one query every listing request makes (the calendar version): it skips the pool,
-    the session and their BEGIN/ROLLBACK. None when the app is not on an SQLite file."""
+def quick_row_sqlite(sql: str, parameters: tuple = ()) -> tuple | None:
+    """The first row of a tiny read, on a plain sqlite3 connection kept per thread (reopened
+    after a fork) in autocommit mode, so each read sees the latest commit. For the few reads
+    nearly every request makes (the calendar version, the signed-in staff account): it skips
+    the pool, the session and their BEGIN/ROLLBACK. None when the app is not on an SQLite
+    file (the caller then uses the session) or when no row matches."""
     path = current_app.extensions.get("sqlite_file")
     if not path:
         return None
@@ -139,11 +140,16 @@ def quick_read_sqlite(sql: str):
                                      check_same_thread=True)
         held = _quick_reads.connection = ((path, os.getpid()), connection)
     try:
-        row = held[1].execute(sql).fetchone()
+        return held[1].execute(sql, parameters).fetchone()
     except sqlite3.Error:
         held[1].close()
         _quick_reads.connection = None
         raise
+
+
+def quick_read_sqlite(sql: str, parameters: tuple = ()):
+    """The first column of quick_row_sqlite()'s row (None when there is none)."""
+    row = quick_row_sqlite(sql, parameters)
     return row[0] if row else None
 
 

@@ -65,8 +65,7 @@ class PatientFieldsMixin:
                          render_kw={"maxlength": 1000, "rows": 4})
     consent = BooleanField("I have read the privacy notice and agree that the clinic keeps these "
                            "details to arrange my consultation.",
-                           validators=[InputRequired("Please tick the box to agree to the privacy "
-                                                     "notice, so we can keep your details.")])
+                           validators=[InputRequired(validation.CONSENT_REQUIRED)])
 
 
 class BookingForm(PatientFieldsMixin, FlaskForm):
@@ -81,17 +80,6 @@ class BookingForm(PatientFieldsMixin, FlaskForm):
     website = StringField("Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
     started = HiddenField()
     attach_self_check = BooleanField("Attach my self-check answers for the clinician")
-
-
-class ApiBookingForm(PatientFieldsMixin, FlaskForm):
-    """The same checks for the JSON API (no CSRF: JSON bodies cannot be sent cross-site by forms)."""
-
-    class Meta:
-        csrf = False
-
-    slot_id = StringField(validators=[InputRequired("slot_id is required.")])
-    mode = RadioField(choices=[(k, MODE_LABELS[k]) for k in MODES],
-                      validators=[InputRequired("mode is required.")])
 
 
 class RescheduleForm(FlaskForm):

@@ -9,6 +9,8 @@ from functools import lru_cache
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from app.models.booking import INTERESTS, MODES
+
 # C0 and C1 control characters, DEL, and the Unicode line/paragraph separators: none of
 # these belong in a name, an email header or an iCalendar property.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -80,3 +82,46 @@ def display_phone(e164: str) -> str:
     fmt = (phonenumbers.PhoneNumberFormat.NATIONAL if parsed.country_code == 1
            else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return phonenumbers.format_number(parsed, fmt)
+
+
+# --- a booking request as a whole (the JSON API; the HTML form runs the same field checks
+# through WTForms, see app.forms) ----------------------------------------------------------
+
+CONSENT_REQUIRED = "Please tick the box to agree to the privacy notice, so we can keep your details."
+
+
+def _choice(value: str, choices: tuple[str, ...] | None, required: str) -> str:
+    """A required value, one of `choices` (any text when None)."""
+    if not value:
+        raise Invalid(required)
+    if choices is not None and value not in choices:
+        raise Invalid(f"Not a valid choice: use one of {', '.join(choices)}.")
+    return value
+
+
+def booking_fields(raw: dict[str, str], phone_region: str, *, consent: bool
+                   ) -> tuple[dict[str, str], dict[str, str]]:
+    """Check every field of a booking request and return (clean values, errors by field).
+
+    All fields are checked, so one answer lists everything to fix. `raw` holds the text of
+    each field that was sent (absent ones are simply missing)."""
+    checks = {
+        "slot_id": lambda v: _choice(v, None, "slot_id is required."),
+        "mode": lambda v: _choice(v, MODES, "mode is required."),
+        "name": person_name,
+        "email": email_address,
+        "phone": lambda v: phone_number(v, phone_region),
+        "interest": lambda v: _choice(v, INTERESTS,
+                                      "Please choose what you would like to talk about."),
+        "note": lambda v: multi_line(v, "Your note", max_length=1000),
+    }
+    clean: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for field, check in checks.items():
+        try:
+            clean[field] = check(raw.get(field, ""))
+        except Invalid as error:
+            errors[field] = str(error)
+    if not consent:
+        errors["consent"] = CONSENT_REQUIRED
+    return clean, errors

@@ -34,6 +34,9 @@ BENCH_SETTINGS = {
 }
 
 STAFF_EMAIL = "bench.staff@mindset-tms.example"
+# Sent both when signing in and by wrk, as a browser sends the same one all along (the
+# session records which browser signed in; another one would mark it not fresh).
+STAFF_USER_AGENT = "mindset-bench/1 (signed-in staff browser)"
 STAFF_PASSWORD = "bench-Staff-passphrase-2931"
 
 
@@ -431,6 +434,7 @@ def staff_cookie(base_url: str) -> tuple[str | None, str]:
     import requests
 
     session = requests.Session()
+    session.headers["User-Agent"] = STAFF_USER_AGENT
     sign_in = base_url + "/staff/sign-in"
     page = session.get(sign_in, timeout=10)
     if page.status_code != 200:

@@ -24,6 +24,7 @@ from harness import (  # noqa: E402
     BENCH,
     PY,
     ROOT,
+    STAFF_USER_AGENT,
     Gunicorn,
     LoadResult,
     MemorySampler,
@@ -48,6 +49,7 @@ POST_TARGET = 0.25
 P99_TARGET_MS = 100.0
 WARMUP_SECONDS = 2
 COMPARE_PATH = "/compare/tms-vs-ketamine"
+ENDPOINTS = ("book", "slots", "compare", "post", "staff")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -60,10 +62,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="gunicorn workers for both servers (default: gunicorn.conf.py's)")
     parser.add_argument("--database-url", default=None,
                         help="PostgreSQL base URL (a bench schema is created); default: SQLite in a temp dir")
+    parser.add_argument("--only", default="", metavar="NAMES",
+                        help="run only these endpoints, comma-separated, from: " + ", ".join(ENDPOINTS)
+                        + " (the bare runs always run; a partial run does not write latest.md)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory and bench schema")
     parser.add_argument("--scale", action="store_true",
                         help="run the scale benchmark instead (options as bench/build_large_db.py)")
-    return parser.parse_args(argv)
+    opts = parser.parse_args(argv)
+    opts.only = {name.strip() for name in opts.only.split(",") if name.strip()} or set(ENDPOINTS)
+    unknown = opts.only - set(ENDPOINTS)
+    if unknown:
+        parser.error(f"--only: unknown endpoint(s) {', '.join(sorted(unknown))}")
+    return opts
 
 
 # --- database ----------------------------------------------------------------------------
@@ -310,33 +320,41 @@ def main(argv: list[str] | None = None) -> int:
         results: list[tuple[LoadResult, float | None]] = []
         bare_first = load("bare GET / (before)", bare, "/", opts)
         results.append((bare_first, None))
-        results.append((load("GET /book", app_server, "/book", opts), READ_TARGET))
-        slots_path = f"/api/v1/slots?start={start}&end={end}"
-        results.append((load("GET /api/v1/slots (two weeks)", app_server, slots_path, opts),
-                        READ_TARGET))
-        problem = endpoint_problem(app_server.url + COMPARE_PATH)
-        results.append((unavailable(f"GET {COMPARE_PATH}", problem) if problem else
-                        load(f"GET {COMPARE_PATH}", app_server, COMPARE_PATH, opts), READ_TARGET))
+        if "book" in opts.only:
+            results.append((load("GET /book", app_server, "/book", opts), READ_TARGET))
+        if "slots" in opts.only:
+            slots_path = f"/api/v1/slots?start={start}&end={end}"
+            results.append((load("GET /api/v1/slots (two weeks)", app_server, slots_path, opts),
+                            READ_TARGET))
+        if "compare" in opts.only:
+            problem = endpoint_problem(app_server.url + COMPARE_PATH)
+            results.append((unavailable(f"GET {COMPARE_PATH}", problem) if problem else
+                            load(f"GET {COMPARE_PATH}", app_server, COMPARE_PATH, opts), READ_TARGET))
 
         # POST: distinct free slots, enough for the fastest plausible rate.
         ids = add_booking_slots(app, (opts.duration + WARMUP_SECONDS) * 2500 + 200)
         token = one_booking(app_server.url, ids[0])
-        warm_file, ids_file = workdir / "warm-slots.txt", workdir / "slots.txt"
-        warm_file.write_text("\n".join(ids[1:200]) + "\n")
-        ids_file.write_text("\n".join(ids[200:]) + "\n")
-        post = BENCH / "post_bookings.lua"
-        wrk("warm-up", app_server.url + "/api/v1/bookings", duration=1, connections=opts.threads * 2,
-            threads=opts.threads, script=post, script_args=[str(warm_file), str(opts.threads)])
-        results.append((load("POST /api/v1/bookings", app_server, "/api/v1/bookings", opts,
-                             script=post, script_args=[str(ids_file), str(opts.threads)]), POST_TARGET))
+        if "post" in opts.only:
+            warm_file, ids_file = workdir / "warm-slots.txt", workdir / "slots.txt"
+            warm_file.write_text("\n".join(ids[1:200]) + "\n")
+            ids_file.write_text("\n".join(ids[200:]) + "\n")
+            post = BENCH / "post_bookings.lua"
+            wrk("warm-up", app_server.url + "/api/v1/bookings", duration=1,
+                connections=opts.threads * 2, threads=opts.threads, script=post,
+                script_args=[str(warm_file), str(opts.threads)])
+            results.append((load("POST /api/v1/bookings", app_server, "/api/v1/bookings", opts,
+                                 script=post, script_args=[str(ids_file), str(opts.threads)]),
+                            POST_TARGET))
 
-        staff_endpoint = "GET /staff/bookings (signed in)"
-        cookie, why = (None, staff_problem) if staff_problem else staff_cookie(app_server.url)
-        if cookie:
-            results.append((load(staff_endpoint, app_server, "/staff/bookings", opts,
-                                 headers=[f"Cookie: {cookie}"]), READ_TARGET))
-        else:
-            results.append((unavailable(staff_endpoint, f"not available ({why})"), READ_TARGET))
+        if "staff" in opts.only:
+            staff_endpoint = "GET /staff/bookings (signed in)"
+            cookie, why = (None, staff_problem) if staff_problem else staff_cookie(app_server.url)
+            if cookie:
+                results.append((load(staff_endpoint, app_server, "/staff/bookings", opts,
+                                     headers=[f"Cookie: {cookie}", f"User-Agent: {STAFF_USER_AGENT}"]),
+                                READ_TARGET))
+            else:
+                results.append((unavailable(staff_endpoint, f"not available ({why})"), READ_TARGET))
         bare_last = load("bare GET / (after)", bare, "/", opts)
         results.append((bare_last, None))
 
@@ -365,9 +383,10 @@ def main(argv: list[str] | None = None) -> int:
             *serving_checks(app_server, token),
         ]
         markdown = report(results, reference, meta, notes)
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "latest.md").write_text(markdown)
-        print(f"\nWritten to {RESULTS / 'latest.md'}")
+        if opts.only == set(ENDPOINTS):
+            RESULTS.mkdir(exist_ok=True)
+            (RESULTS / "latest.md").write_text(markdown)
+            print(f"\nWritten to {RESULTS / 'latest.md'}")
         failed = [r for r, t in results if t is not None and not r.unavailable
                   and verdict(r, reference, t) != "PASS"]
         return 1 if failed else 0

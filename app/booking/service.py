@@ -29,6 +29,7 @@ from app.booking.slots import nearest_free_slots
 from app.booking.tokens import hash_token, looks_like_token, new_manage_token
 from app.database import write_transaction
 from app.extensions import db
+from app.mail import outbox
 from app.models import Booking, Slot, new_public_id, utcnow
 from app.models.booking import MODE_LABELS, STATUS_CANCELLED, STATUS_CONFIRMED
 from app.timefmt import when
@@ -172,7 +173,7 @@ def _booking_values(slot: Slot, mode: str, patient: PatientDetails, token: str, 
         "interest": patient.interest, "note": patient.note,
         "self_check": json.dumps(patient.self_check) if patient.self_check else None,
         "consent_at": now, "manage_token_hash": hash_token(token),
-        "ical_uid": f"{secrets.token_hex(16)}@{_uid_domain()}", "ical_sequence": 0,
+        "ical_uid": f"{secrets.token_hex(16)}@{outbox.sender_domain()}", "ical_sequence": 0,
         "created_at": now, "updated_at": now, "staff_notes": "",
     }
 
@@ -191,12 +192,6 @@ def _check_email_limit(active: int) -> None:
         raise TooManyBookings(
             f"This email address already has {active} upcoming consultations. "
             "Please manage or cancel one from its email before booking another.")
-
-
-def _uid_domain() -> str:
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    address = sender.rsplit("<", 1)[-1].rstrip(">")
-    return address.rsplit("@", 1)[-1] if "@" in address else "mindset-tms.local"
 
 
 def find_by_token(token: str) -> Booking | None:

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import insert, update
@@ -30,11 +31,20 @@ from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING
 _INSERT = insert(OutboxMessage.__table__)
 
 
+@lru_cache(maxsize=8)
+def _domain_of(sender: str) -> str:
+    _, address = parseaddr(sender)
+    return address.rsplit("@", 1)[-1] if "@" in address else "mindset-tms.local"
+
+
+def sender_domain() -> str:
+    """The domain of the clinic's sending address: it ends every Message-ID and invite UID."""
+    return _domain_of(current_app.config["MAIL_DEFAULT_SENDER"])
+
+
 def new_message_id() -> str:
     """A Message-ID fixed when the message is queued, so every retry carries the same one."""
-    _, sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
-    domain = sender.rsplit("@", 1)[-1] if "@" in sender else "mindset-tms.local"
-    return f"<{secrets.token_hex(16)}@{domain}>"
+    return f"<{secrets.token_hex(16)}@{sender_domain()}>"
 
 
 @dataclass(frozen=True)

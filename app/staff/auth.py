@@ -3,6 +3,7 @@ sits behind, idle expiry, the admin-only check, and session cookies marked Secur
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from functools import wraps
 from urllib.parse import urlsplit
@@ -21,7 +22,10 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
+from app.database import quick_row_sqlite
 from app.extensions import db, login_manager
 from app.models.staff import StaffUser
 
@@ -32,19 +36,46 @@ login_manager.login_message_category = "info"
 # Endpoints reachable without signing in.
 PUBLIC_ENDPOINTS = {"staff.sign_in"}
 SEEN_KEY = "staff_seen_at"
+SEEN_RESTAMP_SECONDS = 60
+
+
+# What every signed-in request needs of the account (the wall and the page header); the
+# other columns load from the session if a view reads them.
+_WALL_COLUMNS = ("id", "email", "name", "role", "is_active", "session_version")
+_QUICK_ACCOUNT = f"SELECT {', '.join(_WALL_COLUMNS)} FROM staff_user WHERE id = ?"  # noqa: S608 # nosec B608 - fixed column names
 
 
 @login_manager.user_loader
 def load_staff_user(user_id: str) -> StaffUser | None:
     """The account for a session, only while it is active and the session is current
-    (a password change or disabling bumps `session_version`)."""
+    (a password change or disabling bumps `session_version`). Read fresh on every request,
+    so disabling an account or changing its password ends its sessions at once."""
     raw_id, _, version = (user_id or "").partition(":")
     if not raw_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(StaffUser, int(raw_id))
+    user = _account(int(raw_id))
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user
+
+
+def _account(user_id: int) -> StaffUser | None:
+    """On SQLite, one quick read (no session transaction); the account is then attached to
+    the session as it was read, so a view may still change it or read its other columns."""
+    if current_app.extensions.get("sqlite_file"):
+        try:
+            row = quick_row_sqlite(_QUICK_ACCOUNT, (user_id,))
+        except sqlite3.Error:
+            row = ()  # the session's own query below reports the problem
+        if row is None:
+            return None
+        if row:
+            user = StaffUser.__mapper__.class_manager.new_instance()
+            for column, value in zip(_WALL_COLUMNS, row, strict=True):
+                set_committed_value(user, column, bool(value) if column == "is_active" else value)
+            make_transient_to_detached(user)  # the columns not read are left to load on access
+            return db.session.merge(user, load=False)
+    return db.session.get(StaffUser, user_id)
 
 
 def idle_seconds() -> int:
@@ -82,7 +113,11 @@ def require_staff():
         seen = session.get(SEEN_KEY)
         now = int(time.time())
         if isinstance(seen, int) and now - seen <= idle_seconds():
-            session[SEEN_KEY] = now
+            # Re-stamped at most once a minute: a page view then answers without re-signing
+            # the session cookie, and a session still ends after the idle time (up to a
+            # minute sooner, never later).
+            if now - seen >= SEEN_RESTAMP_SECONDS:
+                session[SEEN_KEY] = now
             return None
         end_session()
         flash(f"You were signed out after {idle_seconds() // 60} minutes without activity. "

@@ -6,14 +6,13 @@ import json
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
-from werkzeug.datastructures import MultiDict
 
+from app import validation
 from app.api_schema import openapi_document
 from app.booking import calendar_version, service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.slots import free_slots
 from app.extensions import csrf
-from app.forms import ApiBookingForm
 from app.models import Booking, Slot, utcnow
 from app.page_cache import cache
 from app.ratelimits import api_read_limit, booking_limit, manage_limit, token_lookup_limit
@@ -23,7 +22,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 MAX_RANGE_DAYS = 92
-BOOKING_FIELDS = ("slot_id", "mode", "name", "email", "phone", "interest", "note", "consent")
+BOOKING_TEXT_FIELDS = ("slot_id", "mode", "name", "email", "phone", "interest", "note")
 
 
 def iso(instant: datetime) -> str:
@@ -102,42 +101,34 @@ def list_slots():
     return current_app.response_class(body, mimetype="application/json")
 
 
-def _form_from_json(body: dict) -> tuple[ApiBookingForm, dict[str, str]]:
+def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:
+    """The booking body's clean values and, by field, what to fix (all fields checked)."""
     type_errors: dict[str, str] = {}
-    data = MultiDict()
-    for field in BOOKING_FIELDS:
+    raw: dict[str, str] = {}
+    for field in BOOKING_TEXT_FIELDS:
         value = body.get(field)
-        if value is None:
-            continue
-        if field == "consent":
-            if value is True:
-                data[field] = "y"
-            elif value is not False:
-                type_errors[field] = "consent must be true or false."
-        elif isinstance(value, str):
-            data[field] = value
-        else:
+        if isinstance(value, str):
+            raw[field] = value
+        elif value is not None:
             type_errors[field] = f"{field} must be a string."
-    return ApiBookingForm(formdata=data), type_errors
-
-
-def _field_errors(form: ApiBookingForm) -> dict[str, str]:
-    return {name: messages[0] for name, messages in form.errors.items() if messages}
+    consent = body.get("consent")
+    if consent is not None and not isinstance(consent, bool):
+        type_errors["consent"] = "consent must be true or false."
+    clean, errors = validation.booking_fields(raw, current_app.config["PHONE_DEFAULT_REGION"],
+                                              consent=consent is True)
+    return clean, {**errors, **type_errors}
 
 
 @bp.post("/bookings")
 @booking_limit
 def create_booking():
-    body = _json_body()
-    form, type_errors = _form_from_json(body)
-    valid = form.validate()
-    errors = {**_field_errors(form), **type_errors}
-    if not valid or errors:
+    clean, errors = _booking_request(_json_body())
+    if errors:
         return api_error(422, "invalid", "Some fields need attention.", fields=errors)
-    patient = service.PatientDetails(name=form.name.data, email=form.email.data, phone=form.phone.data,
-                                     interest=form.interest.data, note=form.note.data or "")
+    patient = service.PatientDetails(name=clean["name"], email=clean["email"], phone=clean["phone"],
+                                     interest=clean["interest"], note=clean["note"])
     try:
-        result = service.book(form.slot_id.data, form.mode.data, patient)
+        result = service.book(clean["slot_id"], clean["mode"], patient)
     except SlotTaken as taken:
         return api_error(409, taken.code, taken.message,
                          alternatives=[slot_json(s) for s in taken.alternatives])

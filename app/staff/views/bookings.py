@@ -3,7 +3,7 @@ booking (cancel, move, attendance, notes, erase the patient)."""
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -36,13 +36,23 @@ def bookings():
     filters = _filters()
     # The results change only when the calendar does (every booking change bumps its
     # version) or the clock moves on, so they are rendered once per version, query and
-    # minute; the page around them (the signed-in account, its form tokens) every time.
+    # minute, for everyone. The page around them (the account's name and menu, its sign-out
+    # form token) is rendered once per account and session too, and every time a message
+    # is waiting to be shown.
     now = utcnow().replace(second=0, microsecond=0)
-    results = cache().get_or_make(
-        ("staff-bookings", calendar_version.current(), now, request.query_string),
-        lambda: _results_html(filters, now))
-    return render_template("staff/bookings.html", results=results, f=filters,
-                           STATUSES=STATUSES, STATUS_LABELS=bookings_admin.STATUS_LABELS)
+    version = calendar_version.current()
+    results_key = ("staff-bookings", version, now, request.query_string)
+    csrf_secret = session.get(current_app.config["WTF_CSRF_FIELD_NAME"])
+
+    def page() -> str:
+        results = cache().get_or_make(results_key, lambda: _results_html(filters, now))
+        return render_template("staff/bookings.html", results=results, f=filters,
+                               STATUSES=STATUSES, STATUS_LABELS=bookings_admin.STATUS_LABELS)
+
+    if "_flashes" in session or not csrf_secret:
+        return page()
+    account = (current_user.get_id(), current_user.name, current_user.role)
+    return cache().get_or_make(("staff-bookings-page", *results_key, account, csrf_secret), page)
 
 
 def _results_html(filters: bookings_admin.Filters, now) -> Markup:
