@@ -104,6 +104,34 @@ def test_invalid_fields_are_422_per_field(ctx, client, change, field):
     assert db.session.execute(select(func.count(Booking.id))).scalar_one() == 0
 
 
+def test_every_field_to_fix_is_reported_at_once(ctx, client):
+    slot = make_slot()
+    body = {**BODY, "slot_id": slot.public_id, "email": "ada@", "phone": "12", "mode": "pigeon",
+            "note": "x" * 1001}
+    del body["interest"], body["consent"]
+    response = client.post("/api/v1/bookings", json=body)
+    assert response.status_code == 422
+    fields = response.get_json()["error"]["fields"]
+    assert set(fields) == {"email", "phone", "mode", "note", "interest", "consent"}
+    assert "choose what you would like to talk about" in fields["interest"]
+    assert "in_person, phone, video" in fields["mode"]
+    assert "1000 characters or fewer" in fields["note"]
+    assert db.session.execute(select(func.count(Booking.id))).scalar_one() == 0
+
+
+def test_booking_stores_the_cleaned_values(ctx, client):
+    slot = make_slot()
+    body = {**BODY, "slot_id": slot.public_id, "name": "  Ada   Lovelace ", "email": "Ada@Example.COM",
+            "phone": "(970) 555-0123", "note": "  Evenings\r\nare best  "}
+    response = client.post("/api/v1/bookings", json=body)
+    assert response.status_code == 201
+    booking = response.get_json()["booking"]
+    assert booking["phone"] == "+19705550123"
+    assert booking["email"] == "Ada@example.com"  # the domain is normalised, the local part kept
+    assert booking["note"] == "Evenings\nare best"
+    assert booking["name"].startswith("Ada") and booking["name"] == booking["name"].strip()
+
+
 def test_only_json_bodies_are_accepted(ctx, client):
     slot = make_slot()
     form = client.post("/api/v1/bookings", data={**BODY, "slot_id": slot.public_id, "consent": "y"})
