@@ -5,8 +5,11 @@ role, never holding a flashed message, and with a sign-out token that still work
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from app.staff import accounts
 from app.staff.auth import SEEN_KEY, SEEN_RESTAMP_SECONDS
@@ -209,3 +212,27 @@ def test_sign_out_token_from_a_cached_list_page_is_accepted(app):
         response = client.post("/staff/sign-out", data={"csrf_token": sign_out_token(html)})
         assert response.status_code == 303 and "/staff/sign-in" in response.headers["Location"]
         assert client.get("/staff/bookings").status_code == 302
+
+
+FIRST_REQUEST = """
+import sys
+from app import create_app
+app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "SECRET_KEY": sys.argv[2], "MAIL_SERVER": ""})
+client = app.test_client()
+client.set_cookie("session", sys.argv[3])
+response = client.get("/staff/bookings")
+print(response.status_code, "Signed in as" in response.get_data(as_text=True))
+"""
+
+
+def test_a_new_worker_can_answer_a_signed_in_page_first(app):
+    """A gunicorn worker whose very first request is a signed-in staff page (the sign-in was
+    served by another worker): the account is built without a query having set up the models."""
+    client = signed_in(app, SAM, "Sam Fresh")
+    cookie = client.get_cookie("session").value
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_REQUEST, app.config["SQLALCHEMY_DATABASE_URI"],
+         app.config["SECRET_KEY"], cookie],
+        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ["200", "True"], done.stdout[-500:] + done.stderr[-2000:]
