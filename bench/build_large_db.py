@@ -28,6 +28,7 @@ from harness import (  # noqa: E402
     BENCH,
     STAFF_EMAIL,
     STAFF_PASSWORD,
+    STAFF_USER_AGENT,
     BenchDatabase,
     Gunicorn,
     LoadResult,
@@ -411,7 +412,8 @@ def compare(large: BenchDatabase, fresh: BenchDatabase, opts, workdir: Path, cou
             import requests
 
             status = requests.get(servers["fresh"].url + path, timeout=10, allow_redirects=False,
-                                  headers={"Cookie": cookies["fresh"]} if is_staff else {}).status_code
+                                  headers={"Cookie": cookies["fresh"], "User-Agent": STAFF_USER_AGENT}
+                                  if is_staff else {}).status_code
             if status != 200:
                 print(f"  {endpoint:<34} not available ({status})", flush=True)
                 rows.append([endpoint, *["-"] * 9, f"not available ({status})"])
@@ -419,7 +421,8 @@ def compare(large: BenchDatabase, fresh: BenchDatabase, opts, workdir: Path, cou
 
             def run(label: str, connections: int, threads: int, duration: int,
                     endpoint: str = endpoint, path: str = path, is_staff: bool = is_staff) -> LoadResult:
-                headers = [f"Cookie: {cookies[label]}"] if is_staff else None
+                headers = ([f"Cookie: {cookies[label]}", f"User-Agent: {STAFF_USER_AGENT}"]
+                           if is_staff else None)
                 return wrk(endpoint, servers[label].url + path, duration=duration,
                            connections=connections, threads=threads, headers=headers)
 
