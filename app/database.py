@@ -119,40 +119,6 @@ def init_app(app: Flask) -> None:
             WriterQueue(path, int(app.config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000) if path else None)
 
 
-_quick_reads = threading.local()
-
-
-def quick_row_sqlite(sql: str, parameters: tuple = ()) -> tuple | None:
-    """The first row of a tiny read, on a plain sqlite3 connection kept per thread (reopened
-    after a fork) in autocommit mode, so each read sees the latest commit. For the few reads
-    nearly every request makes (the calendar version, the signed-in staff account): it skips
-    the pool, the session and their BEGIN/ROLLBACK. None when the app is not on an SQLite
-    file (the caller then uses the session) or when no row matches."""
-    path = current_app.extensions.get("sqlite_file")
-    if not path:
-        return None
-    held = getattr(_quick_reads, "connection", None)
-    if held is None or held[0] != (path, os.getpid()):
-        if held is not None and held[0][1] == os.getpid():
-            held[1].close()
-        busy_timeout_s = int(current_app.config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000
-        connection = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None,
-                                     check_same_thread=True)
-        held = _quick_reads.connection = ((path, os.getpid()), connection)
-    try:
-        return held[1].execute(sql, parameters).fetchone()
-    except sqlite3.Error:
-        held[1].close()
-        _quick_reads.connection = None
-        raise
-
-
-def quick_read_sqlite(sql: str, parameters: tuple = ()):
-    """The first column of quick_row_sqlite()'s row (None when there is none)."""
-    row = quick_row_sqlite(sql, parameters)
-    return row[0] if row else None
-
-
 @contextmanager
 def write_intent() -> Iterator[None]:
     """Transactions begun inside this block begin IMMEDIATE on SQLite."""

@@ -10,17 +10,17 @@ wait on that one row."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 from contextlib import suppress
 from itertools import chain
 
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from app.database import quick_read_sqlite, write_intent
+from app.database import write_intent
 from app.extensions import db
 from app.models import Booking, Slot
 from app.models.booking import CalendarState
+from app.quick_reads import QuickReadUnavailable, quick_value
 
 log = logging.getLogger(__name__)
 _CHANGED = "calendar_changed"
@@ -30,10 +30,10 @@ _BUMP = update(_STATE).where(_STATE.c.id == 1).values(version=_STATE.c.version +
 
 
 def current() -> int:
-    """Read on every listing request, so on SQLite it takes the quick path (a connection of
-    its own, no session); should that fail, the ordinary query reports why."""
-    with suppress(sqlite3.Error):
-        version = quick_read_sqlite("SELECT version FROM calendar_state WHERE id = 1")
+    """Read on every listing request, so it takes the quick path (a connection of its own,
+    no session, see app.quick_reads); should that fail, the ordinary query reports why."""
+    with suppress(QuickReadUnavailable):
+        version = quick_value("SELECT version FROM calendar_state WHERE id = 1")
         if version is not None:
             return version
     return db.session.execute(select(CalendarState.version).where(CalendarState.id == 1)).scalar() or 0

@@ -3,7 +3,6 @@ sits behind, idle expiry, the admin-only check, and session cookies marked Secur
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from functools import wraps
 from urllib.parse import urlsplit
@@ -25,9 +24,9 @@ from flask_login import current_user, logout_user
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.database import quick_row_sqlite
 from app.extensions import db, login_manager
 from app.models.staff import StaffUser
+from app.quick_reads import QuickReadUnavailable, quick_row
 
 login_manager.login_view = "staff.sign_in"
 login_manager.login_message = "Please sign in to use the staff console."
@@ -60,22 +59,20 @@ def load_staff_user(user_id: str) -> StaffUser | None:
 
 
 def _account(user_id: int) -> StaffUser | None:
-    """On SQLite, one quick read (no session transaction); the account is then attached to
-    the session as it was read, so a view may still change it or read its other columns."""
-    if current_app.extensions.get("sqlite_file"):
-        try:
-            row = quick_row_sqlite(_QUICK_ACCOUNT, (user_id,))
-        except sqlite3.Error:
-            row = ()  # the session's own query below reports the problem
-        if row is None:
-            return None
-        if row:
-            user = StaffUser.__mapper__.class_manager.new_instance()
-            for column, value in zip(_WALL_COLUMNS, row, strict=True):
-                set_committed_value(user, column, bool(value) if column == "is_active" else value)
-            make_transient_to_detached(user)  # the columns not read are left to load on access
-            return db.session.merge(user, load=False)
-    return db.session.get(StaffUser, user_id)
+    """One quick read (no session transaction, see app.quick_reads); the account is then
+    attached to the session as it was read, so a view may still change it or read its other
+    columns. Without a quick path, the session's own query."""
+    try:
+        row = quick_row(_QUICK_ACCOUNT, (user_id,))
+    except QuickReadUnavailable:
+        return db.session.get(StaffUser, user_id)
+    if row is None:
+        return None
+    user = StaffUser.__mapper__.class_manager.new_instance()
+    for column, value in zip(_WALL_COLUMNS, row, strict=True):
+        set_committed_value(user, column, bool(value) if column == "is_active" else value)
+    make_transient_to_detached(user)  # the columns not read are left to load on access
+    return db.session.merge(user, load=False)
 
 
 def idle_seconds() -> int:
