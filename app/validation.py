@@ -87,6 +87,8 @@ def display_phone(e164: str) -> str:
 # --- a booking request as a whole (the JSON API; the HTML form runs the same field checks
 # through WTForms, see app.forms) ----------------------------------------------------------
 
+# The text fields of a booking request, in the order they are checked (consent is a yes/no).
+BOOKING_TEXT_FIELDS = ("slot_id", "mode", "name", "email", "phone", "interest", "note")
 CONSENT_REQUIRED = "Please tick the box to agree to the privacy notice, so we can keep your details."
 
 
@@ -117,7 +119,8 @@ def booking_fields(raw: dict[str, str], phone_region: str, *, consent: bool
     }
     clean: dict[str, str] = {}
     errors: dict[str, str] = {}
-    for field, check in checks.items():
+    for field in BOOKING_TEXT_FIELDS:
+        check = checks[field]
         try:
             clean[field] = check(raw.get(field, ""))
         except Invalid as error:

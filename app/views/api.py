@@ -22,7 +22,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 MAX_RANGE_DAYS = 92
-BOOKING_TEXT_FIELDS = ("slot_id", "mode", "name", "email", "phone", "interest", "note")
 
 
 def iso(instant: datetime) -> str:
@@ -105,7 +104,7 @@ def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:
     """The booking body's clean values and, by field, what to fix (all fields checked)."""
     type_errors: dict[str, str] = {}
     raw: dict[str, str] = {}
-    for field in BOOKING_TEXT_FIELDS:
+    for field in validation.BOOKING_TEXT_FIELDS:
         value = body.get(field)
         if isinstance(value, str):
             raw[field] = value
