@@ -17,6 +17,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from app.database import write_intent
+from app.driver_writes import DriverStatement, DriverTransaction
 from app.extensions import db
 from app.models import Booking, Slot
 from app.models.booking import CalendarState
@@ -27,6 +28,7 @@ _CHANGED = "calendar_changed"
 _TRACKED = (Slot, Booking)
 _STATE = CalendarState.__table__
 _BUMP = update(_STATE).where(_STATE.c.id == 1).values(version=_STATE.c.version + 1)
+_DRIVER_BUMP = DriverStatement(_BUMP)
 
 
 def current() -> int:
@@ -43,6 +45,15 @@ def mark_changed(session: Session) -> None:
     """For changes made with plain INSERT/UPDATE statements, which the ORM hooks below
     do not see."""
     session.info[_CHANGED] = True
+
+
+def mark_changed_in(transaction: DriverTransaction) -> None:
+    """The same for a change made in a driver_transaction(): bumped inside it on SQLite and
+    just after its commit on PostgreSQL, as for session changes."""
+    if transaction.dialect.name == "sqlite":
+        transaction.execute(_DRIVER_BUMP)
+    else:
+        transaction.after_commit(_DRIVER_BUMP)
 
 
 def bump(bind) -> None:

@@ -10,7 +10,6 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -28,6 +27,7 @@ from app.booking.rules import booking_window
 from app.booking.slots import nearest_free_slots
 from app.booking.tokens import hash_token, looks_like_token, new_manage_token
 from app.database import write_transaction
+from app.driver_writes import DriverStatement, DriverTransaction, driver_transaction
 from app.extensions import db
 from app.mail import outbox
 from app.models import Booking, Slot, new_public_id, utcnow
@@ -58,14 +58,13 @@ def _is_double_booking(error: IntegrityError) -> bool:
     return "uq_booking_active_slot" in text or "booking.slot_id" in text
 
 
-# The booking's statements are built once, with bound parameters, and run on the session's
-# connection: each call skips building, cache-keying and the ORM's result handling.
 _HELD = select(func.count(Booking.id)).where(Booking.slot_id == bindparam("slot_id"),
                                              Booking.status == STATUS_CONFIRMED)
-# For a new booking, one statement: the slot (locked on PostgreSQL), whether it is held, and
-# how many upcoming consultations the email address already has.
+# A new booking runs on the driver connection (see app.driver_writes): its statements are
+# compiled once per database. First, one statement: the slot (locked on PostgreSQL), whether
+# it is held, and how many upcoming consultations the email address already has.
 _BOOKED_SLOT = Slot.__table__.alias("booked_slot")
-_SLOT_FOR_BOOKING = (
+_SLOT_FOR_BOOKING = DriverStatement(
     select(Slot.__table__,
            select(func.count(Booking.id))
            .where(Booking.slot_id == Slot.id, Booking.status == STATUS_CONFIRMED)
@@ -78,7 +77,14 @@ _SLOT_FOR_BOOKING = (
     .where(Slot.public_id == bindparam("public_id"))
     .with_for_update(of=Slot.__table__)
 )
-_INSERT_BOOKING = insert(Booking.__table__)
+_BOOKING_COLUMNS = ("public_id", "slot_id", "mode", "status", "name", "email", "phone", "interest",
+                    "note", "self_check", "consent_at", "manage_token_hash", "ical_uid",
+                    "ical_sequence", "created_at", "updated_at", "staff_notes")
+_INSERT_BOOKING = DriverStatement(
+    insert(Booking.__table__)
+    .values({name: bindparam(name, type_=Booking.__table__.c[name].type) for name in _BOOKING_COLUMNS})
+    .returning(Booking.__table__.c.id)
+)
 
 
 def _lock_slot(public_id: str) -> Slot:
@@ -89,15 +95,14 @@ def _lock_slot(public_id: str) -> Slot:
     return slot
 
 
-def _slot_for_booking(connection: Connection, public_id: str, email: str,
+def _slot_for_booking(transaction: DriverTransaction, public_id: str, email: str,
                       now: datetime) -> tuple[Slot, bool, int]:
     """The slot, locked, as a plain object outside the session; whether a confirmed booking
     holds it; and the email address's count of upcoming consultations."""
-    row = connection.execute(_SLOT_FOR_BOOKING, {"public_id": public_id, "email": email.lower(),
-                                                 "now": now}).one_or_none()
-    if row is None:
+    columns = transaction.first(_SLOT_FOR_BOOKING, {"public_id": public_id, "email": email.lower(),
+                                                    "now": now})
+    if columns is None:
         raise SlotNotFound("That consultation time does not exist. Please choose another.")
-    columns = row._asdict()
     held, active = columns.pop("held"), columns.pop("active_for_email")
     return Slot(**columns), held > 0, active
 
@@ -135,15 +140,15 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
     """Book a free slot for a patient. Raises SlotTaken (with alternatives) when it is held.
 
     One short write transaction: lock the slot, check it, insert the booking and queue its
-    emails as events (rendered later by the worker). Plain INSERTs, no ORM unit of work:
-    on SQLite every writer waits for this lock, so it is held as briefly as possible."""
+    emails as events (rendered later by the worker). It runs on the driver connection with
+    plain statements, no ORM unit of work (see app.driver_writes): it is the write that comes
+    under load, and on SQLite every writer waits for its lock."""
     now = now or utcnow()
     token = new_manage_token()
     taken_at: tuple[datetime, int] | None = None
     try:
-        with write_transaction() as session:
-            connection = session.connection()
-            slot, held, active = _slot_for_booking(connection, slot_public_id, patient.email, now)
+        with driver_transaction() as transaction:
+            slot, held, active = _slot_for_booking(transaction, slot_public_id, patient.email, now)
             _check_bookable(slot, mode, now)
             if held:
                 taken_at = (slot.starts_at, slot.id)
@@ -151,15 +156,15 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
             _check_email_limit(active)
             values = _booking_values(slot, mode, patient, token, now)
             try:
-                booking_id = connection.execute(_INSERT_BOOKING, values).inserted_primary_key[0]
+                booking_id = transaction.scalar(_INSERT_BOOKING, values)
             except IntegrityError as error:
                 if not _is_double_booking(error):
                     raise
                 taken_at = (slot.starts_at, slot.id)
                 raise SlotTaken("taken") from error
-            calendar_version.mark_changed(session)
+            calendar_version.mark_changed_in(transaction)
             booking = _detached_booking(booking_id, slot, values)
-            notifications.booking_confirmed(booking, token)
+            notifications.booking_confirmed(transaction, booking, token)
     except SlotTaken:
         assert taken_at is not None
         raise _taken(taken_at[0], mode, now, taken_at[1]) from None

@@ -11,8 +11,9 @@ from email.utils import parseaddr
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 
+from app.driver_writes import DriverStatement, DriverTransaction
 from app.extensions import db
 from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
     CANCELLATION,
@@ -29,6 +30,11 @@ from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING
 
 # One statement, parameters apart: compiled once and reused from SQLAlchemy's cache.
 _INSERT = insert(OutboxMessage.__table__)
+_ROW_COLUMNS = ("message_id", "kind", "booking_id", "booking_sequence", "to_address", "to_name",
+                "event", "subject", "body_text", "body_html", "status", "attempts",
+                "next_attempt_at", "last_error", "created_at")
+_DRIVER_INSERT = DriverStatement(insert(OutboxMessage.__table__).values(
+    {name: bindparam(name, type_=OutboxMessage.__table__.c[name].type) for name in _ROW_COLUMNS}))
 
 
 @lru_cache(maxsize=8)
@@ -70,6 +76,17 @@ def enqueue(booking: Booking, *messages: Message) -> None:
     session = db.session()
     if not session.in_transaction():
         raise RuntimeError("enqueue() must run inside the change's write_transaction()")
+    rows = _rows(booking, messages)
+    session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+
+
+def enqueue_in(transaction: DriverTransaction, booking: Booking, *messages: Message) -> None:
+    """As enqueue(), in a driver_transaction() (see app.driver_writes)."""
+    if messages:
+        transaction.execute_many(_DRIVER_INSERT, _rows(booking, messages))
+
+
+def _rows(booking: Booking, messages: tuple[Message, ...]) -> list[dict]:
     snapshot = BookingSnapshot.of(booking).to_json()
     now = utcnow()
     rows = []
@@ -87,7 +104,7 @@ def enqueue(booking: Booking, *messages: Message) -> None:
             "attempts": 0, "next_attempt_at": message.due_at or now, "last_error": "",
             "created_at": now,
         })
-    session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    return rows
 
 
 def withdraw_pending(booking: Booking, kind: str = REMINDER) -> int:
