@@ -36,8 +36,9 @@ _UNSET = object()
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    # Per bound parameter: its key in the caller's values, its fixed value (a literal in the
-    # statement), its name in the SQL, and the type's bind processor.
+    # Per bound parameter: its key in the caller's values, the value the statement gives it
+    # (a literal such as a status; used when the caller gives none), its name in the SQL,
+    # and the type's bind processor.
     binds: tuple[tuple[str, Any, str, Callable | None], ...]
     positional: bool
     result_processors: tuple[Callable | None, ...]
@@ -45,7 +46,7 @@ class _Compiled:
     def parameters(self, values: Mapping[str, Any]) -> Sequence | dict:
         processed = []
         for key, fixed, _name, process in self.binds:
-            value = values[key] if fixed is _UNSET else fixed
+            value = values[key] if key in values or fixed is _UNSET else fixed
             processed.append(process(value) if process is not None and value is not None else value)
         if self.positional:
             return processed
@@ -78,7 +79,7 @@ class DriverStatement:
         binds = []
         for name in order:
             bind = compiled.binds[name]
-            fixed = _UNSET if bind.required or bind.callable is not None else bind.value
+            fixed = _UNSET if bind.required else bind.effective_value
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             binds.append((bind.key, fixed, compiled.escaped_bind_names.get(name, name), process))
         results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
