@@ -40,13 +40,21 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """Readable lines for a local run, redacted the same way."""
+    """Readable lines for a local run, redacted the same way: the message and any traceback,
+    not the line's own timestamp (whose "2026-11-25 02" looks like a phone number)."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = redact(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei) -> str:
+        return redact(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return redact(super().formatStack(stack_info))
 
 
 def register(app: Flask) -> None:

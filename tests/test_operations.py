@@ -61,3 +61,20 @@ def test_text_log_format_is_redacted_too():
     record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"GET /manage/%s HTTP/1.1" 200', (token,), None)
     line = TextFormatter().format(record)
     assert token not in line and "/manage/<token>" in line
+
+
+def test_text_log_lines_keep_their_timestamp_and_redact_tracebacks():
+    from app.logs import TextFormatter
+
+    formatter = TextFormatter()
+    record = logging.LogRecord("app.mail", logging.INFO, __file__, 1, "mail worker started", (), None)
+    line = formatter.format(record)
+    assert line.startswith(formatter.formatTime(record)) and "<phone>" not in line
+    try:
+        raise ValueError("could not reach ada@example.com on +1 970-555-0123")
+    except ValueError:
+        import sys
+
+        failed = logging.LogRecord("app", logging.ERROR, __file__, 1, "delivery failed", (), sys.exc_info())
+    text = formatter.format(failed)
+    assert "ValueError" in text and "ada@example.com" not in text and "970-555-0123" not in text
