@@ -41,15 +41,9 @@ def current() -> int:
     return db.session.execute(select(CalendarState.version).where(CalendarState.id == 1)).scalar() or 0
 
 
-def mark_changed(session: Session) -> None:
-    """For changes made with plain INSERT/UPDATE statements, which the ORM hooks below
-    do not see."""
-    session.info[_CHANGED] = True
-
-
 def mark_changed_in(transaction: DriverTransaction) -> None:
-    """The same for a change made in a driver_transaction(): bumped inside it on SQLite and
-    just after its commit on PostgreSQL, as for session changes."""
+    """For a change made in a driver_transaction(), which the session hooks below do not
+    see: bumped inside it on SQLite and just after its commit on PostgreSQL, as they do."""
     if transaction.dialect.name == "sqlite":
         transaction.execute(_DRIVER_BUMP)
     else:

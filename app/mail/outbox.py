@@ -28,13 +28,14 @@ from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
 from app.models import Booking, OutboxMessage, utcnow
 from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING
 
-# One statement, parameters apart: compiled once and reused from SQLAlchemy's cache.
-_INSERT = insert(OutboxMessage.__table__)
+# One statement for the rows _rows() builds, parameters apart: run on the session's
+# connection (from SQLAlchemy's statement cache) or in a driver transaction.
 _ROW_COLUMNS = ("message_id", "kind", "booking_id", "booking_sequence", "to_address", "to_name",
                 "event", "subject", "body_text", "body_html", "status", "attempts",
                 "next_attempt_at", "last_error", "created_at")
-_DRIVER_INSERT = DriverStatement(insert(OutboxMessage.__table__).values(
-    {name: bindparam(name, type_=OutboxMessage.__table__.c[name].type) for name in _ROW_COLUMNS}))
+_INSERT = insert(OutboxMessage.__table__).values(
+    {name: bindparam(name, type_=OutboxMessage.__table__.c[name].type) for name in _ROW_COLUMNS})
+_DRIVER_INSERT = DriverStatement(_INSERT)
 
 
 @lru_cache(maxsize=8)
