@@ -51,10 +51,13 @@ def _secret_key() -> str:
 def load_config() -> dict[str, Any]:
     """Every setting the app reads, from the environment, with defaults."""
     env = os.environ.get
+    url = database_url(env("DATABASE_URL"))
     return {
         "SECRET_KEY": _secret_key(),
-        "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL")),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": url,
+        # A server's connections can drop (restarts, idle timeouts): test each on checkout.
+        # An SQLite file's cannot, so there it would be one more statement per request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not url.startswith("sqlite")},
         "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 5000),
         # Public address used in links inside emails and calendar invites.
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),

@@ -171,10 +171,9 @@ class DriverTransaction:
 def driver_transaction() -> Iterator[DriverTransaction]:
     """One atomic change on a pooled driver connection: commits on success, rolls back on
     any exception. On SQLite it waits its turn and begins IMMEDIATE, as every write does."""
-    session = db.session()
-    if session.in_transaction():
+    if db.session.registry.has() and db.session().in_transaction():
         # As in write_transaction: the caller's reads end here, so nothing stale follows.
-        session.commit()
+        db.session.commit()
     engine = db.engine
     dialect = engine.dialect
     queue = current_app.extensions.get("sqlite_writer_queue")

@@ -79,6 +79,106 @@ def test_a_writer_holding_its_turn_too_long_gives_503_then_recovers(sqlite_url, 
         dispose(app)
 
 
+def _hold_writers_lock(tmp_path) -> int:
+    import fcntl
+    import os
+
+    holder = os.open(str(tmp_path / "test.db") + "-writers.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    return holder
+
+
+def _release(holder: int) -> None:
+    import fcntl
+    import os
+
+    fcntl.flock(holder, fcntl.LOCK_UN)
+    os.close(holder)
+
+
+def test_a_waiting_worker_sleeps_until_the_turn_is_free_then_leaves_no_alarm(sqlite_url, tmp_path):
+    """A sync worker's main thread blocks on the lock (no polling) and is woken as soon as
+    the holder lets go; the alarm that bounds the wait is gone afterwards."""
+    import signal
+
+    app = build_app(sqlite_url, {"SQLITE_BUSY_TIMEOUT_MS": 5000})
+    queue = app.extensions["sqlite_writer_queue"]
+    assert queue._can_use_alarm(), "the test runs on the main thread with SIGALRM unused"
+    holder = _hold_writers_lock(tmp_path)
+    releaser = threading.Timer(0.2, _release, args=(holder,))
+    try:
+        started = time.monotonic()
+        releaser.start()
+        with queue.turn():
+            waited = time.monotonic() - started
+        assert 0.15 <= waited < 2.0
+        assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    finally:
+        releaser.join()
+        dispose(app)
+
+
+def test_the_bounded_wait_gives_up_cleanly_and_lets_go_of_the_lock(sqlite_url, tmp_path):
+    """Timed out: the waiter reports 'database is locked' (a 503 upstream), restores the
+    signal state, and does not keep the lock if it was granted as the alarm rang."""
+    import fcntl
+    import os
+    import signal
+
+    from sqlalchemy.exc import OperationalError
+
+    app = build_app(sqlite_url, {"SQLITE_BUSY_TIMEOUT_MS": 100})
+    queue = app.extensions["sqlite_writer_queue"]
+    holder = _hold_writers_lock(tmp_path)
+    try:
+        started = time.monotonic()
+        try:
+            with queue.turn():
+                raise AssertionError("the turn should not have been given")
+        except OperationalError as error:
+            assert "database is locked" in str(error)
+        assert 0.09 <= time.monotonic() - started < 2.0
+        assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    finally:
+        _release(holder)
+    # Nobody holds it now: another handle takes it at once.
+    other = os.open(str(tmp_path / "test.db") + "-writers.lock", os.O_RDWR)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(other)
+        dispose(app)
+
+
+def test_with_sigalrm_taken_by_someone_else_the_wait_polls_and_is_still_bounded(sqlite_url, tmp_path):
+    """Where SIGALRM already has a handler, the queue leaves it alone and polls instead."""
+    import signal
+
+    from sqlalchemy.exc import OperationalError
+
+    app = build_app(sqlite_url, {"SQLITE_BUSY_TIMEOUT_MS": 100})
+    queue = app.extensions["sqlite_writer_queue"]
+    rang = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: rang.append(True))
+    holder = _hold_writers_lock(tmp_path)
+    try:
+        assert not queue._can_use_alarm()
+        started = time.monotonic()
+        try:
+            with queue.turn():
+                raise AssertionError("the turn should not have been given")
+        except OperationalError:
+            pass
+        assert 0.09 <= time.monotonic() - started < 2.0
+        assert signal.getsignal(signal.SIGALRM) is not signal.SIG_DFL and not rang
+    finally:
+        _release(holder)
+        signal.signal(signal.SIGALRM, previous)
+        dispose(app)
+
+
 def test_writers_in_threads_of_one_process_take_turns(sqlite_url):
     """Each thread has its own handle on the writers' lock, so threads exclude each other."""
     app = build_app(sqlite_url)

@@ -78,3 +78,18 @@ def test_text_log_lines_keep_their_timestamp_and_redact_tracebacks():
         failed = logging.LogRecord("app", logging.ERROR, __file__, 1, "delivery failed", (), sys.exc_info())
     text = formatter.format(failed)
     assert "ValueError" in text and "ada@example.com" not in text and "970-555-0123" not in text
+
+
+def test_server_databases_test_connections_on_checkout_and_sqlite_files_do_not(monkeypatch):
+    """PostgreSQL connections can drop (restarts, idle timeouts), so each is pinged when
+    taken from the pool; an SQLite file's connection cannot, and a ping would be one more
+    statement on every request."""
+    from app.config import load_config
+
+    monkeypatch.setenv("SECRET_KEY", "test-key")
+    monkeypatch.setenv("DATABASE_URL", "postgres://clinic@db.internal/mindset")
+    server = load_config()
+    assert server["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+    assert server["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/mindset-config-test.db")
+    assert load_config()["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False

@@ -7,11 +7,11 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.booking import calendar_version, notifications
 from app.booking.errors import (
@@ -33,6 +33,8 @@ from app.mail import outbox
 from app.models import Booking, Slot, new_public_id, utcnow
 from app.models.booking import MODE_LABELS, STATUS_CANCELLED, STATUS_CONFIRMED
 from app.timefmt import when
+
+ModelT = TypeVar("ModelT", Booking, Slot)
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def _slot_for_booking(transaction: DriverTransaction, public_id: str, email: str
     if columns is None:
         raise SlotNotFound("That consultation time does not exist. Please choose another.")
     held, active = columns.pop("held"), columns.pop("active_for_email")
-    return Slot(**columns), held > 0, active
+    return _detached(Slot, columns), held > 0, active
 
 
 def _check_bookable(slot: Slot, mode: str, now: datetime, *, enforce_notice: bool = True) -> None:
@@ -186,10 +188,16 @@ def _booking_values(slot: Slot, mode: str, patient: PatientDetails, token: str, 
 def _detached_booking(booking_id: int, slot: Slot, values: dict) -> Booking:
     """The booking just inserted, as an object outside the session (nothing more to write),
     with its slot attached without touching `slot.bookings`."""
-    booking = Booking(**values)
-    set_committed_value(booking, "id", booking_id)
-    set_committed_value(booking, "slot", slot)
-    return booking
+    return _detached(Booking, {**values, "id": booking_id, "slot": slot})
+
+
+def _detached(model: type[ModelT], values: dict) -> ModelT:
+    """An instance holding `values` as its loaded state, outside any session: what the ORM's
+    own loading does, without the change tracking a constructor pays for (nothing is written
+    through these objects)."""
+    instance = model.__mapper__.class_manager.new_instance()
+    instance.__dict__.update(values)
+    return instance
 
 
 def _check_email_limit(active: int) -> None:
