@@ -117,6 +117,24 @@ def test_staff_notice_has_first_name_initial_and_a_console_link_only(ctx, smtp_s
     assert structure(message) == ["multipart/alternative", "text/plain", "text/html"]
 
 
+def test_each_message_has_its_own_message_id_and_one_change_shares_a_random_part(ctx):
+    """Unique per message and per change (a retry resends the same id); one change's ids
+    share their random part, so they sit together in the unique index."""
+    first = make_booking(name="Ada Lovelace")
+    second = make_booking(name="Grace Hopper", email="grace@example.com")
+    ids = {booking.booking.id: db.session.execute(
+        select(OutboxMessage.message_id).where(OutboxMessage.booking_id == booking.booking.id)
+    ).scalars().all() for booking in (first, second)}
+    pattern = re.compile(r"^<([0-9a-f]{32})\.(\d+)@mindset-tms\.example>$")
+    for message_ids in ids.values():
+        assert len(message_ids) == 3 and len(set(message_ids)) == 3
+        parts = [pattern.match(message_id) for message_id in message_ids]
+        assert all(parts), message_ids
+        assert len({part.group(1) for part in parts}) == 1
+    shared = [pattern.match(message_ids[0]).group(1) for message_ids in ids.values()]
+    assert shared[0] != shared[1]
+
+
 def test_reschedule_moves_the_same_event(ctx, smtp_server):
     result = make_booking(mode="phone")
     deliver_due()

@@ -49,9 +49,13 @@ def sender_domain() -> str:
     return _domain_of(current_app.config["MAIL_DEFAULT_SENDER"])
 
 
-def new_message_id() -> str:
-    """A Message-ID fixed when the message is queued, so every retry carries the same one."""
-    return f"<{secrets.token_hex(16)}@{sender_domain()}>"
+def new_message_ids(count: int) -> list[str]:
+    """Message-IDs fixed when the messages are queued, so every retry carries the same one.
+    One change's messages share a random part and differ by a suffix: unique all the same,
+    and side by side in the unique index, so the change writes one index page, not one a
+    message."""
+    shared, domain = secrets.token_hex(16), sender_domain()
+    return [f"<{shared}.{number}@{domain}>" for number in range(1, count + 1)]
 
 
 @dataclass(frozen=True)
@@ -91,14 +95,14 @@ def _rows(booking: Booking, messages: tuple[Message, ...]) -> list[dict]:
     snapshot = BookingSnapshot.of(booking).to_json()
     now = utcnow()
     rows = []
-    for message in messages:
+    for message, message_id in zip(messages, new_message_ids(len(messages)), strict=True):
         if message.kind not in KINDS:
             raise ValueError(f"unknown message kind {message.kind!r}")
         details = dict(message.details)
         if message.due_at is not None:
             details["due_at"] = message.due_at.isoformat()
         rows.append({
-            "message_id": new_message_id(), "kind": message.kind, "booking_id": booking.id,
+            "message_id": message_id, "kind": message.kind, "booking_id": booking.id,
             "booking_sequence": booking.ical_sequence, "to_address": message.to_address,
             "to_name": message.to_name, "event": event_json(snapshot, **details),
             "subject": "", "body_text": "", "body_html": "", "status": OUTBOX_PENDING,
