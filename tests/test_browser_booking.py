@@ -96,6 +96,12 @@ def test_phone_width_other_time_zone(live_server, phone_page, slots):
     page.locator(f'a[href="/book/{slots[2]}"]').click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "phone-form")
+    # The summary's time reads as one phrase, with the visitor's own time after all of it.
+    summary_time = page.locator(".summary dd", has=page.locator("time.clinic-time"))
+    summary_time.locator(".local-time").wait_for()
+    lines = [line.strip() for line in summary_time.inner_text().splitlines() if line.strip()]
+    assert len(lines) == 2, lines
+    assert lines[0].endswith("Mountain Time (America/Denver)") and lines[1].startswith("your time")
 
 
 def test_booking_works_without_javascript(live_server, browser, slots):

@@ -16,7 +16,9 @@
     var note = document.createElement("span");
     note.className = "local-time";
     note.textContent = "your time " + (clinicDay === ownDay ? format : dayFormat).format(when);
-    el.insertAdjacentElement("afterend", note);
+    // After the whole clinic-time phrase ("9:00 AM to 9:30 AM MST, Mountain Time"), not
+    // inside it.
+    (el.closest(".clinic-when") || el).insertAdjacentElement("afterend", note);
   });
   document.querySelectorAll(".local-zone-note").forEach(function (el) { el.hidden = false; });
 }());
