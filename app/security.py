@@ -10,6 +10,15 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
+# Every response carries these unless its view set its own.
+_DEFAULT_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+
 
 def register(app: Flask) -> None:
     hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
@@ -19,15 +28,15 @@ def register(app: Flask) -> None:
     @app.after_request
     def _headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if request.is_secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        present = {name.lower() for name, _value in headers.items()}
+        # Headers.setdefault looks each name up by raising and catching KeyError; one pass
+        # over the few names the response has is far cheaper.
+        headers.extend([(name, value) for name, value in _DEFAULT_HEADERS if name.lower() not in present])
+        if request.is_secure and "strict-transport-security" not in present:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if request.view_args and "token" in request.view_args:
             # Pages and answers that carry a manage token never leak it to other sites.
             headers["Referrer-Policy"] = "no-referrer"
-            headers.setdefault("Cache-Control", "no-store")
+            if "cache-control" not in present:
+                headers["Cache-Control"] = "no-store"
         return response

@@ -67,7 +67,10 @@ def phone_number(value: str, region: str = "US") -> str:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         raise Invalid("Please enter a phone number we can call, such as 970-555-0123.") from None
-    if not phonenumbers.is_valid_number(parsed):
+    # Most numbers are local: checking against the clinic's region first is half the work
+    # of finding the number's own region (for +1, up to 25 of them) and checking there.
+    if not (phonenumbers.is_valid_number_for_region(parsed, region)
+            or phonenumbers.is_valid_number(parsed)):
         raise Invalid("That phone number does not look complete. "
                       "Please enter it with its area code, such as 970-555-0123.")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

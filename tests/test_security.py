@@ -32,6 +32,30 @@ def test_security_headers_on_every_page(ctx, client):
         assert "Strict-Transport-Security" not in headers
 
 
+def test_a_view_keeps_its_own_security_headers_and_none_is_sent_twice(app):
+    from flask import Response
+
+    def own_headers(token):
+        response = Response("ok")
+        response.headers["Content-Security-Policy"] = "default-src 'none'"
+        response.headers["Cache-Control"] = "private, max-age=60"
+        return response
+
+    app.add_url_rule("/own-headers/<token>", "own_headers", own_headers)
+    client = app.test_client()
+    headers = client.get("/own-headers/abc", base_url="https://clinic.example").headers
+    assert headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+    assert headers.getlist("Cache-Control") == ["private, max-age=60"]
+    assert headers.getlist("Referrer-Policy") == ["no-referrer"]
+    for name in ("X-Content-Type-Options", "X-Frame-Options", "Permissions-Policy",
+                 "Strict-Transport-Security"):
+        assert len(headers.getlist(name)) == 1, name
+    page = client.get("/book").headers
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
+                 "X-Frame-Options", "Permissions-Policy"):
+        assert len(page.getlist(name)) == 1, name
+
+
 def test_hsts_only_over_https(ctx, client):
     response = client.get("/", base_url="https://clinic.example")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")

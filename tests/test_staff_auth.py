@@ -196,6 +196,17 @@ def test_sign_out_is_a_post_and_ends_the_session(app):
     assert client.get("/staff/").status_code == 302
 
 
+def test_sessions_follow_a_secret_key_rotation(app):
+    client = signed_in_client(app, EMAIL)
+    assert client.get("/staff/").status_code == 200
+    old_key = app.secret_key
+    app.secret_key = app.config["SECRET_KEY"] = "a-new-secret-key-for-the-rotation-test"
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert client.get("/staff/").status_code == 200  # the old key still verifies the cookie
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/staff/").status_code == 302  # and once it is retired, it no longer does
+
+
 def test_password_change_signs_out_other_sessions(app):
     laptop = signed_in_client(app, EMAIL)
     tablet = app.test_client()
