@@ -30,3 +30,28 @@ def test_upgrade_empty_database_to_head_and_models_match(database_url):
         assert differences == [], differences
         db.session.remove()
         db.engine.dispose()
+
+
+def test_postgresql_calendar_version_carries_on_from_the_row_and_back(postgres_url):
+    from flask_migrate import downgrade
+    from sqlalchemy import text
+
+    from app.booking import calendar_version
+
+    app = create_app(_overrides(postgres_url))
+    with app.app_context():
+        upgrade(revision="0002")
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE calendar_state SET version = 41 WHERE id = 1"))
+        upgrade()
+        assert calendar_version.current() == 42  # never lower than the row's last version
+        calendar_version.bump(db.engine)
+        assert calendar_version.current() == 43
+        downgrade(revision="0002")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT version FROM calendar_state")).scalar() == 44
+            assert connection.execute(text(
+                "SELECT count(*) FROM pg_class WHERE relname = 'calendar_version_seq' "
+                "AND relnamespace = current_schema()::regnamespace")).scalar() == 0
+        db.session.remove()
+        db.engine.dispose()

@@ -74,3 +74,31 @@ def test_book_page_of_one_process_follows_a_booking_made_in_another(sqlite_url):
     finally:
         dispose(reader)
         dispose(writer)
+
+
+def test_on_postgresql_advancing_the_version_never_waits_for_another_change(postgres_url):
+    """Every change advances the version after it commits; with a row, each would queue
+    behind the others' commits. A change still open must not hold up the next one."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from app.extensions import db
+
+    url = make_url(postgres_url)
+    # Every connection gives up on a lock after a second, so a wait fails the test.
+    url = url.update_query_dict({"options": f"{url.query['options']} -clock_timeout=1000"})
+    app = build_app(url.render_as_string(hide_password=False))
+    try:
+        with app.app_context():
+            before = calendar_version.current()
+            with db.engine.connect() as other:
+                other.exec_driver_sql("BEGIN")
+                other.execute(calendar_version._ADVANCE)  # an advance in a transaction left open
+                started = clock.monotonic()
+                calendar_version.bump(db.engine)  # fails with a lock timeout if it must wait
+                assert clock.monotonic() - started < 1
+                other.execute(text("ROLLBACK"))
+            # Both advances count, rolled back or not: the version only ever goes up.
+            assert calendar_version.current() == before + 2
+    finally:
+        dispose(app)

@@ -22,11 +22,13 @@ def _held_connection():
 
 def test_quick_reads_see_each_commit_at_once(any_app):
     with any_app.app_context():
-        first = quick_reads.quick_value("SELECT version FROM calendar_state WHERE id = ?", (1,))
-        assert first == calendar_version.current()
-        make_slot()  # committed through the session, on the pool's connection
-        assert quick_reads.quick_value("SELECT version FROM calendar_state WHERE id = ?", (1,)) > first
-        assert quick_reads.quick_row("SELECT version FROM calendar_state WHERE id = ?", (-1,)) is None
+        first = quick_reads.quick_value("SELECT count(*) FROM slot")
+        version = calendar_version.current()
+        slot = make_slot()  # committed through the session, on the pool's connection
+        assert quick_reads.quick_value("SELECT count(*) FROM slot") == first + 1
+        assert quick_reads.quick_value("SELECT public_id FROM slot WHERE id = ?", (slot.id,)) == slot.public_id
+        assert quick_reads.quick_row("SELECT id FROM slot WHERE id = ?", (-1,)) is None
+        assert calendar_version.current() > version
 
 
 def test_the_signed_in_account_is_read_fresh_and_can_be_changed(any_app):

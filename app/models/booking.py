@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DDL, ForeignKey, Index, String, Text, event, func, text
+from sqlalchemy import DDL, ForeignKey, Index, Sequence, String, Text, event, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, new_public_id, utcnow
@@ -132,3 +132,9 @@ class CalendarState(Base):
 
 event.listen(CalendarState.__table__, "after_create",
              DDL("INSERT INTO calendar_state (id, version) VALUES (1, 0)"))
+
+# On PostgreSQL the calendar version is this sequence instead of the row above: nextval()
+# never waits for another transaction, where every change updating one row would queue
+# behind the others' commits (see app.booking.calendar_version). SQLite has no sequences
+# (and needs none: its writers take turns anyway), so it is created on PostgreSQL only.
+CALENDAR_VERSION_SEQUENCE = Sequence("calendar_version_seq", metadata=Base.metadata)
