@@ -18,7 +18,6 @@ import logging
 from contextlib import suppress
 from itertools import chain
 
-from flask import current_app
 from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
@@ -46,7 +45,7 @@ _SEQUENCE_VERSION = ("SELECT CASE WHEN is_called THEN last_value ELSE last_value
 def current() -> int:
     """Read on every listing request, so it takes the quick path (a connection of its own,
     no session, see app.quick_reads); should that fail, the ordinary query reports why."""
-    sql = _ROW_VERSION if current_app.extensions.get("sqlite_file") or not is_postgres() else _SEQUENCE_VERSION
+    sql = _SEQUENCE_VERSION if is_postgres() else _ROW_VERSION
     with suppress(QuickReadUnavailable):
         version = quick_value(sql)
         if version is not None:
