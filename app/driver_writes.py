@@ -200,3 +200,5 @@ def driver_transaction() -> Iterator[DriverTransaction]:
         transaction._run_after_commit()
     finally:
         connection.close()
+    if queue is not None:
+        queue.checkpoint_if_due()
