@@ -207,6 +207,44 @@ def test_sessions_follow_a_secret_key_rotation(app):
     assert client.get("/staff/").status_code == 302  # and once it is retired, it no longer does
 
 
+def _open(app, cookie: str) -> dict:
+    """The session Flask opens for a request carrying this session cookie."""
+    from flask import request
+
+    with app.test_request_context("/staff/", headers={"Cookie": f"session={cookie}"}):
+        return dict(app.session_interface.open_session(app, request))
+
+
+def test_a_session_cookie_verified_once_is_still_checked_on_every_request(app):
+    """This process remembers cookies it has verified; that changes nothing a request sees."""
+    client = signed_in_client(app, EMAIL)
+    assert client.get("/staff/").status_code == 200
+    cookie = client.get_cookie("session").value
+    first = _open(app, cookie)
+    assert first["_user_id"] and _open(app, cookie) == first
+    # A cookie changed by one character is not the remembered one: its signature fails.
+    tampered = cookie[:-3] + ("A" if cookie[-3] != "A" else "B") + cookie[-2:]
+    assert _open(app, tampered) == {}
+    # A remembered cookie still expires by the time it was signed.
+    app.permanent_session_lifetime = timedelta(seconds=1)
+    time.sleep(2.1)
+    assert _open(app, cookie) == {}
+
+
+def test_a_remembered_session_is_never_shared_where_a_request_could_change_it(app):
+    client = signed_in_client(app, EMAIL)
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "Saved.")]
+    cookie = client.get_cookie("session").value
+    first_request = app.session_interface.open_session
+    from flask import request
+
+    with app.test_request_context("/staff/", headers={"Cookie": f"session={cookie}"}):
+        opened = first_request(app, request)
+        opened["_flashes"].append(("info", "Added by this request only."))
+    assert _open(app, cookie)["_flashes"] == [("info", "Saved.")]
+
+
 def test_password_change_signs_out_other_sessions(app):
     laptop = signed_in_client(app, EMAIL)
     tablet = app.test_client()
