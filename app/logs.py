@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import sys
 from datetime import UTC, datetime
 
@@ -22,6 +23,15 @@ def redact(text: str) -> str:
     return _PHONE.sub("<phone>", text)
 
 
+def request_id() -> str:
+    """The id every log line of this request carries: the proxy's X-Request-ID, else a new
+    random one. Made when the request first logs, not for every request."""
+    found = g.get("request_id")
+    if found is None:
+        found = g.request_id = request.headers.get("X-Request-ID", "")[:64] or secrets.token_hex(8)
+    return found
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -33,7 +43,7 @@ class JsonFormatter(logging.Formatter):
         if has_request_context():
             entry["method"] = request.method
             entry["path"] = redact(request.path)
-            entry["request_id"] = g.get("request_id")
+            entry["request_id"] = request_id()
         if record.exc_info:
             entry["error"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry)
@@ -70,8 +80,3 @@ def register(app: Flask) -> None:
     # Alembic announces every plugin it loads at INFO; that is noise in an app log.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    @app.before_request
-    def _request_id():
-        import secrets
-
-        g.request_id = request.headers.get("X-Request-ID", "")[:64] or secrets.token_hex(8)

@@ -54,6 +54,21 @@ def test_json_log_lines_carry_no_token(app):
     assert entry["path"] == "/manage/<token>" and entry["level"] == "WARNING"
 
 
+def test_log_lines_of_one_request_share_its_id(app):
+    formatter = JsonFormatter()
+
+    def ids(headers: dict | None = None) -> list[str]:
+        with app.test_request_context("/book", headers=headers or {}):
+            return [json.loads(formatter.format(logging.LogRecord(
+                "app", logging.WARNING, __file__, 1, f"line {n}", (), None)))["request_id"]
+                for n in range(2)]
+
+    first, second = ids(), ids()
+    assert first[0] == first[1] and len(first[0]) == 16
+    assert second[0] == second[1] != first[0]
+    assert ids({"X-Request-ID": "from-the-proxy-42"}) == ["from-the-proxy-42"] * 2
+
+
 def test_text_log_format_is_redacted_too():
     from app.logs import TextFormatter
 

@@ -25,8 +25,8 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, Se
 from flask_login import current_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.base import instance_state
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.base import instance_state
 
 from app.extensions import db, login_manager
 from app.models.staff import StaffUser

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from app import validation
 from app.api_schema import openapi_document
-from app.booking import calendar_version, service
+from app.booking import calendar_version, notifications, service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.slots import free_slots
 from app.extensions import csrf
@@ -135,7 +135,8 @@ def create_booking():
         return api_error(error.http_status, error.code, error.message)
     return jsonify(
         booking=booking_json(result.booking),
-        manage_url=url_for("manage.show", token=result.manage_token, _external=True),
+        # The same link as in the confirmation email: on the clinic's public address.
+        manage_url=notifications.manage_url(result.manage_token),
         manage_token=result.manage_token,
     ), 201
 
