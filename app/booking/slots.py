@@ -14,12 +14,12 @@ from app.booking.rules import booking_window
 from app.database import write_transaction
 from app.extensions import db
 from app.models import AvailabilityRule, Booking, DateOverride, Slot, utcnow
-from app.models.booking import STATUS_CONFIRMED
+from app.models.booking import BOOKING_IS_CONFIRMED
 from app.timefmt import clinic_zone
 
 
 def _has_active_booking():
-    return exists().where(and_(Booking.slot_id == Slot.id, Booking.status == STATUS_CONFIRMED))
+    return exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
 
 
 def free_slots(start: datetime, end: datetime, now: datetime | None = None,
@@ -70,7 +70,7 @@ def group_by_local_day(slots: Sequence[Slot]) -> list[tuple[date, list[Slot]]]:
 
 def slot_is_free(slot: Slot) -> bool:
     return not db.session.execute(
-        select(exists().where(Booking.slot_id == slot.id, Booking.status == STATUS_CONFIRMED))
+        select(exists().where(Booking.slot_id == slot.id, BOOKING_IS_CONFIRMED))
     ).scalar()
 
 

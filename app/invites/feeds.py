@@ -19,7 +19,7 @@ from app.database import write_transaction
 from app.extensions import db
 from app.invites import ics
 from app.models import Booking, CalendarFeed, Slot, utcnow
-from app.models.booking import MODE_LABELS, STATUS_CONFIRMED
+from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS
 
 # Consultations this far back stay in the feed, so today's and last week's remain visible.
 FEED_PAST_DAYS = 14
@@ -79,7 +79,7 @@ def find_active_feed(token: str) -> CalendarFeed | None:
 def feed_bookings(now: datetime) -> Sequence[Booking]:
     return db.session.execute(
         select(Booking).join(Slot).options(joinedload(Booking.slot))
-        .where(Booking.status == STATUS_CONFIRMED,
+        .where(BOOKING_IS_CONFIRMED,
                Slot.starts_at >= now - timedelta(days=FEED_PAST_DAYS))
         .order_by(Slot.starts_at)
     ).scalars().all()

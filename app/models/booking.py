@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DDL, ForeignKey, Index, Sequence, String, Text, event, func, text
+from sqlalchemy import (
+    DDL,
+    ForeignKey,
+    Index,
+    Sequence,
+    String,
+    Text,
+    event,
+    func,
+    literal_column,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, new_public_id, utcnow
@@ -118,6 +129,12 @@ def first_name_initial(name: str) -> str:
 
 # The per-email limit on active bookings compares addresses case-insensitively.
 Index("ix_booking_email_lower_status", func.lower(Booking.email), Booking.status)
+
+# "The booking is confirmed", for queries, with the status written into the SQL rather than
+# bound. A bound value there could decide whether the partial index uq_booking_active_slot
+# applies, so SQLite plans such a statement afresh on every execution: the booking's own
+# slot check took 57 us that way against 6 us with the status written in.
+BOOKING_IS_CONFIRMED = Booking.status == literal_column(f"'{STATUS_CONFIRMED}'")
 
 
 class CalendarState(Base):

@@ -13,7 +13,7 @@ from app.booking.slots import regenerate_slots
 from app.database import write_transaction
 from app.extensions import db
 from app.models import AvailabilityRule, Booking, DateOverride, Slot, utcnow
-from app.models.booking import MODE_LABELS, MODES, STATUS_CONFIRMED
+from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS, MODES
 from app.models.staff import StaffUser
 from app.staff import audit
 from app.staff.clinic_time import clock, day_range, local, today
@@ -118,7 +118,7 @@ class RemovalPreview:
 
 
 def _rule_slots(rule: AvailabilityRule, now: datetime) -> list[tuple[Slot, bool]]:
-    booked = exists().where(and_(Booking.slot_id == Slot.id, Booking.status == STATUS_CONFIRMED))
+    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
     rows = db.session.execute(
         select(Slot, booked.label("booked")).where(Slot.source == "rule", Slot.starts_at > now)
     ).all()
@@ -198,7 +198,7 @@ def close_dates(first: date, last: date | None, reason: str, actor: StaffUser | 
         raise HoursError(f"Please close at most {MAX_CLOSED_DAYS} days at a time.")
     reason = _clean_reason(reason)
     start_utc, end_utc = day_range(first, last)
-    booked = exists().where(and_(Booking.slot_id == Slot.id, Booking.status == STATUS_CONFIRMED))
+    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
     with write_transaction() as session:
         already = set(session.execute(
             select(DateOverride.on_date).where(DateOverride.kind == "closed",
@@ -224,7 +224,7 @@ def close_dates(first: date, last: date | None, reason: str, actor: StaffUser | 
                      details=f"{span}" + (f" ({reason})" if reason else ""))
     regenerate_slots()
     kept = list(db.session.execute(
-        select(Booking).join(Slot).where(Booking.status == STATUS_CONFIRMED,
+        select(Booking).join(Slot).where(BOOKING_IS_CONFIRMED,
                                          Slot.starts_at >= start_utc, Slot.starts_at < end_utc)
         .order_by(Slot.starts_at)
     ).scalars())

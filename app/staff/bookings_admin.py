@@ -19,7 +19,7 @@ from app.booking.errors import BookingError
 from app.database import write_transaction
 from app.extensions import db
 from app.models import Booking, Slot, utcnow
-from app.models.booking import ATTENDANCE, INTERESTS, MODES, STATUS_CONFIRMED, STATUSES
+from app.models.booking import ATTENDANCE, BOOKING_IS_CONFIRMED, INTERESTS, MODES, STATUS_CONFIRMED, STATUSES
 from app.models.staff import StaffUser
 from app.staff import audit
 from app.staff.clinic_time import day_range
@@ -214,7 +214,7 @@ def move_choices(booking: Booking, now: datetime | None = None) -> list[Slot]:
     sooner than patients can (no minimum notice)."""
     now = now or utcnow()
     horizon = now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]))
-    booked = exists().where(and_(Booking.slot_id == Slot.id, Booking.status == STATUS_CONFIRMED))
+    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
     return list(db.session.execute(
         select(Slot).where(Slot.starts_at > now, Slot.starts_at <= horizon,
                            Slot.is_blocked.is_(False), ~booked, Slot.id != booking.slot_id)

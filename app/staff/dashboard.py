@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Booking, Slot, utcnow
-from app.models.booking import STATUS_CONFIRMED
+from app.models.booking import BOOKING_IS_CONFIRMED
 from app.models.staff import StaffUser
 from app.staff.clinic_time import day_range, today, week_start
 
@@ -39,7 +39,7 @@ class Dashboard:
 
 def _confirmed_between(start: datetime, end: datetime) -> list[Booking]:
     return list(db.session.execute(
-        select(Booking).join(Slot).where(Booking.status == STATUS_CONFIRMED,
+        select(Booking).join(Slot).where(BOOKING_IS_CONFIRMED,
                                          Slot.starts_at >= start, Slot.starts_at < end)
         .order_by(Slot.starts_at)
     ).scalars())
@@ -49,7 +49,7 @@ def no_show_rate(now: datetime) -> NoShowRate:
     since = now - timedelta(days=NO_SHOW_DAYS)
     counts = dict(db.session.execute(
         select(Booking.attendance, func.count(Booking.id)).join(Slot)
-        .where(Booking.status == STATUS_CONFIRMED, Slot.starts_at >= since, Slot.starts_at < now)
+        .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= since, Slot.starts_at < now)
         .group_by(Booking.attendance)
     ).all())
     no_shows, attended = counts.get("no_show", 0), counts.get("attended", 0)

@@ -12,7 +12,7 @@ from sqlalchemy import and_, exists, select
 from app.database import write_transaction
 from app.extensions import db
 from app.models import Booking, Slot, utcnow
-from app.models.booking import MODES, STATUS_CONFIRMED
+from app.models.booking import BOOKING_IS_CONFIRMED, MODES
 from app.models.staff import StaffUser
 from app.staff import audit
 from app.staff.availability_admin import close_slot_time
@@ -54,7 +54,7 @@ def week(monday: date, now: datetime | None = None) -> list[DayView]:
     start, end = day_range(monday, monday + timedelta(days=6))
     rows = db.session.execute(
         select(Slot, Booking)
-        .outerjoin(Booking, and_(Booking.slot_id == Slot.id, Booking.status == STATUS_CONFIRMED))
+        .outerjoin(Booking, and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
         .where(Slot.starts_at >= start, Slot.starts_at < end)
         .order_by(Slot.starts_at)
     ).all()
@@ -65,7 +65,7 @@ def week(monday: date, now: datetime | None = None) -> list[DayView]:
 
 
 def _booked():
-    return exists().where(and_(Booking.slot_id == Slot.id, Booking.status == STATUS_CONFIRMED))
+    return exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
 
 
 def find(public_ids: list[str]) -> list[Slot]:
@@ -151,7 +151,7 @@ def set_blocked(public_ids: list[str], blocked: bool, actor: StaffUser | None,
 def _active_bookings(session, slots: list[Slot]) -> list[Booking]:
     return list(session.execute(
         select(Booking).where(Booking.slot_id.in_([s.id for s in slots]),
-                              Booking.status == STATUS_CONFIRMED)
+                              BOOKING_IS_CONFIRMED)
     ).scalars())
 
 
