@@ -207,7 +207,7 @@ class StaffSessionInterface(SecureCookieSessionInterface):
             age = int(time.time()) - known[2]
             if 0 <= age <= max_age:
                 return self.session_class(known[1])
-            del self._verified[cookie]
+            self._verified.pop(cookie, None)  # (another thread may have dropped it already)
             return self.session_class()
         try:
             values, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
