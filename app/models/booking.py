@@ -133,7 +133,7 @@ Index("ix_booking_email_lower_status", func.lower(Booking.email), Booking.status
 # "The booking is confirmed", for queries, with the status written into the SQL rather than
 # bound. A bound value there could decide whether the partial index uq_booking_active_slot
 # applies, so SQLite plans such a statement afresh on every execution: the booking's own
-# slot check took 57 us that way against 6 us with the status written in.
+# slot check took 29 us that way against 6 us with the status written in.
 BOOKING_IS_CONFIRMED = Booking.status == literal_column(f"'{STATUS_CONFIRMED}'")
 
 
