@@ -110,6 +110,25 @@ def test_filters_by_date_status_mode_and_interest(three, staff):
     assert listed(staff, when="all") == {"Ada Lovelace", "Grace Hopper", "Alan Turing"}
 
 
+def count_line(client, **params) -> str:
+    html = client.get("/staff/bookings", query_string=params).get_data(as_text=True)
+    start = html.index('class="result-count"')
+    return html[html.index(">", start) + 1:html.index("</p>", start)]
+
+
+def test_the_count_says_how_many_listed_bookings_are_cancelled(three, staff):
+    ada, grace, alan = three
+    assert count_line(staff) == "3 bookings coming up."
+    service.cancel(grace.public_id, by="patient")
+    assert count_line(staff) == "3 bookings coming up, 1 of them cancelled."
+    assert count_line(staff, status="confirmed") == "2 bookings coming up."
+    assert count_line(staff, status="cancelled") == "1 booking coming up."
+    assert count_line(staff, q="grace") == "1 booking coming up matching &ldquo;grace&rdquo;, cancelled."
+    service.cancel(ada.public_id, by="patient")
+    service.cancel(alan.public_id, by="patient")
+    assert count_line(staff) == "3 bookings coming up, all cancelled."
+
+
 def test_detail_page_shows_everything_the_patient_gave(ctx, staff):
     answers = {"answers": [{"key": "mood", "question": "How has your mood been?", "answer": "Low most days"}],
                "to_discuss": ["Medication history"]}

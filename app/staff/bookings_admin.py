@@ -19,7 +19,15 @@ from app.booking.errors import BookingError
 from app.database import write_transaction
 from app.extensions import db
 from app.models import Booking, Slot, utcnow
-from app.models.booking import ATTENDANCE, BOOKING_IS_CONFIRMED, INTERESTS, MODES, STATUS_CONFIRMED, STATUSES
+from app.models.booking import (
+    ATTENDANCE,
+    BOOKING_IS_CONFIRMED,
+    INTERESTS,
+    MODES,
+    STATUS_CANCELLED,
+    STATUS_CONFIRMED,
+    STATUSES,
+)
 from app.models.staff import StaffUser
 from app.staff import audit
 from app.staff.clinic_time import day_range
@@ -64,6 +72,7 @@ class SearchResult:
     page: int
     has_next: bool
     filters: Filters = field(default_factory=Filters)
+    cancelled: int = 0  # of `total`: shown beside it, so a busy reader does not take all as live
 
 
 def _like(term: str) -> str:
@@ -103,12 +112,15 @@ def search(filters: Filters, now: datetime | None = None) -> SearchResult:
             .order_by(Slot.starts_at.desc(), Booking.id.desc())
     else:
         query = query.order_by(Slot.starts_at.desc(), Booking.id.desc())
-    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    matched = query.subquery()
+    total, cancelled = db.session.execute(
+        select(func.count(), func.count().filter(matched.c.status == STATUS_CANCELLED))
+        .select_from(matched)).one()
     rows = db.session.execute(
         query.offset((filters.page - 1) * PER_PAGE).limit(PER_PAGE + 1)
     ).scalars().all()
     return SearchResult(bookings=list(rows[:PER_PAGE]), total=total, page=filters.page,
-                        has_next=len(rows) > PER_PAGE, filters=filters)
+                        has_next=len(rows) > PER_PAGE, filters=filters, cancelled=cancelled)
 
 
 def get(public_id: str) -> Booking | None:
