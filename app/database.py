@@ -92,7 +92,7 @@ class WriterQueue:
     booking benchmark, this uses ~0.2 ms less CPU per booking than polling. Other threads
     (the development server, tests) cannot take signals, so they poll."""
 
-    def __init__(self, path: str, timeout_s: float, engine: Engine | None = None,
+    def __init__(self, path: str, timeout_s: float, engine: Engine,
                  checkpoint_every: int = CHECKPOINT_EVERY_TURNS) -> None:
         self.path = path + "-writers.lock"
         self.timeout_s = timeout_s
@@ -182,8 +182,7 @@ class WriterQueue:
         needs and waits for nobody. A failure loses nothing (the pages stay in the WAL for
         the next checkpoint), so it is logged, not raised."""
         local = self._local
-        if (self.engine is None or getattr(local, "pid", None) != os.getpid() or local.depth
-                or local.turns < self.checkpoint_every):
+        if getattr(local, "pid", None) != os.getpid() or local.depth or local.turns < self.checkpoint_every:
             return
         local.turns = 0
         try:
