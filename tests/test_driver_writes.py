@@ -6,7 +6,7 @@ follow-up after commit cannot undo the commit."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import bindparam, insert, select
@@ -112,3 +112,24 @@ def test_the_booking_slot_check_writes_the_status_into_its_sql():
         compiled = _SLOT_FOR_BOOKING.compiled(dialect)
         assert compiled.sql.count("booking.status = 'confirmed'") == 2
         assert {key for key, *_ in compiled.binds} == {"email", "now", "public_id"}
+
+
+@pytest.mark.parametrize("instant", [
+    datetime(2027, 3, 8, 16, 0, tzinfo=UTC),  # no microseconds: still written out
+    datetime(2026, 11, 25, 8, 40, 1, 7, tzinfo=UTC),
+    datetime(2026, 7, 4, 18, 30, 59, 999999, tzinfo=timezone(timedelta(hours=-6))),  # Denver summer
+    datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),  # a short year is zero-padded
+])
+def test_sqlite_stores_instants_as_text_in_sqlalchemys_own_format(instant):
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.types import TypeDecorator
+
+    dialect = sqlite.dialect()
+    column_type = Slot.__table__.c.starts_at.type.dialect_impl(dialect)
+    generic = TypeDecorator.bind_processor(column_type, dialect)  # convert, then SQLite DATETIME
+    stored = column_type.bind_processor(dialect)(instant)
+    assert stored == generic(instant)
+    assert stored == instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f").rjust(26, "0")
+    assert column_type.bind_processor(dialect)(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        column_type.bind_processor(dialect)(instant.replace(tzinfo=None))

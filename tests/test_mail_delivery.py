@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from datetime import timedelta
@@ -14,7 +15,7 @@ from app.booking import service
 from app.booking.errors import SlotTaken
 from app.database import write_transaction
 from app.extensions import db
-from app.mail import compose, outbox
+from app.mail import compose, outbox, rendering
 from app.mail.delivery import deliver_due
 from app.models import Booking, OutboxMessage, Slot, utcnow
 from tests.conftest import booking_form, make_booking, make_slot, patient
@@ -210,6 +211,26 @@ def test_a_message_queued_before_a_change_describes_the_booking_as_it_was(ctx, s
     # What was sent is kept in the row, and the event (with the patient's details) is gone.
     (sent,) = rows("confirmation")
     assert sent.event is None and compose.local_when(first_start) in sent.body_text
+
+
+def test_each_queued_event_holds_the_booking_snapshot_and_its_own_details(ctx):
+    result = make_booking()
+    booking = db.session.get(Booking, result.booking.id)
+    expected = rendering.BookingSnapshot.of(booking).to_json()
+    queued = {r.kind: json.loads(r.event) for r in rows()}
+    assert set(queued) == {"confirmation", "staff_notice", "reminder"}
+    for event in queued.values():
+        assert event["booking"] == expected
+    assert queued["confirmation"].keys() == {"booking", "manage_url"}
+    assert queued["reminder"]["due_at"] == (booking.slot.starts_at - timedelta(hours=24)).isoformat()
+    assert queued["staff_notice"]["staff_event"] == "booked"
+    # Spliced text is the same JSON as encoding the whole event, with or without details.
+    text = rendering.snapshot_json(booking)
+    for details in ({}, {"message": 'Line one\n"quoted" \u00e9', "previous_start": None}):
+        assert json.loads(rendering.event_json(text, **details)) == {"booking": expected, **details}
+        assert rendering.event_json(text, **details) == rendering.event_json(booking, **details)
+    with pytest.raises(ValueError):
+        rendering.event_json(text, booking="x")
 
 
 def test_a_retry_sends_the_words_rendered_the_first_time(ctx, smtp_server):

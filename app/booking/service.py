@@ -147,6 +147,8 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
     under load, and on SQLite every writer waits for its lock."""
     now = now or utcnow()
     token = new_manage_token()
+    # Everything that does not depend on the slot is made before the writers' turn.
+    values = _booking_values(mode, patient, token, now)
     taken_at: tuple[datetime, int] | None = None
     try:
         with driver_transaction() as transaction:
@@ -156,7 +158,7 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                 taken_at = (slot.starts_at, slot.id)
                 raise SlotTaken("taken")
             _check_email_limit(active)
-            values = _booking_values(slot, mode, patient, token, now)
+            values["slot_id"] = slot.id
             try:
                 booking_id = transaction.scalar(_INSERT_BOOKING, values)
             except IntegrityError as error:
@@ -173,9 +175,10 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
     return NewBooking(booking=booking, manage_token=token)
 
 
-def _booking_values(slot: Slot, mode: str, patient: PatientDetails, token: str, now: datetime) -> dict:
+def _booking_values(mode: str, patient: PatientDetails, token: str, now: datetime) -> dict:
+    """The new booking's columns, all but its slot."""
     return {
-        "public_id": new_public_id(), "slot_id": slot.id, "mode": mode, "status": STATUS_CONFIRMED,
+        "public_id": new_public_id(), "mode": mode, "status": STATUS_CONFIRMED,
         "name": patient.name, "email": patient.email, "phone": patient.phone,
         "interest": patient.interest, "note": patient.note,
         "self_check": json.dumps(patient.self_check) if patient.self_check else None,

@@ -22,8 +22,8 @@ from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
     REMINDER,
     STAFF_NOTICE,
     UPDATE,
-    BookingSnapshot,
     event_json,
+    snapshot_json,
 )
 from app.models import Booking, OutboxMessage, utcnow
 from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING
@@ -92,7 +92,7 @@ def enqueue_in(transaction: DriverTransaction, booking: Booking, *messages: Mess
 
 
 def _rows(booking: Booking, messages: tuple[Message, ...]) -> list[dict]:
-    snapshot = BookingSnapshot.of(booking).to_json()
+    snapshot = snapshot_json(booking)
     now = utcnow()
     rows = []
     for message, message_id in zip(messages, new_message_ids(len(messages)), strict=True):

@@ -78,12 +78,32 @@ class BookingSnapshot:
 _SNAPSHOT_FIELDS = tuple(f.name for f in fields(BookingSnapshot))
 
 
-def event_json(booking: Booking | dict, **details: str | None) -> str:
-    """The `event` column for a message about `booking` (or its snapshot's JSON, when one
-    change queues several messages); `details` are its links and words (manage_url,
-    previous_start, message, due_at, staff_event, staff_url)."""
-    snapshot = booking if isinstance(booking, dict) else BookingSnapshot.of(booking).to_json()
-    return json.dumps({"booking": snapshot, **details}, separators=(",", ":"))
+def snapshot_json(booking: Booking) -> str:
+    """The JSON text of `BookingSnapshot.of(booking).to_json()`, built in one step: every
+    booking change writes it inside its write transaction, once for all its messages."""
+    slot = booking.slot
+    return json.dumps({
+        "public_id": booking.public_id, "ical_uid": booking.ical_uid,
+        "ical_sequence": booking.ical_sequence, "status": booking.status, "name": booking.name,
+        "email": booking.email, "mode": booking.mode, "starts_at": slot.starts_at.isoformat(),
+        "ends_at": slot.ends_at.isoformat(), "updated_at": booking.updated_at.isoformat(),
+        "cancelled_by": booking.cancelled_by,
+    }, separators=(",", ":"))
+
+
+def event_json(booking: Booking | str, /, **details: str | None) -> str:
+    """The `event` column for a message about `booking`: {"booking": its snapshot, **details}.
+    `details` are the message's links and words (manage_url, previous_start, message, due_at,
+    staff_event, staff_url). When one change queues several messages, pass its
+    snapshot_json() instead of the booking: that text is then spliced into each event as it
+    is, not encoded again."""
+    snapshot = booking if isinstance(booking, str) else snapshot_json(booking)
+    if not details:
+        return '{"booking":' + snapshot + "}"
+    if "booking" in details:
+        raise ValueError("a message detail cannot be called 'booking'")
+    # `{"k":"v",...}` without its opening brace: the details follow the snapshot's member.
+    return '{"booking":' + snapshot + "," + json.dumps(details, separators=(",", ":"))[1:]
 
 
 @dataclass(frozen=True)
