@@ -78,17 +78,21 @@ class BookingSnapshot:
 _SNAPSHOT_FIELDS = tuple(f.name for f in fields(BookingSnapshot))
 
 
+# One encoder for every event (json.dumps with options builds a new one per call).
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def snapshot_json(booking: Booking) -> str:
     """The JSON text of `BookingSnapshot.of(booking).to_json()`, built in one step: every
     booking change writes it inside its write transaction, once for all its messages."""
     slot = booking.slot
-    return json.dumps({
+    return _compact_json({
         "public_id": booking.public_id, "ical_uid": booking.ical_uid,
         "ical_sequence": booking.ical_sequence, "status": booking.status, "name": booking.name,
         "email": booking.email, "mode": booking.mode, "starts_at": slot.starts_at.isoformat(),
         "ends_at": slot.ends_at.isoformat(), "updated_at": booking.updated_at.isoformat(),
         "cancelled_by": booking.cancelled_by,
-    }, separators=(",", ":"))
+    })
 
 
 def event_json(booking: Booking | str, /, **details: str | None) -> str:
@@ -103,7 +107,7 @@ def event_json(booking: Booking | str, /, **details: str | None) -> str:
     if "booking" in details:
         raise ValueError("a message detail cannot be called 'booking'")
     # `{"k":"v",...}` without its opening brace: the details follow the snapshot's member.
-    return '{"booking":' + snapshot + "," + json.dumps(details, separators=(",", ":"))[1:]
+    return '{"booking":' + snapshot + "," + _compact_json(details)[1:]
 
 
 @dataclass(frozen=True)
