@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
@@ -91,11 +92,41 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # SQLite's DDL is transactional (the app's engine issues BEGIN itself, see
+            # app/database.py): the whole upgrade is one transaction, checked before it commits.
+            transactional_ddl=True,
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        with sqlite_foreign_keys_off(connection):
+            with context.begin_transaction():
+                context.run_migrations()
+                check_sqlite_foreign_keys(connection)
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection):
+    """SQLite rebuilds a table to change its constraints (Alembic's batch mode: copy, drop,
+    rename); with foreign keys on, dropping a table that other rows refer to fails. SQLite's
+    procedure for this turns them off around the transaction (a PRAGMA it ignores inside
+    one), checks every reference before the commit, and turns them back on after."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.dbapi_connection
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
+
+
+def check_sqlite_foreign_keys(connection):
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"migration left rows referring to missing rows: {broken[:5]}")
 
 
 if context.is_offline_mode():

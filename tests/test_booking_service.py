@@ -37,7 +37,7 @@ def test_book_stores_hashed_token_and_ical_identity(ctx):
     assert booking.manage_token_hash == hash_token(result.manage_token)
     assert result.manage_token not in booking.manage_token_hash
     assert len(result.manage_token) >= 32  # 24 random bytes, base64url
-    assert booking.ical_sequence == 0 and booking.ical_uid.endswith("@mindset-tms.example")
+    assert booking.ical_sequence == 0 and booking.ical_uid == f"{booking.public_id}@mindset-tms.example"
     assert booking.status == "confirmed" and booking.mode == "video"
     assert service.find_by_token(result.manage_token).id == booking.id
     other_last = "x" if result.manage_token[-1] != "x" else "y"

@@ -3,6 +3,7 @@ models agree with the migrations (nothing left for autogenerate to find)."""
 
 from __future__ import annotations
 
+import pytest
 from flask_migrate import upgrade
 from sqlalchemy import inspect
 
@@ -53,5 +54,83 @@ def test_postgresql_calendar_version_carries_on_from_the_row_and_back(postgres_u
             assert connection.execute(text(
                 "SELECT count(*) FROM pg_class WHERE relname = 'calendar_version_seq' "
                 "AND relnamespace = current_schema()::regnamespace")).scalar() == 0
+        db.session.remove()
+        db.engine.dispose()
+
+
+def index_names(connection, *tables: str) -> set[str]:
+    """Every index on these tables, expression indexes included (SQLAlchemy's inspector
+    leaves those out on SQLite)."""
+    from sqlalchemy import bindparam, text
+
+    if connection.dialect.name == "sqlite":
+        query = text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN :tables")
+    else:
+        query = text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                     "AND tablename IN :tables")
+    return set(connection.execute(query.bindparams(bindparam("tables", expanding=True)),
+                                  {"tables": list(tables)}).scalars())
+
+
+def test_0005_keeps_every_row_and_index_while_it_drops_two_unique_constraints(database_url):
+    """0005 rebuilds booking and outbox_message on SQLite (foreign keys off, checked before
+    the commit): bookings, their mail and audit rows survive with their references, the
+    indexes come back as the models declare them, and the double-booking guard still holds."""
+    from flask_migrate import downgrade
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    app = create_app(_overrides(database_url))
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO slot (id, public_id, starts_at, ends_at, modes, is_blocked, source, created_at) "
+                "VALUES (1, 's1', '2027-01-05 16:00:00.000000', '2027-01-05 16:30:00.000000', 'phone', "
+                "false, 'manual', '2026-11-25 10:00:00.000000')"))
+            connection.execute(text(
+                "INSERT INTO booking (id, public_id, slot_id, status, mode, name, email, phone, interest, "
+                "note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, updated_at, "
+                "staff_notes) VALUES (7, 'b7', 1, 'confirmed', 'phone', 'Ada', 'Ada@Example.com', "
+                "'+19705550123', 'tms', '', '2026-11-25 10:00:00.000000', :hash, 'old-uid@example', 0, "
+                "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')"), {"hash": "a" * 64})
+            connection.execute(text(
+                "INSERT INTO outbox_message (id, message_id, kind, booking_id, to_address, to_name, event, "
+                "subject, body_text, body_html, status, attempts, next_attempt_at, last_error, created_at) "
+                "VALUES (3, '<m.1@example>', 'confirmation', 7, 'ada@example.com', 'Ada', '{}', '', '', '', "
+                "'pending', 0, '2026-11-25 10:00:00.000000', '', '2026-11-25 10:00:00.000000')"))
+            connection.execute(text(
+                "INSERT INTO audit_log (actor_email, booking_id, action, details, at) "
+                "VALUES ('', 7, 'booking.view', '', '2026-11-25 10:00:00.000000')"))
+        upgrade()
+
+        with db.engine.connect() as connection:
+            booking = connection.execute(text("SELECT id, slot_id, email, ical_uid FROM booking")).one()
+            assert tuple(booking) == (7, 1, "Ada@Example.com", "old-uid@example")
+            assert connection.execute(text("SELECT booking_id, message_id FROM outbox_message")).one() == (
+                7, "<m.1@example>")
+            assert connection.execute(text("SELECT booking_id FROM audit_log")).scalar_one() == 7
+            indexes = index_names(connection, "booking", "outbox_message")
+            uniques = {u["name"] for table in ("booking", "outbox_message")
+                       for u in inspect(connection).get_unique_constraints(table)}
+        assert {"ix_booking_slot_id", "uq_booking_active_slot", "ix_booking_email_lower_status",
+                "ix_outbox_message_due", "ix_outbox_message_booking_id_status"} <= set(indexes)
+        assert uniques == {"uq_booking_public_id", "uq_booking_manage_token_hash"}
+        # The partial unique index still refuses a second confirmed booking of the slot.
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO booking (public_id, slot_id, status, mode, name, email, phone, interest, "
+                "note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, updated_at, "
+                "staff_notes) VALUES ('b8', 1, 'confirmed', 'phone', 'Bo', 'bo@example.com', "
+                "'+19705550123', 'tms', '', '2026-11-25 10:00:00.000000', :hash, 'b8@example', 0, "
+                "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')"), {"hash": "b" * 64})
+        if db.engine.dialect.name == "sqlite":
+            with db.engine.connect() as connection:  # the app's connections enforce references again
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        downgrade(revision="0004")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM outbox_message")).scalar() == 1
+            uniques = {u["name"] for u in inspect(connection).get_unique_constraints("booking")}
+        assert "uq_booking_ical_uid" in uniques
         db.session.remove()
         db.engine.dispose()

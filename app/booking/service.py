@@ -4,7 +4,6 @@ completes (with its emails queued) or changes nothing."""
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -177,13 +176,15 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
 
 def _booking_values(mode: str, patient: PatientDetails, token: str, now: datetime) -> dict:
     """The new booking's columns, all but its slot."""
+    public_id = new_public_id()
     return {
-        "public_id": new_public_id(), "mode": mode, "status": STATUS_CONFIRMED,
+        "public_id": public_id, "mode": mode, "status": STATUS_CONFIRMED,
         "name": patient.name, "email": patient.email, "phone": patient.phone,
         "interest": patient.interest, "note": patient.note,
         "self_check": json.dumps(patient.self_check) if patient.self_check else None,
         "consent_at": now, "manage_token_hash": hash_token(token),
-        "ical_uid": f"{secrets.token_hex(16)}@{outbox.sender_domain()}", "ical_sequence": 0,
+        # Unique because the public id is (see Booking.ical_uid).
+        "ical_uid": f"{public_id}@{outbox.sender_domain()}", "ical_sequence": 0,
         "created_at": now, "updated_at": now, "staff_notes": "",
     }
 

@@ -51,9 +51,8 @@ def sender_domain() -> str:
 
 def new_message_ids(count: int) -> list[str]:
     """Message-IDs fixed when the messages are queued, so every retry carries the same one.
-    One change's messages share a random part and differ by a suffix: unique all the same,
-    and side by side in the unique index, so the change writes one index page, not one a
-    message."""
+    One change's messages share 128 random bits and differ by a suffix: unique as a UUID4
+    is, without a unique index to keep up on every booking (migration 0005)."""
     shared, domain = secrets.token_hex(16), sender_domain()
     return [f"<{shared}.{number}@{domain}>" for number in range(1, count + 1)]
 

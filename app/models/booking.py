@@ -90,8 +90,10 @@ class Booking(Base):
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Only a SHA-256 of the manage token is kept; the token itself lives in the patient's link.
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # iCalendar identity: the UID never changes, SEQUENCE grows with every change.
-    ical_uid: Mapped[str] = mapped_column(String(128), unique=True)
+    # iCalendar identity: the UID never changes, SEQUENCE grows with every change. It is
+    # `<public_id>@<sending domain>`, so unique because public_id is (bookings made before
+    # migration 0005 have 128 random bits before the @); no index of its own to keep up.
+    ical_uid: Mapped[str] = mapped_column(String(128))
     ical_sequence: Mapped[int] = mapped_column(default=0)
     # Self-check answers (JSON), only when the patient chose to attach them.
     self_check: Mapped[str | None] = mapped_column(Text, default=None)
