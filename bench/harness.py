@@ -333,6 +333,32 @@ class LoadResult:
         return self.requests / self.duration_s if self.duration_s else 0.0
 
     @property
+    def served(self) -> int:
+        """Requests the server answered: wrk's timeouts were still served (they count for CPU)."""
+        return self.requests + self.errors.get("timeout", 0)
+
+    @classmethod
+    def combined(cls, endpoint: str, parts: list[LoadResult]) -> LoadResult:
+        """Several runs of one endpoint as one: totals added up, p50 the median of theirs,
+        p90/p99 and max the worst of theirs (percentiles cannot be merged exactly, so the
+        tail is stated conservatively), CPU per request over all of them."""
+        served = sum(p.served for p in parts)
+        cpu_ms = (sum(p.cpu_ms * p.served for p in parts) / served
+                  if served and all(p.cpu_ms is not None for p in parts) else None)
+        errors: dict[str, int] = {}
+        for part in parts:
+            for kind, count in part.errors.items():
+                errors[kind] = errors.get(kind, 0) + count
+        p50s = sorted(p.p50_ms for p in parts)
+        return cls(endpoint=endpoint, requests=sum(p.requests for p in parts),
+                   duration_s=sum(p.duration_s for p in parts), errors=errors,
+                   p50_ms=p50s[len(p50s) // 2] if p50s else 0.0,
+                   p90_ms=max((p.p90_ms for p in parts), default=0.0),
+                   p99_ms=max((p.p99_ms for p in parts), default=0.0),
+                   max_ms=max((p.max_ms for p in parts), default=0.0), cpu_ms=cpu_ms,
+                   raw="\n".join(p.raw for p in parts))
+
+    @property
     def error_count(self) -> int:
         return sum(self.errors.values())
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -56,6 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint (default 10)")
+    parser.add_argument("--slices", type=int, default=5,
+                        help="alternating slices of bare route and endpoint per endpoint (default 5)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--workers", type=int, default=None,
@@ -64,7 +67,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="PostgreSQL base URL (a bench schema is created); default: SQLite in a temp dir")
     parser.add_argument("--only", default="", metavar="NAMES",
                         help="run only these endpoints, comma-separated, from: " + ", ".join(ENDPOINTS)
-                        + " (the bare runs always run; a partial run does not write latest.md)")
+                        + " (each with its bare slices; a partial run does not write latest.md)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory and bench schema")
     parser.add_argument("--scale", action="store_true",
                         help="run the scale benchmark instead (options as bench/build_large_db.py)")
@@ -189,21 +192,48 @@ def serving_checks(app_server: Gunicorn, token: str | None) -> list[str]:
 
 # --- the run -----------------------------------------------------------------------------
 
-def load(endpoint: str, server: Gunicorn, path: str, opts, **kwargs) -> LoadResult:
-    if "script" not in kwargs:
+def measure(endpoint: str, server: Gunicorn, path: str, seconds: int, opts, **kwargs) -> LoadResult:
+    """One wrk run, with the server's CPU time per request."""
+    cpu_before = cpu_seconds(server.pid)
+    result = wrk(endpoint, server.url + path, duration=seconds, connections=opts.connections,
+                 threads=opts.threads, **kwargs)
+    if result.served:
+        result.cpu_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / result.served
+    return result
+
+
+def paired_load(endpoint: str, server: Gunicorn, path: str, bare: Gunicorn, opts, *,
+                post_ids: list[str] | None = None, workdir: Path | None = None,
+                **kwargs) -> tuple[LoadResult, LoadResult]:
+    """`endpoint` and the bare route in alternating slices (bare, endpoint, bare, endpoint,
+    ...; `--slices` of each, `--duration` seconds in all for each): when the machine's speed
+    drifts during the run (a shared host), both see the same drift, so their ratio holds.
+    Returns the endpoint's result and its paired bare result, slices combined.
+
+    For the booking POST, `post_ids` are the free slots to book: each slice gets its own
+    share (2,500 a second, more than any run has reached), so no slot is asked for twice."""
+    slices = max(1, min(opts.slices, opts.duration))
+    seconds = max(1, round(opts.duration / slices))
+    if post_ids is None:
         wrk(endpoint, server.url + path, duration=WARMUP_SECONDS, connections=opts.connections,
             threads=opts.threads, **kwargs)
-    cpu_before = cpu_seconds(server.pid)
-    result = wrk(endpoint, server.url + path, duration=opts.duration, connections=opts.connections,
-                 threads=opts.threads, **kwargs)
-    # Requests that timed out on wrk's side were still served: they count for CPU.
-    served = result.requests + result.errors.get("timeout", 0)
-    if served:
-        result.cpu_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / served
+    parts: list[LoadResult] = []
+    bare_parts: list[LoadResult] = []
+    per_slice = seconds * 2500
+    for number in range(slices):
+        bare_parts.append(measure("bare GET /", bare, "/", seconds, opts))
+        if post_ids is not None:
+            ids_file = workdir / f"slots-{number}.txt"
+            ids_file.write_text("\n".join(post_ids[number * per_slice:(number + 1) * per_slice]) + "\n")
+            kwargs = {**kwargs, "script_args": [str(ids_file), str(opts.threads)]}
+        parts.append(measure(endpoint, server, path, seconds, opts, **kwargs))
+    result = LoadResult.combined(endpoint, parts)
+    paired = LoadResult.combined(f"bare GET / (paired with {endpoint.split(' (')[0]})", bare_parts)
     print(f"  {endpoint:<36} {result.rps:9.1f} req/s  p50 {result.p50_ms:7.1f} ms  "
           f"p99 {result.p99_ms:7.1f} ms  errors {result.error_text()}  "
-          f"CPU {fmt(result.cpu_ms, 2)} ms/req", flush=True)
-    return result
+          f"CPU {fmt(result.cpu_ms, 2)} ms/req  (bare beside it: {paired.rps:,.1f} req/s, "
+          f"CPU {fmt(paired.cpu_ms, 2)} ms/req)", flush=True)
+    return result, paired
 
 
 def unavailable(endpoint: str, why: str) -> LoadResult:
@@ -254,25 +284,34 @@ def verdict(result: LoadResult, reference: float, ratio_target: float | None) ->
     return "PASS" if not problems else "FAIL: " + ", ".join(problems)
 
 
-def report(results: list[tuple[LoadResult, float | None]], reference: float, meta: list[str],
-           notes: list[str]) -> str:
-    header = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "vs bare", "target", "result",
-              "CPU ms/req", "CPU vs bare"]
-    bare_cpu = [r.cpu_ms for r, t in results if t is None and r.cpu_ms]
-    reference_cpu = sum(bare_cpu) / len(bare_cpu) if bare_cpu else None
-    rows = []
-    for result, target in results:
+@dataclass
+class Measured:
+    """One endpoint's result, its target ratio, and the bare route measured beside it."""
+
+    result: LoadResult
+    target: float
+    bare: LoadResult | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return self.result.rps / self.bare.rps if self.bare and self.bare.rps else None
+
+
+def report(measured: list[Measured], bare_all: LoadResult, meta: list[str], notes: list[str]) -> str:
+    header = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "bare req/s", "vs bare", "target",
+              "result", "CPU ms/req", "CPU vs bare"]
+    rows = [[bare_all.endpoint, fmt(bare_all.rps), fmt(bare_all.p50_ms), fmt(bare_all.p99_ms),
+             bare_all.error_text(), "-", "1.00", "reference", "-", fmt(bare_all.cpu_ms, 2), "1.00"]]
+    for item in measured:
+        result, bare = item.result, item.bare
         if result.unavailable:
-            rows.append([result.endpoint, "-", "-", "-", "-", "-", "-", result.unavailable, "-", "-"])
+            rows.append([result.endpoint, "-", "-", "-", "-", "-", "-", "-", result.unavailable, "-", "-"])
             continue
-        is_bare = target is None
         rows.append([
             result.endpoint, fmt(result.rps), fmt(result.p50_ms), fmt(result.p99_ms),
-            result.error_text(), f"{result.rps / reference:.2f}" if reference else "-",
-            "reference" if is_bare else f">= {target:.2f}",
-            verdict(result, reference, target),
-            fmt(result.cpu_ms, 2),
-            f"{reference_cpu / result.cpu_ms:.2f}" if reference_cpu and result.cpu_ms else "-",
+            result.error_text(), fmt(bare.rps), f"{item.ratio:.2f}" if item.ratio else "-",
+            f">= {item.target:.2f}", verdict(result, bare.rps, item.target), fmt(result.cpu_ms, 2),
+            f"{bare.cpu_ms / result.cpu_ms:.2f}" if bare.cpu_ms and result.cpu_ms else "-",
         ])
     text, md = render_table(header, rows)
     print("\n" + "\n".join(meta) + "\n\n" + text + "\n\n" + "\n".join(notes))
@@ -313,63 +352,68 @@ def main(argv: list[str] | None = None) -> int:
         sampler.watch("bare", bare.pid, workers_of=True)
         sampler.start()
         print(f"gunicorn -c gunicorn.conf.py, {workers} sync workers each; "
-              f"wrk -t{opts.threads} -c{opts.connections} -d{opts.duration}s", flush=True)
+              f"wrk -t{opts.threads} -c{opts.connections}, {opts.duration} s per endpoint in "
+              f"{opts.slices} slices beside slices of the bare route", flush=True)
 
         today = datetime.now(UTC).date()
         start, end = today + timedelta(days=1), today + timedelta(days=14)
-        results: list[tuple[LoadResult, float | None]] = []
-        bare_first = load("bare GET / (before)", bare, "/", opts)
-        results.append((bare_first, None))
+        measured: list[Measured] = []
+
+        def paired(endpoint: str, path: str, target: float, **kwargs) -> None:
+            result, bare_beside = paired_load(endpoint, app_server, path, bare, opts, **kwargs)
+            measured.append(Measured(result, target, bare_beside))
+
+        wrk("warm-up", bare.url + "/", duration=WARMUP_SECONDS, connections=opts.connections,
+            threads=opts.threads)
         if "book" in opts.only:
-            results.append((load("GET /book", app_server, "/book", opts), READ_TARGET))
+            paired("GET /book", "/book", READ_TARGET)
         if "slots" in opts.only:
-            slots_path = f"/api/v1/slots?start={start}&end={end}"
-            results.append((load("GET /api/v1/slots (two weeks)", app_server, slots_path, opts),
-                            READ_TARGET))
+            paired("GET /api/v1/slots (two weeks)", f"/api/v1/slots?start={start}&end={end}", READ_TARGET)
         if "compare" in opts.only:
             problem = endpoint_problem(app_server.url + COMPARE_PATH)
-            results.append((unavailable(f"GET {COMPARE_PATH}", problem) if problem else
-                            load(f"GET {COMPARE_PATH}", app_server, COMPARE_PATH, opts), READ_TARGET))
+            if problem:
+                measured.append(Measured(unavailable(f"GET {COMPARE_PATH}", problem), READ_TARGET))
+            else:
+                paired(f"GET {COMPARE_PATH}", COMPARE_PATH, READ_TARGET)
 
         # POST: distinct free slots, enough for the fastest plausible rate.
         ids = add_booking_slots(app, (opts.duration + WARMUP_SECONDS) * 2500 + 200)
         token = one_booking(app_server.url, ids[0])
         if "post" in opts.only:
-            warm_file, ids_file = workdir / "warm-slots.txt", workdir / "slots.txt"
+            warm_file = workdir / "warm-slots.txt"
             warm_file.write_text("\n".join(ids[1:200]) + "\n")
-            ids_file.write_text("\n".join(ids[200:]) + "\n")
             post = BENCH / "post_bookings.lua"
             wrk("warm-up", app_server.url + "/api/v1/bookings", duration=1,
                 connections=opts.threads * 2, threads=opts.threads, script=post,
                 script_args=[str(warm_file), str(opts.threads)])
-            results.append((load("POST /api/v1/bookings", app_server, "/api/v1/bookings", opts,
-                                 script=post, script_args=[str(ids_file), str(opts.threads)]),
-                            POST_TARGET))
+            paired("POST /api/v1/bookings", "/api/v1/bookings", POST_TARGET, script=post,
+                   post_ids=ids[200:], workdir=workdir)
 
         if "staff" in opts.only:
             staff_endpoint = "GET /staff/bookings (signed in)"
             cookie, why = (None, staff_problem) if staff_problem else staff_cookie(app_server.url)
             if cookie:
-                results.append((load(staff_endpoint, app_server, "/staff/bookings", opts,
-                                     headers=[f"Cookie: {cookie}", f"User-Agent: {STAFF_USER_AGENT}"]),
-                                READ_TARGET))
+                paired(staff_endpoint, "/staff/bookings", READ_TARGET,
+                       headers=[f"Cookie: {cookie}", f"User-Agent: {STAFF_USER_AGENT}"])
             else:
-                results.append((unavailable(staff_endpoint, f"not available ({why})"), READ_TARGET))
-        bare_last = load("bare GET / (after)", bare, "/", opts)
-        results.append((bare_last, None))
+                measured.append(Measured(unavailable(staff_endpoint, f"not available ({why})"),
+                                         READ_TARGET))
+        bare_all = LoadResult.combined("bare GET / (all its slices)",
+                                       [m.bare for m in measured if m.bare is not None])
 
         sampler.sample()
         mail = run_mail_worker(app, env, workdir, sampler)
         sampler.stop()
-        reference = (bare_first.rps + bare_last.rps) / 2
+        slices = max(1, min(opts.slices, opts.duration))
         meta = [
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, "
             f"load average before {loadavg[0]:.2f}",
             f"database: {database.kind}, {slot_count} demo slots in the booking horizon; "
             f"{len(ids) - 200} extra one-minute slots for the POST run",
             f"gunicorn -c gunicorn.conf.py, {workers} sync workers for both servers; "
-            f"wrk -t{opts.threads} -c{opts.connections} -d{opts.duration}s on 127.0.0.1",
-            f"vs bare: req/s over the mean of the two bare runs ({reference:,.1f} req/s); targets: "
+            f"wrk -t{opts.threads} -c{opts.connections} on 127.0.0.1, {opts.duration} s per endpoint "
+            f"in {slices} slices, each beside a slice of the bare route (bare, endpoint, bare, ...)",
+            "vs bare: req/s over the bare route's in the slices beside it (bare req/s); targets: "
             f"reads >= {READ_TARGET:.2f}, POST >= {POST_TARGET:.2f}, p99 <= {P99_TARGET_MS:.0f} ms, 0 errors",
             "CPU ms/req: CPU time of all the server's workers per request (from /proc); CPU vs bare: "
             "bare's CPU per request over this one's, the req/s ratio expected when CPU-bound on an "
@@ -382,13 +426,13 @@ def main(argv: list[str] | None = None) -> int:
                                          if sampler.peak_mb("mail") else mail),
             *serving_checks(app_server, token),
         ]
-        markdown = report(results, reference, meta, notes)
+        markdown = report(measured, bare_all, meta, notes)
         if opts.only == set(ENDPOINTS):
             RESULTS.mkdir(exist_ok=True)
             (RESULTS / "latest.md").write_text(markdown)
             print(f"\nWritten to {RESULTS / 'latest.md'}")
-        failed = [r for r, t in results if t is not None and not r.unavailable
-                  and verdict(r, reference, t) != "PASS"]
+        failed = [m for m in measured if not m.result.unavailable
+                  and verdict(m.result, m.bare.rps, m.target) != "PASS"]
         return 1 if failed else 0
     finally:
         sampler.stop()
