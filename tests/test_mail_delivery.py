@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -216,7 +217,11 @@ def test_a_message_queued_before_a_change_describes_the_booking_as_it_was(ctx, s
 def test_each_queued_event_holds_the_booking_snapshot_and_its_own_details(ctx):
     result = make_booking()
     booking = db.session.get(Booking, result.booking.id)
-    expected = rendering.BookingSnapshot.of(booking).to_json()
+    expected = {"public_id": booking.public_id, "ical_uid": booking.ical_uid, "ical_sequence": 0,
+                "status": "confirmed", "name": "Ada Lovelace", "email": ADA, "mode": booking.mode,
+                "starts_at": booking.slot.starts_at.isoformat(), "ends_at": booking.slot.ends_at.isoformat(),
+                "updated_at": booking.updated_at.isoformat(), "cancelled_by": None}
+    assert set(expected) == {field.name for field in dataclasses.fields(rendering.BookingSnapshot)}
     queued = {r.kind: json.loads(r.event) for r in rows()}
     assert set(queued) == {"confirmation", "staff_notice", "reminder"}
     for event in queued.values():

@@ -10,7 +10,7 @@ queued before a later change still describes the booking as it was when it was q
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.invites import ics
@@ -48,14 +48,6 @@ class BookingSnapshot:
     updated_at: datetime
     cancelled_by: str | None = None
 
-    @classmethod
-    def of(cls, booking: Booking) -> BookingSnapshot:
-        return cls(public_id=booking.public_id, ical_uid=booking.ical_uid,
-                   ical_sequence=booking.ical_sequence, status=booking.status, name=booking.name,
-                   email=booking.email, mode=booking.mode, starts_at=booking.slot.starts_at,
-                   ends_at=booking.slot.ends_at, updated_at=booking.updated_at,
-                   cancelled_by=booking.cancelled_by)
-
     @property
     def slot(self) -> SlotTimes:
         return SlotTimes(self.starts_at, self.ends_at)
@@ -64,10 +56,6 @@ class BookingSnapshot:
     def first_name_initial(self) -> str:
         return first_name_initial(self.name)
 
-    def to_json(self) -> dict:
-        return {name: value.isoformat() if isinstance(value, datetime) else value
-                for name in _SNAPSHOT_FIELDS for value in (getattr(self, name),)}
-
     @classmethod
     def from_json(cls, data: dict) -> BookingSnapshot:
         times = ("starts_at", "ends_at", "updated_at")
@@ -75,16 +63,14 @@ class BookingSnapshot:
                       for key, value in data.items()})
 
 
-_SNAPSHOT_FIELDS = tuple(f.name for f in fields(BookingSnapshot))
-
-
 # One encoder for every event (json.dumps with options builds a new one per call).
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def snapshot_json(booking: Booking) -> str:
-    """The JSON text of `BookingSnapshot.of(booking).to_json()`, built in one step: every
-    booking change writes it inside its write transaction, once for all its messages."""
+    """A BookingSnapshot of `booking` as JSON text (read back by BookingSnapshot.from_json),
+    built in one step: every booking change writes it inside its write transaction, once
+    for all its messages."""
     slot = booking.slot
     return _compact_json({
         "public_id": booking.public_id, "ical_uid": booking.ical_uid,
