@@ -202,6 +202,12 @@ def measure(endpoint: str, server: Gunicorn, path: str, seconds: int, opts, **kw
     return result
 
 
+def slice_plan(opts) -> tuple[int, int]:
+    """How many slices each endpoint runs in, and their length in seconds."""
+    slices = max(1, min(opts.slices, opts.duration))
+    return slices, max(1, round(opts.duration / slices))
+
+
 def paired_load(endpoint: str, server: Gunicorn, path: str, bare: Gunicorn, opts, *,
                 post_ids: list[str] | None = None, workdir: Path | None = None,
                 **kwargs) -> tuple[LoadResult, LoadResult]:
@@ -212,8 +218,7 @@ def paired_load(endpoint: str, server: Gunicorn, path: str, bare: Gunicorn, opts
 
     For the booking POST, `post_ids` are the free slots to book: each slice gets its own
     share (2,500 a second, more than any run has reached), so no slot is asked for twice."""
-    slices = max(1, min(opts.slices, opts.duration))
-    seconds = max(1, round(opts.duration / slices))
+    slices, seconds = slice_plan(opts)
     if post_ids is None:
         wrk(endpoint, server.url + path, duration=WARMUP_SECONDS, connections=opts.connections,
             threads=opts.threads, **kwargs)
@@ -353,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         sampler.start()
         print(f"gunicorn -c gunicorn.conf.py, {workers} sync workers each; "
               f"wrk -t{opts.threads} -c{opts.connections}, {opts.duration} s per endpoint in "
-              f"{opts.slices} slices beside slices of the bare route", flush=True)
+              f"{slice_plan(opts)[0]} slices beside slices of the bare route", flush=True)
 
         today = datetime.now(UTC).date()
         start, end = today + timedelta(days=1), today + timedelta(days=14)
@@ -404,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         sampler.sample()
         mail = run_mail_worker(app, env, workdir, sampler)
         sampler.stop()
-        slices = max(1, min(opts.slices, opts.duration))
+        slices, _ = slice_plan(opts)
         meta = [
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, "
             f"load average before {loadavg[0]:.2f}",
