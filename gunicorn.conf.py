@@ -117,24 +117,3 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
-
-# --- no Server banner --------------------------------------------------------------------
-
-def on_starting(server):
-    """Drop the `Server: gunicorn` response header.
-
-    Gunicorn writes it itself in Response.default_headers (it is not a setting, and the WSGI
-    app cannot remove it: gunicorn treats an app's Server header as hop-by-hop and drops
-    it). Patched here in the master, before any worker is forked, so every worker inherits it.
-    """
-    from gunicorn.http import wsgi
-
-    if getattr(wsgi.Response.default_headers, "_without_server", False):
-        return
-    original = wsgi.Response.default_headers
-
-    def default_headers(self):
-        return [line for line in original(self) if not line.lower().startswith("server:")]
-
-    default_headers._without_server = True
-    wsgi.Response.default_headers = default_headers

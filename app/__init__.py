@@ -26,20 +26,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     register_security(app)
-    configure_models()
     return app
-
-
-def configure_models() -> None:
-    """Set up every model's mapping now, in the process that creates the app (gunicorn's
-    master, before it forks), instead of on the first query of each worker: code that builds
-    model instances without a query first (the signed-in account, see app.staff.auth) needs
-    the attributes ready."""
-    from sqlalchemy.orm import configure_mappers
-
-    import app.models  # noqa: F401  every model class is defined
-
-    configure_mappers()
 
 
 def register_logging(app: Flask) -> None:
@@ -82,11 +69,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app import assets, page_cache, timefmt
-    from app.booking import calendar_version  # noqa: F401  listens for calendar changes
+    from app import assets, timefmt
     from app.views import template_context
 
-    page_cache.register(app)
     timefmt.register(app)
     assets.register(app)
     template_context.register(app)

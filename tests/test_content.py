@@ -13,7 +13,10 @@ from app.content.facts import NO_FIGURE, fact
 from app.content.treatments import ATTRIBUTES, KETAMINE, TMS, Section, Treatment
 
 ROOT = Path(__file__).resolve().parent.parent
-FACT_SHEET = ROOT.parent / "shared" / "treatment-facts.md"
+# The project's own copy of the clinic's fact sheet; the clinic's master copy sits in
+# ../shared beside a checkout where there is one, and the two must agree.
+FACT_SHEET = ROOT / "app" / "content" / "treatment-facts.md"
+MASTER_FACT_SHEET = ROOT.parent / "shared" / "treatment-facts.md"
 REQUIRED_SECTIONS = ("what_it_is", "how_it_works", "course", "may_suit", "may_not_suit",
                      "side_effects", "insurance_cost")
 
@@ -24,9 +27,14 @@ def normalise(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def fact_sheet() -> str:
-    if not FACT_SHEET.exists():
-        pytest.skip(f"fact sheet not found at {FACT_SHEET}")
     return normalise(FACT_SHEET.read_text())
+
+
+def test_the_project_copy_of_the_fact_sheet_is_in_step_with_the_clinic_master():
+    copy = FACT_SHEET.read_text()
+    assert "## Comparison rows" in copy
+    if MASTER_FACT_SHEET.exists():
+        assert copy == MASTER_FACT_SHEET.read_text(), "copy ../shared/treatment-facts.md into app/content/"
 
 
 def every_fact():

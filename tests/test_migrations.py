@@ -33,31 +33,6 @@ def test_upgrade_empty_database_to_head_and_models_match(database_url):
         db.engine.dispose()
 
 
-def test_postgresql_calendar_version_carries_on_from_the_row_and_back(postgres_url):
-    from flask_migrate import downgrade
-    from sqlalchemy import text
-
-    from app.booking import calendar_version
-
-    app = create_app(_overrides(postgres_url))
-    with app.app_context():
-        upgrade(revision="0002")
-        with db.engine.begin() as connection:
-            connection.execute(text("UPDATE calendar_state SET version = 41 WHERE id = 1"))
-        upgrade()
-        assert calendar_version.current() == 42  # never lower than the row's last version
-        calendar_version.bump(db.engine)
-        assert calendar_version.current() == 43
-        downgrade(revision="0002")
-        with db.engine.connect() as connection:
-            assert connection.execute(text("SELECT version FROM calendar_state")).scalar() == 44
-            assert connection.execute(text(
-                "SELECT count(*) FROM pg_class WHERE relname = 'calendar_version_seq' "
-                "AND relnamespace = current_schema()::regnamespace")).scalar() == 0
-        db.session.remove()
-        db.engine.dispose()
-
-
 def index_names(connection, *tables: str) -> set[str]:
     """Every index on these tables, expression indexes included (SQLAlchemy's inspector
     leaves those out on SQLite)."""
@@ -72,10 +47,11 @@ def index_names(connection, *tables: str) -> set[str]:
                                   {"tables": list(tables)}).scalars())
 
 
-def test_0005_keeps_every_row_and_index_while_it_drops_two_unique_constraints(database_url):
-    """0005 rebuilds booking and outbox_message on SQLite (foreign keys off, checked before
-    the commit): bookings, their mail and audit rows survive with their references, the
-    indexes come back as the models declare them, and the double-booking guard still holds."""
+def test_table_rebuilds_keep_every_row_and_index_and_0006_restores_the_unique_ids(database_url):
+    """0005 and 0006 rebuild booking and outbox_message on SQLite (foreign keys off, checked
+    before the commit): bookings, their mail and audit rows survive with their references,
+    the indexes come back as the models declare them, and the double-booking guard still
+    holds. 0006 makes UIDs and Message-IDs unique again and drops the calendar version."""
     from flask_migrate import downgrade
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
@@ -102,7 +78,7 @@ def test_0005_keeps_every_row_and_index_while_it_drops_two_unique_constraints(da
             connection.execute(text(
                 "INSERT INTO audit_log (actor_email, booking_id, action, details, at) "
                 "VALUES ('', 7, 'booking.view', '', '2026-11-25 10:00:00.000000')"))
-        upgrade()
+        upgrade(revision="0005")
 
         with db.engine.connect() as connection:
             booking = connection.execute(text("SELECT id, slot_id, email, ical_uid FROM booking")).one()
@@ -127,6 +103,24 @@ def test_0005_keeps_every_row_and_index_while_it_drops_two_unique_constraints(da
         if db.engine.dialect.name == "sqlite":
             with db.engine.connect() as connection:  # the app's connections enforce references again
                 assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+        upgrade(revision="0006")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT id, ical_uid FROM booking")).one() == (7, "old-uid@example")
+            assert connection.execute(text("SELECT count(*) FROM outbox_message")).scalar() == 1
+            assert connection.execute(text("SELECT booking_id FROM audit_log")).scalar_one() == 7
+            uniques = {u["name"] for table in ("booking", "outbox_message")
+                       for u in inspect(connection).get_unique_constraints(table)}
+            assert "calendar_state" not in inspect(connection).get_table_names()
+            assert {"uq_booking_active_slot", "ix_booking_email_lower_status"} <= index_names(connection, "booking")
+        assert {"uq_booking_ical_uid", "uq_outbox_message_message_id"} <= uniques
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO booking (public_id, slot_id, status, mode, name, email, phone, interest, "
+                "note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, updated_at, "
+                "staff_notes) VALUES ('b9', 1, 'cancelled', 'phone', 'Bo', 'bo@example.com', "
+                "'+19705550123', 'tms', '', '2026-11-25 10:00:00.000000', :hash, 'old-uid@example', 0, "
+                "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')"), {"hash": "c" * 64})
         downgrade(revision="0004")
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM outbox_message")).scalar() == 1

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from app.driver_writes import DriverTransaction
 from app.invites.feeds import public_url, staff_booking_url
 from app.mail import outbox
 from app.mail.outbox import Message
@@ -52,12 +51,12 @@ def _reminder(booking: Booking, link: str | None) -> list[Message]:
                     details={"manage_url": link})]
 
 
-def booking_confirmed(transaction: DriverTransaction, booking: Booking, manage_token: str) -> None:
+def booking_confirmed(booking: Booking, manage_token: str) -> None:
     """Queue the patient's confirmation (with invite), the staff notice and the reminder, in
     the booking's own transaction."""
     link = manage_url(manage_token)
-    outbox.enqueue_in(transaction, booking, _to_patient(outbox.CONFIRMATION, booking, manage_url=link),
-                      *_to_staff(booking, "booked"), *_reminder(booking, link))
+    outbox.enqueue(booking, _to_patient(outbox.CONFIRMATION, booking, manage_url=link),
+                   *_to_staff(booking, "booked"), *_reminder(booking, link))
 
 
 def booking_rescheduled(booking: Booking, previous_start: datetime) -> None:

@@ -11,9 +11,8 @@ from email.utils import parseaddr
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import update
 
-from app.driver_writes import DriverStatement, DriverTransaction
 from app.extensions import db
 from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
     CANCELLATION,
@@ -23,19 +22,9 @@ from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
     STAFF_NOTICE,
     UPDATE,
     event_json,
-    snapshot_json,
 )
 from app.models import Booking, OutboxMessage, utcnow
 from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING
-
-# One statement for the rows _rows() builds, parameters apart: run on the session's
-# connection (from SQLAlchemy's statement cache) or in a driver transaction.
-_ROW_COLUMNS = ("message_id", "kind", "booking_id", "booking_sequence", "to_address", "to_name",
-                "event", "subject", "body_text", "body_html", "status", "attempts",
-                "next_attempt_at", "last_error", "created_at")
-_INSERT = insert(OutboxMessage.__table__).values(
-    {name: bindparam(name, type_=OutboxMessage.__table__.c[name].type) for name in _ROW_COLUMNS})
-_DRIVER_INSERT = DriverStatement(_INSERT)
 
 
 @lru_cache(maxsize=8)
@@ -50,11 +39,9 @@ def sender_domain() -> str:
 
 
 def new_message_ids(count: int) -> list[str]:
-    """Message-IDs fixed when the messages are queued, so every retry carries the same one.
-    One change's messages share 128 random bits and differ by a suffix: unique as a UUID4
-    is, without a unique index to keep up on every booking (migration 0005)."""
-    shared, domain = secrets.token_hex(16), sender_domain()
-    return [f"<{shared}.{number}@{domain}>" for number in range(1, count + 1)]
+    """Message-IDs fixed when the messages are queued, so every retry carries the same one."""
+    domain = sender_domain()
+    return [f"<{secrets.token_hex(16)}@{domain}>" for _ in range(count)]
 
 
 @dataclass(frozen=True)
@@ -73,42 +60,22 @@ def enqueue(booking: Booking, *messages: Message) -> None:
     """Queue messages about `booking` in the caller's transaction (it must be inside one).
 
     Only the events are stored (a snapshot of the booking, and each message's details); the
-    worker renders each one when it sends it. One INSERT for them all, so a booking's
-    transaction stays short."""
-    if not messages:
-        return
+    worker renders each one when it sends it."""
     session = db.session()
-    if not session.in_transaction():
+    if messages and not session.in_transaction():
         raise RuntimeError("enqueue() must run inside the change's write_transaction()")
-    rows = _rows(booking, messages)
-    session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
-
-
-def enqueue_in(transaction: DriverTransaction, booking: Booking, *messages: Message) -> None:
-    """As enqueue(), in a driver_transaction() (see app.driver_writes)."""
-    if messages:
-        transaction.execute_many(_DRIVER_INSERT, _rows(booking, messages))
-
-
-def _rows(booking: Booking, messages: tuple[Message, ...]) -> list[dict]:
-    snapshot = snapshot_json(booking)
     now = utcnow()
-    rows = []
     for message, message_id in zip(messages, new_message_ids(len(messages)), strict=True):
         if message.kind not in KINDS:
             raise ValueError(f"unknown message kind {message.kind!r}")
         details = dict(message.details)
         if message.due_at is not None:
             details["due_at"] = message.due_at.isoformat()
-        rows.append({
-            "message_id": message_id, "kind": message.kind, "booking_id": booking.id,
-            "booking_sequence": booking.ical_sequence, "to_address": message.to_address,
-            "to_name": message.to_name, "event": event_json(snapshot, **details),
-            "subject": "", "body_text": "", "body_html": "", "status": OUTBOX_PENDING,
-            "attempts": 0, "next_attempt_at": message.due_at or now, "last_error": "",
-            "created_at": now,
-        })
-    return rows
+        session.add(OutboxMessage(
+            message_id=message_id, kind=message.kind, booking_id=booking.id,
+            booking_sequence=booking.ical_sequence, to_address=message.to_address,
+            to_name=message.to_name, event=event_json(booking, **details), status=OUTBOX_PENDING,
+            next_attempt_at=message.due_at or now, created_at=now))
 
 
 def withdraw_pending(booking: Booking, kind: str = REMINDER) -> int:

@@ -63,37 +63,25 @@ class BookingSnapshot:
                       for key, value in data.items()})
 
 
-# One encoder for every event (json.dumps with options builds a new one per call).
-_compact_json = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def snapshot_json(booking: Booking) -> str:
-    """A BookingSnapshot of `booking` as JSON text (read back by BookingSnapshot.from_json),
-    built in one step: every booking change writes it inside its write transaction, once
-    for all its messages."""
+def snapshot(booking: Booking) -> dict:
+    """A BookingSnapshot of `booking` as JSON-ready values (read back by from_json)."""
     slot = booking.slot
-    return _compact_json({
+    return {
         "public_id": booking.public_id, "ical_uid": booking.ical_uid,
         "ical_sequence": booking.ical_sequence, "status": booking.status, "name": booking.name,
         "email": booking.email, "mode": booking.mode, "starts_at": slot.starts_at.isoformat(),
         "ends_at": slot.ends_at.isoformat(), "updated_at": booking.updated_at.isoformat(),
         "cancelled_by": booking.cancelled_by,
-    })
+    }
 
 
-def event_json(booking: Booking | str, /, **details: str | None) -> str:
+def event_json(booking: Booking, /, **details: str | None) -> str:
     """The `event` column for a message about `booking`: {"booking": its snapshot, **details}.
     `details` are the message's links and words (manage_url, previous_start, message, due_at,
-    staff_event, staff_url). When one change queues several messages, pass its
-    snapshot_json() instead of the booking: that text is then spliced into each event as it
-    is, not encoded again."""
-    snapshot = booking if isinstance(booking, str) else snapshot_json(booking)
-    if not details:
-        return '{"booking":' + snapshot + "}"
+    staff_event, staff_url)."""
     if "booking" in details:
         raise ValueError("a message detail cannot be called 'booking'")
-    # `{"k":"v",...}` without its opening brace: the details follow the snapshot's member.
-    return '{"booking":' + snapshot + "," + _compact_json(details)[1:]
+    return json.dumps({"booking": snapshot(booking), **details})
 
 
 @dataclass(frozen=True)

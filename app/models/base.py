@@ -47,22 +47,6 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=None)
         return value
 
-    def bind_processor(self, dialect):
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
-
-        # SQLite keeps the instant as text in the format of SQLAlchemy's own SQLite DATETIME
-        # ("2026-11-25 15:30:00.000000", UTC); isoformat() writes it in one step, where the
-        # generic path converts and then formats field by field (every booking binds ten).
-        def process(value: datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given for a UTC column")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-        return process
-
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None

@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    DDL,
     ForeignKey,
     Index,
-    Sequence,
     String,
     Text,
-    event,
     func,
     literal_column,
     text,
@@ -90,10 +87,8 @@ class Booking(Base):
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Only a SHA-256 of the manage token is kept; the token itself lives in the patient's link.
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # iCalendar identity: the UID never changes, SEQUENCE grows with every change. It is
-    # `<public_id>@<sending domain>`, so unique because public_id is (bookings made before
-    # migration 0005 have 128 random bits before the @); no index of its own to keep up.
-    ical_uid: Mapped[str] = mapped_column(String(128))
+    # iCalendar identity: the UID never changes, SEQUENCE grows with every change.
+    ical_uid: Mapped[str] = mapped_column(String(128), unique=True)
     ical_sequence: Mapped[int] = mapped_column(default=0)
     # Self-check answers (JSON), only when the patient chose to attach them.
     self_check: Mapped[str | None] = mapped_column(Text, default=None)
@@ -132,28 +127,6 @@ def first_name_initial(name: str) -> str:
 # The per-email limit on active bookings compares addresses case-insensitively.
 Index("ix_booking_email_lower_status", func.lower(Booking.email), Booking.status)
 
-# "The booking is confirmed", for queries, with the status written into the SQL rather than
-# bound. A bound value there could decide whether the partial index uq_booking_active_slot
-# applies, so SQLite plans such a statement afresh on every execution: the booking's own
-# slot check took 29 us that way against 6 us with the status written in.
+# "The booking is confirmed", for queries, with the status written into the SQL (as in the
+# partial index uq_booking_active_slot), so the planner can always match that index.
 BOOKING_IS_CONFIRMED = Booking.status == literal_column(f"'{STATUS_CONFIRMED}'")
-
-
-class CalendarState(Base):
-    """A single row: `version` changes after every committed change to slots or bookings, so
-    slot listings can be cached per version (see app.booking.calendar_version)."""
-
-    __tablename__ = "calendar_state"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int] = mapped_column(default=0)
-
-
-event.listen(CalendarState.__table__, "after_create",
-             DDL("INSERT INTO calendar_state (id, version) VALUES (1, 0)"))
-
-# On PostgreSQL the calendar version is this sequence instead of the row above: nextval()
-# never waits for another transaction, where every change updating one row would queue
-# behind the others' commits (see app.booking.calendar_version). SQLite has no sequences
-# (and needs none: its writers take turns anyway), so it is created on PostgreSQL only.
-CALENDAR_VERSION_SEQUENCE = Sequence("calendar_version_seq", metadata=Base.metadata)

@@ -30,9 +30,7 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stable across retries, so a resend after a crash is recognisably the same message.
-    # 128 random bits per change (see outbox.new_message_ids): unique as a UUID4 is, with no
-    # index of its own to keep up (nothing looks a message up by it).
-    message_id: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))  # confirmation, update, cancellation, reminder, staff_notice
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), default=None)
     to_address: Mapped[str] = mapped_column(String(320))

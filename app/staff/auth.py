@@ -24,13 +24,9 @@ from flask import (
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.base import instance_state
 
 from app.extensions import db, login_manager
 from app.models.staff import StaffUser
-from app.quick_reads import QuickReadUnavailable, quick_row
 
 login_manager.login_view = "staff.sign_in"
 login_manager.login_message = "Please sign in to use the staff console."
@@ -42,12 +38,6 @@ SEEN_KEY = "staff_seen_at"
 SEEN_RESTAMP_SECONDS = 60
 # Session values that no request can change in place (a cached session may share them).
 _IMMUTABLE = (str, int, bool, float, type(None))
-
-
-# What every signed-in request needs of the account (the wall and the page header); the
-# other columns load from the session if a view reads them.
-_WALL_COLUMNS = ("id", "email", "name", "role", "is_active", "session_version")
-_QUICK_ACCOUNT = f"SELECT {', '.join(_WALL_COLUMNS)} FROM staff_user WHERE id = ?"  # noqa: S608 # nosec B608 - fixed column names
 
 
 @login_manager.user_loader
@@ -65,26 +55,7 @@ def load_staff_user(user_id: str) -> StaffUser | None:
 
 
 def _account(user_id: int) -> StaffUser | None:
-    """One quick read (no session transaction, see app.quick_reads); the account is then
-    attached to the session as it was read, so a view may still change it or read its other
-    columns. Without a quick path, the session's own query."""
-    try:
-        row = quick_row(_QUICK_ACCOUNT, (user_id,))
-    except QuickReadUnavailable:
-        return db.session.get(StaffUser, user_id)
-    if row is None:
-        return None
-    user = StaffUser.__mapper__.class_manager.new_instance()
-    for column, value in zip(_WALL_COLUMNS, row, strict=True):
-        set_committed_value(user, column, bool(value) if column == "is_active" else value)
-    make_transient_to_detached(user)  # the columns not read are left to load on access
-    session = db.session()
-    if instance_state(user).key in session.identity_map:
-        # The session already holds this account (one app context serving several
-        # requests, as in tests): bring the fresh values into that object.
-        return session.merge(user, load=False)
-    session.add(user)  # attached as read: cheaper than merge, which copies it into a new one
-    return user
+    return db.session.get(StaffUser, user_id)
 
 
 def idle_seconds() -> int:

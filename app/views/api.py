@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from app import validation
 from app.api_schema import openapi_document
-from app.booking import calendar_version, notifications, service
+from app.booking import notifications, service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.slots import free_slots
 from app.extensions import csrf
 from app.models import Booking, Slot, utcnow
-from app.page_cache import cache
 from app.ratelimits import api_read_limit, booking_limit, manage_limit, token_lookup_limit
 from app.timefmt import clinic_zone, to_local
 
@@ -88,16 +86,10 @@ def list_slots():
         return api_error(400, "bad_request", "end must be on or after start.")
     if (end - start).days >= MAX_RANGE_DAYS:
         return api_error(400, "bad_request", f"Ask for at most {MAX_RANGE_DAYS} days at a time.")
-    now = utcnow().replace(second=0, microsecond=0)
-
-    def listing() -> str:
-        starts = datetime.combine(start, datetime.min.time(), zone)
-        ends = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
-        slots = free_slots(starts, ends, now=now)
-        return json.dumps({"timezone": zone.key, "slots": [slot_json(s) for s in slots]})
-
-    body = cache().get_or_make(("api-slots", calendar_version.current(), now, start, end), listing)
-    return current_app.response_class(body, mimetype="application/json")
+    starts = datetime.combine(start, datetime.min.time(), zone)
+    ends = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
+    slots = free_slots(starts, ends, now=utcnow())
+    return jsonify({"timezone": zone.key, "slots": [slot_json(s) for s in slots]})
 
 
 def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:

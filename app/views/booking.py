@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from app.booking import calendar_version, service
+from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.rules import booking_window
 from app.booking.slots import free_slots, group_by_local_day, nearest_free_slots, slot_is_free
@@ -18,7 +18,6 @@ from app.extensions import csrf, db
 from app.forms import BookingForm, form_started_stamp, seconds_since_started
 from app.models import Slot, utcnow
 from app.models.booking import MODE_LABELS
-from app.page_cache import cache
 from app.ratelimits import booking_limit
 
 bp = Blueprint("booking", __name__)
@@ -40,12 +39,7 @@ class Outcome:
 
 @bp.get("/book")
 def choose_slot():
-    # Many read this page and it changes only when the calendar does (or the clock moves on).
-    now = utcnow().replace(second=0, microsecond=0)
-    return cache().get_or_make(("book", calendar_version.current(), now), lambda: _slot_page(now))
-
-
-def _slot_page(now) -> str:
+    now = utcnow()
     window = booking_window(now)
     slots = free_slots(window.earliest, window.latest + timedelta(seconds=1), now=now)
     return render_template("booking/choose_slot.html", days=group_by_local_day(slots),
