@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from app.config import INSTANCE_DIR, load_config
+from app.core.config import INSTANCE_DIR, load_config
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -30,14 +30,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def register_logging(app: Flask) -> None:
-    from app import logs
+    from app.core import logs
 
     logs.register(app)
 
 
 def register_extensions(app: Flask) -> None:
-    from app import database
-    from app.extensions import csrf, db, limiter, login_manager, migrate
+    from app.core import database
+    from app.core.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
@@ -48,42 +48,53 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.staff.views import bp as staff_bp
-    from app.views import api, booking, calendar, dev_mail, health, manage, public
+    from app.api import views as api
+    from app.booking.views import book, manage
+    from app.content import views as content
+    from app.core import health
+    from app.invites import views as invites
+    from app.mail import dev_viewer
+    from app.staff import views as staff
 
-    app.register_blueprint(public.bp)
-    app.register_blueprint(booking.bp)
+    app.register_blueprint(content.bp)
+    app.register_blueprint(book.bp)
     app.register_blueprint(manage.bp)
-    app.register_blueprint(calendar.bp)
+    app.register_blueprint(invites.bp)
     app.register_blueprint(api.bp)
-    app.register_blueprint(staff_bp)
+    app.register_blueprint(staff.bp)
     app.register_blueprint(health.bp)
     if app.config.get("DEV_MAIL_VIEWER"):
-        app.register_blueprint(dev_mail.bp)
+        app.register_blueprint(dev_viewer.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from app.views import errors
+    from app.core import errors
 
     errors.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app import assets, timefmt
-    from app.views import template_context
+    from app.booking.validation import display_phone
+    from app.core import assets, templating, timefmt
 
     timefmt.register(app)
     assets.register(app)
-    template_context.register(app)
+    templating.register(app)
+    app.jinja_env.filters["display_phone"] = display_phone
 
 
 def register_commands(app: Flask) -> None:
-    from app import cli
+    from app.booking import cli as booking_cli
+    from app.core import cli as core_cli
+    from app.invites import cli as invites_cli
+    from app.jobs import cli as jobs_cli
+    from app.staff import cli as staff_cli
 
-    cli.register(app)
+    for commands in (booking_cli, core_cli, invites_cli, jobs_cli, staff_cli):
+        commands.register(app)
 
 
 def register_security(app: Flask) -> None:
-    from app import security
+    from app.core import security
 
     security.register(app)

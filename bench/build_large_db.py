@@ -130,7 +130,7 @@ def booking_row(rng: random.Random, people: People, slot_id: int, starts_at: dat
 def insert_chunks(table, rows: list[dict]) -> None:
     from sqlalchemy import insert
 
-    from app.database import write_transaction
+    from app.core.database import write_transaction
 
     for start in range(0, len(rows), CHUNK):
         with write_transaction() as session:
@@ -138,7 +138,7 @@ def insert_chunks(table, rows: list[dict]) -> None:
 
 
 def past_slot_rows(now: datetime, days: int, minutes: int) -> list[dict]:
-    from app.timefmt import clinic_zone
+    from app.core.timefmt import clinic_zone
 
     zone = clinic_zone()
     today = now.astimezone(zone).date()
@@ -163,8 +163,8 @@ def build(database: BenchDatabase, opts, *, history: bool) -> dict:
     in both databases) and, with `history`, the past: slots and the rest of the bookings."""
     from sqlalchemy import func, select, text
 
-    from app.cli import seed_demo
-    from app.extensions import db
+    from app.booking.cli import seed_demo
+    from app.core.extensions import db
     from app.models import Booking, Slot, utcnow
 
     app = make_app(database.url)
@@ -266,7 +266,7 @@ def endpoint_queries(database: BenchDatabase, reads: list[tuple[str, str]],
     with its plan and its median time when run again on its own."""
     from sqlalchemy import event
 
-    from app.extensions import db
+    from app.core.extensions import db
 
     app = make_app(database.url)
     captured: list[tuple[str, object]] = []
@@ -362,7 +362,7 @@ def free_slot(database: BenchDatabase) -> str | None:
     """A bookable slot no one ever booked, a few days ahead."""
     from sqlalchemy import select
 
-    from app.extensions import db
+    from app.core.extensions import db
     from app.models import Slot, utcnow
 
     app = make_app(database.url)

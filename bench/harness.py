@@ -110,7 +110,7 @@ def bench_database(base_url: str | None, label: str, workdir: Path) -> BenchData
         return BenchDatabase(url=f"sqlite:///{path}")
     from sqlalchemy.engine import make_url
 
-    from app.config import database_url
+    from app.core.config import database_url
 
     url = make_url(database_url(base_url))
     options = url.query.get("options", "")
@@ -137,7 +137,7 @@ def make_app(database_url: str, **settings: str):
 
 
 def dispose_app(app) -> None:
-    from app.extensions import db
+    from app.core.extensions import db
 
     with app.app_context():
         db.session.remove()

@@ -83,8 +83,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def prepare_fresh_database(url: str):
     """Tables and the demo opening hours' slots for the whole booking horizon."""
-    from app.cli import seed_demo
-    from app.extensions import db
+    from app.booking.cli import seed_demo
+    from app.core.extensions import db
 
     app = make_app(url)
     with app.app_context():
@@ -100,8 +100,8 @@ def add_booking_slots(app, count: int) -> list[str]:
     from sqlalchemy import insert, select
 
     from app.booking.rules import booking_window
-    from app.database import write_transaction
-    from app.extensions import db
+    from app.core.database import write_transaction
+    from app.core.extensions import db
     from app.models import Slot, new_public_id, utcnow
 
     with app.app_context():
@@ -130,7 +130,7 @@ def add_booking_slots(app, count: int) -> list[str]:
 def pending_mail(app) -> int | None:
     from sqlalchemy import func, select
 
-    from app.extensions import db
+    from app.core.extensions import db
     from app.models import OutboxMessage
     from app.models.mail import OUTBOX_PENDING
 

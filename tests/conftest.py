@@ -88,7 +88,7 @@ def database_url(request) -> str:
 
 
 def _overrides(url: str, extra: dict | None = None) -> dict:
-    from app.config import _bool
+    from app.core.config import _bool
 
     settings = {
         "SQLALCHEMY_DATABASE_URI": url,
@@ -106,7 +106,7 @@ def _overrides(url: str, extra: dict | None = None) -> dict:
 
 def build_app(url: str, extra: dict | None = None):
     from app import create_app
-    from app.extensions import db
+    from app.core.extensions import db
 
     app = create_app(_overrides(url, extra))
     with app.app_context():
@@ -115,7 +115,7 @@ def build_app(url: str, extra: dict | None = None):
 
 
 def dispose(app) -> None:
-    from app.extensions import db
+    from app.core.extensions import db
 
     with app.app_context():
         db.session.remove()
@@ -164,7 +164,7 @@ _slot_counter = [0]
 def make_slot(starts_at: datetime | None = None, minutes: int = 30,
               modes: str = "in_person,phone,video", **fields):
     """A slot (in its own committed transaction). Defaults to a distinct time a few days ahead."""
-    from app.database import write_transaction
+    from app.core.database import write_transaction
     from app.models import Slot
 
     if starts_at is None:

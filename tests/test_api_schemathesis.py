@@ -13,7 +13,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.api_schema import openapi_document
+from app.api.schema import openapi_document
 from tests.conftest import build_app, dispose, make_booking, make_slot
 
 OPERATIONS = [(path, method.upper()) for path, methods in openapi_document()["paths"].items()

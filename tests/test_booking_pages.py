@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Booking
 from tests.conftest import booking_form, csrf_token, make_booking, make_slot
 

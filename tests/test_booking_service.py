@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.booking import service
+from app.booking.cli import seed_demo
 from app.booking.errors import (
     BookingClosed,
     ModeNotOffered,
@@ -17,9 +18,8 @@ from app.booking.errors import (
     TooManyBookings,
 )
 from app.booking.slots import free_slots, regenerate_slots
-from app.booking.tokens import hash_token
-from app.cli import seed_demo
-from app.extensions import db
+from app.core.extensions import db
+from app.core.tokens import hash_token
 from app.models import AvailabilityRule, Booking, DateOverride, Slot
 from tests.conftest import DENVER, future_day, local_dt, make_booking, make_slot, patient
 
@@ -147,7 +147,7 @@ def test_cancelled_or_started_bookings_cannot_be_moved(ctx):
 
 
 def _rules(weekdays=range(5), start=time(9), end=time(12)):
-    from app.database import write_transaction
+    from app.core.database import write_transaction
 
     with write_transaction() as session:
         for weekday in weekdays:
@@ -185,7 +185,7 @@ def test_regeneration_is_idempotent_and_respects_bookings(ctx):
     booked_slot = db.session.execute(select(Slot).where(Slot.starts_at == local_dt(booked_day, 10))).scalar_one()
     service.book(booked_slot.public_id, "phone", patient())
     # Close that whole day: its free slots go, the booked one stays untouched.
-    from app.database import write_transaction
+    from app.core.database import write_transaction
 
     with write_transaction() as session:
         session.add(DateOverride(on_date=booked_day, kind="closed", reason="Holiday"))

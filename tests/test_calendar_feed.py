@@ -10,8 +10,8 @@ import vobject
 from sqlalchemy import select
 
 from app.booking import service
-from app.booking.tokens import hash_token
-from app.extensions import db
+from app.core.extensions import db
+from app.core.tokens import hash_token
 from app.invites import feeds
 from app.models import CalendarFeed
 from tests.conftest import make_booking

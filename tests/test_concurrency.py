@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.booking import service
 from app.booking.errors import SlotTaken
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Booking
 from tests.conftest import LiveServer, make_slot, patient
 

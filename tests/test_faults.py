@@ -11,7 +11,7 @@ from contextlib import suppress
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Booking
 from tests.conftest import POSTGRES_ADMIN_URL, booking_form, build_app, dispose, make_slot
 

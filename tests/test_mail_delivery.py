@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from app.booking import service
 from app.booking.errors import SlotTaken
-from app.database import write_transaction
-from app.extensions import db
+from app.core.database import write_transaction
+from app.core.extensions import db
 from app.mail import compose, outbox, rendering
 from app.mail.delivery import deliver_due
 from app.models import Booking, OutboxMessage, Slot, utcnow

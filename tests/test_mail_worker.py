@@ -14,8 +14,8 @@ from datetime import time as clock_time
 
 from sqlalchemy import func, select
 
-from app.database import write_transaction
-from app.extensions import db
+from app.core.database import write_transaction
+from app.core.extensions import db
 from app.models import AvailabilityRule, OutboxMessage, Slot
 from tests.conftest import ROOT, TEST_SETTINGS, build_app, dispose, make_booking
 

@@ -8,7 +8,7 @@ from flask_migrate import upgrade
 from sqlalchemy import inspect
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from tests.conftest import _overrides
 
 

@@ -6,7 +6,7 @@ import json
 import logging
 import sqlite3
 
-from app.logs import JsonFormatter, redact
+from app.core.logs import JsonFormatter, redact
 from tests.conftest import make_booking, make_slot
 
 
@@ -70,7 +70,7 @@ def test_log_lines_of_one_request_share_its_id(app):
 
 
 def test_text_log_format_is_redacted_too():
-    from app.logs import TextFormatter
+    from app.core.logs import TextFormatter
 
     token = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
     record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"GET /manage/%s HTTP/1.1" 200', (token,), None)
@@ -79,7 +79,7 @@ def test_text_log_format_is_redacted_too():
 
 
 def test_text_log_lines_keep_their_timestamp_and_redact_tracebacks():
-    from app.logs import TextFormatter
+    from app.core.logs import TextFormatter
 
     formatter = TextFormatter()
     record = logging.LogRecord("app.mail", logging.INFO, __file__, 1, "mail worker started", (), None)
@@ -99,7 +99,7 @@ def test_server_databases_test_connections_on_checkout_and_sqlite_files_do_not(m
     """PostgreSQL connections can drop (restarts, idle timeouts), so each is pinged when
     taken from the pool; an SQLite file's connection cannot, and a ping would be one more
     statement on every request."""
-    from app.config import load_config
+    from app.core.config import load_config
 
     monkeypatch.setenv("SECRET_KEY", "test-key")
     monkeypatch.setenv("DATABASE_URL", "postgres://clinic@db.internal/mindset")

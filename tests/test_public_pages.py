@@ -12,10 +12,10 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
+from app.booking.views.book import SELF_CHECK_SESSION_KEY
 from app.content import faq, self_check, treatments
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Booking
-from app.views.booking import SELF_CHECK_SESSION_KEY
 from tests.conftest import booking_form, build_app, csrf_token, dispose, make_slot
 
 BASE = "http://localhost"

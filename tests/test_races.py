@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.booking import service
 from app.booking.errors import BookingClosed, SlotTaken
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Booking
 from tests.conftest import LiveServer, make_booking, make_slot, patient
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Booking, OutboxMessage
 from tests.conftest import LiveServer, build_app, dispose, make_slot
 from tests.test_mail_worker import start_worker, stop, wait_until

@@ -107,7 +107,7 @@ def test_proxy_fix_uses_forwarded_address_for_limits(sqlite_url):
     app = build_app(sqlite_url, {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
                                  "RATELIMIT_BOOKING": "1 per minute", "PROXY_FIX_HOPS": 1})
     try:
-        from app.security import register  # noqa: F401  (ProxyFix is applied in create_app)
+        from app.core.security import register  # noqa: F401  (ProxyFix is applied in create_app)
 
         client = app.test_client()
         first = client.post("/api/v1/bookings", json=API_BODY, headers={"X-Forwarded-For": "203.0.113.1"})

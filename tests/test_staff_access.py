@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AvailabilityRule, Booking, CalendarFeed, DateOverride, Slot
 from app.models.staff import AuditLog, StaffUser
 from tests.conftest import make_booking, make_slot
@@ -31,7 +31,7 @@ def world(app):
     """One of everything a staff URL can point at, with real ids."""
     from datetime import time
 
-    from app.database import write_transaction
+    from app.core.database import write_transaction
 
     with app.app_context():
         admin = make_staff("alex@mindset-tms.example", "admin")

@@ -267,7 +267,7 @@ def test_short_passwords_are_refused(ctx):
 def test_successful_sign_in_is_audited_and_remembers_the_previous_visit(app):
     from sqlalchemy import select
 
-    from app.extensions import db
+    from app.core.extensions import db
     from app.models.staff import AuditLog
 
     with app.app_context():

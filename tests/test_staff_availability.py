@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.booking.slots import regenerate_slots
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AvailabilityRule, Booking, DateOverride, Slot
 from app.models.staff import AuditLog
 from app.staff import availability_admin

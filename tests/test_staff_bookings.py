@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select, update
 
 from app.booking import service
-from app.database import write_transaction
-from app.extensions import db
+from app.core.database import write_transaction
+from app.core.extensions import db
 from app.mail import rendering
 from app.models import Booking, OutboxMessage, Slot, utcnow
 from app.models.mail import OUTBOX_CANCELLED, OUTBOX_SENT

@@ -73,7 +73,7 @@ def test_sign_in_set_hours_and_holiday_cancel_a_booking(live_server, page, admin
     # A patient books the first time; staff cancel it and the time is offered again.
     first_href = listed.first.get_attribute("href")
     with app.app_context():
-        from app.extensions import db
+        from app.core.extensions import db
         from app.models import Slot
 
         public_id = first_href.rsplit("/", 1)[1]

@@ -9,7 +9,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.staff import AuditLog
 from app.staff.export import HEADER, neutralise
 from tests.conftest import future_day, local_dt, make_booking, make_slot

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app import validation
-from app.validation import Invalid
+from app.booking import validation
+from app.booking.validation import Invalid
 
 CONTROL = st.sampled_from(["\r", "\n", "\r\n", "\x00", "\x1b", "\x7f", "\x85", "\u2028"])
 

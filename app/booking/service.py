@@ -23,13 +23,13 @@ from app.booking.errors import (
 )
 from app.booking.rules import booking_window
 from app.booking.slots import nearest_free_slots
-from app.booking.tokens import hash_token, looks_like_token, new_manage_token
-from app.database import write_transaction
-from app.extensions import db
+from app.core.database import write_transaction
+from app.core.extensions import db
+from app.core.timefmt import when
+from app.core.tokens import hash_token, looks_like_token, new_manage_token
 from app.mail import outbox
 from app.models import Booking, Slot, new_public_id, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS, STATUS_CANCELLED, STATUS_CONFIRMED
-from app.timefmt import when
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from sqlalchemy import and_, delete, exists, func, select
 
 from app.booking.availability import Closure, Hours, slot_times
 from app.booking.rules import booking_window
-from app.database import write_transaction
-from app.extensions import db
+from app.core.database import write_transaction
+from app.core.extensions import db
+from app.core.timefmt import clinic_zone
 from app.models import AvailabilityRule, Booking, DateOverride, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED
-from app.timefmt import clinic_zone
 
 
 def _has_active_booking():

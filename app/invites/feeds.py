@@ -14,9 +14,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.booking.tokens import hash_token, looks_like_token
-from app.database import write_transaction
-from app.extensions import db
+from app.core.database import write_transaction
+from app.core.extensions import db
+from app.core.tokens import hash_token, looks_like_token
 from app.invites import ics
 from app.models import Booking, CalendarFeed, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS

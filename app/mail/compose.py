@@ -18,11 +18,11 @@ from email.utils import format_datetime, parseaddr
 
 from flask import current_app
 
+from app.core.timefmt import clinic_zone, clock_with_zone, short_day, to_local, when
 from app.invites import ics
 from app.invites.ics import one_line
 from app.models import Booking, OutboxMessage
 from app.models.booking import MODE_LABELS
-from app.timefmt import clinic_zone, clock_with_zone, short_day, to_local, when
 
 CALENDAR_METHODS = ("REQUEST", "CANCEL", "PUBLISH")
 _ADDR_SPEC = re.compile(r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+$")

@@ -26,8 +26,8 @@ from flask import current_app
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from app.database import is_postgres, write_transaction
-from app.extensions import db
+from app.core.database import is_postgres, write_transaction
+from app.core.extensions import db
 from app.mail import compose, outbox, rendering
 from app.models import Booking, OutboxMessage, utcnow
 from app.models.booking import STATUS_CONFIRMED

@@ -13,7 +13,7 @@ from functools import lru_cache
 from flask import current_app
 from sqlalchemy import update
 
-from app.extensions import db
+from app.core.extensions import db
 from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
     CANCELLATION,
     CONFIRMATION,

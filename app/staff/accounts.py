@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from app import validation
-from app.database import write_transaction
-from app.extensions import db
+from app.booking import validation
+from app.core.database import write_transaction
+from app.core.extensions import db
 from app.models import utcnow
 from app.models.staff import ROLE_ADMIN, ROLES, SignInAttempt, StaffUser
 from app.staff import audit

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.staff import AuditLog, StaffUser
 
 CLI_ACTOR = "command line"

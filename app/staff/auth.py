@@ -25,7 +25,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, Se
 from flask_login import current_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from app.extensions import db, login_manager
+from app.core.extensions import db, login_manager
 from app.models.staff import StaffUser
 
 login_manager.login_view = "staff.sign_in"

@@ -10,8 +10,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, exists, select
 
 from app.booking.slots import regenerate_slots
-from app.database import write_transaction
-from app.extensions import db
+from app.core.database import write_transaction
+from app.core.extensions import db
 from app.models import AvailabilityRule, Booking, DateOverride, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS, MODES
 from app.models.staff import StaffUser

@@ -13,11 +13,11 @@ from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
-from app import validation
-from app.booking import service
+from app.booking import service, validation
 from app.booking.errors import BookingError
-from app.database import write_transaction
-from app.extensions import db
+from app.core.database import write_transaction
+from app.core.extensions import db
+from app.core.timefmt import when
 from app.models import Booking, Slot, utcnow
 from app.models.booking import (
     ATTENDANCE,
@@ -31,7 +31,6 @@ from app.models.booking import (
 from app.models.staff import StaffUser
 from app.staff import audit
 from app.staff.clinic_time import day_range
-from app.timefmt import when
 
 PER_PAGE = 50
 ATTENDANCE_LABELS = {"attended": "Attended", "no_show": "Did not attend (no-show)"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from app.booking.availability import local_instant
+from app.core.timefmt import clinic_zone
 from app.models import utcnow
-from app.timefmt import clinic_zone
 
 
 def today(now: datetime | None = None) -> date:

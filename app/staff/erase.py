@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from app.database import write_transaction
-from app.extensions import db
+from app.core.database import write_transaction
+from app.core.extensions import db
 from app.models import Booking, OutboxMessage, Slot, utcnow
 from app.models.booking import STATUS_CONFIRMED
 from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING

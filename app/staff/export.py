@@ -9,8 +9,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.database import write_transaction
-from app.extensions import db
+from app.core.database import write_transaction
+from app.core.extensions import db
 from app.models import Booking, Slot
 from app.models.booking import INTEREST_LABELS, MODE_LABELS
 from app.models.staff import StaffUser

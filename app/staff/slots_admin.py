@@ -9,15 +9,15 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, exists, select
 
-from app.database import write_transaction
-from app.extensions import db
+from app.core.database import write_transaction
+from app.core.extensions import db
+from app.core.timefmt import short_day, when
 from app.models import Booking, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED, MODES
 from app.models.staff import StaffUser
 from app.staff import audit
 from app.staff.availability_admin import close_slot_time
 from app.staff.clinic_time import clock, day_range, instant, local
-from app.timefmt import short_day, when
 
 
 class SlotError(Exception):

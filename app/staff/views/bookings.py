@@ -8,7 +8,8 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.booking.slots import group_by_local_day
-from app.extensions import db
+from app.core.extensions import db
+from app.core.timefmt import when
 from app.models import Slot, utcnow
 from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
 from app.staff import audit, bookings_admin, erase
@@ -16,7 +17,6 @@ from app.staff.auth import admin_required
 from app.staff.clinic_time import parse_date
 from app.staff.forms import CancelForm, ConfirmForm, MoveForm, NoteForm
 from app.staff.views import bp, flash_done, flash_error
-from app.timefmt import when
 
 
 def _filters() -> bookings_admin.Filters:

@@ -84,7 +84,7 @@ def add_slot():
     except slots_admin.SlotError as error:
         flash_error(error.message)
         return _week_page(monday, form, 422)
-    from app.timefmt import when
+    from app.core.timefmt import when
 
     flash_done(f"Added a consultation time on {when(slot.starts_at)}. Patients can book it now.")
     return _back(monday)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.database import write_transaction
+from app.core.database import write_transaction
 from app.staff import audit
 from app.staff.auth import admin_required
 from app.staff.forms import FeedForm

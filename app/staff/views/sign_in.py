@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.extensions import limiter
+from app.core.extensions import limiter
 from app.staff import accounts, auth
 from app.staff.forms import ChangePasswordForm, SignInForm
 from app.staff.views import bp, flash_done, flash_error

@@ -18,9 +18,9 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.validators import Optional
 
+from app.booking.views.book import SELF_CHECK_SESSION_KEY
 from app.content import clinic as clinic_content
 from app.content import faq, self_check, treatments
-from app.views.booking import SELF_CHECK_SESSION_KEY
 
 bp = Blueprint("public", __name__)
 

@@ -11,14 +11,14 @@ from sqlalchemy.exc import DBAPIError
 
 from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
+from app.booking.forms import BookingForm, form_started_stamp, seconds_since_started
 from app.booking.rules import booking_window
 from app.booking.slots import free_slots, group_by_local_day, nearest_free_slots, slot_is_free
-from app.database import is_unavailable
-from app.extensions import csrf, db
-from app.forms import BookingForm, form_started_stamp, seconds_since_started
+from app.core.database import is_unavailable
+from app.core.extensions import csrf, db
+from app.core.ratelimits import booking_limit
 from app.models import Slot, utcnow
 from app.models.booking import MODE_LABELS
-from app.ratelimits import booking_limit
 
 bp = Blueprint("booking", __name__)
 

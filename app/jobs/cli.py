@@ -1,4 +1,4 @@
-"""Mail commands: `flask worker` delivers the outbox (and keeps slots generated)."""
+"""Job commands: `flask worker` delivers the outbox and keeps slots generated."""
 
 from __future__ import annotations
 
@@ -11,11 +11,6 @@ from app.mail.delivery import DEFAULT_BATCH_SIZE, DEFAULT_LEASE_SECONDS
 
 
 def register(app: Flask) -> None:
-    from app.invites import cli as invites_cli
-
-    # The calendar-feed commands belong with the invites; app/cli.py reaches them through here.
-    invites_cli.register(app)
-
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
     @click.option("--interval", default=5.0, show_default=True, type=float,
@@ -26,7 +21,7 @@ def register(app: Flask) -> None:
     @click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=int)
     def worker_command(once: bool, interval: float, lease_seconds: float, batch_size: int) -> None:
         """Deliver queued mail (confirmations, updates, reminders) and keep slots generated."""
-        from app.mail.worker import Worker
+        from app.jobs.worker import Worker
 
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+INSTANCE_DIR = Path(__file__).resolve().parents[2] / "instance"
 
 
 def _bool(value: str | None, default: bool = False) -> bool:

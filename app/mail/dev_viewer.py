@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.invites import ics
 from app.mail import compose, delivery, rendering
 from app.models import OutboxMessage, utcnow

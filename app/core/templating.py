@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Flask
 
 from app.models.booking import INTEREST_LABELS, MODE_LABELS
-from app.validation import display_phone
 
 
 def register(app: Flask) -> None:
@@ -25,4 +24,3 @@ def register(app: Flask) -> None:
         MODE_LABELS=MODE_LABELS,
         INTEREST_LABELS=INTEREST_LABELS,
     )
-    app.jinja_env.filters["display_phone"] = display_phone

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from app.booking.slots import regenerate_slots
-from app.extensions import db
+from app.core.extensions import db
 from app.mail.delivery import DEFAULT_BATCH_SIZE, DEFAULT_LEASE_SECONDS, DeliveryReport, deliver_due
 
 log = logging.getLogger("app.mail")

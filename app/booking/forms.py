@@ -11,7 +11,7 @@ from wtforms import BooleanField, HiddenField, RadioField, StringField, TextArea
 from wtforms.fields import EmailField, TelField
 from wtforms.validators import InputRequired, ValidationError
 
-from app import validation
+from app.booking import validation
 from app.models.booking import INTEREST_LABELS, INTERESTS, MODE_LABELS, MODES
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app.extensions import limiter
+from app.core.extensions import limiter
 
 
 def _setting(name: str):

@@ -1,17 +1,15 @@
-"""Flask commands: seed-demo (and, registered by their packages, staff, worker, backup)."""
+"""Booking commands: `flask seed-demo` (demo opening hours and slots) and `flask regenerate-slots`."""
 
 from __future__ import annotations
 
 from datetime import time
-from pathlib import Path
 
 import click
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.backup import backup_sqlite
 from app.booking.slots import count_slots, regenerate_slots
-from app.database import write_transaction
+from app.core.database import write_transaction
 from app.models import AvailabilityRule
 from app.models.booking import MODES
 
@@ -34,11 +32,6 @@ def seed_demo(days: int = 28) -> tuple[bool, int]:
 
 
 def register(app: Flask) -> None:
-    from app.mail import cli as mail_cli
-    from app.staff import cli as staff_cli
-
-    mail_cli.register(app)
-    staff_cli.register(app)
     @app.cli.command("seed-demo")
     @click.option("--days", default=28, show_default=True, help="How many days of slots to create.")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has slots.")
@@ -51,17 +44,6 @@ def register(app: Flask) -> None:
         if created_rules:
             click.echo("Added demo opening hours: weekdays 9:00-12:00 and 13:00-17:00.")
         click.echo(f"Added {added} slots.")
-
-    @app.cli.command("backup")
-    @click.option("--to", "destination", type=click.Path(dir_okay=False, path_type=Path),
-                  help="Where to write the copy (default: instance/backups/<name>-<time>.db).")
-    def backup_command(destination: Path | None) -> None:
-        """Copy the SQLite database while the app keeps running."""
-        try:
-            path = backup_sqlite(app.config["SQLALCHEMY_DATABASE_URI"], destination)
-        except ValueError as error:
-            raise click.ClickException(str(error)) from None
-        click.echo(f"Backed up to {path}")
 
     @app.cli.command("regenerate-slots")
     def regenerate_command() -> None:

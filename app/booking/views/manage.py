@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
+from app.booking.forms import ConfirmForm, RescheduleForm
 from app.booking.rules import booking_window
 from app.booking.slots import free_slots, group_by_local_day
-from app.extensions import csrf, db
-from app.forms import ConfirmForm, RescheduleForm
+from app.core.extensions import csrf, db
+from app.core.ratelimits import manage_limit, token_lookup_limit
 from app.models import Booking, Slot, utcnow
-from app.ratelimits import manage_limit, token_lookup_limit
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 # Each change is a FlaskForm that validates its own CSRF token (after the rate limit).

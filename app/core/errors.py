@@ -8,8 +8,8 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.database import is_unavailable
-from app.extensions import db
+from app.core.database import is_unavailable
+from app.core.extensions import db
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from sqlalchemy import func, select
 
-from app.database import is_unavailable
-from app.extensions import db
+from app.core.database import is_unavailable
+from app.core.extensions import db
 from app.models import OutboxMessage, utcnow
 from app.models.mail import OUTBOX_FAILED, OUTBOX_PENDING
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app
 
 from app.booking import service
+from app.core.ratelimits import token_lookup_limit
 from app.invites import feeds, ics
 from app.invites.links import CalendarLinks, calendar_links
 from app.models import Booking, utcnow
-from app.ratelimits import token_lookup_limit
 
 bp = Blueprint("calendar", __name__)
 

@@ -6,15 +6,14 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from app import validation
-from app.api_schema import openapi_document
-from app.booking import notifications, service
+from app.api.schema import openapi_document
+from app.booking import notifications, service, validation
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.slots import free_slots
-from app.extensions import csrf
+from app.core.extensions import csrf
+from app.core.ratelimits import api_read_limit, booking_limit, manage_limit, token_lookup_limit
+from app.core.timefmt import clinic_zone, to_local
 from app.models import Booking, Slot, utcnow
-from app.ratelimits import api_read_limit, booking_limit, manage_limit, token_lookup_limit
-from app.timefmt import clinic_zone, to_local
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

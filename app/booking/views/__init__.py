@@ -1,0 +1,1 @@
+"""The patient-facing booking pages: /book and the private manage link."""

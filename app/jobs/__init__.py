@@ -1,0 +1,1 @@
+"""Background jobs: the worker that delivers mail and keeps slots generated."""

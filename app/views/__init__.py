@@ -1,1 +1,0 @@
-"""Blueprints, one per audience: public pages, booking, manage links, API, staff, health."""
