@@ -16,9 +16,10 @@ from app.models.booking import MODES
 DEMO_HOURS = ((time(9, 0), time(12, 0)), (time(13, 0), time(17, 0)))
 
 
-def seed_demo(days: int = 28) -> tuple[bool, int]:
+def seed_demo(days: int | None = None) -> tuple[bool, int]:
     """Demo opening hours (weekdays 9-12 and 1-5, 30-minute consultations, all modes) and the
-    slots they give for `days` days. Idempotent: rules are added only when there are none."""
+    slots they give for `days` days (default: the booking horizon, as the worker keeps them).
+    Idempotent: rules are added only when there are none."""
     created_rules = False
     with write_transaction() as session:
         if session.execute(select(func.count(AvailabilityRule.id))).scalar_one() == 0:
@@ -33,9 +34,10 @@ def seed_demo(days: int = 28) -> tuple[bool, int]:
 
 def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
-    @click.option("--days", default=28, show_default=True, help="How many days of slots to create.")
+    @click.option("--days", type=int, default=None,
+                  help="How many days of slots to create (default: BOOKING_HORIZON_DAYS).")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has slots.")
-    def seed_demo_command(days: int, if_empty: bool) -> None:
+    def seed_demo_command(days: int | None, if_empty: bool) -> None:
         """Fill the coming weeks with demo consultation slots (safe to run again)."""
         if if_empty and count_slots() > 0:
             click.echo("Slots already exist; not seeding.")
