@@ -17,8 +17,43 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_EXCEPT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+# What no field of any request may carry: NUL (PostgreSQL refuses it in text, and it cuts
+# strings short in C libraries) and lone UTF-16 surrogates (not Unicode: they cannot be
+# encoded to UTF-8, so a database driver, a template or a log line would fail on them).
+_UNSAFE_TEXT = re.compile(r"[\x00\ud800-\udfff]")
+# A value written as a whole date (YYYY-MM-DD, maybe with a time after it).
+_ISO_DATE = re.compile(r"\s*(\d{4})-\d{2}-\d{2}(?:[T ][\d:.+\-Z]*)?\s*")
+# The years a date in a request may name: a clinic calendar has no use for others, and
+# date arithmetic (adding the booking horizon, a week, a day) near year 1 or 9999
+# would overflow.
+DATE_YEARS = range(1900, 3000)
+# Longer runs of digits than any id or page number here: larger values would overflow a
+# database's 64-bit integers.
+MAX_WHOLE_NUMBER_DIGITS = 18
+
+
 class Invalid(ValueError):
     """A value that cannot be accepted; the message tells the person what to fix."""
+
+
+def is_unsafe_text(value: str) -> bool:
+    """True when `value` holds a NUL or a lone surrogate: text no part of the app accepts."""
+    return _UNSAFE_TEXT.search(value) is not None
+
+
+def is_date_out_of_range(value: str) -> bool:
+    """True for a value written as a date outside DATE_YEARS; other text is not a date."""
+    date_match = _ISO_DATE.fullmatch(value)
+    return date_match is not None and int(date_match.group(1)) not in DATE_YEARS
+
+
+def is_out_of_range(value: str) -> bool:
+    """True for a value no date or number parameter can use: a date outside DATE_YEARS, or a
+    whole number too large for a database integer. Other text is left to each field's check."""
+    if is_date_out_of_range(value):
+        return True
+    stripped = value.strip().lstrip("+-")
+    return stripped.isdigit() and len(stripped.lstrip("0")) > MAX_WHOLE_NUMBER_DIGITS
 
 
 def single_line(value: str, label: str, *, max_length: int, required: bool = True) -> str:
