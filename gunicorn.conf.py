@@ -12,6 +12,8 @@ import re
 
 from gunicorn.glogging import Logger
 
+from app.core.logs import escape_controls
+
 # --- workers -----------------------------------------------------------------------------
 
 def _int_env(name: str, default: int) -> int:
@@ -95,7 +97,9 @@ def redact_path(path: str | None) -> str:
 
 class RedactingLogger(Logger):
     """Gunicorn's logger with secret tokens taken out of every request path it logs, and
-    without query strings or the Referer (which may carry a token too)."""
+    without query strings or the Referer (which may carry a token too). Every value it
+    writes has its control characters escaped: a path with %0A, %0D or %00 (decoded in
+    PATH_INFO) stays on its one line instead of forging another or writing a NUL."""
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
@@ -107,12 +111,13 @@ class RedactingLogger(Logger):
         for key in ("{raw_uri}e", "{path_info}e", "{query_string}e", "{request_uri}e",
                     "{referer}i", "{http_referer}e"):
             atoms.pop(key, None)
-        return atoms
+        return {key: escape_controls(value) if isinstance(value, str) else value
+                for key, value in atoms.items()}
 
     def exception(self, msg, *args, **kwargs):
         # "Error handling request <uri>" would otherwise log the raw URI with its token.
-        args = tuple(redact_path(a.split("?", 1)[0]) if isinstance(a, str) and a.startswith("/") else a
-                     for a in args)
+        args = tuple(escape_controls(redact_path(a.split("?", 1)[0]))
+                     if isinstance(a, str) and a.startswith("/") else a for a in args)
         super().exception(msg, *args, **kwargs)
 
 

@@ -188,10 +188,16 @@ def patient(**fields):
 
 
 def make_booking(slot=None, mode: str = "phone", **fields):
+    """A booking made through the service, its columns and slot loaded, so a test may still
+    read them after its app context has ended."""
     from app.booking import service
+    from app.core.extensions import db
 
     slot = slot or make_slot()
-    return service.book(slot.public_id, mode, patient(**fields))
+    result = service.book(slot.public_id, mode, patient(**fields))
+    db.session.refresh(result.booking)
+    db.session.refresh(result.booking.slot)
+    return result
 
 
 def csrf_token(html: str) -> str:

@@ -303,15 +303,44 @@ def test_attaching_answers_hands_them_to_booking_and_they_reach_the_booking(ctx,
     assert hidden.keys() == {"csrf_token", "seizures", "preference"}
     response = client.post("/self-check/attach", data=hidden)
     assert response.status_code == 303 and response.headers["Location"] == "/book"
-    with client.session_transaction() as session:
-        kept = session[SELF_CHECK_SESSION_KEY]
-    assert kept == self_check.for_booking({"seizures": "yes", "preference": "both"})
+    expected = self_check.for_booking({"seizures": "yes", "preference": "both"})
+    assert_no_answers_readable_in_the_session_cookie(client, expected)
 
     details = client.get(f"/book/{slot.public_id}").get_data(as_text=True)
     assert "Attach my self-check answers" in details
     client.post(f"/book/{slot.public_id}", data=booking_form(details, attach_self_check="y"))
     booking = db.session.execute(select(Booking)).scalar_one()
-    assert json.loads(booking.self_check) == kept
+    assert json.loads(booking.self_check) == expected
+    with client.session_transaction() as session:  # booked: the answers have left the session
+        assert SELF_CHECK_SESSION_KEY not in session
+
+
+def assert_no_answers_readable_in_the_session_cookie(client, expected: dict) -> None:
+    """Decode the session cookie as anyone holding it can (its signature does not hide it)
+    and check that no question, answer or point to discuss is in it."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    app = client.application
+    serializer = app.session_interface.get_signing_serializer(app)
+    assert isinstance(serializer, URLSafeTimedSerializer)
+    payload = serializer.loads(client.get_cookie("session").value)
+    visible = json.dumps(payload)
+    assert SELF_CHECK_SESSION_KEY in payload
+    for answer in expected["answers"]:
+        assert answer["question"] not in visible and answer["answer"] not in visible
+        assert answer["key"] not in visible
+    for title in expected["to_discuss"]:
+        assert title not in visible
+
+
+def test_attached_answers_expire_and_resist_tampering():
+    expected = self_check.for_booking({"seizures": "yes"})
+    sealed = self_check.seal(expected, "key-one", now=1_000_000)
+    assert self_check.unseal(sealed, "key-one", ttl_seconds=7200, now=1_000_000 + 7200) == expected
+    assert self_check.unseal(sealed, "key-one", ttl_seconds=7200, now=1_000_000 + 7201) is None
+    assert self_check.unseal(sealed, "key-two", ttl_seconds=7200, now=1_000_001) is None
+    assert self_check.unseal(sealed[:-4] + "AAAA", "key-one", ttl_seconds=7200, now=1_000_001) is None
+    assert self_check.unseal(expected, "key-one", ttl_seconds=7200, now=1_000_001) is None
 
 
 def test_booking_without_attaching_keeps_no_answers(ctx, client):

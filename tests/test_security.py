@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import ROOT, LiveServer, build_app, dispose, make_booking, make_slot
+from tests.conftest import ROOT, LiveServer, booking_form, build_app, dispose, make_booking, make_slot
 
 API_BODY = {"mode": "phone", "name": "Ada Lovelace", "email": "ada@example.com",
             "phone": "970-555-0123", "interest": "tms", "consent": True}
@@ -95,12 +95,154 @@ def test_booking_rate_limit_gives_friendly_429(limited_app):
     json_429 = client.post("/api/v1/bookings", json=API_BODY)
     assert json_429.status_code == 429 and json_429.get_json()["error"]["code"] == "rate_limited"
     assert "Retry-After" in json_429.headers
-    form_statuses = [client.post(f"/book/{slot_id}", data={}).status_code for _ in range(4)]
-    assert form_statuses == [422, 422, 422, 429]
+    # The booking form shares the API's budget: this address has used it up.
     page = client.post(f"/book/{slot_id}", data={})
+    assert page.status_code == 429
     assert "Please slow down" in page.get_data(as_text=True)
     # Reading pages is not limited by the booking limit.
     assert client.get("/book").status_code == 200
+
+
+def test_booking_form_and_api_share_one_booking_limit(sqlite_url):
+    """One address's bookings count together, whichever way they arrive: 4 allowed a
+    minute, spent 2 through the form and 2 through the API, then both refuse."""
+    app = build_app(sqlite_url, {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
+                                 "RATELIMIT_BOOKING": "4 per minute"})
+    try:
+        client = app.test_client()
+        with app.app_context():
+            slot_ids = [make_slot().public_id for _ in range(5)]
+        statuses = []
+        for n, slot_id in enumerate(slot_ids[:4]):
+            if n % 2:
+                response = client.post("/api/v1/bookings", json={
+                    **API_BODY, "slot_id": slot_id, "email": f"p{n}@example.com"})
+            else:
+                page = client.get(f"/book/{slot_id}").get_data(as_text=True)
+                response = client.post(f"/book/{slot_id}", data=booking_form(page, email=f"p{n}@example.com"))
+            statuses.append(response.status_code)
+        assert statuses == [303, 201, 303, 201]
+        assert client.post("/api/v1/bookings", json={**API_BODY, "slot_id": slot_ids[4]}).status_code == 429
+        assert client.post(f"/book/{slot_ids[4]}", data={}).status_code == 429
+        # Another address has its own budget.
+        other = client.post("/api/v1/bookings", json={**API_BODY, "slot_id": slot_ids[4]},
+                            environ_base={"REMOTE_ADDR": "203.0.113.9"})
+        assert other.status_code == 201
+    finally:
+        dispose(app)
+
+
+def token_rules(app) -> list:
+    """Every route whose URL carries a secret token (what `flask routes` lists)."""
+    return [rule for rule in app.url_map.iter_rules() if "token" in rule.arguments]
+
+
+def test_every_token_route_is_rate_limited(sqlite_url):
+    """Guessing tokens is throttled on every route that takes one, reads included, and all
+    of them draw on one budget per address."""
+    from app.core.extensions import limiter
+
+    app = build_app(sqlite_url, {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
+                                 "RATELIMIT_TOKEN_LOOKUP": "3 per minute",
+                                 "RATELIMIT_MANAGE": "100 per minute", "WTF_CSRF_ENABLED": False})
+    try:
+        client = app.test_client()
+        with app.app_context():
+            slot_id = make_slot().public_id
+        rules = token_rules(app)
+        assert {rule.endpoint for rule in rules} >= {
+            "manage.show", "manage.confirmed", "manage.cancel", "manage.choose_new_slot",
+            "manage.confirm_new_slot", "calendar.booking_invite", "calendar.staff_feed",
+            "api.show_booking", "api.cancel_booking", "api.reschedule_booking"}
+        checked = 0
+        for rule in rules:
+            path = rule.rule.replace("<token>", "x" * 32).replace("<slot_id>", slot_id)
+            for method in sorted(rule.methods & {"GET", "POST"}):
+                with app.app_context():
+                    limiter.reset()
+                statuses = [client.open(path, method=method, json={}).status_code for _ in range(4)]
+                assert 429 not in statuses[:3] and statuses[3] == 429, (method, rule.rule, statuses)
+                checked += 1
+        assert checked == 11  # every method of the routes above
+        # One budget: three guesses on one route leave none for another.
+        with app.app_context():
+            limiter.reset()
+        for _ in range(3):
+            client.get("/manage/" + "y" * 32)
+        assert client.get(f"/api/v1/bookings/{'y' * 32}").status_code == 429
+    finally:
+        dispose(app)
+
+
+def test_api_hides_interest_and_note_of_cancelled_and_past_bookings(any_app):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.booking import service
+    from app.core.database import write_transaction
+    from app.models import Slot, utcnow
+
+    client = any_app.test_client()
+    with any_app.app_context():
+        upcoming = make_booking(note="Worried about side effects")
+        cancelled = make_booking(note="Has had seizures", email="c@example.com")
+        service.cancel(cancelled.booking.public_id, by="patient")
+        past = make_booking(note="Tried three medications", email="p@example.com")
+        starts = utcnow() - timedelta(days=2)
+        with write_transaction() as session:
+            session.execute(update(Slot).where(Slot.id == past.booking.slot_id)
+                            .values(starts_at=starts, ends_at=starts + timedelta(minutes=30)))
+        public_ids = {result.manage_token: result.booking.public_id for result in (cancelled, past)}
+    shown = client.get(f"/api/v1/bookings/{upcoming.manage_token}").get_json()["booking"]
+    assert shown["interest"] == "tms" and shown["note"] == "Worried about side effects"
+    for result in (cancelled, past):
+        response = client.get(f"/api/v1/bookings/{result.manage_token}")
+        assert response.status_code == 200
+        booking = response.get_json()["booking"]
+        assert "interest" not in booking and "note" not in booking
+        assert booking["id"] == public_ids[result.manage_token]
+        text = response.get_data(as_text=True)
+        assert "seizures" not in text and "medications" not in text
+    after_cancel = client.post(f"/api/v1/bookings/{upcoming.manage_token}/cancel").get_json()["booking"]
+    assert after_cancel["status"] == "cancelled" and "note" not in after_cancel
+
+
+def test_access_log_lines_escape_control_characters(sqlite_url, app, tmp_path):
+    """A path with %0A, %0D and %00 (decoded into PATH_INFO) gives one access-log line with
+    the characters escaped, through the production gunicorn.conf.py."""
+    import socket
+
+    access_log = tmp_path / "access.log"
+    server = LiveServer(sqlite_url, env={"ACCESS_LOG": str(access_log), "WEB_CONCURRENCY": "1",
+                                         "LOG_LEVEL": "WARNING"})
+    server.args = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b",
+                   f"127.0.0.1:{server.port}", "wsgi:app"]
+    server.start()
+    try:
+        forged = "/nothing%0A127.0.0.1%20-%20-%20%22GET%20/staff/%22%20200%0D%00end"
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(f"GET {forged} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            while sock.recv(65536):
+                pass
+    finally:
+        server.stop()
+    raw = access_log.read_bytes()
+    assert b"\x00" not in raw and b"\r" not in raw
+    lines = [line for line in raw.decode().splitlines() if "/healthz" not in line]
+    assert len(lines) == 1, lines
+    assert r'"GET /nothing\x0a127.0.0.1 - - \"GET /staff/\" 200\x0d\x00end HTTP/1.1" 400' in lines[0]
+
+
+def test_text_log_lines_escape_control_characters():
+    import logging
+
+    from app.core.logs import TextFormatter
+
+    record = logging.LogRecord("app", logging.WARNING, __file__, 1, "not found: %s", ("/a\nFORGED\r\x00b",), None)
+    line = TextFormatter().format(record)
+    assert "\n" not in line and "\r" not in line and "\x00" not in line
+    assert line.endswith("not found: /a\\x0aFORGED\\x0d\\x00b")
 
 
 def test_proxy_fix_uses_forwarded_address_for_limits(sqlite_url):

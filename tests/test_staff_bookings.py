@@ -387,3 +387,34 @@ def test_self_check_json_is_shown_readably():
     assert result.answers == [("Sleep?", "Poor")] and result.to_discuss == ["Sleep"]
     assert bookings_admin.self_check(Booking(self_check=None)) is None
     assert bookings_admin.self_check(Booking(self_check="not json")).answers == [("Answers", "not json")]
+
+
+def test_erase_removes_the_patients_captured_mail_files(database_url, tmp_path):
+    """Without MAIL_SERVER the worker writes each message to MAIL_CAPTURE_DIR; erasing the
+    patient takes those copies too, and leaves other patients' files alone."""
+    from app.mail.delivery import captured_file, deliver_due
+    from tests.conftest import build_app, dispose
+
+    mail_dir = tmp_path / "mail"
+    app = build_app(database_url, {"MAIL_SERVER": "", "MAIL_CAPTURE_DIR": str(mail_dir)})
+    try:
+        with app.app_context():
+            ada = make_booking().booking
+            grace = make_booking(email="grace@example.com", name="Grace Hopper").booking
+            deliver_due()
+            service.cancel(ada.public_id, by="staff")
+            deliver_due()  # the cancellation is captured too
+            ada_files = {captured_file(m).name for m in outbox_for(ada.id)}
+            grace_files = {captured_file(m).name for m in outbox_for(grace.id)
+                           if m.status == OUTBOX_SENT}
+            present = {p.name for p in mail_dir.iterdir()}
+            assert len(ada_files & present) >= 3 and grace_files <= present
+
+            assert erase.erase_patient(ada.public_id, None) == 1
+
+            left = {p.name for p in mail_dir.iterdir()}
+            assert not ada_files & left
+            assert grace_files <= left
+            assert not any(b"ada@example.com" in (mail_dir / name).read_bytes() for name in left)
+    finally:
+        dispose(app)

@@ -30,14 +30,23 @@ def slot_json(slot: Slot) -> dict:
             "modes": slot.mode_list}
 
 
-def booking_json(booking: Booking) -> dict:
-    return {
+def shows_health_details(booking: Booking, now: datetime) -> bool:
+    """The interest and note are health data: the API returns them only while the booking
+    is still to come, when the patient may want to check them. A cancelled or past booking's
+    token (an old email, a shared device) no longer reveals them."""
+    return booking.is_active and booking.slot.ends_at > now
+
+
+def booking_json(booking: Booking, now: datetime | None = None) -> dict:
+    found = {
         "id": booking.public_id, "status": booking.status,
         "start": iso(booking.slot.starts_at), "end": iso(booking.slot.ends_at),
         "mode": booking.mode, "name": booking.name, "email": booking.email,
-        "phone": booking.phone, "interest": booking.interest, "note": booking.note,
-        "created_at": iso(booking.created_at),
+        "phone": booking.phone, "created_at": iso(booking.created_at),
     }
+    if shows_health_details(booking, now or utcnow()):
+        found.update(interest=booking.interest, note=booking.note)
+    return found
 
 
 def api_error(status: int, code: str, message: str, **extra):
@@ -146,6 +155,7 @@ def show_booking(token: str):
 
 
 @bp.post("/bookings/<token>/cancel")
+@token_lookup_limit
 @manage_limit
 def cancel_booking(token: str):
     booking = _booking_by_token(token)
@@ -159,6 +169,7 @@ def cancel_booking(token: str):
 
 
 @bp.post("/bookings/<token>/reschedule")
+@token_lookup_limit
 @manage_limit
 def reschedule_booking(token: str):
     booking = _booking_by_token(token)

@@ -3,8 +3,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.content.facts import Fact, fact
 
@@ -180,6 +186,34 @@ def for_booking(answers: Mapping[str, str | None]) -> dict:
         ],
         "to_discuss": [p.title for p in things_to_discuss(answers)],
     }
+
+
+# --- keeping attached answers between the self-check and the booking form ---------------------
+
+def _fernet(secret_key: str) -> Fernet:
+    """A Fernet key of its own, derived from the app's SECRET_KEY (HKDF, SHA-256): the
+    session's signing key is never used as an encryption key directly."""
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                   info=b"mindset-tms self-check answers").derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def seal(attached: Mapping, secret_key: str, now: int) -> str:
+    """`for_booking`'s answers, encrypted and authenticated, for the patient's session cookie:
+    they are health data, and a signed cookie is only signed, not secret. `now` is Unix time."""
+    return _fernet(secret_key).encrypt_at_time(json.dumps(attached).encode(), now).decode()
+
+
+def unseal(sealed: object, secret_key: str, ttl_seconds: int, now: int) -> dict | None:
+    """The answers `seal` kept, or None when there are none, they were tampered with, made
+    with another key, or are older than `ttl_seconds` (the booking flow has long finished)."""
+    if not isinstance(sealed, str):
+        return None
+    try:
+        found = json.loads(_fernet(secret_key).decrypt_at_time(sealed.encode(), ttl_seconds, now))
+    except (InvalidToken, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def all_facts() -> list[Fact]:

@@ -21,6 +21,7 @@ from wtforms.validators import Optional
 from app.booking.views.book import SELF_CHECK_SESSION_KEY
 from app.content import clinic as clinic_content
 from app.content import faq, self_check, treatments
+from app.models import utcnow
 
 bp = Blueprint("public", __name__)
 
@@ -168,14 +169,16 @@ def self_check_page():
 
 @bp.post("/self-check/attach")
 def attach_self_check():
-    """The patient chose to attach their answers: keep them in their session for the booking
-    form (the only place they are kept), then go to booking."""
+    """The patient chose to attach their answers: keep them, encrypted, in their session for
+    the booking form (the only place they are kept, until booked or SELF_CHECK_TTL_SECONDS),
+    then go to booking."""
     form = SelfCheckForm()
     if not form.validate_on_submit():
         abort(400)
     answers = self_check.clean({q.key: form[q.key].data for q in self_check.QUESTIONS})
     if answers:
-        session[SELF_CHECK_SESSION_KEY] = self_check.for_booking(answers)
+        session[SELF_CHECK_SESSION_KEY] = self_check.seal(
+            self_check.for_booking(answers), current_app.config["SECRET_KEY"], int(utcnow().timestamp()))
     return redirect(url_for("booking.choose_slot"), code=303)
 
 

@@ -114,7 +114,11 @@ def load_config() -> dict[str, Any]:
         "STAFF_ARGON2_TIME_COST": _int("STAFF_ARGON2_TIME_COST", 3),
         "STAFF_ARGON2_MEMORY_KIB": _int("STAFF_ARGON2_MEMORY_KIB", 65536),
         "STAFF_ARGON2_PARALLELISM": _int("STAFF_ARGON2_PARALLELISM", 4),
-        # Serving.
+        # Serving. A form or JSON body larger than this is refused with 413 before it is
+        # read (a booking is well under 4 KB).
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 64 * 1024),
+        # How long self-check answers kept (encrypted) for the booking form stay readable.
+        "SELF_CHECK_TTL_SECONDS": _int("SELF_CHECK_TTL_SECONDS", 2 * 3600),
         "LOG_FORMAT": env("LOG_FORMAT", "json"),
         "LOG_LEVEL": env("LOG_LEVEL", "INFO"),
         "PROXY_FIX_HOPS": _int("PROXY_FIX_HOPS", 0),

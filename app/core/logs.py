@@ -17,6 +17,19 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d ()-]{7,}\d")
 
 
+# Characters that would end, rewrite or cut a log line: C0 controls (newline, carriage
+# return, NUL, escape sequences), DEL, C1 controls and the Unicode line separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as a visible escape (a newline as \\x0a),
+    so input that reaches a log line (a request path, a header) cannot start a forged line
+    or write a NUL."""
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}" if ord(found.group()) < 0x100
+                        else f"\\u{ord(found.group()):04x}", text)
+
+
 def redact(text: str) -> str:
     text = _TOKEN_PATHS.sub(r"\1<token>", text)
     text = _EMAIL.sub("<email>", text)
@@ -51,13 +64,15 @@ class JsonFormatter(logging.Formatter):
 
 class TextFormatter(logging.Formatter):
     """Readable lines for a local run, redacted the same way: the message and any traceback,
-    not the line's own timestamp (whose "2026-11-25 02" looks like a phone number)."""
+    not the line's own timestamp (whose "2026-11-25 02" looks like a phone number). The
+    message's control characters are escaped, so one record is one line (a traceback below
+    it keeps its own lines)."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        record.message = redact(record.message)
+        record.message = escape_controls(redact(record.message))
         return super().formatMessage(record)
 
     def formatException(self, ei) -> str:

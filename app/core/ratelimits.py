@@ -1,4 +1,9 @@
-"""Named rate limits for the views, read from settings at request time."""
+"""Named rate limits for the views, read from settings at request time.
+
+The booking limit and the token-lookup limit are shared limits: every route that carries
+one counts against one budget per client address, so a client cannot double its bookings by
+alternating the HTML form and the API, nor multiply its guesses at manage tokens by spreading
+them over the routes that take a token."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ def _setting(name: str):
     return lambda: current_app.config[name]
 
 
-booking_limit = limiter.limit(_setting("RATELIMIT_BOOKING"), methods=["POST"])
+booking_limit = limiter.shared_limit(_setting("RATELIMIT_BOOKING"), scope="booking", methods=["POST"])
 manage_limit = limiter.limit(_setting("RATELIMIT_MANAGE"), methods=["POST"])
-token_lookup_limit = limiter.limit(_setting("RATELIMIT_TOKEN_LOOKUP"))
+token_lookup_limit = limiter.shared_limit(_setting("RATELIMIT_TOKEN_LOOKUP"), scope="token-lookup")
 api_read_limit = limiter.limit(_setting("RATELIMIT_API_READ"))

@@ -1,9 +1,32 @@
-"""Response headers that every page carries, and proxy awareness when configured."""
+"""Response headers that every page carries, proxy awareness when configured, and the
+edge check that turns malformed input away before any view or database sees it."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+# What no field of any request may carry: NUL (PostgreSQL refuses it in text, and it cuts
+# strings short in C libraries) and lone UTF-16 surrogates (not Unicode: they cannot be
+# encoded to UTF-8, so a database driver, a template or a log line would fail on them).
+_UNSAFE_TEXT = re.compile(r"[\x00\ud800-\udfff]")
+# A value written as a whole date (YYYY-MM-DD, maybe with a time after it).
+_ISO_DATE = re.compile(r"\s*(\d{4})-\d{2}-\d{2}(?:[T ][\d:.+\-Z]*)?\s*")
+# The years a date in a request may name: a clinic calendar has no use for others, and
+# date arithmetic (adding the booking horizon, a week, a day) near year 1 or 9999
+# would overflow.
+DATE_YEARS = range(1900, 3000)
+# Longer runs of digits than any id or page number here: larger values would overflow a
+# database's 64-bit integers.
+MAX_WHOLE_NUMBER_DIGITS = 18
+
+
+# The largest id a path may name: a database's signed 64-bit integer.
+MAX_PATH_INT = 2**63 - 1
+MALFORMED_MESSAGE = "That request held characters or values we cannot accept."
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -20,7 +43,87 @@ _DEFAULT_HEADERS = (
 )
 
 
+def is_unsafe_text(value: str) -> bool:
+    """True when `value` holds a NUL or a lone surrogate: text no part of the app accepts."""
+    return _UNSAFE_TEXT.search(value) is not None
+
+
+def is_date_out_of_range(value: str) -> bool:
+    """True for a value written as a date outside DATE_YEARS; other text is not a date."""
+    date_match = _ISO_DATE.fullmatch(value)
+    return date_match is not None and int(date_match.group(1)) not in DATE_YEARS
+
+
+def is_out_of_range(value: str) -> bool:
+    """True for a value no date or number parameter can use: a date outside DATE_YEARS, or a
+    whole number too large for a database integer. Other text is left to each field's check."""
+    if is_date_out_of_range(value):
+        return True
+    stripped = value.strip().lstrip("+-")
+    return stripped.isdigit() and len(stripped.lstrip("0")) > MAX_WHOLE_NUMBER_DIGITS
+
+
+def _json_strings(body) -> Iterator[str]:
+    """Every key and string value in a parsed JSON body, walked without recursion (the body
+    may be nested as deep as the parser allowed)."""
+    pending = [body]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def _json_body():
+    """The parsed JSON body (None when there is none or it is not JSON). Nesting deeper than
+    the parser can follow is a malformed request, like any other JSON syntax error."""
+    if not request.is_json:
+        return None
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return _MALFORMED
+
+
+_MALFORMED = object()
+
+
+def malformed_input() -> bool:
+    """True when the request carries input no view can use: NUL bytes or lone surrogates
+    anywhere, dates outside the years a calendar needs, query numbers too large for the
+    database, or JSON nested too deep to parse. One check for every route, so no view, query
+    or log line meets such input. (Reading the form or JSON body here is also where a body
+    over MAX_CONTENT_LENGTH is refused with 413, before it is parsed.)"""
+    if any(value > MAX_PATH_INT for value in (request.view_args or {}).values()
+           if isinstance(value, int)):
+        return True
+    body = _json_body()
+    if body is _MALFORMED:
+        return True
+    json_strings = list(_json_strings(body)) if body is not None else []
+    query = list(request.args.items(multi=True))
+    form = list(request.form.items(multi=True))
+    names_and_values = [text for pair in (*query, *form) for text in pair]
+    if any(is_unsafe_text(text) for text in (request.path, *names_and_values, *json_strings)):
+        return True
+    if any(is_out_of_range(value) for _name, value in query):
+        return True
+    return any(is_date_out_of_range(value) for value in (*(v for _n, v in form), *json_strings))
+
+
 def register(app: Flask) -> None:
+    @app.before_request
+    def _reject_malformed_input():
+        if malformed_input():
+            from app.core.errors import error_response
+
+            return error_response(400, "malformed_input", MALFORMED_MESSAGE)
+        return None
+
     hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -1,16 +1,22 @@
 """Erasing a patient on request: their personal data goes from every booking made with their
-email address and from the mail queued or sent about those bookings. The slot and booking
-rows stay (the calendar's history), and the erasure is recorded in the audit log."""
+email address and from the mail queued or sent about those bookings, including the copies a
+development setup captured to files. The slot and booking rows stay (the calendar's
+history), and the erasure is recorded in the audit log."""
 
 from __future__ import annotations
 
+import email.policy
 from dataclasses import dataclass
 from datetime import datetime
+from email.parser import BytesHeaderParser
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.mail import delivery
 from app.models import Booking, OutboxMessage, Slot, utcnow
 from app.models.booking import STATUS_CONFIRMED
 from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING
@@ -69,6 +75,7 @@ def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None 
             raise EraseError("This patient still has an upcoming consultation. Cancel it first "
                              "(the patient is told), then erase their data.")
         ids = [b.id for b in found.bookings]
+        captured: list[tuple[Path, str]] = []
         for booking in session.execute(
                 select(Booking).where(Booking.id.in_(ids)).with_for_update()).scalars():
             booking.name = ERASED_NAME
@@ -83,6 +90,8 @@ def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None 
                 select(OutboxMessage).where(OutboxMessage.booking_id.in_(ids)).with_for_update()).scalars():
             if message.status == OUTBOX_PENDING:
                 message.status = OUTBOX_CANCELLED
+            if capturing_mail():
+                captured.append((delivery.captured_file(message), message.message_id))
             message.to_address = ""
             message.to_name = ""
             message.subject = ERASED_SUBJECT
@@ -95,4 +104,28 @@ def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None 
             audit.record(session, actor, "patient.erase", booking_id=booking_id,
                          details=f"erased on the patient's request ({len(ids)} booking"
                                  f"{'s' if len(ids) != 1 else ''})")
+    for path, message_id in captured:
+        remove_captured_file(path, message_id)
     return len(ids)
+
+
+def capturing_mail() -> bool:
+    """Without MAIL_SERVER, delivered mail is written to files (MAIL_CAPTURE_DIR), and those
+    copies hold the patient's details as much as the outbox rows do."""
+    return not current_app.config.get("MAIL_SERVER")
+
+
+def remove_captured_file(path: Path, message_id: str) -> bool:
+    """Delete one message's captured file (and any half-written copy), after checking by its
+    Message-ID that the file is that message's and not another's with a reused outbox id.
+    Called once the erasure has committed; returns whether a file was removed."""
+    path.with_suffix(".eml.part").unlink(missing_ok=True)
+    try:
+        with path.open("rb") as handle:
+            headers = BytesHeaderParser(policy=email.policy.default).parse(handle)
+    except FileNotFoundError:
+        return False
+    if str(headers.get("Message-ID", "")).strip() != message_id:
+        return False
+    path.unlink(missing_ok=True)
+    return True

@@ -14,6 +14,7 @@ from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import BookingForm, form_started_stamp, seconds_since_started
 from app.booking.rules import booking_window
 from app.booking.slots import free_slots, group_by_local_day, nearest_free_slots, slot_is_free
+from app.content import self_check
 from app.core.database import is_unavailable
 from app.core.extensions import csrf, db
 from app.core.ratelimits import booking_limit
@@ -67,7 +68,7 @@ def details(slot_id: str):
         if len(slot.mode_list) == 1:
             form.mode.data = slot.mode_list[0]
         # The patient just chose "book and attach my answers" on the self-check.
-        form.attach_self_check.data = bool(session.get(SELF_CHECK_SESSION_KEY))
+        form.attach_self_check.data = attached_self_check() is not None
         outcome = Outcome() if _is_open(slot) else Outcome(
             409, "Sorry, this time is no longer available. Here are the nearest free times.",
             nearest_free_slots(slot.starts_at, 3, exclude_id=slot.id))
@@ -85,12 +86,26 @@ def details(slot_id: str):
             return redirect(url_for("manage.confirmed", token=token), code=303)
     return render_template("booking/details.html", slot=chosen, form=form, problem=outcome.problem,
                            alternatives=outcome.alternatives,
-                           has_self_check=bool(session.get(SELF_CHECK_SESSION_KEY))), outcome.status
+                           has_self_check=attached_self_check() is not None), outcome.status
+
+
+def attached_self_check() -> dict | None:
+    """The self-check answers the patient chose to attach, decrypted from their session;
+    None when there are none or they have expired (then they are dropped from the session)."""
+    sealed = session.get(SELF_CHECK_SESSION_KEY)
+    if sealed is None:
+        return None
+    config = current_app.config
+    answers = self_check.unseal(sealed, config["SECRET_KEY"], int(config["SELF_CHECK_TTL_SECONDS"]),
+                                int(utcnow().timestamp()))
+    if answers is None:
+        session.pop(SELF_CHECK_SESSION_KEY, None)
+    return answers
 
 
 def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
     """Try the booking; the manage token on success, else what to tell the patient."""
-    answers = session.get(SELF_CHECK_SESSION_KEY) if form.attach_self_check.data else None
+    answers = attached_self_check() if form.attach_self_check.data else None
     patient = service.PatientDetails(
         name=form.name.data, email=form.email.data, phone=form.phone.data,
         interest=form.interest.data, note=form.note.data or "", self_check=answers)
@@ -106,8 +121,8 @@ def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
             raise
         db.session.rollback()
         return None, Outcome(503, UNAVAILABLE_MESSAGE)
-    if answers:
-        session.pop(SELF_CHECK_SESSION_KEY, None)
+    # Booked: the answers have done their job (attached or not), so they leave the session.
+    session.pop(SELF_CHECK_SESSION_KEY, None)
     return result.manage_token, Outcome()
 
 

@@ -42,6 +42,7 @@ def show(token: str):
 
 
 @bp.get("/<token>/confirmed")
+@token_lookup_limit
 def confirmed(token: str):
     booking = _booking_or_404(token)
     if not booking.is_active:
@@ -50,6 +51,7 @@ def confirmed(token: str):
 
 
 @bp.post("/<token>/cancel")
+@token_lookup_limit
 @manage_limit
 def cancel(token: str):
     booking = _booking_or_404(token)
@@ -65,6 +67,7 @@ def cancel(token: str):
 
 
 @bp.get("/<token>/reschedule")
+@token_lookup_limit
 def choose_new_slot(token: str):
     booking = _booking_or_404(token)
     if not _can_change(booking):
@@ -77,6 +80,7 @@ def choose_new_slot(token: str):
 
 
 @bp.route("/<token>/reschedule/<slot_id>", methods=["GET", "POST"])
+@token_lookup_limit
 @manage_limit
 def confirm_new_slot(token: str, slot_id: str):
     booking = _booking_or_404(token)
