@@ -15,7 +15,7 @@ from app.database import write_transaction
 from app.extensions import db
 from app.models import utcnow
 from app.models.staff import ROLE_ADMIN, ROLES, SignInAttempt, StaffUser
-from app.staff import audit
+from app.staff import audit, sessions
 from app.staff.passwords import hash_password, needs_rehash, spend_equal_time, verify_password
 
 # The one message for every refused sign-in, so it never tells whether an email has an account.
@@ -131,8 +131,8 @@ def set_active(user_id: int, active: bool, actor: StaffUser | None = None) -> St
             raise AccountError("This is the only active admin account; add another admin first.")
         if user.is_active != active:
             user.is_active = active
-            # Signs the person out everywhere.
-            user.session_version += 1
+            # Signs the person out everywhere (enabling again brings no old session back).
+            sessions.end_all(session, user.id)
             audit.record(session, actor, "account.enable" if active else "account.disable",
                          details=user.email)
     return user
@@ -157,7 +157,9 @@ def set_password(user_id: int, password: str, actor: StaffUser | None = None) ->
     with write_transaction() as session:
         user = _lock_user(session, user_id)
         user.password_hash = password_hash
-        user.session_version += 1
+        # Signs the person out everywhere; a change of one's own password then starts a
+        # new session for that browser (see app.staff.auth.start_session).
+        sessions.end_all(session, user.id)
         audit.record(session, actor, "account.password", details=user.email)
     return user
 

@@ -3,16 +3,14 @@ booking (cancel, move, attendance, notes, erase the patient)."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from app.booking import calendar_version
 from app.booking.slots import group_by_local_day
 from app.extensions import db
 from app.models import Slot, utcnow
 from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
-from app.page_cache import cache
 from app.staff import audit, bookings_admin, erase
 from app.staff.auth import admin_required
 from app.staff.clinic_time import parse_date
@@ -34,25 +32,9 @@ def _filters() -> bookings_admin.Filters:
 @bp.get("/bookings")
 def bookings():
     filters = _filters()
-    # The results change only when the calendar does (every booking change bumps its
-    # version) or the clock moves on, so they are rendered once per version, query and
-    # minute, for everyone. The page around them (the account's name and menu, its sign-out
-    # form token) is rendered once per account and session too, and every time a message
-    # is waiting to be shown.
-    now = utcnow().replace(second=0, microsecond=0)
-    version = calendar_version.current()
-    results_key = ("staff-bookings", version, now, request.query_string)
-    csrf_secret = session.get(current_app.config["WTF_CSRF_FIELD_NAME"])
-
-    def page() -> str:
-        results = cache().get_or_make(results_key, lambda: _results_html(filters, now))
-        return render_template("staff/bookings.html", results=results, f=filters,
-                               STATUSES=STATUSES, STATUS_LABELS=bookings_admin.STATUS_LABELS)
-
-    if "_flashes" in session or not csrf_secret:
-        return page()
-    account = (current_user.get_id(), current_user.name, current_user.role)
-    return cache().get_or_make(("staff-bookings-page", *results_key, account, csrf_secret), page)
+    now = utcnow()
+    return render_template("staff/bookings.html", results=_results_html(filters, now), f=filters,
+                           STATUSES=STATUSES, STATUS_LABELS=bookings_admin.STATUS_LABELS)
 
 
 def _results_html(filters: bookings_admin.Filters, now) -> Markup:
