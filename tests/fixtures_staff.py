@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 STAFF_PASSWORD = "correct horse battery staple"
+
+
+class Clock:
+    """A settable clock for the STAFF_CLOCK setting (app.staff.sessions): tests move
+    staff-session time with it instead of sleeping."""
+
+    def __init__(self) -> None:
+        from app.models import utcnow
+
+        self.now = utcnow()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
 
 
 def make_staff(email: str = "sam@mindset-tms.example", role: str = "staff",

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.booking import service
-from app.extensions import db
+from app.core.extensions import db
 from app.invites.ics import one_line
 from app.mail import compose
 from app.mail.delivery import deliver_due

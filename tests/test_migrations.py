@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from app.core.extensions import db
@@ -126,5 +127,43 @@ def test_table_rebuilds_keep_every_row_and_index_and_0006_restores_the_unique_id
             assert connection.execute(text("SELECT count(*) FROM outbox_message")).scalar() == 1
             uniques = {u["name"] for u in inspect(connection).get_unique_constraints("booking")}
         assert "uq_booking_ical_uid" in uniques
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0007_adds_staff_sessions_and_drops_session_version_keeping_accounts(database_url):
+    """0007 rebuilds staff_user on SQLite to drop session_version: accounts and the audit
+    rows naming them survive; the downgrade brings the column back (version 1)."""
+    from flask_migrate import downgrade
+    from sqlalchemy import text
+
+    app = create_app(_overrides(database_url))
+    with app.app_context():
+        upgrade(revision="0006")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO staff_user (id, email, name, role, password_hash, is_active, session_version, "
+                "created_at) VALUES (4, 'sam@example.com', 'Sam', 'staff', 'x', true, 7, "
+                "'2026-11-25 10:00:00.000000')"))
+            connection.execute(text(
+                "INSERT INTO audit_log (actor_id, actor_email, action, details, at) "
+                "VALUES (4, 'sam@example.com', 'sign_in', '', '2026-11-25 10:00:00.000000')"))
+        upgrade()
+        with db.engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("staff_user")}
+            assert "session_version" not in columns
+            assert connection.execute(text("SELECT email FROM staff_user WHERE id = 4")).scalar_one() == \
+                "sam@example.com"
+            assert connection.execute(text("SELECT actor_id FROM audit_log")).scalar_one() == 4
+            assert "ix_staff_session_staff_user_id" in index_names(connection, "staff_session")
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:  # sessions of real accounts only
+            connection.execute(text(
+                "INSERT INTO staff_session (token_hash, staff_user_id, created_at, last_seen_at) "
+                "VALUES (:hash, 99, '2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000')"),
+                {"hash": "c" * 64})
+        downgrade(revision="0006")
+        with db.engine.connect() as connection:
+            assert "staff_session" not in inspect(connection).get_table_names()
+            assert connection.execute(text("SELECT session_version FROM staff_user")).scalar_one() == 1
         db.session.remove()
         db.engine.dispose()

@@ -26,8 +26,6 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(16), default=ROLE_STAFF)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
-    # Bumped when the password changes or the account is disabled: older sessions stop working.
-    session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # The sign-in before the latest one: "new bookings since your last visit" counts from here.
@@ -43,7 +41,9 @@ class StaffUser(Base):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        # Flask-Login's interface only: a signed-in browser is identified by its
+        # StaffSession token, never by this id.
+        return str(self.id)
 
     @property
     def is_admin(self) -> bool:
@@ -51,6 +51,25 @@ class StaffUser(Base):
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.email} {self.role}>"
+
+
+class StaffSession(Base):
+    """One signed-in browser. Its cookie holds a random token; only the token's SHA-256 is
+    kept, so the table alone cannot be used to sign in. The session ends on the server
+    (`ended_at`) at sign-out, a password change, the account being disabled, or idle
+    time, so a copied cookie stops working at once, on every worker."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Moved on at most once a minute (see app.staff.sessions); idle time counts from here.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    user: Mapped[StaffUser] = relationship()
 
 
 class SignInAttempt(Base):

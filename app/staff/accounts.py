@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text, update
 
 from app.booking import validation
-from app.core.database import write_transaction
+from app.core.database import is_postgres, write_transaction
 from app.core.extensions import db
 from app.models import utcnow
 from app.models.staff import ROLE_ADMIN, ROLES, SignInAttempt, StaffUser
-from app.staff import audit
+from app.staff import audit, sessions
 from app.staff.passwords import hash_password, needs_rehash, spend_equal_time, verify_password
 
 # The one message for every refused sign-in, so it never tells whether an email has an account.
@@ -131,8 +131,8 @@ def set_active(user_id: int, active: bool, actor: StaffUser | None = None) -> St
             raise AccountError("This is the only active admin account; add another admin first.")
         if user.is_active != active:
             user.is_active = active
-            # Signs the person out everywhere.
-            user.session_version += 1
+            # Signs the person out everywhere (enabling again brings no old session back).
+            sessions.end_all(session, user.id)
             audit.record(session, actor, "account.enable" if active else "account.disable",
                          details=user.email)
     return user
@@ -157,7 +157,9 @@ def set_password(user_id: int, password: str, actor: StaffUser | None = None) ->
     with write_transaction() as session:
         user = _lock_user(session, user_id)
         user.password_hash = password_hash
-        user.session_version += 1
+        # Signs the person out everywhere; a change of one's own password then starts a
+        # new session for that browser (see app.staff.auth.start_session).
+        sessions.end_all(session, user.id)
         audit.record(session, actor, "account.password", details=user.email)
     return user
 
@@ -206,36 +208,65 @@ def is_locked_out(email: str, address: str, now: datetime | None = None) -> bool
     return address_failures >= _setting("STAFF_LOCKOUT_ADDRESS_FAILURES", 20)
 
 
-def _record_attempt(session, email: str, address: str, succeeded: bool, now: datetime) -> None:
-    session.add(SignInAttempt(email=email[:254], address=address[:64], succeeded=succeeded, at=now))
+def _record_attempt(session, email: str, address: str, succeeded: bool, now: datetime) -> SignInAttempt:
+    attempt = SignInAttempt(email=email[:254], address=address[:64], succeeded=succeeded, at=now)
+    session.add(attempt)
     # Attempts are only needed for the lockout window; older ones go.
     session.execute(delete(SignInAttempt).where(SignInAttempt.at < now - timedelta(days=1)))
+    session.flush()
+    return attempt
+
+
+def _serialise_attempts(session, email: str, address: str) -> None:
+    """On PostgreSQL, one attempt at a time per email and per address decides whether it
+    may go ahead (transaction-level advisory locks, so unknown emails are covered too, and
+    always taken in the same order). SQLite's write transaction (BEGIN IMMEDIATE) already
+    lets one writer in at a time."""
+    if not is_postgres():
+        return
+    for key in (f"staff-sign-in:email:{email}", f"staff-sign-in:address:{address}"):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
+def _admit_attempt(email: str, address: str, now: datetime) -> int:
+    """Check the lockout and record this attempt as a failure, as one atomic step: of any
+    number of parallel attempts, no more than the limit get past this point. Returns the
+    attempt's row id (marked a success later if the password is right). The slow password
+    check happens after this, outside the write lock."""
+    with write_transaction() as session:
+        _serialise_attempts(session, email, address)
+        if is_locked_out(email, address, now):
+            minutes = _setting("STAFF_LOCKOUT_MINUTES", 15)
+            raise SignInRefused(LOCKED_OUT.format(minutes=minutes), locked=True)
+        return _record_attempt(session, email, address, False, now).id
 
 
 def authenticate(email: str, password: str, address: str, now: datetime | None = None) -> StaffUser:
-    """The active account these credentials open, or SignInRefused with a message to show."""
+    """The active account these credentials open, or SignInRefused with a message to show.
+
+    The attempt is counted as a failure before the password is checked (see
+    _admit_attempt), so parallel wrong passwords cannot get more checks than the lockout
+    allows, and the argon2 check (tens of ms) never holds the database's write lock."""
     now = now or utcnow()
     email = normalise_email(email)
     address = address or "unknown"
-    if is_locked_out(email, address, now):
-        minutes = _setting("STAFF_LOCKOUT_MINUTES", 15)
-        raise SignInRefused(LOCKED_OUT.format(minutes=minutes), locked=True)
+    attempt_id = _admit_attempt(email, address, now)
     user = find_by_email(email)
     if user is None:
         spend_equal_time(password or "")
         ok = False
     else:
         ok = verify_password(user.password_hash, password or "") and user.is_active
-    new_hash = hash_password(password) if ok and needs_rehash(user.password_hash) else None
-    with write_transaction() as session:
-        _record_attempt(session, email, address, ok, now)
-        if ok:
-            user = _lock_user(session, user.id)
-            user.previous_sign_in_at = user.last_sign_in_at
-            user.last_sign_in_at = now
-            if new_hash:
-                user.password_hash = new_hash
-            audit.record(session, user, "sign_in")
     if not ok:
         raise SignInRefused(WRONG_DETAILS)
+    new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
+    with write_transaction() as session:
+        session.execute(update(SignInAttempt).where(SignInAttempt.id == attempt_id)
+                        .values(succeeded=True))
+        user = _lock_user(session, user.id)
+        user.previous_sign_in_at = user.last_sign_in_at
+        user.last_sign_in_at = now
+        if new_hash:
+            user.password_hash = new_hash
+        audit.record(session, user, "sign_in")
     return user

@@ -1,16 +1,14 @@
-"""Staff sign-in plumbing: the Flask-Login user loader, the sign-in wall every /staff page
-sits behind, idle expiry, the admin-only check, and session cookies marked Secure over HTTPS."""
+"""Staff sign-in plumbing: the sign-in wall every /staff page sits behind (a server-side
+session per browser, see app.staff.sessions), idle expiry, the admin-only check, and
+session cookies marked Secure over HTTPS."""
 
 from __future__ import annotations
 
-import time
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import (
     Flask,
-    Request,
-    Response,
     abort,
     current_app,
     flash,
@@ -21,90 +19,95 @@ from flask import (
     session,
     url_for,
 )
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from app.core.extensions import db, login_manager
+from app.core.extensions import login_manager
 from app.models.staff import StaffUser
+from app.staff import sessions
 
 login_manager.login_view = "staff.sign_in"
 login_manager.login_message = "Please sign in to use the staff console."
 login_manager.login_message_category = "info"
+# Flask-Login's own session protection only marks a cookie "not fresh" (and writes that into
+# it); the server-side session row is what protects a session here.
+login_manager.session_protection = None
 
 # Endpoints reachable without signing in.
 PUBLIC_ENDPOINTS = {"staff.sign_in"}
-SEEN_KEY = "staff_seen_at"
-SEEN_RESTAMP_SECONDS = 60
-# Session values that no request can change in place (a cached session may share them).
-_IMMUTABLE = (str, int, bool, float, type(None))
+# The one sign-in value the session cookie carries: the session's random token.
+SESSION_KEY = "staff_session"
 
 
-@login_manager.user_loader
-def load_staff_user(user_id: str) -> StaffUser | None:
-    """The account for a session, only while it is active and the session is current
-    (a password change or disabling bumps `session_version`). Read fresh on every request,
-    so disabling an account or changing its password ends its sessions at once."""
-    raw_id, _, version = (user_id or "").partition(":")
-    if not raw_id.isdigit() or not version.isdigit():
-        return None
-    user = _account(int(raw_id))
-    if user is None or not user.is_active or user.session_version != int(version):
-        return None
-    return user
-
-
-def _account(user_id: int) -> StaffUser | None:
-    return db.session.get(StaffUser, user_id)
+@login_manager.request_loader
+def load_staff_user(_request) -> StaffUser | None:
+    """The account whose session this request's cookie names, while that session is still
+    going (see sessions.resume: read from the database on every request). What was found is
+    kept on `g` so the wall can say why a session ended."""
+    resumed = sessions.resume(session.get(SESSION_KEY))
+    g.staff_session = resumed
+    if resumed.restamped:
+        # Re-sign the cookie along with the server's stamp (once a minute): the cookie's
+        # signature also expires after the idle time, so it must not fall behind.
+        session.modified = True
+    return resumed.user
 
 
 def idle_seconds() -> int:
-    lifetime = current_app.permanent_session_lifetime
-    return int(lifetime.total_seconds())
+    return int(sessions.idle_time().total_seconds())
+
+
+def _csrf_key() -> str:
+    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
 
 def start_session(user: StaffUser) -> None:
-    from flask_login import login_user
-
-    # A fresh session on sign-in, so nothing planted before it carries over.
+    """Sign this browser in to a new server-side session. Any session it had ends, and the
+    cookie starts afresh, so nothing planted before sign-in carries over."""
+    token = sessions.begin(user)
+    sessions.end(session.get(SESSION_KEY))
     session.clear()
     # The CSRF token cached for this request belonged to the old session.
-    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
-    login_user(user, remember=False)
+    g.pop(_csrf_key(), None)
+    session[SESSION_KEY] = token
     session.permanent = True
-    session[SEEN_KEY] = int(time.time())
+    g._login_user = user  # Flask-Login's per-request user, for the rest of this request
+
+
+def _forget() -> None:
+    """Drop the sign-in from this browser's cookie (the server's row is already ended)."""
+    logout_user()
+    session.clear()
+    g.pop(_csrf_key(), None)
 
 
 def end_session() -> None:
-    logout_user()
-    session.clear()
-    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    """Sign-out: the server's session ends (a copy of the cookie no longer works anywhere),
+    and the cookie is cleared."""
+    sessions.end(session.get(SESSION_KEY))
+    _forget()
 
 
 def require_staff():
-    """before_request for the /staff blueprint: signed in, active, not idle too long."""
+    """before_request for the /staff blueprint: a session that is still going on the server
+    (not signed out, not idle too long, its account active)."""
     # The signed-in user and CSRF token are cached on `g`; start each request from the
     # session alone, even where one app context serves several requests (tests do that).
     g.pop("_login_user", None)
-    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    g.pop("staff_session", None)
+    g.pop(_csrf_key(), None)
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if current_user.is_authenticated:
-        seen = session.get(SEEN_KEY)
-        now = int(time.time())
-        if isinstance(seen, int) and now - seen <= idle_seconds():
-            # Re-stamped at most once a minute: a page view then answers without re-signing
-            # the session cookie, and a session still ends after the idle time (up to a
-            # minute sooner, never later).
-            if now - seen >= SEEN_RESTAMP_SECONDS:
-                session[SEEN_KEY] = now
-            return None
-        end_session()
-        flash(f"You were signed out after {idle_seconds() // 60} minutes without activity. "
-              "Please sign in again.", "info")
-    elif session.get("_user_id"):
-        # The account was disabled or its password changed since this session began.
-        end_session()
+        return None
+    if SESSION_KEY in session:
+        # Ended on the server (sign-out elsewhere, a password change, the account disabled)
+        # or just now for idle time: this cookie is done with.
+        _forget()
+        resumed = g.get("staff_session")
+        if resumed is not None and resumed.outcome == sessions.IDLE:
+            flash(f"You were signed out after {idle_seconds() // 60} minutes without activity. "
+                  "Please sign in again.", "info")
     target = request.full_path if request.method == "GET" else None
     return redirect(url_for("staff.sign_in", next=target) if target else url_for("staff.sign_in"))
 
@@ -132,71 +135,10 @@ def admin_required(view):
     return wrapper
 
 
-class StaffSessionInterface(SecureCookieSessionInterface):
+class HttpsAwareSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the cookie marked Secure whenever the request
     came over HTTPS, even when SESSION_COOKIE_SECURE is off (it stays off for plain-HTTP
-    development).
-
-    Costs every request paid for nothing are gone: the signing serializer is made once per
-    set of keys rather than on every request (Flask builds a new one each time, even for a
-    request without a cookie); a session that was never filled saves nothing without first
-    working out every cookie setting; and a cookie already verified by this process is not
-    verified and decoded again. A signed-in browser sends the same cookie until the session
-    changes, and checking its signature, inflating and parsing it was about a fifth of a
-    cached staff page. The remembered cookies are kept per serializer (a key rotation starts
-    afresh), still expire by their signed time, and are only those whose values are all
-    immutable (a session holding flashed messages is decoded every time)."""
-
-    VERIFIED_COOKIES_KEPT = 256
-
-    def __init__(self) -> None:
-        self._serializer: tuple[tuple, URLSafeTimedSerializer] | None = None
-        # cookie -> (the serializer that verified it, its values, when it was signed)
-        self._verified: dict[str, tuple[URLSafeTimedSerializer, dict, int]] = {}
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        if not app.secret_key:
-            return None
-        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        cached = self._serializer
-        if cached is None or cached[0] != keys:
-            serializer = super().get_signing_serializer(app)
-            assert serializer is not None
-            cached = self._serializer = (keys, serializer)
-        return cached[1]
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
-            return None
-        cookie = request.cookies.get(self.get_cookie_name(app))
-        if not cookie:
-            return self.session_class()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
-        known = self._verified.get(cookie)
-        if known is not None and known[0] is serializer:
-            age = int(time.time()) - known[2]
-            if 0 <= age <= max_age:
-                return self.session_class(known[1])
-            self._verified.pop(cookie, None)  # (another thread may have dropped it already)
-            return self.session_class()
-        try:
-            values, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
-        except BadSignature:
-            return self.session_class()
-        if isinstance(values, dict) and all(type(v) in _IMMUTABLE for v in values.values()):
-            if len(self._verified) >= self.VERIFIED_COOKIES_KEPT:
-                self._verified.clear()
-            self._verified[cookie] = (serializer, values, int(signed_at.timestamp()))
-        return self.session_class(values)
-
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if not session and not session.modified:
-            # Nothing to set and nothing to delete: what Flask does, minus the settings.
-            if session.accessed:
-                response.vary.add("Cookie")
-            return
-        super().save_session(app, session, response)
+    development)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
@@ -204,4 +146,4 @@ class StaffSessionInterface(SecureCookieSessionInterface):
 
 def install(app: Flask) -> None:
     if type(app.session_interface) is SecureCookieSessionInterface:
-        app.session_interface = StaffSessionInterface()
+        app.session_interface = HttpsAwareSessionInterface()

@@ -33,8 +33,7 @@ def _filters() -> bookings_admin.Filters:
 def bookings():
     filters = _filters()
     now = utcnow()
-    results = _results_html(filters, now)
-    return render_template("staff/bookings.html", results=results, f=filters,
+    return render_template("staff/bookings.html", results=_results_html(filters, now), f=filters,
                            STATUSES=STATUSES, STATUS_LABELS=bookings_admin.STATUS_LABELS)
 
 

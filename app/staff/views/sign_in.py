@@ -60,7 +60,7 @@ def change_password():
             except accounts.AccountError as error:
                 flash_error(error.message)
             else:
-                # The session version moved on; start a fresh session so this device stays in.
+                # Every session of the account has ended; a new one keeps this device signed in.
                 auth.start_session(user)
                 flash_done("Your password is changed. Other devices have been signed out.")
                 return redirect(url_for("staff.dashboard"), code=303)
