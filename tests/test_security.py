@@ -152,7 +152,7 @@ def test_every_token_route_is_rate_limited(sqlite_url):
         rules = token_rules(app)
         assert {rule.endpoint for rule in rules} >= {
             "manage.show", "manage.confirmed", "manage.cancel", "manage.choose_new_slot",
-            "manage.confirm_new_slot", "calendar.booking_invite", "calendar.staff_feed",
+            "manage.confirm_new_slot", "manage.invite", "calendar.staff_feed",
             "api.show_booking", "api.cancel_booking", "api.reschedule_booking"}
         checked = 0
         for rule in rules:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-_MODE = {"type": "string", "enum": ["in_person", "phone", "video"]}
+from app.models.booking import MODES
+
+_MODE = {"type": "string", "enum": list(MODES)}
 _ERROR = {
     "type": "object",
     "required": ["error"],

@@ -14,6 +14,7 @@ from app.core.extensions import csrf
 from app.core.ratelimits import api_read_limit, booking_limit, manage_limit, token_lookup_limit
 from app.core.timefmt import clinic_zone, to_local
 from app.models import Booking, Slot, utcnow
+from app.models.booking import MODES
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -178,8 +179,8 @@ def reschedule_booking(token: str):
     fields = {}
     if not isinstance(slot_id, str) or not slot_id:
         fields["slot_id"] = "slot_id is required and must be a string."
-    if mode is not None and mode not in ("in_person", "phone", "video"):
-        fields["mode"] = "mode must be in_person, phone or video."
+    if mode is not None and mode not in MODES:
+        fields["mode"] = f"mode must be {', '.join(MODES[:-1])} or {MODES[-1]}."
     if fields:
         return api_error(422, "invalid", "Some fields need attention.", fields=fields)
     try:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from app.booking import notifications
 from app.booking.errors import (
     BookingClosed,
+    BookingError,
     BookingNotFound,
     ModeNotOffered,
     SlotNotFound,
@@ -63,7 +64,33 @@ def _lock_slot(public_id: str) -> Slot:
     return slot
 
 
-def _check_bookable(slot: Slot, mode: str, now: datetime, *, enforce_notice: bool = True) -> None:
+def find_slot(public_id: str) -> Slot | None:
+    return db.session.execute(select(Slot).where(Slot.public_id == public_id)).scalar_one_or_none()
+
+
+def is_open(slot: Slot, now: datetime | None = None) -> bool:
+    """Whether a patient could book this slot now (in some mode): the rules book() applies."""
+    now = now or utcnow()
+    try:
+        _check_bookable(slot, None, now)
+    except BookingError:
+        return False
+    return not _slot_is_held(slot)
+
+
+def can_change(booking: Booking, now: datetime | None = None, by: str = "patient") -> bool:
+    """Whether `by` may still cancel or move this booking: the rule cancel() and
+    reschedule() apply."""
+    try:
+        _check_changeable(booking, now or utcnow(), by)
+    except BookingError:
+        return False
+    return True
+
+
+def _check_bookable(slot: Slot, mode: str | None, now: datetime, *, enforce_notice: bool = True) -> None:
+    """Raises SlotUnavailable or ModeNotOffered unless `slot` may be booked now (in `mode`,
+    when one is given). Staff may book inside the notice period (`enforce_notice=False`)."""
     window = booking_window(now)
     if slot.starts_at <= now:
         raise SlotUnavailable("That time has already passed. Please choose another.")
@@ -75,7 +102,7 @@ def _check_bookable(slot: Slot, mode: str, now: datetime, *, enforce_notice: boo
         raise SlotUnavailable("That time is too far ahead to book yet. Please choose an earlier time.")
     if slot.is_blocked:
         raise SlotUnavailable("That time is no longer offered. Please choose another.")
-    if not slot.offers(mode):
+    if mode is not None and not slot.offers(mode):
         offered = ", ".join(MODE_LABELS[m].lower() for m in slot.mode_list)
         raise ModeNotOffered(f"That time is offered as: {offered}. Please choose one of those.")
 

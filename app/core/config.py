@@ -126,8 +126,8 @@ def load_config() -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env("SESSION_COOKIE_SECURE"), False),
         "PERMANENT_SESSION_LIFETIME": _int("STAFF_IDLE_MINUTES", 30) * 60,
-        # The staff session cookie is re-sent when the session changes (the idle stamp moves
-        # on at most once a minute, see app.staff.auth), not on every page view.
+        # The staff session cookie is re-sent when the session changes (the server's idle
+        # stamp moves on at most once a minute, see app.staff.sessions), not on every page.
         "SESSION_REFRESH_EACH_REQUEST": False,
         "SEND_FILE_MAX_AGE_DEFAULT": 31536000,
         "WTF_CSRF_TIME_LIMIT": None,

@@ -1,19 +1,18 @@
-"""Calendar files: a booking's invite download and the staff subscription feed."""
+"""Calendar files: the staff subscription feed, and the add-to-calendar links pages show."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app
 
-from app.booking import service
 from app.core.ratelimits import token_lookup_limit
 from app.invites import feeds, ics
 from app.invites.links import CalendarLinks, calendar_links
-from app.models import Booking, utcnow
+from app.models import Booking
 
 bp = Blueprint("calendar", __name__)
 
 
-def _calendar_response(text: str, filename: str | None = None) -> Response:
+def calendar_response(text: str, filename: str | None = None) -> Response:
     response = Response(text, mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     if filename:
@@ -25,18 +24,6 @@ def _calendar_response(text: str, filename: str | None = None) -> Response:
     return response
 
 
-@bp.get("/manage/<token>/invite.ics")
-@token_lookup_limit
-def booking_invite(token: str):
-    """The patient's consultation as a file to open in any calendar app (METHOD:PUBLISH)."""
-    booking = service.find_by_token(token)
-    if booking is None or not booking.is_active:
-        abort(404)
-    manage_url = feeds.public_url(f"/manage/{token}")
-    text = ics.booking_invite(booking, ics.PUBLISH, utcnow(), manage_url=manage_url)
-    return _calendar_response(text, "consultation.ics")
-
-
 @bp.get("/calendar/<token>.ics")
 @token_lookup_limit
 def staff_feed(token: str):
@@ -44,7 +31,7 @@ def staff_feed(token: str):
     feed = feeds.find_active_feed(token)
     if feed is None:
         abort(404)
-    return _calendar_response(feeds.feed_calendar(feed))
+    return calendar_response(feeds.feed_calendar(feed))
 
 
 def links_for(booking: Booking) -> CalendarLinks:

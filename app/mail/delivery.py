@@ -27,7 +27,6 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.core.database import is_postgres, write_transaction
-from app.core.extensions import db
 from app.mail import compose, outbox, rendering
 from app.models import Booking, OutboxMessage, utcnow
 from app.models.booking import STATUS_CONFIRMED
@@ -247,22 +246,8 @@ def _is_stale_reminder(message: OutboxMessage, booking: Booking | None) -> bool:
             or booking.ical_sequence != message.booking_sequence)
 
 
-def _render_ahead(message_id: int) -> tuple[str, rendering.Rendered] | None:
-    """Render a queued event before taking the write lock (rendering is the slow part).
-    None when there is nothing to render or it cannot be rendered (`_prepare` then tries
-    again inside its transaction and records why)."""
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None or message.event is None or message.status != OUTBOX_PENDING:
-        return None
-    try:
-        return message.event, rendering.render(message)
-    except Exception:  # noqa: BLE001 - reported by _prepare
-        return None
-
-
 def _prepare(message_id: int, now: datetime) -> Envelope | str:
     """The bytes to send, or why not to send ('gone', 'withdrawn', 'invalid: ...')."""
-    ahead = _render_ahead(message_id)
     with write_transaction() as session:
         message = session.get(OutboxMessage, message_id)
         if message is None or message.status != OUTBOX_PENDING:
@@ -275,7 +260,7 @@ def _prepare(message_id: int, now: datetime) -> Envelope | str:
                 return "withdrawn"
         try:
             if message.event is not None:
-                rendering.fill(message, ahead[1] if ahead and ahead[0] == message.event else None)
+                rendering.fill(message)
             email = compose.build(message, now)
             raw = compose.as_bytes(email)
             sender = compose.sender_address().addr_spec

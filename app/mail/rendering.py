@@ -130,11 +130,11 @@ def render(message: OutboxMessage) -> Rendered:
     return render_event(message.kind, json.loads(message.event))
 
 
-def fill(message: OutboxMessage, rendered: Rendered | None = None) -> None:
+def fill(message: OutboxMessage) -> None:
     """Store the rendered words in the row (and drop the event, now written out)."""
     if message.event is None:
         return
-    rendered = rendered or render(message)
+    rendered = render(message)
     message.subject = rendered.subject[:200]
     message.body_text = rendered.text
     message.body_html = rendered.html

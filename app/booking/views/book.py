@@ -6,14 +6,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import BookingForm, form_started_stamp, seconds_since_started
 from app.booking.rules import booking_window
-from app.booking.slots import free_slots, group_by_local_day, nearest_free_slots, slot_is_free
+from app.booking.slots import free_slots, group_by_local_day, nearest_free_slots
 from app.content import self_check
 from app.core.database import is_unavailable
 from app.core.extensions import csrf, db
@@ -48,7 +47,7 @@ def choose_slot():
 
 
 def _slot_or_404(public_id: str) -> Slot:
-    slot = db.session.execute(select(Slot).where(Slot.public_id == public_id)).scalar_one_or_none()
+    slot = service.find_slot(public_id)
     if slot is None:
         abort(404)
     return slot
@@ -69,7 +68,7 @@ def details(slot_id: str):
             form.mode.data = slot.mode_list[0]
         # The patient just chose "book and attach my answers" on the self-check.
         form.attach_self_check.data = attached_self_check() is not None
-        outcome = Outcome() if _is_open(slot) else Outcome(
+        outcome = Outcome() if service.is_open(slot) else Outcome(
             409, "Sorry, this time is no longer available. Here are the nearest free times.",
             nearest_free_slots(slot.starts_at, 3, exclude_id=slot.id))
     elif not form.validate():
@@ -124,11 +123,6 @@ def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
     # Booked: the answers have done their job (attached or not), so they leave the session.
     session.pop(SELF_CHECK_SESSION_KEY, None)
     return result.manage_token, Outcome()
-
-
-def _is_open(slot: Slot) -> bool:
-    return (not slot.is_blocked and booking_window(utcnow()).contains(slot.starts_at)
-            and slot_is_free(slot))
 
 
 def _filled_too_fast(stamp: str | None) -> bool:

@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import ConfirmForm, RescheduleForm
 from app.booking.rules import booking_window
 from app.booking.slots import free_slots, group_by_local_day
-from app.core.extensions import csrf, db
+from app.core.extensions import csrf
 from app.core.ratelimits import manage_limit, token_lookup_limit
+from app.invites import feeds, ics
+from app.invites.views import calendar_response
 from app.models import Booking, Slot, utcnow
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -29,16 +30,12 @@ def _booking_or_404(token: str) -> Booking:
     return booking
 
 
-def _can_change(booking: Booking) -> bool:
-    return booking.is_active and booking.slot.starts_at > utcnow()
-
-
 @bp.get("/<token>")
 @token_lookup_limit
 def show(token: str):
     booking = _booking_or_404(token)
     return render_template("booking/manage.html", booking=booking, token=token,
-                           can_change=_can_change(booking), form=ConfirmForm())
+                           can_change=service.can_change(booking), form=ConfirmForm())
 
 
 @bp.get("/<token>/confirmed")
@@ -62,7 +59,7 @@ def cancel(token: str):
         service.cancel(booking.public_id, by="patient")
     except BookingError as error:
         return render_template("booking/manage.html", booking=booking, token=token, problem=error.message,
-                               can_change=_can_change(booking), form=form), error.http_status
+                               can_change=service.can_change(booking), form=form), error.http_status
     return redirect(url_for("manage.show", token=token, done="cancelled"), code=303)
 
 
@@ -70,7 +67,7 @@ def cancel(token: str):
 @token_lookup_limit
 def choose_new_slot(token: str):
     booking = _booking_or_404(token)
-    if not _can_change(booking):
+    if not service.can_change(booking):
         return redirect(url_for("manage.show", token=token))
     now = utcnow()
     window = booking_window(now)
@@ -84,9 +81,9 @@ def choose_new_slot(token: str):
 @manage_limit
 def confirm_new_slot(token: str, slot_id: str):
     booking = _booking_or_404(token)
-    if not _can_change(booking):
+    if not service.can_change(booking):
         return redirect(url_for("manage.show", token=token))
-    slot = db.session.execute(select(Slot).where(Slot.public_id == slot_id)).scalar_one_or_none()
+    slot = service.find_slot(slot_id)
     if slot is None:
         abort(404)
     form = RescheduleForm()
@@ -112,3 +109,15 @@ def confirm_new_slot(token: str, slot_id: str):
         status = 422
     return render_template("booking/reschedule_confirm.html", booking=booking, token=token, slot=slot,
                            form=form, problem=problem, alternatives=alternatives), status
+
+
+@bp.get("/<token>/invite.ics")
+@token_lookup_limit
+def invite(token: str):
+    """The patient's consultation as a file to open in any calendar app (METHOD:PUBLISH)."""
+    booking = service.find_by_token(token)
+    if booking is None or not booking.is_active:
+        abort(404)
+    manage_url = feeds.public_url(f"/manage/{token}")
+    text = ics.booking_invite(booking, ics.PUBLISH, utcnow(), manage_url=manage_url)
+    return calendar_response(text, "consultation.ics")
