@@ -144,6 +144,14 @@ def any_app(database_url, app_settings):
 
 
 @pytest.fixture
+def ctx(app):
+    """The app with its context pushed for the whole test (factories and services need it).
+    A module that runs on both databases overrides `app` with `any_app`."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

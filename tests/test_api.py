@@ -15,12 +15,6 @@ BODY = {"mode": "phone", "name": "Ada Lovelace", "email": "ada@example.com", "ph
         "interest": "not_sure", "consent": True}
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
-
-
 def test_slots_lists_free_slots_with_offsets(ctx, client):
     slot = make_slot()
     booked = make_slot()

@@ -12,12 +12,6 @@ from app.models import Booking
 from tests.conftest import booking_form, csrf_token, make_booking, make_slot
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
-
-
 def open_form(client, slot):
     response = client.get(f"/book/{slot.public_id}")
     assert response.status_code == 200

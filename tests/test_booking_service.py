@@ -25,9 +25,9 @@ from tests.conftest import DENVER, future_day, local_dt, make_booking, make_slot
 
 
 @pytest.fixture
-def ctx(any_app):
-    with any_app.app_context():
-        yield any_app
+def app(any_app):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_app
 
 
 def test_book_stores_hashed_token_and_ical_identity(ctx):

@@ -18,9 +18,9 @@ from tests.conftest import make_booking
 
 
 @pytest.fixture
-def ctx(any_app):
-    with any_app.app_context():
-        yield any_app
+def app(any_app):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_app
 
 
 def test_feed_lists_upcoming_consultations_without_private_details(ctx):

@@ -18,12 +18,6 @@ from tests.fixtures_mail import prop, unfolded
 STAMP = datetime(2026, 11, 24, 21, 0, 5, tzinfo=UTC)
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
-
-
 def validated(text: str):
     """vobject's own reading and validation of the calendar (raises when invalid)."""
     calendar = vobject.readOne(text, validate=True)

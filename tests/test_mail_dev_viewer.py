@@ -18,12 +18,6 @@ def app_settings(tmp_path):
     return {"MAIL_SERVER": "", "DEV_MAIL_VIEWER": True, "MAIL_CAPTURE_DIR": str(tmp_path / "mail")}
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
-
-
 def test_worker_captures_mail_to_files(ctx, tmp_path):
     make_booking()
     report = deliver_due()

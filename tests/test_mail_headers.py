@@ -45,12 +45,6 @@ def app_settings(smtp_server):
     return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT_SECONDS": 5}
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
-
-
 def rows(kind: str | None = None) -> list[OutboxMessage]:
     db.session.expire_all()
     query = select(OutboxMessage).order_by(OutboxMessage.id)

@@ -89,12 +89,6 @@ def get_ok(client, path):
     return response.get_data(as_text=True)
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
-
-
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
 def test_every_page_has_crisis_line_disclaimer_and_booking_call_to_action(client, path):
     html = get_ok(client, path)

@@ -89,12 +89,6 @@ def app_settings(smtp_server):
     return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port}
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
-
-
 def invite_attachment(message) -> str:
     [attachment] = [p for p in message.iter_attachments() if p.get_filename() == "invite.ics"]
     text = attachment.get_content() if attachment.get_content_maintype() == "text" else \

@@ -15,12 +15,6 @@ API_BODY = {"mode": "phone", "name": "Ada Lovelace", "email": "ada@example.com",
             "phone": "970-555-0123", "interest": "tms", "consent": True}
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
-
-
 def test_security_headers_on_every_page(ctx, client):
     for path in ("/", "/book", "/api/v1/slots", "/no-such-page"):
         headers = client.get(path).headers

@@ -18,12 +18,6 @@ from tests.fixtures_staff import STAFF_PASSWORD, Clock, make_staff, page_csrf, s
 EMAIL = "sam@mindset-tms.example"
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
-
-
 def visible_text(response) -> str:
     html = response.get_data(as_text=True)
     html = re.sub(r'name="csrf_token" type="hidden" value="[^"]*"', "", html)

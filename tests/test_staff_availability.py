@@ -27,9 +27,9 @@ def admin(any_app):
 
 
 @pytest.fixture
-def ctx(any_app):
-    with any_app.app_context():
-        yield any_app
+def app(any_app):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_app
 
 
 def slots_on(day: date) -> list[Slot]:

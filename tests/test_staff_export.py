@@ -22,9 +22,9 @@ def staff(any_app):
 
 
 @pytest.fixture
-def ctx(any_app):
-    with any_app.app_context():
-        yield any_app
+def app(any_app):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_app
 
 
 def download(client, first, last):
