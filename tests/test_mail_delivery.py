@@ -221,7 +221,8 @@ def test_each_queued_event_holds_the_booking_snapshot_and_its_own_details(ctx):
     for event in queued.values():
         assert event["booking"] == expected
     assert queued["confirmation"].keys() == {"booking", "manage_url"}
-    assert queued["reminder"]["due_at"] == (booking.slot.starts_at - timedelta(hours=24)).isoformat()
+    [reminder] = [r for r in rows() if r.kind == "reminder"]
+    assert reminder.next_attempt_at == booking.slot.starts_at - timedelta(hours=24)
     assert queued["staff_notice"]["staff_event"] == "booked"
     with pytest.raises(ValueError):
         rendering.event_json(booking, booking="x")
@@ -295,6 +296,15 @@ def test_reminder_is_sent_once_a_day_before(ctx, smtp_server):
     plain = text_of(reminders[0], "plain")
     assert compose.local_when(slot.starts_at) in plain
     assert "/manage/" + result.manage_token in plain
+
+
+def test_a_late_reminder_says_when_it_is_sent_not_when_it_was_due(ctx, smtp_server):
+    """A reminder held up (the worker was down) until the day itself says "today"."""
+    slot = make_slot()
+    _book_at(slot, slot.starts_at - timedelta(days=3))
+    deliver_due(now=slot.starts_at - timedelta(hours=2))
+    [reminder] = [r.message for r in smtp_server.to(ADA) if "Reminder" in str(r.message["Subject"])]
+    assert reminder["Subject"] == "Reminder: your consultation today – Mindset TMS"
 
 
 def test_no_reminder_when_booked_inside_the_window(ctx):

@@ -159,7 +159,7 @@ def test_cancel_asks_first_then_frees_the_slot_and_emails_the_patient(ctx, staff
     assert f"/book/{cancelled.slot.public_id}" in staff.get("/book").get_data(as_text=True)
     mail = [m for m in outbox_for(booking.id) if m.kind == "cancellation"]
     assert len(mail) == 1 and mail[0].to_address == "ada@example.com"
-    words = rendering.render(mail[0])
+    words = rendering.render(mail[0], utcnow())
     assert "Dr. Reyes is away that day" in words.text and "METHOD:CANCEL" in words.ics
     (entry,) = audit_rows(booking.id, "booking.cancel")
     assert entry.actor.email == "sam@mindset-tms.example"
@@ -362,7 +362,7 @@ def test_erase_anonymises_bookings_and_mail_but_keeps_history(ctx, admin):
     assert all(s != "pending" for s in statuses.values())
     # Someone else's data is untouched; the slots stay; the audit log says what happened.
     assert fresh(Booking, other.id).name == "Grace Hopper"
-    assert any("Grace" in rendering.render(m).text for m in outbox_for(other.id))
+    assert any("Grace" in rendering.render(m, utcnow()).text for m in outbox_for(other.id))
     assert fresh(Slot, first.slot_id) is not None
     entries = audit_rows(action="patient.erase")
     assert {e.booking_id for e in entries} == {first.id, second.id}

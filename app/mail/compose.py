@@ -107,8 +107,8 @@ def reminder_subject(starts_at: datetime, sent_at: datetime) -> str:
     return _clinic(f"Reminder: your consultation {relative}")
 
 
-def reminder(booking: Booking, due_at: datetime, manage_url: str | None) -> Content:
-    return _render("reminder", reminder_subject(booking.slot.starts_at, due_at),
+def reminder(booking: Booking, sent_at: datetime, manage_url: str | None) -> Content:
+    return _render("reminder", reminder_subject(booking.slot.starts_at, sent_at),
                    **_booking_context(booking, manage_url))
 
 

@@ -260,7 +260,7 @@ def _prepare(message_id: int, now: datetime) -> Envelope | str:
                 return "withdrawn"
         try:
             if message.event is not None:
-                rendering.fill(message)
+                rendering.fill(message, now)
             email = compose.build(message, now)
             raw = compose.as_bytes(email)
             sender = compose.sender_address().addr_spec

@@ -26,7 +26,7 @@ def _shown(message: OutboxMessage) -> OutboxMessage:
     """The message with its words, rendered for display if the worker has not yet done so
     (detached first, so nothing shown here is written back)."""
     db.session.expunge(message)
-    rendering.fill(message)
+    rendering.fill(message, utcnow())
     return message
 
 

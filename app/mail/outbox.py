@@ -69,8 +69,6 @@ def enqueue(booking: Booking, *messages: Message) -> None:
         if message.kind not in KINDS:
             raise ValueError(f"unknown message kind {message.kind!r}")
         details = dict(message.details)
-        if message.due_at is not None:
-            details["due_at"] = message.due_at.isoformat()
         session.add(OutboxMessage(
             message_id=message_id, kind=message.kind, booking_id=booking.id,
             booking_sequence=booking.ical_sequence, to_address=message.to_address,

@@ -77,7 +77,7 @@ def snapshot(booking: Booking) -> dict:
 
 def event_json(booking: Booking, /, **details: str | None) -> str:
     """The `event` column for a message about `booking`: {"booking": its snapshot, **details}.
-    `details` are the message's links and words (manage_url, previous_start, message, due_at,
+    `details` are the message's links and words (manage_url, previous_start, message,
     staff_event, staff_url)."""
     if "booking" in details:
         raise ValueError("a message detail cannot be called 'booking'")
@@ -97,7 +97,9 @@ def _instant(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def render_event(kind: str, event: dict) -> Rendered:
+def render_event(kind: str, event: dict, now: datetime) -> Rendered:
+    """The words of one message, as sent at `now` (a reminder's "today" or "tomorrow" is
+    decided then, not when it was queued)."""
     booking = BookingSnapshot.from_json(event["booking"])
     link = event.get("manage_url")
     previous = _instant(event.get("previous_start"))
@@ -114,7 +116,7 @@ def render_event(kind: str, event: dict) -> Rendered:
         calendar = ics.booking_invite(booking, ics.CANCEL, booking.updated_at)
         return Rendered(content.subject, content.text, content.html, calendar, ics.CANCEL)
     if kind == REMINDER:
-        content = compose.reminder(booking, _instant(event["due_at"]), link)
+        content = compose.reminder(booking, now, link)
         return Rendered(content.subject, content.text, content.html)
     if kind == STAFF_NOTICE:
         content = compose.staff_notice(booking, event["staff_event"], event["staff_url"], previous)
@@ -122,19 +124,20 @@ def render_event(kind: str, event: dict) -> Rendered:
     raise ValueError(f"unknown message kind {kind!r}")
 
 
-def render(message: OutboxMessage) -> Rendered:
-    """The message's words: rendered from its event if it has not been rendered yet."""
+def render(message: OutboxMessage, now: datetime) -> Rendered:
+    """The message's words: rendered from its event (as sent at `now`) if it has not been
+    rendered yet."""
     if message.event is None:
         return Rendered(message.subject, message.body_text, message.body_html, message.ics,
                         message.ics_method)
-    return render_event(message.kind, json.loads(message.event))
+    return render_event(message.kind, json.loads(message.event), now)
 
 
-def fill(message: OutboxMessage) -> None:
-    """Store the rendered words in the row (and drop the event, now written out)."""
+def fill(message: OutboxMessage, now: datetime) -> None:
+    """Store the words rendered at `now` in the row (and drop the event, now written out)."""
     if message.event is None:
         return
-    rendered = render(message)
+    rendered = render(message, now)
     message.subject = rendered.subject[:200]
     message.body_text = rendered.text
     message.body_html = rendered.html
