@@ -46,9 +46,9 @@ test: install-dev
 bench: install-dev
 	$(PY) bench/run.py $(BENCH_ARGS)
 
-## Build the large database (three years of slots, 100,000 bookings) for the scale benchmark.
+## Scale benchmark: reads on three years of history (100,000 bookings) against a fresh database.
 bench-scale: install-dev
-	$(PY) bench/build_large_db.py $(BENCH_ARGS)
+	$(PY) bench/scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache
