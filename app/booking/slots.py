@@ -43,11 +43,15 @@ def free_slots(start: datetime, end: datetime, now: datetime | None = None,
 
 
 def nearest_free_slots(around: datetime, count: int = 3, now: datetime | None = None,
-                       mode: str | None = None, exclude_id: int | None = None) -> list[Slot]:
-    """The free slots closest in time to `around`, before or after it, soonest first."""
-    window = booking_window(now or utcnow())
-    base = select(Slot).where(Slot.is_blocked.is_(False), ~_has_active_booking(),
-                              Slot.starts_at >= window.earliest, Slot.starts_at <= window.latest)
+                       mode: str | None = None, exclude_id: int | None = None, *,
+                       enforce_notice: bool = True) -> list[Slot]:
+    """The free slots closest in time to `around`, before or after it, soonest first.
+    Without `enforce_notice` (staff booking for a caller) any time not yet started counts."""
+    now = now or utcnow()
+    window = booking_window(now)
+    not_too_soon = Slot.starts_at >= window.earliest if enforce_notice else Slot.starts_at > now
+    base = select(Slot).where(Slot.is_blocked.is_(False), ~_has_active_booking(), not_too_soon,
+                              Slot.starts_at <= window.latest)
     if mode:
         base = base.where(Slot.modes.contains(mode))
     if exclude_id is not None:

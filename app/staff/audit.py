@@ -32,6 +32,8 @@ ACTION_LABELS = {
     "slot.block": "Blocked times",
     "slot.unblock": "Unblocked times",
     "slot.delete": "Deleted free times",
+    "booking.create": "Booked for a caller",
+    "booking.resend": "Resent the confirmation (new manage link)",
     "booking.cancel": "Cancelled a booking",
     "booking.move": "Moved a booking",
     "booking.attendance": "Recorded attendance",

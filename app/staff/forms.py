@@ -6,6 +6,7 @@ from datetime import time
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     HiddenField,
     PasswordField,
     RadioField,
@@ -18,6 +19,8 @@ from wtforms.fields import DateField, EmailField, TimeField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.booking import validation
+from app.booking.forms import PatientFieldsMixin
 from app.models.booking import MODE_LABELS, MODES
 from app.models.staff import ROLE_LABELS, ROLES
 from app.staff.availability_admin import BUFFERS, SLOT_LENGTHS, WEEKDAYS
@@ -94,6 +97,24 @@ class NoteForm(FlaskForm):
 class MoveForm(FlaskForm):
     mode = RadioField("How will you meet?", choices=MODE_CHOICES,
                       validators=[InputRequired("Please choose how you will meet.")])
+
+
+class CallerBookingForm(PatientFieldsMixin, FlaskForm):
+    """A booking staff make for a caller: the public form's patient fields and checks, for a
+    slot chosen on the previous page; no bot checks (the person is signed in)."""
+
+    slot_id = HiddenField(validators=[InputRequired("Please choose a time.")])
+    mode = RadioField("How will you meet?", choices=MODE_CHOICES,
+                      validators=[InputRequired("Please choose how you will meet.")])
+    consent = BooleanField("The caller agreed to the privacy notice: the clinic keeps these details "
+                           "to arrange their consultation.",
+                           validators=[InputRequired(validation.CONSENT_REQUIRED)])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.name.label.text = "Caller's full name"
+        self.interest.label.text = "What would they like to talk about?"
+        self.note.label.text = "Anything they would like us to know (optional)"
 
 
 class ExportForm(FlaskForm):
