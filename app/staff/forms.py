@@ -24,6 +24,7 @@ from app.booking.forms import PatientFieldsMixin
 from app.models.booking import MODE_LABELS, MODES
 from app.models.staff import ROLE_LABELS, ROLES
 from app.staff.availability_admin import BUFFERS, SLOT_LENGTHS, WEEKDAYS
+from app.staff.export import DEFAULT_PRESET, FORMATS, PRESETS
 
 MODE_CHOICES = [(m, MODE_LABELS[m]) for m in MODES]
 
@@ -121,8 +122,23 @@ class ExportForm(FlaskForm):
     class Meta:
         csrf = False  # a GET download: it changes nothing
 
-    first = DateField("From", validators=[InputRequired("Please choose the first day.")])
-    last = DateField("To", validators=[InputRequired("Please choose the last day.")])
+    preset = RadioField("Which bookings", choices=list(PRESETS.items()), default=DEFAULT_PRESET,
+                        validators=[InputRequired("Please choose which bookings.")])
+    first = DateField("From", validators=[Optional()])
+    last = DateField("To", validators=[Optional()])
+    fmt = RadioField("File type", choices=list(FORMATS.items()), default="xlsx",
+                     validators=[InputRequired("Please choose the file type.")])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.preset.data == "custom":
+            # The dates are optional for the presets, so they are required here, not per field.
+            for field, message in ((self.first, "Please choose the first day."),
+                                   (self.last, "Please choose the last day.")):
+                if field.data is None and not field.errors:
+                    field.errors = [*field.errors, message]
+                    valid = False
+        return valid
 
 
 class AccountForm(FlaskForm):
