@@ -202,3 +202,78 @@ def test_a_staff_note_tells_nobody(desk):
     before = kinds(made.booking.id)
     staff_post(desk, f"/staff/bookings/{made.booking.public_id}/notes", {"note": "Called back"})
     assert kinds(made.booking.id) == before
+
+
+# --- the dashboard at 8 a.m. ----------------------------------------------------------------
+
+def _at(booking_id: int, starts_at, attendance=None) -> None:
+    from sqlalchemy import update
+
+    from app.core.database import write_transaction
+    from app.models import Slot
+
+    with write_transaction() as session:
+        booking = session.get(Booking, booking_id)
+        session.execute(update(Slot).where(Slot.id == booking.slot_id)
+                        .values(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30)))
+        booking.attendance = attendance
+
+
+def test_dashboard_weekly_figures_and_free_times(ctx):
+    from app.staff import dashboard
+    from app.staff.clinic_time import today, week_start
+
+    now = utcnow()
+    user = make_staff()
+    monday = week_start(today(now))
+    for n, attendance in enumerate(["attended", "no_show", None]):
+        booking = make_booking(make_slot(), email=f"p{n}@example.com").booking
+        _at(booking.id, now - timedelta(weeks=3, hours=n), attendance)
+    cancelled = make_booking(make_slot(), email="c@example.com").booking
+    service.cancel(cancelled.public_id)
+    _at(cancelled.id, now - timedelta(weeks=3, hours=5))
+    board = dashboard.summary(user, now=now)
+    assert len(board.weeks) == 12 and board.weeks[-1].monday == monday
+    # Three confirmed consultations three weeks ago (the cancelled one does not count).
+    around = [w for w in board.weeks if monday - timedelta(weeks=4) <= w.monday <= monday - timedelta(weeks=3)]
+    assert sum(w.bookings for w in around) == 3 and sum(w.no_shows for w in around) == 1
+    assert sum(w.bookings for w in board.weeks) == 3 and sum(w.no_shows for w in board.weeks) == 1
+    free_before = board.free_this_week
+    end_of_week = dashboard.day_range(monday, monday + timedelta(days=6))[1]
+    if now + timedelta(hours=1) < end_of_week:
+        make_slot(now + timedelta(hours=1))
+        assert dashboard.summary(user, now=now).free_this_week == free_before + 1
+
+
+def test_dashboard_today_first_with_one_click_attendance(desk):
+    now = utcnow()
+    started = service.book(soon_slot(1).public_id, "video", patient(name="Grace Hopper"),
+                           by_staff=staff_user()).booking
+    _at(started.id, now - timedelta(minutes=10))
+    later = soon_slot(0.5)
+    html = desk.get("/staff/").get_data(as_text=True)
+    assert html.index("today-heading") < html.index("stat-row")
+    assert "Grace H." in html and "Video call" in html
+    assert html.count('name="attendance" value="no_show"') == 1
+    assert 'role="img"' in html and "<title id=\"chart-title\">" in html and "<table" in html
+    response = staff_post(desk, f"/staff/bookings/{started.public_id}/attendance",
+                          {"attendance": "no_show", "back": "dashboard"})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/staff/")
+    assert db.session.get(Booking, started.id).attendance == "no_show"
+    assert later  # a free time today, not yet booked, is not listed as a consultation
+
+
+def test_seed_demo_with_bookings_makes_a_living_console(ctx):
+    from app.booking.cli import DEMO_BOOKINGS, seed_demo, seed_demo_bookings
+    from app.staff import dashboard
+
+    seed_demo(days=14)
+    assert seed_demo_bookings() == len(DEMO_BOOKINGS)
+    assert seed_demo_bookings() == 0  # only into an empty database
+    bookings = list(db.session.execute(select(Booking)).scalars())
+    assert all(b.manage_token_hash for b in bookings)
+    assert {b.attendance for b in bookings} == {None, "attended", "no_show"}
+    confirmations = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "confirmation")).all()
+    assert len(confirmations) == len(DEMO_BOOKINGS)
+    board = dashboard.summary(make_staff())
+    assert len(board.today) >= 1 and sum(w.no_shows for w in board.weeks) == 1

@@ -198,6 +198,8 @@ def booking_attendance(public_id: str):
         else:
             flash_done({"attended": "Marked as attended.", "no_show": "Marked as a no-show.",
                         None: "Attendance cleared."}[value])
+    if request.form.get("back") == "dashboard":  # the one-click buttons on today's list
+        return redirect(url_for("staff.dashboard") + "#today-heading", code=303)
     return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
 
 
