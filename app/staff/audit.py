@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "account.password": "Changed a password",
     "hours.add": "Added opening hours",
     "hours.remove": "Removed opening hours",
+    "hours.edit": "Changed opening hours",
     "override.closed": "Closed the clinic on a date",
     "override.extra": "Added extra hours on a date",
     "override.remove": "Removed a date change",

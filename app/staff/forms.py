@@ -64,6 +64,16 @@ class WeeklyHoursForm(HoursFieldsMixin, FlaskForm):
     weekdays = CheckboxesField("Days of the week", choices=[(str(i), d) for i, d in enumerate(WEEKDAYS)])
 
 
+class EditHoursForm(HoursFieldsMixin, FlaskForm):
+    """One weekly range changed in place; `booked` says what happens to booked consultations
+    the new hours leave out (asked only when there are some)."""
+
+    booked = RadioField("Booked consultations outside the new hours", choices=[
+        ("keep", "Keep them at their times, as one-off times"),
+        ("move", "I will move them to other times (the list follows)"),
+    ], validators=[Optional()])
+
+
 class ExtraHoursForm(HoursFieldsMixin, FlaskForm):
     on_date = DateField("Date", validators=[InputRequired("Please choose the date.")])
     reason = StringField("Note (optional)", validators=[Optional(), Length(max=200)],
