@@ -110,13 +110,22 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 def _staff_pages(app) -> list[str]:
     """Every staff page, with a booking (and a free time) to show."""
     with app.app_context():
+        from datetime import time
+
+        from app.core.database import write_transaction
+        from app.models import AvailabilityRule
         from tests.conftest import make_slot
 
         booking_id = make_booking(make_slot(), note="Mornings please").booking.public_id
         free = make_slot().public_id
+        with write_transaction() as session:
+            rule = AvailabilityRule(weekday=5, start_time=time(9), end_time=time(12))
+            session.add(rule)
+        rule_id = rule.id
     detail = f"/staff/bookings/{booking_id}"
     return ["/staff/", "/staff/calendar", "/staff/hours", "/staff/bookings", detail, detail + "/cancel",
             detail + "/move", detail + "/erase", "/staff/bookings/new", f"/staff/bookings/new?slot={free}",
+            f"/staff/hours/weekly/{rule_id}/edit", f"/staff/hours/to-move?b={booking_id}",
             "/staff/export", "/staff/audit", "/staff/accounts", "/staff/settings/calendar-feeds",
             "/staff/account/password"]
 

@@ -277,3 +277,18 @@ def test_seed_demo_with_bookings_makes_a_living_console(ctx):
     assert len(confirmations) == len(DEMO_BOOKINGS)
     board = dashboard.summary(make_staff())
     assert len(board.today) >= 1 and sum(w.no_shows for w in board.weeks) == 1
+
+
+def test_adding_a_time_inside_the_notice_period_says_it_is_bookable_by_staff_only(desk):
+    from app.staff.clinic_time import local
+
+    soon = local(utcnow() + timedelta(hours=2)).replace(second=0, microsecond=0)
+    later = local(utcnow() + timedelta(days=3))
+    for at, expected in ((soon, "bookable by staff only"), (later, "Patients can book it now")):
+        response = staff_post(desk, "/staff/calendar/add", {
+            "on_date": at.date().isoformat(), "at": at.strftime("%H:%M"), "minutes": "30",
+            "modes": ["phone"]}, follow_redirects=True)
+        html = response.get_data(as_text=True)
+        assert expected in html, html[:3000]
+        if expected != "Patients can book it now":
+            assert "Patients can book it now" not in html
