@@ -45,3 +45,17 @@ def test_the_public_footer_follows_the_opening_hours(app, client):
     html = client.get("/about").get_data(as_text=True)
     assert "Saturday 9:00 a.m.\u201312:00 p.m." in html
     assert "Monday to Friday 9:00 a.m.\u20135:00 p.m." in html
+
+
+def test_an_unreachable_database_gives_a_plain_line(app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.booking import opening_hours
+    from app.core.extensions import db
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    with app.app_context():
+        monkeypatch.setattr(db.session, "execute", refuse)
+        assert opening_hours.current_summary() == opening_hours.UNKNOWN_HOURS

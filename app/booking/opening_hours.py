@@ -7,12 +7,14 @@ from collections.abc import Iterable
 from datetime import time
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from app.core.extensions import db
 from app.models import AvailabilityRule
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 NO_HOURS = "By appointment: please call"
+UNKNOWN_HOURS = "Please call for our opening hours"
 
 
 def clock(at: time) -> str:
@@ -71,7 +73,13 @@ def summarise(ranges: Iterable[tuple[int, time, time]]) -> str:
 
 
 def current_summary() -> str:
-    rows = db.session.execute(
-        select(AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time)
-    ).all()
+    """The line for the current opening hours. Shown in every page's footer, including the
+    "we are having trouble" page, so an unreachable database gives a plain line, not an error."""
+    try:
+        rows = db.session.execute(
+            select(AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time)
+        ).all()
+    except DBAPIError:
+        db.session.rollback()
+        return UNKNOWN_HOURS
     return summarise((weekday, start, end) for weekday, start, end in rows)
