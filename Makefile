@@ -33,7 +33,7 @@ run: export LOG_FORMAT ?= text
 run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo --if-empty
+	$(FLASK) seed-demo --if-empty --with-bookings
 	@echo "Mindset TMS on http://$(HOST):$(PORT)  (captured mail: http://$(HOST):$(PORT)/dev/mail)"
 	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)

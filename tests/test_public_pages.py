@@ -151,7 +151,7 @@ def test_faq_has_faqpage_json_ld_matching_the_visible_questions(client):
 
 @pytest.fixture
 def custom_clinic():
-    return {"CLINIC_PHONE": "+1 970-555-0199", "CLINIC_HOURS": "Tuesdays only (test)",
+    return {"CLINIC_PHONE": "+1 970-555-0199",
             "CLINIC_EMAIL": "test@clinic.example", "CLINIC_STREET": "1 Test Way"}
 
 

@@ -283,3 +283,64 @@ def test_closing_dates_validates_range(ctx):
         availability_admin.close_dates(today + timedelta(days=3), today + timedelta(days=1), "", None)
     with pytest.raises(availability_admin.HoursError, match="today or a later"):
         availability_admin.close_dates(today - timedelta(days=2), None, "", None)
+
+
+# --- changing weekly hours in place ------------------------------------------------------------
+
+def edit(admin, rule_id: int, action: str, **changes):
+    data = dict(HOURS, action=action, **changes)
+    return staff_post(admin, f"/staff/hours/weekly/{rule_id}/edit", data, token_from="/staff/hours")
+
+
+def _weekly_with_a_booking_at_eleven(admin):
+    day = future_day(5)
+    assert add_weekly(admin, day).status_code == 303
+    rule = db.session.execute(select(AvailabilityRule)).scalar_one()
+    eleven = next(s for s in slots_on(day) if local_clock(s) == "11:00")
+    booking = make_booking(eleven).booking
+    return day, rule, booking
+
+
+def test_editing_hours_previews_then_keeps_booked_ones_as_one_off_times(ctx, admin):
+    day, rule, booking = _weekly_with_a_booking_at_eleven(admin)
+    weeks = sum(1 for s in db.session.execute(select(Slot)).scalars() if local_clock(s) == "09:00")
+    page = edit(admin, rule.id, "preview", start="08:00", end="10:30")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "What changes" in html and "would fall outside the new hours" in html
+    assert booking.public_id in html and 'name="booked"' in html
+    preview = availability_admin.preview_edit_hours(
+        rule.id, availability_admin.HoursInput(start=local_dt(day, 8).astimezone(DENVER).time(),
+                                               end=local_dt(day, 10, 30).astimezone(DENVER).time()))
+    assert preview.appear == 2 * weeks  # 8:00 and 8:30, every week of the horizon
+    assert preview.go == 3 * weeks - 1  # 10:30, 11:00 and 11:30, less the booked 11:00
+    assert [b.id for b in preview.booked_outside] == [booking.id]
+    assert slots_on(day) and db.session.get(AvailabilityRule, rule.id).start_time.hour == 9  # nothing saved
+
+    refused = edit(admin, rule.id, "save", start="08:00", end="10:30")
+    assert refused.status_code == 422 and "Please choose what happens" in refused.get_data(as_text=True)
+
+    saved = edit(admin, rule.id, "save", start="08:00", end="10:30", booked="keep")
+    assert saved.status_code == 303
+    assert [local_clock(s) for s in slots_on(day)] == ["08:00", "08:30", "09:00", "09:30", "10:00", "11:00"]
+    kept = db.session.get(Booking, booking.id)
+    assert kept.status == "confirmed" and kept.slot.source == "manual"
+    assert "hours.edit" in audit_actions()
+
+
+def test_editing_hours_and_moving_the_booked_ones(ctx, admin):
+    day, rule, booking = _weekly_with_a_booking_at_eleven(admin)
+    saved = edit(admin, rule.id, "save", start="09:00", end="10:00", booked="move")
+    assert saved.status_code == 303 and "/staff/hours/to-move" in saved.headers["Location"]
+    page = admin.get(saved.headers["Location"]).get_data(as_text=True)
+    assert f"/staff/bookings/{booking.public_id}/move" in page
+    assert db.session.get(Booking, booking.id).status == "confirmed"  # never cancelled silently
+
+
+def test_an_edit_that_overlaps_other_hours_is_refused(ctx, admin):
+    day = future_day(5)
+    add_weekly(admin, day)
+    add_weekly(admin, day, start="13:00", end="17:00")
+    morning = db.session.execute(select(AvailabilityRule).order_by(AvailabilityRule.start_time)).scalars().first()
+    response = edit(admin, morning.id, "preview", start="09:00", end="14:00")
+    assert response.status_code == 422 and "which overlap" in response.get_data(as_text=True)

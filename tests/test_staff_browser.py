@@ -107,26 +107,71 @@ def test_sign_in_set_hours_and_holiday_cancel_a_booking(live_server, page, admin
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
-def test_staff_pages_pass_axe(live_server, page, admin_account, app):
-    from axe_playwright_python.sync_playwright import Axe
-
+def _staff_pages(app) -> list[str]:
+    """Every staff page, with a booking (and a free time) to show."""
     with app.app_context():
+        from datetime import time
+
+        from app.core.database import write_transaction
+        from app.models import AvailabilityRule
         from tests.conftest import make_slot
 
         booking_id = make_booking(make_slot(), note="Mornings please").booking.public_id
+        free = make_slot().public_id
+        with write_transaction() as session:
+            rule = AvailabilityRule(weekday=5, start_time=time(9), end_time=time(12))
+            session.add(rule)
+        rule_id = rule.id
+    detail = f"/staff/bookings/{booking_id}"
+    return ["/staff/", "/staff/calendar", "/staff/hours", "/staff/bookings", detail, detail + "/cancel",
+            detail + "/move", detail + "/erase", "/staff/bookings/new", f"/staff/bookings/new?slot={free}",
+            f"/staff/hours/weekly/{rule_id}/edit", f"/staff/hours/to-move?b={booking_id}",
+            "/staff/export", "/staff/audit", "/staff/accounts", "/staff/settings/calendar-feeds",
+            "/staff/account/password"]
+
+
+def _sign_in_admin(page, live_server) -> None:
     page.goto(live_server.url + "/staff/sign-in")
     page.get_by_label("Email address").fill("alex@mindset-tms.example")
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name=re.compile("Good to see you")).wait_for()
-    detail = f"/staff/bookings/{booking_id}"
+
+
+def _axe_failures(page, path: str) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
+                                       "resultTypes": ["violations"]})
+    return [f"{path}: {v['id']} {[n['target'] for n in v['nodes']]}" for v in results.response["violations"]]
+
+
+def test_staff_pages_pass_axe(live_server, page, admin_account, app):
+    paths = _staff_pages(app)
+    _sign_in_admin(page, live_server)
     failures = []
-    for path in ["/staff/", "/staff/calendar", "/staff/hours", "/staff/bookings", detail, detail + "/cancel",
-                 detail + "/move", detail + "/erase", "/staff/export", "/staff/audit", "/staff/accounts",
-                 "/staff/settings/calendar-feeds", "/staff/account/password"]:
+    for path in paths:
         page.goto(live_server.url + path)
-        results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
-                                           "resultTypes": ["violations"]})
-        failures += [f"{path}: {v['id']} {[n['target'] for n in v['nodes']]}"
-                     for v in results.response["violations"]]
+        failures += _axe_failures(page, path)
+    assert not failures, "\n".join(failures)
+
+
+def test_staff_pages_are_a_tool_that_fits_a_phone(live_server, phone_page, admin_account, app):
+    """At 360 px: no public header, footer or booking button; nothing wider than the screen
+    (tables become stacked rows, status beside the time); axe finds nothing."""
+    paths = _staff_pages(app)
+    page = phone_page
+    _sign_in_admin(page, live_server)
+    failures = []
+    for path in paths:
+        page.goto(live_server.url + path)
+        assert page.locator(".site-header, .site-footer").count() == 0, path
+        assert page.get_by_text("Book a free consultation").count() == 0, path
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than the screen"
+        for cell in page.locator(".data-table td[data-label='Status']").all():
+            box = cell.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, path
+        failures += _axe_failures(page, path)
+        shot(page, "phone-" + path.strip("/").replace("/", "-").split("?")[0])
     assert not failures, "\n".join(failures)

@@ -1,10 +1,13 @@
-"""The CSV export: UTF-8 with a BOM, readable by the csv module, one row per booking in the
-chosen clinic-local dates, and no cell a spreadsheet would run as a formula."""
+"""The export: range presets (the coming 30 days by default), an empty range said on the
+page, XLSX with every cell plain text, and CSV (UTF-8 with a BOM) with the formula guard
+only on cells that need it; phone numbers in national format."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -27,8 +30,9 @@ def app(any_app):
     return any_app
 
 
-def download(client, first, last):
-    return client.get("/staff/export", query_string={"first": first.isoformat(), "last": last.isoformat()})
+def download(client, first, last, fmt="csv"):
+    return client.get("/staff/export", query_string={"preset": "custom", "first": first.isoformat(),
+                                                     "last": last.isoformat(), "fmt": fmt})
 
 
 def parse(response) -> list[dict]:
@@ -57,7 +61,9 @@ def test_csv_opens_cleanly_and_neutralises_formulas(ctx, staff):
     rows = parse(response)
     assert [r["Name"] for r in rows] == ["'=HYPERLINK(\"http://evil.example\",\"Click\")", "José Ñúñez 山田"]
     evil, jose = rows
-    assert evil["Phone"] == "'+19705550123"
+    assert evil["Phone"] == "(970) 555-0123" and jose["Phone"] == "(303) 555-0100"
+    assert not any(r["Reference"].startswith("'") and not r["Reference"][1:].startswith("-")
+                   for r in rows)
     assert evil["Patient's note"] == "'-2+3\nsecond line, with comma"
     assert jose["Patient's note"] == "'@SUM(1,2) and \"quotes\""
     assert (evil["Date"], evil["Start"], evil["End"]) == (day.isoformat(), "09:00", "09:30")
@@ -67,15 +73,70 @@ def test_csv_opens_cleanly_and_neutralises_formulas(ctx, staff):
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
     assert b"\r\n" in response.get_data()  # Excel's line ends
     (entry,) = db.session.execute(select(AuditLog).where(AuditLog.action == "export.csv")).scalars()
-    assert entry.details == f"{day.isoformat()} to {day.isoformat()}, 2 bookings"
+    assert entry.details == f"{day.isoformat()} to {day.isoformat()}, 2 bookings, csv"
     assert "mallory" not in entry.details
 
 
-def test_empty_range_gives_just_the_header(ctx, staff):
+def test_an_empty_range_is_said_on_the_page_not_downloaded(ctx, staff):
     response = download(staff, future_day(20), future_day(21))
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "There are no bookings from" in response.get_data(as_text=True)
+    assert db.session.execute(select(AuditLog).where(AuditLog.action == "export.csv")).first() is None
+
+
+def test_the_form_defaults_to_the_coming_30_days_as_xlsx(ctx, staff):
+    from app.staff.clinic_time import today
+
+    html = staff.get("/staff/export").get_data(as_text=True)
+    start, end = today(), today() + timedelta(days=29)
+    assert f'value="{start.isoformat()}"' in html and f'value="{end.isoformat()}"' in html
+    assert re.search(r'<input checked[^>]*value="next30"', html)
+    assert re.search(r'<input checked[^>]*value="xlsx"', html)
+    make_booking(make_slot(local_dt(future_day(25), 9)))
+    response = staff.get("/staff/export", query_string={"preset": "next30", "fmt": "xlsx"})
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    assert f"{start.isoformat()}-to-{end.isoformat()}.xlsx" in response.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize(("preset", "expected"), [
+    ("next7", ("2026-03-10", "2026-03-16")), ("next30", ("2026-03-10", "2026-04-08")),
+    ("last_month", ("2026-02-01", "2026-02-28"))])
+def test_presets(preset, expected):
+    from datetime import date
+
+    from app.staff.export import preset_range
+
+    first, last = preset_range(preset, date(2026, 3, 10))
+    assert (first.isoformat(), last.isoformat()) == expected
+
+
+def test_xlsx_cells_are_clean_text(ctx, staff):
+    from openpyxl import load_workbook
+
+    day = future_day(4)
+    make_booking(make_slot(local_dt(day, 9)), name='=HYPERLINK("http://evil.example","Click")',
+                 email="mallory@example.com", phone="+19705550142", note="-2+3\nsecond line")
+    make_booking(make_slot(local_dt(day, 10)), name="José Ñúñez 山田", email="jose@example.com",
+                 phone="+442079460958", note="@SUM(1,2)")
+    response = download(staff, day, day, fmt="xlsx")
     assert response.status_code == 200
-    text = response.get_data().decode("utf-8-sig")
-    assert next(csv.reader(io.StringIO(text))) == list(HEADER)
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    table = [[cell for cell in row] for row in sheet.iter_rows()]
+    assert [c.value for c in table[0]] == list(HEADER)
+    by_name = {h: i for i, h in enumerate(HEADER)}
+    evil, jose = table[1], table[2]
+    assert evil[by_name["Name"]].value == '=HYPERLINK("http://evil.example","Click")'
+    assert evil[by_name["Phone"]].value == "(970) 555-0142"
+    assert evil[by_name["Patient's note"]].value == "-2+3\nsecond line"
+    assert jose[by_name["Name"]].value == "José Ñúñez 山田"
+    assert jose[by_name["Phone"]].value == "+44 20 7946 0958"
+    assert jose[by_name["Patient's note"]].value == "@SUM(1,2)"
+    for row in table:
+        for cell in row:
+            if cell.value is not None:  # empty cells hold nothing at all
+                assert cell.data_type == "s", (cell.coordinate, cell.value)  # text, never a formula
+                assert not str(cell.value).startswith("'")
+            assert cell.number_format == "@"
 
 
 def test_bad_ranges_are_explained(ctx, staff):
@@ -84,7 +145,9 @@ def test_bad_ranges_are_explained(ctx, staff):
     too_long = download(staff, future_day(0), future_day(400))
     assert too_long.status_code == 422 and "at most 366 days" in too_long.get_data(as_text=True)
     form = staff.get("/staff/export")
-    assert form.status_code == 200 and "Download CSV" in form.get_data(as_text=True)
+    assert form.status_code == 200 and "Download" in form.get_data(as_text=True)
+    no_dates = staff.get("/staff/export", query_string={"preset": "custom", "fmt": "csv"})
+    assert no_dates.status_code == 422 and "Please choose the first day." in no_dates.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("value", "expected"), [

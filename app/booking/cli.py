@@ -1,16 +1,18 @@
-"""Booking commands: `flask seed-demo` (demo opening hours and slots) and `flask regenerate-slots`."""
+"""Booking commands: `flask seed-demo` (demo opening hours and slots, and with
+--with-bookings a handful of demo bookings) and `flask regenerate-slots`."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time, timedelta
 
 import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from app.booking import service
 from app.booking.slots import count_slots, regenerate_slots
 from app.core.database import write_transaction
-from app.models import AvailabilityRule
+from app.models import AvailabilityRule, Booking, Slot, utcnow
 from app.models.booking import MODES
 
 DEMO_HOURS = ((time(9, 0), time(12, 0)), (time(13, 0), time(17, 0)))
@@ -32,12 +34,72 @@ def seed_demo(days: int | None = None) -> tuple[bool, int]:
     return created_rules, report.added
 
 
+# (name, email, mode, hours from now, attendance): two today (one already started), three
+# in past weeks with attendance recorded, two in the coming days.
+DEMO_BOOKINGS = (
+    ("Maria Gonzalez", "maria.demo@example.com", "in_person", -1, None),
+    ("James Whitfield", "james.demo@example.com", "phone", 2, None),
+    ("Linda Park", "linda.demo@example.com", "video", -24 * 9, "attended"),
+    ("Robert Chen", "robert.demo@example.com", "in_person", -24 * 16, "no_show"),
+    ("Susan Miller", "susan.demo@example.com", "phone", -24 * 30, "attended"),
+    ("David Brown", "david.demo@example.com", "video", 24 * 2, None),
+    ("Karen Wilson", "karen.demo@example.com", "in_person", 24 * 4, None),
+)
+
+
+def _demo_slot(starts_at: datetime) -> Slot:
+    """A free slot at (or nearest after) `starts_at`, made as a one-off time when needed."""
+    starts_at = starts_at.replace(minute=0 if starts_at.minute < 30 else 30, second=0, microsecond=0)
+    with write_transaction() as session:
+        for _ in range(48):
+            slot = session.execute(select(Slot).where(Slot.starts_at == starts_at)).scalar_one_or_none()
+            if slot is None:
+                slot = Slot(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30),
+                            modes=",".join(MODES), source="manual")
+                session.add(slot)
+                return slot
+            if not slot.is_blocked and not slot.bookings:
+                return slot
+            starts_at += timedelta(minutes=30)
+    raise click.ClickException("No free time found for a demo booking.")
+
+
+def seed_demo_bookings(now: datetime | None = None) -> int:
+    """Demo bookings made through the booking service (so they have their emails and manage
+    tokens), each booked half a day before its time; past ones get their attendance.
+    Does nothing when there are bookings already."""
+    from app.staff.bookings_admin import set_attendance
+    from app.staff.clinic_time import day_range, today
+
+    now = now or utcnow()
+    with write_transaction() as session:
+        if session.execute(select(func.count(Booking.id))).scalar_one():
+            return 0
+    start_of_today, start_of_tomorrow = day_range(today(now), today(now))
+    made = 0
+    for name, email, mode, hours, attendance in DEMO_BOOKINGS:
+        at = now + timedelta(hours=hours)
+        if abs(hours) < 24:  # "today" stays today, even just after midnight or late at night
+            at = min(max(at, start_of_today), start_of_tomorrow - timedelta(minutes=30))
+        slot = _demo_slot(at)
+        # Booked 12 hours ahead: the notice period is met and no reminder falls due.
+        booked_at = min(now, slot.starts_at - timedelta(hours=12))
+        details = service.PatientDetails(name=name, email=email, phone="+19705550142", interest="tms")
+        booking = service.book(slot.public_id, mode, details, now=booked_at).booking
+        if attendance:
+            set_attendance(booking.public_id, attendance, None, now=now)
+        made += 1
+    return made
+
+
 def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--days", type=int, default=None,
                   help="How many days of slots to create (default: BOOKING_HORIZON_DAYS).")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has slots.")
-    def seed_demo_command(days: int | None, if_empty: bool) -> None:
+    @click.option("--with-bookings", is_flag=True,
+                  help="Also add a handful of demo bookings (today, past with attendance, coming days).")
+    def seed_demo_command(days: int | None, if_empty: bool, with_bookings: bool) -> None:
         """Fill the coming weeks with demo consultation slots (safe to run again)."""
         if if_empty and count_slots() > 0:
             click.echo("Slots already exist; not seeding.")
@@ -46,6 +108,8 @@ def register(app: Flask) -> None:
         if created_rules:
             click.echo("Added demo opening hours: weekdays 9:00-12:00 and 13:00-17:00.")
         click.echo(f"Added {added} slots.")
+        if with_bookings:
+            click.echo(f"Added {seed_demo_bookings()} demo bookings.")
 
     @app.cli.command("regenerate-slots")
     def regenerate_command() -> None:

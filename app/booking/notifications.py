@@ -51,23 +51,61 @@ def _reminder(booking: Booking, link: str | None) -> list[Message]:
                     details={"manage_url": link})]
 
 
+# --- who hears about what: the one rule ------------------------------------------------
+
+BOOKED, MOVED, CANCELLED, RESENT, NOTE, ATTENDANCE = (
+    "booked", "moved", "cancelled", "resent", "note", "attendance")
+
+
+def recipients(change: str) -> tuple[bool, bool]:
+    """(patient, staff): who is told about a change, the same whoever made it (the patient
+    online, or staff in the console).
+
+    The patient hears of every change to their consultation (booked, moved, cancelled) and
+    gets a resent confirmation; internal notes and attendance are never sent to them. The
+    staff address gets a notice of every change to a consultation (booked, moved,
+    cancelled), so the shared inbox is a complete record whoever did it; a resent
+    confirmation, a note or attendance changes no time, so it sends no notice."""
+    return {
+        BOOKED: (True, True),
+        MOVED: (True, True),
+        CANCELLED: (True, True),
+        RESENT: (True, False),
+        NOTE: (False, False),
+        ATTENDANCE: (False, False),
+    }[change]
+
+
+def _staff_if(change: str, booking: Booking, previous_start: datetime | None = None) -> list[Message]:
+    return _to_staff(booking, change, previous_start) if recipients(change)[1] else []
+
+
 def booking_confirmed(booking: Booking, manage_token: str) -> None:
     """Queue the patient's confirmation (with invite), the staff notice and the reminder, in
     the booking's own transaction."""
     link = manage_url(manage_token)
     outbox.enqueue(booking, _to_patient(outbox.CONFIRMATION, booking, manage_url=link),
-                   *_to_staff(booking, "booked"), *_reminder(booking, link))
+                   *_staff_if(BOOKED, booking), *_reminder(booking, link))
+
+
+def confirmation_resent(booking: Booking, manage_token: str) -> None:
+    """Queue the confirmation again with the new manage link; the pending reminder, which
+    carries the old link, is replaced by one with the new link."""
+    link = manage_url(manage_token)
+    outbox.withdraw_pending(booking, outbox.REMINDER)
+    outbox.enqueue(booking, _to_patient(outbox.CONFIRMATION, booking, manage_url=link),
+                   *_staff_if(RESENT, booking), *_reminder(booking, link))
 
 
 def booking_rescheduled(booking: Booking, previous_start: datetime) -> None:
     """Queue the patient's update (same UID, higher SEQUENCE) and move the reminder."""
     outbox.withdraw_pending(booking, outbox.REMINDER)
     outbox.enqueue(booking, _to_patient(outbox.UPDATE, booking, previous_start=previous_start.isoformat()),
-                   *_to_staff(booking, "moved", previous_start), *_reminder(booking, None))
+                   *_staff_if(MOVED, booking, previous_start), *_reminder(booking, None))
 
 
 def booking_cancelled(booking: Booking, message: str | None = None) -> None:
     """Queue the patient's cancellation (METHOD:CANCEL) and withdraw the reminder."""
     outbox.withdraw_pending(booking, outbox.REMINDER)
-    staff = _to_staff(booking, "cancelled") if booking.cancelled_by == "patient" else []
-    outbox.enqueue(booking, _to_patient(outbox.CANCELLATION, booking, message=message), *staff)
+    outbox.enqueue(booking, _to_patient(outbox.CANCELLATION, booking, message=message),
+                   *_staff_if(CANCELLED, booking))

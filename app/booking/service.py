@@ -31,6 +31,8 @@ from app.core.tokens import hash_token, looks_like_token, new_manage_token
 from app.mail import outbox
 from app.models import Booking, Slot, new_public_id, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS, STATUS_CANCELLED, STATUS_CONFIRMED
+from app.models.staff import StaffUser
+from app.staff import audit
 
 
 @dataclass(frozen=True)
@@ -122,25 +124,30 @@ def _active_for_email(email: str, now: datetime) -> int:
     ).scalar_one()
 
 
-def _taken(slot_starts_at: datetime, mode: str, now: datetime, exclude_id: int | None) -> SlotTaken:
-    alternatives = nearest_free_slots(slot_starts_at, 3, now=now, mode=mode, exclude_id=exclude_id)
+def _taken(slot_starts_at: datetime, mode: str, now: datetime, exclude_id: int | None, *,
+           staff: bool = False) -> SlotTaken:
+    # Staff may book inside the notice period, so their alternatives may be sooner too.
+    alternatives = nearest_free_slots(slot_starts_at, 3, now=now, mode=mode, exclude_id=exclude_id,
+                                      enforce_notice=not staff)
     return SlotTaken(f"Sorry, {when(slot_starts_at)} was just booked by someone else.",
                      alternatives=alternatives)
 
 
 def book(slot_public_id: str, mode: str, patient: PatientDetails,
-         now: datetime | None = None) -> NewBooking:
+         now: datetime | None = None, *, by_staff: StaffUser | None = None) -> NewBooking:
     """Book a free slot for a patient. Raises SlotTaken (with alternatives) when it is held.
 
     One short write transaction: lock the slot, check it, add the booking and queue its
-    emails (rendered later by the worker)."""
+    emails (rendered later by the worker). `by_staff` is the signed-in person booking for a
+    caller: the minimum notice is for the public form only, and the booking records who
+    made it (on the booking and in the audit log, in the same transaction)."""
     now = now or utcnow()
     token = new_manage_token()
     taken_at: tuple[datetime, int] | None = None
     try:
         with write_transaction() as session:
             slot = _lock_slot(slot_public_id)
-            _check_bookable(slot, mode, now)
+            _check_bookable(slot, mode, now, enforce_notice=by_staff is None)
             if _slot_is_held(slot):
                 taken_at = (slot.starts_at, slot.id)
                 raise SlotTaken("taken")
@@ -153,7 +160,8 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                 self_check=json.dumps(patient.self_check) if patient.self_check else None,
                 consent_at=now, manage_token_hash=hash_token(token),
                 ical_uid=f"{public_id}@{outbox.sender_domain()}", ical_sequence=0,
-                created_at=now, updated_at=now)
+                created_at=now, updated_at=now,
+                booked_by=by_staff.name if by_staff is not None else None)
             session.add(booking)
             try:
                 session.flush()
@@ -162,10 +170,13 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                     raise
                 taken_at = (slot.starts_at, slot.id)
                 raise SlotTaken("taken") from error
+            if by_staff is not None:
+                audit.record(session, by_staff, "booking.create", booking_id=booking.id,
+                             details=f"for a caller, {when(slot.starts_at)}")
             notifications.booking_confirmed(booking, token)
     except SlotTaken:
         assert taken_at is not None
-        raise _taken(taken_at[0], mode, now, taken_at[1]) from None
+        raise _taken(taken_at[0], mode, now, taken_at[1], staff=by_staff is not None) from None
     return NewBooking(booking=booking, manage_token=token)
 
 
@@ -258,3 +269,25 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
         assert taken_at is not None
         raise _taken(taken_at[0], taken_at[2], now, taken_at[1]) from None
     return booking
+
+
+def resend_confirmation(booking_public_id: str, *, by_staff: StaffUser | None = None,
+                        now: datetime | None = None) -> NewBooking:
+    """Send the confirmation again with a new manage link: the old link stops working (only
+    the new token's hash is kept) and the pending reminder is queued again with the new link."""
+    now = now or utcnow()
+    token = new_manage_token()
+    with write_transaction() as session:
+        booking = _lock_booking(booking_public_id)
+        if booking.status == STATUS_CANCELLED:
+            raise BookingClosed("This consultation was cancelled, so there is nothing to confirm.")
+        if booking.erased_at is not None:
+            raise BookingClosed("This patient's data was erased, so there is no address to write to.")
+        if booking.slot.ends_at <= now:
+            raise BookingClosed("This consultation is over, so there is nothing to confirm.")
+        booking.manage_token_hash = hash_token(token)
+        booking.updated_at = now
+        if by_staff is not None:
+            audit.record(session, by_staff, "booking.resend", booking_id=booking.id)
+        notifications.confirmation_resent(booking, token)
+    return NewBooking(booking=booking, manage_token=token)

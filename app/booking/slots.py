@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, func, select
 
-from app.booking.availability import Closure, Hours, slot_times
+from app.booking.availability import Closure, Hours, SlotTime, slot_times
 from app.booking.rules import booking_window
 from app.core.database import write_transaction
 from app.core.extensions import db
@@ -43,11 +43,15 @@ def free_slots(start: datetime, end: datetime, now: datetime | None = None,
 
 
 def nearest_free_slots(around: datetime, count: int = 3, now: datetime | None = None,
-                       mode: str | None = None, exclude_id: int | None = None) -> list[Slot]:
-    """The free slots closest in time to `around`, before or after it, soonest first."""
-    window = booking_window(now or utcnow())
-    base = select(Slot).where(Slot.is_blocked.is_(False), ~_has_active_booking(),
-                              Slot.starts_at >= window.earliest, Slot.starts_at <= window.latest)
+                       mode: str | None = None, exclude_id: int | None = None, *,
+                       enforce_notice: bool = True) -> list[Slot]:
+    """The free slots closest in time to `around`, before or after it, soonest first.
+    Without `enforce_notice` (staff booking for a caller) any time not yet started counts."""
+    now = now or utcnow()
+    window = booking_window(now)
+    not_too_soon = Slot.starts_at >= window.earliest if enforce_notice else Slot.starts_at > now
+    base = select(Slot).where(Slot.is_blocked.is_(False), ~_has_active_booking(), not_too_soon,
+                              Slot.starts_at <= window.latest)
     if mode:
         base = base.where(Slot.modes.contains(mode))
     if exclude_id is not None:
@@ -82,7 +86,8 @@ class RegenerationReport:
     updated: int
 
 
-def _rules_as_hours() -> tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closure]]:
+def opening_rules() -> tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closure]]:
+    """The weekly hours, extra hours by date and closures, as app.booking.availability takes them."""
     weekly: dict[int, list[Hours]] = defaultdict(list)
     for rule in db.session.execute(select(AvailabilityRule)).scalars():
         weekly[rule.weekday].append(Hours(rule.start_time, rule.end_time, rule.slot_minutes,
@@ -99,6 +104,17 @@ def _rules_as_hours() -> tuple[dict[int, list[Hours]], dict[date, list[Hours]], 
     return weekly, extra, closures
 
 
+def wanted_slots(rules: tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closure]],
+                 now: datetime, days: int) -> dict[datetime, SlotTime]:
+    """The generated slots `rules` give from `now` for `days` days, by start instant."""
+    weekly, extra, closures = rules
+    zone = clinic_zone()
+    first_day = now.astimezone(zone).date()
+    return {s.starts_at: s for s in slot_times(weekly, first_day, first_day + timedelta(days=days), zone,
+                                               extra, closures)
+            if s.starts_at > now}
+
+
 def regenerate_slots(now: datetime | None = None, days: int | None = None) -> RegenerationReport:
     """Make the generated slots of the coming `days` match the opening rules, idempotently.
 
@@ -113,9 +129,7 @@ def regenerate_slots(now: datetime | None = None, days: int | None = None) -> Re
     first_day = now.astimezone(zone).date()
     last_day = first_day + timedelta(days=days)
     with write_transaction() as session:
-        weekly, extra, closures = _rules_as_hours()
-        wanted = {s.starts_at: s for s in slot_times(weekly, first_day, last_day, zone, extra, closures)
-                  if s.starts_at > now}
+        wanted = wanted_slots(opening_rules(), now, days)
         window_end = max([now, *wanted.keys()]) + timedelta(days=1)
         horizon_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), zone)
         window_end = max(window_end, horizon_end)

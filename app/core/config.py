@@ -70,7 +70,6 @@ def load_config() -> dict[str, Any]:
         "CLINIC_POSTCODE": env("CLINIC_POSTCODE", "80631"),
         "CLINIC_PHONE": env("CLINIC_PHONE", "+1 970-555-0100"),
         "CLINIC_EMAIL": env("CLINIC_EMAIL", "hello@mindset-tms.example"),
-        "CLINIC_HOURS": env("CLINIC_HOURS", "Monday to Friday, 9:00 AM to 5:00 PM (sample hours)"),
         "STAFF_NOTIFY_EMAIL": env("STAFF_NOTIFY_EMAIL", "staff@mindset-tms.example"),
         # Booking rules.
         "BOOKING_MIN_NOTICE_HOURS": _int("BOOKING_MIN_NOTICE_HOURS", 12),

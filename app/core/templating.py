@@ -7,10 +7,22 @@ from flask import Flask
 from app.models.booking import INTEREST_LABELS, MODE_LABELS
 
 
+class ClinicDetails(dict):
+    """The clinic's settings for templates; `hours` is read from the opening hours each
+    time it is shown, so the footer and emails follow what staff set."""
+
+    def __getitem__(self, key):
+        if key == "hours":
+            from app.booking.opening_hours import current_summary
+
+            return current_summary()
+        return super().__getitem__(key)
+
+
 def register(app: Flask) -> None:
     config = app.config
     app.jinja_env.globals.update(
-        clinic={
+        clinic=ClinicDetails({
             "name": config["CLINIC_NAME"],
             "street": config["CLINIC_STREET"],
             "city": config["CLINIC_CITY"],
@@ -18,9 +30,9 @@ def register(app: Flask) -> None:
             "postcode": config["CLINIC_POSTCODE"],
             "phone": config["CLINIC_PHONE"],
             "email": config["CLINIC_EMAIL"],
-            "hours": config["CLINIC_HOURS"],
+            "hours": None,
             "timezone": config["CLINIC_TIMEZONE"],
-        },
+        }),
         MODE_LABELS=MODE_LABELS,
         INTEREST_LABELS=INTEREST_LABELS,
     )

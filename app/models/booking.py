@@ -99,6 +99,8 @@ class Booking(Base):
     attendance: Mapped[str | None] = mapped_column(String(16), default=None)
     staff_notes: Mapped[str] = mapped_column(Text, default="")
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The staff member's name when staff booked it for a caller (None: the patient booked online).
+    booked_by: Mapped[str | None] = mapped_column(String(100), default=None)
 
     slot: Mapped[Slot] = relationship(back_populates="bookings")
 

@@ -7,9 +7,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, exists, select
 
-from app.booking.slots import regenerate_slots
+from app.booking.availability import Hours
+from app.booking.slots import opening_rules, regenerate_slots, wanted_slots
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.models import AvailabilityRule, Booking, DateOverride, Slot, utcnow
@@ -82,6 +84,15 @@ def weekly_rules() -> list[tuple[int, str, list[AvailabilityRule]]]:
     return [(weekday, WEEKDAYS[weekday], by_day.get(weekday, [])) for weekday in range(7)]
 
 
+def _check_no_overlap(session, weekday: int, hours: HoursInput, except_id: int | None = None) -> None:
+    same_day = select(AvailabilityRule).where(AvailabilityRule.weekday == weekday)
+    for rule in session.execute(same_day).scalars():
+        if rule.id != except_id and _overlaps(hours.start, hours.end, rule.start_time, rule.end_time):
+            raise HoursError(
+                f"{WEEKDAYS[weekday]} already has hours from {clock(rule.start_time)} to "
+                f"{clock(rule.end_time)}, which overlap. Remove those first, or choose other times.")
+
+
 def add_hours(weekdays: list[int], hours: HoursInput, actor: StaffUser | None) -> list[AvailabilityRule]:
     if not weekdays:
         raise HoursError("Please tick at least one day of the week.")
@@ -91,12 +102,7 @@ def add_hours(weekdays: list[int], hours: HoursInput, actor: StaffUser | None) -
     added: list[AvailabilityRule] = []
     with write_transaction() as session:
         for weekday in sorted(set(weekdays)):
-            same_day = select(AvailabilityRule).where(AvailabilityRule.weekday == weekday)
-            for rule in session.execute(same_day).scalars():
-                if _overlaps(hours.start, hours.end, rule.start_time, rule.end_time):
-                    raise HoursError(
-                        f"{WEEKDAYS[weekday]} already has hours from {clock(rule.start_time)} to "
-                        f"{clock(rule.end_time)}, which overlap. Remove those first, or choose other times.")
+            _check_no_overlap(session, weekday, hours)
             rule = AvailabilityRule(weekday=weekday, start_time=hours.start, end_time=hours.end,
                                     slot_minutes=hours.slot_minutes, buffer_minutes=hours.buffer_minutes,
                                     modes=",".join(hours.modes))
@@ -148,6 +154,92 @@ def remove_hours(rule_id: int, actor: StaffUser | None) -> None:
                      details=f"{WEEKDAYS[rule.weekday]}: {describe_hours(rule)}")
         session.delete(rule)
     regenerate_slots()
+
+
+# --- editing weekly hours in place -------------------------------------------------------
+
+KEEP_AS_ONE_OFF = "keep"
+MOVE_THEM = "move"
+
+
+@dataclass(frozen=True)
+class EditPreview:
+    rule: AvailabilityRule
+    hours: HoursInput
+    appear: int  # future times the new hours add
+    go: int  # free future times the new hours remove
+    booked_outside: list[Booking]  # booked consultations the new hours no longer cover
+
+
+def _as_hours(item: AvailabilityRule | HoursInput) -> Hours:
+    if isinstance(item, AvailabilityRule):
+        return Hours(item.start_time, item.end_time, item.slot_minutes, item.buffer_minutes,
+                     tuple(item.modes.split(",")))
+    return Hours(item.start, item.end, item.slot_minutes, item.buffer_minutes, tuple(item.modes))
+
+
+def get_rule(rule_id: int) -> AvailabilityRule | None:
+    return db.session.get(AvailabilityRule, rule_id)
+
+
+def preview_edit_hours(rule_id: int, hours: HoursInput, now: datetime | None = None) -> EditPreview:
+    """What changing one weekly range to `hours` would do over the booking horizon: the free
+    times that appear and go, and the booked consultations left outside the new hours (never
+    cancelled: staff keep them as one-off times or move them)."""
+    now = now or utcnow()
+    rule = db.session.get(AvailabilityRule, rule_id)
+    if rule is None:
+        raise HoursError("Those hours were removed in the meantime.")
+    _check_hours(hours)
+    _check_no_overlap(db.session, rule.weekday, hours, except_id=rule.id)
+    days = int(current_app.config["BOOKING_HORIZON_DAYS"])
+    weekly, extra, closures = opening_rules()
+    before = wanted_slots((weekly, extra, closures), now, days)
+    changed = {day: list(ranges) for day, ranges in weekly.items()}
+    changed[rule.weekday].remove(_as_hours(rule))
+    changed[rule.weekday].append(_as_hours(hours))
+    after = wanted_slots((changed, extra, closures), now, days)
+    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
+    existing = dict(db.session.execute(
+        select(Slot.starts_at, booked.label("booked")).where(Slot.starts_at > now)).all())
+    leaving = set(before) - set(after)
+    outside = list(db.session.execute(
+        select(Booking).join(Slot).where(BOOKING_IS_CONFIRMED, Slot.source == "rule",
+                                         Slot.starts_at.in_(leaving))
+        .order_by(Slot.starts_at)).scalars()) if leaving else []
+    return EditPreview(
+        rule=rule, hours=hours,
+        appear=sum(1 for start in after if start not in existing),
+        go=sum(1 for start in leaving if start in existing and not existing[start]),
+        booked_outside=outside)
+
+
+def edit_hours(rule_id: int, hours: HoursInput, booked_choice: str | None, actor: StaffUser | None,
+               now: datetime | None = None) -> EditPreview:
+    """Change one weekly range in place. Booked consultations the new hours leave out are
+    kept: as one-off times (`keep`), or as they are for staff to move (`move`; their old
+    times go once they are moved). Raises HoursError when there are some and no choice."""
+    preview = preview_edit_hours(rule_id, hours, now)
+    if preview.booked_outside and booked_choice not in (KEEP_AS_ONE_OFF, MOVE_THEM):
+        raise HoursError("Please choose what happens to the booked consultations outside the new hours.")
+    with write_transaction() as session:
+        rule = session.get(AvailabilityRule, rule_id, with_for_update=True)
+        if rule is None:
+            raise HoursError("Those hours were removed in the meantime.")
+        before = f"{WEEKDAYS[rule.weekday]}: {describe_hours(rule)}"
+        rule.start_time, rule.end_time = hours.start, hours.end
+        rule.slot_minutes, rule.buffer_minutes = hours.slot_minutes, hours.buffer_minutes
+        rule.modes = ",".join(hours.modes)
+        if booked_choice == KEEP_AS_ONE_OFF:
+            for booking in preview.booked_outside:
+                session.get(Slot, booking.slot_id).source = "manual"
+        details = f"{before} -> {describe_hours(rule)} ({modes_text(hours.modes)})"
+        if preview.booked_outside:
+            details += (f"; {len(preview.booked_outside)} booked outside, "
+                        + ("kept as one-off times" if booked_choice == KEEP_AS_ONE_OFF else "to move"))
+        audit.record(session, actor, "hours.edit", details=details)
+    regenerate_slots()
+    return preview
 
 
 # --- date changes -----------------------------------------------------------------------

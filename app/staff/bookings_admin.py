@@ -220,17 +220,36 @@ def move(public_id: str, slot_public_id: str, mode: str | None, actor: StaffUser
         raise StaffActionError(error.message) from None
 
 
-def move_choices(booking: Booking, now: datetime | None = None) -> list[Slot]:
-    """Free, unblocked future times within the booking horizon. Staff may choose times
-    sooner than patients can (no minimum notice)."""
+def free_slots(now: datetime | None = None, except_slot_id: int | None = None) -> list[Slot]:
+    """Free, unblocked times that have not started, within the booking horizon. Staff may
+    choose times sooner than patients can (no minimum notice)."""
     now = now or utcnow()
     horizon = now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]))
     booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
-    return list(db.session.execute(
-        select(Slot).where(Slot.starts_at > now, Slot.starts_at <= horizon,
-                           Slot.is_blocked.is_(False), ~booked, Slot.id != booking.slot_id)
-        .order_by(Slot.starts_at)
-    ).scalars())
+    query = select(Slot).where(Slot.starts_at > now, Slot.starts_at <= horizon,
+                               Slot.is_blocked.is_(False), ~booked)
+    if except_slot_id is not None:
+        query = query.where(Slot.id != except_slot_id)
+    return list(db.session.execute(query.order_by(Slot.starts_at)).scalars())
+
+
+def move_choices(booking: Booking, now: datetime | None = None) -> list[Slot]:
+    return free_slots(now, except_slot_id=booking.slot_id)
+
+
+def book_for_caller(slot_public_id: str, mode: str, patient: service.PatientDetails,
+                    actor: StaffUser) -> service.NewBooking:
+    """Book for someone on the phone, through the same service as the public form (same
+    double-booking guarantee and emails), without its minimum notice. SlotTaken passes
+    through, with its alternatives, for the page to offer."""
+    return service.book(slot_public_id, mode, patient, by_staff=actor)
+
+
+def resend_confirmation(public_id: str, actor: StaffUser) -> Booking:
+    try:
+        return service.resend_confirmation(public_id, by_staff=actor).booking
+    except BookingError as error:
+        raise StaffActionError(error.message) from None
 
 
 def _lock(session, public_id: str) -> Booking:

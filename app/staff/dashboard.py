@@ -1,12 +1,13 @@
-"""The figures on the staff dashboard: today's and this week's consultations, new bookings
-since the last visit, and the no-show rate of the last 90 days."""
+"""The figures on the staff dashboard: today's consultations (first, for the front desk at
+8 a.m.), this week's count and free times left, new bookings since the last visit, the
+no-show rate of the last 90 days, and bookings and no-shows per week over 12 weeks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select
 
 from app.core.extensions import db
 from app.models import Booking, Slot, utcnow
@@ -15,6 +16,14 @@ from app.models.staff import StaffUser
 from app.staff.clinic_time import day_range, today, week_start
 
 NO_SHOW_DAYS = 90
+CHART_WEEKS = 12
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    monday: date
+    bookings: int  # confirmed consultations that week (cancelled ones are not counted)
+    no_shows: int
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,12 @@ class Dashboard:
     new_since: datetime | None
     new_bookings: list[Booking]
     no_show: NoShowRate
+    free_this_week: int = 0  # free, unblocked times from now to the end of Sunday
+    weeks: list[WeekFigures] = field(default_factory=list)
+
+    @property
+    def chart_max(self) -> int:
+        return max([w.bookings for w in self.weeks] + [1])
 
 
 def _confirmed_between(start: datetime, end: datetime) -> list[Booking]:
@@ -56,6 +71,31 @@ def no_show_rate(now: datetime) -> NoShowRate:
     return NoShowRate(no_shows=no_shows, recorded=no_shows + attended, unrecorded=counts.get(None, 0))
 
 
+def free_between(start: datetime, end: datetime) -> int:
+    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
+    return db.session.execute(
+        select(func.count(Slot.id)).where(Slot.starts_at >= start, Slot.starts_at < end,
+                                          Slot.is_blocked.is_(False), ~booked)
+    ).scalar_one()
+
+
+def weekly(this_monday: date, weeks: int = CHART_WEEKS) -> list[WeekFigures]:
+    """Confirmed consultations and no-shows per clinic week, the last `weeks` weeks up to
+    and including this one, oldest first (weeks with none are zero)."""
+    first = this_monday - timedelta(weeks=weeks - 1)
+    start, end = day_range(first, this_monday + timedelta(days=6))
+    counts = {first + timedelta(weeks=i): [0, 0] for i in range(weeks)}
+    rows = db.session.execute(
+        select(Slot.starts_at, Booking.attendance).join(Booking, Booking.slot_id == Slot.id)
+        .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= start, Slot.starts_at < end)
+    ).all()
+    for starts_at, attendance in rows:
+        figures = counts[week_start(today(starts_at))]
+        figures[0] += 1
+        figures[1] += attendance == "no_show"
+    return [WeekFigures(monday, b, n) for monday, (b, n) in counts.items()]
+
+
 def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
     now = now or utcnow()
     on = today(now)
@@ -72,4 +112,6 @@ def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
         new_since=new_since,
         new_bookings=list(db.session.execute(new_query).scalars()),
         no_show=no_show_rate(now),
+        free_this_week=free_between(now, day_range(monday, monday + timedelta(days=6))[1]),
+        weeks=weekly(monday),
     )

@@ -1,14 +1,20 @@
-"""Bookings for a date range as CSV that opens cleanly in Excel: UTF-8 with a byte-order
-mark, and no cell that a spreadsheet would run as a formula."""
+"""Bookings for a date range as a spreadsheet: XLSX (every cell typed as text, so nothing
+runs as a formula and nothing needs an apostrophe) or CSV that opens cleanly in Excel
+(UTF-8 with a byte-order mark, the formula guard only on cells that need it)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 from sqlalchemy import select
 
+from app.booking.validation import display_phone
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.models import Booking, Slot
@@ -20,10 +26,17 @@ from app.staff.clinic_time import day_range, local
 
 MAX_DAYS = 366
 HEADER = ("Reference", "Date", "Start", "End", "Time zone", "How", "Status", "Attendance", "Name",
-          "Email", "Phone", "Interest", "Patient's note", "Booked at", "Cancelled at", "Cancelled by",
-          "Internal notes")
+          "Email", "Phone", "Interest", "Patient's note", "Booked at", "Booked by", "Cancelled at",
+          "Cancelled by", "Internal notes")
 # Cells starting with these are formulas (or DDE) to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+PRESETS = {"next7": "Next 7 days", "next30": "Next 30 days", "last_month": "Last month",
+           "custom": "Choose dates"}
+DEFAULT_PRESET = "next30"
+FORMATS = {"xlsx": "Excel workbook (.xlsx)", "csv": "CSV (.csv)"}
+MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             "csv": "text/csv"}
 
 
 class ExportError(Exception):
@@ -32,8 +45,34 @@ class ExportError(Exception):
         self.message = message
 
 
+class NothingToExport(ExportError):
+    """The range holds no bookings: said on the page rather than downloaded as an empty file."""
+
+
+@dataclass(frozen=True)
+class Download:
+    data: bytes
+    count: int
+    filename: str
+    mimetype: str
+
+
+def preset_range(preset: str, today: date, first: date | None = None,
+                 last: date | None = None) -> tuple[date | None, date | None]:
+    """The dates a preset stands for, from `today` (clinic time); custom uses first and last."""
+    if preset == "next7":
+        return today, today + timedelta(days=6)
+    if preset == "next30":
+        return today, today + timedelta(days=29)
+    if preset == "last_month":
+        end = today.replace(day=1) - timedelta(days=1)
+        return end.replace(day=1), end
+    return first, last
+
+
 def neutralise(value: object) -> str:
-    """A cell value a spreadsheet shows as text: a leading apostrophe disarms formulas."""
+    """A CSV cell a spreadsheet shows as text: a leading apostrophe disarms a formula, and
+    only a cell that starts like one gets it."""
     text = "" if value is None else str(value)
     if text.startswith(FORMULA_STARTS):
         return "'" + text
@@ -56,11 +95,13 @@ def rows(bookings: list[Booking]):
     yield HEADER
     for b in bookings:
         start, end = local(b.slot.starts_at), local(b.slot.ends_at)
+        # National format ("(970) 555-0142") for US numbers: readable, and not a formula.
+        phone = display_phone(b.phone) if b.phone else ""
         yield (b.public_id, start.strftime("%Y-%m-%d"), start.strftime("%H:%M"), end.strftime("%H:%M"),
                start.tzname(), MODE_LABELS.get(b.mode, b.mode), STATUS_LABELS.get(b.status, b.status),
-               ATTENDANCE_LABELS.get(b.attendance or "", ""), b.name, b.email, b.phone,
+               ATTENDANCE_LABELS.get(b.attendance or "", ""), b.name, b.email, phone,
                INTEREST_LABELS.get(b.interest, b.interest), b.note, _local_stamp(b.created_at),
-               _local_stamp(b.cancelled_at), b.cancelled_by or "", b.staff_notes)
+               b.booked_by or "", _local_stamp(b.cancelled_at), b.cancelled_by or "", b.staff_notes)
 
 
 def to_csv(bookings: list[Booking]) -> bytes:
@@ -71,18 +112,54 @@ def to_csv(bookings: list[Booking]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def export(first: date, last: date, actor: StaffUser) -> tuple[bytes, int]:
+def to_xlsx(bookings: list[Booking]) -> bytes:
+    """Every cell is a text cell (type string, format "@"): a value such as "=1+1" or
+    "+1 970" shows as written and never runs, without an apostrophe."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Bookings"
+    widths = [len(h) for h in HEADER]
+    for row_number, row in enumerate(rows(bookings), start=1):
+        for column, value in enumerate(row, start=1):
+            text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
+            cell = sheet.cell(row=row_number, column=column)
+            if text:
+                cell.value = text
+                cell.data_type = "s"  # set after the value: openpyxl would take "=..." as a formula
+            cell.number_format = "@"
+            if row_number == 1:
+                cell.font = Font(bold=True)
+            widths[column - 1] = max(widths[column - 1], min(len(text), 40))
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=column).column_letter].width = width + 2
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def export(first: date, last: date, actor: StaffUser, fmt: str = "xlsx") -> Download:
+    if fmt not in FORMATS:
+        raise ExportError("Please choose Excel or CSV.")
     if last < first:
         raise ExportError("The end date must be on or after the start date.")
     if (last - first).days + 1 > MAX_DAYS:
         raise ExportError(f"Please export at most {MAX_DAYS} days at a time.")
     bookings = bookings_between(first, last)
-    data = to_csv(bookings)
+    if not bookings:
+        raise NothingToExport(f"There are no bookings from {_day(first)} to {_day(last)}, so there "
+                              "is nothing to download. Try another range.")
+    data = to_xlsx(bookings) if fmt == "xlsx" else to_csv(bookings)
     with write_transaction() as session:
         audit.record(session, actor, "export.csv",
-                     details=f"{first.isoformat()} to {last.isoformat()}, {len(bookings)} bookings")
-    return data, len(bookings)
+                     details=f"{first.isoformat()} to {last.isoformat()}, {len(bookings)} bookings, {fmt}")
+    return Download(data=data, count=len(bookings), filename=filename(first, last, fmt),
+                    mimetype=MIMETYPES[fmt])
 
 
-def filename(first: date, last: date) -> str:
-    return f"mindset-bookings-{first.isoformat()}-to-{last.isoformat()}.csv"
+def _day(on: date) -> str:
+    return f"{on:%B} {on.day}, {on.year}"
+
+
+def filename(first: date, last: date, fmt: str = "csv") -> str:
+    return f"mindset-bookings-{first.isoformat()}-to-{last.isoformat()}.{fmt}"

@@ -6,6 +6,7 @@ from datetime import time
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     HiddenField,
     PasswordField,
     RadioField,
@@ -18,9 +19,12 @@ from wtforms.fields import DateField, EmailField, TimeField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.booking import validation
+from app.booking.forms import PatientFieldsMixin
 from app.models.booking import MODE_LABELS, MODES
 from app.models.staff import ROLE_LABELS, ROLES
 from app.staff.availability_admin import BUFFERS, SLOT_LENGTHS, WEEKDAYS
+from app.staff.export import DEFAULT_PRESET, FORMATS, PRESETS
 
 MODE_CHOICES = [(m, MODE_LABELS[m]) for m in MODES]
 
@@ -60,6 +64,16 @@ class WeeklyHoursForm(HoursFieldsMixin, FlaskForm):
     weekdays = CheckboxesField("Days of the week", choices=[(str(i), d) for i, d in enumerate(WEEKDAYS)])
 
 
+class EditHoursForm(HoursFieldsMixin, FlaskForm):
+    """One weekly range changed in place; `booked` says what happens to booked consultations
+    the new hours leave out (asked only when there are some)."""
+
+    booked = RadioField("Booked consultations outside the new hours", choices=[
+        ("keep", "Keep them at their times, as one-off times"),
+        ("move", "I will move them to other times (the list follows)"),
+    ], validators=[Optional()])
+
+
 class ExtraHoursForm(HoursFieldsMixin, FlaskForm):
     on_date = DateField("Date", validators=[InputRequired("Please choose the date.")])
     reason = StringField("Note (optional)", validators=[Optional(), Length(max=200)],
@@ -96,12 +110,45 @@ class MoveForm(FlaskForm):
                       validators=[InputRequired("Please choose how you will meet.")])
 
 
+class CallerBookingForm(PatientFieldsMixin, FlaskForm):
+    """A booking staff make for a caller: the public form's patient fields and checks, for a
+    slot chosen on the previous page; no bot checks (the person is signed in)."""
+
+    slot_id = HiddenField(validators=[InputRequired("Please choose a time.")])
+    mode = RadioField("How will you meet?", choices=MODE_CHOICES,
+                      validators=[InputRequired("Please choose how you will meet.")])
+    consent = BooleanField("The caller agreed to the privacy notice: the clinic keeps these details "
+                           "to arrange their consultation.",
+                           validators=[InputRequired(validation.CONSENT_REQUIRED)])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.name.label.text = "Caller's full name"
+        self.interest.label.text = "What would they like to talk about?"
+        self.note.label.text = "Anything they would like us to know (optional)"
+
+
 class ExportForm(FlaskForm):
     class Meta:
         csrf = False  # a GET download: it changes nothing
 
-    first = DateField("From", validators=[InputRequired("Please choose the first day.")])
-    last = DateField("To", validators=[InputRequired("Please choose the last day.")])
+    preset = RadioField("Which bookings", choices=list(PRESETS.items()), default=DEFAULT_PRESET,
+                        validators=[InputRequired("Please choose which bookings.")])
+    first = DateField("From", validators=[Optional()])
+    last = DateField("To", validators=[Optional()])
+    fmt = RadioField("File type", choices=list(FORMATS.items()), default="xlsx",
+                     validators=[InputRequired("Please choose the file type.")])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.preset.data == "custom":
+            # The dates are optional for the presets, so they are required here, not per field.
+            for field, message in ((self.first, "Please choose the first day."),
+                                   (self.last, "Please choose the last day.")):
+                if field.data is None and not field.errors:
+                    field.errors = [*field.errors, message]
+                    valid = False
+        return valid
 
 
 class AccountForm(FlaskForm):

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, exists, select
 
+from app.booking.rules import booking_window
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import short_day, when
@@ -32,6 +33,7 @@ class SlotView:
     slot: Slot
     booking: Booking | None
     is_past: bool
+    inside_notice: bool = False  # not started, but too soon for patients: bookable by staff only
 
     @property
     def state(self) -> str:
@@ -59,9 +61,25 @@ def week(monday: date, now: datetime | None = None) -> list[DayView]:
         .order_by(Slot.starts_at)
     ).all()
     days = {monday + timedelta(days=i): [] for i in range(7)}
+    earliest = booking_window(now).earliest
     for slot, booking in rows:
-        days[local(slot.starts_at).date()].append(SlotView(slot, booking, slot.starts_at <= now))
+        days[local(slot.starts_at).date()].append(
+            SlotView(slot, booking, slot.starts_at <= now, now < slot.starts_at < earliest))
     return [DayView(on, slots) for on, slots in days.items()]
+
+
+def who_can_book(slot: Slot, now: datetime | None = None) -> str:
+    """The truth about a new time: patients can book it online only outside the notice period."""
+    now = now or utcnow()
+    window = booking_window(now)
+    if slot.starts_at <= now:
+        return "It has already started, so nobody can book it."
+    if slot.starts_at < window.earliest:
+        return ("It is inside the notice period, so it is bookable by staff only: "
+                "use New booking for a caller.")
+    if slot.starts_at > window.latest:
+        return "It is beyond the booking horizon, so patients can book it once it comes into range."
+    return "Patients can book it now."
 
 
 def _booked():

@@ -7,6 +7,9 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
+from app.booking.errors import BookingError, SlotTaken
+from app.booking.rules import booking_window
+from app.booking.service import PatientDetails
 from app.booking.slots import group_by_local_day
 from app.core.extensions import db
 from app.core.timefmt import when
@@ -15,7 +18,7 @@ from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
 from app.staff import audit, bookings_admin, erase
 from app.staff.auth import admin_required
 from app.staff.clinic_time import parse_date
-from app.staff.forms import CancelForm, ConfirmForm, MoveForm, NoteForm
+from app.staff.forms import CallerBookingForm, CancelForm, ConfirmForm, MoveForm, NoteForm
 from app.staff.views import bp, flash_done, flash_error
 
 
@@ -49,6 +52,69 @@ def _booking_or_404(public_id: str):
     if booking is None:
         abort(404)
     return booking
+
+
+def _slot_by_public_id(public_id: str | None) -> Slot | None:
+    if not public_id:
+        return None
+    return db.session.execute(db.select(Slot).where(Slot.public_id == public_id)).scalar_one_or_none()
+
+
+@bp.route("/bookings/new", methods=["GET", "POST"])
+def new_booking():
+    """Book for a caller: without a chosen time, the free times to pick from; with one, the
+    caller's details. The booking goes through the same service as the public form."""
+    form = CallerBookingForm()
+    slot = _slot_by_public_id(form.slot_id.data if request.method == "POST" else request.args.get("slot"))
+    now = utcnow()
+    if slot is None or slot.starts_at <= now:
+        if request.args.get("slot") or request.method == "POST":
+            flash_error("That time has passed or no longer exists. Please choose another.")
+        days = group_by_local_day(bookings_admin.free_slots(now))
+        return render_template("staff/booking_new_slot.html", days=days,
+                               notice_from=booking_window(now).earliest)
+    form.mode.choices = [(m, MODE_LABELS[m]) for m in slot.mode_list]
+    problem, alternatives, status = None, [], 200
+    if request.method == "GET":
+        form.slot_id.data = slot.public_id
+        if len(slot.mode_list) == 1:
+            form.mode.data = slot.mode_list[0]
+    elif not form.validate():
+        problem, status = "Please correct the highlighted fields below.", 422
+    else:
+        patient = PatientDetails(name=form.name.data, email=form.email.data, phone=form.phone.data,
+                                 interest=form.interest.data, note=form.note.data or "")
+        try:
+            made = bookings_admin.book_for_caller(slot.public_id, form.mode.data, patient, current_user)
+        except SlotTaken as taken:
+            problem, alternatives, status = (taken.message + " The caller's details are kept: choose "
+                                             "another time below."), taken.alternatives, 409
+        except BookingError as error:
+            problem, status = error.message, error.http_status
+        else:
+            flash_done(f"Booked {made.booking.name} for {when(slot.starts_at)}. They are sent the "
+                       "confirmation email with their own link to change or cancel it.")
+            return redirect(url_for("staff.booking_detail", public_id=made.booking.public_id), code=303)
+    return render_template("staff/booking_new.html", form=form, slot=slot, problem=problem,
+                           alternatives=alternatives,
+                           inside_notice=slot.starts_at < booking_window(now).earliest), status
+
+
+@bp.post("/bookings/<public_id>/resend")
+def resend_confirmation(public_id: str):
+    booking = _booking_or_404(public_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash_error("This form expired. Please press the button again.")
+    else:
+        try:
+            bookings_admin.resend_confirmation(public_id, current_user)
+        except bookings_admin.StaffActionError as error:
+            flash_error(error.message)
+        else:
+            flash_done(f"Sent the confirmation again to {booking.email}, with a new link to change or "
+                       "cancel. The link in earlier emails no longer works.")
+    return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
 
 
 @bp.get("/bookings/<public_id>")
@@ -131,6 +197,8 @@ def booking_attendance(public_id: str):
         else:
             flash_done({"attended": "Marked as attended.", "no_show": "Marked as a no-show.",
                         None: "Attendance cleared."}[value])
+    if request.form.get("back") == "dashboard":  # the one-click buttons on today's list
+        return redirect(url_for("staff.dashboard") + "#today-heading", code=303)
     return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.core.timefmt import when
 from app.staff import slots_admin
 from app.staff.clinic_time import parse_date, today, week_start
 from app.staff.forms import CloseDatesForm, OneOffSlotForm
@@ -84,7 +85,5 @@ def add_slot():
     except slots_admin.SlotError as error:
         flash_error(error.message)
         return _week_page(monday, form, 422)
-    from app.core.timefmt import when
-
-    flash_done(f"Added a consultation time on {when(slot.starts_at)}. Patients can book it now.")
+    flash_done(f"Added a consultation time on {when(slot.starts_at)}. {slots_admin.who_can_book(slot)}")
     return _back(monday)

@@ -1,8 +1,6 @@
-"""Download bookings for a date range as CSV."""
+"""Download bookings for a range of dates as XLSX or CSV."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from flask import Response, render_template, request
 from flask_login import current_user
@@ -16,21 +14,25 @@ from app.staff.views import bp
 @bp.get("/export")
 def export():
     form = ExportForm(request.args)
-    problem = None
+    problem = empty = None
+    if not request.args:
+        form.preset.data = exporter.DEFAULT_PRESET
+        form.fmt.data = "xlsx"
+    first, last = exporter.preset_range(form.preset.data or exporter.DEFAULT_PRESET, today(),
+                                        form.first.data, form.last.data)
+    if not request.args or form.preset.data != "custom":
+        form.first.data, form.last.data = first, last
     if request.args and form.validate():
         try:
-            data, count = exporter.export(form.first.data, form.last.data, current_user)
+            download = exporter.export(first, last, current_user, form.fmt.data)
+        except exporter.NothingToExport as nothing:
+            empty = nothing.message
         except exporter.ExportError as error:
             problem = error.message
         else:
-            name = exporter.filename(form.first.data, form.last.data)
-            return Response(data, mimetype="text/csv", headers={
-                "Content-Disposition": f'attachment; filename="{name}"',
+            return Response(download.data, mimetype=download.mimetype, headers={
+                "Content-Disposition": f'attachment; filename="{download.filename}"',
                 "X-Content-Type-Options": "nosniff",
             })
-    elif not request.args:
-        start = today().replace(day=1)
-        form.first.data = start
-        form.last.data = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     status = 422 if (request.args and (problem or form.errors)) else 200
-    return render_template("staff/export.html", form=form, problem=problem), status
+    return render_template("staff/export.html", form=form, problem=problem, empty=empty), status

@@ -6,8 +6,9 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.staff import availability_admin as hours_admin
+from app.staff import bookings_admin
 from app.staff.clinic_time import today
-from app.staff.forms import CloseDatesForm, ConfirmForm, ExtraHoursForm, WeeklyHoursForm
+from app.staff.forms import CloseDatesForm, ConfirmForm, EditHoursForm, ExtraHoursForm, WeeklyHoursForm
 from app.staff.views import bp, flash_done, flash_error
 
 
@@ -50,6 +51,47 @@ def add_weekly_hours():
     flash_done(f"Saved. {days}: {hours_admin.describe_hours(added[0])}. "
                "The booking page shows the new times now.")
     return redirect(url_for("staff.hours"), code=303)
+
+
+@bp.route("/hours/weekly/<int:rule_id>/edit", methods=["GET", "POST"])
+def edit_weekly_hours(rule_id: int):
+    """Change a weekly range in place: first a preview (times that appear or go, booked
+    consultations left outside), then save with the staff's choice for those bookings."""
+    rule = hours_admin.get_rule(rule_id)
+    if rule is None:
+        flash_error("Those hours were removed in the meantime.")
+        return redirect(url_for("staff.hours"), code=303)
+    form = EditHoursForm()
+    if request.method == "GET":
+        form.start.data, form.end.data = rule.start_time, rule.end_time
+        form.slot_minutes.data, form.buffer_minutes.data = str(rule.slot_minutes), str(rule.buffer_minutes)
+        form.modes.data = rule.modes.split(",")
+    preview = problem = None
+    status = 422 if request.method == "POST" else 200
+    weekday = hours_admin.WEEKDAYS[rule.weekday]
+    if request.method == "POST" and form.validate_on_submit():
+        new = _hours_input(form)
+        try:
+            preview = hours_admin.preview_edit_hours(rule_id, new)
+            status = 200
+            if request.form.get("action") == "save":
+                done = hours_admin.edit_hours(rule_id, new, form.booked.data, current_user)
+                flash_done(f"Saved. {weekday}: {hours_admin.describe_hours(done.rule)}. {done.appear} new "
+                           f"time{'s' if done.appear != 1 else ''} on the booking page, {done.go} gone.")
+                if done.booked_outside and form.booked.data == hours_admin.MOVE_THEM:
+                    return redirect(url_for("staff.hours_to_move",
+                                            b=[b.public_id for b in done.booked_outside]), code=303)
+                return redirect(url_for("staff.hours"), code=303)
+        except hours_admin.HoursError as error:
+            problem, status = error.message, 422
+    return render_template("staff/hours_edit.html", form=form, rule=rule, weekday=weekday, preview=preview,
+                           problem=problem, describe_hours=hours_admin.describe_hours), status
+
+
+@bp.get("/hours/to-move")
+def hours_to_move():
+    bookings = [b for b in (bookings_admin.get(p) for p in request.args.getlist("b")[:200]) if b]
+    return render_template("staff/hours_to_move.html", bookings=bookings)
 
 
 @bp.route("/hours/weekly/<int:rule_id>/remove", methods=["GET", "POST"])
