@@ -85,12 +85,13 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app.booking import cli as booking_cli
+    from app.busy import cli as busy_cli
     from app.core import cli as core_cli
     from app.invites import cli as invites_cli
     from app.jobs import cli as jobs_cli
     from app.staff import cli as staff_cli
 
-    for commands in (booking_cli, core_cli, invites_cli, jobs_cli, staff_cli):
+    for commands in (booking_cli, busy_cli, core_cli, invites_cli, jobs_cli, staff_cli):
         commands.register(app)
 
 

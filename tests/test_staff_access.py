@@ -17,6 +17,7 @@ PATIENT_EMAIL = "ada@example.com"
 ADMIN_ENDPOINTS = {
     "staff.audit_log", "staff.accounts", "staff.account_active", "staff.account_role",
     "staff.account_password", "staff.calendar_feeds", "staff.revoke_calendar_feed", "staff.erase_patient",
+    "staff.add_busy_calendar", "staff.remove_busy_calendar",
 }
 
 

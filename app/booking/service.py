@@ -24,6 +24,7 @@ from app.booking.errors import (
 )
 from app.booking.rules import booking_window
 from app.booking.slots import nearest_free_slots
+from app.busy.overlap import overlaps_busy
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import when
@@ -102,7 +103,7 @@ def _check_bookable(slot: Slot, mode: str | None, now: datetime, *, enforce_noti
                               "Please choose a later time.")
     if slot.starts_at > window.latest:
         raise SlotUnavailable("That time is too far ahead to book yet. Please choose an earlier time.")
-    if slot.is_blocked:
+    if slot.is_blocked or db.session.execute(select(overlaps_busy(slot.starts_at, slot.ends_at))).scalar():
         raise SlotUnavailable("That time is no longer offered. Please choose another.")
     if mode is not None and not slot.offers(mode):
         offered = ", ".join(MODE_LABELS[m].lower() for m in slot.mode_list)

@@ -78,6 +78,13 @@ def load_config() -> dict[str, Any]:
         "BOOKING_MIN_FILL_SECONDS": _int("BOOKING_MIN_FILL_SECONDS", 3),
         "REMINDER_HOURS_BEFORE": _int("REMINDER_HOURS_BEFORE", 24),
         "PHONE_DEFAULT_REGION": env("PHONE_DEFAULT_REGION", "US"),
+        # Busy calendars (app/busy): staff calendars whose busy times hide overlapping slots.
+        "BUSY_SYNC_MINUTES": _int("BUSY_SYNC_MINUTES", 10),
+        "BUSY_FETCH_TIMEOUT_SECONDS": _int("BUSY_FETCH_TIMEOUT_SECONDS", 20),
+        "BUSY_MAX_FEED_BYTES": _int("BUSY_MAX_FEED_BYTES", 5 * 1024 * 1024),
+        "BUSY_ALLOW_PRIVATE_ADDRESSES": _bool(env("BUSY_ALLOW_PRIVATE_ADDRESSES"), False),
+        # A Fernet key for sources' URLs and passwords; derived from SECRET_KEY when empty.
+        "BUSY_SECRET_KEY": env("BUSY_SECRET_KEY", ""),
         # Mail. Without MAIL_SERVER, mail is captured locally (development).
         "MAIL_SERVER": env("MAIL_SERVER", ""),
         "MAIL_PORT": _int("MAIL_PORT", 25),

@@ -10,12 +10,14 @@ import time
 from collections.abc import Callable
 
 from app.booking.slots import regenerate_slots
+from app.busy.service import sync_due
 from app.core.extensions import db
 from app.mail.delivery import DEFAULT_BATCH_SIZE, DEFAULT_LEASE_SECONDS, DeliveryReport, deliver_due
 
 log = logging.getLogger("app.mail")
 
 REGENERATE_EVERY_SECONDS = 3600
+BUSY_CHECK_EVERY_SECONDS = 60  # how often due busy calendars are looked for
 
 
 class Worker:
@@ -28,6 +30,7 @@ class Worker:
         self.clock = clock
         self.stopping = threading.Event()
         self._regenerated_at: float | None = None
+        self._busy_checked_at: float | None = None
 
     def stop(self, *_args) -> None:
         """Finish the message in hand, then exit (SIGTERM, SIGINT)."""
@@ -50,8 +53,22 @@ class Worker:
             db.session.rollback()
             log.exception("slot regeneration failed")
 
+    def keep_busy_synced(self) -> None:
+        """Reads each busy calendar whose time has come (every BUSY_SYNC_MINUTES, later
+        after failures); a failing calendar keeps its last busy times."""
+        now = self.clock()
+        if self._busy_checked_at is not None and now - self._busy_checked_at < BUSY_CHECK_EVERY_SECONDS:
+            return
+        self._busy_checked_at = now
+        try:
+            sync_due()
+        except Exception:  # noqa: BLE001 - mail delivery must go on; the next minute tries again
+            db.session.rollback()
+            log.exception("busy calendar sync failed")
+
     def run_once(self) -> DeliveryReport:
         self.keep_slots_generated()
+        self.keep_busy_synced()
         try:
             return deliver_due(batch_size=self.batch_size, lease_seconds=self.lease_seconds,
                                should_stop=self.stopping.is_set)

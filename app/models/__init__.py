@@ -3,6 +3,7 @@
 from app.models.availability import AvailabilityRule, DateOverride
 from app.models.base import Base, UTCDateTime, new_public_id, utcnow
 from app.models.booking import Booking, Slot
+from app.models.busy import BusyInterval, BusySource
 from app.models.mail import CalendarFeed, OutboxMessage
 
 # Every model module is imported here so that the metadata (and Alembic) sees all tables.
@@ -12,6 +13,8 @@ __all__ = [
     "AvailabilityRule",
     "Base",
     "Booking",
+    "BusyInterval",
+    "BusySource",
     "CalendarFeed",
     "OutboxMessage",
     "DateOverride",

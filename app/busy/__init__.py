@@ -1,0 +1,4 @@
+"""Busy calendars: other calendars of the person who holds consultations (ICS links or
+CalDAV collections) are read on a schedule, and a slot overlapping a busy time is not
+offered. `rules` decides what counts as busy, `fetch` reads a source safely, `service`
+syncs and manages sources, `overlap` is the one clause slot queries use."""

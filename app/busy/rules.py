@@ -1,0 +1,180 @@
+"""What counts as busy in an iCalendar text: pure, no Flask, no database, takes the window.
+
+Busy: opaque events, tentative or confirmed. Not busy: TRANSP:TRANSPARENT, STATUS:CANCELLED
+(a whole series or one occurrence), and an event the calendar owner declined: an ATTENDEE
+whose address equals the source's owner address with PARTSTAT=DECLINED. Without an owner
+address, an event whose every attendee declined is not busy either. UIDs are returned so
+the caller can leave out the clinic's own bookings that come back through a staff feed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from time import monotonic as time_now
+
+import icalendar
+import recurring_ical_events
+import x_wr_timezone
+
+MAX_OCCURRENCES = 20_000
+MAX_SECONDS = 20.0
+
+
+class FeedError(ValueError):
+    """The text is not a calendar this service can read; the message is safe to show and
+    never quotes the feed (it may hold titles or names)."""
+
+
+@dataclass(frozen=True)
+class Busy:
+    starts_at: datetime
+    ends_at: datetime
+    uid: str
+
+
+def _as_utc(value: date | datetime, zone: tzinfo) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # floating time: the clinic's wall clock
+            value = value.replace(tzinfo=zone)
+        return value.astimezone(UTC)
+    # An all-day date begins at the clinic's local midnight.
+    return datetime.combine(value, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _address(value) -> str:
+    text = str(value).strip().lower()
+    return text[len("mailto:"):] if text.startswith("mailto:") else text
+
+
+def _declined(event, owner: str) -> bool:
+    attendees = event.get("ATTENDEE")
+    if attendees is None:
+        return False
+    if not isinstance(attendees, list):
+        attendees = [attendees]
+    states = [(_address(a), str(getattr(a, "params", {}).get("PARTSTAT", "NEEDS-ACTION")).upper())
+              for a in attendees]
+    if owner:
+        return any(address == owner and state == "DECLINED" for address, state in states)
+    return bool(states) and all(state == "DECLINED" for _, state in states)
+
+
+def is_busy(event, owner: str = "") -> bool:
+    if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
+        return False
+    if str(event.get("STATUS", "")).upper() == "CANCELLED":
+        return False
+    return not _declined(event, owner.strip().lower())
+
+
+def parse_calendars(texts: Iterable[bytes | str]) -> list[icalendar.Calendar]:
+    calendars = []
+    for text in texts:
+        try:
+            parsed = icalendar.Calendar.from_ical(text, multiple=True)
+        except Exception as error:  # noqa: BLE001 - any parser failure means an unreadable feed
+            raise FeedError("the feed is not valid iCalendar") from error
+        for calendar in parsed:
+            if calendar.name != "VCALENDAR":
+                raise FeedError("the feed is not an iCalendar VCALENDAR")
+            try:
+                calendars.append(x_wr_timezone.to_standard(calendar))
+            except Exception as error:  # noqa: BLE001
+                raise FeedError("the feed names a time zone that cannot be read") from error
+    if not calendars:
+        raise FeedError("the feed holds no calendar")
+    return calendars
+
+
+def busy_times(calendars: Iterable[icalendar.Calendar], start: datetime, end: datetime,
+               zone: tzinfo, owner: str = "", limit: int = MAX_OCCURRENCES,
+               seconds: float = MAX_SECONDS) -> list[Busy]:
+    """Busy spans overlapping [start, end), recurrences expanded inside the window only.
+    Raises FeedError when the calendar cannot be read, holds more than `limit` occurrences
+    in the window, or takes longer than `seconds` to expand."""
+    deadline = time_now() + seconds
+    found: list[Busy] = []
+    seen = 0
+    for calendar in calendars:
+        _check_series(calendar, end, zone, limit)
+        try:
+            for event in recurring_ical_events.of(calendar, skip_bad_series=True).after(start):
+                span = _span(event, zone)
+                if span is not None and span[0] >= end:
+                    break  # occurrences come in order of start
+                seen += 1
+                if seen > limit:
+                    raise FeedError(f"the feed has more than {limit} events in the booking horizon")
+                if time_now() > deadline:
+                    raise FeedError("the feed took too long to read")
+                if span is None or span[1] <= start or not is_busy(event, owner):
+                    continue
+                found.append(Busy(span[0], span[1], str(event.get("UID", ""))))
+        except FeedError:
+            raise
+        except Exception as error:  # noqa: BLE001 - bad dates, rules or zones in the feed
+            raise FeedError("the feed has events that cannot be read") from error
+    return found
+
+
+_PERIOD_SECONDS = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": 86400,
+                   "WEEKLY": 7 * 86400, "MONTHLY": 28 * 86400, "YEARLY": 365 * 86400}
+_EXPANDING_PARTS = ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY",
+                    "BYWEEKNO", "BYMONTH", "BYSETPOS")
+
+
+def _check_series(calendar: icalendar.Calendar, end: datetime, zone: tzinfo, limit: int) -> None:
+    """Refuse a repeating event whose expansion up to `end` would take more than about
+    `limit` x 25 steps (the recurrence library walks a series from its first date, so a
+    minutely rule begun years ago would never finish)."""
+    budget = limit * 25
+    for event in calendar.walk("VEVENT"):
+        rules = event.get("RRULE")
+        if rules is None or event.get("DTSTART") is None:
+            continue
+        for rule in rules if isinstance(rules, list) else [rules]:
+            try:
+                first = _as_utc(event["DTSTART"].dt, zone)
+                period = _PERIOD_SECONDS[str(rule.get("FREQ", ["DAILY"])[0]).upper()]
+                interval = max(1, int(rule.get("INTERVAL", [1])[0]))
+                steps = max(0.0, (end - first).total_seconds()) / (period * interval) + 1
+                for part in _EXPANDING_PARTS:
+                    steps *= max(1, len(rule.get(part, [])))
+                if rule.get("COUNT"):
+                    steps = min(steps, int(rule["COUNT"][0]) * 366.0)
+            except Exception as error:  # noqa: BLE001
+                raise FeedError("the feed has a repeating event that cannot be read") from error
+            if steps > budget:
+                raise FeedError(f"the feed has a repeating event with more than {budget} "
+                                "occurrences to expand")
+
+
+def _span(event, zone: tzinfo) -> tuple[datetime, datetime] | None:
+    if event.get("DTSTART") is None:
+        return None
+    raw_start = event["DTSTART"].dt
+    starts_at = _as_utc(raw_start, zone)
+    if event.get("DTEND") is not None:
+        ends_at = _as_utc(event["DTEND"].dt, zone)
+    elif event.get("DURATION") is not None:
+        ends_at = starts_at + event["DURATION"].dt
+    elif isinstance(raw_start, datetime):
+        ends_at = starts_at  # RFC 5545: a timed event without an end takes no time
+    else:
+        ends_at = _as_utc(raw_start + timedelta(days=1), zone)
+    if ends_at <= starts_at:
+        return None
+    return starts_at, ends_at
+
+
+def merge(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Overlapping or touching spans joined, in order."""
+    merged: list[tuple[datetime, datetime]] = []
+    for starts_at, ends_at in sorted(spans):
+        if merged and starts_at <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], ends_at))
+        else:
+            merged.append((starts_at, ends_at))
+    return merged

@@ -1,0 +1,195 @@
+"""Busy sources: add, remove, list and sync. A sync replaces a source's busy intervals in
+one transaction; a failed sync keeps the last good intervals, records the error and when,
+and backs off before the next try."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from app.busy import fetch, rules
+from app.busy.secrets import Credentials, seal, unseal
+from app.core.database import write_transaction
+from app.core.extensions import db
+from app.core.timefmt import clinic_zone
+from app.models import Booking, BusyInterval, BusySource, utcnow
+from app.models.busy import KIND_CALDAV, KINDS
+
+log = logging.getLogger("app.busy")
+
+MAX_BACKOFF = timedelta(hours=6)
+
+
+class SourceError(ValueError):
+    """A source cannot be added or found; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    id: int
+    label: str
+    kind: str
+    host: str
+    last_synced_at: datetime | None
+    intervals: int
+    last_error: str
+    last_error_at: datetime | None
+    next_sync_at: datetime
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    label: str
+    ok: bool
+    changed: bool
+    intervals: int
+    error: str = ""
+
+
+def _limits() -> fetch.Limits:
+    config = current_app.config
+    return fetch.Limits(timeout=float(config["BUSY_FETCH_TIMEOUT_SECONDS"]),
+                        max_bytes=int(config["BUSY_MAX_FEED_BYTES"]),
+                        allow_private=bool(config["BUSY_ALLOW_PRIVATE_ADDRESSES"]))
+
+
+def add_source(url: str, label: str, kind: str = "ics", username: str = "", password: str = "",
+               owner: str = "", now: datetime | None = None) -> BusySource:
+    label = label.strip()
+    if not label or len(label) > 100:
+        raise SourceError("A label of 1 to 100 characters is needed.")
+    if kind not in KINDS:
+        raise SourceError(f"The kind must be one of: {', '.join(KINDS)}.")
+    try:
+        fetch.check_url(url, allow_private=True)  # the scheme; addresses are checked at each fetch
+    except fetch.FetchError as error:
+        raise SourceError(str(error).capitalize() + ".") from None
+    if not owner and "@" in username:
+        owner = username
+    with write_transaction() as session:
+        if session.execute(select(BusySource.id).where(BusySource.label == label)).first():
+            raise SourceError(f"A source labelled {label!r} already exists.")
+        source = BusySource(label=label, kind=kind, host=fetch.host_of(url),
+                            secret=seal(Credentials(url, username, password, owner.strip().lower())),
+                            next_sync_at=now or utcnow())
+        session.add(source)
+    log.info("busy source added: %s (%s)", label, kind)
+    return source
+
+
+def remove_source(label: str) -> None:
+    with write_transaction() as session:
+        source = session.execute(select(BusySource).where(BusySource.label == label)).scalar_one_or_none()
+        if source is None:
+            raise SourceError(f"No source is labelled {label!r}.")
+        session.execute(delete(BusyInterval).where(BusyInterval.source_id == source.id))
+        session.delete(source)
+    log.info("busy source removed: %s", label)
+
+
+def list_sources() -> list[SourceSummary]:
+    counts = (select(BusyInterval.source_id, func.count(BusyInterval.id).label("n"))
+              .group_by(BusyInterval.source_id).subquery())
+    rows = db.session.execute(
+        select(BusySource, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.source_id == BusySource.id).order_by(BusySource.label)).all()
+    return [SourceSummary(s.id, s.label, s.kind, s.host, s.last_synced_at, n, s.last_error,
+                          s.last_error_at, s.next_sync_at) for s, n in rows]
+
+
+def _window(now: datetime) -> tuple[datetime, datetime]:
+    return now, now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]) + 1)
+
+
+def _read(source: BusySource, now: datetime) -> tuple[fetch.Fetched, list[tuple[datetime, datetime]] | None]:
+    """Fetches and reads a source: (what was fetched, merged busy spans or None when unchanged)."""
+    credentials = unseal(source.secret)
+    start, end = _window(now)
+    limits = _limits()
+    if source.kind == KIND_CALDAV:
+        fetched = fetch.fetch_caldav(credentials.url, limits, start, end,
+                                     credentials.username, credentials.password)
+    else:
+        auth = (credentials.username, credentials.password) if credentials.username else None
+        fetched = fetch.fetch_ics(credentials.url, limits, source.etag, source.last_modified, auth)
+    if fetched.texts is None:
+        return fetched, None
+    calendars = rules.parse_calendars(fetched.texts) if fetched.texts else []
+    found = rules.busy_times(calendars, start, end, clinic_zone(), credentials.owner)
+    own = _booking_uids({b.uid for b in found if b.uid})
+    return fetched, rules.merge((b.starts_at, b.ends_at) for b in found if b.uid not in own)
+
+
+def _booking_uids(uids: set[str]) -> set[str]:
+    """The clinic's own consultations come back through a staff feed: never busy."""
+    if not uids:
+        return set()
+    found: set[str] = set()
+    ordered = sorted(uids)
+    for i in range(0, len(ordered), 500):
+        found.update(db.session.execute(
+            select(Booking.ical_uid).where(Booking.ical_uid.in_(ordered[i:i + 500]))).scalars())
+    return found
+
+
+def sync_source(source_id: int, now: datetime | None = None) -> SyncResult:
+    now = now or utcnow()
+    source = db.session.get(BusySource, source_id)
+    if source is None:
+        raise SourceError("That source no longer exists.")
+    label, every = source.label, timedelta(minutes=int(current_app.config["BUSY_SYNC_MINUTES"]))
+    try:
+        fetched, spans = _read(source, now)
+    except (fetch.FetchError, rules.FeedError, ValueError) as error:
+        return _record_failure(source_id, label, str(error), now, every)
+    except Exception:  # noqa: BLE001 - one broken source must not stop the others
+        log.exception("busy source %s: unexpected failure", label)
+        return _record_failure(source_id, label, "unexpected error (see the server log)", now, every)
+    with write_transaction() as session:
+        source = session.get(BusySource, source_id, with_for_update=True)
+        if source is None:
+            raise SourceError("That source no longer exists.")
+        if spans is not None:
+            session.execute(delete(BusyInterval).where(BusyInterval.source_id == source_id))
+            session.add_all(BusyInterval(source_id=source_id, starts_at=s, ends_at=e) for s, e in spans)
+            source.etag, source.last_modified = fetched.etag[:255], fetched.last_modified[:64]
+        source.last_synced_at = now
+        source.last_error, source.last_error_at, source.failures = "", None, 0
+        source.next_sync_at = now + every
+    count = len(spans) if spans is not None else _count(source_id)
+    log.info("busy source %s synced: %s intervals%s", label, count, "" if spans is not None else " (unchanged)")
+    return SyncResult(label, True, spans is not None, count)
+
+
+def _count(source_id: int) -> int:
+    return db.session.execute(select(func.count(BusyInterval.id))
+                              .where(BusyInterval.source_id == source_id)).scalar_one()
+
+
+def _record_failure(source_id: int, label: str, message: str, now: datetime,
+                    every: timedelta) -> SyncResult:
+    db.session.rollback()
+    with write_transaction() as session:
+        source = session.get(BusySource, source_id, with_for_update=True)
+        if source is not None:
+            source.failures += 1
+            source.last_error, source.last_error_at = message[:1000], now
+            source.next_sync_at = now + min(every * 2 ** min(source.failures - 1, 10), MAX_BACKOFF)
+    log.warning("busy source %s: sync failed: %s", label, message)
+    return SyncResult(label, False, False, _count(source_id), message)
+
+
+def sync_all(now: datetime | None = None) -> list[SyncResult]:
+    ids = db.session.execute(select(BusySource.id).order_by(BusySource.label)).scalars().all()
+    return [sync_source(i, now) for i in ids]
+
+
+def sync_due(now: datetime | None = None) -> list[SyncResult]:
+    now = now or utcnow()
+    ids = db.session.execute(select(BusySource.id).where(BusySource.next_sync_at <= now)
+                             .order_by(BusySource.next_sync_at)).scalars().all()
+    return [sync_source(i, now) for i in ids]

@@ -1,0 +1,125 @@
+"""Busy times read from a real CalDAV server (Radicale on loopback) with the caldav
+library: an event in the staff calendar hides the slot it overlaps after one sync, a
+transparent one does not, moving or deleting it brings the slot back, and a weekly meeting
+with one moved and one cancelled occurrence hides exactly the right slots across the March
+change to daylight saving time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from app.booking.slots import free_slots
+from app.busy import service as busy
+from app.models import utcnow
+from tests.conftest import DENVER, future_day, local_dt, make_slot
+from tests.test_radicale import AUTH, Radicale
+
+
+def next_dst_start(today: date) -> date:
+    """The second Sunday of March after `today` (when Denver moves to MDT)."""
+    year = today.year if today < date(today.year, 3, 1) else today.year + 1
+    first = date(year, 3, 1)
+    return first + timedelta(days=(6 - first.weekday()) % 7 + 7)
+
+
+DST_DAY = next_dst_start(datetime.now(DENVER).date())
+
+
+@pytest.fixture(scope="module")
+def radicale(tmp_path_factory) -> Iterator[Radicale]:
+    server = Radicale(tmp_path_factory.mktemp("radicale-busy"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_settings():
+    horizon = (DST_DAY - datetime.now(DENVER).date()).days + 30
+    return {"BUSY_ALLOW_PRIVATE_ADDRESSES": True, "BOOKING_HORIZON_DAYS": horizon}
+
+
+_calendars = [0]
+
+
+@pytest.fixture
+def calendar(radicale, ctx) -> str:
+    _calendars[0] += 1
+    path = radicale.new_calendar(f"busy-{_calendars[0]}")
+    busy.add_source(radicale.url + path, "Dr Lee (CalDAV)", kind="caldav", username=AUTH[0],
+                    password=AUTH[1])
+    return path
+
+
+def stamp(instant: datetime) -> str:
+    return instant.strftime("%Y%m%dT%H%M%SZ")
+
+
+def put(radicale: Radicale, calendar: str, name: str, *events: str) -> None:
+    body = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Apple Inc.//macOS 15.1//EN\r\n"
+            + "".join(events) + "END:VCALENDAR\r\n")
+    response = radicale.request("PUT", calendar + name, data=body.encode(),
+                                headers={"Content-Type": "text/calendar"})
+    assert response.status_code in (201, 204), response.text
+
+
+def vevent(uid: str, *lines: str) -> str:
+    return "\r\n".join(["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20261201T120000Z",
+                        "SUMMARY:Leadership meeting", *lines, "END:VEVENT"]) + "\r\n"
+
+
+def free_ids() -> set[int]:
+    now = utcnow()
+    return {s.id for s in free_slots(now, now + timedelta(days=400), now=now)}
+
+
+def test_an_event_hides_its_slot_after_one_sync_and_moving_or_deleting_it_brings_it_back(radicale, calendar):
+    day = future_day(5)
+    nine, ten = make_slot(local_dt(day, 9)), make_slot(local_dt(day, 10))
+    put(radicale, calendar, "meeting.ics",
+        vevent("meeting-1@icloud.com", f"DTSTART:{stamp(local_dt(day, 9))}",
+               f"DTEND:{stamp(local_dt(day, 9, 30))}"))
+    put(radicale, calendar, "lunch.ics",
+        vevent("lunch-1@icloud.com", f"DTSTART:{stamp(local_dt(day, 10))}",
+               f"DTEND:{stamp(local_dt(day, 11))}", "TRANSP:TRANSPARENT"))
+    [result] = busy.sync_all()
+    assert result.ok, result.error
+    assert free_ids() == {ten.id}
+
+    put(radicale, calendar, "meeting.ics",
+        vevent("meeting-1@icloud.com", f"DTSTART:{stamp(local_dt(day, 10))}",
+               f"DTEND:{stamp(local_dt(day, 10, 30))}", "SEQUENCE:1"))
+    busy.sync_all()
+    assert free_ids() == {nine.id}
+
+    assert radicale.request("DELETE", calendar + "meeting.ics").status_code in (200, 204)
+    busy.sync_all()
+    assert free_ids() == {nine.id, ten.id}
+
+
+def test_a_weekly_meeting_with_a_moved_and_a_cancelled_occurrence_across_dst(radicale, calendar):
+    """Wednesdays 10:00-11:00 Denver time, five weeks around the change to MDT: the second
+    is cancelled, the third moved to Thursday 14:00. 10:00 MST is 17:00 UTC but 10:00 MDT is
+    16:00 UTC, so a series expanded in UTC would wrongly hide 11:00 after the change."""
+    first = DST_DAY - timedelta(days=11)  # the Wednesday 1.5 weeks before the change
+    assert first.weekday() == 2
+    weeks = [first + timedelta(weeks=n) for n in range(5)]
+    at_ten = [make_slot(local_dt(d, 10)) for d in weeks]
+    at_eleven = [make_slot(local_dt(d, 11)) for d in weeks]
+    moved_to = make_slot(local_dt(weeks[2] + timedelta(days=1), 14))
+    zone = "DTSTART;TZID=America/Denver:{:%Y%m%d}T{}"
+    uid = "weekly-leadership@icloud.com"
+    put(radicale, calendar, "weekly.ics",
+        vevent(uid, zone.format(first, "100000"), zone.format(first, "110000").replace("DTSTART", "DTEND"),
+               "RRULE:FREQ=WEEKLY;COUNT=5"),
+        vevent(uid, zone.format(weeks[1], "100000"), zone.format(weeks[1], "110000").replace("DTSTART", "DTEND"),
+               zone.format(weeks[1], "100000").replace("DTSTART", "RECURRENCE-ID"), "STATUS:CANCELLED"),
+        vevent(uid, zone.format(moved_to.starts_at.astimezone(DENVER), "140000"),
+               zone.format(moved_to.starts_at.astimezone(DENVER), "150000").replace("DTSTART", "DTEND"),
+               zone.format(weeks[2], "100000").replace("DTSTART", "RECURRENCE-ID")))
+    [result] = busy.sync_all()
+    assert result.ok, result.error
+    hidden = {s.id for s in [*at_ten, *at_eleven, moved_to]} - free_ids()
+    assert hidden == {at_ten[0].id, at_ten[3].id, at_ten[4].id, moved_to.id}
