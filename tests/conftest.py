@@ -99,6 +99,9 @@ def _overrides(url: str, extra: dict | None = None) -> dict:
         "MAIL_SERVER": "",
         "SERVER_NAME": None,
         "PUBLIC_BASE_URL": TEST_SETTINGS["PUBLIC_BASE_URL"],
+        # Pages are rendered afresh in tests that change data behind the app's back;
+        # tests/test_page_cache.py checks the cache itself.
+        "PAGE_CACHE_SECONDS": 0,
     }
     settings.update(extra or {})
     return settings

@@ -11,6 +11,7 @@ from app.booking import notifications, service, validation
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.slots import free_slots
 from app.core.extensions import csrf
+from app.core.page_cache import cached_page
 from app.core.ratelimits import api_read_limit, booking_limit, manage_limit, token_lookup_limit
 from app.core.timefmt import clinic_zone, to_local
 from app.models import Booking, Slot, utcnow
@@ -86,6 +87,7 @@ def openapi():
 
 @bp.get("/slots")
 @api_read_limit
+@cached_page
 def list_slots():
     zone = clinic_zone()
     today = utcnow().astimezone(zone).date()

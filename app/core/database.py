@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
+from app.core import page_cache
 from app.core.extensions import db
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
@@ -69,6 +70,7 @@ def write_transaction() -> Iterator[Session]:
         session.commit()
     with write_intent(), session.begin():
         yield session
+    page_cache.clear()
 
 
 def is_postgres() -> bool:
