@@ -82,41 +82,41 @@ def _like(term: str) -> str:
 def search(filters: Filters, now: datetime | None = None) -> SearchResult:
     now = now or utcnow()
     filters.cleaned()
-    query = select(Booking).join(Slot).options(contains_eager(Booking.slot))
+    conditions = []
     if filters.q:
         term = _like(filters.q)
-        conditions = [func.lower(Booking.name).like(term, escape="\\"),
-                      func.lower(Booking.email).like(term, escape="\\")]
+        matches = [func.lower(Booking.name).like(term, escape="\\"),
+                   func.lower(Booking.email).like(term, escape="\\")]
         digits = re.sub(r"\D", "", filters.q)
         if len(digits) >= 3:
-            conditions.append(Booking.phone.like(f"%{digits}%"))
-        query = query.where(or_(*conditions))
+            matches.append(Booking.phone.like(f"%{digits}%"))
+        conditions.append(or_(*matches))
     if filters.date_from:
-        query = query.where(Slot.starts_at >= day_range(filters.date_from, filters.date_from)[0])
+        conditions.append(Slot.starts_at >= day_range(filters.date_from, filters.date_from)[0])
     if filters.date_to:
-        query = query.where(Slot.starts_at < day_range(filters.date_to, filters.date_to)[1])
+        conditions.append(Slot.starts_at < day_range(filters.date_to, filters.date_to)[1])
     if filters.status:
-        query = query.where(Booking.status == filters.status)
+        conditions.append(Booking.status == filters.status)
     if filters.mode:
-        query = query.where(Booking.mode == filters.mode)
+        conditions.append(Booking.mode == filters.mode)
     if filters.interest:
-        query = query.where(Booking.interest == filters.interest)
+        conditions.append(Booking.interest == filters.interest)
     # The starts_at bounds (no consultation lasts a day) let the index on starts_at find the
     # page directly, instead of walking years of history.
     if filters.when == "upcoming":
-        query = query.where(Slot.ends_at > now, Slot.starts_at > now - timedelta(days=1)) \
-            .order_by(Slot.starts_at, Booking.id)
+        conditions += [Slot.ends_at > now, Slot.starts_at > now - timedelta(days=1)]
+        order = (Slot.starts_at, Booking.id)
     elif filters.when == "past":
-        query = query.where(Slot.ends_at <= now, Slot.starts_at <= now) \
-            .order_by(Slot.starts_at.desc(), Booking.id.desc())
+        conditions += [Slot.ends_at <= now, Slot.starts_at <= now]
+        order = (Slot.starts_at.desc(), Booking.id.desc())
     else:
-        query = query.order_by(Slot.starts_at.desc(), Booking.id.desc())
-    matched = query.subquery()
+        order = (Slot.starts_at.desc(), Booking.id.desc())
     total, cancelled = db.session.execute(
-        select(func.count(), func.count().filter(matched.c.status == STATUS_CANCELLED))
-        .select_from(matched)).one()
+        select(func.count(Booking.id), func.count(Booking.id).filter(Booking.status == STATUS_CANCELLED))
+        .join(Slot, Booking.slot_id == Slot.id).where(*conditions)).one()
     rows = db.session.execute(
-        query.offset((filters.page - 1) * PER_PAGE).limit(PER_PAGE + 1)
+        select(Booking).join(Slot).options(contains_eager(Booking.slot)).where(*conditions)
+        .order_by(*order).offset((filters.page - 1) * PER_PAGE).limit(PER_PAGE + 1)
     ).scalars().all()
     return SearchResult(bookings=list(rows[:PER_PAGE]), total=total, page=filters.page,
                         has_next=len(rows) > PER_PAGE, filters=filters, cancelled=cancelled)
