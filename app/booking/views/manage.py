@@ -3,16 +3,13 @@ every change is a POST with a CSRF token, so mail scanners that open links chang
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import ConfirmForm, RescheduleForm
-from app.booking.rules import booking_window
-from app.booking.slots import free_slots, group_by_local_day
+from app.booking.slots import parse_mode, slot_picker
 from app.core.extensions import csrf, db
 from app.core.ratelimits import manage_limit, token_lookup_limit
 from app.models import Booking, Slot, utcnow
@@ -69,11 +66,8 @@ def choose_new_slot(token: str):
     booking = _booking_or_404(token)
     if not _can_change(booking):
         return redirect(url_for("manage.show", token=token))
-    now = utcnow()
-    window = booking_window(now)
-    slots = free_slots(window.earliest, window.latest + timedelta(seconds=1), now=now)
-    return render_template("booking/reschedule.html", booking=booking, token=token,
-                           days=group_by_local_day(slots))
+    picker = slot_picker(request.args.get("day"), request.args.get("mode"))
+    return render_template("booking/reschedule.html", booking=booking, token=token, picker=picker)
 
 
 @bp.route("/<token>/reschedule/<slot_id>", methods=["GET", "POST"])
@@ -87,7 +81,9 @@ def confirm_new_slot(token: str, slot_id: str):
         abort(404)
     form = RescheduleForm()
     if request.method == "GET":
-        form.mode.data = booking.mode if slot.offers(booking.mode) else slot.mode_list[0]
+        wanted, _ = parse_mode(request.args.get("mode"))
+        preferred = wanted or booking.mode
+        form.mode.data = preferred if slot.offers(preferred) else slot.mode_list[0]
     problem = None
     alternatives: list[Slot] = []
     status = 200
