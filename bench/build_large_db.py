@@ -105,12 +105,24 @@ class People:
         return self.rng.choice(self.people)
 
 
+_REFERENCES: set[str] = set()
+
+
+def unique_reference(rng: random.Random) -> str:
+    """A booking reference (Crockford base32) not yet given out in this build."""
+    while True:
+        reference = "".join(rng.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(8))
+        if reference not in _REFERENCES:
+            _REFERENCES.add(reference)
+            return reference
+
+
 def booking_row(rng: random.Random, people: People, slot_id: int, starts_at: datetime,
                 now: datetime, *, cancelled: bool) -> dict:
     name, email, phone = people.pick()
     created = min(starts_at - timedelta(hours=rng.uniform(13, 24 * 30)), now - timedelta(minutes=5))
     row = {
-        "public_id": secrets.token_urlsafe(12), "slot_id": slot_id,
+        "public_id": secrets.token_urlsafe(12), "reference": unique_reference(rng), "slot_id": slot_id,
         "status": "cancelled" if cancelled else "confirmed", "mode": rng.choice(MODES),
         "name": name, "email": email, "phone": phone, "interest": rng.choice(INTERESTS),
         "note": "", "consent_at": created, "manage_token_hash": secrets.token_hex(32),

@@ -387,3 +387,16 @@ def test_self_check_json_is_shown_readably():
     assert result.answers == [("Sleep?", "Poor")] and result.to_discuss == ["Sleep"]
     assert bookings_admin.self_check(Booking(self_check=None)) is None
     assert bookings_admin.self_check(Booking(self_check="not json")).answers == [("Answers", "not json")]
+
+
+def test_search_by_booking_reference_as_read_aloud(three, staff):
+    ada, grace, alan = three
+    shown = grace.reference_display
+    assert len(shown) == 9 and shown[4] == "-"
+    assert listed(staff, q=shown) == {"Grace Hopper"}
+    assert listed(staff, q=grace.reference.lower()) == {"Grace Hopper"}
+    # Crockford: a 1 read as I or L, a 0 read as O, still finds it.
+    typed = grace.reference.replace("1", "l").replace("0", "o")
+    assert listed(staff, q=f"{typed[:4]} {typed[4:]}") == {"Grace Hopper"}
+    detail = staff.get(f"/staff/bookings/{grace.public_id}").get_data(as_text=True)
+    assert shown in detail

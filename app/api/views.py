@@ -32,7 +32,7 @@ def slot_json(slot: Slot) -> dict:
 
 def booking_json(booking: Booking) -> dict:
     return {
-        "id": booking.public_id, "status": booking.status,
+        "id": booking.public_id, "reference": booking.reference_display, "status": booking.status,
         "start": iso(booking.slot.starts_at), "end": iso(booking.slot.ends_at),
         "mode": booking.mode, "name": booking.name, "email": booking.email,
         "phone": booking.phone, "interest": booking.interest, "note": booking.note,
