@@ -199,8 +199,9 @@ def _check_changeable(booking: Booking, now: datetime, by: str) -> None:
 
 
 def cancel(booking_public_id: str, *, by: str = "patient", message: str | None = None,
-           now: datetime | None = None) -> Booking:
-    """Cancel an active booking; its slot is free again at once."""
+           reason: str | None = None, now: datetime | None = None) -> Booking:
+    """Cancel an active booking; its slot is free again at once. `message` is the clinic's
+    note to the patient (emailed); `reason` is the patient's own, kept for staff only."""
     now = now or utcnow()
     with write_transaction():
         booking = _lock_booking(booking_public_id)
@@ -208,6 +209,7 @@ def cancel(booking_public_id: str, *, by: str = "patient", message: str | None =
         booking.status = STATUS_CANCELLED
         booking.cancelled_at = now
         booking.cancelled_by = by
+        booking.cancel_reason = (reason or "").strip() or None
         booking.ical_sequence += 1
         booking.updated_at = now
         notifications.booking_cancelled(booking, message)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 from flask import Flask
 
 from app.models.booking import INTEREST_LABELS, MODE_LABELS
+
+
+def map_url(config) -> str:
+    """An OpenStreetMap search for the clinic's address (a "(sample ...)" note left out)."""
+    street = re.sub(r"\s*\([^)]*\)", "", config["CLINIC_STREET"])
+    query = f"{street}, {config['CLINIC_CITY']}, {config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}"
+    return "https://www.openstreetmap.org/search?query=" + quote(query, safe="")
 
 
 def register(app: Flask) -> None:
@@ -20,6 +30,10 @@ def register(app: Flask) -> None:
             "email": config["CLINIC_EMAIL"],
             "hours": config["CLINIC_HOURS"],
             "timezone": config["CLINIC_TIMEZONE"],
+            "address": (f"{config['CLINIC_STREET']}, {config['CLINIC_CITY']}, "
+                        f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}"),
+            "map_url": map_url(config),
+            "arrival_note": config["CLINIC_ARRIVAL_NOTE"],
         },
         MODE_LABELS=MODE_LABELS,
         INTEREST_LABELS=INTEREST_LABELS,

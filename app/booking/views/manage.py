@@ -1,5 +1,6 @@
-"""The patient's private manage link: see, cancel or move a booking. GET only shows;
-every change is a POST with a CSRF token, so mail scanners that open links change nothing."""
+"""The patient's private manage link: see, cancel or move a booking. GET only shows (and
+asks); every change is a POST with a CSRF token, so mail scanners that open links change
+nothing. Cancelling takes two steps (a page that asks, then the POST); moving is one."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import select
 
 from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
-from app.booking.forms import ConfirmForm, RescheduleForm
+from app.booking.forms import CancelForm, RescheduleForm
 from app.booking.slots import parse_mode, slot_picker
 from app.core.extensions import csrf, db
 from app.core.ratelimits import manage_limit, token_lookup_limit
@@ -35,7 +36,7 @@ def _can_change(booking: Booking) -> bool:
 def show(token: str):
     booking = _booking_or_404(token)
     return render_template("booking/manage.html", booking=booking, token=token,
-                           can_change=_can_change(booking), form=ConfirmForm())
+                           can_change=_can_change(booking))
 
 
 @bp.get("/<token>/confirmed")
@@ -46,18 +47,30 @@ def confirmed(token: str):
     return render_template("booking/confirmed.html", booking=booking, token=token)
 
 
+@bp.get("/<token>/cancel")
+@token_lookup_limit
+def confirm_cancel(token: str):
+    """Step one of cancelling: are you sure, would moving suit you better, and why (optional)."""
+    booking = _booking_or_404(token)
+    if not _can_change(booking):
+        return redirect(url_for("manage.show", token=token))
+    return render_template("booking/cancel.html", booking=booking, token=token, form=CancelForm())
+
+
 @bp.post("/<token>/cancel")
 @manage_limit
 def cancel(token: str):
     booking = _booking_or_404(token)
-    form = ConfirmForm()
+    form = CancelForm()
     if not form.validate_on_submit():
-        abort(400)
+        if "csrf_token" in form.errors:
+            abort(400)
+        return render_template("booking/cancel.html", booking=booking, token=token, form=form), 422
     try:
-        service.cancel(booking.public_id, by="patient")
+        service.cancel(booking.public_id, by="patient", reason=form.reason.data)
     except BookingError as error:
         return render_template("booking/manage.html", booking=booking, token=token, problem=error.message,
-                               can_change=_can_change(booking), form=form), error.http_status
+                               can_change=_can_change(booking)), error.http_status
     return redirect(url_for("manage.show", token=token, done="cancelled"), code=303)
 
 
