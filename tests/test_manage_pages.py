@@ -66,3 +66,38 @@ def test_cancel_asks_first_and_keeps_the_reason_for_staff_only(ctx, client, app)
     assert "Private words" in detail
     # Cancelled: the ask page leads back to the manage page, which offers to book again.
     assert client.get(f"/manage/{token}/cancel").status_code == 302
+
+
+# --- emails ------------------------------------------------------------------------------------
+
+def _rendered(kind: str) -> rendering.Rendered:
+    message = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == kind)).scalars().first()
+    return rendering.render(message)
+
+
+def test_patient_emails_carry_the_reference_address_and_one_manage_button(ctx):
+    result = make_booking(make_slot(), mode="in_person")
+    confirmation = _rendered("confirmation")
+    shown = result.booking.reference_display
+    for body in (confirmation.text, confirmation.html):
+        assert shown in body and "openstreetmap.org/search" in body and "Free parking" in body
+    assert confirmation.html.count("Manage my consultation") == 1
+    assert 'style="display:none;max-height:0' in confirmation.html      # the preheader
+    assert "word-break:break-all" in confirmation.html
+    assert f"Booking reference: {shown}" in confirmation.ics.replace("\r\n ", "")
+
+
+@pytest.mark.browser
+def test_emails_fit_a_320_px_screen(ctx, browser):
+    long_name = "Maximiliana Bartholomew-Featherstonehaugh"
+    result = make_booking(make_slot(), mode="in_person", name=long_name)
+    from app.booking import service
+    service.cancel(result.booking.public_id, by="patient")
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    try:
+        for kind in ("confirmation", "cancellation", "reminder"):
+            page.set_content(_rendered(kind).html)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 320, kind
+    finally:
+        context.close()
