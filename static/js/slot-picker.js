@@ -22,6 +22,7 @@
     var strip = root.querySelector("[data-day-strip]");
     if (!strip) { return; }
     strip.setAttribute("role", "tablist");
+    strip.setAttribute("aria-labelledby", "days-heading");
     var tabs = Array.prototype.slice.call(strip.querySelectorAll(".day-chip"));
     var enabled = tabs.filter(function (t) { return t.tagName === "A"; });
     var current = strip.querySelector("[aria-current]");

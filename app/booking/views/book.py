@@ -66,6 +66,8 @@ def details(slot_id: str):
             form.mode.data = wanted  # the way to meet the patient chose on /book
         # The patient just chose "book and attach my answers" on the self-check.
         form.attach_self_check.data = bool(session.get(SELF_CHECK_SESSION_KEY))
+        # Most people are not sure yet; one choice fewer before they are booked.
+        form.interest.data = "not_sure"
         outcome = Outcome() if slot_is_open(slot) else Outcome(
             409, "Sorry, this time is no longer available. Here are the nearest free times.",
             nearest_free_slots(slot.starts_at, 3, exclude_id=slot.id))
