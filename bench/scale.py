@@ -8,6 +8,7 @@ of fresh for p50 at 1 connection and for mean latency at 32 connections.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import secrets
 import shutil
@@ -27,13 +28,23 @@ LAST = ["Smith", "Johnson", "Garcia", "Miller", "Davis", "Martinez", "Lopez", "W
         "Moore", "Lee", "Nguyen", "Clark", "Walker", "Young", "King", "Wright", "Scott", "Hill", "Flores"]
 
 
+_NUMBERS = itertools.count(1)
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _reference(number: int) -> str:
+    """A distinct booking reference per row: the row's number in Crockford base32."""
+    return "".join(_CROCKFORD[(number >> (5 * i)) & 31] for i in reversed(range(8)))
+
+
 def booking(rng: random.Random, slot_id: int, starts_at: datetime, now: datetime, cancelled: bool) -> dict:
     """One booking row: a repeat patient now and then, created before its slot; cancelled ones
     free their slot, past confirmed ones carry attendance."""
     n = rng.randrange(60_000)
     first, last = FIRST[n % 20], LAST[n // 20 % 20]
     created = min(starts_at - timedelta(hours=rng.uniform(13, 720)), now - timedelta(minutes=5))
-    row = {"public_id": secrets.token_urlsafe(12), "slot_id": slot_id, "mode": rng.choice(["in_person", "phone"]),
+    row = {"public_id": secrets.token_urlsafe(12), "reference": _reference(next(_NUMBERS)),
+           "slot_id": slot_id, "mode": rng.choice(["in_person", "phone"]),
            "status": "cancelled" if cancelled else "confirmed", "name": f"{first} {last}",
            "email": f"{first}.{last}{n}@example.com".lower(), "phone": f"+1970555{n % 10000:04d}",
            "interest": rng.choice(["tms", "ketamine", "not_sure"]), "note": "", "consent_at": created,

@@ -25,7 +25,8 @@ VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 INFO_PAGES = ["/", "/treatments", "/treatments/tms", "/treatments/ketamine",
               "/compare/tms-vs-ketamine", "/faq", "/about", "/privacy", "/self-check"]
 # Pages that need data: filled in from the site fixture (slot ids, manage token).
-DATA_PAGES = ["/book", "book_form", "confirmed", "manage", "not_found"]
+DATA_PAGES = ["/book", "book_day_by_phone", "book_nothing_fits", "book_form", "confirmed", "manage",
+              "cancel", "reschedule", "not_found"]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, "height": 740}}
 
@@ -42,6 +43,10 @@ class Site:
     def path(self, name: str) -> str:
         return {
             "book_form": f"/book/{self.slots[0]}",
+            "book_day_by_phone": "/book?day=nonsense&mode=phone",
+            "book_nothing_fits": "/book?mode=in_person",
+            "cancel": f"/manage/{self.token}/cancel",
+            "reschedule": f"/manage/{self.token}/reschedule",
             "confirmed": f"/manage/{self.token}/confirmed",
             "manage": f"/manage/{self.token}",
             "not_found": "/no-such-page",
@@ -53,7 +58,8 @@ def site(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('a11y') / 'site.db'}"
     app = build_app(url)
     with app.app_context():
-        slots = [make_slot() for _ in range(4)]
+        # No in-person times at all, so /book?mode=in_person shows "nothing fits".
+        slots = [make_slot(modes="phone,video") for _ in range(4)]
         token = make_booking(slots[-1]).manage_token
         slots = [slot.public_id for slot in slots]
     yield Site(app, url, slots, token)
@@ -89,6 +95,9 @@ def vnu_results(site, tmp_path_factory):
     pages["book_form with errors"] = client.post(
         site.path("book_form"), data={"csrf_token": _csrf(pages["book_form"])}
     ).get_data(as_text=True)
+    pages["cancel with errors"] = client.post(
+        site.path("cancel"), data={"csrf_token": _csrf(pages["cancel"]), "reason": "x" * 501}
+    ).get_data(as_text=True)
     directory = tmp_path_factory.mktemp("vnu")
     files = {}
     for number, (name, html) in enumerate(pages.items()):
@@ -116,7 +125,7 @@ def _csrf(html: str) -> str:
 
 
 VNU_PAGES = INFO_PAGES + DATA_PAGES + ["self-check results", "self-check expired",
-                                       "book_form with errors", "site.css"]
+                                       "book_form with errors", "cancel with errors", "site.css"]
 
 
 @pytest.mark.parametrize("name", VNU_PAGES)

@@ -51,10 +51,17 @@ def test_full_booking_flow_and_manage_link(ctx, client):
     manage = client.get(f"/manage/{token}")
     assert manage.status_code == 200 and manage.headers["Referrer-Policy"] == "no-referrer"
     page = manage.get_data(as_text=True)
-    cancelled = client.post(f"/manage/{token}/cancel", data={"csrf_token": csrf_token(page)})
+    assert booking.reference_display in page and f'href="/manage/{token}/cancel"' in page
+    asking = client.get(f"/manage/{token}/cancel").get_data(as_text=True)
+    assert "Cancel your consultation?" in asking and f"/manage/{token}/reschedule" in asking
+    cancelled = client.post(f"/manage/{token}/cancel",
+                            data={"csrf_token": csrf_token(asking), "reason": "Found a closer clinic"})
     assert cancelled.status_code == 303
     after = client.get(cancelled.headers["Location"]).get_data(as_text=True)
     assert "This consultation was cancelled" in after and "Book a new consultation" in after
+    assert 'href="/book?mode=phone"' in after
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).cancel_reason == "Found a closer clinic"
     assert f"/book/{slot.public_id}" in client.get("/book").get_data(as_text=True)
 
 

@@ -61,7 +61,8 @@ def test_database_refuses_a_second_active_booking_even_without_the_check(ctx):
     booking = db.session.get(Booking, 1)
     duplicate = Booking(slot_id=booking.slot_id, mode="phone", name="X", email="x@example.com",
                         phone="+19705550123", interest="tms", consent_at=booking.consent_at,
-                        manage_token_hash="f" * 64, ical_uid="dup@example", status="confirmed")
+                        manage_token_hash="f" * 64, ical_uid="dup@example", status="confirmed",
+                        reference="ZZZZZZZZ")
     db.session.add(duplicate)
     with pytest.raises(IntegrityError):
         db.session.commit()

@@ -45,6 +45,8 @@ def test_book_see_it_gone_cancel_see_it_back(live_server, page, slots):
     shot(page, "desktop-form")
     page.get_by_role("button", name="Book this consultation").click()
     page.get_by_role("heading", name="You're booked").wait_for()
+    # Focus moves to the confirmation's heading, so a screen reader starts there.
+    assert page.evaluate("document.activeElement.id") == "confirmed-heading"
     shot(page, "desktop-confirmed")
     manage_url = page.locator(".manage-link a").get_attribute("href")
     assert re.search(r"/manage/[A-Za-z0-9_-]{32}$", manage_url)
@@ -53,8 +55,13 @@ def test_book_see_it_gone_cancel_see_it_back(live_server, page, slots):
     assert page.locator(f'a[href="/book/{slots[0]}"]').count() == 0
 
     page.goto(manage_url)
-    page.get_by_role("button", name="Cancel this consultation").click()
+    page.get_by_role("link", name="Cancel…").click()
+    page.get_by_role("heading", name="Cancel your consultation?").wait_for()
+    page.get_by_label("Would you like to tell us why? (optional)").fill("Feeling better")
+    page.get_by_role("button", name="Yes, cancel my consultation").click()
     page.get_by_text("This consultation was cancelled").wait_for()
+    page.get_by_role("link", name="Book a new consultation").click()
+    page.wait_for_url("**/book?mode=phone")
     page.goto(live_server.url + "/book")
     assert page.locator(f'a[href="/book/{slots[0]}"]').count() == 1
 
@@ -76,6 +83,7 @@ def test_errors_are_announced_and_input_kept(live_server, page, slots):
     page.get_by_role("button", name="Book this consultation").click()
     summary = page.locator("#error-summary[role=alert]")
     summary.wait_for()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
     assert "check your email" in summary.inner_text()
     assert page.get_by_label("Full name").input_value() == "Ada Lovelace"
     assert page.get_by_label("Email address").get_attribute("aria-invalid") == "true"

@@ -199,6 +199,13 @@ def test_outlook_links(attr, host):
                            "path": "/calendar/action/compose", "rru": "addevent"}
 
 
+def test_spaces_are_percent_encoded_not_plus():
+    links = calendar_links("Consultation with us", START, END, "A note", "Phone call")
+    for url in (links.outlook_com, links.office_365, links.google):
+        query = urlsplit(url).query
+        assert "+" not in query and "Consultation%20with%20us" in query
+
+
 def test_links_convert_other_zones_to_utc_and_refuse_naive_times():
     from zoneinfo import ZoneInfo
 
@@ -213,7 +220,7 @@ def test_links_convert_other_zones_to_utc_and_refuse_naive_times():
 def test_confirmation_page_offers_calendar_links_and_download(ctx, client):
     result = make_booking(mode="video", note="private note")
     html = client.get(f"/manage/{result.manage_token}/confirmed").get_data(as_text=True)
-    for label in ("Add to Google Calendar", "Add to Outlook.com", "Add to Office 365"):
+    for label in (">Google Calendar<", ">Outlook.com<", ">Office 365<", "Add to my calendar (.ics)"):
         assert label in html
     start = result.booking.slot.starts_at.strftime("%Y%m%dT%H%M%SZ")
     assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in html and start in html

@@ -214,7 +214,8 @@ def test_each_queued_event_holds_the_booking_snapshot_and_its_own_details(ctx):
     expected = {"public_id": booking.public_id, "ical_uid": booking.ical_uid, "ical_sequence": 0,
                 "status": "confirmed", "name": "Ada Lovelace", "email": ADA, "mode": booking.mode,
                 "starts_at": booking.slot.starts_at.isoformat(), "ends_at": booking.slot.ends_at.isoformat(),
-                "updated_at": booking.updated_at.isoformat(), "cancelled_by": None}
+                "updated_at": booking.updated_at.isoformat(), "cancelled_by": None,
+                "reference": booking.reference}
     assert set(expected) == {field.name for field in dataclasses.fields(rendering.BookingSnapshot)}
     queued = {r.kind: json.loads(r.event) for r in rows()}
     assert set(queued) == {"confirmation", "staff_notice", "reminder"}

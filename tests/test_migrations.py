@@ -165,5 +165,53 @@ def test_0007_adds_staff_sessions_and_drops_session_version_keeping_accounts(dat
         with db.engine.connect() as connection:
             assert "staff_session" not in inspect(connection).get_table_names()
             assert connection.execute(text("SELECT session_version FROM staff_user")).scalar_one() == 1
+
+
+def test_0010_gives_existing_bookings_unique_references(database_url):
+    """0010 adds `reference` and `cancel_reason`, fills a distinct Crockford reference into
+    every existing booking, then makes it NOT NULL and unique, keeping the special indexes."""
+    import re
+
+    from flask_migrate import downgrade
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    app = create_app(_overrides(database_url))
+    insert = ("INSERT INTO booking (id, public_id, slot_id, status, mode, name, email, phone, interest, "
+              "note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, updated_at, "
+              "staff_notes) VALUES (:id, :pid, :slot, :status, 'phone', 'Ada', 'ada@example.com', "
+              "'+19705550123', 'tms', '', '2026-11-25 10:00:00.000000', :hash, :uid, 0, "
+              "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')")
+    with app.app_context():
+        upgrade(revision="0009")
+        with db.engine.begin() as connection:
+            for slot in (1, 2, 3):
+                connection.execute(text(
+                    "INSERT INTO slot (id, public_id, starts_at, ends_at, modes, is_blocked, source, created_at) "
+                    f"VALUES ({slot}, 's{slot}', '2027-01-0{slot} 16:00:00.000000', '2027-01-0{slot} 16:30:00.000000', "
+                    "'phone', false, 'manual', '2026-11-25 10:00:00.000000')"))
+                connection.execute(text(insert), {"id": slot, "pid": f"b{slot}", "slot": slot,
+                                                  "status": "confirmed", "hash": str(slot) * 64,
+                                                  "uid": f"u{slot}@example"})
+        upgrade(revision="0010")
+        with db.engine.connect() as connection:
+            references = connection.execute(text("SELECT reference FROM booking ORDER BY id")).scalars().all()
+            columns = {c["name"]: c for c in inspect(connection).get_columns("booking")}
+            uniques = {u["name"] for u in inspect(connection).get_unique_constraints("booking")}
+            indexes = index_names(connection, "booking")
+        assert len(set(references)) == 3
+        assert all(re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{8}", r) for r in references), references
+        assert columns["reference"]["nullable"] is False and columns["cancel_reason"]["nullable"] is True
+        assert "uq_booking_reference" in uniques
+        assert {"uq_booking_active_slot", "ix_booking_email_lower_status", "ix_booking_slot_id"} <= indexes
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:
+            connection.execute(text("UPDATE booking SET reference = :r WHERE id = 2"), {"r": references[0]})
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:  # still one confirmed per slot
+            connection.execute(text(insert), {"id": 9, "pid": "b9", "slot": 1, "status": "confirmed",
+                                              "hash": "9" * 64, "uid": "u9@example"})
+        downgrade(revision="0009")
+        with db.engine.connect() as connection:
+            assert "reference" not in {c["name"] for c in inspect(connection).get_columns("booking")}
+            assert connection.execute(text("SELECT count(*) FROM booking")).scalar() == 3
         db.session.remove()
         db.engine.dispose()

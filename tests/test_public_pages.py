@@ -94,7 +94,9 @@ def test_every_page_has_crisis_line_disclaimer_and_booking_call_to_action(client
     html = get_ok(client, path)
     assert 'href="tel:988"' in html and "call or text" in html and 'href="tel:911"' in html
     assert "not medical advice" in html
-    assert re.search(r'<a class="button[^"]*" href="/book">Book a free consultation</a>', html)
+    # The header's button reads "Book" on phones; its accessible name is always the full phrase.
+    assert re.search(r'<a class="button[^"]*" href="/book"(?: aria-label="Book a free consultation")?>'
+                     r'Book(?:<span class="cta-more">)? a free consultation(?:</span>)?</a>', html)
 
 
 def test_error_pages_keep_the_crisis_line_and_have_no_canonical(client):
@@ -362,3 +364,14 @@ def test_booking_pages_still_use_the_shared_layout(ctx, client):
     csrf_token(html)  # the booking form keeps its own CSRF field
     assert 'data-clinic-tz="America/Denver"' in html and 'class="skip-link"' in html
     assert "local-time.js" in html
+
+
+def test_icons_and_manifest_are_served(client):
+    html = get_ok(client, "/")
+    for rel in ('rel="icon" href="/static/img/favicon.svg', 'rel="apple-touch-icon"', 'rel="manifest"'):
+        assert rel in html
+    manifest = client.get("/site.webmanifest")
+    assert manifest.status_code == 200 and manifest.mimetype == "application/manifest+json"
+    for icon in manifest.get_json()["icons"]:
+        assert client.get(icon["src"]).status_code == 200
+    assert client.get("/favicon.ico").status_code == 301

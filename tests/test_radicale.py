@@ -185,9 +185,9 @@ def test_a_new_user_books_and_imports_the_captured_invite(tmp_path, sqlite_url, 
             [event] = radicale.events(collection)
             assert event.dtstart.value == later.starts_at
 
-            manage = client.get(f"/manage/{token}").get_data(as_text=True)
+            asking = client.get(f"/manage/{token}/cancel").get_data(as_text=True)
             assert client.post(f"/manage/{token}/cancel",
-                               data={"csrf_token": csrf_token(manage)}).status_code == 303
+                               data={"csrf_token": csrf_token(asking)}).status_code == 303
             deliver_due()
             cancel = vobject.readOne(latest_invite("cancelled")).vevent
             assert cancel.uid.value == event.uid.value

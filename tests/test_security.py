@@ -146,7 +146,7 @@ def test_every_token_route_is_rate_limited(sqlite_url):
         rules = token_rules(app)
         assert {rule.endpoint for rule in rules} >= {
             "manage.show", "manage.confirmed", "manage.cancel", "manage.choose_new_slot",
-            "manage.confirm_new_slot", "manage.invite", "calendar.staff_feed",
+            "manage.confirm_new_slot", "manage.invite", "manage.confirm_cancel", "calendar.staff_feed",
             "api.show_booking", "api.cancel_booking", "api.reschedule_booking"}
         checked = 0
         for rule in rules:
@@ -157,7 +157,7 @@ def test_every_token_route_is_rate_limited(sqlite_url):
                 statuses = [client.open(path, method=method, json={}).status_code for _ in range(4)]
                 assert 429 not in statuses[:3] and statuses[3] == 429, (method, rule.rule, statuses)
                 checked += 1
-        assert checked == 11  # every method of the routes above
+        assert checked == 12  # every method of the routes above
         # One budget: three guesses on one route leave none for another.
         with app.app_context():
             limiter.reset()

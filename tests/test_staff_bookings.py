@@ -418,3 +418,16 @@ def test_erase_removes_the_patients_captured_mail_files(database_url, tmp_path):
             assert not any(b"ada@example.com" in (mail_dir / name).read_bytes() for name in left)
     finally:
         dispose(app)
+
+
+def test_search_by_booking_reference_as_read_aloud(three, staff):
+    ada, grace, alan = three
+    shown = grace.reference_display
+    assert len(shown) == 9 and shown[4] == "-"
+    assert listed(staff, q=shown) == {"Grace Hopper"}
+    assert listed(staff, q=grace.reference.lower()) == {"Grace Hopper"}
+    # Crockford: a 1 read as I or L, a 0 read as O, still finds it.
+    typed = grace.reference.replace("1", "l").replace("0", "o")
+    assert listed(staff, q=f"{typed[:4]} {typed[4:]}") == {"Grace Hopper"}
+    detail = staff.get(f"/staff/bookings/{grace.public_id}").get_data(as_text=True)
+    assert shown in detail

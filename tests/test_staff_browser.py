@@ -55,10 +55,12 @@ def test_sign_in_set_hours_and_holiday_cancel_a_booking(live_server, page, admin
     assert page.get_by_role("row", name=re.compile(f"{weekday} 9:00 AM to 11:00 AM")).count() == 1
     shot(page, "hours")
 
-    page.goto(live_server.url + "/book")
-    listed = page.locator(f"#day-{day.isoformat()} .slot")
+    # /book shows one day at a time: ?day= picks it.
+    page.goto(live_server.url + f"/book?day={holiday.isoformat()}")
+    assert page.locator("#day-times .slot").count() == 4
+    page.goto(live_server.url + f"/book?day={day.isoformat()}")
+    listed = page.locator("#day-times .slot")
     assert listed.count() == 4
-    assert page.locator(f"#day-{holiday.isoformat()} .slot").count() == 4
 
     page.goto(live_server.url + "/staff/hours")
     close = page.locator("#close")
@@ -66,9 +68,11 @@ def test_sign_in_set_hours_and_holiday_cancel_a_booking(live_server, page, admin
     close.get_by_label("Reason (optional, e.g. Christmas)").fill("Staff training")
     close.get_by_role("button", name="Close these days").click()
     page.get_by_text("The clinic is closed").wait_for()
-    page.goto(live_server.url + "/book")
-    assert page.locator(f"#day-{holiday.isoformat()}").count() == 0
-    assert page.locator(f"#day-{day.isoformat()} .slot").count() == 4
+    page.goto(live_server.url + f"/book?day={holiday.isoformat()}")
+    assert page.locator(f'a.day-chip[data-day="{holiday.isoformat()}"]').count() == 0
+    assert page.locator("#day-times .slot").count() == 0
+    page.goto(live_server.url + f"/book?day={day.isoformat()}")
+    assert page.locator("#day-times .slot").count() == 4
 
     # A patient books the first time; staff cancel it and the time is offered again.
     first_href = listed.first.get_attribute("href")
@@ -79,7 +83,7 @@ def test_sign_in_set_hours_and_holiday_cancel_a_booking(live_server, page, admin
         public_id = first_href.rsplit("/", 1)[1]
         slot = db.session.execute(db.select(Slot).where(Slot.public_id == public_id)).scalar_one()
         booking_id = make_booking(slot, name="Ada Lovelace").booking.public_id
-    page.goto(live_server.url + "/book")
+    page.goto(live_server.url + f"/book?day={day.isoformat()}")
     assert page.locator(f'a[href="{first_href}"]').count() == 0
 
     page.goto(live_server.url + "/staff/bookings")
@@ -92,7 +96,7 @@ def test_sign_in_set_hours_and_holiday_cancel_a_booking(live_server, page, admin
     page.get_by_role("button", name="Yes, cancel the consultation").click()
     page.get_by_text("is free again").wait_for()
     assert "/staff/bookings/" + booking_id in page.url
-    page.goto(live_server.url + "/book")
+    page.goto(live_server.url + f"/book?day={day.isoformat()}")
     assert page.locator(f'a[href="{first_href}"]').count() == 1
 
     page.goto(live_server.url + f"/staff/calendar?week={day.isoformat()}")

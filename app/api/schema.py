@@ -115,9 +115,11 @@ def openapi_document() -> dict[str, Any]:
             "RescheduleRequest": {"type": "object", "required": ["slot_id"], "properties": {
                 "slot_id": {"type": "string"}, "mode": _MODE}},
             "Booking": {"type": "object",
-                        "required": ["id", "status", "start", "end", "mode"],
+                        "required": ["id", "reference", "status", "start", "end", "mode"],
                         "properties": {
                             "id": {"type": "string"},
+                            "reference": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$",
+                                          "description": "What the patient reads aloud, e.g. K7Q4-92MP"},
                             "status": {"type": "string", "enum": ["confirmed", "cancelled"]},
                             "start": {"type": "string", "format": "date-time"},
                             "end": {"type": "string", "format": "date-time"},

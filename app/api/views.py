@@ -41,7 +41,7 @@ def shows_health_details(booking: Booking, now: datetime) -> bool:
 
 def booking_json(booking: Booking, now: datetime | None = None) -> dict:
     found = {
-        "id": booking.public_id, "status": booking.status,
+        "id": booking.public_id, "reference": booking.reference_display, "status": booking.status,
         "start": iso(booking.slot.starts_at), "end": iso(booking.slot.ends_at),
         "mode": booking.mode, "name": booking.name, "email": booking.email,
         "phone": booking.phone, "created_at": iso(booking.created_at),

@@ -89,4 +89,12 @@ class RescheduleForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    """A bare form for POST buttons (cancel): only the CSRF token."""
+    """A bare form for POST buttons: only the CSRF token."""
+
+
+class CancelForm(FlaskForm):
+    """Cancelling: an optional reason, kept for the clinic's staff (never put in an email)."""
+
+    reason = TextAreaField("Would you like to tell us why? (optional)",
+                           validators=[_run(lambda v: validation.multi_line(v, "Your reason", max_length=500))],
+                           render_kw={"maxlength": 500, "rows": 3})

@@ -22,6 +22,8 @@ from app.booking.errors import (
     SlotUnavailable,
     TooManyBookings,
 )
+from app.booking.reference import new_reference
+from app.booking.reference import normalise as normalise_reference
 from app.booking.rules import booking_window
 from app.booking.slots import nearest_free_slots
 from app.busy.overlap import overlaps_busy
@@ -155,7 +157,7 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
             _check_email_limit(_active_for_email(patient.email, now))
             public_id = new_public_id()
             booking = Booking(
-                public_id=public_id, slot=slot, mode=mode, status=STATUS_CONFIRMED,
+                public_id=public_id, reference=_unused_reference(), slot=slot, mode=mode, status=STATUS_CONFIRMED,
                 name=patient.name, email=patient.email, phone=patient.phone,
                 interest=patient.interest, note=patient.note,
                 self_check=json.dumps(patient.self_check) if patient.self_check else None,
@@ -179,6 +181,22 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
         assert taken_at is not None
         raise _taken(taken_at[0], mode, now, taken_at[1], staff=by_staff is not None) from None
     return NewBooking(booking=booking, manage_token=token)
+
+
+def _unused_reference(attempts: int = 8) -> str:
+    """A booking reference no other booking has: 40 random bits, so a retry is rare."""
+    for _ in range(attempts):
+        candidate = new_reference()
+        if not db.session.execute(select(Booking.id).where(Booking.reference == candidate)).first():
+            return candidate
+    raise RuntimeError("could not find an unused booking reference")
+
+
+def find_by_reference(text: str) -> Booking | None:
+    reference = normalise_reference(text)
+    if reference is None:
+        return None
+    return db.session.execute(select(Booking).where(Booking.reference == reference)).scalar_one_or_none()
 
 
 def _check_email_limit(active: int) -> None:
@@ -220,8 +238,9 @@ def _check_changeable(booking: Booking, now: datetime, by: str) -> None:
 
 
 def cancel(booking_public_id: str, *, by: str = "patient", message: str | None = None,
-           now: datetime | None = None) -> Booking:
-    """Cancel an active booking; its slot is free again at once."""
+           reason: str | None = None, now: datetime | None = None) -> Booking:
+    """Cancel an active booking; its slot is free again at once. `message` is the clinic's
+    note to the patient (emailed); `reason` is the patient's own, kept for staff only."""
     now = now or utcnow()
     with write_transaction():
         booking = _lock_booking(booking_public_id)
@@ -229,6 +248,7 @@ def cancel(booking_public_id: str, *, by: str = "patient", message: str | None =
         booking.status = STATUS_CANCELLED
         booking.cancelled_at = now
         booking.cancelled_by = by
+        booking.cancel_reason = (reason or "").strip() or None
         booking.ical_sequence += 1
         booking.updated_at = now
         notifications.booking_cancelled(booking, message)

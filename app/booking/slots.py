@@ -78,12 +78,6 @@ def group_by_local_day(slots: Sequence[Slot]) -> list[tuple[date, list[Slot]]]:
     return sorted(days.items())
 
 
-def slot_is_free(slot: Slot) -> bool:
-    return not db.session.execute(
-        select(exists().where(Booking.slot_id == slot.id, BOOKING_IS_CONFIRMED))
-    ).scalar()
-
-
 @dataclass(frozen=True)
 class RegenerationReport:
     added: int
@@ -178,3 +172,118 @@ def regenerate_slots(now: datetime | None = None, days: int | None = None) -> Re
 
 def count_slots() -> int:
     return db.session.execute(select(func.count(Slot.id))).scalar_one()
+
+
+# --- choosing a time: one day at a time ------------------------------------------------------
+
+STRIP_DAYS = 7
+NOON_HOUR = 12
+
+
+@dataclass(frozen=True)
+class DayChoice:
+    day: date
+    free: int
+
+
+@dataclass(frozen=True)
+class SlotPicker:
+    """What /book (and the manage page's "choose a new time") shows: a strip of days with how
+    many times each has free, the chosen day's times split into morning and afternoon, and
+    where to jump next. `notice` explains a request that could not be followed as asked."""
+
+    days: list[DayChoice]
+    selected: date | None
+    morning: list[Slot]
+    afternoon: list[Slot]
+    mode: str | None
+    total_free: int
+    first_free: date | None
+    next_free: date | None
+    previous_strip: date | None
+    next_strip: date | None
+    notice: str | None = None
+
+    @property
+    def selected_free(self) -> int:
+        return len(self.morning) + len(self.afternoon)
+
+
+def parse_day(text: str | None) -> tuple[date | None, bool]:
+    """A `day=YYYY-MM-DD` query value: (the day or None, whether the value was unreadable)."""
+    if not text:
+        return None, False
+    try:
+        return date.fromisoformat(text.strip()[:10]), False
+    except ValueError:
+        return None, True
+
+
+def parse_mode(text: str | None) -> tuple[str | None, bool]:
+    """A `mode=` query value: (a known mode or None for any, whether the value was unknown)."""
+    from app.models.booking import MODES
+
+    if not text or text == "any":
+        return None, False
+    return (text, False) if text in MODES else (None, True)
+
+
+def build_picker(free: Sequence[Slot], first_day: date, last_day: date, requested: date | None,
+                 mode: str | None, zone, strip_days: int = STRIP_DAYS,
+                 notice: str | None = None) -> SlotPicker:
+    """Pure: from the free slots (soonest first) of the bookable days [first_day, last_day],
+    the picker for `requested` (or the first day with a free time)."""
+    by_day: dict[date, list[Slot]] = defaultdict(list)
+    for slot in free:
+        by_day[slot.starts_at.astimezone(zone).date()].append(slot)
+    free_days = sorted(by_day)
+    first_free = free_days[0] if free_days else None
+    selected = requested
+    if selected is not None and not first_day <= selected <= last_day:
+        notice = notice or "That day cannot be booked online, so the first day with a free time is shown."
+        selected = None
+    if selected is None:
+        selected = first_free or first_day
+    strip_index = (selected - first_day).days // strip_days
+    strip_start = first_day + timedelta(days=strip_index * strip_days)
+    strip = [strip_start + timedelta(days=i) for i in range(strip_days)
+             if strip_start + timedelta(days=i) <= last_day]
+
+    def first_free_in(start: date) -> date:
+        end = start + timedelta(days=strip_days)
+        return next((d for d in free_days if start <= d < end), start)
+
+    previous_start = strip_start - timedelta(days=strip_days)
+    next_start = strip_start + timedelta(days=strip_days)
+    chosen = by_day.get(selected, [])
+    return SlotPicker(
+        days=[DayChoice(d, len(by_day.get(d, []))) for d in strip],
+        selected=selected,
+        morning=[s for s in chosen if s.starts_at.astimezone(zone).hour < NOON_HOUR],
+        afternoon=[s for s in chosen if s.starts_at.astimezone(zone).hour >= NOON_HOUR],
+        mode=mode,
+        total_free=len(free),
+        first_free=first_free,
+        next_free=next((d for d in free_days if d > selected), None),
+        previous_strip=first_free_in(previous_start) if previous_start >= first_day else None,
+        next_strip=first_free_in(next_start) if next_start <= last_day else None,
+        notice=notice,
+    )
+
+
+def slot_picker(day_text: str | None, mode_text: str | None, now: datetime | None = None) -> SlotPicker:
+    """The picker for the query values `day` and `mode` as a patient's browser sent them:
+    unreadable or out-of-range values fall back to the first free day (with a notice)."""
+    now = now or utcnow()
+    zone = clinic_zone()
+    window = booking_window(now)
+    requested, bad_day = parse_day(day_text)
+    mode, bad_mode = parse_mode(mode_text)
+    notice = None
+    if bad_mode:
+        notice = "We did not recognise that way of meeting, so times for every way are shown."
+    elif bad_day:
+        notice = "We could not read that date, so the first day with a free time is shown."
+    free = free_slots(window.earliest, window.latest + timedelta(seconds=1), now=now, mode=mode)
+    return build_picker(free, window.earliest.astimezone(zone).date(),
+                        window.latest.astimezone(zone).date(), requested, mode, zone, notice=notice)

@@ -3,6 +3,8 @@ anonymous self-check, and the sitemap and robots.txt that describe them."""
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     Blueprint,
     Response,
@@ -21,6 +23,7 @@ from wtforms.validators import Optional
 from app.booking.views.book import SELF_CHECK_SESSION_KEY
 from app.content import clinic as clinic_content
 from app.content import faq, self_check, treatments
+from app.core.assets import static_url
 from app.core.page_cache import cached_page
 from app.models import utcnow
 
@@ -207,3 +210,25 @@ def robots():
              "Disallow: /dev/", "Disallow: /self-check/attach", "",
              f"Sitemap: {base_url()}/sitemap.xml", ""]
     return Response("\n".join(lines), mimetype="text/plain")
+
+
+@bp.get("/site.webmanifest")
+def web_manifest():
+    """Name, colours and icons for 'Add to Home Screen'."""
+    name = current_app.config["CLINIC_NAME"]
+    manifest = {
+        "name": name, "short_name": name, "start_url": "/", "display": "browser",
+        "background_color": "#ffffff", "theme_color": "#0b5566",
+        "icons": [{"src": static_url("img/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+                  {"src": static_url("img/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+                  {"src": static_url("img/favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    response = Response(json.dumps(manifest), mimetype="application/manifest+json")
+    response.cache_control.max_age = 86400
+    return response
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and tools that ask for /favicon.ico without reading the page get the PNG."""
+    return redirect(static_url("img/favicon-32.png"), code=301)

@@ -70,6 +70,11 @@ def load_config() -> dict[str, Any]:
         "CLINIC_POSTCODE": env("CLINIC_POSTCODE", "80631"),
         "CLINIC_PHONE": env("CLINIC_PHONE", "+1 970-555-0100"),
         "CLINIC_EMAIL": env("CLINIC_EMAIL", "hello@mindset-tms.example"),
+        # Where to park and how to find the door, shown to patients meeting in person.
+        "CLINIC_ARRIVAL_NOTE": env("CLINIC_ARRIVAL_NOTE", (
+            "Free parking is behind the building (sample note). Come in by the main door, take the "
+            "lift to the first floor and let the front desk know you are here. Please arrive 5 "
+            "minutes early.")),
         "STAFF_NOTIFY_EMAIL": env("STAFF_NOTIFY_EMAIL", "staff@mindset-tms.example"),
         # Booking rules.
         "BOOKING_MIN_NOTICE_HOURS": _int("BOOKING_MIN_NOTICE_HOURS", 12),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 from flask import Flask
 
 from app.models.booking import INTEREST_LABELS, MODE_LABELS
@@ -19,6 +22,13 @@ class ClinicDetails(dict):
         return super().__getitem__(key)
 
 
+def map_url(config) -> str:
+    """An OpenStreetMap search for the clinic's address (a "(sample ...)" note left out)."""
+    street = re.sub(r"\s*\([^)]*\)", "", config["CLINIC_STREET"])
+    query = f"{street}, {config['CLINIC_CITY']}, {config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}"
+    return "https://www.openstreetmap.org/search?query=" + quote(query, safe="")
+
+
 def register(app: Flask) -> None:
     config = app.config
     app.jinja_env.globals.update(
@@ -32,6 +42,10 @@ def register(app: Flask) -> None:
             "email": config["CLINIC_EMAIL"],
             "hours": None,
             "timezone": config["CLINIC_TIMEZONE"],
+            "address": (f"{config['CLINIC_STREET']}, {config['CLINIC_CITY']}, "
+                        f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}"),
+            "map_url": map_url(config),
+            "arrival_note": config["CLINIC_ARRIVAL_NOTE"],
         }),
         MODE_LABELS=MODE_LABELS,
         INTEREST_LABELS=INTEREST_LABELS,

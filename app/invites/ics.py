@@ -165,6 +165,9 @@ def organizer() -> Party:
 def patient_description(booking: Booking, manage_url: str | None) -> str:
     config = current_app.config
     lines = [f"Your consultation with {config['CLINIC_NAME']}."]
+    reference = getattr(booking, "reference_display", "")
+    if reference:
+        lines.append(f"Booking reference: {reference}.")
     if booking.mode == "in_person":
         lines.append(f"Where: {clinic_address()}.")
     elif booking.mode == "phone":

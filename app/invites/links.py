@@ -1,4 +1,5 @@
 """'Add to calendar' links for Google Calendar, Outlook.com and Office 365 (times in UTC).
+Outlook uses its current compose deeplink (/calendar/0/action/compose, rru=addevent).
 
 Pure functions: no Flask, no database. The links are plain URLs; nothing is loaded from
 those services until the patient follows one.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 GOOGLE = "https://calendar.google.com/calendar/render"
 OUTLOOK_COM = "https://outlook.live.com/calendar/0/action/compose"
@@ -28,11 +29,16 @@ def _utc(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(microsecond=0)
 
 
+def _encode(query: dict[str, str]) -> str:
+    # Spaces as %20, not urlencode's default +: Outlook's compose deeplink shows a + literally.
+    return urlencode(query, quote_via=quote)
+
+
 def google_link(title: str, starts_at: datetime, ends_at: datetime, details: str, location: str) -> str:
     dates = f"{_utc(starts_at):%Y%m%dT%H%M%SZ}/{_utc(ends_at):%Y%m%dT%H%M%SZ}"
     query = {"action": "TEMPLATE", "text": title, "dates": dates, "details": details,
              "location": location}
-    return f"{GOOGLE}?{urlencode(query)}"
+    return f"{GOOGLE}?{_encode(query)}"
 
 
 def _outlook(base: str, title: str, starts_at: datetime, ends_at: datetime, details: str,
@@ -42,7 +48,7 @@ def _outlook(base: str, title: str, starts_at: datetime, ends_at: datetime, deta
              "enddt": _utc(ends_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
              "body": details, "location": location,
              "path": "/calendar/action/compose", "rru": "addevent"}
-    return f"{base}?{urlencode(query)}"
+    return f"{base}?{_encode(query)}"
 
 
 def calendar_links(title: str, starts_at: datetime, ends_at: datetime, details: str,

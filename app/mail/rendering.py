@@ -16,7 +16,7 @@ from datetime import datetime
 from app.invites import ics
 from app.mail import compose
 from app.models import Booking, OutboxMessage
-from app.models.booking import first_name_initial
+from app.models.booking import first_name_initial, format_reference
 
 CONFIRMATION = "confirmation"
 UPDATE = "update"
@@ -47,6 +47,11 @@ class BookingSnapshot:
     ends_at: datetime
     updated_at: datetime
     cancelled_by: str | None = None
+    reference: str | None = None
+
+    @property
+    def reference_display(self) -> str:
+        return format_reference(self.reference)
 
     @property
     def slot(self) -> SlotTimes:
@@ -71,7 +76,7 @@ def snapshot(booking: Booking) -> dict:
         "ical_sequence": booking.ical_sequence, "status": booking.status, "name": booking.name,
         "email": booking.email, "mode": booking.mode, "starts_at": slot.starts_at.isoformat(),
         "ends_at": slot.ends_at.isoformat(), "updated_at": booking.updated_at.isoformat(),
-        "cancelled_by": booking.cancelled_by,
+        "cancelled_by": booking.cancelled_by, "reference": booking.reference,
     }
 
 

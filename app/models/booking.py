@@ -76,6 +76,8 @@ class Booking(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    # What the patient reads aloud on the phone (app.booking.reference): Crockford base32.
+    reference: Mapped[str] = mapped_column(String(8), unique=True)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=STATUS_CONFIRMED)
     mode: Mapped[str] = mapped_column(String(16))
@@ -96,6 +98,8 @@ class Booking(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     cancelled_by: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The patient's optional reason for cancelling: for staff only, never in an email.
+    cancel_reason: Mapped[str | None] = mapped_column(Text, default=None)
     attendance: Mapped[str | None] = mapped_column(String(16), default=None)
     staff_notes: Mapped[str] = mapped_column(Text, default="")
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -112,8 +116,19 @@ class Booking(Base):
     def first_name_initial(self) -> str:
         return first_name_initial(self.name)
 
+    @property
+    def reference_display(self) -> str:
+        return format_reference(self.reference)
+
     def __repr__(self) -> str:
         return f"<Booking {self.public_id} {self.status}>"
+
+
+def format_reference(reference: str | None) -> str:
+    """'K7Q492MP' -> 'K7Q4-92MP': how a booking reference is shown and read aloud."""
+    if not reference:
+        return ""
+    return f"{reference[:4]}-{reference[4:]}"
 
 
 def first_name_initial(name: str) -> str:

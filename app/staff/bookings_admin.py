@@ -15,6 +15,7 @@ from sqlalchemy.orm import contains_eager
 
 from app.booking import service, validation
 from app.booking.errors import BookingError
+from app.booking.reference import normalise as normalise_reference
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import when
@@ -90,6 +91,9 @@ def search(filters: Filters, now: datetime | None = None) -> SearchResult:
         digits = re.sub(r"\D", "", filters.q)
         if len(digits) >= 3:
             matches.append(Booking.phone.like(f"%{digits}%"))
+        reference = normalise_reference(filters.q)
+        if reference:
+            matches.append(Booking.reference == reference)
         conditions.append(or_(*matches))
     if filters.date_from:
         conditions.append(Slot.starts_at >= day_range(filters.date_from, filters.date_from)[0])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy.exc import DBAPIError
@@ -11,11 +10,11 @@ from sqlalchemy.exc import DBAPIError
 from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import BookingForm, form_started_stamp, seconds_since_started
-from app.booking.rules import booking_window
-from app.booking.slots import free_slots, group_by_local_day, nearest_free_slots
+from app.booking.slots import nearest_free_slots, parse_mode, slot_picker
 from app.content import self_check
 from app.core.database import is_unavailable
 from app.core.extensions import csrf, db
+from app.core.page_cache import cached_page
 from app.core.ratelimits import booking_limit
 from app.models import Slot, utcnow
 from app.models.booking import MODE_LABELS
@@ -38,12 +37,10 @@ class Outcome:
 
 
 @bp.get("/book")
+@cached_page
 def choose_slot():
-    now = utcnow()
-    window = booking_window(now)
-    slots = free_slots(window.earliest, window.latest + timedelta(seconds=1), now=now)
-    return render_template("booking/choose_slot.html", days=group_by_local_day(slots),
-                           slot_count=len(slots))
+    picker = slot_picker(request.args.get("day"), request.args.get("mode"))
+    return render_template("booking/choose_slot.html", picker=picker)
 
 
 def _slot_or_404(public_id: str) -> Slot:
@@ -64,10 +61,15 @@ def details(slot_id: str):
     if request.method == "GET":
         form.slot_id.data = slot.public_id
         form.started.data = form_started_stamp()
+        wanted, _ = parse_mode(request.args.get("mode"))
         if len(slot.mode_list) == 1:
             form.mode.data = slot.mode_list[0]
+        elif wanted and slot.offers(wanted):
+            form.mode.data = wanted  # the way to meet the patient chose on /book
         # The patient just chose "book and attach my answers" on the self-check.
         form.attach_self_check.data = attached_self_check() is not None
+        # Most people are not sure yet; one choice fewer before they are booked.
+        form.interest.data = "not_sure"
         outcome = Outcome() if service.is_open(slot) else Outcome(
             409, "Sorry, this time is no longer available. Here are the nearest free times.",
             nearest_free_slots(slot.starts_at, 3, exclude_id=slot.id))

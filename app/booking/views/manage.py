@@ -1,17 +1,15 @@
-"""The patient's private manage link: see, cancel or move a booking. GET only shows;
-every change is a POST with a CSRF token, so mail scanners that open links change nothing."""
+"""The patient's private manage link: see, cancel or move a booking. GET only shows (and
+asks); every change is a POST with a CSRF token, so mail scanners that open links change
+nothing. Cancelling takes two steps (a page that asks, then the POST); moving is one."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
-from app.booking.forms import ConfirmForm, RescheduleForm
-from app.booking.rules import booking_window
-from app.booking.slots import free_slots, group_by_local_day
+from app.booking.forms import CancelForm, RescheduleForm
+from app.booking.slots import parse_mode, slot_picker
 from app.core.extensions import csrf
 from app.core.ratelimits import manage_limit, token_lookup_limit
 from app.invites import feeds, ics
@@ -35,7 +33,7 @@ def _booking_or_404(token: str) -> Booking:
 def show(token: str):
     booking = _booking_or_404(token)
     return render_template("booking/manage.html", booking=booking, token=token,
-                           can_change=service.can_change(booking), form=ConfirmForm())
+                           can_change=service.can_change(booking))
 
 
 @bp.get("/<token>/confirmed")
@@ -47,19 +45,31 @@ def confirmed(token: str):
     return render_template("booking/confirmed.html", booking=booking, token=token)
 
 
+@bp.get("/<token>/cancel")
+@token_lookup_limit
+def confirm_cancel(token: str):
+    """Step one of cancelling: are you sure, would moving suit you better, and why (optional)."""
+    booking = _booking_or_404(token)
+    if not service.can_change(booking):
+        return redirect(url_for("manage.show", token=token))
+    return render_template("booking/cancel.html", booking=booking, token=token, form=CancelForm())
+
+
 @bp.post("/<token>/cancel")
 @token_lookup_limit
 @manage_limit
 def cancel(token: str):
     booking = _booking_or_404(token)
-    form = ConfirmForm()
+    form = CancelForm()
     if not form.validate_on_submit():
-        abort(400)
+        if "csrf_token" in form.errors:
+            abort(400)
+        return render_template("booking/cancel.html", booking=booking, token=token, form=form), 422
     try:
-        service.cancel(booking.public_id, by="patient")
+        service.cancel(booking.public_id, by="patient", reason=form.reason.data)
     except BookingError as error:
         return render_template("booking/manage.html", booking=booking, token=token, problem=error.message,
-                               can_change=service.can_change(booking), form=form), error.http_status
+                               can_change=service.can_change(booking)), error.http_status
     return redirect(url_for("manage.show", token=token, done="cancelled"), code=303)
 
 
@@ -69,11 +79,8 @@ def choose_new_slot(token: str):
     booking = _booking_or_404(token)
     if not service.can_change(booking):
         return redirect(url_for("manage.show", token=token))
-    now = utcnow()
-    window = booking_window(now)
-    slots = free_slots(window.earliest, window.latest + timedelta(seconds=1), now=now)
-    return render_template("booking/reschedule.html", booking=booking, token=token,
-                           days=group_by_local_day(slots))
+    picker = slot_picker(request.args.get("day"), request.args.get("mode"))
+    return render_template("booking/reschedule.html", booking=booking, token=token, picker=picker)
 
 
 @bp.route("/<token>/reschedule/<slot_id>", methods=["GET", "POST"])
@@ -88,7 +95,9 @@ def confirm_new_slot(token: str, slot_id: str):
         abort(404)
     form = RescheduleForm()
     if request.method == "GET":
-        form.mode.data = booking.mode if slot.offers(booking.mode) else slot.mode_list[0]
+        wanted, _ = parse_mode(request.args.get("mode"))
+        preferred = wanted or booking.mode
+        form.mode.data = preferred if slot.offers(preferred) else slot.mode_list[0]
     problem = None
     alternatives: list[Slot] = []
     status = 200

@@ -1,0 +1,147 @@
+"""Choosing a time one day at a time: the pure picker (which days, how many free, which
+times) and /book and the manage page's "choose a new time" through the test client."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from app.booking.slots import build_picker, parse_day, parse_mode
+from tests.conftest import DENVER, csrf_token, future_day, local_dt, make_booking, make_slot
+
+D0 = date(2027, 3, 1)
+
+
+def fake(day: date, hour: int, minute: int = 0):
+    return SimpleNamespace(starts_at=local_dt(day, hour, minute))
+
+
+def picker(slots, requested=None, mode=None, last=D0 + timedelta(days=59)):
+    return build_picker(sorted(slots, key=lambda s: s.starts_at), D0, last, requested, mode, DENVER)
+
+
+def test_first_day_with_a_free_time_is_selected_and_counted():
+    slots = [fake(D0 + timedelta(days=2), h) for h in (9, 10, 13)] + [fake(D0 + timedelta(days=4), 9)]
+    result = picker(slots)
+    assert result.selected == D0 + timedelta(days=2)
+    assert [(c.day, c.free) for c in result.days][:5] == [
+        (D0, 0), (D0 + timedelta(days=1), 0), (D0 + timedelta(days=2), 3),
+        (D0 + timedelta(days=3), 0), (D0 + timedelta(days=4), 1)]
+    assert len(result.days) == 7
+    assert [s.starts_at.astimezone(DENVER).hour for s in result.morning] == [9, 10]
+    assert [s.starts_at.astimezone(DENVER).hour for s in result.afternoon] == [13]
+    assert result.next_free == D0 + timedelta(days=4)
+    assert result.previous_strip is None and result.next_strip == D0 + timedelta(days=7)
+    assert result.total_free == 4 and result.notice is None
+
+
+def test_requested_day_picks_its_strip_and_next_available_jumps_ahead():
+    slots = [fake(D0 + timedelta(days=1), 9), fake(D0 + timedelta(days=20), 15)]
+    result = picker(slots, requested=D0 + timedelta(days=9))
+    assert result.days[0].day == D0 + timedelta(days=7)
+    assert result.selected_free == 0 and result.next_free == D0 + timedelta(days=20)
+    assert result.previous_strip == D0 + timedelta(days=1)   # the first free day of that strip
+    assert result.next_strip == D0 + timedelta(days=20)     # its first free day
+
+
+def test_out_of_range_day_falls_back_with_a_notice_and_nothing_free_is_empty():
+    result = picker([fake(D0 + timedelta(days=3), 9)], requested=D0 - timedelta(days=5))
+    assert result.selected == D0 + timedelta(days=3) and "cannot be booked" in result.notice
+    empty = picker([])
+    assert empty.total_free == 0 and empty.selected == D0 and empty.next_free is None
+
+
+def test_last_strip_is_cut_at_the_horizon():
+    result = picker([fake(D0 + timedelta(days=8), 9)], requested=D0 + timedelta(days=8),
+                    last=D0 + timedelta(days=9))
+    assert [c.day for c in result.days] == [D0 + timedelta(days=7), D0 + timedelta(days=8),
+                                           D0 + timedelta(days=9)]
+    assert result.next_strip is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (None, (None, False)), ("", (None, False)), ("2027-03-04", (date(2027, 3, 4), False)),
+    ("2027-02-30", (None, True)), ("tomorrow", (None, True)), ("<script>", (None, True))])
+def test_parse_day(text, expected):
+    assert parse_day(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (None, (None, False)), ("any", (None, False)), ("phone", ("phone", False)),
+    ("in_person", ("in_person", False)), ("pigeon", (None, True))])
+def test_parse_mode(text, expected):
+    assert parse_mode(text) == expected
+
+
+# --- through the client ---------------------------------------------------------------------
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+def test_book_shows_one_day_and_links_other_days(ctx, client):
+    first = make_slot(local_dt(future_day(3), 9))
+    later = make_slot(local_dt(future_day(4), 14), modes="phone")
+    html = client.get("/book").get_data(as_text=True)
+    assert f"/book/{first.public_id}" in html and f"/book/{later.public_id}" not in html
+    day_link = f"/book?day={future_day(4).isoformat()}"
+    assert day_link in html and "1 free time" in html
+    assert 'aria-current="true"' in html
+    other = client.get(day_link).get_data(as_text=True)
+    assert f"/book/{later.public_id}" in other and "Afternoon" in other and "Morning" not in other
+
+
+def test_mode_filter_carries_into_the_form(ctx, client):
+    both = make_slot(local_dt(future_day(3), 9))
+    video_only = make_slot(local_dt(future_day(3), 10), modes="video")
+    html = client.get("/book?mode=phone").get_data(as_text=True)
+    assert f'/book/{both.public_id}?mode=phone' in html
+    assert video_only.public_id not in html
+    form = client.get(f"/book/{both.public_id}?mode=phone").get_data(as_text=True)
+    assert re.search(r'<input checked id="mode-\d" name="mode" (?:required )?type="radio" value="phone"', form), form
+
+
+@pytest.mark.parametrize("query", ["?day=2026-02-30", "?day=nonsense", "?day=1999-01-01", "?mode=pigeon",
+                                   "?day=2999-12-31&mode=", "?mode=phone&day=2026-13-01"])
+def test_bad_query_values_fall_back_to_a_friendly_page(ctx, client, query):
+    slot = make_slot()
+    response = client.get("/book" + query)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert f"/book/{slot.public_id}" in body
+    assert 'class="notice" role="status"' in body
+
+
+@pytest.mark.parametrize("query", ["?day=9999-12-31", "?day=%00"])
+def test_values_no_page_accepts_get_the_error_page_not_a_crash(ctx, client, query):
+    """A NUL or a year no calendar needs is turned away at the edge (app.core.security)."""
+    response = client.get("/book" + query)
+    assert response.status_code == 400
+    assert "<html" in response.get_data(as_text=True)
+
+
+def test_nothing_free_gives_the_phone_number(ctx, client):
+    make_slot(modes="video")
+    body = client.get("/book?mode=in_person").get_data(as_text=True)
+    assert "No free in person at the clinic times online right now" in body
+    assert 'href="tel:+1970-555-0100"' in body and "See times for every way to meet" in body
+
+
+def test_reschedule_uses_the_same_picker_and_keeps_the_mode(ctx, client):
+    result = make_booking(make_slot(local_dt(future_day(3), 9)))
+    target = make_slot(local_dt(future_day(5), 11))
+    token = result.manage_token
+    html = client.get(f"/manage/{token}/reschedule").get_data(as_text=True)
+    assert 'id="slot-picker"' in html and f"/manage/{token}/reschedule/{target.public_id}" in html
+    html = client.get(f"/manage/{token}/reschedule?mode=video").get_data(as_text=True)
+    assert f"/manage/{token}/reschedule/{target.public_id}?mode=video" in html
+    confirm = client.get(f"/manage/{token}/reschedule/{target.public_id}?mode=video").get_data(as_text=True)
+    assert re.search(r'checked[^>]*value="video"', confirm)
+    response = client.post(f"/manage/{token}/reschedule/{target.public_id}",
+                           data={"csrf_token": csrf_token(confirm), "mode": "video"})
+    assert response.status_code == 303
