@@ -135,3 +135,17 @@ def test_the_staff_pickers_never_offer_a_time_hidden_by_a_busy_one(ctx):
     with write_transaction() as session:
         session.execute(update(BusyInterval).values(starts_at=local_dt(day, 12), ends_at=local_dt(day, 13)))
     assert [s.id for s in bookings_admin.free_slots()] == [hidden.id, free.id]
+
+
+def test_the_busy_calendars_page_and_the_cli_give_each_sources_age_and_last_error_in_words(ctx):
+    now = utcnow()
+    add_busy("Dr calendar", [], now - timedelta(minutes=4, seconds=5))
+    with write_transaction() as session:
+        session.execute(update(BusySource).values(last_error="the server answered HTTP 500",
+                                                  last_error_at=now - timedelta(hours=2, minutes=1)))
+    page = signed_in_client(ctx, "sam@mindset-tms.example").get("/staff/busy-calendars").get_data(as_text=True)
+    assert "Synced 4 min ago" in page
+    assert "the server answered HTTP 500" in page and "2 hours ago," in page
+    listed = ctx.test_cli_runner().invoke(args=["busy", "list"]).output
+    assert "last sync: 4 min ago (" in listed
+    assert "last error 2 hours ago (" in listed and "the server answered HTTP 500" in listed
