@@ -24,7 +24,7 @@ class Route:
 class FeedServer:
     """Serves `routes[path]`; answers 304 when If-None-Match matches the body's ETag."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         server = self
@@ -61,12 +61,15 @@ class FeedServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
+            do_PROPFIND = do_REPORT = do_GET  # noqa: N815 - enough of CalDAV to redirect or flood a client
+
             def log_message(self, *args) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://{host}:{self.port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 

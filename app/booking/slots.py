@@ -23,7 +23,7 @@ def _has_active_booking():
     return exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
 
 
-def _is_offered():
+def is_offered():
     """Not blocked by staff and not overlapping a busy time in a staff calendar."""
     return and_(Slot.is_blocked.is_(False), ~overlaps_busy(Slot.starts_at, Slot.ends_at))
 
@@ -37,7 +37,7 @@ def free_slots(start: datetime, end: datetime, now: datetime | None = None,
         return []
     query = (
         select(Slot)
-        .where(Slot.starts_at >= lower, Slot.starts_at < upper, _is_offered())
+        .where(Slot.starts_at >= lower, Slot.starts_at < upper, is_offered())
         .where(~_has_active_booking())
         .order_by(Slot.starts_at)
     )
@@ -56,7 +56,7 @@ def nearest_free_slots(around: datetime, count: int = 3, now: datetime | None = 
     now = now or utcnow()
     window = booking_window(now)
     not_too_soon = Slot.starts_at >= window.earliest if enforce_notice else Slot.starts_at > now
-    base = select(Slot).where(_is_offered(), ~_has_active_booking(), not_too_soon,
+    base = select(Slot).where(is_offered(), ~_has_active_booking(), not_too_soon,
                               Slot.starts_at <= window.latest)
     if mode:
         base = base.where(Slot.modes.contains(mode))

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.core.timefmt import when
+from app.core.timefmt import ago, when
 
 
 def register(app: Flask) -> None:
@@ -39,15 +39,17 @@ def register(app: Flask) -> None:
     def list_command() -> None:
         """Each calendar: kind, last sync, busy intervals held, last error (never credentials)."""
         from app.busy.service import list_sources
+        from app.models import utcnow
 
+        now = utcnow()
         sources = list_sources()
         if not sources:
             click.echo("No busy calendars.")
         for s in sources:
-            synced = when(s.last_synced_at) if s.last_synced_at else "never"
+            synced = f"{ago(s.last_synced_at, now)} ({when(s.last_synced_at)})" if s.last_synced_at else "never"
             click.echo(f"{s.label}\t{s.kind}\t{s.host}\tlast sync: {synced}\tintervals: {s.intervals}")
             if s.last_error:
-                click.echo(f"\tlast error ({when(s.last_error_at)}): {s.last_error}")
+                click.echo(f"\tlast error {ago(s.last_error_at, now)} ({when(s.last_error_at)}): {s.last_error}")
 
     @busy.command("remove")
     @click.argument("label")

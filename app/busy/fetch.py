@@ -1,6 +1,7 @@
 """Reading a busy source over the network, carefully: http and https only, no private,
-loopback or link-local addresses (unless allowed), at most 3 redirects, a timeout and a
-size limit, and conditional requests so an unchanged ICS feed costs one 304.
+loopback or link-local addresses (unless allowed; checked as each connection is made, so
+the address checked is the address used), at most 3 redirects, a timeout and a size limit
+(for CalDAV too), and conditional requests so an unchanged ICS feed costs one 304.
 
 Errors are FetchError with a message safe to show staff: never the URL (secret ICS links
 are credentials), never the server's body."""
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-import requests
+import niquests
+from niquests.packages.urllib3.contrib.resolver.system import SystemResolver
 
 MAX_REDIRECTS = 3
 
@@ -51,25 +53,56 @@ def host_of(url: str) -> str:
     return urlsplit(url).hostname or ""
 
 
-def check_url(url: str, allow_private: bool) -> None:
-    """Refuses schemes other than http(s), and hosts resolving to internal addresses."""
+def check_url(url: str) -> None:
+    """Refuses schemes other than http(s); addresses are checked as each connection is made."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError("only http and https addresses may be used")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
-                                   proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as error:
-        raise FetchError(f"the host {parts.hostname} could not be found") from error
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            raise FetchError(f"the host {parts.hostname} resolves to a private or local address, "
-                             "which is not allowed")
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class _CheckedResolver(SystemResolver):
+    """The system's resolver, refusing private, loopback and link-local answers. The
+    connection is made to the very addresses checked here (for every hop, IP literals
+    included), so a name that answers differently a moment later (DNS rebinding) gains
+    nothing."""
+
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__()
+        self.allow_private = allow_private
+        self.refused = ""
+
+    def getaddrinfo(self, host, port, family, type, proto=0, flags=0, *, quic_upgrade_via_dns_rr=False):
+        infos = super().getaddrinfo(host, port, family, type, proto, flags)
+        if not self.allow_private and not all(is_public(str(info[4][0])) for info in infos):
+            self.refused = str(host)
+            raise socket.gaierror(f"{host} resolves to a private or local address")
+        return infos
+
+
+def _session(limits: Limits) -> tuple[niquests.Session, _CheckedResolver]:
+    resolver = _CheckedResolver(limits.allow_private)
+    session = niquests.Session(resolver=resolver)
+    session.trust_env = False  # no proxies or .netrc from the environment
+    session.max_redirects = MAX_REDIRECTS
+    return session, resolver
+
+
+def _connection_error(error: Exception, resolver: _CheckedResolver, limits: Limits) -> FetchError:
+    if resolver.refused:
+        return FetchError(f"the host {resolver.refused} resolves to a private or local address, "
+                          "which is not allowed")
+    if isinstance(error, niquests.Timeout):
+        return FetchError(f"the server did not answer within {limits.timeout:g} s")
+    if isinstance(error, niquests.TooManyRedirects):
+        return FetchError(f"more than {MAX_REDIRECTS} redirects")
+    return FetchError(f"could not connect ({type(error).__name__})")
 
 
 def fetch_ics(url: str, limits: Limits, etag: str = "", last_modified: str = "",
@@ -79,17 +112,15 @@ def fetch_ics(url: str, limits: Limits, etag: str = "", last_modified: str = "",
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    with requests.Session() as session:
-        session.trust_env = False  # no proxies or .netrc from the environment
+    session, resolver = _session(limits)
+    with session:
         for _hop in range(MAX_REDIRECTS + 1):
-            check_url(url, limits.allow_private)
+            check_url(url)
             try:
                 response = session.get(url, headers=headers, auth=auth, timeout=limits.timeout,
                                        allow_redirects=False, stream=True)
-            except requests.Timeout as error:
-                raise FetchError(f"the server did not answer within {limits.timeout:g} s") from error
-            except requests.RequestException as error:
-                raise FetchError(f"could not connect ({type(error).__name__})") from error
+            except niquests.RequestException as error:
+                raise _connection_error(error, resolver, limits) from error
             with response:
                 if response.is_redirect:
                     target = urljoin(url, response.headers.get("Location", ""))
@@ -107,7 +138,7 @@ def fetch_ics(url: str, limits: Limits, etag: str = "", last_modified: str = "",
     raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
 
-def _read_limited(response: requests.Response, limits: Limits) -> bytes:
+def _read_limited(response: niquests.Response, limits: Limits) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limits.max_bytes:
         raise FetchError(f"the feed is larger than {limits.max_bytes} bytes")
@@ -118,22 +149,38 @@ def _read_limited(response: requests.Response, limits: Limits) -> bytes:
             if size > limits.max_bytes:
                 raise FetchError(f"the feed is larger than {limits.max_bytes} bytes")
             chunks.append(chunk)
-    except requests.RequestException as error:
+    except niquests.RequestException as error:
         raise FetchError(f"the download failed ({type(error).__name__})") from error
     return b"".join(chunks)
+
+
+def _bounded_body(limits: Limits):
+    """A response hook reading each body (the caldav client's too) within the size limit,
+    before the client reads and parses it."""
+
+    def read(response: niquests.Response, *args, **kwargs) -> niquests.Response:
+        response._content = _read_limited(response, limits)
+        return response
+
+    return read
 
 
 def fetch_caldav(url: str, limits: Limits, start: datetime, end: datetime,
                  username: str = "", password: str = "") -> Fetched:
     """The events of one CalDAV calendar collection in [start, end) (a calendar-query
-    REPORT), each resource's iCalendar text as it is stored; recurrences are expanded here."""
+    REPORT), each resource's iCalendar text as it is stored; recurrences are expanded here.
+    The client talks through the same checked, bounded session as the ICS fetch."""
     import caldav
 
-    check_url(url, limits.allow_private)
+    check_url(url)
+    session, resolver = _session(limits)
+    session.hooks["response"].append(_bounded_body(limits))
     try:
         client = caldav.DAVClient(url=url, username=username or None, password=password or None,
                                   timeout=int(limits.timeout), enable_rfc6764=False,
                                   require_tls=urlsplit(url).scheme == "https")
+        client.session.close()
+        client.session = session
         with client:
             calendar = client.calendar(url=url)
             resources = calendar.search(start=start, end=end, event=True, expand=False)
@@ -147,6 +194,10 @@ def fetch_caldav(url: str, limits: Limits, start: datetime, end: datetime,
                 texts.append(text)
     except FetchError:
         raise
+    except niquests.RequestException as error:
+        raise _connection_error(error, resolver, limits) from error
     except Exception as error:  # noqa: BLE001 - the caldav library raises many kinds
+        if resolver.refused:
+            raise _connection_error(error, resolver, limits) from error
         raise FetchError(f"the CalDAV server could not be read ({type(error).__name__})") from error
     return Fetched(texts)

@@ -65,7 +65,7 @@ def add_source(url: str, label: str, kind: str = "ics", username: str = "", pass
     if kind not in KINDS:
         raise SourceError(f"The kind must be one of: {', '.join(KINDS)}.")
     try:
-        fetch.check_url(url, allow_private=True)  # the scheme; addresses are checked at each fetch
+        fetch.check_url(url)  # the scheme; addresses are checked at each connection
     except fetch.FetchError as error:
         raise SourceError(str(error).capitalize() + ".") from None
     if not owner and "@" in username:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -45,6 +45,21 @@ def when(instant: datetime, zone: ZoneInfo | None = None) -> str:
     return f"{day(instant, zone)} at {clock_with_zone(instant, zone)}"
 
 
+def ago(instant: datetime | None, now: datetime | None = None) -> str:
+    """'4 min ago', '2 hours ago', '3 days ago'; 'never' for no instant."""
+    if instant is None:
+        return "never"
+    minutes = int(((now or datetime.now(UTC)) - instant).total_seconds() // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    return f"{hours // 24} days ago"
+
+
 def zone_label(zone: ZoneInfo | None = None) -> str:
     """'Mountain Time (America/Denver)' for the clinic's default zone."""
     zone = zone or clinic_zone()
@@ -57,6 +72,6 @@ def zone_label(zone: ZoneInfo | None = None) -> str:
 def register(app) -> None:
     app.jinja_env.filters.update(
         clock=clock, clock_with_zone=clock_with_zone, day=day, short_day=short_day,
-        when=when, to_local=to_local,
+        when=when, to_local=to_local, ago=ago,
     )
     app.jinja_env.globals["zone_label"] = zone_label

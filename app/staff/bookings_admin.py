@@ -16,6 +16,7 @@ from sqlalchemy.orm import contains_eager
 from app.booking import service, validation
 from app.booking.errors import BookingError
 from app.booking.reference import normalise as normalise_reference
+from app.booking.slots import is_offered
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import when
@@ -225,13 +226,13 @@ def move(public_id: str, slot_public_id: str, mode: str | None, actor: StaffUser
 
 
 def free_slots(now: datetime | None = None, except_slot_id: int | None = None) -> list[Slot]:
-    """Free, unblocked times that have not started, within the booking horizon. Staff may
-    choose times sooner than patients can (no minimum notice)."""
+    """Free times that have not started, within the booking horizon, offered by the same
+    rule as the public pages (not blocked, not overlapping a busy time). Staff may choose
+    times sooner than patients can (no minimum notice)."""
     now = now or utcnow()
     horizon = now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]))
     booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
-    query = select(Slot).where(Slot.starts_at > now, Slot.starts_at <= horizon,
-                               Slot.is_blocked.is_(False), ~booked)
+    query = select(Slot).where(Slot.starts_at > now, Slot.starts_at <= horizon, is_offered(), ~booked)
     if except_slot_id is not None:
         query = query.where(Slot.id != except_slot_id)
     return list(db.session.execute(query.order_by(Slot.starts_at)).scalars())

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, exists, select
 
 from app.booking.rules import booking_window
+from app.busy.overlap import BusyIn, busy_sources
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import short_day, when
@@ -34,12 +35,23 @@ class SlotView:
     booking: Booking | None
     is_past: bool
     inside_notice: bool = False  # not started, but too soon for patients: bookable by staff only
+    # Calendars with a busy time overlapping this slot: a free slot is hidden from patients
+    # (and from staff pickers); a booked one stays booked and is shown as a clash.
+    busy_in: tuple[BusyIn, ...] = ()
 
     @property
     def state(self) -> str:
         if self.booking is not None:
             return "booked"
         return "blocked" if self.slot.is_blocked else "free"
+
+    @property
+    def is_hidden_by_busy(self) -> bool:
+        return self.state == "free" and bool(self.busy_in)
+
+    @property
+    def is_clash(self) -> bool:
+        return self.state == "booked" and bool(self.busy_in)
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,10 @@ class DayView:
 
     def count(self, state: str) -> int:
         return sum(1 for s in self.slots if s.state == state)
+
+    @property
+    def hidden_by_busy(self) -> int:
+        return sum(1 for s in self.slots if s.is_hidden_by_busy)
 
 
 def week(monday: date, now: datetime | None = None) -> list[DayView]:
@@ -62,9 +78,11 @@ def week(monday: date, now: datetime | None = None) -> list[DayView]:
     ).all()
     days = {monday + timedelta(days=i): [] for i in range(7)}
     earliest = booking_window(now).earliest
+    busy = busy_sources([slot.id for slot, _booking in rows])
     for slot, booking in rows:
         days[local(slot.starts_at).date()].append(
-            SlotView(slot, booking, slot.starts_at <= now, now < slot.starts_at < earliest))
+            SlotView(slot, booking, slot.starts_at <= now, now < slot.starts_at < earliest,
+                     tuple(busy.get(slot.id, ()))))
     return [DayView(on, slots) for on, slots in days.items()]
 
 

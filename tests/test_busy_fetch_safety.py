@@ -1,0 +1,105 @@
+"""Fetch safety against real servers on loopback: the address checked is the address
+connected to (a name that rebinds to a private address after the check gains nothing), a
+redirect to a private address is refused before any request reaches it, and the CalDAV
+client's own redirects and response sizes are bounded.
+
+127.0.0.1 plays a public host here and 127.0.0.2 a private one (both reach this machine):
+the one function deciding what is public is swapped for the test, the fetch code is not."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from datetime import timedelta
+
+import pytest
+
+from app.busy import fetch
+from app.models import utcnow
+from tests.busy_helpers import FeedServer, Route, google_feed
+
+PUBLIC, PRIVATE = "127.0.0.1", "127.0.0.2"
+LIMITS = fetch.Limits(timeout=2, max_bytes=1024, allow_private=False)
+
+
+@pytest.fixture(autouse=True)
+def only_127_0_0_1_is_public(monkeypatch):
+    monkeypatch.setattr(fetch, "is_public", lambda address: ipaddress.ip_address(address) ==
+                        ipaddress.ip_address(PUBLIC))
+
+
+@pytest.fixture
+def public():
+    server = FeedServer(PUBLIC)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def private(public):
+    server = FeedServer(PRIVATE, public.port)  # the same port: only the address differs
+    yield server
+    server.stop()
+
+
+def test_a_name_rebinding_to_a_private_address_after_the_check_reaches_only_the_checked_one(
+        monkeypatch, public, private):
+    answers = iter([PUBLIC] + [PRIVATE] * 10)
+    real = socket.getaddrinfo
+
+    def rebinding(host, port, *args, **kwargs):
+        if host == "calendar.test":
+            return real(next(answers), port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    public.routes["/f.ics"] = private.routes["/f.ics"] = Route(google_feed())
+    fetched = fetch.fetch_ics(f"http://calendar.test:{public.port}/f.ics", LIMITS)
+    assert fetched.texts == [google_feed()]
+    assert [path for path, _ in public.requests] == ["/f.ics"] and private.requests == []
+    assert public.requests[0][1]["Host"] == f"calendar.test:{public.port}"
+    # Asked again, the name now answers privately, and is refused.
+    with pytest.raises(fetch.FetchError, match="private or local address"):
+        fetch.fetch_ics(f"http://calendar.test:{public.port}/f.ics", LIMITS)
+    assert private.requests == []
+
+
+@pytest.mark.parametrize("target", [f"http://{PRIVATE}:{{port}}/f.ics", "http://127.0.0.2.nip.invalid/"])
+def test_a_redirect_to_a_private_address_is_refused_before_any_request_reaches_it(
+        monkeypatch, public, private, target):
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: real(
+        PRIVATE if host == "127.0.0.2.nip.invalid" else host, port, *a, **k))
+    private.routes["/f.ics"] = Route(google_feed())
+    public.routes["/go"] = Route(status=302, location=target.format(port=public.port))
+    with pytest.raises(fetch.FetchError, match="private or local address"):
+        fetch.fetch_ics(public.url + "/go", LIMITS)
+    assert [path for path, _ in public.requests] == ["/go"] and private.requests == []
+
+
+def caldav(url: str, limits: fetch.Limits = LIMITS) -> fetch.Fetched:
+    now = utcnow()
+    return fetch.fetch_caldav(url, limits, now, now + timedelta(days=30), "drlee", "pw")
+
+
+def test_the_caldav_client_is_refused_a_private_address_and_a_redirect_to_one(public, private):
+    with pytest.raises(fetch.FetchError, match="private or local address"):
+        caldav(private.url + "/dav/")
+    public.routes["/dav/"] = Route(status=301, location=private.url + "/dav/")
+    with pytest.raises(fetch.FetchError, match="private or local address"):
+        caldav(public.url + "/dav/")
+    assert private.requests == []
+
+
+def test_the_caldav_clients_own_redirects_are_bounded(public):
+    for hop in range(10):
+        public.routes[f"/dav{hop}/"] = Route(status=301, location=f"/dav{hop + 1}/")
+    with pytest.raises(fetch.FetchError, match="more than 3 redirects"):
+        caldav(public.url + "/dav0/")
+    assert len(public.requests) <= 2 * (fetch.MAX_REDIRECTS + 1)
+
+
+def test_a_caldav_answer_larger_than_the_limit_is_refused_before_it_is_parsed(public):
+    public.routes["/dav/"] = Route(b"<multistatus>" + b"x" * 4096)
+    with pytest.raises(fetch.FetchError, match="larger than 1024 bytes"):
+        caldav(public.url + "/dav/")
