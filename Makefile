@@ -6,7 +6,7 @@ FLASK   = $(PY) -m flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-dev bench bench-scale clean
+.PHONY: run test install install-dev translations bench bench-scale clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -17,6 +17,12 @@ $(VENV)/.installed: requirements.txt $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+## Compile the Spanish catalogs (translations/es/LC_MESSAGES/*.po -> .mo).
+translations: $(VENV)/.installed
+	@for domain in site booking content; do \
+	  $(VENV)/bin/pybabel compile -d translations -D $$domain -l es >/dev/null || exit 1; \
+	done
+
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
@@ -25,8 +31,8 @@ node_modules/.installed: package.json
 	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --silent && touch $@; \
 	else echo "npm not found: the HTML validity and Lighthouse tests will be skipped"; fi
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev node_modules/.installed
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev node_modules/.installed translations
 
 ## Install, upgrade the database, seed demo slots if empty, then serve the app and the mail worker.
 run: export LOG_FORMAT ?= text

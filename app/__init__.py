@@ -36,7 +36,7 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from app.core import database, page_cache
+    from app.core import database, i18n, page_cache
     from app.core.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -46,6 +46,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     database.init_app(app)
     page_cache.register(app)
+    i18n.register(app)
 
 
 def register_blueprints(app: Flask) -> None:

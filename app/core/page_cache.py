@@ -60,7 +60,7 @@ def cached_page(view: Callable) -> Callable:
         cache: PageCache | None = current_app.extensions.get("page_cache")
         if cache is None or cache.seconds <= 0 or request.method != "GET" or "_flashes" in session:
             return view(*args, **kwargs)
-        key = f"{request.host}{request.full_path}"
+        key = f"{request.host}{request.script_root}{request.full_path}"
         hit = cache.get(key)
         if hit is not None:
             return current_app.response_class(hit[1], hit[0], hit[2])

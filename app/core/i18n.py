@@ -1,0 +1,119 @@
+"""Languages: English at `/...`, Spanish at `/es/...`.
+
+The `/es` prefix is taken off the path before routing and becomes the script root, so every
+`url_for` on a Spanish page links to Spanish pages by itself. A visitor's explicit choice
+(the language switch, /language/<code>) is remembered in a cookie and wins; on a first
+visit the browser's Accept-Language may lead a public page to its Spanish address. Text
+comes from the Babel catalogs in translations/ (domains: site, booking, content)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, redirect, request
+from flask_babel import Babel
+
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+PREFIXES = {"es": "/es"}
+COOKIE = "lang"
+ENVIRON_KEY = "mindset.language"
+# Pages a language applies to: the public site and the patient's booking pages. Staff pages,
+# the API, calendar files and static files keep one address.
+_UNTRANSLATED = ("/staff", "/api/", "/static/", "/calendar/", "/dev/", "/healthz", "/language/",
+                 "/robots.txt", "/favicon.ico", "/site.webmanifest")
+DOMAINS = ("site", "booking", "content")
+
+
+class LanguagePrefix:
+    """WSGI middleware: `/es/book` is served as `/book` with SCRIPT_NAME `/es` and Spanish chosen."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        for language, prefix in PREFIXES.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                environ["PATH_INFO"] = path[len(prefix):] or "/"
+                environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+                environ[ENVIRON_KEY] = language
+                break
+        return self.app(environ, start_response)
+
+
+def current_language() -> str:
+    """The language of this request's address ('en' or 'es')."""
+    return request.environ.get(ENVIRON_KEY, DEFAULT_LANGUAGE)
+
+
+def is_translated_path(path: str) -> bool:
+    return not path.startswith(_UNTRANSLATED)
+
+
+def address_in(language: str, path: str | None = None) -> str:
+    """This page's address (path and query) in `language`."""
+    if path is None:
+        path = request.full_path if request.query_string else request.path
+    return PREFIXES.get(language, "") + path
+
+
+def preferred_language() -> str | None:
+    """The visitor's explicit choice, else what the browser asks for first (None: no view)."""
+    chosen = request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) if request.accept_languages else None
+
+
+def _follow_preference():
+    """GET on an English public page by someone who chose (or asks for) Spanish: go there."""
+    if request.method != "GET" or current_language() != DEFAULT_LANGUAGE:
+        return None
+    if not is_translated_path(request.path):
+        return None
+    wanted = preferred_language()
+    if wanted and wanted != DEFAULT_LANGUAGE:
+        response = redirect(address_in(wanted), code=302)
+        response.headers["Vary"] = "Cookie, Accept-Language"
+        return response
+    return None
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def choose_language(code: str) -> Response:
+    """Remember the visitor's choice and show the page they were on in that language."""
+    language = code if code in LANGUAGES else DEFAULT_LANGUAGE
+    target = _safe_next(request.args.get("next"))
+    for prefix in PREFIXES.values():
+        if target == prefix or target.startswith(prefix + "/"):
+            target = target[len(prefix):] or "/"
+    response = redirect(address_in(language, target), code=303)
+    response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True)
+    return response
+
+
+def register(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    directory = str(app.root_path.rsplit("/", 1)[0] + "/translations")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(directory for _ in DOMAINS)
+    app.config["BABEL_DOMAIN"] = ";".join(DOMAINS)
+    Babel(app, locale_selector=current_language)
+    app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]
+    app.before_request(_follow_preference)
+    app.add_url_rule("/language/<code>", "choose_language", choose_language)
+
+    @app.context_processor
+    def _language_helpers() -> dict:
+        return {"current_language": current_language(), "LANGUAGE_NAMES": LANGUAGE_NAMES,
+                "LANGUAGES": LANGUAGES, "address_in": address_in,
+                "is_translated_path": is_translated_path}
