@@ -382,3 +382,19 @@ def test_a_worker_stopped_between_choosing_and_sending_loses_and_repeats_nothing
     assert sorted(r.rcpt_tos[0] for r in offers) == ["p0@example.com", "p1@example.com", "p2@example.com"]
     assert len({r.message_id for r in offers}) == 3
     assert offers_by_status() == Counter({"sent": 3})
+
+
+def test_times_staff_add_or_unblock_are_offered_too(ctx, client):
+    from datetime import time as clock_time
+
+    from app.staff import slots_admin
+
+    join(client, 0)
+    join(client, 1)
+    added = slots_admin.add_slot(future_day(3), clock_time(15), 30, ("phone",), None)
+    blocked = make_slot(local_dt(future_day(3), 16), is_blocked=True)
+    slots_admin.set_blocked([blocked.public_id], False, None)
+    reasons = dict(db.session.execute(select(FreedSlot.slot_id, FreedSlot.reason)).all())
+    assert reasons == {added.id: "added", blocked.id: "unblocked"}
+    ctx.config["WAITLIST_OFFERS_PER_SLOT"] = 1
+    assert offer_freed_slots().offered == 2

@@ -93,3 +93,25 @@ def test_the_offer_page_shows_and_only_a_post_claims(ctx, client):
     late = client.get(f"/offers/{grace}").get_data(as_text=True)
     assert "someone just took this time" in late and "Take this time" not in late
     assert client.get("/offers/" + "q" * 32).status_code == 404
+
+
+def test_staff_see_the_list_its_offers_and_which_booking_came_from_one(ctx, client, staff_client):
+    page = client.get("/waitlist").get_data(as_text=True)
+    client.post("/waitlist", data=form(page, modes=["video"], weekdays=["1", "2"]))
+    client.post("/waitlist", data=form(page, email="grace@example.com", name="Grace Hopper"))
+    result = make_booking(make_slot(), email="owner@example.com")
+    service.cancel(result.booking.public_id)
+    offer_freed_slots()
+    listing = staff_client.get("/staff/waitlist").get_data(as_text=True)
+    assert 'href="/staff/waitlist" aria-current="page">Waiting list' in listing
+    assert "Grace Hopper" in listing and "Video call" in listing and ": sent" in listing
+    grace = offer_tokens("grace@example.com")[0]
+    claimed = client.post(f"/api/v1/offers/{grace}/claim")
+    assert claimed.status_code == 201
+    booking_id = claimed.get_json()["booking"]["id"]
+    everyone = staff_client.get("/staff/waitlist?show=all").get_data(as_text=True)
+    assert ": claimed" in everyone and "1 of 1 freed time re-booked from the list" in everyone
+    detail = staff_client.get(f"/staff/bookings/{booking_id}").get_data(as_text=True)
+    assert "Booked from a waiting-list offer" in detail
+    assert "waiting-list offer" not in staff_client.get(
+        f"/staff/bookings/{result.booking.public_id}").get_data(as_text=True)
