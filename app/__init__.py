@@ -57,12 +57,16 @@ def register_blueprints(app: Flask) -> None:
     from app.invites import views as invites
     from app.mail import dev_viewer
     from app.staff import views as staff
+    from app.waitlist import api as waitlist_api
+    from app.waitlist import views as waitlist_pages
 
     app.register_blueprint(content.bp)
     app.register_blueprint(book.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(invites.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(waitlist_api.bp)
+    app.register_blueprint(waitlist_pages.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(health.bp)
     if app.config.get("DEV_MAIL_VIEWER"):

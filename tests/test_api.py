@@ -145,7 +145,8 @@ def test_openapi_document_describes_every_route(ctx, client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {"/slots", "/bookings", "/bookings/{token}", "/bookings/{token}/cancel",
-                                  "/bookings/{token}/reschedule"}
+                                  "/bookings/{token}/reschedule", "/waitlist", "/waitlist/{token}",
+                                  "/waitlist/{token}/leave", "/offers/{token}/claim"}
     api_rules = {r.rule for r in ctx.url_map.iter_rules() if r.rule.startswith("/api/v1/")}
     documented = {"/api/v1" + p.replace("{token}", "<token>") for p in spec["paths"]} | {"/api/v1/openapi.json"}
     assert api_rules == documented

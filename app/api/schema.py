@@ -33,6 +33,10 @@ def _resp(description: str, schema_ref: str = "Error") -> dict[str, Any]:
 
 _TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
           "description": "The manage token from the booking's private link."}
+_WAITLIST_TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+                   "description": "The token from the waiting-list entry's private link."}
+_OFFER_TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+                "description": "The token from an offer email's claim link."}
 _COMMON_ERRORS = {"429": _resp("Too many requests"), "503": _resp("Database briefly unavailable; retry")}
 
 
@@ -88,6 +92,38 @@ def openapi_document() -> dict[str, Any]:
                               "415": _resp("Body is not application/json"),
                               "422": _resp("Invalid fields"), **_COMMON_ERRORS},
             }},
+            "/waitlist": {"post": {
+                "summary": "Join the waiting list for an earlier time (missing lists mean any)",
+                "requestBody": {"required": True, **_json("WaitlistRequest")},
+                "responses": {"201": _resp("On the list; keep the token", "NewWaitlistEntry"),
+                              "400": _resp("Body is not a JSON object"),
+                              "415": _resp("Body is not application/json"),
+                              "422": _resp("Invalid fields"), **_COMMON_ERRORS},
+            }},
+            "/waitlist/{token}": {"get": {
+                "summary": "A waiting-list entry, by its token",
+                "parameters": [_WAITLIST_TOKEN],
+                "responses": {"200": _resp("The entry", "WaitlistEnvelope"),
+                              "404": _resp("Unknown token"), **_COMMON_ERRORS},
+            }},
+            "/waitlist/{token}/leave": {"post": {
+                "summary": "Leave the waiting list; offers still out are withdrawn",
+                "parameters": [_WAITLIST_TOKEN],
+                "responses": {"200": _resp("Left", "WaitlistEnvelope"),
+                              "404": _resp("Unknown token"),
+                              "415": _resp("A body was sent that is not JSON"), **_COMMON_ERRORS},
+            }},
+            "/offers/{token}/claim": {"post": {
+                "summary": "Claim an offered time: first come, first served",
+                "description": "Books the time, or moves the booking the entry is linked to "
+                               "(same calendar UID, higher SEQUENCE).",
+                "parameters": [_OFFER_TOKEN],
+                "responses": {"201": _resp("Booked", "ClaimedBooking"),
+                              "200": _resp("The linked booking was moved", "ClaimedBooking"),
+                              "404": _resp("Unknown token"),
+                              "409": _resp("Someone else took the time (code slot_taken); still on the list"),
+                              "410": _resp("The offer expired or was withdrawn"), **_COMMON_ERRORS},
+            }},
         },
         "components": {"schemas": {
             "Error": _ERROR,
@@ -130,6 +166,49 @@ def openapi_document() -> dict[str, Any]:
                         }},
             "BookingEnvelope": {"type": "object", "required": ["booking"], "properties": {
                 "booking": {"$ref": "#/components/schemas/Booking"}}},
+            "WaitlistRequest": {"type": "object",
+                                "required": ["name", "email", "phone", "consent", "earliest", "latest"],
+                                "properties": {
+                                    "name": {"type": "string", "maxLength": 100},
+                                    "email": {"type": "string", "format": "email"},
+                                    "phone": {"type": "string"},
+                                    "locale": {"type": "string", "enum": ["en", "es"], "default": "en"},
+                                    "consent": {"type": "boolean"},
+                                    "earliest": {"type": "string", "format": "date"},
+                                    "latest": {"type": "string", "format": "date"},
+                                    "weekdays": {"type": "array", "items": {
+                                        "type": "integer", "minimum": 1, "maximum": 7},
+                                        "description": "ISO weekdays, Monday = 1"},
+                                    "parts_of_day": {"type": "array", "items": {
+                                        "type": "string", "enum": ["morning", "afternoon"]}},
+                                    "modes": {"type": "array", "items": _MODE},
+                                    "manage_token": {"type": "string",
+                                                     "description": "Link the entry to this booking, "
+                                                                    "which a claim then moves"},
+                                }},
+            "WaitlistEntry": {"type": "object",
+                              "required": ["id", "status", "earliest", "latest", "expires_at"],
+                              "properties": {
+                                  "id": {"type": "string"},
+                                  "status": {"type": "string",
+                                             "enum": ["waiting", "left", "fulfilled", "expired"]},
+                                  "name": {"type": "string"}, "email": {"type": "string"},
+                                  "phone": {"type": "string"}, "locale": {"type": "string"},
+                                  "earliest": {"type": "string", "format": "date"},
+                                  "latest": {"type": "string", "format": "date"},
+                                  "weekdays": {"type": "array", "items": {"type": "integer"}},
+                                  "parts_of_day": {"type": "array", "items": {"type": "string"}},
+                                  "modes": {"type": "array", "items": _MODE},
+                                  "booking_id": {"type": ["string", "null"]},
+                                  "created_at": {"type": "string", "format": "date-time"},
+                                  "expires_at": {"type": "string", "format": "date-time"},
+                              }},
+            "WaitlistEnvelope": {"type": "object", "required": ["entry"], "properties": {
+                "entry": {"$ref": "#/components/schemas/WaitlistEntry"}}},
+            "NewWaitlistEntry": {"type": "object", "required": ["entry", "token"], "properties": {
+                "entry": {"$ref": "#/components/schemas/WaitlistEntry"}, "token": {"type": "string"}}},
+            "ClaimedBooking": {"type": "object", "required": ["booking", "moved"], "properties": {
+                "booking": {"$ref": "#/components/schemas/Booking"}, "moved": {"type": "boolean"}}},
             "NewBooking": {"type": "object", "required": ["booking", "manage_url", "manage_token"],
                            "properties": {"booking": {"$ref": "#/components/schemas/Booking"},
                                           "manage_url": {"type": "string"},

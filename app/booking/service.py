@@ -4,6 +4,7 @@ completes (with its emails queued) or changes nothing."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,6 +37,7 @@ from app.models import Booking, Slot, new_public_id, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS, STATUS_CANCELLED, STATUS_CONFIRMED
 from app.models.staff import StaffUser
 from app.staff import audit
+from app.waitlist import events as waitlist_events
 
 
 @dataclass(frozen=True)
@@ -137,13 +139,16 @@ def _taken(slot_starts_at: datetime, mode: str, now: datetime, exclude_id: int |
 
 
 def book(slot_public_id: str, mode: str, patient: PatientDetails,
-         now: datetime | None = None, *, by_staff: StaffUser | None = None) -> NewBooking:
+         now: datetime | None = None, *, by_staff: StaffUser | None = None,
+         on_booked: Callable[[Booking], None] | None = None) -> NewBooking:
     """Book a free slot for a patient. Raises SlotTaken (with alternatives) when it is held.
 
     One short write transaction: lock the slot, check it, add the booking and queue its
     emails (rendered later by the worker). `by_staff` is the signed-in person booking for a
     caller: the minimum notice is for the public form only, and the booking records who
-    made it (on the booking and in the audit log, in the same transaction)."""
+    made it (on the booking and in the audit log, in the same transaction). `on_booked`
+    runs inside the transaction once the booking holds the slot (a waiting-list claim
+    records itself there); if it raises, nothing is booked."""
     now = now or utcnow()
     token = new_manage_token()
     taken_at: tuple[datetime, int] | None = None
@@ -176,6 +181,9 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
             if by_staff is not None:
                 audit.record(session, by_staff, "booking.create", booking_id=booking.id,
                              details=f"for a caller, {when(slot.starts_at)}")
+            if on_booked is not None:
+                on_booked(booking)
+            waitlist_events.slot_taken(slot.id, now)
             notifications.booking_confirmed(booking, token)
     except SlotTaken:
         assert taken_at is not None
@@ -251,14 +259,17 @@ def cancel(booking_public_id: str, *, by: str = "patient", message: str | None =
         booking.cancel_reason = (reason or "").strip() or None
         booking.ical_sequence += 1
         booking.updated_at = now
+        waitlist_events.slot_freed(booking.slot_id, waitlist_events.CANCELLED, now)
         notifications.booking_cancelled(booking, message)
     return booking
 
 
 def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None = None, *,
-               by: str = "patient", now: datetime | None = None) -> Booking:
+               by: str = "patient", now: datetime | None = None,
+               on_moved: Callable[[Booking], None] | None = None) -> Booking:
     """Move a booking to another free slot in one step: the old slot is released only when
-    the new one is secured; if it is not, the booking stays exactly as it was."""
+    the new one is secured; if it is not, the booking stays exactly as it was. `on_moved`
+    runs inside the transaction once the new slot is held (as `on_booked` in book)."""
     now = now or utcnow()
     taken_at: tuple[datetime, int, str] | None = None
     try:
@@ -273,7 +284,7 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
             if _slot_is_held(new_slot, except_booking_id=booking.id):
                 taken_at = (new_slot.starts_at, new_slot.id, chosen_mode)
                 raise SlotTaken("taken")
-            previous_start = booking.slot.starts_at
+            previous_start, previous_slot_id = booking.slot.starts_at, booking.slot_id
             booking.slot = new_slot
             booking.mode = chosen_mode
             booking.ical_sequence += 1
@@ -285,6 +296,10 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
                     raise
                 taken_at = (new_slot.starts_at, new_slot.id, chosen_mode)
                 raise SlotTaken("taken") from error
+            if on_moved is not None:
+                on_moved(booking)
+            waitlist_events.slot_taken(new_slot.id, now)
+            waitlist_events.slot_freed(previous_slot_id, waitlist_events.MOVED, now)
             notifications.booking_rescheduled(booking, previous_start)
     except SlotTaken:
         assert taken_at is not None

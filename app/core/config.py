@@ -83,6 +83,11 @@ def load_config() -> dict[str, Any]:
         "BOOKING_MIN_FILL_SECONDS": _int("BOOKING_MIN_FILL_SECONDS", 3),
         "REMINDER_HOURS_BEFORE": _int("REMINDER_HOURS_BEFORE", 24),
         "PHONE_DEFAULT_REGION": env("PHONE_DEFAULT_REGION", "US"),
+        # The waiting list (app/waitlist): entries, offers of freed slots.
+        "WAITLIST_ENTRY_DAYS": _int("WAITLIST_ENTRY_DAYS", 30),
+        "WAITLIST_OFFERS_PER_SLOT": _int("WAITLIST_OFFERS_PER_SLOT", 3),
+        "WAITLIST_OFFER_HOURS": _int("WAITLIST_OFFER_HOURS", 2),
+        "WAITLIST_MAX_OFFERS_PER_DAY": _int("WAITLIST_MAX_OFFERS_PER_DAY", 3),
         # Busy calendars (app/busy): staff calendars whose busy times hide overlapping slots.
         "BUSY_SYNC_MINUTES": _int("BUSY_SYNC_MINUTES", 10),
         "BUSY_FETCH_TIMEOUT_SECONDS": _int("BUSY_FETCH_TIMEOUT_SECONDS", 20),

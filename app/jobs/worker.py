@@ -13,11 +13,13 @@ from app.booking.slots import regenerate_slots
 from app.busy.service import sync_due
 from app.core.extensions import db
 from app.mail.delivery import DEFAULT_BATCH_SIZE, DEFAULT_LEASE_SECONDS, DeliveryReport, deliver_due
+from app.waitlist.offering import offer_freed_slots
 
 log = logging.getLogger("app.mail")
 
 REGENERATE_EVERY_SECONDS = 3600
 BUSY_CHECK_EVERY_SECONDS = 60  # how often due busy calendars are looked for
+WAITLIST_EVERY_SECONDS = 30  # how often freed slots are offered to the waiting list
 
 
 class Worker:
@@ -31,6 +33,7 @@ class Worker:
         self.stopping = threading.Event()
         self._regenerated_at: float | None = None
         self._busy_checked_at: float | None = None
+        self._offered_at: float | None = None
 
     def stop(self, *_args) -> None:
         """Finish the message in hand, then exit (SIGTERM, SIGINT)."""
@@ -66,9 +69,25 @@ class Worker:
             db.session.rollback()
             log.exception("busy calendar sync failed")
 
+    def keep_waitlist_offered(self) -> None:
+        """Offers freed slots to the waiting list (before delivery, so the offers' emails go
+        out in the same pass) and ends offers past their time."""
+        now = self.clock()
+        if self._offered_at is not None and now - self._offered_at < WAITLIST_EVERY_SECONDS:
+            return
+        self._offered_at = now
+        try:
+            report = offer_freed_slots()
+            if report.offered or report.closed:
+                log.info("waiting list: %s", report)
+        except Exception:  # noqa: BLE001 - mail delivery must go on; the next round tries again
+            db.session.rollback()
+            log.exception("waiting-list offers failed")
+
     def run_once(self) -> DeliveryReport:
         self.keep_slots_generated()
         self.keep_busy_synced()
+        self.keep_waitlist_offered()
         try:
             return deliver_due(batch_size=self.batch_size, lease_seconds=self.lease_seconds,
                                should_stop=self.stopping.is_set)

@@ -125,6 +125,19 @@ def staff_notice(booking: Booking, event: str, staff_url: str,
                    mode_label=MODE_LABELS[booking.mode], staff_url=staff_url)
 
 
+def offer(event: dict) -> Content:
+    """A waiting-list offer: a free time and the link to claim it. Only the time, the
+    meeting types and the link: no health words (it may be read on a shared screen)."""
+    starts_at = datetime.fromisoformat(event["starts_at"])
+    ends_at = datetime.fromisoformat(event["ends_at"])
+    name = one_line(event.get("name") or "").strip()
+    return _render("offer", "An earlier consultation time is free",
+                   first_name=name.split(" ")[0] if name else "there", starts=local_when(starts_at),
+                   minutes=int((ends_at - starts_at).total_seconds() // 60),
+                   mode_labels=[MODE_LABELS[m] for m in event["modes"]], claim_url=event["claim_url"],
+                   expires=local_when(datetime.fromisoformat(event["expires_at"])))
+
+
 # --- MIME --------------------------------------------------------------------------------
 
 def address(addr_spec: str, name: str = "") -> Address:

@@ -4,6 +4,7 @@ delivers them (see app.mail.rendering and app.mail.delivery)."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,7 @@ from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
     CANCELLATION,
     CONFIRMATION,
     KINDS,
+    OFFER,
     REMINDER,
     STAFF_NOTICE,
     UPDATE,
@@ -73,6 +75,22 @@ def enqueue(booking: Booking, *messages: Message) -> None:
             message_id=message_id, kind=message.kind, booking_id=booking.id,
             booking_sequence=booking.ical_sequence, to_address=message.to_address,
             to_name=message.to_name, event=event_json(booking, **details), status=OUTBOX_PENDING,
+            next_attempt_at=message.due_at or now, created_at=now))
+
+
+def enqueue_unbooked(*messages: Message) -> None:
+    """Queue messages that concern no booking (a waiting-list offer) in the caller's
+    transaction; each message's `details` are its whole event."""
+    session = db.session()
+    if messages and not session.in_transaction():
+        raise RuntimeError("enqueue_unbooked() must run inside the change's write_transaction()")
+    now = utcnow()
+    for message, message_id in zip(messages, new_message_ids(len(messages)), strict=True):
+        if message.kind not in KINDS:
+            raise ValueError(f"unknown message kind {message.kind!r}")
+        session.add(OutboxMessage(
+            message_id=message_id, kind=message.kind, booking_id=None, to_address=message.to_address,
+            to_name=message.to_name, event=json.dumps(message.details), status=OUTBOX_PENDING,
             next_attempt_at=message.due_at or now, created_at=now))
 
 

@@ -23,7 +23,8 @@ UPDATE = "update"
 CANCELLATION = "cancellation"
 REMINDER = "reminder"
 STAFF_NOTICE = "staff_notice"
-KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE)
+OFFER = "offer"  # a waiting-list offer: about a free slot, not a booking
+KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE, OFFER)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,9 @@ def _instant(value: str | None) -> datetime | None:
 def render_event(kind: str, event: dict, now: datetime) -> Rendered:
     """The words of one message, as sent at `now` (a reminder's "today" or "tomorrow" is
     decided then, not when it was queued)."""
+    if kind == OFFER:
+        content = compose.offer(event)
+        return Rendered(content.subject, content.text, content.html)
     booking = BookingSnapshot.from_json(event["booking"])
     link = event.get("manage_url")
     previous = _instant(event.get("previous_start"))

@@ -5,6 +5,7 @@ from app.models.base import Base, UTCDateTime, new_public_id, utcnow
 from app.models.booking import Booking, Slot
 from app.models.busy import BusyInterval, BusySource
 from app.models.mail import CalendarFeed, OutboxMessage
+from app.models.waitlist import FreedSlot, WaitlistEntry, WaitlistOffer
 
 # Every model module is imported here so that the metadata (and Alembic) sees all tables.
 from app.models import staff  # noqa: E402,F401  isort: skip
@@ -18,8 +19,11 @@ __all__ = [
     "CalendarFeed",
     "OutboxMessage",
     "DateOverride",
+    "FreedSlot",
     "Slot",
     "UTCDateTime",
     "new_public_id",
     "utcnow",
+    "WaitlistEntry",
+    "WaitlistOffer",
 ]

@@ -20,6 +20,7 @@ from app.models.staff import StaffUser
 from app.staff import audit
 from app.staff.availability_admin import close_slot_time
 from app.staff.clinic_time import clock, day_range, instant, local
+from app.waitlist import events as waitlist_events
 
 
 class SlotError(Exception):
@@ -145,6 +146,9 @@ def add_slot(on: date, at: time, minutes: int, modes: tuple[str, ...], actor: St
         else:
             slot = Slot(starts_at=starts_at, ends_at=ends_at, modes=",".join(modes), source="manual")
             session.add(slot)
+            session.flush()
+        waitlist_events.slot_freed(slot.id, waitlist_events.UNBLOCKED if reusable else waitlist_events.ADDED,
+                                   now)
         audit.record(session, actor, "slot.add", details=f"{when(starts_at)}, {minutes} minutes")
     return slot
 
@@ -178,6 +182,8 @@ def set_blocked(public_ids: list[str], blocked: bool, actor: StaffUser | None,
                    if not is_booked and slot.starts_at > now and slot.is_blocked != blocked]
         for slot in changed:
             slot.is_blocked = blocked
+            if not blocked:
+                waitlist_events.slot_freed(slot.id, waitlist_events.UNBLOCKED, now)
         if changed:
             audit.record(session, actor, "slot.block" if blocked else "slot.unblock",
                          details=_summary(changed))

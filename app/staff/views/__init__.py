@@ -48,4 +48,5 @@ def config(name: str, default=None):
 
 from app.staff.views import (  # noqa: E402,F401  isort: skip
     accounts, audit_log, bookings, busy_calendars, calendar, dashboard, export, feeds, hours, sign_in,
+    waitlist,
 )

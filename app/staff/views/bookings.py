@@ -15,7 +15,7 @@ from app.core.extensions import db
 from app.core.timefmt import when
 from app.models import Slot, utcnow
 from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
-from app.staff import audit, bookings_admin, erase
+from app.staff import audit, bookings_admin, erase, waitlist_admin
 from app.staff.auth import admin_required
 from app.staff.clinic_time import parse_date
 from app.staff.forms import CallerBookingForm, CancelForm, ConfirmForm, MoveForm, NoteForm
@@ -129,6 +129,7 @@ def booking_detail(public_id: str):
         confirm_form=ConfirmForm(), can_change=booking.is_active and booking.slot.ends_at > now,
         can_mark=booking.is_active and booking.slot.starts_at <= now,
         ATTENDANCE_LABELS=bookings_admin.ATTENDANCE_LABELS, STATUS_LABELS=bookings_admin.STATUS_LABELS,
+        from_offer=waitlist_admin.offer_for_booking(booking.id),
     )
 
 

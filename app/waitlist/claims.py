@@ -1,0 +1,144 @@
+"""Claiming an offer: first come, first served, decided by the database through the booking
+service's own path (book, or reschedule for an entry linked to a booking), so exactly one
+claim of a slot wins and the others are told kindly, staying on the list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from app.booking import service as booking_service
+from app.booking.errors import BookingError, SlotTaken
+from app.core.database import write_transaction
+from app.core.extensions import db
+from app.core.tokens import hash_token, looks_like_token
+from app.models import Booking, FreedSlot, WaitlistEntry, WaitlistOffer, utcnow
+from app.models.booking import STATUS_CONFIRMED
+from app.models.waitlist import (
+    ENTRY_FULFILLED,
+    ENTRY_WAITING,
+    FREED_CLOSED,
+    FREED_OPEN,
+    OFFER_CLAIMED,
+    OFFER_EXPIRED,
+    OFFER_SENT,
+    OFFER_TAKEN,
+    OFFER_WITHDRAWN,
+)
+from app.waitlist.errors import OfferGone, OfferNotFound, OfferTaken
+
+__all__ = ["BookingError", "Claimed", "claim", "find_offer", "open_offer", "state"]
+
+TAKEN_MESSAGE = ("Sorry, someone just took that time. You are still on the waiting list, and "
+                 "we will write again when another time opens.")
+GONE_MESSAGE = "This offer has ended, so the time can no longer be taken from this link."
+
+
+@dataclass(frozen=True)
+class Claimed:
+    booking: Booking
+    moved: bool
+    manage_token: str | None  # only for a new booking (a moved one keeps its link)
+
+
+def find_offer(token: str) -> WaitlistOffer | None:
+    if not looks_like_token(token):
+        return None
+    return db.session.execute(
+        select(WaitlistOffer).where(WaitlistOffer.token_hash == hash_token(token))).scalar_one_or_none()
+
+
+def state(offer: WaitlistOffer, now: datetime | None = None) -> str:
+    """open, claimed, taken, expired or withdrawn."""
+    if offer.status == OFFER_SENT:
+        return OFFER_EXPIRED if offer.expires_at <= (now or utcnow()) else "open"
+    return offer.status
+
+
+def open_offer(token: str, now: datetime | None = None) -> WaitlistOffer:
+    """The offer as its link shows it. If its slot was booked in the meantime, it says so
+    (the status is set now, if the booking did not already)."""
+    now = now or utcnow()
+    offer = find_offer(token)
+    if offer is None:
+        raise OfferNotFound("We could not find that offer.")
+    if offer.status == OFFER_SENT and not booking_service.is_open(offer.slot, now):
+        with write_transaction() as session:
+            locked = session.get(WaitlistOffer, offer.id, with_for_update=True)
+            if locked is not None and locked.status == OFFER_SENT:
+                held = not _slot_is_free(locked)
+                locked.status = OFFER_TAKEN if held else OFFER_WITHDRAWN
+                locked.ended_at = now
+        db.session.refresh(offer)
+    return offer
+
+
+def _slot_is_free(offer: WaitlistOffer) -> bool:
+    from app.booking.slots import slot_is_free
+
+    return slot_is_free(offer.slot)
+
+
+def _check(offer: WaitlistOffer, now: datetime) -> None:
+    current = state(offer, now)
+    if current == OFFER_TAKEN:
+        raise OfferTaken(TAKEN_MESSAGE)
+    if current != "open":
+        raise OfferGone(GONE_MESSAGE)
+
+
+def _mode(entry: WaitlistEntry, slot_modes: list[str], current: str | None) -> str:
+    wanted = [m for m in slot_modes if not entry.mode_list or m in entry.mode_list] or slot_modes
+    return current if current in wanted else wanted[0]
+
+
+def claim(token: str, now: datetime | None = None) -> Claimed:
+    """Book (or move the linked booking to) the offer's slot. Raises OfferNotFound,
+    OfferGone (expired or withdrawn), OfferTaken (someone else won), or a BookingError."""
+    now = now or utcnow()
+    offer = find_offer(token)
+    if offer is None:
+        raise OfferNotFound("We could not find that offer.")
+    _check(offer, now)
+    offer_id, entry, slot = offer.id, offer.entry, offer.slot
+
+    def record(booking: Booking) -> None:
+        """Inside the booking's transaction: the offer is still good, so it is claimed, the
+        entry ends and the slot's other offers end (with the booking, or not at all)."""
+        session = db.session
+        locked = session.execute(select(WaitlistOffer).where(WaitlistOffer.id == offer_id).with_for_update()
+                                 .execution_options(populate_existing=True)).scalar_one()
+        holder = session.execute(select(WaitlistEntry).where(WaitlistEntry.id == locked.entry_id)
+                                 .with_for_update().execution_options(populate_existing=True)).scalar_one()
+        if state(locked, now) != "open" or holder.status != ENTRY_WAITING:
+            raise OfferGone(GONE_MESSAGE)
+        locked.status, locked.ended_at, locked.booking_id = OFFER_CLAIMED, now, booking.id
+        holder.status, holder.ended_at = ENTRY_FULFILLED, now
+        session.flush()
+        session.execute(
+            update(WaitlistOffer).where(WaitlistOffer.entry_id == holder.id, WaitlistOffer.status == OFFER_SENT)
+            .values(status=OFFER_WITHDRAWN, ended_at=now).execution_options(synchronize_session=False))
+        session.execute(
+            update(FreedSlot).where(FreedSlot.slot_id == locked.slot_id, FreedSlot.status == FREED_OPEN)
+            .values(status=FREED_CLOSED, closed_at=now, outcome="claimed")
+            .execution_options(synchronize_session=False))
+
+    linked = entry.booking
+    try:
+        if entry.booking_id is not None:
+            if linked is None or linked.status != STATUS_CONFIRMED:
+                raise OfferGone("The consultation this offer would move was cancelled, so there is "
+                                "nothing to move. You can book a new time at /book.")
+            moved = booking_service.reschedule(linked.public_id, slot.public_id,
+                                               _mode(entry, slot.mode_list, linked.mode),
+                                               by="patient", now=now, on_moved=record)
+            return Claimed(booking=moved, moved=True, manage_token=None)
+        details = booking_service.PatientDetails(name=entry.name, email=entry.email, phone=entry.phone,
+                                                 interest="not_sure")
+        result = booking_service.book(slot.public_id, _mode(entry, slot.mode_list, None), details, now,
+                                      on_booked=record)
+        return Claimed(booking=result.booking, moved=False, manage_token=result.manage_token)
+    except SlotTaken:
+        raise OfferTaken(TAKEN_MESSAGE) from None

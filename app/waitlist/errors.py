@@ -1,0 +1,46 @@
+"""What can go wrong on the waiting list, as exceptions that say what happened."""
+
+from __future__ import annotations
+
+
+class WaitlistError(Exception):
+    """`code` is stable (the API's error code), the message is for people."""
+
+    code = "waitlist_error"
+    http_status = 409
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class EntryNotFound(WaitlistError):
+    code = "not_found"
+    http_status = 404
+
+
+class BookingNotLinkable(WaitlistError):
+    """The manage token given names no booking that could still be moved."""
+
+    code = "invalid"
+    http_status = 422
+
+
+class OfferNotFound(WaitlistError):
+    code = "not_found"
+    http_status = 404
+
+
+class OfferGone(WaitlistError):
+    """The offer expired, or was withdrawn (the person left, the slot is no longer offered)."""
+
+    code = "offer_gone"
+    http_status = 410
+
+
+class OfferTaken(WaitlistError):
+    """Someone else booked the slot first; the person stays on the list."""
+
+    code = "slot_taken"
+    http_status = 409

@@ -1,0 +1,175 @@
+"""Offering freed slots (the worker's job): each open freed slot goes to the fitting entries
+in the order they joined, a few at a time, by email with a claim link.
+
+Each slot's round is one transaction: the offers, and their emails in the outbox, are
+written together, so a worker stopped after choosing loses and repeats nothing (the outbox
+delivers what was committed). The next round starts when no offer for the slot is out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from app.booking import service as booking_service
+from app.booking.rules import booking_window
+from app.core.database import write_transaction
+from app.core.extensions import db
+from app.core.timefmt import clinic_zone
+from app.core.tokens import hash_token, new_manage_token
+from app.invites.feeds import public_url
+from app.mail import outbox
+from app.mail.outbox import Message
+from app.models import Booking, FreedSlot, Slot, WaitlistEntry, WaitlistOffer, utcnow
+from app.models.booking import BOOKING_IS_CONFIRMED, STATUS_CONFIRMED
+from app.models.waitlist import (
+    ENTRY_WAITING,
+    FREED_CLOSED,
+    FREED_OPEN,
+    OFFER_EXPIRED,
+    OFFER_SENT,
+    OFFER_WITHDRAWN,
+)
+from app.waitlist import events
+from app.waitlist.matching import Preferences, fits, offer_expiry, under_daily_limit
+
+
+@dataclass
+class OfferReport:
+    offered: int = 0
+    expired: int = 0
+    closed: int = 0
+
+    def __str__(self) -> str:
+        return f"offered {self.offered}, expired {self.expired}, closed {self.closed}"
+
+
+def offer_url(token: str) -> str:
+    return public_url(f"/offers/{token}")
+
+
+def preferences(entry: WaitlistEntry) -> Preferences:
+    return Preferences(entry.earliest, entry.latest, tuple(entry.weekday_list), tuple(entry.part_list),
+                       tuple(entry.mode_list))
+
+
+def expire_offers(now: datetime) -> int:
+    """Offers past their time can no longer be claimed."""
+    with write_transaction() as session:
+        result = session.execute(
+            update(WaitlistOffer).where(WaitlistOffer.status == OFFER_SENT, WaitlistOffer.expires_at <= now)
+            .values(status=OFFER_EXPIRED, ended_at=now).execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def offer_freed_slots(now: datetime | None = None) -> OfferReport:
+    """One pass over the open freed slots, oldest first."""
+    now = now or utcnow()
+    report = OfferReport(expired=expire_offers(now))
+    ids = db.session.execute(select(FreedSlot.id).where(FreedSlot.status == FREED_OPEN)
+                             .order_by(FreedSlot.freed_at, FreedSlot.id)).scalars().all()
+    for freed_id in ids:
+        offered, closed = offer_round(freed_id, now)
+        report.offered += offered
+        report.closed += int(closed)
+    return report
+
+
+def _close(freed: FreedSlot, outcome: str, now: datetime) -> None:
+    freed.status, freed.closed_at, freed.outcome = FREED_CLOSED, now, outcome
+    db.session.execute(
+        update(WaitlistOffer).where(WaitlistOffer.slot_id == freed.slot_id, WaitlistOffer.status == OFFER_SENT)
+        .values(status=OFFER_WITHDRAWN, ended_at=now).execution_options(synchronize_session=False))
+
+
+def _is_held(slot: Slot) -> bool:
+    return db.session.execute(
+        select(func.count(Booking.id)).where(Booking.slot_id == slot.id, BOOKING_IS_CONFIRMED)).scalar_one() > 0
+
+
+def _sent_today(email: str, now: datetime) -> list[datetime]:
+    return list(db.session.execute(
+        select(WaitlistOffer.created_at).where(WaitlistOffer.email == email.lower(),
+                                               WaitlistOffer.created_at > now - timedelta(hours=24))).scalars())
+
+
+def _wants_earlier(entry: WaitlistEntry, slot: Slot) -> bool:
+    """A linked entry only takes a slot before the booking it holds (still confirmed)."""
+    booking = entry.booking
+    if booking is None:
+        return entry.booking_id is None
+    return booking.status == STATUS_CONFIRMED and slot.starts_at < booking.slot.starts_at
+
+
+def candidates(slot: Slot, now: datetime, count: int) -> list[WaitlistEntry]:
+    """Up to `count` waiting entries the slot suits, in the order they joined, each not yet
+    offered this slot and under the daily limit of offers."""
+    config = current_app.config
+    zone = clinic_zone()
+    local_day = slot.starts_at.astimezone(zone).date()
+    already = select(WaitlistOffer.entry_id).where(WaitlistOffer.slot_id == slot.id)
+    query = (select(WaitlistEntry)
+             .where(WaitlistEntry.status == ENTRY_WAITING, WaitlistEntry.expires_at > now,
+                    WaitlistEntry.earliest <= local_day, WaitlistEntry.latest >= local_day,
+                    WaitlistEntry.id.not_in(already))
+             .order_by(WaitlistEntry.created_at, WaitlistEntry.id))
+    limit = int(config["WAITLIST_MAX_OFFERS_PER_DAY"])
+    chosen: list[WaitlistEntry] = []
+    emails: set[str] = set()
+    for entry in db.session.execute(query).scalars():
+        if len(chosen) >= count:
+            break
+        email = entry.email.lower()
+        if email in emails or not fits(preferences(entry), slot.starts_at, slot.mode_list, zone):
+            continue
+        if not _wants_earlier(entry, slot) or not under_daily_limit(_sent_today(email, now), now, limit):
+            continue
+        chosen.append(entry)
+        emails.add(email)
+    return chosen
+
+
+def offer_round(freed_id: int, now: datetime) -> tuple[int, bool]:
+    """Offer one freed slot to the next few entries, if no offer for it is out. Returns
+    (offers sent, whether the freed slot is now closed)."""
+    config = current_app.config
+    with write_transaction() as session:
+        freed = session.execute(select(FreedSlot).where(FreedSlot.id == freed_id).with_for_update()
+                                ).scalar_one_or_none()
+        if freed is None or freed.status != FREED_OPEN:
+            return 0, False
+        slot = freed.slot
+        if _is_held(slot):
+            events.slot_taken(slot.id, now)
+            return 0, True
+        if not booking_service.is_open(slot, now):
+            if slot.starts_at > booking_window(now).latest and not slot.is_blocked:
+                return 0, False  # not bookable yet: offered once it comes into the window
+            _close(freed, "unavailable", now)
+            return 0, True
+        out = session.execute(select(func.count(WaitlistOffer.id)).where(
+            WaitlistOffer.slot_id == slot.id, WaitlistOffer.status == OFFER_SENT)).scalar_one()
+        if out:
+            return 0, False
+        expires_at = offer_expiry(now, slot.starts_at, int(config["WAITLIST_OFFER_HOURS"]),
+                                  int(config["BOOKING_MIN_NOTICE_HOURS"]))
+        chosen = candidates(slot, now, int(config["WAITLIST_OFFERS_PER_SLOT"])) if expires_at else []
+        if not chosen:
+            _close(freed, "no_match", now)
+            return 0, True
+        messages = []
+        for entry in chosen:
+            token = new_manage_token()
+            session.add(WaitlistOffer(token_hash=hash_token(token), entry=entry, freed_slot=freed, slot=slot,
+                                      email=entry.email.lower(), status=OFFER_SENT, created_at=now,
+                                      expires_at=expires_at))
+            messages.append(Message(outbox.OFFER, to_address=entry.email, to_name=entry.name, details={
+                "name": entry.name, "starts_at": slot.starts_at.isoformat(),
+                "ends_at": slot.ends_at.isoformat(), "modes": [
+                    m for m in slot.mode_list if not entry.mode_list or m in entry.mode_list],
+                "claim_url": offer_url(token), "expires_at": expires_at.isoformat(),
+                "locale": entry.locale}))
+        outbox.enqueue_unbooked(*messages)
+    return len(chosen), False

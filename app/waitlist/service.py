@@ -1,0 +1,83 @@
+"""Joining and leaving the waiting list. Each call is one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.booking import service as booking_service
+from app.core.database import write_transaction
+from app.core.extensions import db
+from app.core.timefmt import clinic_zone
+from app.core.tokens import hash_token, looks_like_token, new_manage_token
+from app.models import WaitlistEntry, WaitlistOffer, utcnow
+from app.models.waitlist import ENTRY_LEFT, ENTRY_WAITING, OFFER_SENT, OFFER_WITHDRAWN
+from app.waitlist.errors import BookingNotLinkable, EntryNotFound
+from app.waitlist.matching import entry_expiry
+from app.waitlist.validation import JoinRequest
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    entry: WaitlistEntry
+    token: str
+
+
+def join(request: JoinRequest, now: datetime | None = None) -> NewEntry:
+    """Add a person to the list. With a manage token the entry is linked to that booking,
+    which a claimed offer then moves (it must be upcoming and not cancelled)."""
+    now = now or utcnow()
+    token = new_manage_token()
+    days = int(current_app.config["WAITLIST_ENTRY_DAYS"])
+    with write_transaction() as session:
+        booking_id = None
+        if request.manage_token:
+            booking = booking_service.find_by_token(request.manage_token)
+            if booking is None or not booking_service.can_change(booking, now):
+                raise BookingNotLinkable("That booking link cannot be used: the consultation is "
+                                         "cancelled, over, or the link is not right.", field="manage_token")
+            booking_id = booking.id
+        entry = WaitlistEntry(
+            token_hash=hash_token(token), name=request.name, email=request.email, phone=request.phone,
+            locale=request.locale, earliest=request.earliest, latest=request.latest,
+            weekdays=",".join(str(d) for d in request.weekdays),
+            parts_of_day=",".join(request.parts_of_day), modes=",".join(request.modes),
+            booking_id=booking_id, status=ENTRY_WAITING, consent_at=now, created_at=now,
+            expires_at=entry_expiry(now, request.latest, days, clinic_zone()))
+        session.add(entry)
+    return NewEntry(entry=entry, token=token)
+
+
+def find_by_token(token: str) -> WaitlistEntry | None:
+    if not looks_like_token(token):
+        return None
+    return db.session.execute(
+        select(WaitlistEntry).where(WaitlistEntry.token_hash == hash_token(token))).scalar_one_or_none()
+
+
+def leave(token: str, now: datetime | None = None) -> WaitlistEntry:
+    """Take the entry off the list (again: no change) and withdraw its offers still out."""
+    now = now or utcnow()
+    with write_transaction() as session:
+        entry = session.execute(
+            select(WaitlistEntry).where(WaitlistEntry.token_hash == hash_token(token)).with_for_update()
+        ).scalar_one_or_none() if looks_like_token(token) else None
+        if entry is None:
+            raise EntryNotFound("No waiting-list entry has that link.")
+        if entry.status == ENTRY_WAITING:
+            entry.status = ENTRY_LEFT
+            entry.ended_at = now
+            session.execute(
+                update(WaitlistOffer).where(WaitlistOffer.entry_id == entry.id, WaitlistOffer.status == OFFER_SENT)
+                .values(status=OFFER_WITHDRAWN, ended_at=now).execution_options(synchronize_session=False))
+    return entry
+
+
+def state(entry: WaitlistEntry, now: datetime | None = None) -> str:
+    """waiting, left, fulfilled or expired, as shown to the person and staff."""
+    if entry.status == ENTRY_WAITING and entry.expires_at <= (now or utcnow()):
+        return "expired"
+    return entry.status

@@ -1,0 +1,99 @@
+"""The fields of a request to join the waiting list, checked in one place for the JSON API
+and the HTML form (name, email and phone by app.booking.validation's rules)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from app.booking import validation
+from app.models.booking import MODES
+from app.waitlist.matching import PARTS_OF_DAY
+
+LOCALES = ("en", "es")
+MAX_SPAN_DAYS = 366
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    name: str
+    email: str
+    phone: str
+    locale: str
+    earliest: date
+    latest: date
+    weekdays: tuple[int, ...] = ()
+    parts_of_day: tuple[str, ...] = ()
+    modes: tuple[str, ...] = ()
+    manage_token: str | None = None
+
+
+def _day(value: Any, label: str) -> date:
+    if not isinstance(value, str) or len(value) != 10:
+        raise validation.Invalid(f"Please enter the {label} date as YYYY-MM-DD.")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise validation.Invalid(f"Please enter the {label} date as YYYY-MM-DD.") from None
+
+
+def _choices(value: Any, allowed: tuple, what: str) -> tuple:
+    """A list of distinct allowed values, in `allowed` order; missing or empty means any."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or any(v not in allowed for v in value):
+        shown = ", ".join(str(a) for a in allowed)
+        raise validation.Invalid(f"{what} must be a list of: {shown}.")
+    return tuple(a for a in allowed if a in value)
+
+
+def join_fields(body: dict[str, Any], phone_region: str, today: date
+                ) -> tuple[JoinRequest | None, dict[str, str]]:
+    """Check every field and return (the request, {}) or (None, what to fix by field)."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    checks = {"name": validation.person_name, "email": validation.email_address,
+              "phone": lambda v: validation.phone_number(v, phone_region)}
+    for field, check in checks.items():
+        value = body.get(field)
+        if value is not None and not isinstance(value, str):
+            errors[field] = f"{field} must be a string."
+            continue
+        try:
+            clean[field] = check(value or "")
+        except validation.Invalid as error:
+            errors[field] = str(error)
+    locale = body.get("locale") or "en"
+    if locale not in LOCALES:
+        errors["locale"] = "locale must be en or es."
+    if body.get("consent") is not True:
+        errors["consent"] = validation.CONSENT_REQUIRED
+    for field, label in (("earliest", "earliest"), ("latest", "latest")):
+        try:
+            clean[field] = _day(body.get(field), label)
+        except validation.Invalid as error:
+            errors[field] = str(error)
+    if "earliest" in clean and "latest" in clean:
+        if clean["latest"] < clean["earliest"]:
+            errors["latest"] = "The latest date must be on or after the earliest date."
+        elif clean["latest"] < today:
+            errors["latest"] = "The latest date has already passed. Please choose a later one."
+        elif clean["latest"] - max(clean["earliest"], today) > timedelta(days=MAX_SPAN_DAYS):
+            errors["latest"] = "Please choose dates within a year."
+    lists = {"weekdays": (tuple(range(1, 8)), "weekdays (1 = Monday ... 7 = Sunday)"),
+             "parts_of_day": (PARTS_OF_DAY, "parts_of_day"), "modes": (MODES, "modes")}
+    for field, (allowed, what) in lists.items():
+        try:
+            clean[field] = _choices(body.get(field), allowed, what)
+        except validation.Invalid as error:
+            errors[field] = str(error)
+    token = body.get("manage_token")
+    if token is not None and not isinstance(token, str):
+        errors["manage_token"] = "manage_token must be a string."  # noqa: S105 - a message
+    if errors:
+        return None, errors
+    return JoinRequest(name=clean["name"], email=clean["email"], phone=clean["phone"], locale=locale,
+                       earliest=clean["earliest"], latest=clean["latest"], weekdays=clean["weekdays"],
+                       parts_of_day=clean["parts_of_day"], modes=clean["modes"],
+                       manage_token=token or None), {}

@@ -1,0 +1,130 @@
+"""The waiting list's pages: the join form at /waitlist, the private entry page, and the
+offer page. GET only shows; every change is a POST with a CSRF token, so mail scanners
+that open links change nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from app.booking import service as booking_service
+from app.booking.errors import BookingError
+from app.core.ratelimits import booking_limit, manage_limit, token_lookup_limit
+from app.core.timefmt import clinic_zone
+from app.models import utcnow
+from app.models.booking import MODE_LABELS, MODES
+from app.waitlist import claims, service
+from app.waitlist.errors import WaitlistError
+from app.waitlist.matching import PARTS_OF_DAY
+from app.waitlist.validation import join_fields
+
+bp = Blueprint("waitlist", __name__)
+
+WEEKDAYS = [(1, "Monday"), (2, "Tuesday"), (3, "Wednesday"), (4, "Thursday"), (5, "Friday"),
+            (6, "Saturday"), (7, "Sunday")]
+PART_LABELS = {"morning": "Mornings (before noon)", "afternoon": "Afternoons (from noon)"}
+FIELD_ORDER = ("name", "email", "phone", "earliest", "latest", "weekdays", "parts_of_day", "modes",
+               "manage_token", "consent")
+
+
+def _form_body(form) -> dict:
+    """The form's fields in the API's shape (an unticked group of boxes means "any")."""
+    weekdays = [int(v) if v.isdigit() else v for v in form.getlist("weekdays")]
+    return {"name": form.get("name", ""), "email": form.get("email", ""), "phone": form.get("phone", ""),
+            "earliest": form.get("earliest", ""), "latest": form.get("latest", ""),
+            "weekdays": weekdays or None, "parts_of_day": form.getlist("parts_of_day") or None,
+            "modes": form.getlist("modes") or None, "consent": form.get("consent") == "y",
+            "locale": "en", "manage_token": form.get("manage_token") or None}
+
+
+def _render_join(values: dict, errors: dict[str, str], status: int = 200):
+    return render_template("waitlist/join.html", values=values, errors=errors, field_order=FIELD_ORDER,
+                           weekdays=WEEKDAYS, parts=[(p, PART_LABELS[p]) for p in PARTS_OF_DAY],
+                           modes=[(m, MODE_LABELS[m]) for m in MODES]), status
+
+
+@bp.get("/waitlist")
+def join():
+    today = utcnow().astimezone(clinic_zone()).date()
+    values = {"earliest": today.isoformat(), "latest": (today + timedelta(days=30)).isoformat()}
+    token = request.args.get("booking")
+    booking = booking_service.find_by_token(token) if token else None
+    if booking is not None and booking_service.can_change(booking):
+        values.update(name=booking.name, email=booking.email, phone=booking.phone, manage_token=token,
+                      latest=(booking.slot.starts_at.astimezone(clinic_zone()).date()).isoformat(),
+                      booking_start=booking.slot.starts_at)
+    return _render_join(values, {})
+
+
+@bp.post("/waitlist")
+@booking_limit
+def join_post():
+    body = _form_body(request.form)
+    today = utcnow().astimezone(clinic_zone()).date()
+    joining, errors = join_fields(body, current_app.config["PHONE_DEFAULT_REGION"], today)
+    if joining is not None:
+        try:
+            result = service.join(joining)
+        except WaitlistError as error:
+            errors = {error.field or "form": error.message}
+        else:
+            return redirect(url_for("waitlist.entry", token=result.token, joined=1), code=303)
+    return _render_join(body, errors, 422)
+
+
+def _entry_or_404(token: str):
+    entry = service.find_by_token(token)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+@bp.get("/waitlist/<token>")
+@token_lookup_limit
+def entry(token: str):
+    found = _entry_or_404(token)
+    return render_template("waitlist/entry.html", entry=found, token=token, state=service.state(found),
+                           weekdays=dict(WEEKDAYS), part_labels=PART_LABELS)
+
+
+@bp.post("/waitlist/<token>/leave")
+@token_lookup_limit
+@manage_limit
+def leave(token: str):
+    try:
+        service.leave(token)
+    except WaitlistError:
+        abort(404)
+    return redirect(url_for("waitlist.entry", token=token), code=303)
+
+
+@bp.get("/offers/<token>")
+@token_lookup_limit
+def offer(token: str):
+    try:
+        found = claims.open_offer(token)
+    except WaitlistError:
+        abort(404)
+    return render_template("waitlist/offer.html", offer=found, token=token, state=claims.state(found))
+
+
+@bp.post("/offers/<token>")
+@token_lookup_limit
+@manage_limit
+def claim(token: str):
+    try:
+        result = claims.claim(token)
+    except WaitlistError as error:
+        if error.http_status == 404:
+            abort(404)
+        found = claims.find_offer(token)
+        return render_template("waitlist/offer.html", offer=found, token=token, state=claims.state(found),
+                               problem=error.message), error.http_status
+    except BookingError as error:
+        found = claims.find_offer(token)
+        return render_template("waitlist/offer.html", offer=found, token=token, state=claims.state(found),
+                               problem=error.message), error.http_status
+    if result.manage_token:
+        return redirect(url_for("manage.confirmed", token=result.manage_token), code=303)
+    return render_template("waitlist/moved.html", booking=result.booking)
