@@ -19,8 +19,9 @@ DOMAINS = ("site", "booking", "content")
 # the staff's language).
 TEMPLATES = {
     "site": ["templates/base.html", "templates/_crisis.html", "templates/_head.html",
-             "templates/_macros/*.html", "templates/errors/*.html"],
-    "booking": ["templates/booking/*.html", "templates/email/*.html", "templates/email/*.txt"],
+             "templates/_macros/forms.html", "templates/errors/*.html"],
+    "booking": ["templates/booking/*.html", "templates/_macros/slots.html", "templates/waitlist/*.html",
+                "templates/email/*.html", "templates/email/*.txt"],
     "content": ["templates/public/*.html"],
 }
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%-?\s*trans\b.*?endtrans\s*-?%\}|\{%.*?%\}|\{#.*?#\}", re.S)
