@@ -8,7 +8,7 @@ from datetime import timedelta
 from app.core.extensions import db
 from app.core.page_cache import PageCache
 from app.models import Slot
-from tests.conftest import build_app, dispose, future_day, make_booking, make_slot
+from tests.conftest import build_app, csrf_token, dispose, future_day, make_booking, make_slot
 
 
 class Clock:
@@ -98,3 +98,31 @@ def test_entries_expire_and_the_oldest_go_first():
     assert cache.get("a") is None and cache.get("b") == (200, b"b", [])
     clock.now += 5
     assert cache.get("b") is None and cache.get("c") is None
+
+
+def test_a_signed_in_list_is_kept_for_its_own_session_only(sqlite_url):
+    from tests.fixtures_staff import signed_in_client
+
+    clock = Clock()
+    app, other = cached_app(sqlite_url, clock), build_app(sqlite_url)
+    try:
+        alex = signed_in_client(app, "alex@mindset-tms.example", "admin")
+        sam = signed_in_client(app, "sam@mindset-tms.example")
+        with other.app_context():  # another worker process books a consultation
+            make_booking(make_slot(), name="Grace Hopper")
+        alex.get("/staff/bookings")  # the first page view puts a CSRF secret in the session
+        first = alex.get("/staff/bookings").get_data(as_text=True)
+        assert "Grace Hopper" in first
+        with other.app_context():
+            make_booking(make_slot(), name="Alan Turing", email="alan@example.com")
+        assert "Alan Turing" not in alex.get("/staff/bookings").get_data(as_text=True)  # kept
+        assert "Alan Turing" in sam.get("/staff/bookings").get_data(as_text=True)  # not shared
+        clock.now += 5
+        assert "Alan Turing" in alex.get("/staff/bookings").get_data(as_text=True)
+        # Signed out, the same cookie gets the sign-in page, never the kept list.
+        sign_out = alex.get("/staff/").get_data(as_text=True)
+        assert alex.post("/staff/sign-out", data={"csrf_token": csrf_token(sign_out)}).status_code in (302, 303)
+        assert alex.get("/staff/bookings").status_code == 302
+    finally:
+        dispose(app)
+        dispose(other)

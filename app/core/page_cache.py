@@ -1,11 +1,13 @@
-"""One cache for the public pages many people read: each rendered GET response is kept per
-process for PAGE_CACHE_SECONDS (default 5), and the whole cache is dropped whenever this
-process commits a change (`write_transaction`). A change made by another process shows here
-within those seconds. Nothing is booked from a cached page without the service checking the
-slot in the database again, so a slot taken meanwhile gets the usual "just booked" answer."""
+"""One cache for the pages read most: each rendered GET response is kept per process for
+PAGE_CACHE_SECONDS (default 5), and the whole cache is dropped whenever this process commits
+a change (`write_transaction`). A change made by another process shows here within those
+seconds. Nothing is booked from a cached page without the service checking the slot in the
+database again, so a slot taken meanwhile gets the usual "just booked" answer. Public pages
+are shared by everyone; a signed-in page (`per_visitor`) is kept for that session only."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -51,9 +53,12 @@ def clear() -> None:
             cache.clear()
 
 
-def cached_page(view: Callable) -> Callable:
-    """Serve a public GET page from the cache. Only a plain 200 answer to a visitor with no
-    flashed messages is kept, and nothing that set a cookie, so no visitor's state is shared."""
+def cached_page(view: Callable | None = None, *, per_visitor: bool = False) -> Callable:
+    """Serve a GET page from the cache. Only a plain 200 answer to a visitor with no flashed
+    messages is kept, and nothing that set a cookie, so no visitor's state is shared; with
+    `per_visitor` the page is kept for the visitor's own session cookie only."""
+    if view is None:
+        return lambda function: cached_page(function, per_visitor=per_visitor)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -61,6 +66,9 @@ def cached_page(view: Callable) -> Callable:
         if cache is None or cache.seconds <= 0 or request.method != "GET" or "_flashes" in session:
             return view(*args, **kwargs)
         key = f"{request.host}{request.script_root}{request.full_path}"
+        if per_visitor:
+            cookie = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"], "")
+            key += "|" + hashlib.sha256(cookie.encode()).hexdigest()
         hit = cache.get(key)
         if hit is not None:
             return current_app.response_class(hit[1], hit[0], hit[2])

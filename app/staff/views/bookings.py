@@ -12,6 +12,7 @@ from app.booking.rules import booking_window
 from app.booking.service import PatientDetails
 from app.booking.slots import group_by_local_day
 from app.core.extensions import db
+from app.core.page_cache import cached_page
 from app.core.timefmt import when
 from app.models import Slot, utcnow
 from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
@@ -33,6 +34,7 @@ def _filters() -> bookings_admin.Filters:
 
 
 @bp.get("/bookings")
+@cached_page(per_visitor=True)
 def bookings():
     filters = _filters()
     now = utcnow()
