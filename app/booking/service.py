@@ -156,9 +156,8 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
         with write_transaction() as session:
             slot = _lock_slot(slot_public_id)
             _check_bookable(slot, mode, now, enforce_notice=by_staff is None)
-            if _slot_is_held(slot):
-                taken_at = (slot.starts_at, slot.id)
-                raise SlotTaken("taken")
+            # Whether another booking holds the slot is decided by the partial unique index
+            # when the booking is flushed below.
             _check_email_limit(_active_for_email(patient.email, now))
             public_id = new_public_id()
             booking = Booking(
@@ -171,12 +170,13 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                 created_at=now, updated_at=now,
                 booked_by=by_staff.name if by_staff is not None else None)
             session.add(booking)
+            slot_at = (slot.starts_at, slot.id)  # a failed flush expires the slot object
             try:
                 session.flush()
             except IntegrityError as error:
                 if not _is_double_booking(error):
                     raise
-                taken_at = (slot.starts_at, slot.id)
+                taken_at = slot_at
                 raise SlotTaken("taken") from error
             if by_staff is not None:
                 audit.record(session, by_staff, "booking.create", booking_id=booking.id,
