@@ -8,7 +8,7 @@ from datetime import timedelta
 from app.core.extensions import db
 from app.core.page_cache import PageCache
 from app.models import Slot
-from tests.conftest import build_app, csrf_token, dispose, future_day, make_booking, make_slot
+from tests.conftest import build_app, csrf_token, dispose, future_day, local_dt, make_booking, make_slot
 
 
 class Clock:
@@ -41,7 +41,7 @@ def test_a_change_from_another_process_shows_once_the_seconds_have_passed(sqlite
         client = app.test_client()
         first = listed(client.get(slots_url()))
         with other.app_context():  # another worker process adds a time
-            added = make_slot().public_id
+            added = make_slot(local_dt(future_day(3), 10)).public_id
         assert listed(client.get(slots_url())) == first
         clock.now += 5
         assert listed(client.get(slots_url())) == first | {added}
@@ -56,7 +56,7 @@ def test_a_change_this_process_commits_empties_the_cache_at_once(sqlite_url):
     try:
         client = app.test_client()
         with app.app_context():
-            slot = make_slot()
+            slot = make_slot(local_dt(future_day(3), 11))
             slot_id = slot.public_id
         assert slot_id in listed(client.get(slots_url()))
         with app.app_context():
