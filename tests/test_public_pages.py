@@ -171,10 +171,13 @@ def test_clinic_details_come_from_settings(sqlite_url, custom_clinic):
 def test_sitemap_lists_every_public_page_and_nothing_private(client):
     response = client.get("/sitemap.xml")
     assert response.status_code == 200 and response.mimetype == "application/xml"
-    locations = re.findall(r"<loc>([^<]+)</loc>", response.get_data(as_text=True))
-    assert sorted(locations) == sorted(BASE + p for p in INDEXED_PAGES)
+    body = response.get_data(as_text=True)
+    locations = re.findall(r"<loc>([^<]+)</loc>", body)
+    assert sorted(locations) == sorted(BASE + prefix + p for p in INDEXED_PAGES for prefix in ("", "/es"))
     for location in locations:
-        assert client.get(location.removeprefix(BASE)).status_code == 200
+        assert client.get(location.removeprefix(BASE), headers={"Accept-Language": "en"}).status_code == 200
+    # Each page names its other language (hreflang alternates).
+    assert f'hreflang="es" href="{BASE}/es/faq"/>' in body and f'hreflang="en" href="{BASE}/faq"/>' in body
 
 
 def test_robots_txt_points_to_the_sitemap_and_keeps_private_pages_out(client):
