@@ -24,6 +24,8 @@ from tests.conftest import (
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 INFO_PAGES = ["/", "/treatments", "/treatments/tms", "/treatments/ketamine",
               "/compare/tms-vs-ketamine", "/faq", "/about", "/privacy", "/self-check"]
+# The same information pages in Spanish, and a Spanish error page.
+ES_INFO_PAGES = ["/es" + path for path in INFO_PAGES] + ["/es/no-such-page"]
 # Pages that need data: filled in from the site fixture (slot ids, manage token).
 DATA_PAGES = ["/book", "book_day_by_phone", "book_nothing_fits", "book_form", "confirmed", "manage",
               "cancel", "reschedule", "not_found"]
@@ -85,13 +87,16 @@ def vnu_results(site, tmp_path_factory):
         pytest.skip(reason)
     client = site.app.test_client()
     pages: dict[str, str] = {}
-    for name in INFO_PAGES + DATA_PAGES:
+    for name in INFO_PAGES + ES_INFO_PAGES + DATA_PAGES:
         pages[name] = client.get(site.path(name)).get_data(as_text=True)
     token = _csrf(pages["/self-check"])
     pages["self-check results"] = client.post(
         "/self-check", data={"csrf_token": token, "seizures": "yes", "preference": "fast"}
     ).get_data(as_text=True)
     pages["self-check expired"] = client.post("/self-check", data={}).get_data(as_text=True)
+    pages["/es self-check results"] = client.post(
+        "/es/self-check", data={"csrf_token": token, "seizures": "not_sure", "preference": "both"}
+    ).get_data(as_text=True)
     pages["book_form with errors"] = client.post(
         site.path("book_form"), data={"csrf_token": _csrf(pages["book_form"])}
     ).get_data(as_text=True)
@@ -124,7 +129,8 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
-VNU_PAGES = INFO_PAGES + DATA_PAGES + ["self-check results", "self-check expired",
+VNU_PAGES = INFO_PAGES + ES_INFO_PAGES + DATA_PAGES + ["self-check results", "/es self-check results",
+                                                       "self-check expired",
                                        "book_form with errors", "cancel with errors", "site.css"]
 
 
@@ -176,7 +182,7 @@ def assert_no_axe_violations(page, what: str) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("name", INFO_PAGES + DATA_PAGES)
+@pytest.mark.parametrize("name", INFO_PAGES + ES_INFO_PAGES + DATA_PAGES)
 def test_axe_finds_no_violations(site, server, tab, name):
     tab.goto(server.url + site.path(name))
     assert_no_axe_violations(tab, name)

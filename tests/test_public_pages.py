@@ -171,10 +171,13 @@ def test_clinic_details_come_from_settings(sqlite_url, custom_clinic):
 def test_sitemap_lists_every_public_page_and_nothing_private(client):
     response = client.get("/sitemap.xml")
     assert response.status_code == 200 and response.mimetype == "application/xml"
-    locations = re.findall(r"<loc>([^<]+)</loc>", response.get_data(as_text=True))
-    assert sorted(locations) == sorted(BASE + p for p in INDEXED_PAGES)
+    body = response.get_data(as_text=True)
+    locations = re.findall(r"<loc>([^<]+)</loc>", body)
+    assert sorted(locations) == sorted(BASE + prefix + p for p in INDEXED_PAGES for prefix in ("", "/es"))
     for location in locations:
-        assert client.get(location.removeprefix(BASE)).status_code == 200
+        assert client.get(location.removeprefix(BASE), headers={"Accept-Language": "en"}).status_code == 200
+    # Each page names its other language (hreflang alternates).
+    assert f'hreflang="es" href="{BASE}/es/faq"/>' in body and f'hreflang="en" href="{BASE}/faq"/>' in body
 
 
 def test_robots_txt_points_to_the_sitemap_and_keeps_private_pages_out(client):
@@ -375,3 +378,54 @@ def test_icons_and_manifest_are_served(client):
     for icon in manifest.get_json()["icons"]:
         assert client.get(icon["src"]).status_code == 200
     assert client.get("/favicon.ico").status_code == 301
+
+
+# --- the Spanish pages ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_spanish_pages_have_their_language_crisis_line_language_help_and_alternates(client, path):
+    html = get_ok(client, "/es" + path)
+    head = parse(html)
+    assert '<html lang="es">' in html
+    # 988 in Spanish: press 2, or text AYUDA; never the English wording.
+    assert 'href="tel:988"' in html and "marque 2" in html and "AYUDA" in html
+    assert "call or text" not in html and "not medical advice" not in html
+    assert "Ayuda gratuita con el idioma" in html
+    assert head.canonical() == BASE + "/es" + path
+    assert head.meta["og:url"] == BASE + "/es" + path and head.meta["og:locale"] == "es_US"
+    alternates = re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', html)
+    assert alternates == [("en", BASE + path), ("es", BASE + "/es" + path), ("x-default", BASE + path)]
+    # The switch, in English, leads back to this same page in English.
+    switch = re.search(r'<a class="language-switch" href="([^"]+)" lang="en" hreflang="en">English</a>', html)
+    assert switch, path
+    back = client.get(switch.group(1).replace("&amp;", "&"))
+    assert back.status_code == 303 and back.headers["Location"] == path
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_english_pages_offer_spanish_and_free_language_help(client, path):
+    html = get_ok(client, path)
+    assert '<html lang="en">' in html and "Free language help" in html
+    assert re.search(r'<a class="language-switch" href="/language/es\?next=[^"]+" lang="es" hreflang="es">'
+                     r'Español</a>', html)
+    assert parse(html).meta["og:locale"] == "en_US"
+
+
+def test_spanish_guides_and_comparison_state_the_esketamine_ride_home(client):
+    for path in ("/treatments/ketamine", "/compare/tms-vs-ketamine"):
+        english, spanish = get_ok(client, path), get_ok(client, "/es" + path)
+        assert "at least 2 hours" in english and "ride home" in english, path
+        assert "por lo menos 2 horas" in spanish and "lleve a casa" in spanish, path
+
+
+def test_spanish_faq_json_ld_and_error_page(client):
+    html = get_ok(client, "/es/faq")
+    faq_page = next(b for b in map(json.loads, parse(html).json_ld) if b["@type"] == "FAQPage")
+    assert faq_page["mainEntity"][0]["name"] == "¿Qué es la TMS?"
+    missing = client.get("/es/treatments/nothing-here")
+    assert missing.status_code == 404 and "No encontramos la página" in missing.get_data(as_text=True)
+
+
+def test_staff_pages_stay_english_and_have_no_switch(client):
+    html = client.get("/staff/sign-in").get_data(as_text=True)
+    assert '<html lang="en">' in html and "language-switch" not in html

@@ -10,15 +10,21 @@ NO_FIGURE = "(no figure in the fact sheet: the sentence says so)"
 
 @dataclass(frozen=True)
 class Fact:
-    """Patient-facing copy and the fact-sheet lines it is written from. Each source is quoted
-    word for word from treatment-facts.md (whitespace aside), so a test can trace every claim."""
+    """Patient-facing copy and the fact-sheet lines it is written from. `message` is a catalog
+    message (`_l(...)`), so `text` is in the language of the page being rendered. Each source
+    is quoted word for word from the English treatment-facts.md (whitespace aside), so a test
+    can trace every claim."""
 
-    text: str
+    message: str
     sources: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return str(self.message)
 
     def __str__(self) -> str:
         return self.text
 
 
-def fact(text: str, *sources: str) -> Fact:
-    return Fact(text, tuple(sources))
+def fact(message: str, *sources: str) -> Fact:
+    return Fact(message, tuple(sources))

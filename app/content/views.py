@@ -24,6 +24,7 @@ from app.booking.views.book import SELF_CHECK_SESSION_KEY
 from app.content import clinic as clinic_content
 from app.content import faq, self_check, treatments
 from app.core.assets import static_url
+from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, address_in, current_language
 from app.core.page_cache import cached_page
 from app.models import utcnow
 
@@ -34,6 +35,8 @@ bp = Blueprint("public", __name__)
 STATIC_PAGES = ("public.home", "public.treatment_list", "public.faq", "public.self_check",
                 "public.about", "public.privacy", "booking.choose_slot")
 CANONICAL_ENDPOINTS = {*STATIC_PAGES, "public.treatment", "public.compare"}
+# Open Graph's locale for each language the site speaks.
+OG_LOCALES = {"en": "en_US", "es": "es_US"}
 
 
 class SelfCheckForm(FlaskForm):
@@ -50,10 +53,20 @@ def base_url() -> str:
 
 
 def canonical_url() -> str | None:
-    """The page's public address without query string; None for private or one-off pages."""
+    """The page's public address in its own language, without query string; None for
+    private or one-off pages."""
     if request.endpoint not in CANONICAL_ENDPOINTS:
         return None
-    return base_url() + request.path
+    return base_url() + address_in(current_language(), request.path)
+
+
+def alternate_urls() -> list[tuple[str, str]]:
+    """(hreflang, absolute URL) for this page in every language, and x-default (English);
+    empty where there is no canonical address."""
+    if request.endpoint not in CANONICAL_ENDPOINTS:
+        return []
+    urls = [(language, base_url() + address_in(language, request.path)) for language in LANGUAGES]
+    return [*urls, ("x-default", base_url() + address_in(DEFAULT_LANGUAGE, request.path))]
 
 
 def clinic_json_ld() -> dict:
@@ -75,7 +88,7 @@ def clinic_json_ld() -> dict:
             "addressCountry": "US",
         },
         "medicalSpecialty": "Psychiatric",
-        "availableService": {"@type": "MedicalTherapy", "name": treatments.TMS.long_name},
+        "availableService": {"@type": "MedicalTherapy", "name": str(treatments.TMS.long_name)},
     }
 
 
@@ -84,7 +97,7 @@ def faq_json_ld() -> dict:
         "@context": "https://schema.org",
         "@type": "FAQPage",
         "mainEntity": [
-            {"@type": "Question", "name": q.question,
+            {"@type": "Question", "name": str(q.question),
              "acceptedAnswer": {"@type": "Answer", "text": q.answer_text}}
             for q in faq.FAQ
         ],
@@ -96,6 +109,8 @@ def _site():
     pairs = treatments.pairs()
     return {
         "canonical_url": canonical_url,
+        "alternate_urls": alternate_urls,
+        "OG_LOCALES": OG_LOCALES,
         "clinic_json_ld": clinic_json_ld,
         "site_treatments": treatments.all_treatments(),
         "main_comparison": pairs[0] if pairs else None,
@@ -196,10 +211,16 @@ def attach_self_check():
 @bp.get("/sitemap.xml")
 @cached_page
 def sitemap():
+    """Every indexable page in every language, each with its alternates (hreflang)."""
     paths = [url_for(endpoint) for endpoint in STATIC_PAGES]
     paths += [url_for("public.treatment", slug=t.slug) for t in treatments.all_treatments()]
     paths += [url_for("public.compare", pair_slug=p.slug) for p in treatments.pairs()]
-    body = render_template("public/sitemap.xml", urls=[base_url() + p for p in paths])
+    # On /es/sitemap.xml url_for already carries the prefix; list each page once, by its path.
+    paths = [p.removeprefix(request.script_root) or "/" for p in paths]
+    alternates = {p: [(language, base_url() + address_in(language, p)) for language in LANGUAGES]
+                  for p in paths}
+    urls = [(base_url() + address_in(language, p), alternates[p]) for language in LANGUAGES for p in paths]
+    body = render_template("public/sitemap.xml", urls=urls)
     return Response(body, mimetype="application/xml")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -14,17 +15,17 @@ from app.core.extensions import db
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: ("Something in that request was not right", "Please go back and try again."),
-    403: ("Not allowed", "You do not have access to this page."),
-    404: ("Page not found", "We could not find that page. It may have moved, or the link may be incomplete."),
-    405: ("Not allowed", "That action is not available here."),
-    413: ("Too much data", "That request was larger than we accept."),
-    415: ("Unsupported format", "Please send JSON with the Content-Type application/json."),
-    429: ("Please slow down", "You have tried this a lot in a short time. Please wait a minute and try again."),
-    500: ("Something went wrong on our side",
-          "Nothing you did caused this. Please try again in a moment, or call the clinic."),
-    503: ("We are briefly unavailable", "We could not reach our booking calendar just now. Nothing was changed. "
-          "Please try again in a minute."),
+    400: (_l("Something in that request was not right"), _l("Please go back and try again.")),
+    403: (_l("Not allowed"), _l("You do not have access to this page.")),
+    404: (_l("Page not found"), _l("We could not find that page. It may have moved, or the link may be incomplete.")),
+    405: (_l("Not allowed"), _l("That action is not available here.")),
+    413: (_l("Too much data"), _l("That request was larger than we accept.")),
+    415: (_l("Unsupported format"), _l("Please send JSON with the Content-Type application/json.")),
+    429: (_l("Please slow down"), _l("You have tried this a lot in a short time. Please wait a minute and try again.")),
+    500: (_l("Something went wrong on our side"),
+          _l("Nothing you did caused this. Please try again in a moment, or call the clinic.")),
+    503: (_l("We are briefly unavailable"), _l("We could not reach our booking calendar just now. Nothing was changed. "
+          "Please try again in a minute.")),
 }
 
 
@@ -35,9 +36,9 @@ def wants_json() -> bool:
 def error_response(status: int, code: str | None = None, message: str | None = None,
                    retry_after: int | None = None):
     title, detail = MESSAGES.get(status, MESSAGES[500])
-    message = message or detail
+    message = str(message or detail)
     if wants_json():
-        response = jsonify(error={"code": code or title.lower().replace(" ", "_"), "message": message})
+        response = jsonify(error={"code": code or str(title).lower().replace(" ", "_"), "message": message})
     else:
         response = make_response(
             render_template("errors/error.html", status=status, title=title, message=message))
@@ -61,9 +62,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        return error_response(400, "csrf", "This form expired or was sent from somewhere else. "
-                              "Please go back, reload the page and try again; what you typed "
-                              "may need re-entering.")
+        return error_response(400, "csrf", _l("This form expired or was sent from somewhere else. "
+                                              "Please go back, reload the page and try again; what "
+                                              "you typed may need re-entering."))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 from flask import Flask, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # What no field of any request may carry: NUL (PostgreSQL refuses it in text, and it cuts
@@ -26,7 +27,7 @@ MAX_WHOLE_NUMBER_DIGITS = 18
 
 # The largest id a path may name: a database's signed 64-bit integer.
 MAX_PATH_INT = 2**63 - 1
-MALFORMED_MESSAGE = "That request held characters or values we cannot accept."
+MALFORMED_MESSAGE = _l("That request held characters or values we cannot accept.")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
