@@ -50,6 +50,7 @@ class PatientDetails:
     interest: str
     note: str = ""
     self_check: dict | None = None
+    locale: str = "en"  # the language the patient booked in: their emails use it
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
             booking = Booking(
                 public_id=public_id, reference=_unused_reference(), slot=slot, mode=mode, status=STATUS_CONFIRMED,
                 name=patient.name, email=patient.email, phone=patient.phone,
-                interest=patient.interest, note=patient.note,
+                interest=patient.interest, note=patient.note, locale=patient.locale,
                 self_check=json.dumps(patient.self_check) if patient.self_check else None,
                 consent_at=now, manage_token_hash=hash_token(token),
                 ical_uid=f"{public_id}@{outbox.sender_domain()}", ical_sequence=0,

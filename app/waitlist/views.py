@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from app.booking import service as booking_service
 from app.booking.errors import BookingError
+from app.core.i18n import current_language
 from app.core.ratelimits import booking_limit, manage_limit, token_lookup_limit
 from app.core.timefmt import clinic_zone
 from app.models import utcnow
@@ -35,7 +36,7 @@ def _form_body(form) -> dict:
             "earliest": form.get("earliest", ""), "latest": form.get("latest", ""),
             "weekdays": weekdays or None, "parts_of_day": form.getlist("parts_of_day") or None,
             "modes": form.getlist("modes") or None, "consent": form.get("consent") == "y",
-            "locale": "en", "manage_token": form.get("manage_token") or None}
+            "locale": current_language(), "manage_token": form.get("manage_token") or None}
 
 
 def _render_join(values: dict, errors: dict[str, str], status: int = 200):

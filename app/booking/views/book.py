@@ -14,6 +14,7 @@ from app.booking.slots import nearest_free_slots, parse_mode, slot_picker
 from app.content import self_check
 from app.core.database import is_unavailable
 from app.core.extensions import csrf, db
+from app.core.i18n import current_language
 from app.core.page_cache import cached_page
 from app.core.ratelimits import booking_limit
 from app.models import Slot, utcnow
@@ -109,7 +110,8 @@ def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
     answers = attached_self_check() if form.attach_self_check.data else None
     patient = service.PatientDetails(
         name=form.name.data, email=form.email.data, phone=form.phone.data,
-        interest=form.interest.data, note=form.note.data or "", self_check=answers)
+        interest=form.interest.data, note=form.note.data or "", self_check=answers,
+        locale=current_language())
     try:
         result = service.book(slot.public_id, form.mode.data, patient)
     except SlotTaken as taken:
