@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.core.extensions import db
 from app.mail import rendering
-from app.models import Booking, OutboxMessage
+from app.models import Booking, OutboxMessage, utcnow
 from tests.conftest import csrf_token, make_booking, make_slot
 from tests.fixtures_staff import signed_in_client
 
@@ -59,7 +59,7 @@ def test_cancel_asks_first_and_keeps_the_reason_for_staff_only(ctx, client, app)
     assert db.session.get(Booking, result.booking.id).cancel_reason == "Private words"
     for message in db.session.execute(select(OutboxMessage)).scalars():
         if message.event:
-            rendered = rendering.render(message)
+            rendered = rendering.render(message, utcnow())
             assert "Private words" not in rendered.text + rendered.html
     staff = signed_in_client(app, "sam@mindset-tms.example", "staff")
     detail = staff.get(f"/staff/bookings/{result.booking.public_id}").get_data(as_text=True)
@@ -72,7 +72,7 @@ def test_cancel_asks_first_and_keeps_the_reason_for_staff_only(ctx, client, app)
 
 def _rendered(kind: str) -> rendering.Rendered:
     message = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == kind)).scalars().first()
-    return rendering.render(message)
+    return rendering.render(message, utcnow())
 
 
 def test_patient_emails_carry_the_reference_address_and_one_manage_button(ctx):

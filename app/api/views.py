@@ -145,7 +145,7 @@ def create_booking():
     return jsonify(
         booking=booking_json(result.booking),
         # The same link as in the confirmation email: on the clinic's public address.
-        manage_url=notifications.manage_url(result.manage_token),
+        manage_url=notifications.manage_url(result.manage_token, result.booking.locale),
         manage_token=result.manage_token,
     ), 201
 

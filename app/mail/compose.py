@@ -22,7 +22,7 @@ from email.utils import format_datetime, parseaddr
 
 from flask import current_app
 
-from app.core.timefmt import clinic_zone, clock_with_zone, short_day, to_local, when
+from app.core.timefmt import clinic_zone, clock_with_zone, short_day, to_local, when_with_city
 from app.invites import ics
 from app.invites.ics import one_line
 from app.models import Booking, OutboxMessage
@@ -46,10 +46,9 @@ class Content:
 # --- words -------------------------------------------------------------------------------
 
 def local_when(instant: datetime) -> str:
-    """'Tuesday, December 1, 2026 at 9:00 AM MST (Denver time)'"""
-    zone = clinic_zone()
-    city = zone.key.rsplit("/", 1)[-1].replace("_", " ")
-    return f"{when(instant, zone)} ({city} time)"
+    """'Tuesday, December 1, 2026 at 9:00 AM MST (Denver Time)'; Spanish
+    'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Denver)'"""
+    return when_with_city(instant, clinic_zone())
 
 
 def _clinic(suffix: str) -> str:

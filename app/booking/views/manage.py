@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from app.booking import service
+from app.booking import notifications, service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import CancelForm, RescheduleForm
 from app.booking.slots import parse_mode, slot_picker
 from app.core.extensions import csrf
+from app.core.i18n import COOKIE as LANGUAGE_COOKIE
+from app.core.i18n import LANGUAGES, address_in, current_language
 from app.core.ratelimits import manage_limit, token_lookup_limit
-from app.invites import feeds, ics
+from app.invites import ics
 from app.invites.views import calendar_response
 from app.models import Booking, Slot, utcnow
 
@@ -22,9 +24,16 @@ csrf.exempt(bp)
 
 
 def _booking_or_404(token: str) -> Booking:
+    """The token's booking. A page opened at the other language's address (an older email,
+    a forwarded link) is shown at the booking's own language's address, unless the visitor
+    chose this language themselves (the language switch)."""
     booking = service.find_by_token(token)
     if booking is None:
         abort(404)
+    here = current_language()
+    if (request.method == "GET" and booking.locale != here and booking.locale in LANGUAGES
+            and request.cookies.get(LANGUAGE_COOKIE) != here):
+        abort(redirect(address_in(booking.locale), code=302))
     return booking
 
 
@@ -127,6 +136,6 @@ def invite(token: str):
     booking = service.find_by_token(token)
     if booking is None or not booking.is_active:
         abort(404)
-    manage_url = feeds.public_url(f"/manage/{token}")
+    manage_url = notifications.manage_url(token, booking.locale)
     text = ics.booking_invite(booking, ics.PUBLISH, utcnow(), manage_url=manage_url)
     return calendar_response(text, "consultation.ics")
