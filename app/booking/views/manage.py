@@ -5,8 +5,9 @@ nothing. Cancelling takes two steps (a page that asks, then the POST); moving is
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from app.booking import notifications, service
+from app.booking import notifications, service, validation
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import CancelForm, RescheduleForm
 from app.booking.slots import parse_mode, slot_picker
@@ -104,7 +105,7 @@ def confirm_new_slot(token: str, slot_id: str):
         abort(404)
     form = RescheduleForm()
     if request.method == "GET":
-        wanted, _ = parse_mode(request.args.get("mode"))
+        wanted, _problem = parse_mode(request.args.get("mode"))
         preferred = wanted or booking.mode
         form.mode.data = preferred if slot.offers(preferred) else slot.mode_list[0]
     problem = None
@@ -114,7 +115,8 @@ def confirm_new_slot(token: str, slot_id: str):
         try:
             service.reschedule(booking.public_id, slot.public_id, form.mode.data, by="patient")
         except SlotTaken as taken:
-            problem = taken.message + " Your consultation has not changed. Please choose another time."
+            problem = _("%(problem)s Your consultation has not changed. Please choose another time.",
+                        problem=taken.message)
             alternatives = taken.alternatives
             status = 409
         except BookingError as error:
@@ -123,7 +125,7 @@ def confirm_new_slot(token: str, slot_id: str):
         else:
             return redirect(url_for("manage.show", token=token, done="moved"), code=303)
     elif request.method == "POST":
-        problem = "Please choose how you would like to meet."
+        problem = str(validation.MODE_REQUIRED)
         status = 422
     return render_template("booking/reschedule_confirm.html", booking=booking, token=token, slot=slot,
                            form=form, problem=problem, alternatives=alternatives), status
