@@ -91,7 +91,7 @@ def test_booking_sends_an_invite_every_calendar_accepts(ctx, client, smtp_server
 
     plain, html = text_of(message, "plain"), text_of(message, "html")
     local = compose.local_when(slot.starts_at)
-    assert local.endswith("(Denver time)") and local in plain and local in html
+    assert local.endswith("(Denver Time)") and local in plain and local in html
     assert f"http://localhost/manage/{token}" in plain and f"http://localhost/manage/{token}" in html
     assert "123 Sample Street" in plain and "988" in plain and "988" in html
     everything = message.as_string().lower() + plain.lower() + html.lower() + calendar.lower()
@@ -215,7 +215,7 @@ def test_each_queued_event_holds_the_booking_snapshot_and_its_own_details(ctx):
                 "status": "confirmed", "name": "Ada Lovelace", "email": ADA, "mode": booking.mode,
                 "starts_at": booking.slot.starts_at.isoformat(), "ends_at": booking.slot.ends_at.isoformat(),
                 "updated_at": booking.updated_at.isoformat(), "cancelled_by": None,
-                "reference": booking.reference}
+                "reference": booking.reference, "locale": "en"}
     assert set(expected) == {field.name for field in dataclasses.fields(rendering.BookingSnapshot)}
     queued = {r.kind: json.loads(r.event) for r in rows()}
     assert set(queued) == {"confirmation", "staff_notice", "reminder"}

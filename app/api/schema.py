@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.models.booking import MODES
+from app.models.booking import LOCALES, MODES
 
 _MODE = {"type": "string", "enum": list(MODES)}
+_LOCALE = {"type": "string", "enum": list(LOCALES), "default": "en",
+           "description": "The patient's language: their emails and invites are written in it"}
 _ERROR = {
     "type": "object",
     "required": ["error"],
@@ -147,6 +149,7 @@ def openapi_document() -> dict[str, Any]:
                                    "interest": {"type": "string", "enum": ["tms", "ketamine", "not_sure"]},
                                    "note": {"type": "string", "maxLength": 1000},
                                    "consent": {"type": "boolean"},
+                                   "locale": _LOCALE,
                                }},
             "RescheduleRequest": {"type": "object", "required": ["slot_id"], "properties": {
                 "slot_id": {"type": "string"}, "mode": _MODE}},
@@ -161,7 +164,7 @@ def openapi_document() -> dict[str, Any]:
                             "end": {"type": "string", "format": "date-time"},
                             "mode": _MODE, "name": {"type": "string"}, "email": {"type": "string"},
                             "phone": {"type": "string"}, "interest": {"type": "string"},
-                            "note": {"type": "string"},
+                            "note": {"type": "string"}, "locale": _LOCALE,
                             "created_at": {"type": "string", "format": "date-time"},
                         }},
             "BookingEnvelope": {"type": "object", "required": ["booking"], "properties": {
@@ -172,7 +175,7 @@ def openapi_document() -> dict[str, Any]:
                                     "name": {"type": "string", "maxLength": 100},
                                     "email": {"type": "string", "format": "email"},
                                     "phone": {"type": "string"},
-                                    "locale": {"type": "string", "enum": ["en", "es"], "default": "en"},
+                                    "locale": _LOCALE,
                                     "consent": {"type": "boolean"},
                                     "earliest": {"type": "string", "format": "date"},
                                     "latest": {"type": "string", "format": "date"},

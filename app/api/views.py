@@ -15,7 +15,7 @@ from app.core.page_cache import cached_page
 from app.core.ratelimits import api_read_limit, booking_limit, manage_limit, token_lookup_limit
 from app.core.timefmt import clinic_zone, to_local
 from app.models import Booking, Slot, utcnow
-from app.models.booking import MODES
+from app.models.booking import LOCALES, MODES
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -44,7 +44,7 @@ def booking_json(booking: Booking, now: datetime | None = None) -> dict:
         "id": booking.public_id, "reference": booking.reference_display, "status": booking.status,
         "start": iso(booking.slot.starts_at), "end": iso(booking.slot.ends_at),
         "mode": booking.mode, "name": booking.name, "email": booking.email,
-        "phone": booking.phone, "created_at": iso(booking.created_at),
+        "phone": booking.phone, "locale": booking.locale, "created_at": iso(booking.created_at),
     }
     if shows_health_details(booking, now or utcnow()):
         found.update(interest=booking.interest, note=booking.note)
@@ -118,6 +118,11 @@ def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:
         type_errors["consent"] = "consent must be true or false."
     clean, errors = validation.booking_fields(raw, current_app.config["PHONE_DEFAULT_REGION"],
                                               consent=consent is True)
+    locale = body.get("locale", "en")
+    if locale not in LOCALES:
+        errors["locale"] = "locale must be en or es."
+    else:
+        clean["locale"] = locale
     return clean, {**errors, **type_errors}
 
 
@@ -128,7 +133,8 @@ def create_booking():
     if errors:
         return api_error(422, "invalid", "Some fields need attention.", fields=errors)
     patient = service.PatientDetails(name=clean["name"], email=clean["email"], phone=clean["phone"],
-                                     interest=clean["interest"], note=clean["note"])
+                                     interest=clean["interest"], note=clean["note"],
+                                     locale=clean["locale"])
     try:
         result = service.book(clean["slot_id"], clean["mode"], patient)
     except SlotTaken as taken:
@@ -139,7 +145,7 @@ def create_booking():
     return jsonify(
         booking=booking_json(result.booking),
         # The same link as in the confirmation email: on the clinic's public address.
-        manage_url=notifications.manage_url(result.manage_token),
+        manage_url=notifications.manage_url(result.manage_token, result.booking.locale),
         manage_token=result.manage_token,
     ), 201
 

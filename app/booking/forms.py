@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
@@ -12,7 +13,8 @@ from wtforms.fields import EmailField, TelField
 from wtforms.validators import InputRequired, ValidationError
 
 from app.booking import validation
-from app.models.booking import INTEREST_LABELS, INTERESTS, MODE_LABELS, MODES
+from app.booking.labels import INTEREST_LABELS, MODE_LABELS
+from app.models.booking import INTERESTS, MODES
 
 
 def _run(check):
@@ -51,20 +53,20 @@ def seconds_since_started(stamp: str) -> float | None:
 
 
 class PatientFieldsMixin:
-    name = StringField("Full name", validators=[_run(validation.person_name)],
+    name = StringField(_l("Full name"), validators=[_run(validation.person_name)],
                        render_kw={"autocomplete": "name", "maxlength": 100})
-    email = EmailField("Email address", validators=[_run(validation.email_address)],
+    email = EmailField(_l("Email address"), validators=[_run(validation.email_address)],
                        render_kw={"autocomplete": "email", "maxlength": 254, "spellcheck": "false"})
-    phone = TelField("Phone number", validators=[_phone],
+    phone = TelField(_l("Phone number"), validators=[_phone],
                      render_kw={"autocomplete": "tel", "maxlength": 32})
-    interest = RadioField("What would you like to talk about?",
+    interest = RadioField(_l("What would you like to talk about?"),
                           choices=[(k, INTEREST_LABELS[k]) for k in INTERESTS],
-                          validators=[InputRequired("Please choose what you would like to talk about.")])
-    note = TextAreaField("Anything you would like us to know (optional)",
-                         validators=[_run(lambda v: validation.multi_line(v, "Your note", max_length=1000))],
+                          validators=[InputRequired(validation.INTEREST_REQUIRED)])
+    note = TextAreaField(_l("Anything you would like us to know (optional)"),
+                         validators=[_run(lambda v: validation.multi_line(v, _l("Your note"), max_length=1000))],
                          render_kw={"maxlength": 1000, "rows": 4})
-    consent = BooleanField("I have read the privacy notice and agree that the clinic keeps these "
-                           "details to arrange my consultation.",
+    consent = BooleanField(_l("I have read the privacy notice and agree that the clinic keeps these "
+                              "details to arrange my consultation."),
                            validators=[InputRequired(validation.CONSENT_REQUIRED)])
 
 
@@ -72,20 +74,20 @@ class BookingForm(PatientFieldsMixin, FlaskForm):
     """The patient's details for one slot. `slot_id` is the slot they chose (it may change
     to an alternative after the first choice was taken)."""
 
-    slot_id = HiddenField(validators=[InputRequired("Please choose a time.")])
-    mode = RadioField("How would you like to meet?",
+    slot_id = HiddenField(validators=[InputRequired(_l("Please choose a time."))])
+    mode = RadioField(_l("How would you like to meet?"),
                       choices=[(k, MODE_LABELS[k]) for k in MODES],
-                      validators=[InputRequired("Please choose how you would like to meet.")])
+                      validators=[InputRequired(validation.MODE_REQUIRED)])
     # Bot defence: a field people never see and a signed timestamp of when the form was shown.
-    website = StringField("Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
+    website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
     started = HiddenField()
-    attach_self_check = BooleanField("Attach my self-check answers for the clinician")
+    attach_self_check = BooleanField(_l("Attach my self-check answers for the clinician"))
 
 
 class RescheduleForm(FlaskForm):
-    mode = RadioField("How would you like to meet?",
+    mode = RadioField(_l("How would you like to meet?"),
                       choices=[(k, MODE_LABELS[k]) for k in MODES],
-                      validators=[InputRequired("Please choose how you would like to meet.")])
+                      validators=[InputRequired(validation.MODE_REQUIRED)])
 
 
 class ConfirmForm(FlaskForm):
@@ -95,6 +97,6 @@ class ConfirmForm(FlaskForm):
 class CancelForm(FlaskForm):
     """Cancelling: an optional reason, kept for the clinic's staff (never put in an email)."""
 
-    reason = TextAreaField("Would you like to tell us why? (optional)",
-                           validators=[_run(lambda v: validation.multi_line(v, "Your reason", max_length=500))],
+    reason = TextAreaField(_l("Would you like to tell us why? (optional)"),
+                           validators=[_run(lambda v: validation.multi_line(v, _l("Your reason"), max_length=500))],
                            render_kw={"maxlength": 500, "rows": 3})

@@ -13,14 +13,16 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
+from app.core.i18n import PREFIXES
 from app.invites.feeds import public_url, staff_booking_url
 from app.mail import outbox
 from app.mail.outbox import Message
 from app.models import Booking
 
 
-def manage_url(token: str) -> str:
-    return public_url(f"/manage/{token}")
+def manage_url(token: str, locale: str = "en") -> str:
+    """The patient's private link, at the address of the language they booked in."""
+    return public_url(f"{PREFIXES.get(locale, '')}/manage/{token}")
 
 
 def _now(booking: Booking) -> datetime:
@@ -83,7 +85,7 @@ def _staff_if(change: str, booking: Booking, previous_start: datetime | None = N
 def booking_confirmed(booking: Booking, manage_token: str) -> None:
     """Queue the patient's confirmation (with invite), the staff notice and the reminder, in
     the booking's own transaction."""
-    link = manage_url(manage_token)
+    link = manage_url(manage_token, booking.locale)
     outbox.enqueue(booking, _to_patient(outbox.CONFIRMATION, booking, manage_url=link),
                    *_staff_if(BOOKED, booking), *_reminder(booking, link))
 
@@ -91,7 +93,7 @@ def booking_confirmed(booking: Booking, manage_token: str) -> None:
 def confirmation_resent(booking: Booking, manage_token: str) -> None:
     """Queue the confirmation again with the new manage link; the pending reminder, which
     carries the old link, is replaced by one with the new link."""
-    link = manage_url(manage_token)
+    link = manage_url(manage_token, booking.locale)
     outbox.withdraw_pending(booking, outbox.REMINDER)
     outbox.enqueue(booking, _to_patient(outbox.CONFIRMATION, booking, manage_url=link),
                    *_staff_if(RESENT, booking), *_reminder(booking, link))

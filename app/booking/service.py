@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +25,7 @@ from app.booking.errors import (
     SlotUnavailable,
     TooManyBookings,
 )
+from app.booking.labels import mode_label
 from app.booking.reference import new_reference
 from app.booking.reference import normalise as normalise_reference
 from app.booking.rules import booking_window
@@ -34,7 +37,7 @@ from app.core.timefmt import when
 from app.core.tokens import hash_token, looks_like_token, new_manage_token
 from app.mail import outbox
 from app.models import Booking, Slot, new_public_id, utcnow
-from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS, STATUS_CANCELLED, STATUS_CONFIRMED
+from app.models.booking import BOOKING_IS_CONFIRMED, STATUS_CANCELLED, STATUS_CONFIRMED
 from app.models.staff import StaffUser
 from app.staff import audit
 from app.waitlist import events as waitlist_events
@@ -50,6 +53,7 @@ class PatientDetails:
     interest: str
     note: str = ""
     self_check: dict | None = None
+    locale: str = "en"  # the language the patient booked in: their emails use it
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def _lock_slot(public_id: str) -> Slot:
     slot = db.session.execute(select(Slot).where(Slot.public_id == public_id).with_for_update()
                               ).scalar_one_or_none()
     if slot is None:
-        raise SlotNotFound("That consultation time does not exist. Please choose another.")
+        raise SlotNotFound(_("That consultation time does not exist. Please choose another."))
     return slot
 
 
@@ -100,18 +104,19 @@ def _check_bookable(slot: Slot, mode: str | None, now: datetime, *, enforce_noti
     when one is given). Staff may book inside the notice period (`enforce_notice=False`)."""
     window = booking_window(now)
     if slot.starts_at <= now:
-        raise SlotUnavailable("That time has already passed. Please choose another.")
+        raise SlotUnavailable(_("That time has already passed. Please choose another."))
     if enforce_notice and slot.starts_at < window.earliest:
         hours = current_app.config["BOOKING_MIN_NOTICE_HOURS"]
-        raise SlotUnavailable(f"Consultations need to be booked at least {hours} hours ahead. "
-                              "Please choose a later time.")
+        raise SlotUnavailable(_("Consultations need to be booked at least %(hours)s hours ahead. "
+                                "Please choose a later time.", hours=hours))
     if slot.starts_at > window.latest:
-        raise SlotUnavailable("That time is too far ahead to book yet. Please choose an earlier time.")
+        raise SlotUnavailable(_("That time is too far ahead to book yet. Please choose an earlier time."))
     if slot.is_blocked or db.session.execute(select(overlaps_busy(slot.starts_at, slot.ends_at))).scalar():
-        raise SlotUnavailable("That time is no longer offered. Please choose another.")
+        raise SlotUnavailable(_("That time is no longer offered. Please choose another."))
     if mode is not None and not slot.offers(mode):
-        offered = ", ".join(MODE_LABELS[m].lower() for m in slot.mode_list)
-        raise ModeNotOffered(f"That time is offered as: {offered}. Please choose one of those.")
+        offered = ", ".join(mode_label(m).lower() for m in slot.mode_list)
+        raise ModeNotOffered(_("That time is offered as: %(modes)s. Please choose one of those.",
+                               modes=offered))
 
 
 def _slot_is_held(slot: Slot, except_booking_id: int | None = None) -> bool:
@@ -134,7 +139,7 @@ def _taken(slot_starts_at: datetime, mode: str, now: datetime, exclude_id: int |
     # Staff may book inside the notice period, so their alternatives may be sooner too.
     alternatives = nearest_free_slots(slot_starts_at, 3, now=now, mode=mode, exclude_id=exclude_id,
                                       enforce_notice=not staff)
-    return SlotTaken(f"Sorry, {when(slot_starts_at)} was just booked by someone else.",
+    return SlotTaken(_("Sorry, %(when)s was just booked by someone else.", when=when(slot_starts_at)),
                      alternatives=alternatives)
 
 
@@ -163,7 +168,7 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
             booking = Booking(
                 public_id=public_id, reference=_unused_reference(), slot=slot, mode=mode, status=STATUS_CONFIRMED,
                 name=patient.name, email=patient.email, phone=patient.phone,
-                interest=patient.interest, note=patient.note,
+                interest=patient.interest, note=patient.note, locale=patient.locale,
                 self_check=json.dumps(patient.self_check) if patient.self_check else None,
                 consent_at=now, manage_token_hash=hash_token(token),
                 ical_uid=f"{public_id}@{outbox.sender_domain()}", ical_sequence=0,
@@ -193,7 +198,7 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
 
 def _unused_reference(attempts: int = 8) -> str:
     """A booking reference no other booking has: 40 random bits, so a retry is rare."""
-    for _ in range(attempts):
+    for _attempt in range(attempts):
         candidate = new_reference()
         if not db.session.execute(select(Booking.id).where(Booking.reference == candidate)).first():
             return candidate
@@ -209,9 +214,11 @@ def find_by_reference(text: str) -> Booking | None:
 
 def _check_email_limit(active: int) -> None:
     if active >= int(current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"]):
-        raise TooManyBookings(
-            f"This email address already has {active} upcoming consultations. "
-            "Please manage or cancel one from its email before booking another.")
+        raise TooManyBookings(ngettext(
+            "This email address already has %(num)d upcoming consultation. "
+            "Please manage or cancel it from its email before booking another.",
+            "This email address already has %(num)d upcoming consultations. "
+            "Please manage or cancel one from its email before booking another.", active))
 
 
 def find_by_token(token: str) -> Booking | None:
@@ -233,16 +240,16 @@ def _lock_booking(public_id: str) -> Booking:
         select(Booking).where(Booking.public_id == public_id).with_for_update()
     ).scalar_one_or_none()
     if booking is None:
-        raise BookingNotFound("We could not find that booking.")
+        raise BookingNotFound(_("We could not find that booking."))
     return booking
 
 
 def _check_changeable(booking: Booking, now: datetime, by: str) -> None:
     if booking.status == STATUS_CANCELLED:
-        raise BookingClosed("This consultation was already cancelled.")
+        raise BookingClosed(_("This consultation was already cancelled."))
     if by == "patient" and booking.slot.starts_at <= now:
-        raise BookingClosed("This consultation has already started, so it can no longer be "
-                            "changed online. Please call the clinic.")
+        raise BookingClosed(_("This consultation has already started, so it can no longer be "
+                              "changed online. Please call the clinic."))
 
 
 def cancel(booking_public_id: str, *, by: str = "patient", message: str | None = None,
@@ -279,7 +286,7 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
             new_slot = _lock_slot(new_slot_public_id)
             chosen_mode = mode or booking.mode
             if new_slot.id == booking.slot_id:
-                raise SlotUnavailable("That is the time you already have. Please choose a different one.")
+                raise SlotUnavailable(_("That is the time you already have. Please choose a different one."))
             _check_bookable(new_slot, chosen_mode, now, enforce_notice=(by == "patient"))
             if _slot_is_held(new_slot, except_booking_id=booking.id):
                 taken_at = (new_slot.starts_at, new_slot.id, chosen_mode)
@@ -316,11 +323,11 @@ def resend_confirmation(booking_public_id: str, *, by_staff: StaffUser | None = 
     with write_transaction() as session:
         booking = _lock_booking(booking_public_id)
         if booking.status == STATUS_CANCELLED:
-            raise BookingClosed("This consultation was cancelled, so there is nothing to confirm.")
+            raise BookingClosed(_("This consultation was cancelled, so there is nothing to confirm."))
         if booking.erased_at is not None:
-            raise BookingClosed("This patient's data was erased, so there is no address to write to.")
+            raise BookingClosed(_("This patient's data was erased, so there is no address to write to."))
         if booking.slot.ends_at <= now:
-            raise BookingClosed("This consultation is over, so there is nothing to confirm.")
+            raise BookingClosed(_("This consultation is over, so there is nothing to confirm."))
         booking.manage_token_hash = hash_token(token)
         booking.updated_at = now
         if by_staff is not None:

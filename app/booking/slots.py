@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, delete, exists, func, select
 
 from app.booking.availability import Closure, Hours, SlotTime, slot_times
@@ -240,7 +241,7 @@ def build_picker(free: Sequence[Slot], first_day: date, last_day: date, requeste
     first_free = free_days[0] if free_days else None
     selected = requested
     if selected is not None and not first_day <= selected <= last_day:
-        notice = notice or "That day cannot be booked online, so the first day with a free time is shown."
+        notice = notice or _("That day cannot be booked online, so the first day with a free time is shown.")
         selected = None
     if selected is None:
         selected = first_free or first_day
@@ -281,9 +282,9 @@ def slot_picker(day_text: str | None, mode_text: str | None, now: datetime | Non
     mode, bad_mode = parse_mode(mode_text)
     notice = None
     if bad_mode:
-        notice = "We did not recognise that way of meeting, so times for every way are shown."
+        notice = _("We did not recognise that way of meeting, so times for every way are shown.")
     elif bad_day:
-        notice = "We could not read that date, so the first day with a free time is shown."
+        notice = _("We could not read that date, so the first day with a free time is shown.")
     free = free_slots(window.earliest, window.latest + timedelta(seconds=1), now=now, mode=mode)
     return build_picker(free, window.earliest.astimezone(zone).date(),
                         window.latest.astimezone(zone).date(), requested, mode, zone, notice=notice)

@@ -8,6 +8,8 @@ from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.models.booking import INTERESTS, MODES
 
@@ -21,58 +23,63 @@ class Invalid(ValueError):
     """A value that cannot be accepted; the message tells the person what to fix."""
 
 
-def single_line(value: str, label: str, *, max_length: int, required: bool = True) -> str:
+def single_line(value: str, label: str, *, max_length: int, required: bool = True,
+                missing: str | None = None) -> str:
+    """One line of text; `missing` is what to say when a required one is empty."""
     value = unicodedata.normalize("NFC", value or "").strip()
     if _CONTROL.search(value):
-        raise Invalid(f"{label} cannot contain line breaks or control characters.")
+        raise Invalid(_("%(label)s cannot contain line breaks or control characters.", label=label))
     if required and not value:
-        raise Invalid(f"Please enter your {label.lower()}.")
+        raise Invalid(missing or _("Please fill in: %(label)s.", label=label))
     if len(value) > max_length:
-        raise Invalid(f"{label} must be {max_length} characters or fewer.")
+        raise Invalid(_("%(label)s must be %(count)d characters or fewer.", label=label, count=max_length))
     return value
 
 
 def multi_line(value: str, label: str, *, max_length: int) -> str:
     value = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n")).strip()
     if _CONTROL_EXCEPT_NEWLINE.search(value):
-        raise Invalid(f"{label} cannot contain control characters.")
+        raise Invalid(_("%(label)s cannot contain control characters.", label=label))
     if len(value) > max_length:
-        raise Invalid(f"{label} must be {max_length} characters or fewer "
-                      f"(it is {len(value)} now).")
+        raise Invalid(_("%(label)s must be %(count)d characters or fewer (it is %(now)d now).",
+                        label=label, count=max_length, now=len(value)))
     return value
 
 
 def person_name(value: str) -> str:
-    name = single_line(value, "Name", max_length=100)
+    name = single_line(value, _("Name"), max_length=100, missing=_("Please enter your name."))
     if not any(ch.isalpha() for ch in name):
-        raise Invalid("Please enter your name using letters.")
+        raise Invalid(_("Please enter your name using letters."))
     return name
 
 
 def email_address(value: str) -> str:
-    raw = single_line(value, "Email address", max_length=254)
+    raw = single_line(value, _("Email address"), max_length=254,
+                      missing=_("Please enter your email address."))
     try:
         # Deliverability (DNS) is not checked: the clinic's network may not resolve,
         # and a syntax check plus the confirmation email is what a booking needs.
         result = validate_email(raw, check_deliverability=False)
-    except EmailNotValidError as error:
-        raise Invalid(f"Please check your email address: {error}") from None
+    except EmailNotValidError:
+        # email_validator explains the problem in English only, so people get a plain request.
+        raise Invalid(_("Please check your email address: it should look like name@example.com.")
+                      ) from None
     return result.normalized
 
 
 def phone_number(value: str, region: str = "US") -> str:
     """Returns E.164 (+19705550100)."""
-    raw = single_line(value, "Phone number", max_length=32)
+    raw = single_line(value, _("Phone number"), max_length=32, missing=_("Please enter your phone number."))
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
-        raise Invalid("Please enter a phone number we can call, such as 970-555-0123.") from None
+        raise Invalid(_("Please enter a phone number we can call, such as 970-555-0123.")) from None
     # Most numbers are local: checking against the clinic's region first is half the work
     # of finding the number's own region (for +1, up to 25 of them) and checking there.
     if not (phonenumbers.is_valid_number_for_region(parsed, region)
             or phonenumbers.is_valid_number(parsed)):
-        raise Invalid("That phone number does not look complete. "
-                      "Please enter it with its area code, such as 970-555-0123.")
+        raise Invalid(_("That phone number does not look complete. "
+                        "Please enter it with its area code, such as 970-555-0123."))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -92,7 +99,9 @@ def display_phone(e164: str) -> str:
 
 # The text fields of a booking request, in the order they are checked (consent is a yes/no).
 BOOKING_TEXT_FIELDS = ("slot_id", "mode", "name", "email", "phone", "interest", "note")
-CONSENT_REQUIRED = "Please tick the box to agree to the privacy notice, so we can keep your details."
+CONSENT_REQUIRED = _l("Please tick the box to agree to the privacy notice, so we can keep your details.")
+INTEREST_REQUIRED = _l("Please choose what you would like to talk about.")
+MODE_REQUIRED = _l("Please choose how you would like to meet.")
 
 
 def _choice(value: str, choices: tuple[str, ...] | None, required: str) -> str:
@@ -100,7 +109,7 @@ def _choice(value: str, choices: tuple[str, ...] | None, required: str) -> str:
     if not value:
         raise Invalid(required)
     if choices is not None and value not in choices:
-        raise Invalid(f"Not a valid choice: use one of {', '.join(choices)}.")
+        raise Invalid(_("Not a valid choice: use one of %(choices)s.", choices=", ".join(choices)))
     return value
 
 
@@ -116,9 +125,8 @@ def booking_fields(raw: dict[str, str], phone_region: str, *, consent: bool
         "name": person_name,
         "email": email_address,
         "phone": lambda v: phone_number(v, phone_region),
-        "interest": lambda v: _choice(v, INTERESTS,
-                                      "Please choose what you would like to talk about."),
-        "note": lambda v: multi_line(v, "Your note", max_length=1000),
+        "interest": lambda v: _choice(v, INTERESTS, str(INTEREST_REQUIRED)),
+        "note": lambda v: multi_line(v, _("Your note"), max_length=1000),
     }
     clean: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -129,5 +137,5 @@ def booking_fields(raw: dict[str, str], phone_region: str, *, consent: bool
         except Invalid as error:
             errors[field] = str(error)
     if not consent:
-        errors["consent"] = CONSENT_REQUIRED
+        errors["consent"] = str(CONSENT_REQUIRED)
     return clean, errors

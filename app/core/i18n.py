@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, redirect, request
+from flask import Flask, Response, current_app, has_request_context, redirect, request
 from flask_babel import Babel
 
 LANGUAGES = ("en", "es")
@@ -44,7 +44,10 @@ class LanguagePrefix:
 
 
 def current_language() -> str:
-    """The language of this request's address ('en' or 'es')."""
+    """The language of this request's address ('en' or 'es'); English with no request (the
+    worker and commands choose a message's language with flask_babel.force_locale)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     return request.environ.get(ENVIRON_KEY, DEFAULT_LANGUAGE)
 
 

@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_timezone_location
+from babel.dates import get_timezone_name as _zone_name
 from flask import current_app
+
+from babel import Locale
+
+DEFAULT_LOCALE = "en"
+# A 12-hour clock in every language: patients read "9:00 AM" / "9:00 a. m." on the phone and
+# in the clinic alike.
+_CLOCK = "h:mm a"
+_YEAR_AT_END = re.compile(r"[\s,]*(?:'[^']*'\s*)?y+\s*$")
+
+
+def current_locale() -> Locale:
+    """The language being shown (flask_babel's, forced for emails); English outside a request."""
+    from flask_babel import get_locale
+
+    try:
+        return get_locale() or Locale.parse(DEFAULT_LOCALE)
+    except RuntimeError:  # an app context with no request and no forced locale (the worker)
+        return Locale.parse(DEFAULT_LOCALE)
 
 
 def clinic_zone() -> ZoneInfo:
@@ -17,32 +38,86 @@ def to_local(instant: datetime, zone: ZoneInfo | None = None) -> datetime:
 
 
 def clock(instant: datetime, zone: ZoneInfo | None = None) -> str:
-    """'9:00 AM'"""
-    local = to_local(instant, zone)
-    return local.strftime("%I:%M %p").lstrip("0")
+    """'9:00 AM'; Spanish '9:00 a. m.'"""
+    return format_time(to_local(instant, zone), _CLOCK, locale=current_locale())
+
+
+def zone_abbreviation(local: datetime, locale: Locale | None = None) -> str | None:
+    """'MST' where the language has a short name for the zone, else None."""
+    name = _zone_name(local, "short", locale=locale or current_locale())
+    return name if name.isalpha() else None
+
+
+def city_time(zone: ZoneInfo | None = None, locale: Locale | None = None) -> str:
+    """'Denver Time'; Spanish 'hora de Denver'."""
+    locale = locale or current_locale()
+    city = get_timezone_location(zone or clinic_zone(), locale=locale, return_city=True)
+    return locale.zone_formats["region"] % city
 
 
 def clock_with_zone(instant: datetime, zone: ZoneInfo | None = None) -> str:
-    """'9:00 AM MST'"""
+    """'9:00 AM MST'; Spanish '9:00 a. m. (hora de Denver)' (Spanish has no short name for it)."""
     local = to_local(instant, zone)
-    return f"{clock(local, local.tzinfo)} {local.tzname()}"
+    locale = current_locale()
+    abbreviation = zone_abbreviation(local, locale)
+    if abbreviation:
+        return f"{clock(local, local.tzinfo)} {abbreviation}"
+    return locale.zone_formats["fallback"] % {"1": clock(local, local.tzinfo),
+                                              "0": city_time(local.tzinfo, locale)}
 
 
 def day(instant: datetime, zone: ZoneInfo | None = None) -> str:
-    """'Tuesday, December 1, 2026'"""
-    local = to_local(instant, zone)
-    return f"{local:%A}, {local:%B} {local.day}, {local.year}"
+    """'Tuesday, December 1, 2026'; Spanish 'martes, 1 de diciembre de 2026'"""
+    return format_date(to_local(instant, zone), "full", locale=current_locale())
 
 
 def short_day(instant: datetime, zone: ZoneInfo | None = None) -> str:
-    """'Tue, Dec 1'"""
-    local = to_local(instant, zone)
-    return f"{local:%a}, {local:%b} {local.day}"
+    """'Tue, Dec 1'; Spanish 'mar, 1 dic'"""
+    return format_skeleton("MMMEd", to_local(instant, zone), locale=current_locale())
+
+
+def weekday_and_date(value) -> str:
+    """A calendar date: 'Tuesday, December 1'; Spanish 'martes, 1 de diciembre'."""
+    locale = current_locale()
+    # The language's full date without its year (CLDR has no such skeleton with a full weekday).
+    pattern = _YEAR_AT_END.sub("", str(locale.date_formats["full"]))
+    return format_date(value, pattern, locale=locale)
+
+
+def weekday_abbr(value) -> str:
+    """'Tue'; Spanish 'mar'."""
+    return format_date(value, "EEE", locale=current_locale())
+
+
+def _date_and_time_pattern(locale: Locale) -> str:
+    """How the language joins a full date and a time: English "{date} at {time}" (CLDR's
+    relative form), Spanish "{date}, {time}"."""
+    relative = locale._data.get("datetime_formats_relative") or {}
+    return str(relative.get("full") or locale.datetime_formats["full"])
 
 
 def when(instant: datetime, zone: ZoneInfo | None = None) -> str:
-    """'Tuesday, December 1, 2026 at 9:00 AM MST'"""
-    return f"{day(instant, zone)} at {clock_with_zone(instant, zone)}"
+    """'Tuesday, December 1, 2026 at 9:00 AM MST'; Spanish
+    'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Denver)'"""
+    local = to_local(instant, zone)
+    locale = current_locale()
+    pattern = (_date_and_time_pattern(locale).replace("{1}", str(locale.date_formats["full"]))
+               .replace("{0}", _CLOCK))
+    text = format_datetime(local, pattern, locale=locale)
+    abbreviation = zone_abbreviation(local, locale)
+    if abbreviation:
+        return f"{text} {abbreviation}"
+    return locale.zone_formats["fallback"] % {"1": text, "0": city_time(local.tzinfo, locale)}
+
+
+def when_with_city(instant: datetime, zone: ZoneInfo | None = None) -> str:
+    """when(), always naming the clinic's city: 'Tuesday, December 1, 2026 at 9:00 AM MST
+    (Denver Time)'; Spanish 'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Denver)'."""
+    zone = zone or clinic_zone()
+    locale = current_locale()
+    if zone_abbreviation(to_local(instant, zone), locale) is None:
+        return when(instant, zone)  # already names the city
+    return locale.zone_formats["fallback"] % {"1": when(instant, zone), "0": city_time(zone, locale)}
 
 
 def ago(instant: datetime | None, now: datetime | None = None) -> str:
@@ -72,6 +147,7 @@ def zone_label(zone: ZoneInfo | None = None) -> str:
 def register(app) -> None:
     app.jinja_env.filters.update(
         clock=clock, clock_with_zone=clock_with_zone, day=day, short_day=short_day,
-        when=when, to_local=to_local, ago=ago,
+        when=when, to_local=to_local, ago=ago, weekday_and_date=weekday_and_date,
+        weekday_abbr=weekday_abbr,
     )
     app.jinja_env.globals["zone_label"] = zone_label

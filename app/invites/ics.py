@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 
 from flask import current_app
+from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress
 
 from app.models import Booking
@@ -148,11 +149,15 @@ def clinic_address() -> str:
 
 
 def location(mode: str) -> str:
-    return {"phone": "Phone call", "video": "Video call"}.get(mode) or clinic_address()
+    if mode == "phone":
+        return _("Phone call")
+    if mode == "video":
+        return _("Video call")
+    return clinic_address()
 
 
 def summary() -> str:
-    return f"Consultation – {current_app.config['CLINIC_NAME']}"
+    return _("Consultation – %(clinic)s", clinic=current_app.config["CLINIC_NAME"])
 
 
 def organizer() -> Party:
@@ -164,22 +169,22 @@ def organizer() -> Party:
 
 def patient_description(booking: Booking, manage_url: str | None) -> str:
     config = current_app.config
-    lines = [f"Your consultation with {config['CLINIC_NAME']}."]
+    lines = [_("Your consultation with %(clinic)s.", clinic=config["CLINIC_NAME"])]
     reference = getattr(booking, "reference_display", "")
     if reference:
-        lines.append(f"Booking reference: {reference}.")
+        lines.append(_("Booking reference: %(reference)s.", reference=reference))
     if booking.mode == "in_person":
-        lines.append(f"Where: {clinic_address()}.")
+        lines.append(_("Where: %(address)s.", address=clinic_address()))
     elif booking.mode == "phone":
-        lines.append("We will call you on the phone number you gave us.")
+        lines.append(_("We will call you on the phone number you gave us."))
     else:
-        lines.append("We will email you the link for the video call before the consultation.")
+        lines.append(_("We will email you the link for the video call before the consultation."))
     if manage_url:
-        lines.append(f"To move or cancel: {manage_url}")
+        lines.append(_("To move or cancel: %(url)s", url=manage_url))
     else:
-        lines.append("To move or cancel, use the link in your confirmation email.")
-    lines.append(f"Questions: call {config['CLINIC_PHONE']}.")
-    lines.append("In a crisis, call or text 988, or call 911.")
+        lines.append(_("To move or cancel, use the link in your confirmation email."))
+    lines.append(_("Questions: call %(phone)s.", phone=config["CLINIC_PHONE"]))
+    lines.append(_("In a crisis, call or text 988, or call 911."))
     return "\n".join(lines)
 
 

@@ -21,9 +21,13 @@ from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 
 from flask import current_app
+from flask_babel import gettext as _
 
-from app.core.timefmt import clinic_zone, clock_with_zone, short_day, to_local, when
+from app.booking.labels import mode_label
+from app.core.i18n import PREFIXES
+from app.core.timefmt import clinic_zone, clock_with_zone, current_locale, short_day, to_local, when_with_city
 from app.invites import ics
+from app.invites.feeds import public_url
 from app.invites.ics import one_line
 from app.models import Booking, OutboxMessage
 from app.models.booking import MODE_LABELS
@@ -46,10 +50,9 @@ class Content:
 # --- words -------------------------------------------------------------------------------
 
 def local_when(instant: datetime) -> str:
-    """'Tuesday, December 1, 2026 at 9:00 AM MST (Denver time)'"""
-    zone = clinic_zone()
-    city = zone.key.rsplit("/", 1)[-1].replace("_", " ")
-    return f"{when(instant, zone)} ({city} time)"
+    """'Tuesday, December 1, 2026 at 9:00 AM MST (Denver Time)'; Spanish
+    'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Denver)'"""
+    return when_with_city(instant, clinic_zone())
 
 
 def _clinic(suffix: str) -> str:
@@ -60,6 +63,7 @@ def _render(kind: str, subject: str, **context) -> Content:
     # Straight from the Jinja environment: emails need no request context processors, and
     # this runs inside the booking's write transaction, so it should be quick.
     context.setdefault("subject", subject)
+    context.setdefault("email_language", current_locale().language)
     env = current_app.jinja_env
     return Content(subject=one_line(subject),
                    text=env.get_template(f"email/{kind}.txt").render(**context),
@@ -69,29 +73,29 @@ def _render(kind: str, subject: str, **context) -> Content:
 def _booking_context(booking: Booking, manage_url: str | None) -> dict:
     return {
         "booking": booking,
-        "first_name": one_line(booking.name).split(" ")[0] if booking.name.strip() else "there",
+        "first_name": one_line(booking.name).split(" ")[0] if booking.name.strip() else _("there"),
         "starts": local_when(booking.slot.starts_at),
         "ends": clock_with_zone(booking.slot.ends_at),
         "minutes": int((booking.slot.ends_at - booking.slot.starts_at).total_seconds() // 60),
-        "mode_label": MODE_LABELS[booking.mode],
+        "mode_label": mode_label(booking.mode),
         "address": ics.clinic_address(),
         "manage_url": manage_url,
-        "book_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/book",
+        "book_url": public_url(f"{PREFIXES.get(current_locale().language, '')}/book"),
     }
 
 
 def confirmation(booking: Booking, manage_url: str) -> Content:
-    return _render("confirmation", _clinic("Your consultation is booked"),
+    return _render("confirmation", _clinic(_("Your consultation is booked")),
                    **_booking_context(booking, manage_url))
 
 
 def update(booking: Booking, previous_start: datetime, manage_url: str | None = None) -> Content:
-    return _render("update", _clinic("Your consultation has moved"),
+    return _render("update", _clinic(_("Your consultation has moved")),
                    previous=local_when(previous_start), **_booking_context(booking, manage_url))
 
 
 def cancellation(booking: Booking, message: str | None = None) -> Content:
-    return _render("cancellation", _clinic("Your consultation is cancelled"),
+    return _render("cancellation", _clinic(_("Your consultation is cancelled")),
                    message=(message or "").strip(), **_booking_context(booking, None))
 
 
@@ -99,12 +103,10 @@ def reminder_subject(starts_at: datetime, sent_at: datetime) -> str:
     start_day = to_local(starts_at).date()
     send_day = to_local(sent_at).date()
     if start_day == send_day:
-        relative = "today"
-    elif start_day == send_day + timedelta(days=1):
-        relative = "tomorrow"
-    else:
-        relative = f"on {short_day(starts_at)}"
-    return _clinic(f"Reminder: your consultation {relative}")
+        return _clinic(_("Reminder: your consultation today"))
+    if start_day == send_day + timedelta(days=1):
+        return _clinic(_("Reminder: your consultation tomorrow"))
+    return _clinic(_("Reminder: your consultation on %(day)s", day=short_day(starts_at)))
 
 
 def reminder(booking: Booking, sent_at: datetime, manage_url: str | None) -> Content:
@@ -131,10 +133,10 @@ def offer(event: dict) -> Content:
     starts_at = datetime.fromisoformat(event["starts_at"])
     ends_at = datetime.fromisoformat(event["ends_at"])
     name = one_line(event.get("name") or "").strip()
-    return _render("offer", "An earlier consultation time is free",
-                   first_name=name.split(" ")[0] if name else "there", starts=local_when(starts_at),
+    return _render("offer", _("An earlier consultation time is free"),
+                   first_name=name.split(" ")[0] if name else _("there"), starts=local_when(starts_at),
                    minutes=int((ends_at - starts_at).total_seconds() // 60),
-                   mode_labels=[MODE_LABELS[m] for m in event["modes"]], claim_url=event["claim_url"],
+                   mode_labels=[mode_label(m) for m in event["modes"]], claim_url=event["claim_url"],
                    expires=local_when(datetime.fromisoformat(event["expires_at"])))
 
 

@@ -13,10 +13,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import force_locale
+
 from app.invites import ics
 from app.mail import compose
 from app.models import Booking, OutboxMessage
-from app.models.booking import first_name_initial, format_reference
+from app.models.booking import LOCALES, first_name_initial, format_reference
 
 CONFIRMATION = "confirmation"
 UPDATE = "update"
@@ -49,6 +51,7 @@ class BookingSnapshot:
     updated_at: datetime
     cancelled_by: str | None = None
     reference: str | None = None
+    locale: str = "en"  # events queued before bookings had a language are English
 
     @property
     def reference_display(self) -> str:
@@ -78,6 +81,7 @@ def snapshot(booking: Booking) -> dict:
         "email": booking.email, "mode": booking.mode, "starts_at": slot.starts_at.isoformat(),
         "ends_at": slot.ends_at.isoformat(), "updated_at": booking.updated_at.isoformat(),
         "cancelled_by": booking.cancelled_by, "reference": booking.reference,
+        "locale": booking.locale or "en",
     }
 
 
@@ -103,9 +107,23 @@ def _instant(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def message_locale(kind: str, event: dict) -> str:
+    """The language a message is written in: the patient's (the booking's, or the waiting-list
+    entry's for an offer), whoever made the change; staff notices are in the staff's English."""
+    if kind == STAFF_NOTICE:
+        return "en"
+    language = event.get("locale") if kind == OFFER else event.get("booking", {}).get("locale")
+    return language if language in LOCALES else "en"
+
+
 def render_event(kind: str, event: dict, now: datetime) -> Rendered:
     """The words of one message, as sent at `now` (a reminder's "today" or "tomorrow" is
-    decided then, not when it was queued)."""
+    decided then, not when it was queued), in the language of the person it is for."""
+    with force_locale(message_locale(kind, event)):
+        return _render_event(kind, event, now)
+
+
+def _render_event(kind: str, event: dict, now: datetime) -> Rendered:
     if kind == OFFER:
         content = compose.offer(event)
         return Rendered(content.subject, content.text, content.html)

@@ -22,6 +22,10 @@ MODE_LABELS = {"in_person": "In person at the clinic", "phone": "Phone call", "v
 INTERESTS = ("tms", "ketamine", "not_sure")
 INTEREST_LABELS = {"tms": "TMS", "ketamine": "Ketamine therapy", "not_sure": "Not sure yet"}
 
+# The language the patient booked in; every message they get is written in it.
+LOCALES = ("en", "es")
+LOCALE_NAMES = {"en": "English", "es": "Español"}
+
 STATUS_CONFIRMED = "confirmed"
 STATUS_CANCELLED = "cancelled"
 STATUSES = (STATUS_CONFIRMED, STATUS_CANCELLED)
@@ -86,6 +90,7 @@ class Booking(Base):
     phone: Mapped[str] = mapped_column(String(32))
     interest: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
+    locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Only a SHA-256 of the manage token is kept; the token itself lives in the patient's link.
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -115,6 +120,10 @@ class Booking(Base):
     @property
     def first_name_initial(self) -> str:
         return first_name_initial(self.name)
+
+    @property
+    def language_name(self) -> str:
+        return LOCALE_NAMES.get(self.locale, self.locale)
 
     @property
     def reference_display(self) -> str:

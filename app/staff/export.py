@@ -26,7 +26,7 @@ from app.staff.clinic_time import day_range, local
 
 MAX_DAYS = 366
 HEADER = ("Reference", "Date", "Start", "End", "Time zone", "How", "Status", "Attendance", "Name",
-          "Email", "Phone", "Interest", "Patient's note", "Booked at", "Booked by", "Cancelled at",
+          "Email", "Phone", "Language", "Interest", "Patient's note", "Booked at", "Booked by", "Cancelled at",
           "Cancelled by", "Internal notes")
 # Cells starting with these are formulas (or DDE) to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -100,7 +100,7 @@ def rows(bookings: list[Booking]):
         yield (b.public_id, start.strftime("%Y-%m-%d"), start.strftime("%H:%M"), end.strftime("%H:%M"),
                start.tzname(), MODE_LABELS.get(b.mode, b.mode), STATUS_LABELS.get(b.status, b.status),
                ATTENDANCE_LABELS.get(b.attendance or "", ""), b.name, b.email, phone,
-               INTEREST_LABELS.get(b.interest, b.interest), b.note, _local_stamp(b.created_at),
+               b.language_name, INTEREST_LABELS.get(b.interest, b.interest), b.note, _local_stamp(b.created_at),
                b.booked_by or "", _local_stamp(b.cancelled_at), b.cancelled_by or "", b.staff_notes)
 
 

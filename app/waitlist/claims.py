@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.booking import service as booking_service
@@ -31,9 +33,9 @@ from app.waitlist.errors import OfferGone, OfferNotFound, OfferTaken
 
 __all__ = ["BookingError", "Claimed", "claim", "find_offer", "open_offer", "state"]
 
-TAKEN_MESSAGE = ("Sorry, someone just took that time. You are still on the waiting list, and "
-                 "we will write again when another time opens.")
-GONE_MESSAGE = "This offer has ended, so the time can no longer be taken from this link."
+TAKEN_MESSAGE = _l("Sorry, someone just took that time. You are still on the waiting list, and "
+                   "we will write again when another time opens.")
+GONE_MESSAGE = _l("This offer has ended, so the time can no longer be taken from this link.")
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def open_offer(token: str, now: datetime | None = None) -> WaitlistOffer:
     now = now or utcnow()
     offer = find_offer(token)
     if offer is None:
-        raise OfferNotFound("We could not find that offer.")
+        raise OfferNotFound(_("We could not find that offer."))
     if offer.status == OFFER_SENT and not booking_service.is_open(offer.slot, now):
         with write_transaction() as session:
             locked = session.get(WaitlistOffer, offer.id, with_for_update=True)
@@ -84,9 +86,9 @@ def _slot_is_free(offer: WaitlistOffer) -> bool:
 def _check(offer: WaitlistOffer, now: datetime) -> None:
     current = state(offer, now)
     if current == OFFER_TAKEN:
-        raise OfferTaken(TAKEN_MESSAGE)
+        raise OfferTaken(str(TAKEN_MESSAGE))
     if current != "open":
-        raise OfferGone(GONE_MESSAGE)
+        raise OfferGone(str(GONE_MESSAGE))
 
 
 def _mode(entry: WaitlistEntry, slot_modes: list[str], current: str | None) -> str:
@@ -100,7 +102,7 @@ def claim(token: str, now: datetime | None = None) -> Claimed:
     now = now or utcnow()
     offer = find_offer(token)
     if offer is None:
-        raise OfferNotFound("We could not find that offer.")
+        raise OfferNotFound(_("We could not find that offer."))
     _check(offer, now)
     offer_id, entry, slot = offer.id, offer.entry, offer.slot
 
@@ -113,7 +115,7 @@ def claim(token: str, now: datetime | None = None) -> Claimed:
         holder = session.execute(select(WaitlistEntry).where(WaitlistEntry.id == locked.entry_id)
                                  .with_for_update().execution_options(populate_existing=True)).scalar_one()
         if state(locked, now) != "open" or holder.status != ENTRY_WAITING:
-            raise OfferGone(GONE_MESSAGE)
+            raise OfferGone(str(GONE_MESSAGE))
         locked.status, locked.ended_at, locked.booking_id = OFFER_CLAIMED, now, booking.id
         holder.status, holder.ended_at = ENTRY_FULFILLED, now
         session.flush()
@@ -129,16 +131,16 @@ def claim(token: str, now: datetime | None = None) -> Claimed:
     try:
         if entry.booking_id is not None:
             if linked is None or linked.status != STATUS_CONFIRMED:
-                raise OfferGone("The consultation this offer would move was cancelled, so there is "
-                                "nothing to move. You can book a new time at /book.")
+                raise OfferGone(_("The consultation this offer would move was cancelled, so there is "
+                                  "nothing to move. You can book a new time on our booking page."))
             moved = booking_service.reschedule(linked.public_id, slot.public_id,
                                                _mode(entry, slot.mode_list, linked.mode),
                                                by="patient", now=now, on_moved=record)
             return Claimed(booking=moved, moved=True, manage_token=None)
         details = booking_service.PatientDetails(name=entry.name, email=entry.email, phone=entry.phone,
-                                                 interest="not_sure")
+                                                 interest="not_sure", locale=entry.locale)
         result = booking_service.book(slot.public_id, _mode(entry, slot.mode_list, None), details, now,
                                       on_booked=record)
         return Claimed(booking=result.booking, moved=False, manage_token=result.manage_token)
     except SlotTaken:
-        raise OfferTaken(TAKEN_MESSAGE) from None
+        raise OfferTaken(str(TAKEN_MESSAGE)) from None

@@ -17,6 +17,7 @@ from app.booking import service as booking_service
 from app.booking.rules import booking_window
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.core.i18n import PREFIXES
 from app.core.timefmt import clinic_zone
 from app.core.tokens import hash_token, new_manage_token
 from app.invites.feeds import public_url
@@ -46,8 +47,9 @@ class OfferReport:
         return f"offered {self.offered}, expired {self.expired}, closed {self.closed}"
 
 
-def offer_url(token: str) -> str:
-    return public_url(f"/offers/{token}")
+def offer_url(token: str, locale: str = "en") -> str:
+    """The claim link, at the address of the language the person joined in."""
+    return public_url(f"{PREFIXES.get(locale, '')}/offers/{token}")
 
 
 def preferences(entry: WaitlistEntry) -> Preferences:
@@ -169,7 +171,7 @@ def offer_round(freed_id: int, now: datetime) -> tuple[int, bool]:
                 "name": entry.name, "starts_at": slot.starts_at.isoformat(),
                 "ends_at": slot.ends_at.isoformat(), "modes": [
                     m for m in slot.mode_list if not entry.mode_list or m in entry.mode_list],
-                "claim_url": offer_url(token), "expires_at": expires_at.isoformat(),
+                "claim_url": offer_url(token, entry.locale), "expires_at": expires_at.isoformat(),
                 "locale": entry.locale}))
         outbox.enqueue_unbooked(*messages)
     return len(chosen), False

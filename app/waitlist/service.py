@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app.booking import service as booking_service
@@ -37,8 +38,8 @@ def join(request: JoinRequest, now: datetime | None = None) -> NewEntry:
         if request.manage_token:
             booking = booking_service.find_by_token(request.manage_token)
             if booking is None or not booking_service.can_change(booking, now):
-                raise BookingNotLinkable("That booking link cannot be used: the consultation is "
-                                         "cancelled, over, or the link is not right.", field="manage_token")
+                raise BookingNotLinkable(_("That booking link cannot be used: the consultation is "
+                                           "cancelled, over, or the link is not right."), field="manage_token")
             booking_id = booking.id
         entry = WaitlistEntry(
             token_hash=hash_token(token), name=request.name, email=request.email, phone=request.phone,
@@ -66,7 +67,7 @@ def leave(token: str, now: datetime | None = None) -> WaitlistEntry:
             select(WaitlistEntry).where(WaitlistEntry.token_hash == hash_token(token)).with_for_update()
         ).scalar_one_or_none() if looks_like_token(token) else None
         if entry is None:
-            raise EntryNotFound("No waiting-list entry has that link.")
+            raise EntryNotFound(_("No waiting-list entry has that link."))
         if entry.status == ENTRY_WAITING:
             entry.status = ENTRY_LEFT
             entry.ended_at = now

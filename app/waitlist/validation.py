@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.booking import validation
 from app.models.booking import MODES
 from app.waitlist.matching import PARTS_OF_DAY
@@ -29,13 +31,13 @@ class JoinRequest:
     manage_token: str | None = None
 
 
-def _day(value: Any, label: str) -> date:
+def _day(value: Any, problem: str) -> date:
     if not isinstance(value, str) or len(value) != 10:
-        raise validation.Invalid(f"Please enter the {label} date as YYYY-MM-DD.")
+        raise validation.Invalid(problem)
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise validation.Invalid(f"Please enter the {label} date as YYYY-MM-DD.") from None
+        raise validation.Invalid(problem) from None
 
 
 def _choices(value: Any, allowed: tuple, what: str) -> tuple:
@@ -68,19 +70,20 @@ def join_fields(body: dict[str, Any], phone_region: str, today: date
     if locale not in LOCALES:
         errors["locale"] = "locale must be en or es."
     if body.get("consent") is not True:
-        errors["consent"] = validation.CONSENT_REQUIRED
-    for field, label in (("earliest", "earliest"), ("latest", "latest")):
+        errors["consent"] = str(validation.CONSENT_REQUIRED)
+    for field, problem in (("earliest", _("Please enter the earliest date as YYYY-MM-DD.")),
+                           ("latest", _("Please enter the latest date as YYYY-MM-DD."))):
         try:
-            clean[field] = _day(body.get(field), label)
+            clean[field] = _day(body.get(field), problem)
         except validation.Invalid as error:
             errors[field] = str(error)
     if "earliest" in clean and "latest" in clean:
         if clean["latest"] < clean["earliest"]:
-            errors["latest"] = "The latest date must be on or after the earliest date."
+            errors["latest"] = _("The latest date must be on or after the earliest date.")
         elif clean["latest"] < today:
-            errors["latest"] = "The latest date has already passed. Please choose a later one."
+            errors["latest"] = _("The latest date has already passed. Please choose a later one.")
         elif clean["latest"] - max(clean["earliest"], today) > timedelta(days=MAX_SPAN_DAYS):
-            errors["latest"] = "Please choose dates within a year."
+            errors["latest"] = _("Please choose dates within a year.")
     lists = {"weekdays": (tuple(range(1, 8)), "weekdays (1 = Monday ... 7 = Sunday)"),
              "parts_of_day": (PARTS_OF_DAY, "parts_of_day"), "modes": (MODES, "modes")}
     for field, (allowed, what) in lists.items():

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from babel.dates import get_day_names
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from app.booking import service as booking_service
 from app.booking.errors import BookingError
+from app.booking.labels import mode_choices
+from app.core.i18n import current_language
 from app.core.ratelimits import booking_limit, manage_limit, token_lookup_limit
-from app.core.timefmt import clinic_zone
+from app.core.timefmt import clinic_zone, current_locale
 from app.models import utcnow
-from app.models.booking import MODE_LABELS, MODES
+from app.models.booking import MODES
 from app.waitlist import claims, service
 from app.waitlist.errors import WaitlistError
 from app.waitlist.matching import PARTS_OF_DAY
@@ -21,9 +25,16 @@ from app.waitlist.validation import join_fields
 
 bp = Blueprint("waitlist", __name__)
 
+# English names, for the staff console's list.
 WEEKDAYS = [(1, "Monday"), (2, "Tuesday"), (3, "Wednesday"), (4, "Thursday"), (5, "Friday"),
             (6, "Saturday"), (7, "Sunday")]
-PART_LABELS = {"morning": "Mornings (before noon)", "afternoon": "Afternoons (from noon)"}
+PART_LABELS = {"morning": _l("Mornings (before noon)"), "afternoon": _l("Afternoons (from noon)")}
+
+
+def weekdays() -> list[tuple[int, str]]:
+    """ISO weekdays (Monday = 1) named in the language being shown."""
+    names = get_day_names("wide", locale=current_locale())
+    return [(iso, names[iso - 1].capitalize()) for iso in range(1, 8)]
 FIELD_ORDER = ("name", "email", "phone", "earliest", "latest", "weekdays", "parts_of_day", "modes",
                "manage_token", "consent")
 
@@ -35,13 +46,13 @@ def _form_body(form) -> dict:
             "earliest": form.get("earliest", ""), "latest": form.get("latest", ""),
             "weekdays": weekdays or None, "parts_of_day": form.getlist("parts_of_day") or None,
             "modes": form.getlist("modes") or None, "consent": form.get("consent") == "y",
-            "locale": "en", "manage_token": form.get("manage_token") or None}
+            "locale": current_language(), "manage_token": form.get("manage_token") or None}
 
 
 def _render_join(values: dict, errors: dict[str, str], status: int = 200):
     return render_template("waitlist/join.html", values=values, errors=errors, field_order=FIELD_ORDER,
-                           weekdays=WEEKDAYS, parts=[(p, PART_LABELS[p]) for p in PARTS_OF_DAY],
-                           modes=[(m, MODE_LABELS[m]) for m in MODES]), status
+                           weekdays=weekdays(), parts=[(p, PART_LABELS[p]) for p in PARTS_OF_DAY],
+                           modes=mode_choices(MODES)), status
 
 
 @bp.get("/waitlist")
@@ -85,7 +96,7 @@ def _entry_or_404(token: str):
 def entry(token: str):
     found = _entry_or_404(token)
     return render_template("waitlist/entry.html", entry=found, token=token, state=service.state(found),
-                           weekdays=dict(WEEKDAYS), part_labels=PART_LABELS)
+                           weekdays=dict(weekdays()), part_labels=PART_LABELS)
 
 
 @bp.post("/waitlist/<token>/leave")

@@ -5,26 +5,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
 
 from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import BookingForm, form_started_stamp, seconds_since_started
+from app.booking.labels import mode_choices, mode_label
 from app.booking.slots import nearest_free_slots, parse_mode, slot_picker
 from app.content import self_check
 from app.core.database import is_unavailable
 from app.core.extensions import csrf, db
+from app.core.i18n import current_language
 from app.core.page_cache import cached_page
 from app.core.ratelimits import booking_limit
 from app.models import Slot, utcnow
-from app.models.booking import MODE_LABELS
 
 bp = Blueprint("booking", __name__)
+# Pages and emails show a booking's way of meeting in the language being shown.
+bp.add_app_template_global(mode_label, "mode_label")
 
 SELF_CHECK_SESSION_KEY = "self_check_answers"
-UNAVAILABLE_MESSAGE = ("We could not reach our booking calendar just now, so nothing was booked. "
-                       "Your details are still here: please press the button again in a moment.")
-TOO_FAST_MESSAGE = "We could not accept that just yet. Please check your details and press the button again."
+UNAVAILABLE_MESSAGE = _l("We could not reach our booking calendar just now, so nothing was booked. "
+                         "Your details are still here: please press the button again in a moment.")
+TOO_FAST_MESSAGE = _l("We could not accept that just yet. Please check your details and press the button again.")
 
 
 @dataclass
@@ -56,12 +61,12 @@ def _slot_or_404(public_id: str) -> Slot:
 def details(slot_id: str):
     slot = _slot_or_404(slot_id)
     form = BookingForm()
-    form.mode.choices = [(m, MODE_LABELS[m]) for m in slot.mode_list]
+    form.mode.choices = mode_choices(slot.mode_list)
     chosen = slot
     if request.method == "GET":
         form.slot_id.data = slot.public_id
         form.started.data = form_started_stamp()
-        wanted, _ = parse_mode(request.args.get("mode"))
+        wanted, _problem = parse_mode(request.args.get("mode"))
         if len(slot.mode_list) == 1:
             form.mode.data = slot.mode_list[0]
         elif wanted and slot.offers(wanted):
@@ -71,14 +76,14 @@ def details(slot_id: str):
         # Most people are not sure yet; one choice fewer before they are booked.
         form.interest.data = "not_sure"
         outcome = Outcome() if service.is_open(slot) else Outcome(
-            409, "Sorry, this time is no longer available. Here are the nearest free times.",
+            409, _("Sorry, this time is no longer available. Here are the nearest free times."),
             nearest_free_slots(slot.starts_at, 3, exclude_id=slot.id))
     elif not form.validate():
-        outcome = Outcome(422, "Please correct the highlighted fields below.")
+        outcome = Outcome(422, _("Please correct the highlighted fields below."))
     elif form.website.data or _filled_too_fast(form.started.data):
         # Bots fill every field and submit at once; people get a plain retry message.
         form.started.data = form_started_stamp()
-        outcome = Outcome(422, TOO_FAST_MESSAGE)
+        outcome = Outcome(422, str(TOO_FAST_MESSAGE))
     else:
         if form.slot_id.data != slot.public_id:
             chosen = _slot_or_404(form.slot_id.data)
@@ -109,11 +114,13 @@ def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
     answers = attached_self_check() if form.attach_self_check.data else None
     patient = service.PatientDetails(
         name=form.name.data, email=form.email.data, phone=form.phone.data,
-        interest=form.interest.data, note=form.note.data or "", self_check=answers)
+        interest=form.interest.data, note=form.note.data or "", self_check=answers,
+        locale=current_language())
     try:
         result = service.book(slot.public_id, form.mode.data, patient)
     except SlotTaken as taken:
-        return None, Outcome(409, taken.message + " Your details are kept: choose another time below.",
+        return None, Outcome(409, _("%(problem)s Your details are kept: choose another time below.",
+                                    problem=taken.message),
                              taken.alternatives)
     except BookingError as error:
         return None, Outcome(error.http_status, error.message)
@@ -121,7 +128,7 @@ def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
         if not is_unavailable(error):
             raise
         db.session.rollback()
-        return None, Outcome(503, UNAVAILABLE_MESSAGE)
+        return None, Outcome(503, str(UNAVAILABLE_MESSAGE))
     # Booked: the answers have done their job (attached or not), so they leave the session.
     session.pop(SELF_CHECK_SESSION_KEY, None)
     return result.manage_token, Outcome()

@@ -5,14 +5,17 @@ nothing. Cancelling takes two steps (a page that asks, then the POST); moving is
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from app.booking import service
+from app.booking import notifications, service, validation
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import CancelForm, RescheduleForm
 from app.booking.slots import parse_mode, slot_picker
 from app.core.extensions import csrf
+from app.core.i18n import COOKIE as LANGUAGE_COOKIE
+from app.core.i18n import LANGUAGES, address_in, current_language
 from app.core.ratelimits import manage_limit, token_lookup_limit
-from app.invites import feeds, ics
+from app.invites import ics
 from app.invites.views import calendar_response
 from app.models import Booking, Slot, utcnow
 
@@ -22,9 +25,16 @@ csrf.exempt(bp)
 
 
 def _booking_or_404(token: str) -> Booking:
+    """The token's booking. A page opened at the other language's address (an older email,
+    a forwarded link) is shown at the booking's own language's address, unless the visitor
+    chose this language themselves (the language switch)."""
     booking = service.find_by_token(token)
     if booking is None:
         abort(404)
+    here = current_language()
+    if (request.method == "GET" and booking.locale != here and booking.locale in LANGUAGES
+            and request.cookies.get(LANGUAGE_COOKIE) != here):
+        abort(redirect(address_in(booking.locale), code=302))
     return booking
 
 
@@ -95,7 +105,7 @@ def confirm_new_slot(token: str, slot_id: str):
         abort(404)
     form = RescheduleForm()
     if request.method == "GET":
-        wanted, _ = parse_mode(request.args.get("mode"))
+        wanted, _problem = parse_mode(request.args.get("mode"))
         preferred = wanted or booking.mode
         form.mode.data = preferred if slot.offers(preferred) else slot.mode_list[0]
     problem = None
@@ -105,7 +115,8 @@ def confirm_new_slot(token: str, slot_id: str):
         try:
             service.reschedule(booking.public_id, slot.public_id, form.mode.data, by="patient")
         except SlotTaken as taken:
-            problem = taken.message + " Your consultation has not changed. Please choose another time."
+            problem = _("%(problem)s Your consultation has not changed. Please choose another time.",
+                        problem=taken.message)
             alternatives = taken.alternatives
             status = 409
         except BookingError as error:
@@ -114,7 +125,7 @@ def confirm_new_slot(token: str, slot_id: str):
         else:
             return redirect(url_for("manage.show", token=token, done="moved"), code=303)
     elif request.method == "POST":
-        problem = "Please choose how you would like to meet."
+        problem = str(validation.MODE_REQUIRED)
         status = 422
     return render_template("booking/reschedule_confirm.html", booking=booking, token=token, slot=slot,
                            form=form, problem=problem, alternatives=alternatives), status
@@ -127,6 +138,6 @@ def invite(token: str):
     booking = service.find_by_token(token)
     if booking is None or not booking.is_active:
         abort(404)
-    manage_url = feeds.public_url(f"/manage/{token}")
+    manage_url = notifications.manage_url(token, booking.locale)
     text = ics.booking_invite(booking, ics.PUBLISH, utcnow(), manage_url=manage_url)
     return calendar_response(text, "consultation.ics")
