@@ -35,9 +35,16 @@ def extracted(domain: str) -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
             str(ROOT), method_map, options_map, keywords={"_": None, "gettext": None, "ngettext": (1, 2),
-                                                          "_l": None, "lazy_gettext": None}):
+                                                          "_l": None, "lazy_gettext": None},
+            directory_filter=_searched):
         found.add(message if isinstance(message, str) else message[0])
     return found
+
+
+def _searched(path: str) -> bool:
+    """Every folder but hidden ones and node_modules (Babel's own filter also skips `_macros`)."""
+    name = Path(path).name
+    return not name.startswith(".") and name != "node_modules"
 
 
 def catalog(domain: str):
