@@ -37,6 +37,9 @@ TEST_SETTINGS = {
     "RATELIMIT_ENABLED": "false",
     "MAIL_SERVER": "",
     "PUBLIC_BASE_URL": "http://localhost",
+    # Live servers run several processes: a page one of them kept may be up to
+    # PAGE_CACHE_SECONDS behind a change another made (tests/test_page_cache.py covers that).
+    "PAGE_CACHE_SECONDS": "0",
 }
 
 

@@ -30,14 +30,14 @@ def test_split_days_touching_ranges_and_gaps():
 
 
 def test_no_hours():
-    assert summarise([]) == NO_HOURS
+    assert summarise([]) == str(NO_HOURS)
 
 
 def test_the_public_footer_follows_the_opening_hours(app, client):
     from app.core.database import write_transaction
     from app.models import AvailabilityRule
 
-    assert NO_HOURS in client.get("/about").get_data(as_text=True)
+    assert str(NO_HOURS) in client.get("/about").get_data(as_text=True)
     with app.app_context(), write_transaction() as session:
         for day in range(5):
             session.add(AvailabilityRule(weekday=day, start_time=time(9), end_time=time(17)))
@@ -59,3 +59,15 @@ def test_an_unreachable_database_gives_a_plain_line(app, monkeypatch):
     with app.app_context():
         monkeypatch.setattr(db.session, "execute", refuse)
         assert opening_hours.current_summary() == opening_hours.UNKNOWN_HOURS
+
+
+def test_spanish_pages_say_the_hours_in_spanish(app, client):
+    from app.core.database import write_transaction
+    from app.models import AvailabilityRule
+
+    with app.app_context(), write_transaction() as session:
+        for day in range(5):
+            session.add(AvailabilityRule(weekday=day, start_time=time(9), end_time=time(17)))
+    html = client.get("/es/about").get_data(as_text=True)
+    assert "Lunes a viernes 9:00" in html
+    assert "Monday" not in html

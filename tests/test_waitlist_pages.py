@@ -59,6 +59,8 @@ def test_joining_from_the_form_and_leaving_from_the_private_page(ctx, client):
 
 def test_the_booking_pages_link_to_the_waiting_list(ctx, client):
     assert 'href="/waitlist">Tell me if an earlier time opens' in client.get("/book").get_data(as_text=True)
+    make_slot()
+    assert 'href="/waitlist">tell me if an earlier time opens' in client.get("/book").get_data(as_text=True)
     held = make_booking(make_slot())
     manage = client.get(f"/manage/{held.manage_token}").get_data(as_text=True)
     assert f'href="/waitlist?booking={held.manage_token}">I\'d take an earlier time' in manage

@@ -6,19 +6,34 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import time
 
+from babel.dates import format_time, get_day_names
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from app.core.extensions import db
 from app.models import AvailabilityRule
 
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-NO_HOURS = "By appointment: please call"
-UNKNOWN_HOURS = "Please call for our opening hours"
+NO_HOURS = _l("By appointment: please call")
+UNKNOWN_HOURS = _l("Please call for our opening hours")
+
+
+def _language() -> str:
+    return str(get_locale() or "en")
+
+
+def day_name(weekday: int) -> str:
+    """Monday... in the page's language (0 is Monday; lower case where the language writes it so)."""
+    return get_day_names("wide", locale=_language())[weekday]
 
 
 def clock(at: time) -> str:
-    """9:00 a.m., 12:00 p.m., 5:30 p.m. (AP style, as patients read it)."""
+    """9:00 a.m., 12:00 p.m., 5:30 p.m. (AP style, as patients read it); in Spanish, Babel's
+    own "9:00 a. m."."""
+    if _language() != "en":
+        return format_time(at, "h:mm a", locale=_language())
     hour = at.hour % 12 or 12
     return f"{hour}:{at.minute:02d} {'a.m.' if at.hour < 12 else 'p.m.'}"
 
@@ -34,13 +49,13 @@ def _days(weekdays: list[int]) -> str:
     parts: list[str] = []
     for run in runs:
         if len(run) >= 3:
-            parts.append(f"{DAY_NAMES[run[0]]} to {DAY_NAMES[run[-1]]}")
+            parts.append(_("%(first)s to %(last)s", first=day_name(run[0]), last=day_name(run[-1])))
         else:
-            parts.extend(DAY_NAMES[d] for d in run)
-    if len(parts) == 1 or any(" to " in part for part in parts):
+            parts.extend(day_name(d) for d in run)
+    if len(parts) == 1 or any(len(run) >= 3 for run in runs):
         # "and" beside "to" would blur where a run ends: commas only.
         return ", ".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
+    return _("%(rest)s and %(last)s", rest=", ".join(parts[:-1]), last=parts[-1])
 
 
 def _merged(ranges: Iterable[tuple[time, time]]) -> list[tuple[time, time]]:
@@ -61,15 +76,16 @@ def summarise(ranges: Iterable[tuple[int, time, time]]) -> str:
     for weekday, start, end in ranges:
         by_day.setdefault(weekday, []).append((start, end))
     if not by_day:
-        return NO_HOURS
+        return str(NO_HOURS)
     groups: dict[tuple[tuple[time, time], ...], list[int]] = {}
     for weekday in sorted(by_day):
         groups.setdefault(tuple(_merged(by_day[weekday])), []).append(weekday)
     lines = []
     for hours, weekdays in sorted(groups.items(), key=lambda item: min(item[1])):
-        times = " and ".join(f"{clock(s)}\u2013{clock(e)}" for s, e in hours)
+        times = _(" and ").join(f"{clock(s)}\u2013{clock(e)}" for s, e in hours)
         lines.append(f"{_days(weekdays)} {times}")
-    return ", ".join(lines)
+    line = ", ".join(lines)
+    return line[:1].upper() + line[1:]
 
 
 def current_summary() -> str:
@@ -81,5 +97,5 @@ def current_summary() -> str:
         ).all()
     except DBAPIError:
         db.session.rollback()
-        return UNKNOWN_HOURS
+        return str(UNKNOWN_HOURS)
     return summarise((weekday, start, end) for weekday, start, end in rows)

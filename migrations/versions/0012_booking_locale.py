@@ -1,7 +1,8 @@
 """booking locale: the language the patient booked in
 
 Every message a booking's patient gets is written in this language ('en' or 'es');
-existing bookings were all made in English.
+existing bookings were all made in English. On SQLite, dropping the column rebuilds the
+table, which cannot carry the expression index over: it is dropped and made again around it.
 
 Revision ID: 0012
 Revises: 0011
@@ -25,5 +26,11 @@ def upgrade():
 
 
 def downgrade():
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    if sqlite:
+        op.drop_index('ix_booking_email_lower_status', table_name='booking')
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.drop_column('locale')
+    if sqlite:
+        op.create_index('ix_booking_email_lower_status', 'booking', [sa.text('lower(email)'), 'status'],
+                        unique=False)
