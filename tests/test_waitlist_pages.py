@@ -113,6 +113,8 @@ def test_staff_see_the_list_its_offers_and_which_booking_came_from_one(ctx, clie
     booking_id = claimed.get_json()["booking"]["id"]
     everyone = staff_client.get("/staff/waitlist?show=all").get_data(as_text=True)
     assert ": claimed" in everyone and "1 of 1 freed time re-booked from the list" in everyone
+    dashboard = re.sub(r"\s+", " ", staff_client.get("/staff/").get_data(as_text=True))
+    assert '<span class="stat-number">1</span> of 1 freed time re-booked from the waiting list' in dashboard
     detail = staff_client.get(f"/staff/bookings/{booking_id}").get_data(as_text=True)
     assert "Booked from a waiting-list offer" in detail
     assert "waiting-list offer" not in staff_client.get(

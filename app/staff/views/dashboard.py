@@ -6,13 +6,14 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from app.staff import dashboard as figures
-from app.staff import sessions
+from app.staff import sessions, waitlist_admin
 from app.staff.views import bp
 
 
 @bp.get("/")
 def dashboard():
-    return render_template("staff/dashboard.html", board=figures.summary(current_user, now=sessions.now()))
+    return render_template("staff/dashboard.html", board=figures.summary(current_user, now=sessions.now()),
+                           waitlist=waitlist_admin.figures())
 
 
 @bp.get("")
