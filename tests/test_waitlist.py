@@ -106,6 +106,61 @@ def test_join_refuses_bad_fields_with_field_errors(ctx, client):
         "latest": "The latest date has already passed. Please choose a later one."}
 
 
+def test_a_change_through_the_api_keeps_the_queue_place_and_the_new_choices_match(ctx, client):
+    ctx.config["WAITLIST_OFFERS_PER_SLOT"] = 1
+    day = future_day(3)
+    other_day = day.isoweekday() % 7 + 1
+    first = join(client, 0, weekdays=[other_day], modes=["video"])
+    join(client, 1)
+    before = db.session.execute(select(WaitlistEntry).where(WaitlistEntry.email == "p0@example.com")
+                                ).scalar_one()
+    joined_at, earliest, latest = before.created_at, before.earliest, before.latest
+    changed = client.patch(f"/api/v1/waitlist/{first['token']}",
+                           json={"weekdays": [day.isoweekday()], "parts_of_day": ["morning"]})
+    assert changed.status_code == 200, changed.get_json()
+    entry = changed.get_json()["entry"]
+    assert entry["weekdays"] == [day.isoweekday()] and entry["parts_of_day"] == ["morning"]
+    assert entry["modes"] == ["video"]  # left out: unchanged
+    assert entry["earliest"] == earliest.isoformat() and entry["latest"] == latest.isoformat()
+    db.session.commit()  # a fresh read
+    after = db.session.execute(select(WaitlistEntry).where(WaitlistEntry.email == "p0@example.com")
+                               ).scalar_one()
+    assert after.created_at == joined_at
+    free_a_slot(make_slot(local_dt(day, 10)))
+    offer_freed_slots()
+    # Still first in line, and the new day now fits: the one offer is theirs.
+    assert len(offer_tokens("p0@example.com")) == 1 and offer_tokens("p1@example.com") == []
+
+
+def test_a_change_with_bad_fields_gives_field_errors_and_changes_nothing(ctx, client):
+    made = join(client, 0, weekdays=[2], modes=["phone"])
+    shown = client.get(f"/api/v1/waitlist/{made['token']}").get_json()["entry"]
+    response = client.patch(f"/api/v1/waitlist/{made['token']}", json={
+        "weekdays": [0, 8], "parts_of_day": "morning", "modes": ["fax"], "earliest": "2027-13-01"})
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["fields"]) == {"weekdays", "parts_of_day", "modes", "earliest"}
+    response = client.patch(f"/api/v1/waitlist/{made['token']}",
+                            json={"earliest": future_day(10).isoformat(), "latest": future_day(5).isoformat()})
+    assert response.get_json()["error"]["fields"] == {
+        "latest": "The latest date must be on or after the earliest date."}
+    assert client.get(f"/api/v1/waitlist/{made['token']}").get_json()["entry"] == shown
+    assert client.patch(f"/api/v1/waitlist/{made['token']}", data="x").status_code == 415
+
+
+def test_a_change_keeps_offers_already_out_and_a_left_entry_cannot_change(ctx, client):
+    made = join(client, 0)
+    free_a_slot()
+    offer_freed_slots()
+    assert client.patch(f"/api/v1/waitlist/{made['token']}", json={"modes": ["video"]}).status_code == 200
+    assert offers_by_status() == Counter({"sent": 1})
+    client.post(f"/api/v1/waitlist/{made['token']}/leave")
+    ended = client.patch(f"/api/v1/waitlist/{made['token']}", json={"modes": ["phone"]})
+    assert ended.status_code == 410 and ended.get_json()["error"]["code"] == "entry_ended"
+    entry = client.get(f"/api/v1/waitlist/{made['token']}").get_json()["entry"]
+    assert entry["status"] == "left" and entry["modes"] == ["video"]
+    assert client.patch("/api/v1/waitlist/" + "x" * 32, json={}).status_code == 404
+
+
 def test_entries_expire_after_their_days_and_with_their_latest_date(ctx, client):
     ctx.config["WAITLIST_ENTRY_DAYS"] = 2
     short = join(client, 1)["entry"]

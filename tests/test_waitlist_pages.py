@@ -57,6 +57,38 @@ def test_joining_from_the_form_and_leaving_from_the_private_page(ctx, client):
     assert "You have left" in client.get(private).get_data(as_text=True)
 
 
+def test_changing_the_choices_on_the_private_page(ctx, client):
+    page = client.get("/waitlist").get_data(as_text=True)
+    private = client.post("/waitlist", data=form(page, weekdays=["1"], modes=["phone"])).headers["Location"]
+    private = private.split("?")[0]
+    joined_at = db.session.execute(select(WaitlistEntry.created_at)).scalar_one()
+    shown = client.get(private).get_data(as_text=True)
+    assert 'id="weekdays-1" value="1" checked' in shown and 'id="modes-phone" value="phone" checked' in shown
+    assert f'name="latest" value="{future_day(20).isoformat()}"' in shown
+    choices = {"csrf_token": token_in(shown), "earliest": future_day(1).isoformat(),
+               "latest": future_day(10).isoformat(), "weekdays": ["3"], "modes": ["video"]}
+    assert client.post(private, data={**choices, "csrf_token": ""}).status_code == 400  # no CSRF token
+    wrong = client.post(private, data={**choices, "latest": "soon"})
+    html = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and 'id="latest-error"' in html and 'id="weekdays-error"' not in html
+    assert 'value="soon"' in html and 'id="weekdays-3" value="3" checked' in html
+    assert 'id="weekdays-1" value="1">' in html
+    db.session.commit()
+    assert db.session.execute(select(WaitlistEntry.weekdays)).scalar_one() == "1"
+    saved = client.post(private, data=choices)
+    assert saved.status_code == 303 and saved.headers["Location"].endswith("?saved=1")
+    assert "Your choices are saved." in client.get(saved.headers["Location"]).get_data(as_text=True)
+    db.session.commit()
+    entry = db.session.execute(select(WaitlistEntry)).scalar_one()
+    assert (entry.weekdays, entry.modes, entry.parts_of_day) == ("3", "video", "")
+    assert entry.latest == future_day(10) and entry.created_at == joined_at
+    client.post(private + "/leave", data={"csrf_token": token_in(shown)})
+    ended = client.post(private, data={**choices, "weekdays": ["5"]})
+    assert ended.status_code == 410 and "can no longer be changed" in ended.get_data(as_text=True)
+    db.session.commit()
+    assert db.session.execute(select(WaitlistEntry.weekdays)).scalar_one() == "3"
+
+
 def test_the_booking_pages_link_to_the_waiting_list(ctx, client):
     assert 'href="/waitlist">Tell me if an earlier time opens' in client.get("/book").get_data(as_text=True)
     make_slot()

@@ -107,6 +107,18 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [_WAITLIST_TOKEN],
                 "responses": {"200": _resp("The entry", "WaitlistEnvelope"),
                               "404": _resp("Unknown token"), **_COMMON_ERRORS},
+            }, "patch": {
+                "summary": "Change a waiting entry's choices; it keeps its place in the queue",
+                "description": "Fields left out stay as they are; an empty list or null means any. "
+                               "Checked by the same rules as joining. Offers already sent stand.",
+                "parameters": [_WAITLIST_TOKEN],
+                "requestBody": {"required": True, **_json("WaitlistChange")},
+                "responses": {"200": _resp("Changed", "WaitlistEnvelope"),
+                              "400": _resp("Body is not a JSON object"),
+                              "404": _resp("Unknown token"),
+                              "410": _resp("The entry has ended (left, fulfilled or expired)"),
+                              "415": _resp("Body is not application/json"),
+                              "422": _resp("Invalid fields"), **_COMMON_ERRORS},
             }},
             "/waitlist/{token}/leave": {"post": {
                 "summary": "Leave the waiting list; offers still out are withdrawn",
@@ -189,6 +201,15 @@ def openapi_document() -> dict[str, Any]:
                                                      "description": "Link the entry to this booking, "
                                                                     "which a claim then moves"},
                                 }},
+            "WaitlistChange": {"type": "object", "properties": {
+                "earliest": {"type": "string", "format": "date"},
+                "latest": {"type": "string", "format": "date"},
+                "weekdays": {"type": ["array", "null"], "items": {"type": "integer", "minimum": 1, "maximum": 7},
+                             "description": "ISO weekdays, Monday = 1"},
+                "parts_of_day": {"type": ["array", "null"], "items": {
+                    "type": "string", "enum": ["morning", "afternoon"]}},
+                "modes": {"type": ["array", "null"], "items": _MODE},
+            }},
             "WaitlistEntry": {"type": "object",
                               "required": ["id", "status", "earliest", "latest", "expires_at"],
                               "properties": {

@@ -17,6 +17,6 @@ def _setting(name: str):
 
 
 booking_limit = limiter.shared_limit(_setting("RATELIMIT_BOOKING"), scope="booking", methods=["POST"])
-manage_limit = limiter.limit(_setting("RATELIMIT_MANAGE"), methods=["POST"])
+manage_limit = limiter.limit(_setting("RATELIMIT_MANAGE"), methods=["POST", "PATCH"])
 token_lookup_limit = limiter.shared_limit(_setting("RATELIMIT_TOKEN_LOOKUP"), scope="token-lookup")
 api_read_limit = limiter.limit(_setting("RATELIMIT_API_READ"))

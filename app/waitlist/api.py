@@ -1,4 +1,4 @@
-"""The waiting list in the JSON API (/api/v1): join, look up, leave, and claim an offer."""
+"""The waiting list in the JSON API (/api/v1): join, look up, change, leave, and claim an offer."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from app.core.ratelimits import booking_limit, manage_limit, token_lookup_limit
 from app.core.timefmt import clinic_zone
 from app.models import WaitlistEntry, utcnow
 from app.waitlist import service
-from app.waitlist.errors import EntryNotFound, WaitlistError
+from app.waitlist.errors import EntryNotFound, InvalidChoices, WaitlistError
 from app.waitlist.validation import join_fields
 
 bp = Blueprint("waitlist_api", __name__, url_prefix="/api/v1")
@@ -29,6 +29,8 @@ def entry_json(entry: WaitlistEntry) -> dict:
 
 
 def _error(error: WaitlistError):
+    if isinstance(error, InvalidChoices):
+        return api_error(error.http_status, error.code, error.message, fields=error.fields)
     if error.field:
         return api_error(error.http_status, error.code, "Some fields need attention.",
                          fields={error.field: error.message})
@@ -61,6 +63,17 @@ def _entry_or_404(token: str) -> WaitlistEntry:
 def show(token: str):
     try:
         return jsonify(entry=entry_json(_entry_or_404(token)))
+    except WaitlistError as error:
+        return _error(error)
+
+
+@bp.patch("/waitlist/<token>")
+@token_lookup_limit
+@manage_limit
+def change(token: str):
+    """Change the entry's dates, days, parts of day or meeting types; a field left out stays."""
+    try:
+        return jsonify(entry=entry_json(service.change(token, _json_body())))
     except WaitlistError as error:
         return _error(error)
 

@@ -44,3 +44,21 @@ class OfferTaken(WaitlistError):
 
     code = "slot_taken"
     http_status = 409
+
+
+class EntryEnded(WaitlistError):
+    """The person left the list, took an offer, or their place ran out: nothing to change."""
+
+    code = "entry_ended"
+    http_status = 410
+
+
+class InvalidChoices(WaitlistError):
+    """A change whose fields need attention; `fields` says what to fix, by field."""
+
+    code = "invalid"
+    http_status = 422
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("Some fields need attention.")
+        self.fields = fields

@@ -1,9 +1,10 @@
-"""Joining and leaving the waiting list. Each call is one transaction."""
+"""Joining, changing and leaving the waiting list. Each call is one transaction."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -16,9 +17,9 @@ from app.core.timefmt import clinic_zone
 from app.core.tokens import hash_token, looks_like_token, new_manage_token
 from app.models import WaitlistEntry, WaitlistOffer, utcnow
 from app.models.waitlist import ENTRY_LEFT, ENTRY_WAITING, OFFER_SENT, OFFER_WITHDRAWN
-from app.waitlist.errors import BookingNotLinkable, EntryNotFound
+from app.waitlist.errors import BookingNotLinkable, EntryEnded, EntryNotFound, InvalidChoices
 from app.waitlist.matching import entry_expiry
-from app.waitlist.validation import JoinRequest
+from app.waitlist.validation import PREFERENCE_FIELDS, JoinRequest, choice_fields
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,41 @@ def find_by_token(token: str) -> WaitlistEntry | None:
         return None
     return db.session.execute(
         select(WaitlistEntry).where(WaitlistEntry.token_hash == hash_token(token))).scalar_one_or_none()
+
+
+def current_choices(entry: WaitlistEntry) -> dict[str, Any]:
+    """The entry's choices in the shape of a join request's body."""
+    return {"earliest": entry.earliest.isoformat(), "latest": entry.latest.isoformat(),
+            "weekdays": entry.weekday_list, "parts_of_day": entry.part_list, "modes": entry.mode_list}
+
+
+def change(token: str, values: dict[str, Any], now: datetime | None = None) -> WaitlistEntry:
+    """Change an entry's dates, days, parts of day and meeting types, checked by the join
+    rules; a field missing from `values` stays as it is. The entry keeps its place in the
+    queue (created_at is unchanged); its end is worked out again from the joining time and the
+    new latest date. Offers already sent stay as they are."""
+    now = now or utcnow()
+    days = int(current_app.config["WAITLIST_ENTRY_DAYS"])
+    zone = clinic_zone()
+    with write_transaction() as session:
+        entry = session.execute(
+            select(WaitlistEntry).where(WaitlistEntry.token_hash == hash_token(token)).with_for_update()
+        ).scalar_one_or_none() if looks_like_token(token) else None
+        if entry is None:
+            raise EntryNotFound(_("No waiting-list entry has that link."))
+        if not entry.is_waiting(now):
+            raise EntryEnded(_("Your place on the list has ended, so it can no longer be changed."))
+        body = current_choices(entry)
+        body.update({field: values[field] for field in PREFERENCE_FIELDS if field in values})
+        choices, errors = choice_fields(body, now.astimezone(zone).date())
+        if errors:
+            raise InvalidChoices(errors)
+        entry.earliest, entry.latest = choices.earliest, choices.latest
+        entry.weekdays = ",".join(str(d) for d in choices.weekdays)
+        entry.parts_of_day = ",".join(choices.parts_of_day)
+        entry.modes = ",".join(choices.modes)
+        entry.expires_at = entry_expiry(entry.created_at, choices.latest, days, zone)
+    return entry
 
 
 def leave(token: str, now: datetime | None = None) -> WaitlistEntry:

@@ -50,6 +50,56 @@ def _choices(value: Any, allowed: tuple, what: str) -> tuple:
     return tuple(a for a in allowed if a in value)
 
 
+PREFERENCE_FIELDS = ("earliest", "latest", "weekdays", "parts_of_day", "modes")
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What suits a person on the list: the fields a person may change after joining."""
+
+    earliest: date
+    latest: date
+    weekdays: tuple[int, ...] = ()
+    parts_of_day: tuple[str, ...] = ()
+    modes: tuple[str, ...] = ()
+
+
+def _check_choices(body: dict[str, Any], today: date, clean: dict[str, Any], errors: dict[str, str]) -> None:
+    """The one rule for dates, days, parts of day and meeting types, for joining and changing:
+    fills `clean` with what is right and `errors` with what to fix, by field."""
+    for field, problem in (("earliest", _("Please enter the earliest date as YYYY-MM-DD.")),
+                           ("latest", _("Please enter the latest date as YYYY-MM-DD."))):
+        try:
+            clean[field] = _day(body.get(field), problem)
+        except validation.Invalid as error:
+            errors[field] = str(error)
+    if "earliest" in clean and "latest" in clean:
+        if clean["latest"] < clean["earliest"]:
+            errors["latest"] = _("The latest date must be on or after the earliest date.")
+        elif clean["latest"] < today:
+            errors["latest"] = _("The latest date has already passed. Please choose a later one.")
+        elif clean["latest"] - max(clean["earliest"], today) > timedelta(days=MAX_SPAN_DAYS):
+            errors["latest"] = _("Please choose dates within a year.")
+    lists = {"weekdays": (tuple(range(1, 8)), "weekdays (1 = Monday ... 7 = Sunday)"),
+             "parts_of_day": (PARTS_OF_DAY, "parts_of_day"), "modes": (MODES, "modes")}
+    for field, (allowed, what) in lists.items():
+        try:
+            clean[field] = _choices(body.get(field), allowed, what)
+        except validation.Invalid as error:
+            errors[field] = str(error)
+
+
+def choice_fields(body: dict[str, Any], today: date) -> tuple[Choices | None, dict[str, str]]:
+    """The choices in `body` (all of PREFERENCE_FIELDS; a missing list means any), checked by
+    the same rule as joining: (the choices, {}) or (None, what to fix by field)."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    _check_choices(body, today, clean, errors)
+    if errors:
+        return None, errors
+    return Choices(**{field: clean[field] for field in PREFERENCE_FIELDS}), {}
+
+
 def join_fields(body: dict[str, Any], phone_region: str, today: date
                 ) -> tuple[JoinRequest | None, dict[str, str]]:
     """Check every field and return (the request, {}) or (None, what to fix by field)."""
@@ -71,26 +121,7 @@ def join_fields(body: dict[str, Any], phone_region: str, today: date
         errors["locale"] = "locale must be en or es."
     if body.get("consent") is not True:
         errors["consent"] = str(validation.CONSENT_REQUIRED)
-    for field, problem in (("earliest", _("Please enter the earliest date as YYYY-MM-DD.")),
-                           ("latest", _("Please enter the latest date as YYYY-MM-DD."))):
-        try:
-            clean[field] = _day(body.get(field), problem)
-        except validation.Invalid as error:
-            errors[field] = str(error)
-    if "earliest" in clean and "latest" in clean:
-        if clean["latest"] < clean["earliest"]:
-            errors["latest"] = _("The latest date must be on or after the earliest date.")
-        elif clean["latest"] < today:
-            errors["latest"] = _("The latest date has already passed. Please choose a later one.")
-        elif clean["latest"] - max(clean["earliest"], today) > timedelta(days=MAX_SPAN_DAYS):
-            errors["latest"] = _("Please choose dates within a year.")
-    lists = {"weekdays": (tuple(range(1, 8)), "weekdays (1 = Monday ... 7 = Sunday)"),
-             "parts_of_day": (PARTS_OF_DAY, "parts_of_day"), "modes": (MODES, "modes")}
-    for field, (allowed, what) in lists.items():
-        try:
-            clean[field] = _choices(body.get(field), allowed, what)
-        except validation.Invalid as error:
-            errors[field] = str(error)
+    _check_choices(body, today, clean, errors)
     token = body.get("manage_token")
     if token is not None and not isinstance(token, str):
         errors["manage_token"] = "manage_token must be a string."  # noqa: S105 - a message

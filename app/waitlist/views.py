@@ -19,7 +19,7 @@ from app.core.timefmt import clinic_zone, current_locale
 from app.models import utcnow
 from app.models.booking import MODES
 from app.waitlist import claims, service
-from app.waitlist.errors import WaitlistError
+from app.waitlist.errors import EntryEnded, InvalidChoices, WaitlistError
 from app.waitlist.matching import PARTS_OF_DAY
 from app.waitlist.validation import join_fields
 
@@ -35,8 +35,11 @@ def weekdays() -> list[tuple[int, str]]:
     """ISO weekdays (Monday = 1) named in the language being shown."""
     names = get_day_names("wide", locale=current_locale())
     return [(iso, names[iso - 1].capitalize()) for iso in range(1, 8)]
+
+
 FIELD_ORDER = ("name", "email", "phone", "earliest", "latest", "weekdays", "parts_of_day", "modes",
                "manage_token", "consent")
+CHOICE_ORDER = ("earliest", "latest", "weekdays", "parts_of_day", "modes")
 
 
 def _form_body(form) -> dict:
@@ -49,9 +52,15 @@ def _form_body(form) -> dict:
             "locale": current_language(), "manage_token": form.get("manage_token") or None}
 
 
+def _choice_body(form) -> dict:
+    """The choice fields of a form, in the API's shape (as _form_body has them)."""
+    body = _form_body(form)
+    return {field: body[field] for field in CHOICE_ORDER}
+
+
 def _render_join(values: dict, errors: dict[str, str], status: int = 200):
     return render_template("waitlist/join.html", values=values, errors=errors, field_order=FIELD_ORDER,
-                           weekdays=weekdays(), parts=[(p, PART_LABELS[p]) for p in PARTS_OF_DAY],
+                           weekday_choices=weekdays(), parts=[(p, PART_LABELS[p]) for p in PARTS_OF_DAY],
                            modes=mode_choices(MODES)), status
 
 
@@ -91,12 +100,36 @@ def _entry_or_404(token: str):
     return entry
 
 
+def _render_entry(token: str, found, values: dict | None = None, errors: dict[str, str] | None = None,
+                  status: int = 200):
+    """The private page; `values` are the change form's (the entry's own choices unless given)."""
+    return render_template("waitlist/entry.html", entry=found, token=token, state=service.state(found),
+                           weekdays=dict(weekdays()), part_labels=PART_LABELS,
+                           values=values if values is not None else service.current_choices(found),
+                           errors=errors or {}, field_order=CHOICE_ORDER, weekday_choices=weekdays(),
+                           parts=[(p, PART_LABELS[p]) for p in PARTS_OF_DAY], modes=mode_choices(MODES)), status
+
+
 @bp.get("/waitlist/<token>")
 @token_lookup_limit
 def entry(token: str):
-    found = _entry_or_404(token)
-    return render_template("waitlist/entry.html", entry=found, token=token, state=service.state(found),
-                           weekdays=dict(weekdays()), part_labels=PART_LABELS)
+    return _render_entry(token, _entry_or_404(token))
+
+
+@bp.post("/waitlist/<token>")
+@token_lookup_limit
+@manage_limit
+def change(token: str):
+    body = _choice_body(request.form)
+    try:
+        service.change(token, body)
+    except InvalidChoices as error:
+        return _render_entry(token, _entry_or_404(token), body, error.fields, 422)
+    except EntryEnded as error:
+        return _render_entry(token, _entry_or_404(token), body, {"form": error.message}, 410)
+    except WaitlistError:
+        abort(404)
+    return redirect(url_for("waitlist.entry", token=token, saved=1), code=303)
 
 
 @bp.post("/waitlist/<token>/leave")
