@@ -9,10 +9,12 @@ change (FOR UPDATE).
 from __future__ import annotations
 
 import contextvars
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -23,6 +25,10 @@ from app.core import page_cache
 from app.core.extensions import db
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+# SQLite allows one writer at a time and makes the others sleep and retry, with growing
+# pauses; threads of one process (gthread workers, the development server) instead wait
+# their turn here and are handed it as soon as the writer before them commits.
+_sqlite_writers = threading.RLock()
 
 
 def configure_engine(engine: Engine, app: Flask) -> None:
@@ -68,8 +74,17 @@ def write_transaction() -> Iterator[Session]:
     if session.in_transaction():
         # End the read transaction so that the write one starts fresh (and IMMEDIATE on SQLite).
         session.commit()
-    with write_intent(), session.begin():
-        yield session
+    if db.engine.dialect.name != "sqlite":
+        with write_intent(), session.begin():
+            yield session
+    else:
+        if not _sqlite_writers.acquire(timeout=int(current_app.config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+        try:
+            with write_intent(), session.begin():
+                yield session
+        finally:
+            _sqlite_writers.release()
     page_cache.clear()
 
 
