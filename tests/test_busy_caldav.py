@@ -2,7 +2,8 @@
 library: an event in the staff calendar hides the slot it overlaps after one sync, a
 transparent one does not, moving or deleting it brings the slot back, and a weekly meeting
 with one moved and one cancelled occurrence hides exactly the right slots across the March
-change to daylight saving time."""
+change to daylight saving time. A calendar with a sync token is read again only when the
+server reports a change since it; a token the server does not know means a full read."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app.booking.slots import free_slots
+from app.busy import fetch
 from app.busy import service as busy
-from app.models import utcnow
+from app.core.database import write_transaction
+from app.core.extensions import db
+from app.models import BusyInterval, BusySource, utcnow
 from tests.conftest import DENVER, future_day, local_dt, make_slot
 from tests.test_radicale import AUTH, Radicale
 
@@ -123,3 +128,125 @@ def test_a_weekly_meeting_with_a_moved_and_a_cancelled_occurrence_across_dst(rad
     assert result.ok, result.error
     hidden = {s.id for s in [*at_ten, *at_eleven, moved_to]} - free_ids()
     assert hidden == {at_ten[0].id, at_ten[3].id, at_ten[4].id, moved_to.id}
+
+
+# Sync tokens (RFC 6578): an unchanged calendar costs one sync-collection REPORT.
+
+@pytest.fixture
+def reports(monkeypatch) -> list[str]:
+    """The REPORTs the sync sends, as "sync" (sync-collection) or "query" (calendar-query)."""
+    seen: list[str] = []
+    real = fetch._session
+
+    def recording(limits):
+        session, resolver = real(limits)
+
+        def hook(response, *args, **kwargs):
+            body = response.request.body or b""
+            body = body.encode() if isinstance(body, str) else bytes(body)
+            if response.request.method == "REPORT":
+                seen.append("sync" if b"sync-collection" in body
+                            else "query" if b"calendar-query" in body else "other")
+            return response
+
+        session.hooks["response"].append(hook)
+        return session, resolver
+
+    monkeypatch.setattr(fetch, "_session", recording)
+    return seen
+
+
+def source() -> BusySource:
+    db.session.expire_all()
+    return db.session.execute(select(BusySource)).scalar_one()
+
+
+def spans() -> list[tuple[datetime, datetime]]:
+    db.session.expire_all()
+    return [(i.starts_at, i.ends_at) for i in db.session.execute(
+        select(BusyInterval).order_by(BusyInterval.starts_at)).scalars()]
+
+
+def meeting(day: date, hour: int, sequence: int = 0) -> str:
+    return vevent("meeting-1@icloud.com", f"DTSTART:{stamp(local_dt(day, hour))}",
+                  f"DTEND:{stamp(local_dt(day, hour, 30))}", f"SEQUENCE:{sequence}")
+
+
+def test_a_second_sync_with_no_change_reads_no_events(radicale, calendar, reports):
+    day = future_day(5)
+    nine, ten = make_slot(local_dt(day, 9)), make_slot(local_dt(day, 10))
+    put(radicale, calendar, "meeting.ics", meeting(day, 9))
+    [first] = busy.sync_all()
+    assert first.ok and first.changed, first.error
+    assert reports == ["query"]
+    token = source().sync_token
+    assert token
+    before, synced_at = spans(), source().last_synced_at
+
+    reports.clear()
+    [second] = busy.sync_all(now=utcnow() + timedelta(seconds=5))
+    assert second.ok and not second.changed, second.error
+    assert second.intervals == first.intervals == 1
+    assert reports == ["sync"]
+    assert spans() == before
+    assert source().sync_token == token
+    assert source().last_synced_at > synced_at
+    assert free_ids() == {ten.id} and nine.id not in free_ids()
+
+
+def test_events_added_moved_and_deleted_after_a_token_are_picked_up(radicale, calendar, reports):
+    day = future_day(6)
+    nine, ten, eleven = (make_slot(local_dt(day, h)) for h in (9, 10, 11))
+    [result] = busy.sync_all()
+    assert result.ok and result.intervals == 0, result.error
+    assert free_ids() == {nine.id, ten.id, eleven.id}
+    tokens = [source().sync_token]
+
+    put(radicale, calendar, "meeting.ics", meeting(day, 9))  # added
+    put(radicale, calendar, "other.ics", vevent("other@icloud.com", f"DTSTART:{stamp(local_dt(day, 11))}",
+                                                f"DTEND:{stamp(local_dt(day, 12))}"))
+    reports.clear()
+    [result] = busy.sync_all()
+    assert result.ok and result.changed and result.intervals == 2, result.error
+    assert reports == ["sync", "query"]
+    assert free_ids() == {ten.id}
+    tokens.append(source().sync_token)
+
+    put(radicale, calendar, "meeting.ics", meeting(day, 10, sequence=1))  # moved
+    reports.clear()
+    [result] = busy.sync_all()
+    assert result.ok and result.changed, result.error
+    assert reports == ["sync", "query"]
+    assert free_ids() == {nine.id}
+    tokens.append(source().sync_token)
+
+    assert radicale.request("DELETE", calendar + "meeting.ics").status_code in (200, 204)  # deleted
+    reports.clear()
+    [result] = busy.sync_all()
+    assert result.ok and result.changed and result.intervals == 1, result.error
+    assert free_ids() == {nine.id, ten.id}
+    tokens.append(source().sync_token)
+    assert all(tokens) and len(set(tokens)) == 4
+
+    reports.clear()
+    [result] = busy.sync_all()
+    assert result.ok and not result.changed and reports == ["sync"]
+    assert free_ids() == {nine.id, ten.id}
+
+
+def test_a_bogus_stored_token_falls_back_to_a_full_read(radicale, calendar, reports):
+    day = future_day(7)
+    nine, ten = make_slot(local_dt(day, 9)), make_slot(local_dt(day, 10))
+    put(radicale, calendar, "meeting.ics", meeting(day, 9))
+    with write_transaction() as session:
+        session.execute(select(BusySource)).scalar_one().sync_token = "http://radicale.org/ns/sync/bogus"
+    [result] = busy.sync_all()
+    assert result.ok and result.changed and result.intervals == 1, result.error
+    assert reports == ["sync", "query"]
+    assert free_ids() == {ten.id} and nine.id not in free_ids()
+    token = source().sync_token
+    assert token and "bogus" not in token
+
+    reports.clear()
+    [result] = busy.sync_all()
+    assert result.ok and not result.changed and reports == ["sync"]

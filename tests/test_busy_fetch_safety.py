@@ -77,9 +77,9 @@ def test_a_redirect_to_a_private_address_is_refused_before_any_request_reaches_i
     assert [path for path, _ in public.requests] == ["/go"] and private.requests == []
 
 
-def caldav(url: str, limits: fetch.Limits = LIMITS) -> fetch.Fetched:
+def caldav(url: str, limits: fetch.Limits = LIMITS, sync_token: str = "") -> fetch.Fetched:
     now = utcnow()
-    return fetch.fetch_caldav(url, limits, now, now + timedelta(days=30), "drlee", "pw")
+    return fetch.fetch_caldav(url, limits, now, now + timedelta(days=30), "drlee", "pw", sync_token)
 
 
 def test_the_caldav_client_is_refused_a_private_address_and_a_redirect_to_one(public, private):
@@ -103,3 +103,12 @@ def test_a_caldav_answer_larger_than_the_limit_is_refused_before_it_is_parsed(pu
     public.routes["/dav/"] = Route(b"<multistatus>" + b"x" * 4096)
     with pytest.raises(fetch.FetchError, match="larger than 1024 bytes"):
         caldav(public.url + "/dav/")
+
+
+def test_the_sync_token_request_has_the_same_size_limit_and_address_check(public, private):
+    public.routes["/dav/"] = Route(b"<multistatus>" + b"x" * 4096)
+    with pytest.raises(fetch.FetchError, match="larger than 1024 bytes"):
+        caldav(public.url + "/dav/", sync_token="http://radicale.org/ns/sync/abc")
+    with pytest.raises(fetch.FetchError, match="private or local address"):
+        caldav(private.url + "/dav/", sync_token="http://radicale.org/ns/sync/abc")
+    assert private.requests == []

@@ -112,7 +112,8 @@ def _read(source: BusySource, now: datetime) -> tuple[fetch.Fetched, list[tuple[
     limits = _limits()
     if source.kind == KIND_CALDAV:
         fetched = fetch.fetch_caldav(credentials.url, limits, start, end,
-                                     credentials.username, credentials.password)
+                                     credentials.username, credentials.password,
+                                     source.sync_token or "")
     else:
         auth = (credentials.username, credentials.password) if credentials.username else None
         fetched = fetch.fetch_ics(credentials.url, limits, source.etag, source.last_modified, auth)
@@ -157,6 +158,8 @@ def sync_source(source_id: int, now: datetime | None = None) -> SyncResult:
             session.execute(delete(BusyInterval).where(BusyInterval.source_id == source_id))
             session.add_all(BusyInterval(source_id=source_id, starts_at=s, ends_at=e) for s, e in spans)
             source.etag, source.last_modified = fetched.etag[:255], fetched.last_modified[:64]
+        # A token too long to keep whole is not kept: a cut one would only be refused.
+        source.sync_token = fetched.sync_token if 0 < len(fetched.sync_token) <= 512 else None
         source.last_synced_at = now
         source.last_error, source.last_error_at, source.failures = "", None, 0
         source.next_sync_at = now + every

@@ -31,6 +31,8 @@ class BusySource(Base):
     # Conditional-request validators from the last successful ICS fetch.
     etag: Mapped[str] = mapped_column(String(255), default="")
     last_modified: Mapped[str] = mapped_column(String(64), default="")
+    # The CalDAV collection's sync token (RFC 6578) from the last successful read, if offered.
+    sync_token: Mapped[str | None] = mapped_column(String(512), default=None)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

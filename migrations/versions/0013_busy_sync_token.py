@@ -1,0 +1,30 @@
+"""busy source sync token: the CalDAV collection's sync token (RFC 6578)
+
+A CalDAV source with a stored token first asks the server what changed since it, and
+reads the calendar again only when something did. Existing sources have none, so their
+next sync is a full read that stores one.
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-01 02:30:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0013'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('busy_source', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sync_token', sa.String(length=512), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('busy_source', schema=None) as batch_op:
+        batch_op.drop_column('sync_token')
