@@ -239,7 +239,8 @@ def test_a_bogus_stored_token_falls_back_to_a_full_read(radicale, calendar, repo
     nine, ten = make_slot(local_dt(day, 9)), make_slot(local_dt(day, 10))
     put(radicale, calendar, "meeting.ics", meeting(day, 9))
     with write_transaction() as session:
-        session.execute(select(BusySource)).scalar_one().sync_token = "http://radicale.org/ns/sync/bogus"
+        planted = session.execute(select(BusySource)).scalar_one()
+        planted.sync_token, planted.read_at = "http://radicale.org/ns/sync/bogus", utcnow()
     [result] = busy.sync_all()
     assert result.ok and result.changed and result.intervals == 1, result.error
     assert reports == ["sync", "query"]

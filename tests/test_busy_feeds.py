@@ -119,6 +119,23 @@ def test_conditional_requests_send_etag_and_last_modified_and_an_unchanged_feed_
     assert ctx_spans() == [(local_dt(day, 9), local_dt(day, 10))]
 
 
+def test_a_source_is_read_in_full_at_least_daily_as_the_horizon_moves(ctx, feeds):
+    """An unchanged feed costs a 304 within the day; a day later it is read (and expanded up
+    to the moved horizon) again, whatever its ETag."""
+    from datetime import timedelta
+
+    day = future_day(4)
+    feeds.routes["/f.ics"] = Route(google_feed(vevent("a@google.com", local_dt(day, 9), local_dt(day, 10))))
+    busy.add_source(feeds.url + "/f.ics", "Dr Lee")
+    now = utcnow()
+    [source_id] = [s.id for s in busy.list_sources()]
+    assert busy.sync_source(source_id, now=now).changed
+    assert not busy.sync_source(source_id, now=now + timedelta(hours=2)).changed
+    assert "If-None-Match" in feeds.requests[-1][1]
+    assert busy.sync_source(source_id, now=now + timedelta(hours=25)).changed
+    assert "If-None-Match" not in feeds.requests[-1][1]
+
+
 @pytest.mark.parametrize("failure", [Route(b"oops", status=500), Route(b"", delay=3.0),
                                      Route(b"<html>Sign in</html>"), Route(b"x" * 2048)])
 def test_a_failing_source_keeps_its_last_intervals_records_the_error_and_backs_off(ctx, feeds, failure):

@@ -105,18 +105,25 @@ def _window(now: datetime) -> tuple[datetime, datetime]:
     return now, now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]) + 1)
 
 
+# The booking horizon moves on a day each day, so busy times expanded a day ago may stop
+# short of it: a source is read in full at least this often, whatever its server says.
+FULL_READ_EVERY = timedelta(days=1)
+
+
 def _read(source: BusySource, now: datetime) -> tuple[fetch.Fetched, list[tuple[datetime, datetime]] | None]:
     """Fetches and reads a source: (what was fetched, merged busy spans or None when unchanged)."""
     credentials = unseal(source.secret)
     start, end = _window(now)
     limits = _limits()
+    conditional = source.read_at is not None and now - source.read_at < FULL_READ_EVERY
     if source.kind == KIND_CALDAV:
         fetched = fetch.fetch_caldav(credentials.url, limits, start, end,
                                      credentials.username, credentials.password,
-                                     source.sync_token or "")
+                                     (source.sync_token or "") if conditional else "")
     else:
         auth = (credentials.username, credentials.password) if credentials.username else None
-        fetched = fetch.fetch_ics(credentials.url, limits, source.etag, source.last_modified, auth)
+        fetched = fetch.fetch_ics(credentials.url, limits, source.etag if conditional else "",
+                                  source.last_modified if conditional else "", auth)
     if fetched.texts is None:
         return fetched, None
     calendars = rules.parse_calendars(fetched.texts) if fetched.texts else []
@@ -158,6 +165,7 @@ def sync_source(source_id: int, now: datetime | None = None) -> SyncResult:
             session.execute(delete(BusyInterval).where(BusyInterval.source_id == source_id))
             session.add_all(BusyInterval(source_id=source_id, starts_at=s, ends_at=e) for s, e in spans)
             source.etag, source.last_modified = fetched.etag[:255], fetched.last_modified[:64]
+            source.read_at = now
         # A token too long to keep whole is not kept: a cut one would only be refused.
         source.sync_token = fetched.sync_token if 0 < len(fetched.sync_token) <= 512 else None
         source.last_synced_at = now

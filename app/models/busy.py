@@ -34,6 +34,8 @@ class BusySource(Base):
     # The CalDAV collection's sync token (RFC 6578) from the last successful read, if offered.
     sync_token: Mapped[str | None] = mapped_column(String(512), default=None)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When the calendar was last read in full, its busy times expanded up to the horizon then.
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     failures: Mapped[int] = mapped_column(default=0)
