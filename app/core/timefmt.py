@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_timezone_location
 from babel.dates import get_timezone_name as _zone_name
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from babel import Locale
 
@@ -138,8 +139,8 @@ def ago(instant: datetime | None, now: datetime | None = None) -> str:
 def zone_label(zone: ZoneInfo | None = None) -> str:
     """'Mountain Time (America/Denver)' for the clinic's default zone."""
     zone = zone or clinic_zone()
-    names = {"America/Denver": "Mountain Time", "America/Chicago": "Central Time",
-             "America/New_York": "Eastern Time", "America/Los_Angeles": "Pacific Time"}
+    names = {"America/Denver": _l("Mountain Time"), "America/Chicago": _l("Central Time"),
+             "America/New_York": _l("Eastern Time"), "America/Los_Angeles": _l("Pacific Time")}
     friendly = names.get(zone.key)
     return f"{friendly} ({zone.key})" if friendly else zone.key
 
