@@ -140,3 +140,17 @@ def unfolded(calendar: str) -> list[str]:
 def prop(calendar: str, name: str) -> list[str]:
     """Every content line (unfolded) for property `name`, e.g. prop(ics, 'DTSTART')."""
     return [line for line in unfolded(calendar) if line.split(":", 1)[0].split(";", 1)[0] == name]
+
+
+def outbox_rows(kind: str | None = None):
+    """The outbox as the database holds it now (optionally one kind), oldest first."""
+    from sqlalchemy import select
+
+    from app.core.extensions import db
+    from app.models import OutboxMessage
+
+    db.session.expire_all()
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind:
+        query = query.where(OutboxMessage.kind == kind)
+    return list(db.session.execute(query).scalars())

@@ -21,6 +21,7 @@ from app.mail.delivery import deliver_due
 from app.models import Booking, OutboxMessage, Slot, utcnow
 from tests.conftest import booking_form, make_booking, make_slot, patient
 from tests.fixtures_mail import calendar_part, calendar_text, prop, structure
+from tests.fixtures_mail import outbox_rows as rows
 
 ADA = "ada@example.com"
 STAFF = "staff@mindset-tms.example"
@@ -29,14 +30,6 @@ STAFF = "staff@mindset-tms.example"
 @pytest.fixture
 def app_settings(smtp_server):
     return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT_SECONDS": 5}
-
-
-def rows(kind: str | None = None) -> list[OutboxMessage]:
-    db.session.expire_all()
-    query = select(OutboxMessage).order_by(OutboxMessage.id)
-    if kind:
-        query = query.where(OutboxMessage.kind == kind)
-    return list(db.session.execute(query).scalars())
 
 
 def book_through_the_site(client, slot, **fields) -> str:

@@ -15,15 +15,14 @@ from email.message import EmailMessage
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 
 from app.booking import service
-from app.core.extensions import db
 from app.invites.ics import one_line
 from app.mail import compose
 from app.mail.delivery import deliver_due
-from app.models import OutboxMessage, utcnow
+from app.models import utcnow
 from tests.conftest import make_booking
+from tests.fixtures_mail import outbox_rows as rows
 from tests.fixtures_mail import structure
 
 ADA = "ada@example.com"
@@ -43,14 +42,6 @@ WITHOUT_INVITE = ["multipart/alternative", "text/plain", "text/html"]
 @pytest.fixture
 def app_settings(smtp_server):
     return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT_SECONDS": 5}
-
-
-def rows(kind: str | None = None) -> list[OutboxMessage]:
-    db.session.expire_all()
-    query = select(OutboxMessage).order_by(OutboxMessage.id)
-    if kind:
-        query = query.where(OutboxMessage.kind == kind)
-    return list(db.session.execute(query).scalars())
 
 
 def q_word(text: str, charset: str = "utf-8") -> str:
