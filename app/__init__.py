@@ -80,12 +80,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from app.booking.opening_hours import current_summary
     from app.booking.validation import display_phone
     from app.core import assets, templating, timefmt
 
     timefmt.register(app)
     assets.register(app)
-    templating.register(app)
+    templating.register(app, hours=current_summary)
     app.jinja_env.filters["display_phone"] = display_phone
 
 

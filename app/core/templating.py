@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import Flask
@@ -11,14 +12,16 @@ from app.models.booking import INTEREST_LABELS, MODE_LABELS
 
 
 class ClinicDetails(dict):
-    """The clinic's settings for templates; `hours` is read from the opening hours each
-    time it is shown, so the footer and emails follow what staff set."""
+    """The clinic's settings for templates; `hours` is worked out each time it is shown
+    (by the function given at registration), so the footer and emails follow what staff set."""
+
+    def __init__(self, values: dict, hours: Callable[[], str]) -> None:
+        super().__init__(values)
+        self._hours = hours
 
     def __getitem__(self, key):
         if key == "hours":
-            from app.booking.opening_hours import current_summary
-
-            return current_summary()
+            return self._hours()
         return super().__getitem__(key)
 
 
@@ -29,7 +32,7 @@ def map_url(config) -> str:
     return "https://www.openstreetmap.org/search?query=" + quote(query, safe="")
 
 
-def register(app: Flask) -> None:
+def register(app: Flask, hours: Callable[[], str]) -> None:
     config = app.config
     app.jinja_env.globals.update(
         clinic=ClinicDetails({
@@ -46,7 +49,7 @@ def register(app: Flask) -> None:
                         f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}"),
             "map_url": map_url(config),
             "arrival_note": config["CLINIC_ARRIVAL_NOTE"],
-        }),
+        }, hours),
         MODE_LABELS=MODE_LABELS,
         INTEREST_LABELS=INTEREST_LABELS,
     )
