@@ -11,8 +11,9 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from app.booking import notifications
 from app.booking.errors import (
@@ -67,12 +68,42 @@ def _is_double_booking(error: IntegrityError) -> bool:
     return "uq_booking_active_slot" in text or "booking.slot_id" in text
 
 
-def _lock_slot(public_id: str) -> Slot:
-    slot = db.session.execute(select(Slot).where(Slot.public_id == public_id).with_for_update()
-                              ).scalar_one_or_none()
-    if slot is None:
+@dataclass(frozen=True)
+class _LockedSlot:
+    """A slot locked for the change, and what the change must know about it, read in the
+    same statement: whether a busy time overlaps it, whether the waiting list has anything
+    open on it, and (when booking) how many upcoming consultations the patient's address
+    holds."""
+
+    slot: Slot
+    busy: bool
+    waitlisted: bool
+    active_for_email: int = 0
+
+
+_BOOKED_SLOT = aliased(Slot, name="booked_slot")  # the slots of those bookings, beside the one locked
+# Built once: every change locks its slot with the same statement; only the values differ.
+_LOCK_SLOT = (select(Slot, overlaps_busy(Slot.starts_at, Slot.ends_at), waitlist_events.involves(Slot.id))
+              .where(Slot.public_id == bindparam("public_id")).with_for_update(of=Slot))
+# A booking also counts the patient's upcoming consultations (lower-cased address, `now`).
+_LOCK_SLOT_FOR_BOOKING = _LOCK_SLOT.add_columns(
+    select(func.count(Booking.id)).join(_BOOKED_SLOT, Booking.slot_id == _BOOKED_SLOT.id)
+    .where(func.lower(Booking.email) == bindparam("email"), BOOKING_IS_CONFIRMED,
+           _BOOKED_SLOT.starts_at > bindparam("now"))
+    .scalar_subquery())
+
+
+def _lock_slot(public_id: str, email: str | None = None, now: datetime | None = None) -> _LockedSlot:
+    """The slot, locked for this transaction (raises SlotNotFound); with `email`, the
+    upcoming consultations that address holds at `now` are counted too."""
+    if email is None:
+        row = db.session.execute(_LOCK_SLOT, {"public_id": public_id}).one_or_none()
+    else:
+        row = db.session.execute(_LOCK_SLOT_FOR_BOOKING, {"public_id": public_id, "email": email.lower(),
+                                                          "now": now or utcnow()}).one_or_none()
+    if row is None:
         raise SlotNotFound(_("That consultation time does not exist. Please choose another."))
-    return slot
+    return _LockedSlot(*row)
 
 
 def find_slot(public_id: str) -> Slot | None:
@@ -82,8 +113,9 @@ def find_slot(public_id: str) -> Slot | None:
 def is_open(slot: Slot, now: datetime | None = None) -> bool:
     """Whether a patient could book this slot now (in some mode): the rules book() applies."""
     now = now or utcnow()
+    busy = db.session.execute(select(overlaps_busy(slot.starts_at, slot.ends_at))).scalar_one()
     try:
-        _check_bookable(slot, None, now)
+        _check_bookable(slot, None, now, busy=busy)
     except BookingError:
         return False
     return not _slot_is_held(slot)
@@ -99,9 +131,11 @@ def can_change(booking: Booking, now: datetime | None = None, by: str = "patient
     return True
 
 
-def _check_bookable(slot: Slot, mode: str | None, now: datetime, *, enforce_notice: bool = True) -> None:
+def _check_bookable(slot: Slot, mode: str | None, now: datetime, *, busy: bool,
+                    enforce_notice: bool = True) -> None:
     """Raises SlotUnavailable or ModeNotOffered unless `slot` may be booked now (in `mode`,
-    when one is given). Staff may book inside the notice period (`enforce_notice=False`)."""
+    when one is given); `busy` says whether a busy time overlaps it. Staff may book inside
+    the notice period (`enforce_notice=False`)."""
     window = booking_window(now)
     if slot.starts_at <= now:
         raise SlotUnavailable(_("That time has already passed. Please choose another."))
@@ -111,7 +145,7 @@ def _check_bookable(slot: Slot, mode: str | None, now: datetime, *, enforce_noti
                                 "Please choose a later time.", hours=hours))
     if slot.starts_at > window.latest:
         raise SlotUnavailable(_("That time is too far ahead to book yet. Please choose an earlier time."))
-    if slot.is_blocked or db.session.execute(select(overlaps_busy(slot.starts_at, slot.ends_at))).scalar():
+    if slot.is_blocked or busy:
         raise SlotUnavailable(_("That time is no longer offered. Please choose another."))
     if mode is not None and not slot.offers(mode):
         offered = ", ".join(mode_label(m).lower() for m in slot.mode_list)
@@ -124,14 +158,6 @@ def _slot_is_held(slot: Slot, except_booking_id: int | None = None) -> bool:
     if except_booking_id is not None:
         query = query.where(Booking.id != except_booking_id)
     return db.session.execute(query).scalar_one() > 0
-
-
-def _active_for_email(email: str, now: datetime) -> int:
-    """How many upcoming confirmed consultations this address holds (case-insensitive)."""
-    return db.session.execute(
-        select(func.count(Booking.id)).join(Slot, Booking.slot_id == Slot.id)
-        .where(func.lower(Booking.email) == email.lower(), BOOKING_IS_CONFIRMED, Slot.starts_at > now)
-    ).scalar_one()
 
 
 def _taken(slot_starts_at: datetime, mode: str, now: datetime, exclude_id: int | None, *,
@@ -159,11 +185,12 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
     taken_at: tuple[datetime, int] | None = None
     try:
         with write_transaction() as session:
-            slot = _lock_slot(slot_public_id)
-            _check_bookable(slot, mode, now, enforce_notice=by_staff is None)
+            locked = _lock_slot(slot_public_id, patient.email, now)
+            slot = locked.slot
+            _check_bookable(slot, mode, now, busy=locked.busy, enforce_notice=by_staff is None)
             # Whether another booking holds the slot is decided by the partial unique index
             # when the booking is flushed below.
-            _check_email_limit(_active_for_email(patient.email, now))
+            _check_email_limit(locked.active_for_email)
             public_id = new_public_id()
             booking = Booking(
                 public_id=public_id, reference=_unused_reference(), slot=slot, mode=mode, status=STATUS_CONFIRMED,
@@ -188,7 +215,8 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                              details=f"for a caller, {when(slot.starts_at)}")
             if on_booked is not None:
                 on_booked(booking)
-            waitlist_events.slot_taken(slot.id, now)
+            if locked.waitlisted:
+                waitlist_events.slot_taken(slot.id, now)
             notifications.booking_confirmed(booking, token)
     except SlotTaken:
         assert taken_at is not None
@@ -196,11 +224,14 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
     return NewBooking(booking=booking, manage_token=token)
 
 
+_REFERENCE_IN_USE = select(Booking.id).where(Booking.reference == bindparam("reference"))
+
+
 def _unused_reference(attempts: int = 8) -> str:
     """A booking reference no other booking has: 40 random bits, so a retry is rare."""
     for _attempt in range(attempts):
         candidate = new_reference()
-        if not db.session.execute(select(Booking.id).where(Booking.reference == candidate)).first():
+        if not db.session.execute(_REFERENCE_IN_USE, {"reference": candidate}).first():
             return candidate
     raise RuntimeError("could not find an unused booking reference")
 
@@ -283,11 +314,12 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
         with write_transaction() as session:
             booking = _lock_booking(booking_public_id)
             _check_changeable(booking, now, by)
-            new_slot = _lock_slot(new_slot_public_id)
+            locked = _lock_slot(new_slot_public_id)
+            new_slot = locked.slot
             chosen_mode = mode or booking.mode
             if new_slot.id == booking.slot_id:
                 raise SlotUnavailable(_("That is the time you already have. Please choose a different one."))
-            _check_bookable(new_slot, chosen_mode, now, enforce_notice=(by == "patient"))
+            _check_bookable(new_slot, chosen_mode, now, busy=locked.busy, enforce_notice=(by == "patient"))
             if _slot_is_held(new_slot, except_booking_id=booking.id):
                 taken_at = (new_slot.starts_at, new_slot.id, chosen_mode)
                 raise SlotTaken("taken")
@@ -305,7 +337,8 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
                 raise SlotTaken("taken") from error
             if on_moved is not None:
                 on_moved(booking)
-            waitlist_events.slot_taken(new_slot.id, now)
+            if locked.waitlisted:
+                waitlist_events.slot_taken(new_slot.id, now)
             waitlist_events.slot_freed(previous_slot_id, waitlist_events.MOVED, now)
             notifications.booking_rescheduled(booking, previous_start)
     except SlotTaken:
