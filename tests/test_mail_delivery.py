@@ -19,7 +19,7 @@ from app.core.extensions import db
 from app.mail import compose, outbox, rendering
 from app.mail.delivery import deliver_due
 from app.models import Booking, OutboxMessage, Slot, utcnow
-from tests.conftest import booking_form, make_booking, make_slot, patient
+from tests.conftest import booking_form, future_day, local_dt, make_booking, make_slot, patient
 from tests.fixtures_mail import calendar_part, calendar_text, prop, structure
 from tests.fixtures_mail import outbox_rows as rows
 
@@ -273,7 +273,8 @@ def _book_at(slot, now, **fields):
 
 
 def test_reminder_is_sent_once_a_day_before(ctx, smtp_server):
-    slot = make_slot()
+    # Mid-morning, so 23 hours before is the day before in the clinic's time ("tomorrow").
+    slot = make_slot(local_dt(future_day(3), 10))
     booked_at = slot.starts_at - timedelta(days=3)
     result = _book_at(slot, booked_at)
     [reminder] = rows("reminder")

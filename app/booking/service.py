@@ -11,7 +11,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -71,39 +71,46 @@ def _is_double_booking(error: IntegrityError) -> bool:
 @dataclass(frozen=True)
 class _LockedSlot:
     """A slot locked for the change, and what the change must know about it, read in the
-    same statement: whether a busy time overlaps it, whether the waiting list has anything
-    open on it, and (when booking) how many upcoming consultations the patient's address
-    holds."""
+    same statement: whether a busy time overlaps it and whether the waiting list has
+    anything open on it; for a booking also how many upcoming consultations the patient's
+    address holds and whether the new booking's reference is already in use."""
 
     slot: Slot
     busy: bool
     waitlisted: bool
     active_for_email: int = 0
+    reference_in_use: bool = False
 
 
 _BOOKED_SLOT = aliased(Slot, name="booked_slot")  # the slots of those bookings, beside the one locked
 # Built once: every change locks its slot with the same statement; only the values differ.
 _LOCK_SLOT = (select(Slot, overlaps_busy(Slot.starts_at, Slot.ends_at), waitlist_events.involves(Slot.id))
               .where(Slot.public_id == bindparam("public_id")).with_for_update(of=Slot))
-# A booking also counts the patient's upcoming consultations (lower-cased address, `now`).
-_LOCK_SLOT_FOR_BOOKING = _LOCK_SLOT.add_columns(
+_LOCK_SLOT_TO_BOOK = _LOCK_SLOT.add_columns(
     select(func.count(Booking.id)).join(_BOOKED_SLOT, Booking.slot_id == _BOOKED_SLOT.id)
     .where(func.lower(Booking.email) == bindparam("email"), BOOKING_IS_CONFIRMED,
            _BOOKED_SLOT.starts_at > bindparam("now"))
-    .scalar_subquery())
+    .scalar_subquery(),
+    exists().where(Booking.reference == bindparam("reference")))
+_REFERENCE_IN_USE = select(exists().where(Booking.reference == bindparam("reference")))
 
 
-def _lock_slot(public_id: str, email: str | None = None, now: datetime | None = None) -> _LockedSlot:
-    """The slot, locked for this transaction (raises SlotNotFound); with `email`, the
-    upcoming consultations that address holds at `now` are counted too."""
-    if email is None:
-        row = db.session.execute(_LOCK_SLOT, {"public_id": public_id}).one_or_none()
-    else:
-        row = db.session.execute(_LOCK_SLOT_FOR_BOOKING, {"public_id": public_id, "email": email.lower(),
-                                                          "now": now or utcnow()}).one_or_none()
+def _locked(row) -> _LockedSlot:
     if row is None:
         raise SlotNotFound(_("That consultation time does not exist. Please choose another."))
     return _LockedSlot(*row)
+
+
+def _lock_slot(public_id: str) -> _LockedSlot:
+    """The slot, locked for this transaction (raises SlotNotFound)."""
+    return _locked(db.session.execute(_LOCK_SLOT, {"public_id": public_id}).one_or_none())
+
+
+def _lock_slot_to_book(public_id: str, email: str, reference: str, now: datetime) -> _LockedSlot:
+    """As _lock_slot, and counts the upcoming consultations `email` holds at `now` and
+    looks up `reference`, in the same statement."""
+    return _locked(db.session.execute(_LOCK_SLOT_TO_BOOK, {
+        "public_id": public_id, "email": email.lower(), "now": now, "reference": reference}).one_or_none())
 
 
 def find_slot(public_id: str) -> Slot | None:
@@ -185,15 +192,18 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
     taken_at: tuple[datetime, int] | None = None
     try:
         with write_transaction() as session:
-            locked = _lock_slot(slot_public_id, patient.email, now)
+            reference = new_reference()
+            locked = _lock_slot_to_book(slot_public_id, patient.email, reference, now)
             slot = locked.slot
             _check_bookable(slot, mode, now, busy=locked.busy, enforce_notice=by_staff is None)
             # Whether another booking holds the slot is decided by the partial unique index
             # when the booking is flushed below.
             _check_email_limit(locked.active_for_email)
+            if locked.reference_in_use:  # 40 random bits: about once in a trillion bookings
+                reference = _unused_reference()
             public_id = new_public_id()
             booking = Booking(
-                public_id=public_id, reference=_unused_reference(), slot=slot, mode=mode, status=STATUS_CONFIRMED,
+                public_id=public_id, reference=reference, slot=slot, mode=mode, status=STATUS_CONFIRMED,
                 name=patient.name, email=patient.email, phone=patient.phone,
                 interest=patient.interest, note=patient.note, locale=patient.locale,
                 self_check=json.dumps(patient.self_check) if patient.self_check else None,
@@ -224,14 +234,11 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
     return NewBooking(booking=booking, manage_token=token)
 
 
-_REFERENCE_IN_USE = select(Booking.id).where(Booking.reference == bindparam("reference"))
-
-
 def _unused_reference(attempts: int = 8) -> str:
     """A booking reference no other booking has: 40 random bits, so a retry is rare."""
     for _attempt in range(attempts):
         candidate = new_reference()
-        if not db.session.execute(_REFERENCE_IN_USE, {"reference": candidate}).first():
+        if not db.session.execute(_REFERENCE_IN_USE, {"reference": candidate}).scalar_one():
             return candidate
     raise RuntimeError("could not find an unused booking reference")
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from app.core.extensions import db
 from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
@@ -63,35 +64,33 @@ def enqueue(booking: Booking, *messages: Message) -> None:
 
     Only the events are stored (a snapshot of the booking, and each message's details); the
     worker renders each one when it sends it."""
-    session = db.session()
-    if messages and not session.in_transaction():
-        raise RuntimeError("enqueue() must run inside the change's write_transaction()")
-    now = utcnow()
-    for message, message_id in zip(messages, new_message_ids(len(messages)), strict=True):
-        if message.kind not in KINDS:
-            raise ValueError(f"unknown message kind {message.kind!r}")
-        details = dict(message.details)
-        session.add(OutboxMessage(
-            message_id=message_id, kind=message.kind, booking_id=booking.id,
-            booking_sequence=booking.ical_sequence, to_address=message.to_address,
-            to_name=message.to_name, event=event_json(booking, **details), status=OUTBOX_PENDING,
-            next_attempt_at=message.due_at or now, created_at=now))
+    _insert(messages, lambda message: {
+        "booking_id": booking.id, "booking_sequence": booking.ical_sequence,
+        "event": event_json(booking, **message.details)})
 
 
 def enqueue_unbooked(*messages: Message) -> None:
     """Queue messages that concern no booking (a waiting-list offer) in the caller's
     transaction; each message's `details` are its whole event."""
+    _insert(messages, lambda message: {"booking_id": None, "event": json.dumps(message.details)})
+
+
+def _insert(messages: tuple[Message, ...], about: Callable[[Message], dict]) -> None:
+    """One INSERT of all the messages' rows (`about` gives each one's booking and event)."""
+    if not messages:
+        return
     session = db.session()
-    if messages and not session.in_transaction():
-        raise RuntimeError("enqueue_unbooked() must run inside the change's write_transaction()")
+    if not session.in_transaction():
+        raise RuntimeError("mail must be queued inside the change's write_transaction()")
     now = utcnow()
+    rows = []
     for message, message_id in zip(messages, new_message_ids(len(messages)), strict=True):
         if message.kind not in KINDS:
             raise ValueError(f"unknown message kind {message.kind!r}")
-        session.add(OutboxMessage(
-            message_id=message_id, kind=message.kind, booking_id=None, to_address=message.to_address,
-            to_name=message.to_name, event=json.dumps(message.details), status=OUTBOX_PENDING,
-            next_attempt_at=message.due_at or now, created_at=now))
+        rows.append({"message_id": message_id, "kind": message.kind, "to_address": message.to_address,
+                     "to_name": message.to_name, "status": OUTBOX_PENDING,
+                     "next_attempt_at": message.due_at or now, "created_at": now, **about(message)})
+    session.execute(insert(OutboxMessage), rows)
 
 
 def withdraw_pending(booking: Booking, kind: str = REMINDER) -> int:
