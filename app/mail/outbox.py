@@ -90,7 +90,7 @@ def _insert(messages: tuple[Message, ...], about: Callable[[Message], dict]) -> 
         rows.append({"message_id": message_id, "kind": message.kind, "to_address": message.to_address,
                      "to_name": message.to_name, "status": OUTBOX_PENDING,
                      "next_attempt_at": message.due_at or now, "created_at": now, **about(message)})
-    session.execute(insert(OutboxMessage), rows)
+    session.execute(insert(OutboxMessage.__table__), rows)
 
 
 def withdraw_pending(booking: Booking, kind: str = REMINDER) -> int:
