@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.core.config import load_config
 from app.core.extensions import db
 from app.models import Booking
 from app.staff.export import HEADER, rows
@@ -77,3 +78,27 @@ def test_staff_see_the_language_on_the_booking_and_in_the_list(ctx):
     assert "<dt>Language</dt>" in detail and "Español" in detail
     listing = staff.get("/staff/bookings").get_data(as_text=True)
     assert "Español" in listing
+
+
+def test_the_arrival_note_is_in_the_language_the_patient_booked_in(app, client):
+    # Each request gets its own app context here (no `ctx`), so nothing of one request's
+    # language is left for the next.
+    notes = {"en": app.config["CLINIC_ARRIVAL_NOTE"], "es": app.config["CLINIC_ARRIVAL_NOTE_ES"]}
+    assert notes["en"] and notes["es"] and notes["en"] != notes["es"]
+    for language, other in (("es", "en"), ("en", "es")):
+        prefix = "/es" if language == "es" else ""
+        with app.app_context():
+            slot_id = make_slot().public_id
+        html = client.get(f"{prefix}/book/{slot_id}").get_data(as_text=True)
+        response = client.post(f"{prefix}/book/{slot_id}",
+                               data=booking_form(html, mode="in_person", email=f"{language}@example.com"))
+        confirmed = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert notes[language] in confirmed and notes[other] not in confirmed, language
+
+
+def test_a_clinic_that_writes_only_the_english_arrival_note_shows_it_in_spanish_too(monkeypatch):
+    monkeypatch.setenv("CLINIC_ARRIVAL_NOTE", "Park on 8th Avenue and ring the bell.")
+    monkeypatch.delenv("CLINIC_ARRIVAL_NOTE_ES", raising=False)
+    assert load_config()["CLINIC_ARRIVAL_NOTE_ES"] == ""  # the Spanish sample is not shown
+    monkeypatch.setenv("CLINIC_ARRIVAL_NOTE_ES", "Estacione en la Avenida 8 y toque el timbre.")
+    assert load_config()["CLINIC_ARRIVAL_NOTE_ES"] == "Estacione en la Avenida 8 y toque el timbre."

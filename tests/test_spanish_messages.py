@@ -96,6 +96,9 @@ def test_a_spanish_booking_on_the_site_gets_a_spanish_confirmation_and_invite(ct
     assert f"http://localhost/es/manage/{token}" in plain and f"http://localhost/es/manage/{token}" in html
     assert 'lang="es"' in html and "Administrar mi consulta" in html
     assert "No es para emergencias." in plain and "988" in html
+    # In person: the directions to the door are the clinic's Spanish ones.
+    assert ctx.config["CLINIC_ARRIVAL_NOTE_ES"] in plain and ctx.config["CLINIC_ARRIVAL_NOTE_ES"] in html
+    assert ctx.config["CLINIC_ARRIVAL_NOTE"] not in plain
     calendar = calendar_text(message)
     assert_spanish_invite(calendar)
     assert f"/es/manage/{token}" in " ".join(unfolded(calendar))

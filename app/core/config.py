@@ -70,11 +70,17 @@ def load_config() -> dict[str, Any]:
         "CLINIC_POSTCODE": env("CLINIC_POSTCODE", "80631"),
         "CLINIC_PHONE": env("CLINIC_PHONE", "+1 970-555-0100"),
         "CLINIC_EMAIL": env("CLINIC_EMAIL", "hello@mindset-tms.example"),
-        # Where to park and how to find the door, shown to patients meeting in person.
-        "CLINIC_ARRIVAL_NOTE": env("CLINIC_ARRIVAL_NOTE", (
+        # Where to park and how to find the door, shown to patients meeting in person: the
+        # _ES text to those who booked in Spanish. A clinic that sets only the English note
+        # shows it to everyone rather than the Spanish sample.
+        "CLINIC_ARRIVAL_NOTE": env("CLINIC_ARRIVAL_NOTE") or (
             "Free parking is behind the building (sample note). Come in by the main door, take the "
             "lift to the first floor and let the front desk know you are here. Please arrive 5 "
-            "minutes early.")),
+            "minutes early."),
+        "CLINIC_ARRIVAL_NOTE_ES": env("CLINIC_ARRIVAL_NOTE_ES") or ("" if env("CLINIC_ARRIVAL_NOTE") else (
+            "Hay estacionamiento gratis detrás del edificio (nota de ejemplo). Entre por la puerta "
+            "principal, suba en el ascensor al primer piso y avise en la recepción que ya llegó. "
+            "Por favor llegue 5 minutos antes.")),
         "STAFF_NOTIFY_EMAIL": env("STAFF_NOTIFY_EMAIL", "staff@mindset-tms.example"),
         # Booking rules.
         "BOOKING_MIN_NOTICE_HOURS": _int("BOOKING_MIN_NOTICE_HOURS", 12),

@@ -7,21 +7,27 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import Flask
+from flask_babel import get_locale
 
 from app.models.booking import INTEREST_LABELS, MODE_LABELS
 
 
 class ClinicDetails(dict):
-    """The clinic's settings for templates; `hours` is worked out each time it is shown
-    (by the function given at registration), so the footer and emails follow what staff set."""
+    """The clinic's settings for templates. `hours` is worked out each time it is shown (by
+    the function given at registration), so the footer and emails follow what staff set;
+    `arrival_note` is the one for the language of the page or email (English when the
+    clinic has not written one in that language)."""
 
-    def __init__(self, values: dict, hours: Callable[[], str]) -> None:
+    def __init__(self, values: dict, hours: Callable[[], str], arrival_notes: dict[str, str]) -> None:
         super().__init__(values)
         self._hours = hours
+        self._arrival_notes = arrival_notes
 
     def __getitem__(self, key):
         if key == "hours":
             return self._hours()
+        if key == "arrival_note":
+            return self._arrival_notes.get(str(get_locale() or "en")) or self._arrival_notes["en"]
         return super().__getitem__(key)
 
 
@@ -48,8 +54,8 @@ def register(app: Flask, hours: Callable[[], str]) -> None:
             "address": (f"{config['CLINIC_STREET']}, {config['CLINIC_CITY']}, "
                         f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}"),
             "map_url": map_url(config),
-            "arrival_note": config["CLINIC_ARRIVAL_NOTE"],
-        }, hours),
+            "arrival_note": None,
+        }, hours, {"en": config["CLINIC_ARRIVAL_NOTE"], "es": config["CLINIC_ARRIVAL_NOTE_ES"]}),
         MODE_LABELS=MODE_LABELS,
         INTEREST_LABELS=INTEREST_LABELS,
     )
