@@ -20,7 +20,7 @@ from tests.conftest import make_booking, make_slot, patient
 from tests.fixtures_staff import make_staff, signed_in_client, staff_post
 
 CALLER = {"mode": "phone", "name": "Grace Hopper", "email": "grace@example.com",
-          "phone": "970-555-0142", "interest": "tms", "note": "", "consent": "y"}
+          "phone": "970-555-0142", "interest": "tms", "note": "", "locale": "en", "consent": "y"}
 
 
 @pytest.fixture
@@ -108,6 +108,19 @@ def test_book_for_a_caller_from_the_week_view(desk):
     detail = desk.get(response.headers["Location"]).get_data(as_text=True)
     assert "by staff (Sam) for a caller" in detail
     assert "Booked for a caller" in detail  # the history
+
+
+def test_a_spanish_speaking_caller_gets_their_emails_in_spanish(desk):
+    slot = soon_slot(5)
+    form = desk.get(f"/staff/bookings/new?slot={slot.public_id}").get_data(as_text=True)
+    assert "Language for their emails" in form and 'value="es"' in form
+    response = staff_post(desk, "/staff/bookings/new", dict(CALLER, slot_id=slot.public_id, locale="es"))
+    assert response.status_code == 303
+    booking = db.session.execute(select(Booking)).scalar_one()
+    assert booking.locale == "es"
+    confirmation = next(m for m in outbox(booking.id) if m.kind == "confirmation")
+    assert "/es/manage/" in confirmation.event  # the link in the email opens the Spanish pages
+    assert "Español" in desk.get(response.headers["Location"]).get_data(as_text=True)
 
 
 def test_the_caller_form_checks_fields_like_the_public_form(desk):

@@ -21,7 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.booking import validation
 from app.booking.forms import PatientFieldsMixin
-from app.models.booking import MODE_LABELS, MODES
+from app.models.booking import LOCALE_NAMES, MODE_LABELS, MODES
 from app.models.staff import ROLE_LABELS, ROLES
 from app.staff.availability_admin import BUFFERS, SLOT_LENGTHS, WEEKDAYS
 from app.staff.export import DEFAULT_PRESET, FORMATS, PRESETS
@@ -117,6 +117,9 @@ class CallerBookingForm(PatientFieldsMixin, FlaskForm):
     slot_id = HiddenField(validators=[InputRequired("Please choose a time.")])
     mode = RadioField("How will you meet?", choices=MODE_CHOICES,
                       validators=[InputRequired("Please choose how you will meet.")])
+    # Their confirmation, invite, reminder and manage pages are in this language.
+    locale = RadioField("Language for their emails", choices=list(LOCALE_NAMES.items()), default="en",
+                        validators=[InputRequired("Please choose the language for their emails.")])
     consent = BooleanField("The caller agreed to the privacy notice: the clinic keeps these details "
                            "to arrange their consultation.",
                            validators=[InputRequired(validation.CONSENT_REQUIRED)])

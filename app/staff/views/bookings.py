@@ -9,9 +9,8 @@ from markupsafe import Markup
 
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.rules import booking_window
-from app.booking.service import PatientDetails
+from app.booking.service import PatientDetails, find_slot
 from app.booking.slots import group_by_local_day
-from app.core.extensions import db
 from app.core.page_cache import cached_page
 from app.core.timefmt import when
 from app.models import Slot, utcnow
@@ -57,9 +56,7 @@ def _booking_or_404(public_id: str):
 
 
 def _slot_by_public_id(public_id: str | None) -> Slot | None:
-    if not public_id:
-        return None
-    return db.session.execute(db.select(Slot).where(Slot.public_id == public_id)).scalar_one_or_none()
+    return find_slot(public_id) if public_id else None
 
 
 @bp.route("/bookings/new", methods=["GET", "POST"])
@@ -85,7 +82,8 @@ def new_booking():
         problem, status = "Please correct the highlighted fields below.", 422
     else:
         patient = PatientDetails(name=form.name.data, email=form.email.data, phone=form.phone.data,
-                                 interest=form.interest.data, note=form.note.data or "")
+                                 interest=form.interest.data, note=form.note.data or "",
+                                 locale=form.locale.data)
         try:
             made = bookings_admin.book_for_caller(slot.public_id, form.mode.data, patient, current_user)
         except SlotTaken as taken:
@@ -167,7 +165,7 @@ def move_booking(public_id: str):
 @bp.route("/bookings/<public_id>/move/<slot_id>", methods=["GET", "POST"])
 def move_booking_confirm(public_id: str, slot_id: str):
     booking = _booking_or_404(public_id)
-    slot = db.session.execute(db.select(Slot).where(Slot.public_id == slot_id)).scalar_one_or_none()
+    slot = find_slot(slot_id)
     if slot is None:
         abort(404)
     form = MoveForm()
