@@ -13,9 +13,12 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, has_request_context, redirect, request
 from flask_babel import Babel
 
-LANGUAGES = ("en", "es")
+from app.models.booking import LOCALE_NAMES, LOCALES
+
+# The languages are the ones a booking can be made in (app.models.booking).
+LANGUAGES = LOCALES
 DEFAULT_LANGUAGE = "en"
-LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+LANGUAGE_NAMES = LOCALE_NAMES
 PREFIXES = {"es": "/es"}
 COOKIE = "lang"
 ENVIRON_KEY = "mindset.language"

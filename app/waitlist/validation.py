@@ -10,10 +10,9 @@ from typing import Any
 from flask_babel import gettext as _
 
 from app.booking import validation
-from app.models.booking import MODES
+from app.models.booking import LOCALES, MODES
 from app.waitlist.matching import PARTS_OF_DAY
 
-LOCALES = ("en", "es")
 MAX_SPAN_DAYS = 366
 
 
