@@ -241,6 +241,18 @@ def test_text_log_lines_escape_control_characters():
     assert line.endswith("not found: /a\\x0aFORGED\\x0d\\x00b")
 
 
+def test_text_log_lines_leave_out_colour_codes_and_escape_other_escapes():
+    import logging
+
+    from app.core.logs import TextFormatter
+
+    banner = logging.LogRecord("werkzeug", logging.INFO, __file__, 1,
+                               "\x1b[31m\x1b[1mWARNING: This is a development server.\x1b[0m", (), None)
+    assert TextFormatter().format(banner).endswith("werkzeug: WARNING: This is a development server.")
+    cursor = logging.LogRecord("app", logging.INFO, __file__, 1, "a\x1b[2Jb\x1b]0;title\x07", (), None)
+    assert TextFormatter().format(cursor).endswith("app: a\\x1b[2Jb\\x1b]0;title\\x07")
+
+
 def test_proxy_fix_uses_forwarded_address_for_limits(sqlite_url):
     app = build_app(sqlite_url, {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
                                  "RATELIMIT_BOOKING": "1 per minute", "PROXY_FIX_HOPS": 1})

@@ -20,6 +20,9 @@ _PHONE = re.compile(r"\+?\d[\d ()-]{7,}\d")
 # Characters that would end, rewrite or cut a log line: C0 controls (newline, carriage
 # return, NUL, escape sequences), DEL, C1 controls and the Unicode line separators.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Terminal colour codes (werkzeug colours its start-up banner): dropped from text lines
+# rather than shown as escapes; any other escape sequence is still escaped.
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def escape_controls(text: str) -> str:
@@ -66,13 +69,13 @@ class TextFormatter(logging.Formatter):
     """Readable lines for a local run, redacted the same way: the message and any traceback,
     not the line's own timestamp (whose "2026-11-25 02" looks like a phone number). The
     message's control characters are escaped, so one record is one line (a traceback below
-    it keeps its own lines)."""
+    it keeps its own lines); terminal colour codes are left out."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        record.message = escape_controls(redact(record.message))
+        record.message = escape_controls(_COLOUR.sub("", redact(record.message)))
         return super().formatMessage(record)
 
     def formatException(self, ei) -> str:
