@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.core.database import write_transaction
@@ -64,16 +64,18 @@ def begin(user: StaffUser) -> str:
     return token
 
 
+# Built once: every signed-in request runs it; only the token's hash differs.
+_SESSION_BY_TOKEN = (select(StaffSession, StaffUser).join(StaffUser, StaffSession.staff_user_id == StaffUser.id)
+                     .where(StaffSession.token_hash == bindparam("token_hash")))
+
+
 def resume(token: str | None) -> Resumed:
     """The session this token names, if it is still going: not ended, its account active,
     and seen within the idle time (by the server's stamp, never the cookie's). A session
     found idle is ended here. The stamp moves on once a minute (`restamped` then)."""
     if not token or not isinstance(token, str):
         return Resumed(ENDED)
-    row = db.session.execute(
-        select(StaffSession, StaffUser).join(StaffUser, StaffSession.staff_user_id == StaffUser.id)
-        .where(StaffSession.token_hash == _hash(token))
-    ).one_or_none()
+    row = db.session.execute(_SESSION_BY_TOKEN, {"token_hash": _hash(token)}).one_or_none()
     if row is None:
         return Resumed(ENDED)
     staff_session, user = row
