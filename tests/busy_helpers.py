@@ -11,6 +11,8 @@ from email.utils import format_datetime
 from hashlib import sha256
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 
 @dataclass
 class Route:
@@ -94,3 +96,11 @@ def google_feed(*events: str) -> bytes:
             "CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:Dr Lee\r\n"
             "X-WR-TIMEZONE:America/Denver\r\n")
     return (head + "".join(events) + "END:VCALENDAR\r\n").encode()
+
+
+@pytest.fixture
+def feeds():
+    """A FeedServer on loopback for one test."""
+    server = FeedServer()
+    yield server
+    server.stop()

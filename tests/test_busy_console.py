@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.busy import service as busy
-from tests.busy_helpers import FeedServer, Route, google_feed, vevent
+from tests.busy_helpers import Route, google_feed, vevent
 from tests.conftest import future_day, local_dt
 from tests.fixtures_staff import staff_post
 
@@ -15,13 +15,6 @@ from tests.fixtures_staff import staff_post
 @pytest.fixture
 def app_settings():
     return {"BUSY_ALLOW_PRIVATE_ADDRESSES": True, "BUSY_FETCH_TIMEOUT_SECONDS": 1}
-
-
-@pytest.fixture
-def feeds():
-    server = FeedServer()
-    yield server
-    server.stop()
 
 
 def test_an_admin_adds_syncs_and_removes_a_calendar_and_never_sees_its_secrets_again(app, admin_client, feeds):

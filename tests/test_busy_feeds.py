@@ -19,20 +19,13 @@ from app.booking.errors import SlotUnavailable
 from app.booking.slots import free_slots, nearest_free_slots
 from app.busy import service as busy
 from app.models import BusyInterval, BusySource, utcnow
-from tests.busy_helpers import FeedServer, Route, google_feed, vevent
+from tests.busy_helpers import Route, google_feed, vevent
 from tests.conftest import build_app, dispose, future_day, local_dt, make_booking, make_slot, patient
 
 
 @pytest.fixture
 def app_settings():
     return {"BUSY_ALLOW_PRIVATE_ADDRESSES": True, "BUSY_FETCH_TIMEOUT_SECONDS": 1}
-
-
-@pytest.fixture
-def feeds():
-    server = FeedServer()
-    yield server
-    server.stop()
 
 
 def free_ids(now=None) -> set[int]:

@@ -83,6 +83,7 @@ class _LockedSlot:
 
 
 _BOOKED_SLOT = aliased(Slot, name="booked_slot")  # the slots of those bookings, beside the one locked
+_REFERENCE_TAKEN = exists().where(Booking.reference == bindparam("reference"))
 # Built once: every change locks its slot with the same statement; only the values differ.
 _LOCK_SLOT = (select(Slot, overlaps_busy(Slot.starts_at, Slot.ends_at), waitlist_events.involves(Slot.id))
               .where(Slot.public_id == bindparam("public_id")).with_for_update(of=Slot))
@@ -91,8 +92,8 @@ _LOCK_SLOT_TO_BOOK = _LOCK_SLOT.add_columns(
     .where(func.lower(Booking.email) == bindparam("email"), BOOKING_IS_CONFIRMED,
            _BOOKED_SLOT.starts_at > bindparam("now"))
     .scalar_subquery(),
-    exists().where(Booking.reference == bindparam("reference")))
-_REFERENCE_IN_USE = select(exists().where(Booking.reference == bindparam("reference")))
+    _REFERENCE_TAKEN)
+_REFERENCE_IN_USE = select(_REFERENCE_TAKEN)
 
 
 def _locked(row) -> _LockedSlot:

@@ -53,11 +53,12 @@ def join(request: JoinRequest, now: datetime | None = None) -> NewEntry:
     return NewEntry(entry=entry, token=token)
 
 
-def find_by_token(token: str) -> WaitlistEntry | None:
+def find_by_token(token: str, *, lock: bool = False) -> WaitlistEntry | None:
+    """The entry this link names; with `lock`, locked for the caller's write transaction."""
     if not looks_like_token(token):
         return None
-    return db.session.execute(
-        select(WaitlistEntry).where(WaitlistEntry.token_hash == hash_token(token))).scalar_one_or_none()
+    query = select(WaitlistEntry).where(WaitlistEntry.token_hash == hash_token(token))
+    return db.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
 
 
 def current_choices(entry: WaitlistEntry) -> dict[str, Any]:
@@ -74,12 +75,8 @@ def change(token: str, values: dict[str, Any], now: datetime | None = None) -> W
     now = now or utcnow()
     days = int(current_app.config["WAITLIST_ENTRY_DAYS"])
     zone = clinic_zone()
-    with write_transaction() as session:
-        entry = session.execute(
-            select(WaitlistEntry).where(WaitlistEntry.token_hash == hash_token(token)).with_for_update()
-        ).scalar_one_or_none() if looks_like_token(token) else None
-        if entry is None:
-            raise EntryNotFound(_("No waiting-list entry has that link."))
+    with write_transaction():
+        entry = _lock_entry(token)
         if not entry.is_waiting(now):
             raise EntryEnded(_("Your place on the list has ended, so it can no longer be changed."))
         body = current_choices(entry)
@@ -95,15 +92,19 @@ def change(token: str, values: dict[str, Any], now: datetime | None = None) -> W
     return entry
 
 
+def _lock_entry(token: str) -> WaitlistEntry:
+    """The entry this link names, locked for the caller's transaction (raises EntryNotFound)."""
+    entry = find_by_token(token, lock=True)
+    if entry is None:
+        raise EntryNotFound(_("No waiting-list entry has that link."))
+    return entry
+
+
 def leave(token: str, now: datetime | None = None) -> WaitlistEntry:
     """Take the entry off the list (again: no change) and withdraw its offers still out."""
     now = now or utcnow()
     with write_transaction() as session:
-        entry = session.execute(
-            select(WaitlistEntry).where(WaitlistEntry.token_hash == hash_token(token)).with_for_update()
-        ).scalar_one_or_none() if looks_like_token(token) else None
-        if entry is None:
-            raise EntryNotFound(_("No waiting-list entry has that link."))
+        entry = _lock_entry(token)
         if entry.status == ENTRY_WAITING:
             entry.status = ENTRY_LEFT
             entry.ended_at = now
