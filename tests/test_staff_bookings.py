@@ -284,7 +284,9 @@ def test_admin_sees_the_audit_log(ctx, admin, staff):
 # --- dashboard --------------------------------------------------------------------------
 
 def test_dashboard_figures(ctx):
-    now = utcnow()
+    # Midday tomorrow in the clinic: "today" is one whole clinic day at any hour the suite
+    # runs, and every booking made below was made before it.
+    now = local_dt(future_day(1), 12)
     user = make_staff("sam@mindset-tms.example")
     today_booking = make_booking(make_slot(), email="t@example.com").booking
     shift_slot(today_booking.slot_id, now + timedelta(minutes=5))
