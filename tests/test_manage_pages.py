@@ -32,7 +32,7 @@ def test_confirmation_shows_the_facts_and_calendar_in_order(ctx, client):
     assert html.count("call or text") == 1          # the crisis line once
 
 
-@pytest.mark.parametrize(("mode", "words"), [("phone", "we will call you on +19705550123"),
+@pytest.mark.parametrize(("mode", "words"), [("phone", "we will call you on (970) 555-0123"),
                                               ("video", "we will email the video call link")])
 def test_manage_page_says_what_happens_for_phone_and_video(ctx, client, mode, words):
     result = make_booking(make_slot(), mode=mode)
