@@ -14,12 +14,6 @@ from tests.conftest import csrf_token, make_booking, make_slot
 from tests.fixtures_staff import signed_in_client
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
-
-
 def test_confirmation_shows_the_facts_and_calendar_in_order(ctx, client):
     result = make_booking(make_slot(), mode="in_person")
     html = client.get(f"/manage/{result.manage_token}/confirmed").get_data(as_text=True)

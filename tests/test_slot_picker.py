@@ -78,12 +78,6 @@ def test_parse_mode(text, expected):
 
 # --- through the client ---------------------------------------------------------------------
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
-
-
 def test_book_shows_one_day_and_links_other_days(ctx, client):
     first = make_slot(local_dt(future_day(3), 9))
     later = make_slot(local_dt(future_day(4), 14), modes="phone")

@@ -16,17 +16,11 @@ from app.core.extensions import db
 from app.models import Booking, OutboxMessage, utcnow
 from app.models.mail import OUTBOX_CANCELLED
 from app.models.staff import AuditLog, StaffUser
-from tests.conftest import make_booking, make_slot, patient
+from tests.conftest import future_day, local_dt, make_booking, make_slot, patient
 from tests.fixtures_staff import make_staff, signed_in_client, staff_post
 
 CALLER = {"mode": "phone", "name": "Grace Hopper", "email": "grace@example.com",
           "phone": "970-555-0142", "interest": "tms", "note": "", "locale": "en", "consent": "y"}
-
-
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
 
 
 @pytest.fixture
@@ -152,6 +146,33 @@ def test_new_booking_without_a_time_lists_free_times_not_started(desk):
     html = desk.get("/staff/bookings/new").get_data(as_text=True)
     assert free.public_id in html and past.public_id not in html
     assert html.count("?slot=") == 1
+
+
+def test_the_time_picker_shows_one_day_at_a_time_and_jumps_to_a_date(desk):
+    first, later = make_slot(local_dt(future_day(3), 9)), make_slot(local_dt(future_day(5), 15))
+    html = desk.get("/staff/bookings/new").get_data(as_text=True)
+    assert f"?slot={first.public_id}" in html and later.public_id not in html
+    day = future_day(5).isoformat()
+    assert f'href="/staff/bookings/new?day={day}"' in html      # the strip, as plain links
+    assert 'name="day" value="' + future_day(3).isoformat() in html  # the date to jump from
+    other = desk.get(f"/staff/bookings/new?day={day}").get_data(as_text=True)
+    assert f"?slot={later.public_id}" in other and first.public_id not in other
+    assert "Afternoon" in other and "1 free time<" in other
+    for bad, words in (("2026-13-45", "could not be read"), ("2999-01-01", "from today to")):
+        page = desk.get(f"/staff/bookings/new?day={bad}")
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert words in text and f"?slot={first.public_id}" in text
+
+
+def test_moving_a_booking_picks_the_new_time_one_day_at_a_time(ctx, desk):
+    moving = make_booking(make_slot(local_dt(future_day(3), 9))).booking
+    near, far = make_slot(local_dt(future_day(3), 10)), make_slot(local_dt(future_day(6), 11))
+    page = desk.get(f"/staff/bookings/{moving.public_id}/move").get_data(as_text=True)
+    assert f"/move/{near.public_id}" in page and far.public_id not in page
+    assert f"/move/{moving.slot.public_id}" not in page          # not its own time
+    later = desk.get(f"/staff/bookings/{moving.public_id}/move?day={future_day(6).isoformat()}")
+    assert f"/move/{far.public_id}" in later.get_data(as_text=True)
 
 
 def test_signed_out_people_cannot_book_for_callers(client, ctx):

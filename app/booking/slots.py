@@ -71,14 +71,6 @@ def nearest_free_slots(around: datetime, count: int = 3, now: datetime | None = 
     return sorted(nearest[:count], key=lambda s: s.starts_at)
 
 
-def group_by_local_day(slots: Sequence[Slot]) -> list[tuple[date, list[Slot]]]:
-    zone = clinic_zone()
-    days: dict[date, list[Slot]] = defaultdict(list)
-    for slot in slots:
-        days[slot.starts_at.astimezone(zone).date()].append(slot)
-    return sorted(days.items())
-
-
 @dataclass(frozen=True)
 class RegenerationReport:
     added: int

@@ -16,10 +16,10 @@ from sqlalchemy.orm import contains_eager
 from app.booking import service, validation
 from app.booking.errors import BookingError
 from app.booking.reference import normalise as normalise_reference
-from app.booking.slots import is_offered
+from app.booking.slots import SlotPicker, build_picker, is_offered, parse_day
 from app.core.database import write_transaction
 from app.core.extensions import db
-from app.core.timefmt import when
+from app.core.timefmt import clinic_zone, when
 from app.models import Booking, Slot, utcnow
 from app.models.booking import (
     ATTENDANCE,
@@ -238,8 +238,26 @@ def free_slots(now: datetime | None = None, except_slot_id: int | None = None) -
     return list(db.session.execute(query.order_by(Slot.starts_at)).scalars())
 
 
-def move_choices(booking: Booking, now: datetime | None = None) -> list[Slot]:
-    return free_slots(now, except_slot_id=booking.slot_id)
+def time_picker(day_text: str | None, now: datetime | None = None,
+                except_slot_id: int | None = None) -> SlotPicker:
+    """What staff choose a time from (a new booking for a caller, or a move): a strip of days
+    from today to the end of the booking horizon with each day's free times counted, and
+    the chosen day's times (`day=YYYY-MM-DD` from the page; the first day with a free time
+    when it is absent, unreadable or outside those days). One day at a time, as the public
+    picker shows it, so that a caller's "Thursday afternoon?" is one tap away."""
+    now = now or utcnow()
+    zone = clinic_zone()
+    first = now.astimezone(zone).date()
+    last = (now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]))).astimezone(zone).date()
+    requested, unreadable = parse_day(day_text)
+    notice = None
+    if unreadable:
+        notice = "That date could not be read, so the first day with a free time is shown."
+    elif requested is not None and not first <= requested <= last:
+        notice = (f"Times can be booked from today to {last:%A, %B} {last.day}, so the first day "
+                  "with a free time is shown.")
+        requested = None
+    return build_picker(free_slots(now, except_slot_id), first, last, requested, None, zone, notice=notice)
 
 
 def book_for_caller(slot_public_id: str, mode: str, patient: service.PatientDetails,

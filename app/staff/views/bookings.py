@@ -10,7 +10,6 @@ from markupsafe import Markup
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.rules import booking_window
 from app.booking.service import PatientDetails, find_slot
-from app.booking.slots import group_by_local_day
 from app.core.page_cache import cached_page
 from app.core.timefmt import when
 from app.models import Slot, utcnow
@@ -69,8 +68,8 @@ def new_booking():
     if slot is None or slot.starts_at <= now:
         if request.args.get("slot") or request.method == "POST":
             flash_error("That time has passed or no longer exists. Please choose another.")
-        days = group_by_local_day(bookings_admin.free_slots(now))
-        return render_template("staff/booking_new_slot.html", days=days,
+        return render_template("staff/booking_new_slot.html",
+                               picker=bookings_admin.time_picker(request.args.get("day"), now),
                                notice_from=booking_window(now).earliest)
     form.mode.choices = [(m, MODE_LABELS[m]) for m in slot.mode_list]
     problem, alternatives, status = None, [], 200
@@ -158,8 +157,8 @@ def move_booking(public_id: str):
     if not booking.is_active:
         flash_error("This consultation was cancelled, so it cannot be moved.")
         return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
-    days = group_by_local_day(bookings_admin.move_choices(booking))
-    return render_template("staff/booking_move.html", booking=booking, days=days)
+    picker = bookings_admin.time_picker(request.args.get("day"), except_slot_id=booking.slot_id)
+    return render_template("staff/booking_move.html", booking=booking, picker=picker)
 
 
 @bp.route("/bookings/<public_id>/move/<slot_id>", methods=["GET", "POST"])
