@@ -36,6 +36,7 @@ install-dev: $(VENV)/.installed-dev node_modules/.installed translations
 
 ## Install, upgrade the database, seed demo slots if empty, then serve the app and the mail worker.
 run: export LOG_FORMAT ?= text
+run: export DEV_MAIL_VIEWER ?= 1
 run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(FLASK) db upgrade
