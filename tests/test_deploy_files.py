@@ -6,7 +6,10 @@ everywhere, a strict parse and the options they must carry)."""
 from __future__ import annotations
 
 import configparser
+import json
+import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -53,11 +56,30 @@ def test_env_example_lists_every_setting_once():
                                 "not read by the app": sorted(set(names) - read)}
 
 
+def unquoted(value: str) -> str:
+    return (shlex.split(value) or [""])[0]
+
+
 def test_env_example_shows_the_defaults():
     defaults = {setting.name: shown(setting.default) for setting in SETTINGS}
     wrong = {name: (value, defaults[name]) for commented, name, value in example_lines()
-             if commented and name in defaults and value != defaults[name]}
+             if commented and name in defaults and unquoted(value) != defaults[name]}
     assert wrong == {}
+
+
+def test_env_example_reads_the_same_in_a_shell(tmp_path):
+    """Every line uncommented and sourced by sh gives each value as written (systemd reads the
+    same quoting)."""
+    lines = [line[2:] if line.startswith("# ") and _LINE.match(line) else line
+             for line in ENV_EXAMPLE.read_text().splitlines()]
+    (tmp_path / "all.env").write_text("\n".join(lines) + "\n")
+    dump = "import json, os; print(json.dumps(dict(os.environ)))"
+    result = subprocess.run(["sh", "-c", f'set -a; . "{tmp_path / "all.env"}"; set +a; exec "$0" -c "$1"',
+                             sys.executable, dump], capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert {name: seen.get(name, "") for _c, name, _v in example_lines()} == {
+        name: unquoted(value) for _c, name, value in example_lines()}
 
 
 def test_env_example_leaves_the_secrets_empty():
