@@ -74,7 +74,7 @@ def register(app: Flask) -> None:
     found = problems(app.config)
     app.extensions["deploy_problems"] = found
     for problem in found:
-        log.log(logging.ERROR if problem.blocker else logging.WARNING, "%s %s: %s Fix: %s",
+        log.log(logging.ERROR if problem.blocker else logging.WARNING, "%s %s %s Fix: %s",
                 "Blocker:" if problem.blocker else "Warning:", problem.setting, problem.problem, problem.fix)
 
 
