@@ -65,6 +65,13 @@ def test_https_without_mail_server_has_no_mail_viewer_and_an_unhealthy_healthz(m
     assert "MAIL_SERVER" in [problem["setting"] for problem in body["blockers"]]
 
 
+def test_a_ready_production_configuration_is_healthy(make_app):
+    client = make_app({**READY, "RATELIMIT_ENABLED": False}).test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json()["status"] == "ok"
+    assert client.get("/dev/mail/").status_code == 404
+
+
 def test_secure_cookies_alone_make_a_production_configuration(make_app):
     app = make_app({**MAKE_RUN, "SESSION_COOKIE_SECURE": True})
     assert app.test_client().get("/dev/mail/").status_code == 404

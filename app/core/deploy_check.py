@@ -89,13 +89,12 @@ def catalog_problems() -> list[Problem]:
     for domain in DOMAINS:
         po, mo = CATALOGS / f"{domain}.po", CATALOGS / f"{domain}.mo"
         name = f"translations/es/LC_MESSAGES/{domain}.mo"
-        fix = "run `make translations` (pybabel compile -d translations -D DOMAIN -l es) and restart"
+        fix = f"run `make translations` (pybabel compile -d translations -D {domain} -l es) and restart"
         if not mo.exists():
-            found.append(Problem(name, "is missing: Spanish pages are shown in English.",
-                                 fix.replace("DOMAIN", domain), blocker=True))
+            found.append(Problem(name, "is missing: Spanish pages are shown in English.", fix, blocker=True))
         elif not is_compiled_from(po, mo):
-            found.append(Problem(name, f"does not match {domain}.po: Spanish pages show older text.",
-                                 fix.replace("DOMAIN", domain), blocker=True))
+            found.append(Problem(name, f"does not match {domain}.po: Spanish pages show older text.", fix,
+                                 blocker=True))
     return found
 
 
