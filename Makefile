@@ -6,7 +6,7 @@ FLASK   = $(PY) -m flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-dev translations bench bench-scale clean
+.PHONY: run reset-demo test install install-dev translations bench bench-scale clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -36,13 +36,21 @@ install-dev: $(VENV)/.installed-dev node_modules/.installed translations
 
 ## Install, upgrade the database, seed demo slots if empty, then serve the app and the mail worker.
 run: export LOG_FORMAT ?= text
+run: export DEV_MAIL_VIEWER ?= 1
 run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty --with-bookings
-	@echo "Mindset TMS on http://$(HOST):$(PORT)  (captured mail: http://$(HOST):$(PORT)/dev/mail)"
+	@echo "Mindset TMS on http://$(HOST):$(PORT)  (captured mail: http://$(HOST):$(PORT)/dev/mail; Ctrl-C stops the app and the worker)"
 	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## Start the demo afresh: delete the local database and captured mail (`make run` seeds new ones).
+reset-demo:
+	@if [ -n "$$DATABASE_URL" ]; then echo "DATABASE_URL is set: reset-demo only deletes the local demo database"; exit 1; fi
+	rm -f instance/mindset.db instance/mindset.db-wal instance/mindset.db-shm
+	rm -rf instance/mail
+	@echo "Demo reset: the next make run seeds new demo slots and bookings."
 
 ## Install everything and run the whole test suite.
 test: install-dev

@@ -20,6 +20,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     register_logging(app)
+    register_deploy_check(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -33,6 +34,12 @@ def register_logging(app: Flask) -> None:
     from app.core import logs
 
     logs.register(app)
+
+
+def register_deploy_check(app: Flask) -> None:
+    from app.core import deploy_check
+
+    deploy_check.register(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -54,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     from app.booking.views import book, manage
     from app.content import views as content
     from app.core import health
+    from app.core.deploy_check import dev_mail_viewer_enabled
     from app.invites import views as invites
     from app.mail import dev_viewer
     from app.staff import views as staff
@@ -69,7 +77,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(waitlist_pages.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(health.bp)
-    if app.config.get("DEV_MAIL_VIEWER"):
+    if dev_mail_viewer_enabled(app.config):
         app.register_blueprint(dev_viewer.bp)
 
 
@@ -96,9 +104,10 @@ def register_commands(app: Flask) -> None:
     from app.core import cli as core_cli
     from app.invites import cli as invites_cli
     from app.jobs import cli as jobs_cli
+    from app.mail import cli as mail_cli
     from app.staff import cli as staff_cli
 
-    for commands in (booking_cli, busy_cli, core_cli, invites_cli, jobs_cli, staff_cli):
+    for commands in (booking_cli, busy_cli, core_cli, invites_cli, jobs_cli, mail_cli, staff_cli):
         commands.register(app)
 
 

@@ -5,6 +5,8 @@ patient-facing site carries text outside a translation call."""
 from __future__ import annotations
 
 import re
+import shutil
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -106,3 +108,26 @@ def test_no_patient_facing_template_has_text_outside_the_catalog(domain):
             if texts:
                 found[str(path.relative_to(ROOT))] = texts[:5]
     assert not found, found
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_each_committed_mo_is_its_po_compiled(domain, tmp_path):
+    """The .mo files are committed (a deploy serves them as they are): each holds exactly the
+    messages compiling its .po gives, compared as parsed catalogs, not bytes."""
+    import subprocess
+
+    from app.core.deploy_check import compiled_messages, mo_messages
+
+    directory = ROOT / "translations" / "es" / "LC_MESSAGES"
+    tracked = subprocess.run(["git", "ls-files", "--error-unmatch", f"translations/es/LC_MESSAGES/{domain}.mo"],
+                             cwd=ROOT, capture_output=True, text=True)
+    assert tracked.returncode == 0, f"{domain}.mo is not committed: {tracked.stderr.strip()}"
+    shutil.copytree(ROOT / "translations", tmp_path / "translations",
+                    ignore=shutil.ignore_patterns("*.mo", "*.pot"))
+    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "compile", "-d", str(tmp_path / "translations"),
+                    "-D", domain, "-l", "es"], check=True, capture_output=True)
+    fresh = mo_messages(tmp_path / "translations" / "es" / "LC_MESSAGES" / f"{domain}.mo")
+    assert fresh == compiled_messages(directory / f"{domain}.po")
+    committed = mo_messages(directory / f"{domain}.mo")
+    assert committed == fresh, (f"{domain}.mo differs from its .po compiled (run `make translations`): "
+                                f"{sorted(set(fresh.items()) ^ set(committed.items()))[:5]}")

@@ -29,7 +29,8 @@ STAFF = "staff@mindset-tms.example"
 
 @pytest.fixture
 def app_settings(smtp_server):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT_SECONDS": 5}
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT_SECONDS": 5,
+            "DEV_MAIL_VIEWER": True}
 
 
 def book_through_the_site(client, slot, **fields) -> str:

@@ -41,7 +41,8 @@ WITHOUT_INVITE = ["multipart/alternative", "text/plain", "text/html"]
 
 @pytest.fixture
 def app_settings(smtp_server):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT_SECONDS": 5}
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT_SECONDS": 5,
+            "DEV_MAIL_VIEWER": True}
 
 
 def q_word(text: str, charset: str = "utf-8") -> str:

@@ -253,6 +253,26 @@ def test_text_log_lines_leave_out_colour_codes_and_escape_other_escapes():
     assert TextFormatter().format(cursor).endswith("app: a\\x1b[2Jb\\x1b]0;title\\x07")
 
 
+def test_the_dev_server_banner_is_readable_lines_and_nothing_else_splits():
+    import logging
+
+    from app.core.logs import TextFormatter
+
+    banner = ("\x1b[31m\x1b[1mWARNING: This is a development server. Do not use it in a production deployment."
+              "\x1b[0m\n * Running on http://127.0.0.1:5000")
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, banner, (), None)
+    lines = TextFormatter().format(record).split("\n")
+    assert len(lines) == 2 and "\\x" not in "".join(lines)
+    assert lines[0].endswith("werkzeug: WARNING: This is a development server. Do not use it in a production "
+                             "deployment.")
+    assert lines[1].endswith("werkzeug:  * Running on http://127.0.0.1:5000")
+    # The same words from anywhere else, or with arguments filled in, stay on one line.
+    for name, message, args in (("app", banner, ()), ("werkzeug", "WARNING: This is a development server.%s",
+                                                        ("\nFORGED",))):
+        line = TextFormatter().format(logging.LogRecord(name, logging.INFO, __file__, 1, message, args, None))
+        assert "\n" not in line and "\\x0a" in line
+
+
 def test_proxy_fix_uses_forwarded_address_for_limits(sqlite_url):
     app = build_app(sqlite_url, {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
                                  "RATELIMIT_BOOKING": "1 per minute", "PROXY_FIX_HOPS": 1})

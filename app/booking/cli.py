@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import click
 from flask import Flask
@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.booking import service
 from app.booking.slots import count_slots, regenerate_slots
 from app.core.database import write_transaction
+from app.core.timefmt import clinic_zone
 from app.models import AvailabilityRule, Booking, Slot, utcnow
 from app.models.booking import MODES
 
@@ -35,7 +36,8 @@ def seed_demo(days: int | None = None) -> tuple[bool, int]:
 
 
 # (name, email, mode, hours from now, attendance): two today (one already started), three
-# in past weeks with attendance recorded, two in the coming days.
+# in past weeks with attendance recorded, two in the coming days. Each is moved to the
+# nearest demo opening time on the same side of now (today's stay today when it is open).
 DEMO_BOOKINGS = (
     ("Maria Gonzalez", "maria.demo@example.com", "in_person", -1, None),
     ("James Whitfield", "james.demo@example.com", "phone", 2, None),
@@ -45,47 +47,80 @@ DEMO_BOOKINGS = (
     ("David Brown", "david.demo@example.com", "video", 24 * 2, None),
     ("Karen Wilson", "karen.demo@example.com", "in_person", 24 * 4, None),
 )
+DEMO_WEEKDAYS = range(5)
+DEMO_SLOT = timedelta(minutes=30)
+
+
+def demo_opening_times(first: date, last: date) -> list[datetime]:
+    """Every start of a demo consultation (DEMO_HOURS on DEMO_WEEKDAYS) from `first` to
+    `last`, local days, as UTC instants."""
+    zone = clinic_zone()
+    found = []
+    day = first
+    while day <= last:
+        if day.weekday() in DEMO_WEEKDAYS:
+            for opens, closes in DEMO_HOURS:
+                at = datetime.combine(day, opens, zone)
+                while at + DEMO_SLOT <= datetime.combine(day, closes, zone):
+                    found.append(at.astimezone(UTC))
+                    at += DEMO_SLOT
+        day += timedelta(days=1)
+    return found
+
+
+def demo_time(now: datetime, hours: float, taken: set[datetime]) -> datetime:
+    """The demo opening time nearest `now + hours`, on the same side of now (started before
+    it for a past one, after it for a coming one), today when `hours` is under a day and
+    today has such a time, and not in `taken`."""
+    target = now + timedelta(hours=hours)
+    zone = clinic_zone()
+    local_target = target.astimezone(zone).date()
+    candidates = [at for at in demo_opening_times(local_target - timedelta(days=14),
+                                                  local_target + timedelta(days=14))
+                  if at not in taken and ((at < now) if hours < 0 else (at > now))]
+    if abs(hours) < 24:
+        today = now.astimezone(zone).date()
+        candidates = [at for at in candidates if at.astimezone(zone).date() == today] or candidates
+    return min(candidates, key=lambda at: (abs(at - target), at))
 
 
 def _demo_slot(starts_at: datetime) -> Slot:
-    """A free slot at (or nearest after) `starts_at`, made as a one-off time when needed."""
-    starts_at = starts_at.replace(minute=0 if starts_at.minute < 30 else 30, second=0, microsecond=0)
+    """The slot at `starts_at` (a past one is made: slots are generated ahead only)."""
     with write_transaction() as session:
-        for _ in range(48):
-            slot = session.execute(select(Slot).where(Slot.starts_at == starts_at)).scalar_one_or_none()
-            if slot is None:
-                slot = Slot(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30),
-                            modes=",".join(MODES), source="manual")
-                session.add(slot)
-                return slot
-            if not slot.is_blocked and not slot.bookings:
-                return slot
-            starts_at += timedelta(minutes=30)
-    raise click.ClickException("No free time found for a demo booking.")
+        slot = session.execute(select(Slot).where(Slot.starts_at == starts_at)).scalar_one_or_none()
+        if slot is None:
+            slot = Slot(starts_at=starts_at, ends_at=starts_at + DEMO_SLOT, modes=",".join(MODES), source="rule")
+            session.add(slot)
+        elif slot.is_blocked or slot.bookings:
+            raise click.ClickException("The demo time is not free.")
+    return slot
 
 
 def seed_demo_bookings(now: datetime | None = None) -> int:
     """Demo bookings made through the booking service (so they have their emails and manage
-    tokens), each booked half a day before its time; past ones get their attendance.
+    tokens), each booked half a day before its time, inside the demo opening hours; past
+    ones get their attendance, and their emails are withdrawn (never sent after the fact).
     Does nothing when there are bookings already."""
+    from app.mail import outbox
     from app.staff.bookings_admin import set_attendance
-    from app.staff.clinic_time import day_range, today
 
     now = now or utcnow()
     with write_transaction() as session:
         if session.execute(select(func.count(Booking.id))).scalar_one():
             return 0
-    start_of_today, start_of_tomorrow = day_range(today(now), today(now))
+    taken: set[datetime] = set()
     made = 0
     for name, email, mode, hours, attendance in DEMO_BOOKINGS:
-        at = now + timedelta(hours=hours)
-        if abs(hours) < 24:  # "today" stays today, even just after midnight or late at night
-            at = min(max(at, start_of_today), start_of_tomorrow - timedelta(minutes=30))
-        slot = _demo_slot(at)
+        starts_at = demo_time(now, hours, taken)
+        taken.add(starts_at)
+        slot = _demo_slot(starts_at)
         # Booked 12 hours ahead: the notice period is met and no reminder falls due.
         booked_at = min(now, slot.starts_at - timedelta(hours=12))
         details = service.PatientDetails(name=name, email=email, phone="+19705550142", interest="tms")
         booking = service.book(slot.public_id, mode, details, now=booked_at).booking
+        if starts_at < now:
+            with write_transaction():
+                outbox.withdraw_pending(booking, kind=None)
         if attendance:
             set_attendance(booking.public_id, attendance, None, now=now)
         made += 1

@@ -1,4 +1,5 @@
-"""Database commands: `flask backup` (an online copy of the SQLite database)."""
+"""Core commands: `flask backup` (an online copy of the SQLite database) and `flask check`
+(is this configuration ready for production)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from app.core import deploy_check
 from app.core.backup import backup_sqlite
 
 
@@ -21,3 +23,21 @@ def register(app: Flask) -> None:
         except ValueError as error:
             raise click.ClickException(str(error)) from None
         click.echo(f"Backed up to {path}")
+
+    @app.cli.command("check")
+    def check_command() -> None:
+        """Check this configuration as a production deploy: each problem with its fix; exits
+        non-zero when any blocks the deploy."""
+        found = deploy_check.problems(app.config, production=True)
+        for problem in found:
+            click.echo(f"{'BLOCKER' if problem.blocker else 'warning'}  {problem.setting} {problem.problem}")
+            click.echo(f"         fix: {problem.fix}")
+        blockers = sum(problem.blocker for problem in found)
+        warnings = len(found) - blockers
+        if not found:
+            click.echo("Ready for production: no problems found.")
+        else:
+            click.echo(f"{blockers} blocker{'s' if blockers != 1 else ''}, "
+                       f"{warnings} warning{'s' if warnings != 1 else ''}.")
+        if blockers:
+            raise SystemExit(1)

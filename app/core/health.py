@@ -1,4 +1,5 @@
-"""Health check for load balancers and monitoring: the database, and how far mail is behind."""
+"""Health check for load balancers and monitoring: the database, how far mail is behind, and
+the blockers the configuration was started with (app.core.deploy_check)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import func, select
 
 from app.core.database import is_unavailable
+from app.core.deploy_check import found_at_start
 from app.core.extensions import db
 from app.models import OutboxMessage, utcnow
 from app.models.mail import OUTBOX_FAILED, OUTBOX_PENDING
@@ -31,5 +33,8 @@ def healthz():
             raise
         return jsonify(status="unavailable", database="unreachable"), 503
     oldest_age = round((now - oldest).total_seconds()) if oldest else 0
-    return jsonify(status="ok", database="ok",
-                   outbox={"due": backlog, "oldest_due_seconds": oldest_age, "failed": failed})
+    outbox = {"due": backlog, "oldest_due_seconds": oldest_age, "failed": failed}
+    blockers = [problem.as_dict() for problem in found_at_start() if problem.blocker]
+    if blockers:
+        return jsonify(status="misconfigured", database="ok", outbox=outbox, blockers=blockers), 503
+    return jsonify(status="ok", database="ok", outbox=outbox)

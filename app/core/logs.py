@@ -23,6 +23,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Terminal colour codes (werkzeug colours its start-up banner): dropped from text lines
 # rather than shown as escapes; any other escape sequence is still escaped.
 _COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+_DEV_SERVER_BANNER = "WARNING: This is a development server."
 
 
 def escape_controls(text: str) -> str:
@@ -75,8 +76,18 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        record.message = escape_controls(_COLOUR.sub("", redact(record.message)))
-        return super().formatMessage(record)
+        message = _COLOUR.sub("", redact(record.message))
+        if record.name == "werkzeug" and not record.args and message.startswith(_DEV_SERVER_BANNER):
+            # The dev server's start-up banner: werkzeug's own words and the configured
+            # address, a line each (no request input can reach this message).
+            lines = message.splitlines()
+        else:
+            lines = [message]
+        formatted = []
+        for line in lines:
+            record.message = escape_controls(line)
+            formatted.append(super().formatMessage(record))
+        return "\n".join(formatted)
 
     def formatException(self, ei) -> str:
         return redact(super().formatException(ei))

@@ -79,6 +79,24 @@ def backoff(attempts: int) -> timedelta:
 
 # --- transports ----------------------------------------------------------------------------
 
+class _RemembersDataReply:
+    """smtplib's sendmail drops the server's answer to the message itself: keep it."""
+
+    data_reply: tuple[int, bytes] = (0, b"")
+
+    def data(self, msg):
+        self.data_reply = super().data(msg)  # type: ignore[misc]
+        return self.data_reply
+
+
+class _SMTP(_RemembersDataReply, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_RemembersDataReply, smtplib.SMTP_SSL):  # noqa: N801 - smtplib's own name
+    pass
+
+
 class SmtpTransport:
     """One SMTP connection, opened on first use and reused for a batch."""
 
@@ -95,10 +113,9 @@ class SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
         if self.use_ssl:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                  context=context)
+            smtp: smtplib.SMTP = _SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         else:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            smtp = _SMTP(self.host, self.port, timeout=self.timeout)
         try:
             smtp.ehlo()
             if self.use_tls:
@@ -122,12 +139,16 @@ class SmtpTransport:
         self._smtp = self._connect()
         return self._smtp
 
-    def send(self, envelope: Envelope) -> None:
+    def send(self, envelope: Envelope) -> str:
+        """Hand the message to the server; returns the server's answer to it ('250 ...')."""
         try:
-            self._connection().sendmail(envelope.sender, [envelope.recipient], envelope.raw)
+            smtp = self._connection()
+            smtp.sendmail(envelope.sender, [envelope.recipient], envelope.raw)
+            code, text = smtp.data_reply  # type: ignore[attr-defined]
+            return f"{code} {_text(text)}"
         except smtplib.SMTPRecipientsRefused as error:
-            code, _text = next(iter(error.recipients.values()), (0, b""))
-            raise _smtp_error(code, _text) from None
+            code, answer = next(iter(error.recipients.values()), (0, b""))
+            raise _smtp_error(code, answer) from None
         except (smtplib.SMTPAuthenticationError, smtplib.SMTPConnectError,
                 smtplib.SMTPServerDisconnected, smtplib.SMTPNotSupportedError) as error:
             self.close()
@@ -173,12 +194,13 @@ class CaptureTransport:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def send(self, envelope: Envelope) -> None:
+    def send(self, envelope: Envelope) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self.directory / f"{envelope.id}-{envelope.kind}.eml"
         partial = target.with_suffix(".eml.part")
         partial.write_bytes(envelope.raw)
         os.replace(partial, target)
+        return f"written to {target} (no MAIL_SERVER: nothing was sent)"
 
     def close(self) -> None:
         pass
@@ -198,6 +220,28 @@ def make_transport():
     if config.get("MAIL_SERVER"):
         return SmtpTransport(config)
     return CaptureTransport(capture_dir())
+
+
+def send_test(to_address: str, now: datetime | None = None) -> str:
+    """Send one test message to `to_address` at once through the configured server (not
+    through the outbox) and return what the server answered. Raises compose.InvalidMessage
+    for an unusable address and DeliveryError when the server refuses or cannot be reached."""
+    now = now or utcnow()
+    clinic = current_app.config["CLINIC_NAME"]
+    message = OutboxMessage(
+        kind="test", to_address=to_address, to_name="", message_id=outbox.new_message_ids(1)[0],
+        subject=f"Test message – {clinic}", body_html="",
+        body_text=(f"This is a test message from {clinic}'s booking service "
+                   f"({current_app.config['PUBLIC_BASE_URL']}), sent with `flask mail test`.\n"
+                   "If it arrived, confirmations and reminders can reach patients too.\n"))
+    raw = compose.as_bytes(compose.build(message, now))
+    envelope = Envelope(0, "test", compose.sender_address().addr_spec,
+                        compose.address(to_address).addr_spec, raw)
+    transport = make_transport()
+    try:
+        return transport.send(envelope)
+    finally:
+        transport.close()
 
 
 # --- the outbox ----------------------------------------------------------------------------

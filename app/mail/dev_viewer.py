@@ -1,7 +1,8 @@
 """Development only: the mail captured locally when no MAIL_SERVER is set.
 
-Registered only when DEV_MAIL_VIEWER is on (the default without MAIL_SERVER). It shows
-patients' messages without any sign-in, so it must never be enabled in production.
+Registered only when DEV_MAIL_VIEWER is on (`make run` turns it on) and the configuration is
+not a production one (app.core.deploy_check.dev_mail_viewer_enabled): it shows patients'
+messages without any sign-in.
 """
 
 from __future__ import annotations

@@ -93,11 +93,12 @@ def _insert(messages: tuple[Message, ...], about: Callable[[Message], dict]) -> 
     session.execute(insert(OutboxMessage.__table__), rows)
 
 
-def withdraw_pending(booking: Booking, kind: str = REMINDER) -> int:
-    """Mark this booking's unsent messages of `kind` as no longer wanted."""
+def withdraw_pending(booking: Booking, kind: str | None = REMINDER) -> int:
+    """Mark this booking's unsent messages of `kind` (None: of every kind) as no longer wanted."""
     result = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.booking_id == booking.id, OutboxMessage.kind == kind,
+        .where(OutboxMessage.booking_id == booking.id,
+               OutboxMessage.kind == kind if kind is not None else OutboxMessage.kind.is_not(None),
                OutboxMessage.status == OUTBOX_PENDING)
         .values(status=OUTBOX_CANCELLED, claimed_until=None)
         .execution_options(synchronize_session=False)
