@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,17 @@ def _secret_key() -> str:
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def imap_configured(config: Mapping[str, Any]) -> bool:
+    """Whether the worker reads an IMAP mailbox for inbound mail."""
+    return all(config.get(name) for name in ("IMAP_HOST", "IMAP_USER", "IMAP_PASSWORD"))
+
+
+def inbound_mail_configured(config: Mapping[str, Any]) -> bool:
+    """Whether mail to the clinic's address is read (IMAP, or `flask mail receive` wired to
+    the mail server): only then do invites ask for a reply (RSVP=TRUE)."""
+    return bool(config.get("INBOUND_MAIL_ENABLED")) or imap_configured(config)
 
 
 def load_config() -> dict[str, Any]:
@@ -115,6 +127,20 @@ def load_config() -> dict[str, Any]:
         "MAIL_CAPTURE_DIR": env("MAIL_CAPTURE_DIR", ""),
         # How long a worker holds a claimed message before another may retry it.
         "MAIL_CLAIM_SECONDS": _int("MAIL_CLAIM_SECONDS", 300),
+        # Inbound mail (app/replies): calendar replies and other mail to the clinic, read from
+        # an IMAP mailbox by the worker, or piped into `flask mail receive` by the mail server
+        # (INBOUND_MAIL_ENABLED says that pipe is wired).
+        "IMAP_HOST": env("IMAP_HOST", ""),
+        "IMAP_PORT": _int("IMAP_PORT", 993),
+        "IMAP_SSL": _bool(env("IMAP_SSL"), True),
+        "IMAP_USER": env("IMAP_USER", ""),
+        "IMAP_PASSWORD": env("IMAP_PASSWORD", ""),
+        "IMAP_FOLDER": env("IMAP_FOLDER", "INBOX"),
+        "IMAP_DONE_FOLDER": env("IMAP_DONE_FOLDER", "Processed"),
+        "IMAP_POLL_SECONDS": _int("IMAP_POLL_SECONDS", 60),
+        "INBOUND_MAIL_ENABLED": _bool(env("INBOUND_MAIL_ENABLED"), False),
+        # A "No" from the patient's calendar cancels the booking; off, it only flags it for staff.
+        "CALENDAR_REPLY_AUTO_CANCEL": _bool(env("CALENDAR_REPLY_AUTO_CANCEL"), True),
         # Rate limits: the in-memory store suits one process; use Redis for several.
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(env("RATELIMIT_ENABLED"), True),

@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress
 
+from app.core.config import inbound_mail_configured
 from app.models import Booking
 from app.models.booking import STATUS_CANCELLED
 
@@ -104,7 +105,8 @@ def _vevent(event: InviteEvent, method: str | None, dtstamp: datetime) -> Event:
         attendee = _address(event.attendee)
         attendee.params["ROLE"] = "REQ-PARTICIPANT"
         attendee.params["PARTSTAT"] = "NEEDS-ACTION"
-        attendee.params["RSVP"] = "TRUE"
+        # Ask for Yes / Maybe / No only when someone reads the answers (app.replies).
+        attendee.params["RSVP"] = "TRUE" if inbound_mail_configured(current_app.config) else "FALSE"
         vevent.add("attendee", attendee)
     return vevent
 

@@ -119,12 +119,26 @@ def staff_notice(booking: Booking, event: str, staff_url: str,
     """A short notice for the clinic's staff address: no contact or health details."""
     headline = {"booked": "New consultation booked", "moved": "Consultation moved",
                 "cancelled": "Consultation cancelled"}[event]
+    if event == "cancelled" and getattr(booking, "calendar_reply", None) == "declined":
+        headline = "Consultation cancelled: the patient declined it in their calendar"
     slot = booking.slot
     subject = f"{headline}: {short_day(slot.starts_at)} at {clock_with_zone(slot.starts_at)}"
     return _render("staff_notice", subject, headline=headline, event=event,
                    who=one_line(booking.first_name_initial), starts=local_when(slot.starts_at),
                    previous=local_when(previous_start) if previous_start else None,
                    mode_label=MODE_LABELS[booking.mode], staff_url=staff_url)
+
+
+def inbound_notice(event: dict) -> Content:
+    """Mail to the clinic's address passed on to staff (a calendar reply staff must act on,
+    or a message the service does not read), with its sender, subject and text."""
+    starts_at = event.get("starts_at")
+    subject = f"{event['headline']}: {event.get('subject') or '(no subject)'}"
+    context = {"event": event, "starts": local_when(datetime.fromisoformat(starts_at)) if starts_at else None}
+    env = current_app.jinja_env
+    return Content(subject=one_line(subject)[:200],
+                   text=env.get_template("staff/email/inbound_notice.txt").render(subject=subject, **context),
+                   html=env.get_template("staff/email/inbound_notice.html").render(subject=subject, **context))
 
 
 def offer(event: dict) -> Content:
