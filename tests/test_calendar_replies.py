@@ -205,3 +205,31 @@ def test_mail_receive_asks_the_mail_server_to_retry_when_the_database_is_away(ct
     monkeypatch.setattr("app.replies.service.parse.read_message", away)
     result = ctx.test_cli_runner().invoke(args=["mail", "receive"], input=plain_message())
     assert result.exit_code == 75
+
+
+def test_a_move_between_reading_a_no_and_cancelling_makes_it_stale(ctx, monkeypatch):
+    booking = make_booking().booking
+    other = make_slot()
+    real_cancel = service.cancel
+
+    def moved_first(public_id, **kwargs):  # staff move the booking while the reply is read
+        service.reschedule(public_id, other.public_id, by="staff")
+        return real_cancel(public_id, **kwargs)
+
+    monkeypatch.setattr("app.replies.service.booking_service.cancel", moved_first)
+    outcome = handle_message(google_reply(booking.ical_uid, booking.slot.starts_at, "DECLINED"))
+
+    assert outcome.action == "ignored" and "stale" in outcome.reason
+    after = booking_now(booking.public_id)
+    assert after.status == "confirmed" and after.slot_id == other.id and after.calendar_reply is None
+
+
+def test_a_no_after_the_consultation_began_is_flagged_for_staff(ctx):
+    booking = make_booking().booking
+    outcome = handle_message(google_reply(booking.ical_uid, booking.slot.starts_at, "DECLINED"),
+                             now=booking.slot.starts_at + timedelta(minutes=5))
+    assert outcome.action == "flagged"
+    after = booking_now(booking.public_id)
+    assert after.status == "confirmed" and after.calendar_reply == "declined"
+    [row] = outbox_rows("inbound")
+    assert "too late to cancel online" in render(row, utcnow()).subject

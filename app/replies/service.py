@@ -84,10 +84,21 @@ def handle_message(raw: bytes, now: datetime | None = None) -> Outcome:
     if booking.status == STATUS_CANCELLED:
         return Outcome(IGNORED, "the booking is already cancelled", booking.public_id)
     if current_app.config.get("CALENDAR_REPLY_AUTO_CANCEL", True):
+        def declined(changed: Booking) -> None:
+            # Checked again on the locked row: a move since it was read makes the reply stale.
+            if reply.sequence < changed.ical_sequence - 1:
+                raise _Stale(f"stale: SEQUENCE {reply.sequence}, the booking was moved meanwhile")
+            _mark(changed, CALENDAR_DECLINED, now)
+
         try:
             booking_service.cancel(booking.public_id, by="patient", reason=reply.comment or None, now=now,
-                                   on_cancelled=lambda changed: _mark(changed, CALENDAR_DECLINED, now))
-        except BookingError as error:  # it has started: staff decide
+                                   on_cancelled=declined)
+        except _Stale as stale:
+            log.warning("calendar reply ignored: %s", stale)
+            return Outcome(IGNORED, str(stale), booking.public_id)
+        except BookingError as error:  # cancelled meanwhile, or it has started: staff decide
+            if _is_cancelled(booking.public_id):
+                return Outcome(IGNORED, "the booking is already cancelled", booking.public_id)
             log.info("calendar decline not acted on: %s", error)
             _record(booking.public_id, CALENDAR_DECLINED, now)
             _forward(message, "The patient declined in their calendar, too late to cancel online", now, booking)
@@ -97,6 +108,16 @@ def handle_message(raw: bytes, now: datetime | None = None) -> Outcome:
     _forward(message, "The patient declined in their calendar (not cancelled: "
                       "CALENDAR_REPLY_AUTO_CANCEL is off)", now, booking)
     return Outcome(FLAGGED, "declined; auto-cancel is off", booking.public_id)
+
+
+class _Stale(Exception):
+    """The reply answers an invite older than the booking's current one."""
+
+
+def _is_cancelled(public_id: str) -> bool:
+    db.session.rollback()
+    return db.session.execute(select(Booking.status).where(Booking.public_id == public_id)).scalar_one() \
+        == STATUS_CANCELLED
 
 
 def _refusal(message: parse.Inbound, reply: parse.CalendarReply, booking: Booking | None) -> str | None:
