@@ -233,3 +233,22 @@ def test_a_no_after_the_consultation_began_is_flagged_for_staff(ctx):
     assert after.status == "confirmed" and after.calendar_reply == "declined"
     [row] = outbox_rows("inbound")
     assert "too late to cancel online" in render(row, utcnow()).subject
+
+
+def test_a_forwarded_message_reaches_staff_with_its_words_and_no_header_of_the_senders(ctx, smtp_server):
+    from app.mail.delivery import deliver_due
+
+    ctx.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_TIMEOUT_SECONDS=5)
+    raw = plain_message("Please call me back.").replace(
+        b"Subject: Re: Your consultation is booked \xe2\x80\x93 Mindset TMS",
+        b"Subject: =?utf-8?q?Hello=0D=0ABcc:_mallory@example.net=0D=0A=0D=0Abody?=")
+    assert receive(ctx, raw).startswith("forwarded")
+    report = deliver_due()
+    assert report.sent == 1
+    [received] = smtp_server.to("staff@mindset-tms.example")
+    message = received.message
+    assert "Bcc" not in message and "mallory" not in str(message.get("To", ""))
+    assert message["Subject"].startswith("Unhandled message to the clinic's address: Hello Bcc:")
+    assert "Reply-To" not in message
+    assert [r.rcpt_tos for r in smtp_server.received] == [("staff@mindset-tms.example",)]
+    assert "Please call me back." in message.get_body(("plain",)).get_content()

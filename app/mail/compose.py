@@ -216,7 +216,7 @@ def build(message: OutboxMessage, sent_at: datetime) -> EmailMessage:
     email["From"] = sender_address()
     email["To"] = address(message.to_address, message.to_name)
     reply_to = current_app.config.get("CLINIC_EMAIL")
-    if reply_to and message.kind != "staff_notice":
+    if reply_to and message.kind not in ("staff_notice", "inbound"):
         email["Reply-To"] = address(reply_to, current_app.config["CLINIC_NAME"])
     email["Subject"] = one_line(message.subject)
     email["Date"] = format_datetime(sent_at)
