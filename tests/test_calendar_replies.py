@@ -27,7 +27,7 @@ def app(any_app):
 
 
 def booking_now(public_id: str) -> Booking:
-    db.session.expire_all()
+    db.session.rollback()  # a fresh read, whoever wrote (another process too)
     return db.session.execute(select(Booking).where(Booking.public_id == public_id)).scalar_one()
 
 
@@ -252,3 +252,20 @@ def test_a_forwarded_message_reaches_staff_with_its_words_and_no_header_of_the_s
     assert "Reply-To" not in message
     assert [r.rcpt_tos for r in smtp_server.received] == [("staff@mindset-tms.example",)]
     assert "Please call me back." in message.get_body(("plain",)).get_content()
+
+
+def test_the_command_as_a_mail_servers_pipe_runs_it(ctx, database_url):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, TEST_SETTINGS
+
+    booking = make_booking().booking
+    env = {**os.environ, **TEST_SETTINGS, "DATABASE_URL": database_url}
+    piped = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "receive"], cwd=ROOT, env=env,
+                           input=outlook_reply(booking.ical_uid, booking.slot.starts_at, "DECLINED"),
+                           capture_output=True, timeout=60)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.startswith(b"cancelled")
+    assert booking_now(booking.public_id).status == "cancelled"
