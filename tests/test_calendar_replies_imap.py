@@ -192,3 +192,24 @@ def test_a_message_whose_handling_fails_stays_in_the_inbox(ctx, dovecot, monkeyp
     assert dovecot.count("INBOX") == 1 and dovecot.count("Processed") == 0
     assert poll_mailbox().handled == 1
     assert status(booking.public_id) == ("cancelled", "declined")
+
+
+def test_the_worker_reads_the_mailbox_every_imap_poll_seconds_on_its_own_clock(ctx, dovecot):
+    booking = make_booking().booking
+    clock = [1000.0]
+    worker = Worker(clock=lambda: clock[0])
+    worker.keep_inbox_read()  # an empty mailbox
+    dovecot.deliver(google_reply(booking.ical_uid, booking.slot.starts_at, "DECLINED"))
+
+    clock[0] += 59
+    worker.keep_inbox_read()
+    assert dovecot.count("INBOX") == 1 and status(booking.public_id) == ("confirmed", None)
+    clock[0] += 1  # IMAP_POLL_SECONDS (60) since the last read
+    worker.keep_inbox_read()
+    assert dovecot.count("INBOX") == 0 and status(booking.public_id) == ("cancelled", "declined")
+
+
+def test_an_unreachable_mailbox_is_logged_and_the_worker_goes_on(ctx, caplog):
+    ctx.config["IMAP_PORT"] = free_port()  # nothing listens there
+    Worker().keep_inbox_read()
+    assert "reading the IMAP mailbox failed" in caplog.text
