@@ -105,9 +105,10 @@ def register_commands(app: Flask) -> None:
     from app.invites import cli as invites_cli
     from app.jobs import cli as jobs_cli
     from app.mail import cli as mail_cli
+    from app.replies import cli as replies_cli
     from app.staff import cli as staff_cli
 
-    for commands in (booking_cli, busy_cli, core_cli, invites_cli, jobs_cli, mail_cli, staff_cli):
+    for commands in (booking_cli, busy_cli, core_cli, invites_cli, jobs_cli, mail_cli, replies_cli, staff_cli):
         commands.register(app)
 
 

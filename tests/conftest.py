@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -25,6 +26,10 @@ from tests.fixtures_mail import *  # noqa: E402,F403
 from tests.fixtures_staff import *  # noqa: E402,F403
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests judge what the code does, never how fast a busy machine draws examples.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 DENVER = ZoneInfo("America/Denver")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -53,7 +53,7 @@ def test_request_invite_has_every_required_property(ctx):
     assert attendee.value == "mailto:ada@example.com"
     assert attendee.params["ROLE"] == ["REQ-PARTICIPANT"]
     assert attendee.params["PARTSTAT"] == ["NEEDS-ACTION"]
-    assert attendee.params["RSVP"] == ["TRUE"]
+    assert attendee.params["RSVP"] == ["FALSE"], "no inbound mail is configured: nobody would hear an answer"
     assert attendee.params["CN"] == ["Ada Lovelace"]
 
 

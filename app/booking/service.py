@@ -292,9 +292,12 @@ def _check_changeable(booking: Booking, now: datetime, by: str) -> None:
 
 
 def cancel(booking_public_id: str, *, by: str = "patient", message: str | None = None,
-           reason: str | None = None, now: datetime | None = None) -> Booking:
+           reason: str | None = None, now: datetime | None = None,
+           on_cancelled: Callable[[Booking], None] | None = None) -> Booking:
     """Cancel an active booking; its slot is free again at once. `message` is the clinic's
-    note to the patient (emailed); `reason` is the patient's own, kept for staff only."""
+    note to the patient (emailed); `reason` is the patient's own, kept for staff only.
+    `on_cancelled` runs inside the transaction before the emails are queued (a calendar
+    reply records itself there, so the emails say what led to the cancellation)."""
     now = now or utcnow()
     with write_transaction():
         booking = _lock_booking(booking_public_id)
@@ -305,6 +308,8 @@ def cancel(booking_public_id: str, *, by: str = "patient", message: str | None =
         booking.cancel_reason = (reason or "").strip() or None
         booking.ical_sequence += 1
         booking.updated_at = now
+        if on_cancelled is not None:
+            on_cancelled(booking)
         waitlist_events.slot_freed(booking.slot_id, waitlist_events.CANCELLED, now)
         notifications.booking_cancelled(booking, message)
     return booking

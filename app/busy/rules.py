@@ -1,18 +1,26 @@
-"""What counts as busy in an iCalendar text: pure, no Flask, no database, takes the window.
+"""What counts as busy in an iCalendar text, read as the server that wrote it means it: pure,
+no Flask, no database, takes the window.
 
 Busy: opaque events, tentative or confirmed. Not busy: TRANSP:TRANSPARENT, STATUS:CANCELLED
 (a whole series or one occurrence), and an event the calendar owner declined: an ATTENDEE
 whose address equals the source's owner address with PARTSTAT=DECLINED. Without an owner
-address, an event whose every attendee declined is not busy either. UIDs are returned so
-the caller can leave out the clinic's own bookings that come back through a staff feed.
+address, an event whose every attendee declined is not busy either; a Google secret address
+(`/calendar/ical/<owner>/private-...`) names its owner (`owner_from_url`). Outlook's own
+status wins over TRANSP: `X-MICROSOFT-CDO-BUSYSTATUS` FREE or WORKINGELSEWHERE is free,
+BUSY, TENTATIVE and OOF are busy. A free/busy feed (VFREEBUSY: Outlook .vfb, Fastmail,
+Nextcloud) blocks its FREEBUSY periods of type BUSY, BUSY-TENTATIVE and BUSY-UNAVAILABLE,
+never FREE. UIDs are returned so the caller can leave out the clinic's own bookings that
+come back through a calendar (`published_booking_uid`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from time import monotonic as time_now
+from urllib.parse import unquote, urlsplit
 
 import icalendar
 import recurring_ical_events
@@ -61,12 +69,54 @@ def _declined(event, owner: str) -> bool:
     return bool(states) and all(state == "DECLINED" for _, state in states)
 
 
+# Outlook's free/busy status of an event, which Outlook itself obeys whatever TRANSP says.
+_OUTLOOK_FREE = ("FREE", "WORKINGELSEWHERE")
+_OUTLOOK_BUSY = ("BUSY", "TENTATIVE", "OOF")
+# Free/busy period types (RFC 5545 FBTYPE) that take the time; FREE does not, and a period
+# without FBTYPE is BUSY.
+BLOCKING_FBTYPES = ("BUSY", "BUSY-TENTATIVE", "BUSY-UNAVAILABLE")
+
+
 def is_busy(event, owner: str = "") -> bool:
-    if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
-        return False
     if str(event.get("STATUS", "")).upper() == "CANCELLED":
         return False
-    return not _declined(event, owner.strip().lower())
+    if _declined(event, owner.strip().lower()):
+        return False
+    outlook = str(event.get("X-MICROSOFT-CDO-BUSYSTATUS", "")).strip().upper()
+    if outlook in _OUTLOOK_FREE:
+        return False
+    if outlook in _OUTLOOK_BUSY:
+        return True
+    return str(event.get("TRANSP", "OPAQUE")).upper() != "TRANSPARENT"
+
+
+# The staff feed (app/invites/feeds.py) publishes each booking as `staff-<booking UID>`; the
+# patient's invite carries the booking UID itself.
+STAFF_FEED_UID_PREFIX = "staff-"
+
+
+def published_booking_uid(uid: str) -> str:
+    """The booking UID behind an event UID this service publishes (the UID unchanged when
+    it is not one of the staff feed's): the caller looks it up among the bookings."""
+    return uid[len(STAFF_FEED_UID_PREFIX):] if uid.startswith(STAFF_FEED_UID_PREFIX) else uid
+
+
+_GOOGLE_SECRET_PATH = re.compile(r"/calendar/ical/([^/]+)/private-[^/]*/")
+_GOOGLE_CALENDAR_IDS = ("group.calendar.google.com", "group.v.calendar.google.com",
+                        "import.calendar.google.com")
+
+
+def owner_from_url(url: str) -> str:
+    """The owner's address in a Google Calendar secret address
+    (`/calendar/ical/<owner>/private-<key>/basic.ics`), or "" (another kind of address, or
+    a shared calendar's id, which is no one's address)."""
+    match = _GOOGLE_SECRET_PATH.search(urlsplit(url).path + "/")
+    if not match:
+        return ""
+    owner = unquote(match.group(1)).strip().lower()
+    if "@" not in owner or owner.rsplit("@", 1)[1] in _GOOGLE_CALENDAR_IDS:
+        return ""
+    return owner
 
 
 def parse_calendars(texts: Iterable[bytes | str]) -> list[icalendar.Calendar]:
@@ -98,6 +148,12 @@ def busy_times(calendars: Iterable[icalendar.Calendar], start: datetime, end: da
     found: list[Busy] = []
     seen = 0
     for calendar in calendars:
+        for span in _free_busy(calendar, zone):
+            seen += 1
+            if seen > limit:
+                raise FeedError(f"the feed has more than {limit} events in the booking horizon")
+            if span[0] < end and span[1] > start:
+                found.append(Busy(span[0], span[1], ""))
         _check_series(calendar, end, zone, limit)
         try:
             for event in recurring_ical_events.of(calendar, skip_bad_series=True).after(start):
@@ -117,6 +173,23 @@ def busy_times(calendars: Iterable[icalendar.Calendar], start: datetime, end: da
         except Exception as error:  # noqa: BLE001 - bad dates, rules or zones in the feed
             raise FeedError("the feed has events that cannot be read") from error
     return found
+
+
+def _free_busy(calendar: icalendar.Calendar, zone: tzinfo) -> Iterator[tuple[datetime, datetime]]:
+    """The blocking FREEBUSY periods of a calendar's VFREEBUSY components."""
+    for component in calendar.walk("VFREEBUSY"):
+        periods = component.get("FREEBUSY", [])
+        for period in periods if isinstance(periods, list) else [periods]:
+            if str(period.params.get("FBTYPE", "BUSY")).upper() not in BLOCKING_FBTYPES:
+                continue
+            try:
+                first, second = period.dt
+                starts_at = _as_utc(first, zone)
+                ends_at = starts_at + second if isinstance(second, timedelta) else _as_utc(second, zone)
+            except (TypeError, ValueError, AttributeError) as error:
+                raise FeedError("the feed has free/busy periods that cannot be read") from error
+            if ends_at > starts_at:
+                yield starts_at, ends_at
 
 
 _PERIOD_SECONDS = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": 86400,

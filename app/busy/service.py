@@ -127,9 +127,11 @@ def _read(source: BusySource, now: datetime) -> tuple[fetch.Fetched, list[tuple[
     if fetched.texts is None:
         return fetched, None
     calendars = rules.parse_calendars(fetched.texts) if fetched.texts else []
-    found = rules.busy_times(calendars, start, end, clinic_zone(), credentials.owner)
-    own = _booking_uids({b.uid for b in found if b.uid})
-    return fetched, rules.merge((b.starts_at, b.ends_at) for b in found if b.uid not in own)
+    owner = credentials.owner or rules.owner_from_url(credentials.url)
+    found = rules.busy_times(calendars, start, end, clinic_zone(), owner)
+    own = _booking_uids({rules.published_booking_uid(b.uid) for b in found if b.uid})
+    return fetched, rules.merge((b.starts_at, b.ends_at) for b in found
+                                if rules.published_booking_uid(b.uid) not in own)
 
 
 def _booking_uids(uids: set[str]) -> set[str]:

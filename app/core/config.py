@@ -92,6 +92,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_CAPTURE_DIR", ""),
     # How long a worker holds a claimed message before another may retry it.
     Setting("MAIL_CLAIM_SECONDS", 300),
+    # Inbound mail (app/replies): calendar replies and other mail to the clinic, read from
+    # an IMAP mailbox by the worker, or piped into `flask mail receive` by the mail server
+    # (INBOUND_MAIL_ENABLED says that pipe is wired).
+    Setting("IMAP_HOST", ""),
+    Setting("IMAP_PORT", 993),
+    Setting("IMAP_SSL", True),
+    Setting("IMAP_USER", ""),
+    Setting("IMAP_PASSWORD", ""),
+    Setting("IMAP_FOLDER", "INBOX"),
+    Setting("IMAP_DONE_FOLDER", "Processed"),
+    Setting("IMAP_POLL_SECONDS", 60),
+    Setting("INBOUND_MAIL_ENABLED", False),
+    # A "No" from the patient's calendar cancels the booking; off, it only flags it for staff.
+    Setting("CALENDAR_REPLY_AUTO_CANCEL", True),
     # /dev/mail, the captured mail without sign-in: only when asked for (`make run` does),
     # and never in a production configuration (app.core.deploy_check.is_production).
     Setting("DEV_MAIL_VIEWER", False),
@@ -158,6 +172,17 @@ def _secret_key(key: str) -> str:
         GENERATED_SECRET_KEY.write_text(secrets.token_hex(32))
         GENERATED_SECRET_KEY.chmod(0o600)
     return GENERATED_SECRET_KEY.read_text().strip()
+
+
+def imap_configured(config: Mapping[str, Any]) -> bool:
+    """Whether the worker reads an IMAP mailbox for inbound mail."""
+    return all(config.get(name) for name in ("IMAP_HOST", "IMAP_USER", "IMAP_PASSWORD"))
+
+
+def inbound_mail_configured(config: Mapping[str, Any]) -> bool:
+    """Whether mail to the clinic's address is read (IMAP, or `flask mail receive` wired to
+    the mail server): only then do invites ask for a reply (RSVP=TRUE)."""
+    return bool(config.get("INBOUND_MAIL_ENABLED")) or imap_configured(config)
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:

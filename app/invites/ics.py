@@ -12,13 +12,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 
 from flask import current_app
 from flask_babel import gettext as _
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import Calendar, Event, vCalAddress, vDuration
 
+from app.core.config import inbound_mail_configured
 from app.models import Booking
 from app.models.booking import STATUS_CANCELLED
 
@@ -104,14 +105,17 @@ def _vevent(event: InviteEvent, method: str | None, dtstamp: datetime) -> Event:
         attendee = _address(event.attendee)
         attendee.params["ROLE"] = "REQ-PARTICIPANT"
         attendee.params["PARTSTAT"] = "NEEDS-ACTION"
-        attendee.params["RSVP"] = "TRUE"
+        # Ask for Yes / Maybe / No only when someone reads the answers (app.replies).
+        attendee.params["RSVP"] = "TRUE" if inbound_mail_configured(current_app.config) else "FALSE"
         vevent.add("attendee", attendee)
     return vevent
 
 
 def build_calendar(events: Iterable[InviteEvent], method: str | None, dtstamp: datetime,
-                   name: str | None = None) -> str:
-    """A VCALENDAR text with CRLF line endings, folded at 75 octets (RFC 5545)."""
+                   name: str | None = None, refresh: timedelta | None = None) -> str:
+    """A VCALENDAR text with CRLF line endings, folded at 75 octets (RFC 5545). `refresh` is
+    how often a subscriber should read it again (RFC 7986 REFRESH-INTERVAL, and Outlook's
+    X-PUBLISHED-TTL)."""
     if method is not None and method not in METHODS:
         raise ValueError(f"unknown iTIP method {method!r}")
     calendar = Calendar()
@@ -122,6 +126,9 @@ def build_calendar(events: Iterable[InviteEvent], method: str | None, dtstamp: d
         calendar.add("method", method)
     if name:
         calendar.add("x-wr-calname", name)
+    if refresh:
+        calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", vDuration(refresh))
     for event in events:
         calendar.add_component(_vevent(event, method, dtstamp))
     return calendar.to_ical().decode("utf-8")

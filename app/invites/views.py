@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, abort, current_app, request
 
 from app.core.ratelimits import token_lookup_limit
 from app.invites import feeds, ics
@@ -31,7 +31,14 @@ def staff_feed(token: str):
     feed = feeds.find_active_feed(token)
     if feed is None:
         abort(404)
-    return calendar_response(feeds.feed_calendar(feed))
+    answer = feeds.feed_answer(feed)
+    response = calendar_response(answer.text)
+    # Subscribers may keep a copy to ask again with (If-None-Match, If-Modified-Since: 304
+    # when unchanged); shared caches may not.
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.set_etag(answer.etag)
+    response.last_modified = answer.last_modified
+    return response.make_conditional(request)
 
 
 def links_for(booking: Booking) -> CalendarLinks:

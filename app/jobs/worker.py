@@ -9,10 +9,14 @@ import threading
 import time
 from collections.abc import Callable
 
+from flask import current_app
+
 from app.booking.slots import regenerate_slots
 from app.busy.service import sync_due
+from app.core.config import imap_configured
 from app.core.extensions import db
 from app.mail.delivery import DEFAULT_BATCH_SIZE, DEFAULT_LEASE_SECONDS, DeliveryReport, deliver_due
+from app.replies.imap import poll_mailbox
 from app.waitlist.offering import offer_freed_slots
 
 log = logging.getLogger("app.mail")
@@ -34,6 +38,7 @@ class Worker:
         self._regenerated_at: float | None = None
         self._busy_checked_at: float | None = None
         self._offered_at: float | None = None
+        self._inbox_read_at: float | None = None
 
     def stop(self, *_args) -> None:
         """Finish the message in hand, then exit (SIGTERM, SIGINT)."""
@@ -84,9 +89,28 @@ class Worker:
             db.session.rollback()
             log.exception("waiting-list offers failed")
 
+    def keep_inbox_read(self) -> None:
+        """Reads the IMAP mailbox every IMAP_POLL_SECONDS, when one is configured (calendar
+        replies, before delivery, so the emails they cause go out in the same pass)."""
+        config = current_app.config
+        if not imap_configured(config):
+            return
+        now = self.clock()
+        if self._inbox_read_at is not None and now - self._inbox_read_at < int(config["IMAP_POLL_SECONDS"]):
+            return
+        self._inbox_read_at = now
+        try:
+            report = poll_mailbox()
+            if report.handled:
+                log.info("inbound mail: %s", report)
+        except Exception:  # noqa: BLE001 - mail delivery must go on; the next round tries again
+            db.session.rollback()
+            log.exception("reading the IMAP mailbox failed")
+
     def run_once(self) -> DeliveryReport:
         self.keep_slots_generated()
         self.keep_busy_synced()
+        self.keep_inbox_read()
         self.keep_waitlist_offered()
         try:
             return deliver_due(batch_size=self.batch_size, lease_seconds=self.lease_seconds,

@@ -10,7 +10,7 @@ from app.mail import compose, delivery
 
 
 def register(app: Flask) -> None:
-    mail = AppGroup("mail", help="Outgoing mail.")
+    mail = AppGroup("mail", help="Mail: send a test message; read calendar replies.")
 
     @mail.command("test")
     @click.option("--to", "to_address", required=True, help="Where to send the test message.")

@@ -119,12 +119,26 @@ def staff_notice(booking: Booking, event: str, staff_url: str,
     """A short notice for the clinic's staff address: no contact or health details."""
     headline = {"booked": "New consultation booked", "moved": "Consultation moved",
                 "cancelled": "Consultation cancelled"}[event]
+    if event == "cancelled" and getattr(booking, "calendar_reply", None) == "declined":
+        headline = "Consultation cancelled: the patient declined it in their calendar"
     slot = booking.slot
     subject = f"{headline}: {short_day(slot.starts_at)} at {clock_with_zone(slot.starts_at)}"
     return _render("staff_notice", subject, headline=headline, event=event,
                    who=one_line(booking.first_name_initial), starts=local_when(slot.starts_at),
                    previous=local_when(previous_start) if previous_start else None,
                    mode_label=MODE_LABELS[booking.mode], staff_url=staff_url)
+
+
+def inbound_notice(event: dict) -> Content:
+    """Mail to the clinic's address passed on to staff (a calendar reply staff must act on,
+    or a message the service does not read), with its sender, subject and text."""
+    starts_at = event.get("starts_at")
+    subject = f"{event['headline']}: {event.get('subject') or '(no subject)'}"
+    context = {"event": event, "starts": local_when(datetime.fromisoformat(starts_at)) if starts_at else None}
+    env = current_app.jinja_env
+    return Content(subject=one_line(subject)[:200],
+                   text=env.get_template("staff/email/inbound_notice.txt").render(subject=subject, **context),
+                   html=env.get_template("staff/email/inbound_notice.html").render(subject=subject, **context))
 
 
 def offer(event: dict) -> Content:
@@ -202,7 +216,7 @@ def build(message: OutboxMessage, sent_at: datetime) -> EmailMessage:
     email["From"] = sender_address()
     email["To"] = address(message.to_address, message.to_name)
     reply_to = current_app.config.get("CLINIC_EMAIL")
-    if reply_to and message.kind != "staff_notice":
+    if reply_to and message.kind not in ("staff_notice", "inbound"):
         email["Reply-To"] = address(reply_to, current_app.config["CLINIC_NAME"])
     email["Subject"] = one_line(message.subject)
     email["Date"] = format_datetime(sent_at)

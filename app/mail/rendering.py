@@ -26,7 +26,8 @@ CANCELLATION = "cancellation"
 REMINDER = "reminder"
 STAFF_NOTICE = "staff_notice"
 OFFER = "offer"  # a waiting-list offer: about a free slot, not a booking
-KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE, OFFER)
+INBOUND = "inbound"  # mail to the clinic passed on to staff (app.replies): about no booking row
+KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE, OFFER, INBOUND)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class BookingSnapshot:
     cancelled_by: str | None = None
     reference: str | None = None
     locale: str = "en"  # events queued before bookings had a language are English
+    calendar_reply: str | None = None  # the patient's answer from their calendar, if any
 
     @property
     def reference_display(self) -> str:
@@ -81,7 +83,7 @@ def snapshot(booking: Booking) -> dict:
         "email": booking.email, "mode": booking.mode, "starts_at": slot.starts_at.isoformat(),
         "ends_at": slot.ends_at.isoformat(), "updated_at": booking.updated_at.isoformat(),
         "cancelled_by": booking.cancelled_by, "reference": booking.reference,
-        "locale": booking.locale or "en",
+        "locale": booking.locale or "en", "calendar_reply": booking.calendar_reply,
     }
 
 
@@ -110,7 +112,7 @@ def _instant(value: str | None) -> datetime | None:
 def message_locale(kind: str, event: dict) -> str:
     """The language a message is written in: the patient's (the booking's, or the waiting-list
     entry's for an offer), whoever made the change; staff notices are in the staff's English."""
-    if kind == STAFF_NOTICE:
+    if kind in (STAFF_NOTICE, INBOUND):
         return "en"
     language = event.get("locale") if kind == OFFER else event.get("booking", {}).get("locale")
     return language if language in LOCALES else "en"
@@ -126,6 +128,9 @@ def render_event(kind: str, event: dict, now: datetime) -> Rendered:
 def _render_event(kind: str, event: dict, now: datetime) -> Rendered:
     if kind == OFFER:
         content = compose.offer(event)
+        return Rendered(content.subject, content.text, content.html)
+    if kind == INBOUND:
+        content = compose.inbound_notice(event)
         return Rendered(content.subject, content.text, content.html)
     booking = BookingSnapshot.from_json(event["booking"])
     link = event.get("manage_url")

@@ -32,6 +32,10 @@ STATUSES = (STATUS_CONFIRMED, STATUS_CANCELLED)
 
 ATTENDANCE = ("attended", "no_show")
 
+# The patient's answer from their calendar (an iMIP REPLY's PARTSTAT, app.replies).
+CALENDAR_ACCEPTED, CALENDAR_TENTATIVE, CALENDAR_DECLINED = "accepted", "tentative", "declined"
+CALENDAR_REPLIES = (CALENDAR_ACCEPTED, CALENDAR_TENTATIVE, CALENDAR_DECLINED)
+
 
 class Slot(Base):
     """A bookable consultation time. Starts are unique: the clinic runs one consultation at a time."""
@@ -110,6 +114,9 @@ class Booking(Base):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # The staff member's name when staff booked it for a caller (None: the patient booked online).
     booked_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    # The last answer read from the patient's calendar (CALENDAR_REPLIES) and when it came.
+    calendar_reply: Mapped[str | None] = mapped_column(String(16), default=None)
+    calendar_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     slot: Mapped[Slot] = relationship(back_populates="bookings")
 

@@ -37,6 +37,8 @@ from app.staff.clinic_time import day_range
 PER_PAGE = 50
 ATTENDANCE_LABELS = {"attended": "Attended", "no_show": "Did not attend (no-show)"}
 STATUS_LABELS = {"confirmed": "Booked", "cancelled": "Cancelled"}
+CALENDAR_REPLY_LABELS = {"accepted": "Accepted in their calendar", "tentative": "Maybe (tentative)",
+                         "declined": "Declined in their calendar"}
 
 
 class StaffActionError(Exception):
