@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import quote, unquote, urlsplit
 
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
@@ -47,6 +48,49 @@ _DEFAULT_HEADERS = (
 def is_unsafe_text(value: str) -> bool:
     """True when `value` holds a NUL or a lone surrogate: text no part of the app accepts."""
     return _UNSAFE_TEXT.search(value) is not None
+
+
+# How many times a return address is percent-decoded when looking for a hidden `//`, `\\`
+# or control character (a browser or proxy may decode it once or twice more).
+_RETURN_DECODINGS = 3
+
+
+def safe_return_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: the one rule for every return address
+    a request carries (`next` on the language switch and the staff sign-in). It must start with
+    a single `/` (not `//` or `/\\`, which browsers read as another host), hold no backslash
+    and no control or invisible character (browsers drop tabs and newlines, so `/\t/host` is
+    `//host`), and stay so when percent-decoded (`/%2F/host`, `/%09/host`)."""
+    if not target:
+        return None
+    forms = [target]
+    for _ in range(_RETURN_DECODINGS):
+        decoded = unquote(forms[-1])
+        if decoded == forms[-1]:
+            break
+        forms.append(decoded)
+    for form in forms:
+        if not form.startswith("/") or form[1:2] in ("/", "\\") or "\\" in form:
+            return None
+        if not all(ch.isprintable() for ch in form):
+            return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+# What a path or query may keep as it is in a Location header (RFC 3986 reserved and
+# unreserved characters; `%` too in a query, which arrives already encoded).
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?%"
+
+
+def location_of(path: str, query: str = "") -> str:
+    """A path (decoded, as routing sees it) and its raw query as a Location header value:
+    a newline or other control character in a request path is written %0A, never sent raw."""
+    location = quote(path, safe=_PATH_SAFE)
+    return f"{location}?{quote(query, safe=_QUERY_SAFE)}" if query else location
 
 
 def is_date_out_of_range(value: str) -> bool:
