@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import quote, unquote, urlsplit
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -160,6 +160,15 @@ def malformed_input() -> bool:
     return any(is_date_out_of_range(value) for value in (*(v for _n, v in form), *json_strings))
 
 
+def keep_private(response: Response, keep_cache_control: bool = False) -> Response:
+    """Headers for a page or answer that carries a token: never sent on to other sites in a
+    Referer, never stored by a browser or proxy (unless the view chose its own caching)."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if not keep_cache_control:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def register(app: Flask) -> None:
     @app.before_request
     def _reject_malformed_input():
@@ -183,8 +192,5 @@ def register(app: Flask) -> None:
         if request.is_secure and "strict-transport-security" not in present:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if request.view_args and "token" in request.view_args:
-            # Pages and answers that carry a manage token never leak it to other sites.
-            headers["Referrer-Policy"] = "no-referrer"
-            if "cache-control" not in present:
-                headers["Cache-Control"] = "no-store"
+            keep_private(response, keep_cache_control="cache-control" in present)
         return response

@@ -14,7 +14,10 @@ from app.models.booking import Booking, Slot
 ENTRY_WAITING = "waiting"
 ENTRY_LEFT = "left"
 ENTRY_FULFILLED = "fulfilled"
-ENTRY_STATUSES = (ENTRY_WAITING, ENTRY_LEFT, ENTRY_FULFILLED)  # expiry is read from expires_at
+# The booking link the entry was joined with was replaced or ended (a new link sent,
+# the booking cancelled or erased): whatever was made with the link ends with it.
+ENTRY_REVOKED = "revoked"
+ENTRY_STATUSES = (ENTRY_WAITING, ENTRY_LEFT, ENTRY_FULFILLED, ENTRY_REVOKED)  # expiry is read from expires_at
 
 FREED_OPEN = "open"
 FREED_CLOSED = "closed"
