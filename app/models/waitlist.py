@@ -115,7 +115,8 @@ class WaitlistOffer(Base):
     freed_slot_id: Mapped[int] = mapped_column(ForeignKey("waitlist_freed_slot.id", ondelete="CASCADE"),
                                                index=True)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id", ondelete="CASCADE"))
-    # Lower-cased, so the daily limit per person is one index probe.
+    # The recipient's mailbox (app.booking.validation.mailbox_key: lower case, no +tag), so
+    # the daily limit per person is one index probe.
     email: Mapped[str] = mapped_column(String(254), index=True)
     status: Mapped[str] = mapped_column(String(16), default=OFFER_SENT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

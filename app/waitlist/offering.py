@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from app.booking import service as booking_service
 from app.booking.rules import booking_window
+from app.booking.validation import mailbox_key
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.i18n import PREFIXES
@@ -91,9 +92,9 @@ def _is_held(slot: Slot) -> bool:
         select(func.count(Booking.id)).where(Booking.slot_id == slot.id, BOOKING_IS_CONFIRMED)).scalar_one() > 0
 
 
-def _sent_today(email: str, now: datetime) -> list[datetime]:
+def _sent_today(mailbox: str, now: datetime) -> list[datetime]:
     return list(db.session.execute(
-        select(WaitlistOffer.created_at).where(WaitlistOffer.email == email.lower(),
+        select(WaitlistOffer.created_at).where(WaitlistOffer.email == mailbox,
                                                WaitlistOffer.created_at > now - timedelta(hours=24))).scalars())
 
 
@@ -124,7 +125,8 @@ def _wants_earlier(entry: WaitlistEntry, slot: Slot) -> bool:
 
 def candidates(slot: Slot, now: datetime, count: int) -> list[WaitlistEntry]:
     """Up to `count` waiting entries the slot suits, in the order they joined, each not yet
-    offered this slot and under the daily limit of offers."""
+    offered this slot and under the daily limit of offers, one per mailbox (an address in
+    any case or with any +tag is one person: app.booking.validation.mailbox_key)."""
     config = current_app.config
     zone = clinic_zone()
     local_day = slot.starts_at.astimezone(zone).date()
@@ -140,7 +142,7 @@ def candidates(slot: Slot, now: datetime, count: int) -> list[WaitlistEntry]:
     for entry in db.session.execute(query).scalars():
         if len(chosen) >= count:
             break
-        email = recipient(entry).email.lower()
+        email = mailbox_key(recipient(entry).email)
         if email in emails or not fits(preferences(entry), slot.starts_at, slot.mode_list, zone):
             continue
         if not _wants_earlier(entry, slot) or not under_daily_limit(_sent_today(email, now), now, limit):
@@ -183,7 +185,7 @@ def offer_round(freed_id: int, now: datetime) -> tuple[int, bool]:
             token = new_manage_token()
             to = recipient(entry)
             session.add(WaitlistOffer(token_hash=hash_token(token), entry=entry, freed_slot=freed, slot=slot,
-                                      email=to.email.lower(), status=OFFER_SENT, created_at=now,
+                                      email=mailbox_key(to.email), status=OFFER_SENT, created_at=now,
                                       expires_at=expires_at))
             messages.append(Message(outbox.OFFER, to_address=to.email, to_name=to.name, details={
                 "name": to.name, "starts_at": slot.starts_at.isoformat(),
