@@ -112,7 +112,9 @@ def test_the_join_page_entry_ends_when_the_link_is_replaced(ctx, client):
 
 def test_an_entry_linked_to_a_booking_is_offered_only_to_the_bookings_own_address(ctx, client):
     early, held = held_booking()
-    join_with(client, held.manage_token)
+    made = join_with(client, held.manage_token)
+    page = client.get(f"/waitlist/{made['token']}").get_data(as_text=True)
+    assert f"We will email {VICTIM['email']} when" in page  # where the offers go, as they do
     free_a_slot(early)
     offer_freed_slots()
     assert offer_tokens("mallory@example.com") == []

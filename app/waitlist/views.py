@@ -19,7 +19,7 @@ from app.core.security import keep_private
 from app.core.timefmt import clinic_zone, current_locale
 from app.models import utcnow
 from app.models.booking import MODES
-from app.waitlist import claims, service
+from app.waitlist import claims, offering, service
 from app.waitlist.errors import EntryEnded, InvalidChoices, WaitlistError
 from app.waitlist.matching import PARTS_OF_DAY
 from app.waitlist.validation import join_fields
@@ -121,6 +121,7 @@ def _render_entry(token: str, found, values: dict | None = None, errors: dict[st
                   status: int = 200):
     """The private page; `values` are the change form's (the entry's own choices unless given)."""
     return render_template("waitlist/entry.html", entry=found, token=token, state=service.state(found),
+                           offers_to=offering.recipient(found).email,
                            weekdays=dict(weekdays()), part_labels=PART_LABELS,
                            values=values if values is not None else service.current_choices(found),
                            errors=errors or {}, field_order=CHOICE_ORDER, weekday_choices=weekdays(),
