@@ -61,7 +61,7 @@ def address_in(language: str, path: str | None = None) -> str:
     """This page's address (path and query, encoded for a Location header) in `language`,
     or `path` (already a safe return path) in `language`."""
     if path is None:
-        path = location_of(request.path, request.query_string.decode("latin-1"))
+        path = location_of(request.path, request.query_string)
     return PREFIXES.get(language, "") + path
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, quote_from_bytes, unquote, urlsplit
 
 from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
@@ -50,7 +50,7 @@ def is_unsafe_text(value: str) -> bool:
     return _UNSAFE_TEXT.search(value) is not None
 
 
-# How many times a return address is percent-decoded when looking for a hidden `//`, `\\`
+# How many times a return address is percent-decoded when looking for a hidden `//`, `\`
 # or control character (a browser or proxy may decode it once or twice more).
 _RETURN_DECODINGS = 3
 
@@ -59,8 +59,8 @@ def safe_return_path(target: str | None) -> str | None:
     """`target` if it is a path on this site, else None: the one rule for every return address
     a request carries (`next` on the language switch and the staff sign-in). It must start with
     a single `/` (not `//` or `/\\`, which browsers read as another host), hold no backslash
-    and no control or invisible character (browsers drop tabs and newlines, so `/\t/host` is
-    `//host`), and stay so when percent-decoded (`/%2F/host`, `/%09/host`)."""
+    and no control or invisible character (browsers drop tabs and newlines, so a tab between
+    two slashes makes `//host`), and stay so when percent-decoded (`/%2F/host`, `/%09/host`)."""
     if not target:
         return None
     forms = [target]
@@ -70,7 +70,7 @@ def safe_return_path(target: str | None) -> str | None:
             break
         forms.append(decoded)
     for form in forms:
-        if not form.startswith("/") or form[1:2] in ("/", "\\") or "\\" in form:
+        if not form.startswith("/") or form.startswith("//") or "\\" in form:
             return None
         if not all(ch.isprintable() for ch in form):
             return None
@@ -86,11 +86,11 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?%"
 
 
-def location_of(path: str, query: str = "") -> str:
+def location_of(path: str, query: bytes = b"") -> str:
     """A path (decoded, as routing sees it) and its raw query as a Location header value:
     a newline or other control character in a request path is written %0A, never sent raw."""
     location = quote(path, safe=_PATH_SAFE)
-    return f"{location}?{quote(query, safe=_QUERY_SAFE)}" if query else location
+    return f"{location}?{quote_from_bytes(query, safe=_QUERY_SAFE)}" if query else location
 
 
 def is_date_out_of_range(value: str) -> bool:
