@@ -150,3 +150,76 @@ def test_no_waiting_list_or_offer_answer_carries_interest_note_or_contact_detail
     assert "ketamine" not in answers[4].lower()  # the offer email
     assert VICTIM["email"] not in answers[3] and VICTIM["name"] not in answers[3]
     assert booking_slot(held.booking.public_id) == early.id
+
+
+def test_a_link_replaced_while_someone_joins_with_it_ends_that_entry_too(postgres_url, monkeypatch):
+    """PostgreSQL, two connections: joining has read the booking by its manage token when
+    staff send a new link. Joining locks the booking it read, so the new link waits for the
+    entry to be written and then ends it (without the lock, the new link would commit first
+    and the entry, written after, would keep the old link's power)."""
+    import threading
+
+    from sqlalchemy import text
+
+    from app.waitlist import service as waitlist_service
+    from app.waitlist.validation import JoinRequest
+    from tests.conftest import build_app, dispose
+    from tests.test_mail_worker import wait_until
+
+    app = build_app(postgres_url)
+    try:
+        with app.app_context():
+            _early, held = held_booking()
+        read, go = threading.Event(), threading.Event()
+        real_can_change = service.can_change
+
+        def can_change_then_wait(booking, now=None, by="patient"):
+            read.set()  # the booking has been read (and, with the fix, locked) by its token
+            assert go.wait(20)
+            return real_can_change(booking, now, by)
+
+        monkeypatch.setattr(service, "can_change", can_change_then_wait)
+        outcomes: dict[str, object] = {}
+
+        def joining() -> None:
+            with app.app_context():
+                try:
+                    waitlist_service.join(JoinRequest(
+                        name="Mallory Joiner", email="mallory@example.com", phone="+19705550123",
+                        locale="en", earliest=future_day(0), latest=future_day(5),
+                        manage_token=held.manage_token))
+                    outcomes["join"] = "joined"
+                except Exception as error:  # noqa: BLE001 - refused is a right outcome too
+                    outcomes["join"] = type(error).__name__
+                db.session.remove()
+
+        def resending() -> None:
+            with app.app_context():
+                service.resend_confirmation(held.booking.public_id)
+                db.session.remove()
+
+        joiner = threading.Thread(target=joining)
+        joiner.start()
+        assert read.wait(20)
+        resender = threading.Thread(target=resending)
+        resender.start()
+        with app.app_context():
+            def resend_waits_or_is_done() -> bool:
+                if not resender.is_alive():
+                    return True
+                waiting = db.session.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()")).scalar_one()
+                db.session.rollback()
+                return waiting > 0
+
+            wait_until(resend_waits_or_is_done, 20, "the new link to wait for the booking or finish")
+            go.set()
+            joiner.join(30)
+            resender.join(30)
+            assert not joiner.is_alive() and not resender.is_alive()
+            states = list(db.session.execute(select(WaitlistEntry.status)).scalars())
+        assert "waiting" not in states, (outcomes, states)
+    finally:
+        go.set()
+        dispose(app)
