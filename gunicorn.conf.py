@@ -12,7 +12,7 @@ import re
 
 from gunicorn.glogging import Logger
 
-from app.core.logs import escape_controls
+from app.core.logs import app_token_paths, escape_controls, redact_tokens
 
 # --- workers -----------------------------------------------------------------------------
 
@@ -75,24 +75,12 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # No query strings (%(q)s, %(r)s) and no raw URI: only the method and the redacted path.
 access_log_format = '%(h)s - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 
-# Paths that carry a secret: a patient's manage token or a staff calendar-feed token.
-_SECRET_PATHS = (
-    (re.compile(r"^/manage/[^/]+"), "/manage/<token>"),
-    (re.compile(r"^/api/v1/bookings/[^/]+"), "/api/v1/bookings/<token>"),
-    (re.compile(r"^/calendar/[^/.]+"), "/calendar/<token>"),
-)
-
-
-def redact_path(path: str | None) -> str:
-    """/manage/AbC.../cancel -> /manage/<token>/cancel, and likewise for API and feed paths
-    (tokens are URL-safe base64: no dot, so /calendar/<token>.ics keeps its suffix)."""
+def redact_path(path: str | None, token_paths: re.Pattern[str] | None = None) -> str:
+    """/manage/AbC.../cancel -> /manage/<token>/cancel, for every route of the app that takes
+    a token (app.core.logs.token_paths: the app's URL map is the one list)."""
     if not path:
         return "-"
-    for pattern, replacement in _SECRET_PATHS:
-        path, count = pattern.subn(replacement, path, count=1)
-        if count:
-            break
-    return path
+    return redact_tokens(path, token_paths)
 
 
 class RedactingLogger(Logger):
@@ -101,9 +89,12 @@ class RedactingLogger(Logger):
     writes has its control characters escaped: a path with %0A, %0D or %00 (decoded in
     PATH_INFO) stays on its one line instead of forging another or writing a NUL."""
 
+    # The token routes of the app this worker serves (set by post_worker_init below).
+    token_paths: re.Pattern[str] | None = None
+
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        path = redact_path(environ.get("PATH_INFO"))
+        path = redact_path(environ.get("PATH_INFO"), self.token_paths)
         atoms["U"] = path
         atoms["r"] = f"{environ.get('REQUEST_METHOD')} {path} {environ.get('SERVER_PROTOCOL')}"
         atoms["q"] = "-"
@@ -116,9 +107,17 @@ class RedactingLogger(Logger):
 
     def exception(self, msg, *args, **kwargs):
         # "Error handling request <uri>" would otherwise log the raw URI with its token.
-        args = tuple(escape_controls(redact_path(a.split("?", 1)[0]))
+        args = tuple(escape_controls(redact_path(a.split("?", 1)[0], self.token_paths))
                      if isinstance(a, str) and a.startswith("/") else a for a in args)
         super().exception(msg, *args, **kwargs)
 
 
 logger_class = RedactingLogger
+
+
+def post_worker_init(worker):
+    """Redact the token of every route the loaded app declares (a new token route is covered
+    without touching this file)."""
+    app = worker.wsgi
+    if hasattr(app, "url_map"):
+        worker.log.token_paths = app_token_paths(app)

@@ -65,7 +65,7 @@ def test_booking_sends_an_invite_every_calendar_accepts(ctx, client, smtp_server
                                   "text/html", "text/calendar", "application/ics"]
     assert message["Subject"] == "Your consultation is booked – Mindset TMS"
     assert message["From"].addresses[0].addr_spec == "bookings@mindset-tms.example"
-    assert str(message["To"]) == "Ada Lovelace <ada@example.com>"
+    assert str(message["To"]) == "Ada <ada@example.com>"  # the first name only
     confirmation = rows("confirmation")[0]
     assert message["Message-ID"] == confirmation.message_id
     assert confirmation.status == "sent" and confirmation.sent_at == sent_at
@@ -454,7 +454,7 @@ def test_names_with_line_breaks_never_reach_a_header(ctx, smtp_server):
     message = received.message
     assert message["Bcc"] is None and len(message.get_all("Subject")) == 1
     assert message["To"].addresses[0].addr_spec == ADA
-    assert message["To"].addresses[0].display_name == "Ada Bcc: evil@example.com Subject: pwned"
+    assert message["To"].addresses[0].display_name == "Ada"  # the first name only
     assert all("evil@example.com" not in r.rcpt_tos for r in smtp_server.received)
 
 

@@ -138,6 +138,56 @@ def test_no_route_answers_malformed_input_with_a_server_error(swept_app):
     assert sweep.server_errors[:20] == []
 
 
+# Path text the language redirect copies into its Location header.
+PATH_BREAKERS = ("\x00", "\ud800", "\n", "\r\n", "\t", "\x7f", "\x85", "\u2028", "%", "é€")
+# Both ways a visitor asks for a language, for both languages.
+PREFERENCES = tuple((way, language) for way in ("header", "cookie") for language in ("es", "en"))
+
+
+def language_sweep(app) -> Sweep:
+    """Every GET route, at its English and Spanish address, with malformed and line-breaking
+    text in its path (or after it), for a visitor who prefers each language by the
+    Accept-Language header or the lang cookie (the preference redirect copies the path)."""
+    sweep = Sweep()
+    with app.app_context():
+        values = valid_path_values(make_booking())
+    for way, language in PREFERENCES:
+        client = app.test_client()
+        headers = {"Accept-Language": language} if way == "header" else {}
+        if way == "cookie":
+            client.set_cookie("lang", language)
+        for rule in app.url_map.iter_rules():
+            if "GET" not in rule.methods:
+                continue
+            sweep.routes.add(rule.rule)
+            for value in PATH_BREAKERS:
+                encoded = on_the_wire(value)
+                path = build_path(rule, values, encoded) if rule.arguments else build_path(rule, values) + encoded
+                for address in (path, f"/es{path}"):
+                    sweep.send(client, "GET", address, f"{way}={language}", headers=headers)
+    return sweep
+
+
+def test_the_language_redirect_never_answers_malformed_input_with_a_server_error(swept_app):
+    sweep = language_sweep(swept_app)
+    print(f"\nlanguage sweep: {len(sweep.routes)} routes, {sweep.cases} cases, "
+          f"{len(sweep.server_errors)} 5xx")
+    assert sweep.server_errors[:20] == []
+
+
+@pytest.mark.parametrize(("way", "language"), PREFERENCES)
+def test_a_newline_in_a_path_is_encoded_in_the_language_redirect(client, way, language):
+    if way == "cookie":
+        client.set_cookie("lang", language)
+    headers = {"Accept-Language": language} if way == "header" else {}
+    response = client.get("/faq%0a", headers=headers)
+    if language == "es":
+        assert response.status_code == 302 and response.headers["Location"] == "/es/faq%0A"
+    else:
+        assert response.status_code == 404
+    assert client.get("/es/faq%0a", headers=headers).status_code == 404
+
+
 # --- each kind of malformed input, on its own ------------------------------------------------
 
 API_BODY = {"mode": "phone", "name": "Ada Lovelace", "email": "ada@example.com",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.core.extensions import db
 from app.models.staff import AuditLog
-from app.staff.export import HEADER, neutralise
+from app.staff.export import FORMULA_STARTS, HEADER, neutralise
 from tests.conftest import future_day, local_dt, make_booking, make_slot
 from tests.fixtures_staff import signed_in_client
 
@@ -75,6 +75,27 @@ def test_csv_opens_cleanly_and_neutralises_formulas(ctx, staff):
     (entry,) = db.session.execute(select(AuditLog).where(AuditLog.action == "export.csv")).scalars()
     assert entry.details == f"{day.isoformat()} to {day.isoformat()}, 2 bookings, csv"
     assert "mallory" not in entry.details
+
+
+def test_no_cell_starts_a_formula_whatever_the_separator(ctx, staff):
+    """A spreadsheet whose list separator is a semicolon (es-ES, de-DE) or a tab splits the
+    CSV line there, quotes or not: no piece of any line, split on any separator, starts like
+    a formula."""
+    day = future_day(4)
+    make_booking(make_slot(local_dt(day, 9)), name="Ada;=1+1", email="ada@example.com",
+                 note='x;=1+1\ty\t+SUM(1);\uff1dcmd, -3;@A1\n=HYPERLINK("http://evil.example")')
+    raw = download(staff, day, day).get_data().decode("utf-8-sig")
+    formula_starts = tuple(c for c in FORMULA_STARTS if not c.isspace())
+    pieces = [raw]
+    for separator in (",", ";", "\t", "\r\n", "\n"):
+        pieces = [part for piece in pieces for part in piece.split(separator)]
+    starts = [piece.strip().lstrip('"').lstrip() for piece in pieces]
+    assert not [piece for piece in starts if piece.startswith(formula_starts)]
+    for delimiter in (",", ";", "\t"):
+        for row in csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter):
+            assert not [cell for cell in row if cell.strip().startswith(formula_starts)], delimiter
+    [row] = parse(download(staff, day, day))
+    assert row["Name"] == "Ada;'=1+1"
 
 
 def test_an_empty_range_is_said_on_the_page_not_downloaded(ctx, staff):
@@ -151,8 +172,10 @@ def test_bad_ranges_are_explained(ctx, staff):
 
 
 @pytest.mark.parametrize(("value", "expected"), [
-    ("=1+1", "'=1+1"), ("+1 970", "'+1 970"), ("-5", "'-5"), ("@cmd", "'@cmd"), ("\t=x", "'\t=x"),
+    ("=1+1", "'=1+1"), ("+1 970", "'+1 970"), ("-5", "'-5"), ("@cmd", "'@cmd"), ("\t=x", "'\t'=x"),
     ("\uff1dcmd", "'\uff1dcmd"), ("Ada", "Ada"), ("", ""), (None, ""), ("a=b", "a=b"),
+    ("x;=1+1", "x;'=1+1"), ("x,=1+1", "x,'=1+1"), ("x\t+1", "x\t'+1"), ("x; @SUM(A1)", "x; '@SUM(A1)"),
+    ("line\n-2", "line\n'-2"), ("a;b, c", "a;b, c"),
 ])
 def test_neutralise(value, expected):
     assert neutralise(value) == expected

@@ -252,7 +252,9 @@ def test_claiming_books_the_slot_ends_the_entry_and_tells_the_others_kindly(ctx,
     won = client.post(f"/api/v1/offers/{second}/claim")
     assert won.status_code == 201, won.get_json()
     body = won.get_json()
-    assert body["moved"] is False and body["booking"]["email"] == "p1@example.com"
+    assert body["moved"] is False and set(body["booking"]) == {"id", "reference", "status", "start", "end", "mode"}
+    assert db.session.get(Booking, db.session.execute(select(Booking.id).where(
+        Booking.public_id == body["booking"]["id"])).scalar_one()).email == "p1@example.com"
     assert body["booking"]["start"] == slot.starts_at.astimezone(DENVER).isoformat()
     lost = client.post(f"/api/v1/offers/{first}/claim")
     assert lost.status_code == 409 and lost.get_json()["error"]["code"] == "slot_taken"

@@ -95,8 +95,10 @@ def test_the_booking_pages_link_to_the_waiting_list(ctx, client):
     assert 'href="/waitlist">tell me if an earlier time opens' in client.get("/book").get_data(as_text=True)
     held = make_booking(make_slot())
     manage = client.get(f"/manage/{held.manage_token}").get_data(as_text=True)
-    assert f'href="/waitlist?booking={held.manage_token}">I\'d take an earlier time' in manage
-    page = client.get(f"/waitlist?booking={held.manage_token}").get_data(as_text=True)
+    assert f'href="/manage/{held.manage_token}/waitlist">I\'d take an earlier time' in manage
+    shown = client.get(f"/manage/{held.manage_token}/waitlist")
+    assert shown.headers["Cache-Control"] == "no-store" and shown.headers["Referrer-Policy"] == "no-referrer"
+    page = shown.get_data(as_text=True)
     assert f'name="manage_token" value="{held.manage_token}"' in page and 'value="Ada Lovelace"' in page
     response = client.post("/waitlist", data=form(page, manage_token=held.manage_token,
                                                    latest=future_day(3).isoformat()))

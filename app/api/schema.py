@@ -215,7 +215,7 @@ def openapi_document() -> dict[str, Any]:
                               "properties": {
                                   "id": {"type": "string"},
                                   "status": {"type": "string",
-                                             "enum": ["waiting", "left", "fulfilled", "expired"]},
+                                             "enum": ["waiting", "left", "fulfilled", "expired", "revoked"]},
                                   "name": {"type": "string"}, "email": {"type": "string"},
                                   "phone": {"type": "string"}, "locale": {"type": "string"},
                                   "earliest": {"type": "string", "format": "date"},
@@ -232,7 +232,15 @@ def openapi_document() -> dict[str, Any]:
             "NewWaitlistEntry": {"type": "object", "required": ["entry", "token"], "properties": {
                 "entry": {"$ref": "#/components/schemas/WaitlistEntry"}, "token": {"type": "string"}}},
             "ClaimedBooking": {"type": "object", "required": ["booking", "moved"], "properties": {
-                "booking": {"$ref": "#/components/schemas/Booking"}, "moved": {"type": "boolean"}}},
+                "booking": {"type": "object", "required": ["id", "reference", "status", "start", "end", "mode"],
+                            "additionalProperties": False,
+                            "description": "The time taken; no contact or health details",
+                            "properties": {"id": {"type": "string"}, "reference": {"type": "string"},
+                                           "status": {"type": "string", "enum": ["confirmed"]},
+                                           "start": {"type": "string", "format": "date-time"},
+                                           "end": {"type": "string", "format": "date-time"},
+                                           "mode": _MODE}},
+                "moved": {"type": "boolean"}}},
             "NewBooking": {"type": "object", "required": ["booking", "manage_url", "manage_token"],
                            "properties": {"booking": {"$ref": "#/components/schemas/Booking"},
                                           "manage_url": {"type": "string"},

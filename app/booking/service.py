@@ -260,12 +260,13 @@ def _check_email_limit(active: int) -> None:
             "Please manage or cancel one from its email before booking another.", active))
 
 
-def find_by_token(token: str) -> Booking | None:
+def find_by_token(token: str, *, lock: bool = False) -> Booking | None:
+    """The booking this manage token names; with `lock`, locked for the caller's write
+    transaction (so a token replaced meanwhile no longer finds it)."""
     if not looks_like_token(token):
         return None
-    return db.session.execute(
-        select(Booking).where(Booking.manage_token_hash == hash_token(token))
-    ).scalar_one_or_none()
+    query = select(Booking).where(Booking.manage_token_hash == hash_token(token))
+    return db.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
 
 
 def find_by_public_id(public_id: str) -> Booking | None:
@@ -308,6 +309,7 @@ def cancel(booking_public_id: str, *, by: str = "patient", message: str | None =
         booking.cancel_reason = (reason or "").strip() or None
         booking.ical_sequence += 1
         booking.updated_at = now
+        waitlist_events.manage_link_ended(booking.id, now)
         if on_cancelled is not None:
             on_cancelled(booking)
         waitlist_events.slot_freed(booking.slot_id, waitlist_events.CANCELLED, now)
@@ -363,7 +365,8 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
 def resend_confirmation(booking_public_id: str, *, by_staff: StaffUser | None = None,
                         now: datetime | None = None) -> NewBooking:
     """Send the confirmation again with a new manage link: the old link stops working (only
-    the new token's hash is kept) and the pending reminder is queued again with the new link."""
+    the new token's hash is kept), and so does whatever was made with it (waiting-list
+    entries and their offers); the pending reminder is queued again with the new link."""
     now = now or utcnow()
     token = new_manage_token()
     with write_transaction() as session:
@@ -376,6 +379,7 @@ def resend_confirmation(booking_public_id: str, *, by_staff: StaffUser | None = 
             raise BookingClosed(_("This consultation is over, so there is nothing to confirm."))
         booking.manage_token_hash = hash_token(token)
         booking.updated_at = now
+        waitlist_events.manage_link_ended(booking.id, now)
         if by_staff is not None:
             audit.record(session, by_staff, "booking.resend", booking_id=booking.id)
         notifications.confirmation_resent(booking, token)

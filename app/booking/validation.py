@@ -67,6 +67,15 @@ def email_address(value: str) -> str:
     return result.normalized
 
 
+def mailbox_key(address: str) -> str:
+    """One person's mailbox however the address is written: lower case, and without a
+    `+tag` (`Flood+2@Example.com` -> `flood@example.com`), for limits that count people."""
+    local, at, domain = address.strip().lower().rpartition("@")
+    if not at:
+        return domain
+    return f"{local.split('+', 1)[0] or local}@{domain}"
+
+
 def phone_number(value: str, region: str = "US") -> str:
     """Returns E.164 (+19705550100)."""
     raw = single_line(value, _("Phone number"), max_length=32, missing=_("Please enter your phone number."))

@@ -8,11 +8,10 @@ comes from the Babel catalogs in translations/ (domains: site, booking, content)
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Flask, Response, current_app, has_request_context, redirect, request
 from flask_babel import Babel
 
+from app.core.security import location_of, safe_return_path
 from app.models.booking import LOCALE_NAMES, LOCALES
 
 # The languages are the ones a booking can be made in (app.models.booking).
@@ -59,9 +58,10 @@ def is_translated_path(path: str) -> bool:
 
 
 def address_in(language: str, path: str | None = None) -> str:
-    """This page's address (path and query) in `language`."""
+    """This page's address (path and query, encoded for a Location header) in `language`,
+    or `path` (already a safe return path) in `language`."""
     if path is None:
-        path = request.full_path if request.query_string else request.path
+        path = location_of(request.path, request.query_string)
     return PREFIXES.get(language, "") + path
 
 
@@ -87,21 +87,21 @@ def _follow_preference():
     return None
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    parts = urlsplit(target)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+def _without_prefix(target: str) -> str:
+    """`/es/book` -> `/book`, `/es` -> `/`: the same page's address without its language."""
+    for prefix in PREFIXES.values():
+        rest = target[len(prefix):]
+        if target.startswith(prefix) and (not rest or rest[0] in "/?"):
+            return rest if rest.startswith("/") else "/" + rest
+    return target
 
 
 def choose_language(code: str) -> Response:
-    """Remember the visitor's choice and show the page they were on in that language."""
+    """Remember the visitor's choice and show the page they were on in that language. The
+    return address is checked as it will be sent (after its language prefix is taken off):
+    anything but a path on this site leads to the home page."""
     language = code if code in LANGUAGES else DEFAULT_LANGUAGE
-    target = _safe_next(request.args.get("next"))
-    for prefix in PREFIXES.values():
-        if target == prefix or target.startswith(prefix + "/"):
-            target = target[len(prefix):] or "/"
+    target = safe_return_path(_without_prefix(request.args.get("next") or "/")) or "/"
     response = redirect(address_in(language, target), code=303)
     response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax",
                         secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True)

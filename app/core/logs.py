@@ -9,10 +9,18 @@ import secrets
 import sys
 from datetime import UTC, datetime
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
+from werkzeug.routing import Map
 
-# Paths that carry a secret token: /manage/<token>..., /api/v1/bookings/<token>..., /calendar/<token>.ics
-_TOKEN_PATHS = re.compile(r"(/manage/|/api/v1/bookings/|/calendar/)[A-Za-z0-9_-]{16,}")
+# A route that takes a secret names it `token` (/manage/<token>, /offers/<token>,
+# /calendar/<token>.ics...): the URL map is the one list of paths whose token is redacted.
+TOKEN_ARGUMENT = "token"  # noqa: S105 - a route variable's name
+_VARIABLE = re.compile(r"<(?:[^>:]+:)?([^>]+)>")
+# A token ends where its path segment does (tokens are URL-safe base64: no dot).
+_TOKEN_SEGMENT = r"[^/?#.\s\"'<>]+"  # noqa: S105 - a pattern
+# Without an app (a log line written outside one), every segment that looks like a token.
+_ANY_TOKEN = re.compile(r"(?P<lead>/)[A-Za-z0-9_-]{20,64}(?=[/?#.\s\"'<>]|$)")
+_APP_KEY = "mindset.token_paths"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d ()-]{7,}\d")
 
@@ -34,8 +42,43 @@ def escape_controls(text: str) -> str:
                         else f"\\u{ord(found.group()):04x}", text)
 
 
+def token_paths(url_map: Map) -> re.Pattern[str]:
+    """What comes before the token in every route that takes one (its variables before the
+    token read as any segment), as one pattern whose `lead` group is kept and whose token
+    is replaced. Unanchored, so it also finds the path inside a full URL or a /es address."""
+    leads = set()
+    for rule in url_map.iter_rules():
+        if TOKEN_ARGUMENT not in rule.arguments:
+            continue
+        before = rule.rule[:next(m.start() for m in _VARIABLE.finditer(rule.rule)
+                                 if m.group(1) == TOKEN_ARGUMENT)]
+        parts = _VARIABLE.split(before)  # static, variable name, static, ...
+        leads.add("".join(re.escape(part) if n % 2 == 0 else "[^/]+" for n, part in enumerate(parts)))
+    if not leads:
+        return _ANY_TOKEN
+    alternatives = "|".join(sorted(leads, key=len, reverse=True))
+    return re.compile(f"(?P<lead>{alternatives}){_TOKEN_SEGMENT}")
+
+
+def app_token_paths(app: Flask) -> re.Pattern[str]:
+    """token_paths of the app's URL map, worked out again only when routes were added."""
+    count = len(app.url_map._rules)
+    cached = app.extensions.get(_APP_KEY)
+    if cached is None or cached[0] != count:
+        cached = app.extensions[_APP_KEY] = (count, token_paths(app.url_map))
+    return cached[1]
+
+
+def redact_tokens(text: str, pattern: re.Pattern[str] | None = None) -> str:
+    """`text` with the token of every token route replaced by `<token>` (by `pattern`, else
+    the current app's routes, else any segment that looks like a token)."""
+    if pattern is None:
+        pattern = app_token_paths(current_app) if has_app_context() else _ANY_TOKEN
+    return pattern.sub(r"\g<lead><token>", text)
+
+
 def redact(text: str) -> str:
-    text = _TOKEN_PATHS.sub(r"\1<token>", text)
+    text = redact_tokens(text)
     text = _EMAIL.sub("<email>", text)
     return _PHONE.sub("<phone>", text)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import quote, quote_from_bytes, unquote, urlsplit
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -47,6 +48,49 @@ _DEFAULT_HEADERS = (
 def is_unsafe_text(value: str) -> bool:
     """True when `value` holds a NUL or a lone surrogate: text no part of the app accepts."""
     return _UNSAFE_TEXT.search(value) is not None
+
+
+# How many times a return address is percent-decoded when looking for a hidden `//`, `\`
+# or control character (a browser or proxy may decode it once or twice more).
+_RETURN_DECODINGS = 3
+
+
+def safe_return_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: the one rule for every return address
+    a request carries (`next` on the language switch and the staff sign-in). It must start with
+    a single `/` (not `//` or `/\\`, which browsers read as another host), hold no backslash
+    and no control or invisible character (browsers drop tabs and newlines, so a tab between
+    two slashes makes `//host`), and stay so when percent-decoded (`/%2F/host`, `/%09/host`)."""
+    if not target:
+        return None
+    forms = [target]
+    for _ in range(_RETURN_DECODINGS):
+        decoded = unquote(forms[-1])
+        if decoded == forms[-1]:
+            break
+        forms.append(decoded)
+    for form in forms:
+        if not form.startswith("/") or form.startswith("//") or "\\" in form:
+            return None
+        if not all(ch.isprintable() for ch in form):
+            return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+# What a path or query may keep as it is in a Location header (RFC 3986 reserved and
+# unreserved characters; `%` too in a query, which arrives already encoded).
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?%"
+
+
+def location_of(path: str, query: bytes = b"") -> str:
+    """A path (decoded, as routing sees it) and its raw query as a Location header value:
+    a newline or other control character in a request path is written %0A, never sent raw."""
+    location = quote(path, safe=_PATH_SAFE)
+    return f"{location}?{quote_from_bytes(query, safe=_QUERY_SAFE)}" if query else location
 
 
 def is_date_out_of_range(value: str) -> bool:
@@ -116,6 +160,15 @@ def malformed_input() -> bool:
     return any(is_date_out_of_range(value) for value in (*(v for _n, v in form), *json_strings))
 
 
+def keep_private(response: Response, keep_cache_control: bool = False) -> Response:
+    """Headers for a page or answer that carries a token: never sent on to other sites in a
+    Referer, never stored by a browser or proxy (unless the view chose its own caching)."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if not keep_cache_control:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def register(app: Flask) -> None:
     @app.before_request
     def _reject_malformed_input():
@@ -139,8 +192,5 @@ def register(app: Flask) -> None:
         if request.is_secure and "strict-transport-security" not in present:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if request.view_args and "token" in request.view_args:
-            # Pages and answers that carry a manage token never leak it to other sites.
-            headers["Referrer-Policy"] = "no-referrer"
-            if "cache-control" not in present:
-                headers["Cache-Control"] = "no-store"
+            keep_private(response, keep_cache_control="cache-control" in present)
         return response

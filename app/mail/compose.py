@@ -49,6 +49,22 @@ class Content:
 
 # --- words -------------------------------------------------------------------------------
 
+# A first name as people write one: letters, perhaps joined by an apostrophe or a hyphen
+# (O'Neil, Jean-Luc), perhaps an initial's dot (J.); never digits, a formula or a domain.
+_FIRST_NAME = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*\.?")
+_FIRST_NAME_MAX = 30
+
+
+def first_name(name: str) -> str:
+    """The neutralised first name every patient email greets and addresses (the To display
+    name): the first word of `name` when it reads as a name, else "" (the greeting then says
+    "there"). A name is whatever was typed into a form, so "=1+1" or "claim your prize at
+    evil.example" is never written into an email as if the clinic had said it."""
+    words = one_line(name).split(" ")
+    word = words[0] if words else ""
+    return word if len(word) <= _FIRST_NAME_MAX and _FIRST_NAME.fullmatch(word) else ""
+
+
 def local_when(instant: datetime) -> str:
     """'Tuesday, December 1, 2026 at 9:00 AM MST (Denver Time)'; Spanish
     'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Denver)'"""
@@ -73,7 +89,7 @@ def _render(kind: str, subject: str, **context) -> Content:
 def _booking_context(booking: Booking, manage_url: str | None) -> dict:
     return {
         "booking": booking,
-        "first_name": one_line(booking.name).split(" ")[0] if booking.name.strip() else _("there"),
+        "first_name": first_name(booking.name) or _("there"),
         "starts": local_when(booking.slot.starts_at),
         "ends": clock_with_zone(booking.slot.ends_at),
         "minutes": int((booking.slot.ends_at - booking.slot.starts_at).total_seconds() // 60),
@@ -146,9 +162,8 @@ def offer(event: dict) -> Content:
     meeting types and the link: no health words (it may be read on a shared screen)."""
     starts_at = datetime.fromisoformat(event["starts_at"])
     ends_at = datetime.fromisoformat(event["ends_at"])
-    name = one_line(event.get("name") or "").strip()
     return _render("offer", _("An earlier consultation time is free"),
-                   first_name=name.split(" ")[0] if name else _("there"), starts=local_when(starts_at),
+                   first_name=first_name(event.get("name") or "") or _("there"), starts=local_when(starts_at),
                    minutes=int((ends_at - starts_at).total_seconds() // 60),
                    mode_labels=[mode_label(m) for m in event["modes"]], claim_url=event["claim_url"],
                    expires=local_when(datetime.fromisoformat(event["expires_at"])))
@@ -214,7 +229,9 @@ def build(message: OutboxMessage, sent_at: datetime) -> EmailMessage:
     show as an invitation."""
     email = EmailMessage(policy=SMTP)
     email["From"] = sender_address()
-    email["To"] = address(message.to_address, message.to_name)
+    # A patient is addressed by their first name only (the staff address by the clinic's).
+    to_name = message.to_name if message.kind == "staff_notice" else first_name(message.to_name)
+    email["To"] = address(message.to_address, to_name)
     reply_to = current_app.config.get("CLINIC_EMAIL")
     if reply_to and message.kind not in ("staff_notice", "inbound"):
         email["Reply-To"] = address(reply_to, current_app.config["CLINIC_NAME"])

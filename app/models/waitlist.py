@@ -14,7 +14,10 @@ from app.models.booking import Booking, Slot
 ENTRY_WAITING = "waiting"
 ENTRY_LEFT = "left"
 ENTRY_FULFILLED = "fulfilled"
-ENTRY_STATUSES = (ENTRY_WAITING, ENTRY_LEFT, ENTRY_FULFILLED)  # expiry is read from expires_at
+# The booking link the entry was joined with was replaced or ended (a new link sent,
+# the booking cancelled or erased): whatever was made with the link ends with it.
+ENTRY_REVOKED = "revoked"
+ENTRY_STATUSES = (ENTRY_WAITING, ENTRY_LEFT, ENTRY_FULFILLED, ENTRY_REVOKED)  # expiry is read from expires_at
 
 FREED_OPEN = "open"
 FREED_CLOSED = "closed"
@@ -112,7 +115,8 @@ class WaitlistOffer(Base):
     freed_slot_id: Mapped[int] = mapped_column(ForeignKey("waitlist_freed_slot.id", ondelete="CASCADE"),
                                                index=True)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id", ondelete="CASCADE"))
-    # Lower-cased, so the daily limit per person is one index probe.
+    # The recipient's mailbox (app.booking.validation.mailbox_key: lower case, no +tag), so
+    # the daily limit per person is one index probe.
     email: Mapped[str] = mapped_column(String(254), index=True)
     status: Mapped[str] = mapped_column(String(16), default=OFFER_SENT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

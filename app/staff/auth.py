@@ -23,6 +23,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 
 from app.core.extensions import login_manager
+from app.core.security import safe_return_path
 from app.models.staff import StaffUser
 from app.staff import sessions
 
@@ -113,11 +114,13 @@ def require_staff():
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path inside the staff console; never another site."""
-    if not target:
+    """Only a path inside the staff console (app.core.security's rule for return
+    addresses, then the console's own); never another site."""
+    target = safe_return_path(target)
+    if target is None:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/staff/") or "\\" in target:
+    if not parts.path.startswith("/staff/"):
         return None
     if parts.path.startswith("/staff/sign-in"):
         return None

@@ -22,6 +22,7 @@ from app.models.booking import STATUS_CONFIRMED
 from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING
 from app.models.staff import StaffUser
 from app.staff import audit
+from app.waitlist import events as waitlist_events
 
 ERASED_NAME = "Erased patient"
 ERASED_SUBJECT = "(erased)"
@@ -86,6 +87,7 @@ def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None 
             booking.staff_notes = ""
             booking.erased_at = now
             booking.updated_at = now
+            waitlist_events.manage_link_ended(booking.id, now)
         for message in session.execute(
                 select(OutboxMessage).where(OutboxMessage.booking_id.in_(ids)).with_for_update()).scalars():
             if message.status == OUTBOX_PENDING:

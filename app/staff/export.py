@@ -1,11 +1,13 @@
 """Bookings for a date range as a spreadsheet: XLSX (every cell typed as text, so nothing
 runs as a formula and nothing needs an apostrophe) or CSV that opens cleanly in Excel
-(UTF-8 with a byte-order mark, the formula guard only on cells that need it)."""
+(UTF-8 with a byte-order mark, every cell quoted, the formula guard only where a cell could
+start: whatever separator the spreadsheet splits on)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -30,6 +32,13 @@ HEADER = ("Reference", "Date", "Start", "End", "Time zone", "How", "Status", "At
           "Cancelled by", "Internal notes")
 # Cells starting with these are formulas (or DDE) to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# What a spreadsheet may split a CSV line on, by its locale's list separator (a comma in
+# en-US; a semicolon in es-ES, de-DE, fr-FR; a tab when pasted), and line breaks: in a cell,
+# the text after any of them may be read as a cell of its own.
+SEPARATORS = (",", ";", "\t", "\r", "\n")
+_FORMULA_AFTER_A_SEPARATOR = re.compile(
+    "([" + re.escape("".join(SEPARATORS)) + r"]\s*)(?=["
+    + re.escape("".join(c for c in FORMULA_STARTS if not c.isspace())) + "])")
 
 PRESETS = {"next7": "Next 7 days", "next30": "Next 30 days", "last_month": "Last month",
            "custom": "Choose dates"}
@@ -71,9 +80,11 @@ def preset_range(preset: str, today: date, first: date | None = None,
 
 
 def neutralise(value: object) -> str:
-    """A CSV cell a spreadsheet shows as text: a leading apostrophe disarms a formula, and
-    only a cell that starts like one gets it."""
-    text = "" if value is None else str(value)
+    """A CSV cell a spreadsheet shows as text whatever separator it splits on: an apostrophe
+    disarms a formula, and only text that could start a cell like one gets it (the cell's
+    start, and what follows a comma, semicolon, tab or line break inside it: `x;=1+1` is
+    `x;'=1+1`, since a semicolon spreadsheet would read `=1+1` as a cell)."""
+    text = _FORMULA_AFTER_A_SEPARATOR.sub(r"\1'", "" if value is None else str(value))
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text
@@ -106,7 +117,9 @@ def rows(bookings: list[Booking]):
 
 def to_csv(bookings: list[Booking]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, dialect="excel")  # CRLF line ends, quotes where needed
+    # CRLF line ends; every cell quoted, so one holding a semicolon or a tab stays one cell in
+    # a spreadsheet that splits on those.
+    writer = csv.writer(buffer, dialect="excel", quoting=csv.QUOTE_ALL)
     for row in rows(bookings):
         writer.writerow([neutralise(cell) for cell in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

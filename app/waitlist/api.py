@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from app.api.views import _json_body, api_error, booking_json, iso
+from app.api.views import _json_body, api_error, iso
 from app.core.extensions import csrf
 from app.core.ratelimits import booking_limit, manage_limit, token_lookup_limit
 from app.core.timefmt import clinic_zone
-from app.models import WaitlistEntry, utcnow
+from app.models import Booking, WaitlistEntry, utcnow
 from app.waitlist import service
 from app.waitlist.errors import EntryNotFound, InvalidChoices, WaitlistError
 from app.waitlist.validation import join_fields
@@ -26,6 +26,14 @@ def entry_json(entry: WaitlistEntry) -> dict:
         "booking_id": entry.booking.public_id if entry.booking is not None else None,
         "created_at": iso(entry.created_at), "expires_at": iso(entry.expires_at),
     }
+
+
+def claimed_json(booking: Booking) -> dict:
+    """What a claim answers: the time taken and the booking's reference, no more. A claim
+    may move a booking joined by its manage link, so the answer carries none of the
+    booking's contact or health details (the confirmation email and manage link have them)."""
+    return {"id": booking.public_id, "reference": booking.reference_display, "status": booking.status,
+            "start": iso(booking.slot.starts_at), "end": iso(booking.slot.ends_at), "mode": booking.mode}
 
 
 def _error(error: WaitlistError):
@@ -102,4 +110,4 @@ def claim(token: str):
         return _error(error)
     except claims.BookingError as error:
         return api_error(error.http_status, error.code, error.message)
-    return jsonify(booking=booking_json(result.booking), moved=result.moved), 200 if result.moved else 201
+    return jsonify(booking=claimed_json(result.booking), moved=result.moved), 200 if result.moved else 201

@@ -1,16 +1,25 @@
 """What the booking service tells the waiting list, inside its own transaction: a slot was
-freed (to be offered) or taken (its outstanding offers end at once). Only models here, so
-app.booking can call it without importing the rest of the waiting list."""
+freed (to be offered) or taken (its outstanding offers end at once), or a booking's manage
+link was replaced or ended (what was made with it ends). Only models here, so app.booking
+can call it without importing the rest of the waiting list."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, or_, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
 
 from app.core.extensions import db
-from app.models import FreedSlot, WaitlistOffer
-from app.models.waitlist import FREED_CLOSED, FREED_OPEN, OFFER_SENT, OFFER_TAKEN
+from app.models import FreedSlot, WaitlistEntry, WaitlistOffer
+from app.models.waitlist import (
+    ENTRY_REVOKED,
+    ENTRY_WAITING,
+    FREED_CLOSED,
+    FREED_OPEN,
+    OFFER_SENT,
+    OFFER_TAKEN,
+    OFFER_WITHDRAWN,
+)
 
 CANCELLED, MOVED, ADDED, UNBLOCKED = "cancelled", "moved", "added", "unblocked"
 
@@ -45,3 +54,19 @@ def slot_taken(slot_id: int, now: datetime, outcome: str = "rebooked") -> None:
         update(FreedSlot).where(_waiting_to_be_offered(slot_id))
         .values(status=FREED_CLOSED, closed_at=now, outcome=outcome)
         .execution_options(synchronize_session=False))
+
+
+def manage_link_ended(booking_id: int, now: datetime) -> None:
+    """The booking's manage token was replaced (a new link sent) or ended (the booking
+    cancelled or erased): every waiting-list entry joined with it ends, and its offers still
+    out are withdrawn, in the same transaction. An entry is linked to a booking only by
+    its manage token, so the entries linked now are all made with a token that no longer
+    works. The caller holds the booking's row lock, which joining takes too."""
+    linked = select(WaitlistEntry.id).where(WaitlistEntry.booking_id == booking_id,
+                                            WaitlistEntry.status == ENTRY_WAITING)
+    db.session.execute(
+        update(WaitlistOffer).where(WaitlistOffer.entry_id.in_(linked), WaitlistOffer.status == OFFER_SENT)
+        .values(status=OFFER_WITHDRAWN, ended_at=now).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(WaitlistEntry).where(WaitlistEntry.booking_id == booking_id, WaitlistEntry.status == ENTRY_WAITING)
+        .values(status=ENTRY_REVOKED, ended_at=now).execution_options(synchronize_session=False))

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from app.booking import service as booking_service
 from app.booking.rules import booking_window
+from app.booking.validation import mailbox_key
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.i18n import PREFIXES
@@ -91,10 +92,27 @@ def _is_held(slot: Slot) -> bool:
         select(func.count(Booking.id)).where(Booking.slot_id == slot.id, BOOKING_IS_CONFIRMED)).scalar_one() > 0
 
 
-def _sent_today(email: str, now: datetime) -> list[datetime]:
+def _sent_today(mailbox: str, now: datetime) -> list[datetime]:
     return list(db.session.execute(
-        select(WaitlistOffer.created_at).where(WaitlistOffer.email == email.lower(),
+        select(WaitlistOffer.created_at).where(WaitlistOffer.email == mailbox,
                                                WaitlistOffer.created_at > now - timedelta(hours=24))).scalars())
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+    locale: str
+
+
+def recipient(entry: WaitlistEntry) -> Recipient:
+    """Who an entry's offers go to: for an entry linked to a booking, the booking's own
+    address (the one its owner gave), never the address typed when joining, so a claim
+    that would move a booking reaches only the person who holds it."""
+    booking = entry.booking
+    if booking is not None:
+        return Recipient(booking.email, booking.name, booking.locale or entry.locale)
+    return Recipient(entry.email, entry.name, entry.locale)
 
 
 def _wants_earlier(entry: WaitlistEntry, slot: Slot) -> bool:
@@ -107,7 +125,8 @@ def _wants_earlier(entry: WaitlistEntry, slot: Slot) -> bool:
 
 def candidates(slot: Slot, now: datetime, count: int) -> list[WaitlistEntry]:
     """Up to `count` waiting entries the slot suits, in the order they joined, each not yet
-    offered this slot and under the daily limit of offers."""
+    offered this slot and under the daily limit of offers, one per mailbox (an address in
+    any case or with any +tag is one person: app.booking.validation.mailbox_key)."""
     config = current_app.config
     zone = clinic_zone()
     local_day = slot.starts_at.astimezone(zone).date()
@@ -123,7 +142,7 @@ def candidates(slot: Slot, now: datetime, count: int) -> list[WaitlistEntry]:
     for entry in db.session.execute(query).scalars():
         if len(chosen) >= count:
             break
-        email = entry.email.lower()
+        email = mailbox_key(recipient(entry).email)
         if email in emails or not fits(preferences(entry), slot.starts_at, slot.mode_list, zone):
             continue
         if not _wants_earlier(entry, slot) or not under_daily_limit(_sent_today(email, now), now, limit):
@@ -164,14 +183,15 @@ def offer_round(freed_id: int, now: datetime) -> tuple[int, bool]:
         messages = []
         for entry in chosen:
             token = new_manage_token()
+            to = recipient(entry)
             session.add(WaitlistOffer(token_hash=hash_token(token), entry=entry, freed_slot=freed, slot=slot,
-                                      email=entry.email.lower(), status=OFFER_SENT, created_at=now,
+                                      email=mailbox_key(to.email), status=OFFER_SENT, created_at=now,
                                       expires_at=expires_at))
-            messages.append(Message(outbox.OFFER, to_address=entry.email, to_name=entry.name, details={
-                "name": entry.name, "starts_at": slot.starts_at.isoformat(),
+            messages.append(Message(outbox.OFFER, to_address=to.email, to_name=to.name, details={
+                "name": to.name, "starts_at": slot.starts_at.isoformat(),
                 "ends_at": slot.ends_at.isoformat(), "modes": [
                     m for m in slot.mode_list if not entry.mode_list or m in entry.mode_list],
-                "claim_url": offer_url(token, entry.locale), "expires_at": expires_at.isoformat(),
-                "locale": entry.locale}))
+                "claim_url": offer_url(token, to.locale), "expires_at": expires_at.isoformat(),
+                "locale": to.locale}))
         outbox.enqueue_unbooked(*messages)
     return len(chosen), False

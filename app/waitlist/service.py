@@ -30,14 +30,16 @@ class NewEntry:
 
 def join(request: JoinRequest, now: datetime | None = None) -> NewEntry:
     """Add a person to the list. With a manage token the entry is linked to that booking,
-    which a claimed offer then moves (it must be upcoming and not cancelled)."""
+    which a claimed offer then moves (it must be upcoming and not cancelled). The booking is
+    locked while the entry is added, so a link replaced at the same moment either ends the
+    new entry with it or is no longer found."""
     now = now or utcnow()
     token = new_manage_token()
     days = int(current_app.config["WAITLIST_ENTRY_DAYS"])
     with write_transaction() as session:
         booking_id = None
         if request.manage_token:
-            booking = booking_service.find_by_token(request.manage_token)
+            booking = booking_service.find_by_token(request.manage_token, lock=True)
             if booking is None or not booking_service.can_change(booking, now):
                 raise BookingNotLinkable(_("That booking link cannot be used: the consultation is "
                                            "cancelled, over, or the link is not right."), field="manage_token")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from babel.dates import get_day_names
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.booking import service as booking_service
@@ -15,10 +15,11 @@ from app.booking.errors import BookingError
 from app.booking.labels import mode_choices
 from app.core.i18n import current_language
 from app.core.ratelimits import booking_limit, manage_limit, token_lookup_limit
+from app.core.security import keep_private
 from app.core.timefmt import clinic_zone, current_locale
 from app.models import utcnow
 from app.models.booking import MODES
-from app.waitlist import claims, service
+from app.waitlist import claims, offering, service
 from app.waitlist.errors import EntryEnded, InvalidChoices, WaitlistError
 from app.waitlist.matching import PARTS_OF_DAY
 from app.waitlist.validation import join_fields
@@ -66,14 +67,27 @@ def _render_join(values: dict, errors: dict[str, str], status: int = 200):
 
 @bp.get("/waitlist")
 def join():
+    return _render_join(_default_dates(), {})
+
+
+def _default_dates() -> dict:
     today = utcnow().astimezone(clinic_zone()).date()
-    values = {"earliest": today.isoformat(), "latest": (today + timedelta(days=30)).isoformat()}
-    token = request.args.get("booking")
-    booking = booking_service.find_by_token(token) if token else None
-    if booking is not None and booking_service.can_change(booking):
-        values.update(name=booking.name, email=booking.email, phone=booking.phone, manage_token=token,
-                      latest=(booking.slot.starts_at.astimezone(clinic_zone()).date()).isoformat(),
-                      booking_start=booking.slot.starts_at)
+    return {"earliest": today.isoformat(), "latest": (today + timedelta(days=30)).isoformat()}
+
+
+@bp.get("/manage/<token>/waitlist")
+@token_lookup_limit
+def join_for_booking(token: str):
+    """The join form for a booked patient, from their manage link: filled in from the
+    booking, whose time a claimed offer then moves. The token is in the path, so the page
+    has every token page's limit and headers (no caching, no referrer)."""
+    booking = booking_service.find_by_token(token)
+    if booking is None or not booking_service.can_change(booking):
+        abort(404)
+    values = _default_dates()
+    values.update(name=booking.name, email=booking.email, phone=booking.phone, manage_token=token,
+                  latest=(booking.slot.starts_at.astimezone(clinic_zone()).date()).isoformat(),
+                  booking_start=booking.slot.starts_at)
     return _render_join(values, {})
 
 
@@ -90,7 +104,10 @@ def join_post():
             errors = {error.field or "form": error.message}
         else:
             return redirect(url_for("waitlist.entry", token=result.token, joined=1), code=303)
-    return _render_join(body, errors, 422)
+    response = make_response(_render_join(body, errors, 422))
+    if body["manage_token"]:
+        keep_private(response)  # the form carries the booking's manage token
+    return response
 
 
 def _entry_or_404(token: str):
@@ -104,6 +121,7 @@ def _render_entry(token: str, found, values: dict | None = None, errors: dict[st
                   status: int = 200):
     """The private page; `values` are the change form's (the entry's own choices unless given)."""
     return render_template("waitlist/entry.html", entry=found, token=token, state=service.state(found),
+                           offers_to=offering.recipient(found).email,
                            weekdays=dict(weekdays()), part_labels=PART_LABELS,
                            values=values if values is not None else service.current_choices(found),
                            errors=errors or {}, field_order=CHOICE_ORDER, weekday_choices=weekdays(),
