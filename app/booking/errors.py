@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from app.core.errors import DomainError
 
 
-class BookingError(Exception):
+class BookingError(DomainError):
     """A booking change that cannot be made; `code` is stable, the message is for people."""
 
     code = "booking_error"
     http_status = 409
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
 
 
 class SlotNotFound(BookingError):
