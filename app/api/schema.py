@@ -21,17 +21,25 @@ _LOCALE = {"type": "string", "enum": list(LOCALES), "default": "en",
            "description": "The patient's language: their emails and invites are written in it"}
 
 
-def _text(max_length: int, example: str, description: str | None = None) -> dict[str, Any]:
-    """One line of text that must hold more than spaces."""
-    found = {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": r"\S",
-             "examples": [example]}
-    return {**found, "description": description} if description else found
+# Control characters (app.booking.validation): never in one line of text; in a note only
+# line breaks (\n, or \r\n).
+_CONTROLS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+_ONE_LINE = rf"^[^{_CONTROLS}]*[^\s{_CONTROLS}][^{_CONTROLS}]*$"
+_NOTE = r"^(?:[^\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]|\r\n)*$"
 
 
-_NAME = _text(100, "Ana Díaz", "The person's name; it must hold a letter (422 invalid otherwise)")
-_EMAIL = {**_text(254, "ana.diaz@example.com"), "format": "email"}
-_PHONE = _text(32, "970-555-0123", "A phone number we can call; without a country code it is read "
-                                   "as a US number (422 invalid when it cannot be dialled)")
+def _text(max_length: int, example: str, description: str, pattern: str = _ONE_LINE) -> dict[str, Any]:
+    """One line of text: more than spaces, no control characters."""
+    return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": pattern,
+            "examples": [example], "description": description}
+
+
+_NAME = _text(100, "Ana Díaz", "The person's name: one line, with a letter (422 invalid without one)")
+_EMAIL = {**_text(254, "ana.diaz@example.com", "An email address (its domain is not looked up)"),
+          "format": "email"}
+_PHONE = _text(32, "970-555-0123", "A phone number we can call, in digits; without a country code it "
+                                   "is read as a US number (422 invalid when it cannot be dialled)",
+               pattern=r"^[0-9+(). -]*[0-9][0-9+(). -]*$")
 _TOKEN_TEXT = {"type": "string", "minLength": 1}
 _ID_LIST = {"type": ["array", "null"], "items": {"type": "integer", "minimum": 1, "maximum": 7},
             "description": "ISO weekdays, Monday = 1; empty or null means any"}
@@ -81,7 +89,8 @@ def _errors(*extra: tuple[str, str, tuple[str, ...]], body: bool = False) -> dic
 
 
 def _token(description: str) -> dict[str, Any]:
-    return {"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+    return {"name": "token", "in": "path", "required": True,
+            "schema": {"type": "string", "minLength": 20, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"},
             "description": f"{description} An unknown token is answered 404 not_found."}
 
 
@@ -91,6 +100,8 @@ _OFFER_TOKEN = _token("The token from an offer email's claim link.")
 
 _NOT_FOUND = ("404", "Unknown token", ("not_found",))
 _FIELDS = ("422", "Fields that need attention, listed in `fields`", ("invalid",))
+_SLOT_FIELDS = ("422", "Fields that need attention (in `fields`), no slot has that id, or the way "
+                       "to meet is not offered at that time", ("invalid", "slot_not_found", "mode_not_offered"))
 
 
 def _links_with(token_expression: str, **targets: str) -> dict[str, Any]:
@@ -133,14 +144,11 @@ def _paths() -> dict[str, Any]:
             "summary": "Book a free slot",
             "requestBody": {"required": True, **_json(_ref("BookingRequest"))},
             "responses": {"201": _ok("Booked; keep the manage token", "NewBooking", _BOOKING_LINKS),
-                          **_errors(("404", "No such slot", ("slot_not_found",)),
-                                    ("409", "The slot is taken (nearest free `alternatives` given), past, "
+                          **_errors(("409", "The slot is taken (nearest free `alternatives` given), past, "
                                             "too soon, too far ahead or no longer offered, or this email "
                                             "holds the most upcoming bookings allowed",
                                      ("slot_taken", "slot_unavailable", "too_many_bookings")),
-                                    ("422", "Fields that need attention (in `fields`), or a way to "
-                                            "meet the slot is not offered in", ("invalid", "mode_not_offered")),
-                                    body=True)},
+                                    _SLOT_FIELDS, body=True)},
         }},
         "/bookings/{token}": {"get": {
             "operationId": "showBooking",
@@ -162,14 +170,12 @@ def _paths() -> dict[str, Any]:
             "parameters": [_BOOKING_TOKEN],
             "requestBody": {"required": True, **_json(_ref("RescheduleRequest"))},
             "responses": {"200": _ok("Moved", "BookingEnvelope"),
-                          **_errors(("404", "Unknown token or slot", ("not_found", "slot_not_found")),
+                          **_errors(_NOT_FOUND,
                                     ("409", "The booking cannot change (cancelled or started), or the "
                                             "slot is taken (`alternatives` given), the same, past, too "
                                             "soon, too far ahead or no longer offered",
                                      ("booking_closed", "slot_taken", "slot_unavailable")),
-                                    ("422", "Fields that need attention (in `fields`), or a way to "
-                                            "meet the slot is not offered in", ("invalid", "mode_not_offered")),
-                                    body=True)},
+                                    _SLOT_FIELDS, body=True)},
         }},
         "/waitlist": {"post": {
             "operationId": "joinWaitlist",
@@ -218,7 +224,8 @@ def _paths() -> dict[str, Any]:
                                             "bookings allowed, the time can no longer be booked)",
                                      ("slot_taken", "too_many_bookings", "slot_unavailable", "booking_closed")),
                                     ("410", "The offer expired or was withdrawn", ("offer_gone",)),
-                                    ("422", "The way to meet is not offered at that time", ("mode_not_offered",)),
+                                    ("422", "The time no longer exists, or the way to meet is not offered "
+                                            "at it", ("slot_not_found", "mode_not_offered")),
                                     body=True)},
         }},
     }
@@ -262,12 +269,17 @@ def _schemas() -> dict[str, Any]:
         }},
         "BookingRequest": {
             "type": "object",
+            "examples": [{"slot_id": "f7_mdgguT6WmRLK8", "mode": "phone", "name": "Ana Díaz",
+                          "email": "ana.diaz@example.com", "phone": "970-555-0123", "interest": "tms",
+                          "consent": True, "locale": "es"}],
             "required": ["slot_id", "mode", "name", "email", "phone", "interest", "consent"],
             "properties": {
                 "slot_id": {**_TOKEN_TEXT, "description": "A slot's id, from GET /slots"},
                 "mode": _MODE, "name": _NAME, "email": _EMAIL, "phone": _PHONE,
                 "interest": {"type": "string", "enum": list(INTERESTS)},
-                "note": {"type": "string", "maxLength": 1000},
+                "note": {"type": "string", "maxLength": 1000, "pattern": _NOTE,
+                         "examples": ["Evenings are best."],
+                         "description": "Anything the clinic should know; line breaks allowed"},
                 "consent": {"const": True, "description": "The person agrees to the privacy notice"},
                 "locale": _LOCALE,
             }},
@@ -292,6 +304,9 @@ def _schemas() -> dict[str, Any]:
                                       "manage_token": {"type": "string"}}},
         "WaitlistRequest": {
             "type": "object",
+            "examples": [{"name": "Ana Díaz", "email": "ana.diaz@example.com", "phone": "970-555-0123",
+                          "consent": True, "earliest": "2026-12-07", "latest": "2026-12-31",
+                          "weekdays": [1, 3], "parts_of_day": ["morning"], "modes": ["phone", "video"]}],
             "required": ["name", "email", "phone", "consent", "earliest", "latest"],
             "properties": {
                 "name": _NAME, "email": _EMAIL, "phone": _PHONE, "locale": _LOCALE,

@@ -13,8 +13,10 @@ class BookingError(DomainError):
 
 
 class SlotNotFound(BookingError):
+    """No slot has the id sent: a field of the request is wrong, the thing asked about exists."""
+
     code = "slot_not_found"
-    http_status = 404
+    http_status = 422
 
 
 class SlotTaken(BookingError):
