@@ -40,8 +40,8 @@ _EMAIL = {**_text(254, "ana.diaz@example.com", "An email address (its domain is 
 _PHONE = _text(32, "970-555-0123", "A phone number we can call, in digits; without a country code it "
                                    "is read as a US number (422 invalid when it cannot be dialled)",
                pattern=r"^[0-9+(). -]*[0-9][0-9+(). -]*$")
-_TOKEN_TEXT = {"type": "string", "minLength": 1}
-_ID_LIST = {"type": ["array", "null"], "items": {"type": "integer", "minimum": 1, "maximum": 7},
+_SLOT_ID = {"type": "string", "minLength": 1}  # opaque; an unknown one is 422 slot_not_found
+_WEEKDAYS = {"type": ["array", "null"], "items": {"type": "integer", "minimum": 1, "maximum": 7},
             "description": "ISO weekdays, Monday = 1; empty or null means any"}
 _PARTS_LIST = {"type": ["array", "null"], "items": {"type": "string", "enum": list(PARTS_OF_DAY)},
                "description": "Parts of the day; empty or null means any"}
@@ -274,7 +274,7 @@ def _schemas() -> dict[str, Any]:
                           "consent": True, "locale": "es"}],
             "required": ["slot_id", "mode", "name", "email", "phone", "interest", "consent"],
             "properties": {
-                "slot_id": {**_TOKEN_TEXT, "description": "A slot's id, from GET /slots"},
+                "slot_id": {**_SLOT_ID, "description": "A slot's id, from GET /slots"},
                 "mode": _MODE, "name": _NAME, "email": _EMAIL, "phone": _PHONE,
                 "interest": {"type": "string", "enum": list(INTERESTS)},
                 "note": {"type": "string", "maxLength": 1000, "pattern": _NOTE,
@@ -284,7 +284,7 @@ def _schemas() -> dict[str, Any]:
                 "locale": _LOCALE,
             }},
         "RescheduleRequest": {"type": "object", "required": ["slot_id"], "properties": {
-            "slot_id": {**_TOKEN_TEXT, "description": "The new slot's id, from GET /slots"},
+            "slot_id": {**_SLOT_ID, "description": "The new slot's id, from GET /slots"},
             "mode": {**_MODE, "description": "The way to meet; the booking's own when left out"}}},
         "BookingSummary": {"type": "object", "required": list(_BOOKING_SUMMARY),
                            "properties": _BOOKING_SUMMARY},
@@ -312,14 +312,14 @@ def _schemas() -> dict[str, Any]:
                 "name": _NAME, "email": _EMAIL, "phone": _PHONE, "locale": _LOCALE,
                 "consent": {"const": True, "description": "The person agrees to the privacy notice"},
                 "earliest": _DATE, "latest": {**_DATE, "description": "On or after earliest"},
-                "weekdays": _ID_LIST, "parts_of_day": _PARTS_LIST, "modes": _MODES_LIST,
+                "weekdays": _WEEKDAYS, "parts_of_day": _PARTS_LIST, "modes": _MODES_LIST,
                 "manage_token": {"type": "string", "description": "Link the entry to this booking, which "
                                                                   "a claim then moves (422 invalid when the "
                                                                   "booking cannot change)"},
             }},
         "WaitlistChange": {"type": "object", "properties": {
             "earliest": _DATE, "latest": _DATE,
-            "weekdays": _ID_LIST, "parts_of_day": _PARTS_LIST, "modes": _MODES_LIST,
+            "weekdays": _WEEKDAYS, "parts_of_day": _PARTS_LIST, "modes": _MODES_LIST,
         }},
         "WaitlistEntry": {"type": "object", "required": ["id", "status", "earliest", "latest", "expires_at"],
                           "properties": {
