@@ -156,3 +156,55 @@ def test_booking_window_applies_to_api(ctx, client):
     soon = make_slot(datetime.now(DENVER) + timedelta(hours=2))
     response = client.post("/api/v1/bookings", json={**BODY, "slot_id": soon.public_id})
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "slot_unavailable"
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("TRACE", "/api/v1/slots"), ("PUT", "/api/v1/bookings"), ("DELETE", "/api/v1/bookings/" + "x" * 32),
+    ("GET", "/api/v1/offers/" + "x" * 32 + "/claim"), ("DELETE", "/api/v1/waitlist/" + "x" * 32),
+])
+def test_an_undeclared_method_is_405_with_allow(ctx, client, method, path):
+    response = client.open(path, method=method)
+    assert response.status_code == 405
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+    allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+    assert method not in allowed and "OPTIONS" in allowed
+    assert client.options(path).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["start=", "end=", "start=2026-W50-1", "start=%EF%BC%92026-12-01"])
+def test_an_empty_or_other_iso_date_in_slots_is_400(ctx, client, query):
+    response = client.get(f"/api/v1/slots?{query}")
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "bad_request"
+
+
+def test_slot_lists_say_the_days_they_cover(ctx, client):
+    body = client.get("/api/v1/slots?start=2026-12-01&end=2026-12-03").get_json()
+    assert (body["start"], body["end"]) == ("2026-12-01", "2026-12-03")
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"name": "A" * 100 + " "}, "name"),  # the document counts what was sent, before trimming
+    ({"note": "Evenings\rare best"}, "note"), ({"phone": "1-800-FLOWERS"}, "phone"),
+    ({"locale": None}, "locale"), ({"slot_id": ""}, "slot_id"),
+])
+def test_the_api_refuses_what_its_document_calls_invalid(ctx, client, change, field):
+    response = client.post("/api/v1/bookings", json={**BODY, "slot_id": make_slot().public_id, **change})
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid" and set(error["fields"]) == {field}
+    assert db.session.execute(select(func.count(Booking.id))).scalar_one() == 0
+
+
+def test_an_unknown_slot_is_422_slot_not_found(ctx, client):
+    made = client.post("/api/v1/bookings", json={**BODY, "slot_id": "no-such-slot"})
+    assert made.status_code == 422 and made.get_json()["error"]["code"] == "slot_not_found"
+    mine = make_booking()
+    moved = client.post(f"/api/v1/bookings/{mine.manage_token}/reschedule", json={"slot_id": "no-such-slot"})
+    assert moved.status_code == 422 and moved.get_json()["error"]["code"] == "slot_not_found"
+
+
+def test_a_reschedule_body_is_checked_before_the_booking_state(ctx, client):
+    mine = make_booking()
+    client.post(f"/api/v1/bookings/{mine.manage_token}/cancel")
+    response = client.post(f"/api/v1/bookings/{mine.manage_token}/reschedule", json={"slot_id": 5})
+    assert response.status_code == 422 and set(response.get_json()["error"]["fields"]) == {"slot_id"}

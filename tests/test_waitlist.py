@@ -106,6 +106,19 @@ def test_join_refuses_bad_fields_with_field_errors(ctx, client):
         "latest": "The latest date has already passed. Please choose a later one."}
 
 
+def test_the_waitlist_api_refuses_what_its_document_calls_invalid_and_ignores_unknown_fields(ctx, client):
+    week_date = client.post("/api/v1/waitlist", json=join_body(earliest="2026-W50-1", weekdays=[True]))
+    assert week_date.status_code == 422
+    assert set(week_date.get_json()["error"]["fields"]) == {"earliest", "weekdays"}
+    entry = join(client, note="ignored")
+    ended = client.post(f"/api/v1/waitlist/{entry['token']}/leave")
+    assert ended.status_code == 200
+    # The body's shape is checked before the entry's state.
+    bad_body = client.patch(f"/api/v1/waitlist/{entry['token']}", json={"modes": "phone"})
+    assert bad_body.status_code == 422 and set(bad_body.get_json()["error"]["fields"]) == {"modes"}
+    assert client.patch(f"/api/v1/waitlist/{entry['token']}", json={"modes": ["phone"]}).status_code == 410
+
+
 def test_a_change_through_the_api_keeps_the_queue_place_and_the_new_choices_match(ctx, client):
     ctx.config["WAITLIST_OFFERS_PER_SLOT"] = 1
     day = future_day(3)

@@ -6,16 +6,17 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from app.api.schema import openapi_document
+from app.api.schema import body_errors, openapi_document
 from app.booking import notifications, service, validation
-from app.booking.errors import BookingError, SlotTaken
+from app.booking.errors import SlotTaken
 from app.booking.slots import free_slots
+from app.core.errors import DomainError
 from app.core.extensions import csrf
 from app.core.page_cache import cached_page
 from app.core.ratelimits import api_read_limit, booking_limit, manage_limit, token_lookup_limit
-from app.core.timefmt import clinic_zone, to_local
+from app.core.timefmt import clinic_zone, parse_day, to_local
 from app.models import Booking, Slot, utcnow
-from app.models.booking import LOCALES, MODES
+from app.models.booking import LOCALES
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -57,7 +58,24 @@ def api_error(status: int, code: str, message: str, **extra):
     return response
 
 
-def _json_body() -> dict:
+def domain_error(error: DomainError):
+    """Every refusal of a service, as the API's error body and status."""
+    extra: dict = {}
+    if isinstance(error, SlotTaken):
+        extra["alternatives"] = [slot_json(s) for s in error.alternatives]
+    if error.fields:
+        return api_error(error.http_status, error.code, "Some fields need attention.", fields=error.fields, **extra)
+    return api_error(error.http_status, error.code, error.message, **extra)
+
+
+bp.register_error_handler(DomainError, domain_error)
+
+
+def invalid_fields(fields: dict[str, str]):
+    return api_error(422, "invalid", "Some fields need attention.", fields=fields)
+
+
+def json_body() -> dict:
     if not request.is_json:
         abort(415)
     body = request.get_json(silent=True)
@@ -66,18 +84,29 @@ def _json_body() -> dict:
     return body
 
 
+def checked_body(schema_name: str) -> dict:
+    """The JSON body, refused (422, by field) when it breaks the document's schema for it."""
+    body = json_body()
+    errors = body_errors(schema_name, body)
+    if errors:
+        abort(invalid_fields(errors))
+    return body
+
+
+def no_body_or_json() -> None:
+    """Operations without a body take none, or a JSON one they ignore."""
+    if request.content_length and not request.is_json:
+        abort(415)
+
+
 def _parse_day(name: str, default: date) -> date:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
-        return date.fromisoformat(raw) if len(raw) == 10 else _bad_date(name)
+        return parse_day(raw)
     except ValueError:
-        return _bad_date(name)
-
-
-def _bad_date(name: str):
-    abort(api_error(400, "bad_request", f"{name} must be a date written YYYY-MM-DD."))
+        abort(api_error(400, "bad_request", f"{name} must be a date written YYYY-MM-DD."))
 
 
 @bp.get("/openapi.json")
@@ -100,7 +129,8 @@ def list_slots():
     starts = datetime.combine(start, datetime.min.time(), zone)
     ends = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
     slots = free_slots(starts, ends, now=utcnow())
-    return jsonify({"timezone": zone.key, "slots": [slot_json(s) for s in slots]})
+    return jsonify({"timezone": zone.key, "start": start.isoformat(), "end": end.isoformat(),
+                    "slots": [slot_json(s) for s in slots]})
 
 
 def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:
@@ -129,19 +159,16 @@ def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:
 @bp.post("/bookings")
 @booking_limit
 def create_booking():
-    clean, errors = _booking_request(_json_body())
+    body = json_body()
+    clean, errors = _booking_request(body)
+    # The field rules' own messages first; the document's rules catch the rest of the shape.
+    errors = {**body_errors("BookingRequest", body), **errors}
     if errors:
-        return api_error(422, "invalid", "Some fields need attention.", fields=errors)
+        return invalid_fields(errors)
     patient = service.PatientDetails(name=clean["name"], email=clean["email"], phone=clean["phone"],
                                      interest=clean["interest"], note=clean["note"],
                                      locale=clean["locale"])
-    try:
-        result = service.book(clean["slot_id"], clean["mode"], patient)
-    except SlotTaken as taken:
-        return api_error(409, taken.code, taken.message,
-                         alternatives=[slot_json(s) for s in taken.alternatives])
-    except BookingError as error:
-        return api_error(error.http_status, error.code, error.message)
+    result = service.book(clean["slot_id"], clean["mode"], patient)
     return jsonify(
         booking=booking_json(result.booking),
         # The same link as in the confirmation email: on the clinic's public address.
@@ -168,12 +195,8 @@ def show_booking(token: str):
 @manage_limit
 def cancel_booking(token: str):
     booking = _booking_by_token(token)
-    if request.content_length and not request.is_json:
-        abort(415)
-    try:
-        service.cancel(booking.public_id, by="patient")
-    except BookingError as error:
-        return api_error(error.http_status, error.code, error.message)
+    no_body_or_json()
+    service.cancel(booking.public_id, by="patient")
     return jsonify(booking=booking_json(_booking_by_token(token)))
 
 
@@ -182,20 +205,6 @@ def cancel_booking(token: str):
 @manage_limit
 def reschedule_booking(token: str):
     booking = _booking_by_token(token)
-    body = _json_body()
-    slot_id, mode = body.get("slot_id"), body.get("mode")
-    fields = {}
-    if not isinstance(slot_id, str) or not slot_id:
-        fields["slot_id"] = "slot_id is required and must be a string."
-    if mode is not None and mode not in MODES:
-        fields["mode"] = f"mode must be {', '.join(MODES[:-1])} or {MODES[-1]}."
-    if fields:
-        return api_error(422, "invalid", "Some fields need attention.", fields=fields)
-    try:
-        service.reschedule(booking.public_id, slot_id, mode, by="patient")
-    except SlotTaken as taken:
-        return api_error(409, taken.code, taken.message,
-                         alternatives=[slot_json(s) for s in taken.alternatives])
-    except BookingError as error:
-        return api_error(error.http_status, error.code, error.message)
+    body = checked_body("RescheduleRequest")
+    service.reschedule(booking.public_id, body["slot_id"], body.get("mode"), by="patient")
     return jsonify(booking=booking_json(_booking_by_token(token)))

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from app.core.errors import DomainError
 
 
-class BookingError(Exception):
+class BookingError(DomainError):
     """A booking change that cannot be made; `code` is stable, the message is for people."""
 
     code = "booking_error"
     http_status = 409
 
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
-
 
 class SlotNotFound(BookingError):
+    """No slot has the id sent: a field of the request is wrong, the thing asked about exists."""
+
     code = "slot_not_found"
-    http_status = 404
+    http_status = 422
 
 
 class SlotTaken(BookingError):

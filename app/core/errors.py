@@ -29,6 +29,24 @@ MESSAGES = {
 }
 
 
+class DomainError(Exception):
+    """A change a service refuses: `code` is stable (the API's error code), `http_status` is
+    the API's answer, the message is for people; `field` names the field at fault, if one is."""
+
+    code = "error"
+    http_status = 409
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """What to fix, by field (empty when the error is not about a field)."""
+        return {self.field: self.message} if self.field else {}
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.endswith(".json")
 
@@ -52,13 +70,17 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         status = error.code or 500
-        code = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited",
-                415: "unsupported_media_type", 400: "bad_request"}.get(status)
+        code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                413: "too_much_data", 415: "unsupported_media_type", 429: "rate_limited"}.get(status)
         message = None
         if status == 429:
             message = MESSAGES[429][1]
-        return error_response(status, code, message,
-                              retry_after=60 if status == 429 else None)
+        response = error_response(status, code, message, retry_after=60 if status == 429 else None)
+        # Headers the error carries (Allow on a 405, WWW-Authenticate on a 401) stay on the answer.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):

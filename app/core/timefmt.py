@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_timezone_location
@@ -18,6 +18,17 @@ DEFAULT_LOCALE = "en"
 # in the clinic alike.
 _CLOCK = "h:mm a"
 _YEAR_AT_END = re.compile(r"[\s,]*(?:'[^']*'\s*)?y+\s*$")
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_day(text: str) -> date:
+    """A date written YYYY-MM-DD and nothing else (date.fromisoformat would also read
+    20261207 and week dates such as 2026-W50-1); ValueError for anything else."""
+    if not _ISO_DAY.fullmatch(text):
+        raise ValueError(f"not a YYYY-MM-DD date: {text!r}")
+    return date.fromisoformat(text)
 
 
 def current_locale() -> Locale:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 
-from app.api.views import _json_body, api_error, iso
+from app.api.schema import body_errors
+from app.api.views import checked_body, domain_error, invalid_fields, iso, json_body, no_body_or_json
+from app.core.errors import DomainError
 from app.core.extensions import csrf
 from app.core.ratelimits import booking_limit, manage_limit, token_lookup_limit
 from app.core.timefmt import clinic_zone
 from app.models import Booking, WaitlistEntry, utcnow
-from app.waitlist import service
-from app.waitlist.errors import EntryNotFound, InvalidChoices, WaitlistError
+from app.waitlist import claims, service
+from app.waitlist.errors import EntryNotFound
 from app.waitlist.validation import join_fields
 
 bp = Blueprint("waitlist_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
+bp.register_error_handler(DomainError, domain_error)
 
 
 def entry_json(entry: WaitlistEntry) -> dict:
@@ -36,26 +39,17 @@ def claimed_json(booking: Booking) -> dict:
             "start": iso(booking.slot.starts_at), "end": iso(booking.slot.ends_at), "mode": booking.mode}
 
 
-def _error(error: WaitlistError):
-    if isinstance(error, InvalidChoices):
-        return api_error(error.http_status, error.code, error.message, fields=error.fields)
-    if error.field:
-        return api_error(error.http_status, error.code, "Some fields need attention.",
-                         fields={error.field: error.message})
-    return api_error(error.http_status, error.code, error.message)
-
-
 @bp.post("/waitlist")
 @booking_limit
 def join():
+    body = json_body()
     today = utcnow().astimezone(clinic_zone()).date()
-    joining, errors = join_fields(_json_body(), current_app.config["PHONE_DEFAULT_REGION"], today)
+    joining, errors = join_fields(body, current_app.config["PHONE_DEFAULT_REGION"], today)
+    # The field rules' own messages first; the document's rules catch the rest of the shape.
+    errors = {**body_errors("WaitlistRequest", body), **errors}
     if errors:
-        return api_error(422, "invalid", "Some fields need attention.", fields=errors)
-    try:
-        result = service.join(joining)
-    except WaitlistError as error:
-        return _error(error)
+        return invalid_fields(errors)
+    result = service.join(joining)
     return jsonify(entry=entry_json(result.entry), token=result.token), 201
 
 
@@ -69,10 +63,7 @@ def _entry_or_404(token: str) -> WaitlistEntry:
 @bp.get("/waitlist/<token>")
 @token_lookup_limit
 def show(token: str):
-    try:
-        return jsonify(entry=entry_json(_entry_or_404(token)))
-    except WaitlistError as error:
-        return _error(error)
+    return jsonify(entry=entry_json(_entry_or_404(token)))
 
 
 @bp.patch("/waitlist/<token>")
@@ -80,34 +71,21 @@ def show(token: str):
 @manage_limit
 def change(token: str):
     """Change the entry's dates, days, parts of day or meeting types; a field left out stays."""
-    try:
-        return jsonify(entry=entry_json(service.change(token, _json_body())))
-    except WaitlistError as error:
-        return _error(error)
+    return jsonify(entry=entry_json(service.change(token, checked_body("WaitlistChange"))))
 
 
 @bp.post("/waitlist/<token>/leave")
 @token_lookup_limit
 @manage_limit
 def leave(token: str):
-    if request.content_length and not request.is_json:
-        abort(415)
-    try:
-        return jsonify(entry=entry_json(service.leave(token)))
-    except WaitlistError as error:
-        return _error(error)
+    no_body_or_json()
+    return jsonify(entry=entry_json(service.leave(token)))
 
 
 @bp.post("/offers/<token>/claim")
 @token_lookup_limit
 @manage_limit
 def claim(token: str):
-    from app.waitlist import claims
-
-    try:
-        result = claims.claim(token)
-    except WaitlistError as error:
-        return _error(error)
-    except claims.BookingError as error:
-        return api_error(error.http_status, error.code, error.message)
+    no_body_or_json()
+    result = claims.claim(token)
     return jsonify(booking=claimed_json(result.booking), moved=result.moved), 200 if result.moved else 201

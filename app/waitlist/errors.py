@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+from app.core.errors import DomainError
 
-class WaitlistError(Exception):
+
+class WaitlistError(DomainError):
     """`code` is stable (the API's error code), the message is for people."""
 
     code = "waitlist_error"
     http_status = 409
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class EntryNotFound(WaitlistError):
@@ -61,4 +58,8 @@ class InvalidChoices(WaitlistError):
 
     def __init__(self, fields: dict[str, str]) -> None:
         super().__init__("Some fields need attention.")
-        self.fields = fields
+        self.field_errors = fields
+
+    @property
+    def fields(self) -> dict[str, str]:
+        return self.field_errors

@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from app.booking import validation
+from app.core.timefmt import parse_day
 from app.models.booking import LOCALES, MODES
 from app.waitlist.matching import PARTS_OF_DAY
 
@@ -31,10 +32,10 @@ class JoinRequest:
 
 
 def _day(value: Any, problem: str) -> date:
-    if not isinstance(value, str) or len(value) != 10:
+    if not isinstance(value, str):
         raise validation.Invalid(problem)
     try:
-        return date.fromisoformat(value)
+        return parse_day(value)
     except ValueError:
         raise validation.Invalid(problem) from None
 
