@@ -20,6 +20,7 @@ from tests.busy_helpers import FeedServer, Route, google_feed
 
 PUBLIC, PRIVATE = "127.0.0.1", "127.0.0.2"
 LIMITS = fetch.Limits(timeout=2, max_bytes=1024, allow_private=False)
+REAL_IS_PUBLIC = fetch.is_public  # the tests below swap it; the address-form tests use it
 
 
 @pytest.fixture(autouse=True)
@@ -112,3 +113,23 @@ def test_the_sync_token_request_has_the_same_size_limit_and_address_check(public
     with pytest.raises(fetch.FetchError, match="private or local address"):
         caldav(private.url + "/dav/", sync_token="http://radicale.org/ns/sync/abc")
     assert private.requests == []
+
+
+@pytest.mark.parametrize("address", [
+    "127.0.0.1", "10.1.2.3", "169.254.169.254", "0.0.0.0", "224.0.0.1", "::1", "::", "fe80::1%eth0",
+    "fc00::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
+    "::7f00:1", "::127.0.0.1", "::8.8.8.8",  # IPv4-compatible: deprecated, never routed
+    "64:ff9b::a9fe:a9fe", "64:ff9b::7f00:1", "64:ff9b::a01:203",  # NAT64 to a private address
+    "64:ff9b:1::808:808", "64:ff9b:1:a9fe:a9fe::",  # local-use NAT64, whatever it carries
+    "2002:7f00:1::", "2002:a9fe:a9fe::1", "2002:a01:203::",  # 6to4 of a private address
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+    "2001:0:a9fe:a9fe::1",  # Teredo, server 169.254.169.254
+])
+def test_every_form_of_a_private_or_local_address_is_refused(address):
+    assert not REAL_IS_PUBLIC(address)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808",
+                                     "2002:808:808::1"])
+def test_public_addresses_and_forms_carrying_a_public_one_are_allowed(address):
+    assert REAL_IS_PUBLIC(address)

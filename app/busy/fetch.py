@@ -64,10 +64,35 @@ def check_url(url: str) -> None:
         raise FetchError("only http and https addresses may be used")
 
 
+# IPv4-compatible (::a.b.c.d, deprecated, never routed) and local-use NAT64 (RFC 8215):
+# refused whatever they embed.
+_NEVER_PUBLIC_V6 = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: NAT64 (RFC 6052), 6to4 (2002::/16) and
+    both of Teredo's (2001::/32, server and client)."""
+    found = [ip.sixtofour, *(ip.teredo or ())]
+    if ip in _NAT64:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [address for address in found if address is not None]
+
+
 def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    """Whether an address may be connected to: a global unicast address, and for an IPv6
+    form that carries an IPv4 address (mapped, NAT64, 6to4, Teredo), that one is too."""
+    return _is_public(ipaddress.ip_address(address.split("%")[0]))
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return _is_public(ip.ipv4_mapped)
+        if any(ip in network for network in _NEVER_PUBLIC_V6):
+            return False
+        if not all(_is_public(embedded) for embedded in _embedded_ipv4(ip)):
+            return False
     return ip.is_global and not ip.is_multicast
 
 
