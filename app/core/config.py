@@ -98,6 +98,9 @@ def load_config() -> dict[str, Any]:
         "BUSY_SYNC_MINUTES": _int("BUSY_SYNC_MINUTES", 10),
         "BUSY_FETCH_TIMEOUT_SECONDS": _int("BUSY_FETCH_TIMEOUT_SECONDS", 20),
         "BUSY_MAX_FEED_BYTES": _int("BUSY_MAX_FEED_BYTES", 5 * 1024 * 1024),
+        # One source's whole read (download, parse, expand) runs in a child process with these bounds.
+        "BUSY_SYNC_SECONDS": _int("BUSY_SYNC_SECONDS", 60),
+        "BUSY_SYNC_MEMORY_MB": _int("BUSY_SYNC_MEMORY_MB", 512),
         "BUSY_ALLOW_PRIVATE_ADDRESSES": _bool(env("BUSY_ALLOW_PRIVATE_ADDRESSES"), False),
         # A Fernet key for sources' URLs and passwords; derived from SECRET_KEY when empty.
         "BUSY_SECRET_KEY": env("BUSY_SECRET_KEY", ""),
