@@ -74,19 +74,21 @@ def read(job: Job, seconds: float, memory_mb: int) -> Read:
                                name="busy-reader", daemon=True)
     child.start()
     sending.close()
-    answered = None
+    answered, in_time = None, False
     try:
-        if not receiving.poll(seconds):
-            raise ReadError(f"reading the calendar took more than {seconds:g} s and was stopped")
-        answered = receiving.recv()
+        in_time = receiving.poll(seconds)
+        if in_time:
+            answered = receiving.recv()
     except EOFError:
         pass  # the child ended without an answer
     finally:
-        child.join(0 if answered is None else 10)
+        child.join(10 if in_time else 0)
         if child.is_alive():
             child.kill()
             child.join()
         receiving.close()
+    if not in_time:
+        raise ReadError(f"reading the calendar took more than {seconds:g} s and was stopped")
     if not isinstance(answered, dict):
         log.warning("busy calendar reader ended with exit status %s and no answer", child.exitcode)
         raise ReadError(f"reading the calendar stopped unexpectedly (exit status {child.exitcode}); "
