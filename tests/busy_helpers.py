@@ -1,5 +1,6 @@
 """Helpers for the busy-calendar tests: a tiny ICS server on loopback (with ETag and
-Last-Modified handling, redirects, errors and stalls) and feeds written like Google's."""
+Last-Modified handling, redirects, errors, stalls, answers sent a byte at a time and
+answers held until the test releases them) and feeds written like Google's."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ class Route:
     status: int = 200
     location: str = ""
     delay: float = 0.0
+    # Seconds between bytes: the whole answer, status line and headers too, sent a byte at a time.
+    trickle: float = 0.0
+    # Set: the request is held until the test sets it (`FeedServer.arrived` tells it came).
+    hold: threading.Event | None = None
     modified: datetime = field(default_factory=lambda: datetime(2026, 12, 1, tzinfo=UTC))
 
 
@@ -29,17 +34,24 @@ class FeedServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.arrived = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 server.requests.append((self.path, dict(self.headers)))
+                server.arrived.set()
                 route = server.routes.get(self.path)
                 if route is None:
                     self.send_error(404)
                     return
                 if route.delay:
                     time.sleep(route.delay)
+                if route.hold is not None:
+                    route.hold.wait(120)
+                if route.trickle:
+                    self.send_slowly(route)
+                    return
                 etag = '"' + sha256(route.body).hexdigest()[:16] + '"'
                 if route.location:
                     self.send_response(route.status)
@@ -62,6 +74,17 @@ class FeedServer:
                     self.wfile.write(route.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def send_slowly(self, route: Route) -> None:
+                answer = (b"HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nX-Padding: "
+                          + b"x" * 2000 + b"\r\nContent-Length: %d\r\n\r\n" % len(route.body) + route.body)
+                for byte in answer:
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except (BrokenPipeError, ConnectionResetError):
+                        return
+                    time.sleep(route.trickle)
 
             do_PROPFIND = do_REPORT = do_GET  # noqa: N815 - enough of CalDAV to redirect or flood a client
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from app.booking.slots import free_slots
-from app.busy import fetch
+from app.busy import fetch, reader
 from app.busy import service as busy
 from app.core.database import write_transaction
 from app.core.extensions import db
@@ -153,6 +153,9 @@ def reports(monkeypatch) -> list[str]:
         return session, resolver
 
     monkeypatch.setattr(fetch, "_session", recording)
+    # The requests are recorded here, so the source is read in this process (a sync reads
+    # it in a child process, app/busy/reader.py, which this recording would not reach).
+    monkeypatch.setattr(reader, "read", lambda job, _seconds, memory_mb: reader.result(reader.answer(job, memory_mb)))
     return seen
 
 

@@ -1,7 +1,8 @@
 """Reading a busy source over the network, carefully: http and https only, no private,
 loopback or link-local addresses (unless allowed; checked as each connection is made, so
-the address checked is the address used), at most 3 redirects, a timeout and a size limit
-(for CalDAV too), and conditional requests so an unchanged ICS feed costs one 304 and an
+the address checked is the address used), at most 3 redirects, one total deadline and a
+size limit (for CalDAV too), credentials sent only to the origin they were given for, and
+conditional requests so an unchanged ICS feed costs one 304 and an
 unchanged CalDAV calendar one sync-collection REPORT (RFC 6578) listing no changes.
 
 Errors are FetchError with a message safe to show staff: never the URL (secret ICS links
@@ -11,7 +12,11 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import signal
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
@@ -57,6 +62,16 @@ def host_of(url: str) -> str:
     return urlsplit(url).hostname or ""
 
 
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port): where credentials given for `url` may be sent."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        port = None
+    return parts.scheme, (parts.hostname or "").rstrip("."), port
+
+
 def check_url(url: str) -> None:
     """Refuses schemes other than http(s); addresses are checked as each connection is made."""
     parts = urlsplit(url)
@@ -64,10 +79,35 @@ def check_url(url: str) -> None:
         raise FetchError("only http and https addresses may be used")
 
 
+# IPv4-compatible (::a.b.c.d, deprecated, never routed) and local-use NAT64 (RFC 8215):
+# refused whatever they embed.
+_NEVER_PUBLIC_V6 = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: NAT64 (RFC 6052), 6to4 (2002::/16) and
+    both of Teredo's (2001::/32, server and client)."""
+    found = [ip.sixtofour, *(ip.teredo or ())]
+    if ip in _NAT64:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [address for address in found if address is not None]
+
+
 def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    """Whether an address may be connected to: a global unicast address, and for an IPv6
+    form that carries an IPv4 address (mapped, NAT64, 6to4, Teredo), that one is too."""
+    return _is_public(ipaddress.ip_address(address.split("%")[0]))
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return _is_public(ip.ipv4_mapped)
+        if any(ip in network for network in _NEVER_PUBLIC_V6):
+            return False
+        if not all(_is_public(embedded) for embedded in _embedded_ipv4(ip)):
+            return False
     return ip.is_global and not ip.is_multicast
 
 
@@ -88,6 +128,34 @@ class _CheckedResolver(SystemResolver):
             self.refused = str(host)
             raise socket.gaierror(f"{host} resolves to a private or local address")
         return infos
+
+
+class _Expired(BaseException):
+    """The fetch's deadline passed. A BaseException, so that no library's `except Exception`
+    turns it into something else on its way out."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """One total deadline for a whole fetch (every redirect, request and byte of it): a
+    server sending a byte a second is cut off like one sending nothing. An interval timer
+    interrupts the read where it stands, so this runs in a process's main thread (a sync
+    runs in a process of its own, app/busy/reader.py)."""
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("a busy calendar is fetched in a process's main thread")
+
+    def expire(_signum, _frame) -> None:
+        raise _Expired
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Expired:
+        raise FetchError(f"the server did not send the calendar within {seconds:g} s") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _session(limits: Limits) -> tuple[niquests.Session, _CheckedResolver]:
@@ -111,6 +179,12 @@ def _connection_error(error: Exception, resolver: _CheckedResolver, limits: Limi
 
 def fetch_ics(url: str, limits: Limits, etag: str = "", last_modified: str = "",
               auth: tuple[str, str] | None = None) -> Fetched:
+    with deadline(limits.timeout):
+        return _fetch_ics(url, limits, etag, last_modified, auth)
+
+
+def _fetch_ics(url: str, limits: Limits, etag: str, last_modified: str,
+               auth: tuple[str, str] | None) -> Fetched:
     headers = {"Accept": "text/calendar, */*;q=0.1", "User-Agent": "MindsetTMS-busy-sync/1"}
     if etag:
         headers["If-None-Match"] = etag
@@ -128,8 +202,8 @@ def fetch_ics(url: str, limits: Limits, etag: str = "", last_modified: str = "",
             with response:
                 if response.is_redirect:
                     target = urljoin(url, response.headers.get("Location", ""))
-                    if auth and host_of(target) != host_of(url):
-                        auth = None  # credentials go only to the host they were given for
+                    if auth and origin(target) != origin(url):
+                        auth = None  # credentials go only to the origin they were given for
                     url = target
                     continue
                 if response.status_code == 304:
@@ -180,6 +254,12 @@ def fetch_caldav(url: str, limits: Limits, start: datetime, end: datetime,
     an ICS 304 does. Any change, an unknown or expired token, or a server without sync
     support leads to the full calendar-query; the token stored from it is the one read
     just before the query, so a change made during the read is seen again next time."""
+    with deadline(limits.timeout):
+        return _fetch_caldav(url, limits, start, end, username, password, sync_token)
+
+
+def _fetch_caldav(url: str, limits: Limits, start: datetime, end: datetime,
+                  username: str, password: str, sync_token: str) -> Fetched:
     import caldav
 
     check_url(url)

@@ -1,17 +1,19 @@
-"""Busy sources: add, remove, list and sync. A sync replaces a source's busy intervals in
-one transaction; a failed sync keeps the last good intervals, records the error and when,
-and backs off before the next try."""
+"""Busy sources: add, remove, list and sync. A source is read in a process of its own,
+bounded in time and memory (app/busy/reader.py); a sync replaces its busy intervals in one
+transaction; a failed sync keeps the last good intervals, records the error and when, and
+backs off before the next try. Staff asking for a sync mark the sources due: the worker's
+busy-calendar loop reads them."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from app.busy import fetch, rules
+from app.busy import fetch, reader, rules
 from app.busy.secrets import Credentials, seal, unseal
 from app.core.database import write_transaction
 from app.core.extensions import db
@@ -110,28 +112,26 @@ def _window(now: datetime) -> tuple[datetime, datetime]:
 FULL_READ_EVERY = timedelta(days=1)
 
 
-def _read(source: BusySource, now: datetime) -> tuple[fetch.Fetched, list[tuple[datetime, datetime]] | None]:
-    """Fetches and reads a source: (what was fetched, merged busy spans or None when unchanged)."""
+def _read(source: BusySource, now: datetime) -> tuple[reader.Read, list[tuple[datetime, datetime]] | None]:
+    """Reads a source in a child process: (what was read, merged busy spans or None when
+    unchanged)."""
     credentials = unseal(source.secret)
     start, end = _window(now)
-    limits = _limits()
     conditional = source.read_at is not None and now - source.read_at < FULL_READ_EVERY
-    if source.kind == KIND_CALDAV:
-        fetched = fetch.fetch_caldav(credentials.url, limits, start, end,
-                                     credentials.username, credentials.password,
-                                     (source.sync_token or "") if conditional else "")
-    else:
-        auth = (credentials.username, credentials.password) if credentials.username else None
-        fetched = fetch.fetch_ics(credentials.url, limits, source.etag if conditional else "",
-                                  source.last_modified if conditional else "", auth)
-    if fetched.texts is None:
-        return fetched, None
-    calendars = rules.parse_calendars(fetched.texts) if fetched.texts else []
-    owner = credentials.owner or rules.owner_from_url(credentials.url)
-    found = rules.busy_times(calendars, start, end, clinic_zone(), owner)
-    own = _booking_uids({rules.published_booking_uid(b.uid) for b in found if b.uid})
-    return fetched, rules.merge((b.starts_at, b.ends_at) for b in found
-                                if rules.published_booking_uid(b.uid) not in own)
+    config = current_app.config
+    job = reader.Job(url=credentials.url, caldav=source.kind == KIND_CALDAV, start=start.isoformat(),
+                     end=end.isoformat(), zone=clinic_zone().key, limits=asdict(_limits()),
+                     username=credentials.username, password=credentials.password,
+                     owner=credentials.owner or rules.owner_from_url(credentials.url),
+                     etag=source.etag if conditional else "",
+                     last_modified=source.last_modified if conditional else "",
+                     sync_token=(source.sync_token or "") if conditional else "")
+    read = reader.read(job, float(config["BUSY_SYNC_SECONDS"]), int(config["BUSY_SYNC_MEMORY_MB"]))
+    if read.busy is None:
+        return read, None
+    own = _booking_uids({rules.published_booking_uid(b.uid) for b in read.busy if b.uid})
+    return read, rules.merge((b.starts_at, b.ends_at) for b in read.busy
+                             if rules.published_booking_uid(b.uid) not in own)
 
 
 def _booking_uids(uids: set[str]) -> set[str]:
@@ -154,7 +154,7 @@ def sync_source(source_id: int, now: datetime | None = None) -> SyncResult:
     label, every = source.label, timedelta(minutes=int(current_app.config["BUSY_SYNC_MINUTES"]))
     try:
         fetched, spans = _read(source, now)
-    except (fetch.FetchError, rules.FeedError, ValueError) as error:
+    except (reader.ReadError, ValueError) as error:
         return _record_failure(source_id, label, str(error), now, every)
     except Exception:  # noqa: BLE001 - one broken source must not stop the others
         log.exception("busy source %s: unexpected failure", label)
@@ -194,6 +194,16 @@ def _record_failure(source_id: int, label: str, message: str, now: datetime,
             source.next_sync_at = now + min(every * 2 ** min(source.failures - 1, 10), MAX_BACKOFF)
     log.warning("busy source %s: sync failed: %s", label, message)
     return SyncResult(label, False, False, _count(source_id), message)
+
+
+def request_sync(now: datetime | None = None) -> int:
+    """Marks every source due now, for the worker's busy-calendar loop to read (within
+    about a quarter of a minute); returns how many. Reading is never done in a web request."""
+    with write_transaction() as session:
+        sources = session.execute(select(BusySource)).scalars().all()
+        for source in sources:
+            source.next_sync_at = min(source.next_sync_at, now or utcnow())
+    return len(sources)
 
 
 def sync_all(now: datetime | None = None) -> list[SyncResult]:

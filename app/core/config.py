@@ -75,6 +75,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BUSY_SYNC_MINUTES", 10),
     Setting("BUSY_FETCH_TIMEOUT_SECONDS", 20),
     Setting("BUSY_MAX_FEED_BYTES", 5 * 1024 * 1024),
+    # One source's whole read (download, parse, expand) runs in a child process with these bounds.
+    Setting("BUSY_SYNC_SECONDS", 60),
+    Setting("BUSY_SYNC_MEMORY_MB", 512),
     Setting("BUSY_ALLOW_PRIVATE_ADDRESSES", False),
     # A Fernet key for sources' URLs and passwords; derived from SECRET_KEY when empty.
     Setting("BUSY_SECRET_KEY", ""),

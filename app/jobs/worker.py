@@ -1,5 +1,7 @@
 """The long-running mail worker: delivers due outbox messages (reminders are outbox messages
-due at their time) and keeps slots generated across the booking horizon."""
+due at their time), offers freed slots to the waiting list and keeps slots generated across
+the booking horizon. Busy calendars are read on a thread of their own (each in a child
+process, app/busy/reader.py), so mail, reminders and offers never wait for a calendar."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from app.waitlist.offering import offer_freed_slots
 log = logging.getLogger("app.mail")
 
 REGENERATE_EVERY_SECONDS = 3600
-BUSY_CHECK_EVERY_SECONDS = 60  # how often due busy calendars are looked for
+BUSY_CHECK_EVERY_SECONDS = 15  # how often due busy calendars are looked for
 WAITLIST_EVERY_SECONDS = 30  # how often freed slots are offered to the waiting list
 
 
@@ -36,7 +38,6 @@ class Worker:
         self.clock = clock
         self.stopping = threading.Event()
         self._regenerated_at: float | None = None
-        self._busy_checked_at: float | None = None
         self._offered_at: float | None = None
         self._inbox_read_at: float | None = None
 
@@ -61,18 +62,30 @@ class Worker:
             db.session.rollback()
             log.exception("slot regeneration failed")
 
-    def keep_busy_synced(self) -> None:
+    def sync_busy_calendars(self) -> None:
         """Reads each busy calendar whose time has come (every BUSY_SYNC_MINUTES, later
-        after failures); a failing calendar keeps its last busy times."""
-        now = self.clock()
-        if self._busy_checked_at is not None and now - self._busy_checked_at < BUSY_CHECK_EVERY_SECONDS:
-            return
-        self._busy_checked_at = now
+        after failures, at once when staff ask); a failing calendar keeps its last busy times."""
         try:
             sync_due()
-        except Exception:  # noqa: BLE001 - mail delivery must go on; the next minute tries again
+        except Exception:  # noqa: BLE001 - the next round tries again
             db.session.rollback()
             log.exception("busy calendar sync failed")
+        finally:
+            db.session.remove()
+
+    def start_busy_sync(self) -> threading.Thread:
+        """The busy-calendar loop, on its own thread (in this app's context) until stop()."""
+        app = current_app._get_current_object()
+
+        def loop() -> None:
+            with app.app_context():
+                while not self.stopping.is_set():
+                    self.sync_busy_calendars()
+                    self.stopping.wait(BUSY_CHECK_EVERY_SECONDS)
+
+        thread = threading.Thread(target=loop, name="busy-sync", daemon=True)
+        thread.start()
+        return thread
 
     def keep_waitlist_offered(self) -> None:
         """Offers freed slots to the waiting list (before delivery, so the offers' emails go
@@ -109,7 +122,6 @@ class Worker:
 
     def run_once(self) -> DeliveryReport:
         self.keep_slots_generated()
-        self.keep_busy_synced()
         self.keep_inbox_read()
         self.keep_waitlist_offered()
         try:
@@ -120,6 +132,7 @@ class Worker:
 
     def run_forever(self) -> None:
         log.info("mail worker started (every %ss)", self.interval)
+        self.start_busy_sync()
         while not self.stopping.is_set():
             try:
                 report = self.run_once()

@@ -1,5 +1,6 @@
-"""Busy calendars: every staff member sees each calendar's last sync and error and may sync
-it now; only admins add or remove one (the service is app.busy.service)."""
+"""Busy calendars: every staff member sees each calendar's last sync and error and may ask
+for a sync now (the worker reads the calendars); only admins add or remove one (the service
+is app.busy.service)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def add_busy_calendar():
         return _page(form, 422)
     with write_transaction() as session:
         audit.record(session, current_user, "busy_calendar.add", details=source.label)
-    flash_done(f"Added {source.label}. Sync it now to see its busy times.")
+    flash_done(f"Added {source.label}. The worker reads it within a minute.")
     return redirect(url_for("staff.busy_calendars"), code=303)
 
 
@@ -58,11 +59,7 @@ def remove_busy_calendar():
 
 @bp.post("/busy-calendars/sync")
 def sync_busy_calendars():
-    results = busy.sync_all()
-    failed = [r for r in results if not r.ok]
-    if failed:
-        flash_error("Could not read " + "; ".join(f"{r.label}: {r.error}" for r in failed)
-                    + ". Their last busy times still apply.")
-    else:
-        flash_done(f"Synced {len(results)} calendar{'s' if len(results) != 1 else ''}.")
+    queued = busy.request_sync()
+    flash_done(f"Sync queued for {queued} calendar{'s' if queued != 1 else ''}: the worker reads "
+               f"{'them' if queued != 1 else 'it'} within a minute. Reload this page to see the result.")
     return redirect(url_for("staff.busy_calendars"), code=303)
