@@ -99,6 +99,15 @@ def confirmation_resent(booking: Booking, manage_token: str) -> None:
                    *_staff_if(RESENT, booking), *_reminder(booking, link))
 
 
+def contact_changed(booking: Booking) -> None:
+    """Before a booking's email address changes (called with the booking as it still stands):
+    withdraw what is still queued for the old address, and tell it only that the address
+    changed. The confirmation to the new address follows (confirmation_resent)."""
+    for kind in (outbox.CONFIRMATION, outbox.UPDATE):
+        outbox.withdraw_pending(booking, kind)
+    outbox.enqueue(booking, Message(outbox.CONTACT_CHANGED, to_address=booking.email))
+
+
 def booking_rescheduled(booking: Booking, previous_start: datetime) -> None:
     """Queue the patient's update (same UID, higher SEQUENCE) and move the reminder."""
     outbox.withdraw_pending(booking, outbox.REMINDER)

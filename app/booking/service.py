@@ -370,6 +370,7 @@ def resend_confirmation(booking_public_id: str, *, by_staff: StaffUser | None = 
         if booking.slot.ends_at <= now:
             raise BookingClosed(_("This consultation is over, so there is nothing to confirm."))
         booking.manage_token_hash = hash_token(token)
+        booking.ical_sequence += 1  # the invite carries the new link: calendars keep the newest
         booking.updated_at = now
         if by_staff is not None:
             audit.record(session, by_staff, "booking.resend", booking_id=booking.id)

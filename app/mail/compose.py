@@ -99,6 +99,12 @@ def cancellation(booking: Booking, message: str | None = None) -> Content:
                    message=(message or "").strip(), **_booking_context(booking, None))
 
 
+def contact_changed() -> Content:
+    """To the address a booking no longer uses: that its address changed, with no name, time
+    or link (the address may be a stranger's, typed by mistake)."""
+    return _render("contact_changed", _clinic(_("The email address of a booking was changed")))
+
+
 def reminder_subject(starts_at: datetime, sent_at: datetime) -> str:
     start_day = to_local(starts_at).date()
     send_day = to_local(sent_at).date()

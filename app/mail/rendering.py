@@ -26,7 +26,9 @@ CANCELLATION = "cancellation"
 REMINDER = "reminder"
 STAFF_NOTICE = "staff_notice"
 OFFER = "offer"  # a waiting-list offer: about a free slot, not a booking
-KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE, OFFER)
+# To a booking's previous address when staff change it: that it changed, and nothing more.
+CONTACT_CHANGED = "contact_changed"
+KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE, OFFER, CONTACT_CHANGED)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,9 @@ def _render_event(kind: str, event: dict, now: datetime) -> Rendered:
         return Rendered(content.subject, content.text, content.html, calendar, ics.CANCEL)
     if kind == REMINDER:
         content = compose.reminder(booking, now, link)
+        return Rendered(content.subject, content.text, content.html)
+    if kind == CONTACT_CHANGED:
+        content = compose.contact_changed()
         return Rendered(content.subject, content.text, content.html)
     if kind == STAFF_NOTICE:
         content = compose.staff_notice(booking, event["staff_event"], event["staff_url"], previous)

@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "booking.resend": "Resent the confirmation (new manage link)",
     "booking.cancel": "Cancelled a booking",
     "booking.move": "Moved a booking",
+    "booking.edit": "Edited a booking's details",
     "booking.attendance": "Recorded attendance",
     "booking.note": "Added an internal note",
     "booking.view": "Viewed a booking",

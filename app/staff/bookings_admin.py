@@ -13,18 +13,20 @@ from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
-from app.booking import service, validation
+from app.booking import notifications, service, validation
 from app.booking.errors import BookingError
 from app.booking.reference import normalise as normalise_reference
 from app.booking.slots import SlotPicker, build_picker, is_offered, parse_day
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone, when
+from app.core.tokens import hash_token, new_manage_token
 from app.models import Booking, Slot, utcnow
 from app.models.booking import (
     ATTENDANCE,
     BOOKING_IS_CONFIRMED,
     INTERESTS,
+    LOCALES,
     MODES,
     STATUS_CANCELLED,
     STATUS_CONFIRMED,
@@ -40,9 +42,12 @@ STATUS_LABELS = {"confirmed": "Booked", "cancelled": "Cancelled"}
 
 
 class StaffActionError(Exception):
-    def __init__(self, message: str) -> None:
+    """`field`, when set, is the form field the message belongs beside."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 @dataclass
@@ -321,3 +326,61 @@ def add_note(public_id: str, text: str, actor: StaffUser, now: datetime | None =
         booking.updated_at = now
         audit.record(session, actor, "booking.note", booking_id=booking.id)
     return booking
+
+
+@dataclass(frozen=True)
+class Details:
+    """A booking's contact details and how to meet, as staff may correct them (validated
+    and normalised by the form, as for a new booking)."""
+
+    name: str
+    email: str
+    phone: str
+    locale: str
+    mode: str
+
+
+# What each field is called in the audit log (never its value: entries outlive an erasure).
+DETAIL_LABELS = {"name": "name", "email": "email address", "phone": "phone number",
+                 "locale": "language", "mode": "meeting type"}
+# The fields the patient's emails and invite show: changing one sends them the confirmation again.
+_PATIENT_SEES = {"name", "email", "locale", "mode"}
+
+
+def edit_details(public_id: str, details: Details, actor: StaffUser,
+                 now: datetime | None = None) -> list[str]:
+    """Correct a booking's details in place; returns the fields that changed (none: nothing
+    is written). When the patient's emails would read differently, they are sent the
+    confirmation again (same UID, higher SEQUENCE, a new manage link; the old link stops
+    working) at the address now on the booking; a changed address is first told only that
+    it changed. One transaction: the change, its audit entry and its emails."""
+    now = now or utcnow()
+    if details.locale not in LOCALES:
+        raise StaffActionError("Please choose the language for their emails.", field="locale")
+    with write_transaction() as session:
+        booking = _lock(session, public_id)
+        if booking.erased_at is not None:
+            raise StaffActionError("This patient's data was erased, so there is nothing to edit.")
+        if booking.status != STATUS_CONFIRMED:
+            raise StaffActionError("This consultation was cancelled, so its details can no longer be edited.")
+        if details.mode != booking.mode and not booking.slot.offers(details.mode):
+            offered = ", ".join(m.replace("_", " ") for m in booking.slot.mode_list)
+            raise StaffActionError(f"This time is offered as: {offered}. Please choose one of those.",
+                                   field="mode")
+        changed = [name for name in DETAIL_LABELS if getattr(booking, name) != getattr(details, name)]
+        if not changed:
+            return []
+        upcoming = booking.slot.ends_at > now
+        if upcoming and "email" in changed:
+            notifications.contact_changed(booking)
+        for name in changed:
+            setattr(booking, name, getattr(details, name))
+        booking.updated_at = now
+        if upcoming and _PATIENT_SEES.intersection(changed):
+            token = new_manage_token()
+            booking.manage_token_hash = hash_token(token)
+            booking.ical_sequence += 1
+            notifications.confirmation_resent(booking, token)
+        audit.record(session, actor, "booking.edit", booking_id=booking.id,
+                     details="changed the " + ", ".join(DETAIL_LABELS[name] for name in changed))
+    return changed

@@ -131,6 +131,23 @@ class CallerBookingForm(PatientFieldsMixin, FlaskForm):
         self.note.label.text = "Anything they would like us to know (optional)"
 
 
+class BookingDetailsForm(PatientFieldsMixin, FlaskForm):
+    """A booking's details corrected in place: the new-booking form's checks for the fields
+    staff may change (the slot's meeting types are set by the view)."""
+
+    interest = None
+    note = None
+    consent = None
+    mode = RadioField("How will you meet?", choices=MODE_CHOICES,
+                      validators=[InputRequired("Please choose how you will meet.")])
+    locale = RadioField("Language for their emails", choices=list(LOCALE_NAMES.items()),
+                        validators=[InputRequired("Please choose the language for their emails.")])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.name.label.text = "Full name"
+
+
 class ExportForm(FlaskForm):
     class Meta:
         csrf = False  # a GET download: it changes nothing

@@ -17,7 +17,14 @@ from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
 from app.staff import audit, bookings_admin, erase, waitlist_admin
 from app.staff.auth import admin_required
 from app.staff.clinic_time import parse_date
-from app.staff.forms import CallerBookingForm, CancelForm, ConfirmForm, MoveForm, NoteForm
+from app.staff.forms import (
+    BookingDetailsForm,
+    CallerBookingForm,
+    CancelForm,
+    ConfirmForm,
+    MoveForm,
+    NoteForm,
+)
 from app.staff.views import bp, flash_done, flash_error
 
 
@@ -149,6 +156,47 @@ def cancel_booking(public_id: str):
         flash_error("This consultation was already cancelled.")
         return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
     return render_template("staff/booking_cancel.html", booking=booking, form=form)
+
+
+@bp.route("/bookings/<public_id>/edit", methods=["GET", "POST"])
+def edit_booking(public_id: str):
+    """Correct a booking's contact details, language or meeting type in place."""
+    booking = _booking_or_404(public_id)
+    if not booking.is_active or booking.erased_at is not None:
+        flash_error("Only a booked consultation's details can be edited.")
+        return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
+    form = BookingDetailsForm(obj=booking if request.method == "GET" else None)
+    modes = booking.slot.mode_list if booking.slot.offers(booking.mode) else [*booking.slot.mode_list, booking.mode]
+    form.mode.choices = [(m, MODE_LABELS[m]) for m in modes]
+    problem, status = None, 200
+    if request.method == "POST":
+        if not form.validate():
+            problem, status = "Please correct the highlighted fields below.", 422
+        else:
+            details = bookings_admin.Details(name=form.name.data, email=form.email.data, phone=form.phone.data,
+                                             locale=form.locale.data, mode=form.mode.data)
+            try:
+                changed = bookings_admin.edit_details(public_id, details, current_user)
+            except bookings_admin.StaffActionError as error:
+                if error.field:
+                    form[error.field].errors = [error.message]
+                    problem = "Please correct the highlighted fields below."
+                else:
+                    problem = error.message
+                status = 422
+            else:
+                if not changed:
+                    flash_done("Nothing was changed.")
+                elif "email" in changed:
+                    flash_done(f"Saved. The confirmation, with a new link to change or cancel, is sent to "
+                               f"{details.email}; the old address is told only that it changed.")
+                elif set(changed) & {"name", "locale", "mode"}:
+                    flash_done("Saved. The patient is sent the confirmation again with the new details "
+                               "and a new link to change or cancel.")
+                else:
+                    flash_done("Saved.")
+                return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
+    return render_template("staff/booking_edit.html", booking=booking, form=form, problem=problem), status
 
 
 @bp.get("/bookings/<public_id>/move")
