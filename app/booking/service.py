@@ -49,7 +49,7 @@ class PatientDetails:
     """Validated, normalised input (see app.forms)."""
 
     name: str
-    email: str
+    email: str | None  # None only when staff book a caller who has no email
     phone: str
     interest: str
     note: str = ""
@@ -107,11 +107,12 @@ def _lock_slot(public_id: str) -> _LockedSlot:
     return _locked(db.session.execute(_LOCK_SLOT, {"public_id": public_id}).one_or_none())
 
 
-def _lock_slot_to_book(public_id: str, email: str, reference: str, now: datetime) -> _LockedSlot:
-    """As _lock_slot, and counts the upcoming consultations `email` holds at `now` and
-    looks up `reference`, in the same statement."""
+def _lock_slot_to_book(public_id: str, email: str | None, reference: str, now: datetime) -> _LockedSlot:
+    """As _lock_slot, and counts the upcoming consultations `email` holds at `now` (none
+    without an email) and looks up `reference`, in the same statement."""
     return _locked(db.session.execute(_LOCK_SLOT_TO_BOOK, {
-        "public_id": public_id, "email": email.lower(), "now": now, "reference": reference}).one_or_none())
+        "public_id": public_id, "email": email.lower() if email else None, "now": now,
+        "reference": reference}).one_or_none())
 
 
 def find_slot(public_id: str) -> Slot | None:
@@ -367,6 +368,8 @@ def resend_confirmation(booking_public_id: str, *, by_staff: StaffUser | None = 
             raise BookingClosed(_("This consultation was cancelled, so there is nothing to confirm."))
         if booking.erased_at is not None:
             raise BookingClosed(_("This patient's data was erased, so there is no address to write to."))
+        if booking.is_phone_only:
+            raise BookingClosed(_("This booking has no email address, so there is nothing to send."))
         if booking.slot.ends_at <= now:
             raise BookingClosed(_("This consultation is over, so there is nothing to confirm."))
         booking.manage_token_hash = hash_token(token)

@@ -67,6 +67,13 @@ def email_address(value: str) -> str:
     return result.normalized
 
 
+def optional_email_address(value: str) -> str | None:
+    """An email address, or None when left empty (staff booking a caller who has none)."""
+    if not unicodedata.normalize("NFC", value or "").strip():
+        return None
+    return email_address(value)
+
+
 def phone_number(value: str, region: str = "US") -> str:
     """Returns E.164 (+19705550100)."""
     raw = single_line(value, _("Phone number"), max_length=32, missing=_("Please enter your phone number."))

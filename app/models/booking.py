@@ -86,7 +86,9 @@ class Booking(Base):
     status: Mapped[str] = mapped_column(String(16), default=STATUS_CONFIRMED)
     mode: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(254))
+    # None: a caller with no email, booked by staff ("phone only"): no emails or invites go
+    # out, and the front desk calls to remind them.
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
     phone: Mapped[str] = mapped_column(String(32))
     interest: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
@@ -120,6 +122,10 @@ class Booking(Base):
     @property
     def first_name_initial(self) -> str:
         return first_name_initial(self.name)
+
+    @property
+    def is_phone_only(self) -> bool:
+        return self.email is None
 
     @property
     def language_name(self) -> str:

@@ -334,7 +334,7 @@ class Details:
     and normalised by the form, as for a new booking)."""
 
     name: str
-    email: str
+    email: str | None  # None: phone only
     phone: str
     locale: str
     mode: str
@@ -353,7 +353,8 @@ def edit_details(public_id: str, details: Details, actor: StaffUser,
     is written). When the patient's emails would read differently, they are sent the
     confirmation again (same UID, higher SEQUENCE, a new manage link; the old link stops
     working) at the address now on the booking; a changed address is first told only that
-    it changed. One transaction: the change, its audit entry and its emails."""
+    it changed. Removing the address makes the booking phone only (nothing more is sent).
+    One transaction: the change, its audit entry and its emails."""
     now = now or utcnow()
     if details.locale not in LOCALES:
         raise StaffActionError("Please choose the language for their emails.", field="locale")
@@ -372,15 +373,16 @@ def edit_details(public_id: str, details: Details, actor: StaffUser,
             return []
         upcoming = booking.slot.ends_at > now
         if upcoming and "email" in changed:
-            notifications.contact_changed(booking)
+            notifications.contact_changed(booking, to_new_address=details.email is not None)
         for name in changed:
             setattr(booking, name, getattr(details, name))
         booking.updated_at = now
-        if upcoming and _PATIENT_SEES.intersection(changed):
+        if "email" in changed or (upcoming and _PATIENT_SEES.intersection(changed)):
             token = new_manage_token()
-            booking.manage_token_hash = hash_token(token)
+            booking.manage_token_hash = hash_token(token)  # the link sent so far stops working
             booking.ical_sequence += 1
-            notifications.confirmation_resent(booking, token)
+            if upcoming:  # without an email (phone only) this only withdraws the reminder
+                notifications.confirmation_resent(booking, token)
         audit.record(session, actor, "booking.edit", booking_id=booking.id,
                      details="changed the " + ", ".join(DETAIL_LABELS[name] for name in changed))
     return changed

@@ -50,6 +50,8 @@ class Dashboard:
     # This week's consultations not yet over that overlap a busy time in a staff calendar,
     # by slot id: the booking stands, but someone should look.
     clashes: dict[int, list[BusyIn]] = field(default_factory=dict)
+    # Tomorrow's phone-only consultations: no reminder email reaches them, so the desk calls.
+    to_call: list[Booking] = field(default_factory=list)
 
     @property
     def clashing(self) -> list[Booking]:
@@ -60,10 +62,10 @@ class Dashboard:
         return max([w.bookings for w in self.weeks] + [1])
 
 
-def _confirmed_between(start: datetime, end: datetime) -> list[Booking]:
+def _confirmed_between(start: datetime, end: datetime, *conditions) -> list[Booking]:
     return list(db.session.execute(
         select(Booking).join(Slot).where(BOOKING_IS_CONFIRMED,
-                                         Slot.starts_at >= start, Slot.starts_at < end)
+                                         Slot.starts_at >= start, Slot.starts_at < end, *conditions)
         .order_by(Slot.starts_at)
     ).scalars())
 
@@ -124,4 +126,6 @@ def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
         free_this_week=free_between(now, day_range(monday, monday + timedelta(days=6))[1]),
         weeks=weekly(monday),
         clashes=busy_sources([b.slot_id for b in this_week if b.slot.ends_at > now]),
+        to_call=_confirmed_between(*day_range(on + timedelta(days=1), on + timedelta(days=1)),
+                                   Booking.email.is_(None)),
     )

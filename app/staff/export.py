@@ -99,7 +99,7 @@ def rows(bookings: list[Booking]):
         phone = display_phone(b.phone) if b.phone else ""
         yield (b.public_id, start.strftime("%Y-%m-%d"), start.strftime("%H:%M"), end.strftime("%H:%M"),
                start.tzname(), MODE_LABELS.get(b.mode, b.mode), STATUS_LABELS.get(b.status, b.status),
-               ATTENDANCE_LABELS.get(b.attendance or "", ""), b.name, b.email, phone,
+               ATTENDANCE_LABELS.get(b.attendance or "", ""), b.name, b.email or "", phone,
                b.language_name, INTEREST_LABELS.get(b.interest, b.interest), b.note, _local_stamp(b.created_at),
                b.booked_by or "", _local_stamp(b.cancelled_at), b.cancelled_by or "", b.staff_notes)
 

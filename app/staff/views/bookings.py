@@ -98,8 +98,12 @@ def new_booking():
         except BookingError as error:
             problem, status = error.message, error.http_status
         else:
-            flash_done(f"Booked {made.booking.name} for {when(slot.starts_at)}. They are sent the "
-                       "confirmation email with their own link to change or cancel it.")
+            if made.booking.is_phone_only:
+                flash_done(f"Booked {made.booking.name} for {when(slot.starts_at)}, phone only: no email "
+                           "is sent, so call them the day before to remind them.")
+            else:
+                flash_done(f"Booked {made.booking.name} for {when(slot.starts_at)}. They are sent the "
+                           "confirmation email with their own link to change or cancel it.")
             return redirect(url_for("staff.booking_detail", public_id=made.booking.public_id), code=303)
     return render_template("staff/booking_new.html", form=form, slot=slot, problem=problem,
                            alternatives=alternatives,
@@ -187,6 +191,9 @@ def edit_booking(public_id: str):
             else:
                 if not changed:
                     flash_done("Nothing was changed.")
+                elif "email" in changed and details.email is None:
+                    flash_done("Saved. The booking is now phone only: no more emails are sent, and the "
+                               "link sent so far no longer works. Call them to remind them.")
                 elif "email" in changed:
                     flash_done(f"Saved. The confirmation, with a new link to change or cancel, is sent to "
                                f"{details.email}; the old address is told only that it changed.")
