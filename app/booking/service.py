@@ -30,6 +30,7 @@ from app.booking.labels import mode_label
 from app.booking.reference import new_reference
 from app.booking.reference import normalise as normalise_reference
 from app.booking.rules import booking_window
+from app.booking.search import search_text
 from app.booking.slots import nearest_free_slots
 from app.busy.overlap import overlaps_busy
 from app.core.database import write_transaction
@@ -212,7 +213,8 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                 consent_at=now, manage_token_hash=hash_token(token),
                 ical_uid=f"{public_id}@{outbox.sender_domain()}", ical_sequence=0,
                 created_at=now, updated_at=now,
-                booked_by=by_staff.name if by_staff is not None else None)
+                booked_by=by_staff.name if by_staff is not None else None,
+                search_text=search_text(patient.name, patient.email))
             session.add(booking)
             slot_at = (slot.starts_at, slot.id)  # a failed flush expires the slot object
             try:

@@ -112,6 +112,8 @@ class Booking(Base):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # The staff member's name when staff booked it for a caller (None: the patient booked online).
     booked_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    # The name and email folded for staff search (app.booking.search), kept with them.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     slot: Mapped[Slot] = relationship(back_populates="bookings")
 

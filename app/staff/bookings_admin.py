@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from app.booking import notifications, service, validation
 from app.booking.errors import BookingError
 from app.booking.reference import normalise as normalise_reference
+from app.booking.search import search_text
+from app.booking.search import words as search_words
 from app.booking.slots import SlotPicker, build_picker, is_offered, parse_day
 from app.core.database import write_transaction
 from app.core.extensions import db
@@ -91,16 +93,17 @@ def search(filters: Filters, now: datetime | None = None) -> SearchResult:
     filters.cleaned()
     conditions = []
     if filters.q:
-        term = _like(filters.q)
-        matches = [func.lower(Booking.name).like(term, escape="\\"),
-                   func.lower(Booking.email).like(term, escape="\\")]
+        # Every word in the name or email, in any order, accents and case aside; or the
+        # phone number's digits; or the reference, with or without its dash.
+        words = search_words(filters.q)
+        matches = [and_(*(Booking.search_text.like(_like(word), escape="\\") for word in words))] if words else []
         digits = re.sub(r"\D", "", filters.q)
         if len(digits) >= 3:
             matches.append(Booking.phone.like(f"%{digits}%"))
         reference = normalise_reference(filters.q)
         if reference:
             matches.append(Booking.reference == reference)
-        conditions.append(or_(*matches))
+        conditions.append(or_(*matches) if matches else false())
     if filters.date_from:
         conditions.append(Slot.starts_at >= day_range(filters.date_from, filters.date_from)[0])
     if filters.date_to:
@@ -376,6 +379,7 @@ def edit_details(public_id: str, details: Details, actor: StaffUser,
             notifications.contact_changed(booking, to_new_address=details.email is not None)
         for name in changed:
             setattr(booking, name, getattr(details, name))
+        booking.search_text = search_text(booking.name, booking.email)
         booking.updated_at = now
         if "email" in changed or (upcoming and _PATIENT_SEES.intersection(changed)):
             token = new_manage_token()

@@ -83,6 +83,7 @@ def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None 
                 select(Booking).where(Booking.id.in_(ids)).with_for_update()).scalars():
             booking.name = ERASED_NAME
             booking.email = erased_email(booking)
+            booking.search_text = ""
             booking.phone = ""
             booking.note = ""
             booking.self_check = None

@@ -1,7 +1,10 @@
-"""booking email optional: a caller with no email, booked by staff (phone only)
+"""booking email optional (phone only) and the folded search text
 
-A booking with no email address gets no emails or invites; the front desk calls to remind
-the patient. On SQLite, altering the column rebuilds the table, which cannot carry the
+A caller with no email may be booked by staff: a booking with no email address gets no
+emails or invites, and the front desk calls to remind the patient. `search_text` holds the
+name and email without accents or case (app.booking.search), so staff search finds
+"María López" from "maria lopez" on SQLite and PostgreSQL alike; existing bookings are
+filled in here. On SQLite, altering the table rebuilds it, which cannot carry the
 expression index over: it is dropped and made again around it.
 
 Revision ID: 0016
@@ -9,6 +12,8 @@ Revises: 0013
 Create Date: 2026-12-07 18:30:00
 
 """
+import unicodedata
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -18,6 +23,13 @@ revision = '0016'
 down_revision = '0013'
 branch_labels = None
 depends_on = None
+
+
+def _fold(text):
+    # app.booking.search.fold as of this revision (a migration does not import the app).
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().split())
 
 
 def _alter_booking(alter):
@@ -31,13 +43,30 @@ def _alter_booking(alter):
                         unique=False)
 
 
+def _upgrade_booking(batch_op):
+    batch_op.alter_column('email', existing_type=sa.String(length=254), nullable=True)
+    batch_op.add_column(sa.Column('search_text', sa.Text(), server_default='', nullable=False))
+
+
+def _downgrade_booking(batch_op):
+    batch_op.drop_column('search_text')
+    batch_op.alter_column('email', existing_type=sa.String(length=254), nullable=False)
+
+
 def upgrade():
-    _alter_booking(lambda batch_op: batch_op.alter_column(
-        'email', existing_type=sa.String(length=254), nullable=True))
+    _alter_booking(_upgrade_booking)
+    booking = sa.table('booking', sa.column('id', sa.Integer), sa.column('name', sa.String),
+                       sa.column('email', sa.String), sa.column('erased_at', sa.DateTime),
+                       sa.column('search_text', sa.Text))
+    connection = op.get_bind()
+    rows = connection.execute(sa.select(booking.c.id, booking.c.name, booking.c.email)
+                              .where(booking.c.erased_at.is_(None))).all()
+    for row in rows:
+        text = " ".join(part for part in (_fold(row.name), _fold(row.email)) if part)
+        connection.execute(booking.update().where(booking.c.id == row.id).values(search_text=text))
 
 
 def downgrade():
-    # Phone-only bookings get a placeholder that can never receive mail.
+    # Phone-only bookings get a placeholder address that can never receive mail.
     op.execute("UPDATE booking SET email = 'phone-only-' || public_id || '@invalid' WHERE email IS NULL")
-    _alter_booking(lambda batch_op: batch_op.alter_column(
-        'email', existing_type=sa.String(length=254), nullable=False))
+    _alter_booking(_downgrade_booking)
