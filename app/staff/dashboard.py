@@ -10,10 +10,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, exists, func, select
 
 from app.busy.overlap import BusyIn, busy_sources
+from app.core.database import write_transaction
 from app.core.extensions import db
 from app.models import Booking, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED
 from app.models.staff import StaffUser
+from app.staff import audit
 from app.staff.clinic_time import day_range, today, week_start
 
 NO_SHOW_DAYS = 90
@@ -104,6 +106,14 @@ def weekly(this_monday: date, weeks: int = CHART_WEEKS) -> list[WeekFigures]:
         figures[0] += 1
         figures[1] += attendance == "no_show"
     return [WeekFigures(monday, b, n) for monday, (b, n) in counts.items()]
+
+
+def day_sheet(on: date, actor: StaffUser) -> list[Booking]:
+    """The day's consultations in time order, for the printed day list; printing personal
+    details is logged like opening a booking."""
+    with write_transaction() as session:
+        audit.record(session, actor, "day.print", details=on.isoformat())
+    return _confirmed_between(*day_range(on, on))
 
 
 def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
