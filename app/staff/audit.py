@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "booking.view": "Viewed a booking",
     "patient.erase": "Erased a patient's data",
     "export.csv": "Exported bookings",
+    "waitlist.add": "Added a caller to the waiting list",
     "day.print": "Printed the day list",
     "feed.create": "Created a calendar feed",
     "feed.revoke": "Revoked a calendar feed",

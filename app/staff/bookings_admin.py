@@ -390,3 +390,17 @@ def edit_details(public_id: str, details: Details, actor: StaffUser,
         audit.record(session, actor, "booking.edit", booking_id=booking.id,
                      details="changed the " + ", ".join(DETAIL_LABELS[name] for name in changed))
     return changed
+
+
+def cancelled_by(booking: Booking, history: list) -> str:
+    """Who cancelled: the patient (online), the clinic (the staff member, from the audit
+    log), or a calendar reply (the patient declined the invite)."""
+    if booking.cancelled_by == "patient":
+        return "the patient"
+    if booking.cancelled_by == "staff":
+        entry = next((e for e in reversed(history) if e.action == "booking.cancel"), None)
+        who = (entry.actor.name if entry.actor else entry.actor_email) if entry else None
+        return f"the clinic ({who})" if who else "the clinic"
+    if booking.cancelled_by and "calendar" in booking.cancelled_by:
+        return "a calendar reply (the patient declined the invite)"
+    return booking.cancelled_by or "unknown"

@@ -133,9 +133,11 @@ def booking_detail(public_id: str):
     bookings_admin.record_view(booking, current_user)
     booking = _booking_or_404(public_id)  # fresh after the audit commit
     now = utcnow()
+    history = audit.for_booking(booking.id)
     return render_template(
         "staff/booking_detail.html", booking=booking, self_check=bookings_admin.self_check(booking),
-        history=audit.for_booking(booking.id), labels=audit.ACTION_LABELS, note_form=NoteForm(formdata=None),
+        history=history, labels=audit.ACTION_LABELS, cancelled_by=bookings_admin.cancelled_by(booking, history),
+        note_form=NoteForm(formdata=None),
         confirm_form=ConfirmForm(), can_change=booking.is_active and booking.slot.ends_at > now,
         can_mark=booking.is_active and booking.slot.starts_at <= now,
         ATTENDANCE_LABELS=bookings_admin.ATTENDANCE_LABELS, STATUS_LABELS=bookings_admin.STATUS_LABELS,
