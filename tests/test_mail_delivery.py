@@ -208,7 +208,8 @@ def test_each_queued_event_holds_the_booking_snapshot_and_its_own_details(ctx):
                 "status": "confirmed", "name": "Ada Lovelace", "email": ADA, "mode": booking.mode,
                 "starts_at": booking.slot.starts_at.isoformat(), "ends_at": booking.slot.ends_at.isoformat(),
                 "updated_at": booking.updated_at.isoformat(), "cancelled_by": None,
-                "reference": booking.reference, "locale": "en"}
+                "reference": booking.reference, "locale": "en", "video_room": booking.video_room,
+                "custom_video_url": None}
     assert set(expected) == {field.name for field in dataclasses.fields(rendering.BookingSnapshot)}
     queued = {r.kind: json.loads(r.event) for r in rows()}
     assert set(queued) == {"confirmation", "staff_notice", "reminder"}

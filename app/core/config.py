@@ -82,6 +82,9 @@ def load_config() -> dict[str, Any]:
             "principal, suba en el ascensor al primer piso y avise en la recepción que ya llegó. "
             "Por favor llegue 5 minutos antes.")),
         "STAFF_NOTIFY_EMAIL": env("STAFF_NOTIFY_EMAIL", "staff@mindset-tms.example"),
+        # The video call address: a fixed room, or a template whose `{room}` becomes each
+        # booking's own unguessable room. Empty: the clinic calls video patients with a link.
+        "VIDEO_URL": env("VIDEO_URL", ""),
         # Booking rules.
         "BOOKING_MIN_NOTICE_HOURS": _int("BOOKING_MIN_NOTICE_HOURS", 12),
         "BOOKING_HORIZON_DAYS": _int("BOOKING_HORIZON_DAYS", 60),

@@ -29,6 +29,7 @@ from app.core.timefmt import clinic_zone, clock_with_zone, current_locale, short
 from app.invites import ics
 from app.invites.feeds import public_url
 from app.invites.ics import one_line
+from app.invites.video import video_link
 from app.models import Booking, OutboxMessage
 from app.models.booking import MODE_LABELS
 
@@ -80,6 +81,7 @@ def _booking_context(booking: Booking, manage_url: str | None) -> dict:
         "mode_label": mode_label(booking.mode),
         "address": ics.clinic_address(),
         "manage_url": manage_url,
+        "video_url": video_link(booking),
         "book_url": public_url(f"{PREFIXES.get(current_locale().language, '')}/book"),
     }
 

@@ -54,6 +54,8 @@ class BookingSnapshot:
     cancelled_by: str | None = None
     reference: str | None = None
     locale: str = "en"  # events queued before bookings had a language are English
+    video_room: str | None = None
+    custom_video_url: str | None = None
 
     @property
     def reference_display(self) -> str:
@@ -84,6 +86,7 @@ def snapshot(booking: Booking) -> dict:
         "ends_at": slot.ends_at.isoformat(), "updated_at": booking.updated_at.isoformat(),
         "cancelled_by": booking.cancelled_by, "reference": booking.reference,
         "locale": booking.locale or "en",
+        "video_room": booking.video_room, "custom_video_url": booking.custom_video_url,
     }
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, new_public_id, utcnow
+from app.models.base import Base, UTCDateTime, new_public_id, new_video_room, utcnow
 
 MODES = ("in_person", "phone", "video")
 MODE_LABELS = {"in_person": "In person at the clinic", "phone": "Phone call", "video": "Video call"}
@@ -114,6 +114,10 @@ class Booking(Base):
     booked_by: Mapped[str | None] = mapped_column(String(100), default=None)
     # The name and email folded for staff search (app.booking.search), kept with them.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A video call's address (app.invites.video): VIDEO_URL with `{room}` as this room, unless
+    # staff set the booking's own address.
+    video_room: Mapped[str | None] = mapped_column(String(32), default=new_video_room)
+    custom_video_url: Mapped[str | None] = mapped_column(String(500), default=None)
 
     slot: Mapped[Slot] = relationship(back_populates="bookings")
 

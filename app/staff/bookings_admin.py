@@ -341,13 +341,14 @@ class Details:
     phone: str
     locale: str
     mode: str
+    custom_video_url: str | None = None  # None: the clinic's VIDEO_URL
 
 
 # What each field is called in the audit log (never its value: entries outlive an erasure).
 DETAIL_LABELS = {"name": "name", "email": "email address", "phone": "phone number",
-                 "locale": "language", "mode": "meeting type"}
+                 "locale": "language", "mode": "meeting type", "custom_video_url": "video call link"}
 # The fields the patient's emails and invite show: changing one sends them the confirmation again.
-_PATIENT_SEES = {"name", "email", "locale", "mode"}
+_PATIENT_SEES = {"name", "email", "locale", "mode", "custom_video_url"}
 
 
 def edit_details(public_id: str, details: Details, actor: StaffUser,

@@ -117,6 +117,13 @@ def _optional_email(form, field) -> None:
         raise ValidationError(str(error)) from None
 
 
+def _video_url(form, field) -> None:
+    try:
+        field.data = validation.optional_web_address(field.data or "", "The video call link")
+    except validation.Invalid as error:
+        raise ValidationError(str(error)) from None
+
+
 def caller_email_field() -> EmailField:
     """Many callers have no email: left empty, the booking is phone only."""
     return EmailField("Caller's email (optional)", validators=[_optional_email],
@@ -158,6 +165,8 @@ class BookingDetailsForm(PatientFieldsMixin, FlaskForm):
                       validators=[InputRequired("Please choose how you will meet.")])
     locale = RadioField("Language for their emails", choices=list(LOCALE_NAMES.items()),
                         validators=[InputRequired("Please choose the language for their emails.")])
+    custom_video_url = StringField("Video call link for this booking (optional)", validators=[_video_url],
+                                   render_kw={"maxlength": 500, "spellcheck": "false", "autocomplete": "off"})
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

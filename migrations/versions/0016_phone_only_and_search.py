@@ -1,10 +1,11 @@
-"""booking email optional (phone only) and the folded search text
+"""booking email optional (phone only), the folded search text, and video call rooms
 
 A caller with no email may be booked by staff: a booking with no email address gets no
 emails or invites, and the front desk calls to remind the patient. `search_text` holds the
 name and email without accents or case (app.booking.search), so staff search finds
-"María López" from "maria lopez" on SQLite and PostgreSQL alike; existing bookings are
-filled in here. On SQLite, altering the table rebuilds it, which cannot carry the
+"María López" from "maria lopez" on SQLite and PostgreSQL alike. `video_room` is each
+booking's own random room for a VIDEO_URL with `{room}`, and `custom_video_url` a call
+address staff set for one booking. Existing bookings get their search text and room here. On SQLite, altering the table rebuilds it, which cannot carry the
 expression index over: it is dropped and made again around it.
 
 Revision ID: 0016
@@ -12,6 +13,7 @@ Revises: 0013
 Create Date: 2026-12-07 18:30:00
 
 """
+import secrets
 import unicodedata
 
 from alembic import op
@@ -46,9 +48,13 @@ def _alter_booking(alter):
 def _upgrade_booking(batch_op):
     batch_op.alter_column('email', existing_type=sa.String(length=254), nullable=True)
     batch_op.add_column(sa.Column('search_text', sa.Text(), server_default='', nullable=False))
+    batch_op.add_column(sa.Column('video_room', sa.String(length=32), nullable=True))
+    batch_op.add_column(sa.Column('custom_video_url', sa.String(length=500), nullable=True))
 
 
 def _downgrade_booking(batch_op):
+    batch_op.drop_column('custom_video_url')
+    batch_op.drop_column('video_room')
     batch_op.drop_column('search_text')
     batch_op.alter_column('email', existing_type=sa.String(length=254), nullable=False)
 
@@ -57,13 +63,13 @@ def upgrade():
     _alter_booking(_upgrade_booking)
     booking = sa.table('booking', sa.column('id', sa.Integer), sa.column('name', sa.String),
                        sa.column('email', sa.String), sa.column('erased_at', sa.DateTime),
-                       sa.column('search_text', sa.Text))
+                       sa.column('search_text', sa.Text), sa.column('video_room', sa.String))
     connection = op.get_bind()
-    rows = connection.execute(sa.select(booking.c.id, booking.c.name, booking.c.email)
-                              .where(booking.c.erased_at.is_(None))).all()
+    rows = connection.execute(sa.select(booking.c.id, booking.c.name, booking.c.email, booking.c.erased_at)).all()
     for row in rows:
-        text = " ".join(part for part in (_fold(row.name), _fold(row.email)) if part)
-        connection.execute(booking.update().where(booking.c.id == row.id).values(search_text=text))
+        text = "" if row.erased_at else " ".join(part for part in (_fold(row.name), _fold(row.email)) if part)
+        connection.execute(booking.update().where(booking.c.id == row.id)
+                           .values(search_text=text, video_room=secrets.token_hex(10)))
 
 
 def downgrade():

@@ -3,7 +3,7 @@ booking (cancel, move, attendance, notes, erase the patient)."""
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -180,7 +180,8 @@ def edit_booking(public_id: str):
             problem, status = "Please correct the highlighted fields below.", 422
         else:
             details = bookings_admin.Details(name=form.name.data, email=form.email.data, phone=form.phone.data,
-                                             locale=form.locale.data, mode=form.mode.data)
+                                             locale=form.locale.data, mode=form.mode.data,
+                                             custom_video_url=form.custom_video_url.data)
             try:
                 changed = bookings_admin.edit_details(public_id, details, current_user)
             except bookings_admin.StaffActionError as error:
@@ -199,13 +200,14 @@ def edit_booking(public_id: str):
                 elif "email" in changed:
                     flash_done(f"Saved. The confirmation, with a new link to change or cancel, is sent to "
                                f"{details.email}; the old address is told only that it changed.")
-                elif set(changed) & {"name", "locale", "mode"}:
+                elif set(changed) & {"name", "locale", "mode", "custom_video_url"}:
                     flash_done("Saved. The patient is sent the confirmation again with the new details "
                                "and a new link to change or cancel.")
                 else:
                     flash_done("Saved.")
                 return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
-    return render_template("staff/booking_edit.html", booking=booking, form=form, problem=problem), status
+    return render_template("staff/booking_edit.html", booking=booking, form=form, problem=problem,
+                           video_default=current_app.config["VIDEO_URL"]), status
 
 
 @bp.get("/bookings/<public_id>/move")
