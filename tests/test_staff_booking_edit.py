@@ -222,3 +222,29 @@ def test_a_resent_confirmation_raises_the_sequence(desk):
     assert booking.ical_sequence == 1
     confirmation = [m for m in messages(booking.id) if m.kind == "confirmation"][-1]
     assert "SEQUENCE:1" in rendering.render(confirmation, utcnow()).ics
+
+
+# --- every patient email carries the manage link ---------------------------------------------
+
+def test_a_move_with_the_patient_s_link_keeps_it_and_the_update_carries_it(ctx):
+    made = booked()
+    target = make_slot(utcnow().replace(microsecond=0) + timedelta(days=4))
+    service.reschedule(made.booking.public_id, target.public_id, by="patient", manage_token=made.manage_token)
+    update = [m for m in messages(made.booking.id) if m.kind == "update"][-1]
+    assert f"/manage/{made.manage_token}" in rendering.render(update, utcnow()).text
+    assert service.find_by_token(made.manage_token).id == made.booking.id
+    reminder = [m for m in messages(made.booking.id) if m.kind == "reminder"][-1]
+    assert made.manage_token in reminder.event
+
+
+def test_a_move_by_staff_sends_a_new_link_in_the_update_and_reminder(desk):
+    made = booked()
+    target = make_slot(utcnow().replace(microsecond=0) + timedelta(days=4))
+    actor = db.session.execute(select(StaffUser)).scalar_one()
+    bookings_admin.move(made.booking.public_id, target.public_id, None, actor)
+    update = [m for m in messages(made.booking.id) if m.kind == "update"][-1]
+    link = re.search(r"/manage/([\w-]+)", rendering.render(update, utcnow()).text).group(1)
+    assert link != made.manage_token and service.find_by_token(made.manage_token) is None
+    assert service.find_by_token(link).id == made.booking.id
+    reminder = [m for m in messages(made.booking.id) if m.kind == "reminder" and m.status == OUTBOX_PENDING]
+    assert len(reminder) == 1 and link in reminder[0].event

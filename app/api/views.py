@@ -192,7 +192,7 @@ def reschedule_booking(token: str):
     if fields:
         return api_error(422, "invalid", "Some fields need attention.", fields=fields)
     try:
-        service.reschedule(booking.public_id, slot_id, mode, by="patient")
+        service.reschedule(booking.public_id, slot_id, mode, by="patient", manage_token=token)
     except SlotTaken as taken:
         return api_error(409, taken.code, taken.message,
                          alternatives=[slot_json(s) for s in taken.alternatives])

@@ -2,9 +2,10 @@
 messages are queued atomically with it (see app.mail.outbox); nothing is rendered or sent
 here: the worker renders each queued event when it sends it (app.mail.rendering).
 
-The manage token exists only while the booking is made (the database keeps its hash), so
-the confirmation and the first reminder (queued together, at booking) carry the manage
-link; later messages point to the confirmation email and the clinic's phone instead.
+The database keeps only a hash of the manage token, so a message can carry the manage link
+only when its change knows the token: the booking, a resent confirmation, a move with the
+patient's own link, or a change that issues a new link (a move by staff or the waiting
+list, a corrected address); the cancellation needs none.
 """
 
 from __future__ import annotations
@@ -113,11 +114,14 @@ def contact_changed(booking: Booking, *, to_new_address: bool) -> None:
         outbox.enqueue(booking, Message(outbox.CONTACT_CHANGED, to_address=booking.email))
 
 
-def booking_rescheduled(booking: Booking, previous_start: datetime) -> None:
-    """Queue the patient's update (same UID, higher SEQUENCE) and move the reminder."""
+def booking_rescheduled(booking: Booking, previous_start: datetime, manage_token: str) -> None:
+    """Queue the patient's update (same UID, higher SEQUENCE) and move the reminder, both
+    with the manage link."""
+    link = manage_url(manage_token, booking.locale)
     outbox.withdraw_pending(booking, outbox.REMINDER)
-    outbox.enqueue(booking, *_to_patient(outbox.UPDATE, booking, previous_start=previous_start.isoformat()),
-                   *_staff_if(MOVED, booking, previous_start), *_reminder(booking, None))
+    outbox.enqueue(booking, *_to_patient(outbox.UPDATE, booking, previous_start=previous_start.isoformat(),
+                                         manage_url=link),
+                   *_staff_if(MOVED, booking, previous_start), *_reminder(booking, link))
 
 
 def booking_cancelled(booking: Booking, message: str | None = None) -> None:

@@ -315,10 +315,15 @@ def cancel(booking_public_id: str, *, by: str = "patient", message: str | None =
 
 def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None = None, *,
                by: str = "patient", now: datetime | None = None,
-               on_moved: Callable[[Booking], None] | None = None) -> Booking:
+               on_moved: Callable[[Booking], None] | None = None,
+               manage_token: str | None = None) -> Booking:
     """Move a booking to another free slot in one step: the old slot is released only when
     the new one is secured; if it is not, the booking stays exactly as it was. `on_moved`
-    runs inside the transaction once the new slot is held (as `on_booked` in book)."""
+    runs inside the transaction once the new slot is held (as `on_booked` in book).
+
+    The update email carries the manage link: `manage_token` is the patient's own, when they
+    move it with their link; without it (staff, a waiting-list claim) a new link is issued
+    and the old one stops working."""
     now = now or utcnow()
     taken_at: tuple[datetime, int, str] | None = None
     try:
@@ -351,7 +356,10 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
             if locked.waitlisted:
                 waitlist_events.slot_taken(new_slot.id, now)
             waitlist_events.slot_freed(previous_slot_id, waitlist_events.MOVED, now)
-            notifications.booking_rescheduled(booking, previous_start)
+            if manage_token is None or hash_token(manage_token) != booking.manage_token_hash:
+                manage_token = new_manage_token()
+                booking.manage_token_hash = hash_token(manage_token)
+            notifications.booking_rescheduled(booking, previous_start, manage_token)
     except SlotTaken:
         assert taken_at is not None
         raise _taken(taken_at[0], taken_at[2], now, taken_at[1]) from None
