@@ -79,7 +79,7 @@ def load_config() -> dict[str, Any]:
             "minutes early."),
         "CLINIC_ARRIVAL_NOTE_ES": env("CLINIC_ARRIVAL_NOTE_ES") or ("" if env("CLINIC_ARRIVAL_NOTE") else (
             "Hay estacionamiento gratis detrás del edificio (nota de ejemplo). Entre por la puerta "
-            "principal, suba en el ascensor al primer piso y avise en la recepción que ya llegó. "
+            "principal, suba en el elevador al primer piso y avise en la recepción que ya llegó. "
             "Por favor llegue 5 minutos antes.")),
         "STAFF_NOTIFY_EMAIL": env("STAFF_NOTIFY_EMAIL", "staff@mindset-tms.example"),
         # The video call address: a fixed room, or a template whose `{room}` becomes each
