@@ -1,5 +1,6 @@
 """The Spanish glossary (translations/glossary-es.md) holds: no Spanish text uses a word the
-glossary rules out, in the catalogs or in the settings' Spanish defaults."""
+glossary rules out, in the catalogs or in the settings' Spanish defaults; and the English
+sample text is US English."""
 
 from __future__ import annotations
 
@@ -46,3 +47,7 @@ def test_no_spanish_text_uses_a_word_the_glossary_rules_out(app, phrase):
     pattern = re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)", re.IGNORECASE)
     found = [where for where, text in spanish_texts(app.config) if pattern.search(text)]
     assert found == [], f"{phrase!r} in {found}"
+
+
+def test_the_english_sample_note_is_us_english(app):
+    assert "elevator" in app.config["CLINIC_ARRIVAL_NOTE"] and "lift" not in app.config["CLINIC_ARRIVAL_NOTE"]

@@ -75,7 +75,7 @@ def load_config() -> dict[str, Any]:
         # shows it to everyone rather than the Spanish sample.
         "CLINIC_ARRIVAL_NOTE": env("CLINIC_ARRIVAL_NOTE") or (
             "Free parking is behind the building (sample note). Come in by the main door, take the "
-            "lift to the first floor and let the front desk know you are here. Please arrive 5 "
+            "elevator to the first floor and let the front desk know you are here. Please arrive 5 "
             "minutes early."),
         "CLINIC_ARRIVAL_NOTE_ES": env("CLINIC_ARRIVAL_NOTE_ES") or ("" if env("CLINIC_ARRIVAL_NOTE") else (
             "Hay estacionamiento gratis detrás del edificio (nota de ejemplo). Entre por la puerta "
