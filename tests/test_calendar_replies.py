@@ -50,7 +50,7 @@ def test_a_no_from_gmail_cancels_the_booking_through_mail_receive(ctx):
 
     assert output.startswith("cancelled")
     after = booking_now(booking.public_id)
-    assert after.status == "cancelled" and after.cancelled_by == "patient"
+    assert after.status == "cancelled" and after.cancelled_by == "calendar"
     assert after.calendar_reply == "declined" and after.calendar_reply_at is not None
     assert after.ical_sequence == 1
     # The slot is free again, bookable by someone else, and the waiting list hears of it.

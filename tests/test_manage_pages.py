@@ -27,7 +27,7 @@ def test_confirmation_shows_the_facts_and_calendar_in_order(ctx, client):
 
 
 @pytest.mark.parametrize(("mode", "words"), [("phone", "we will call you on (970) 555-0123"),
-                                              ("video", "we will email the video call link")])
+                                              ("video", "to give you the link for the video call")])
 def test_manage_page_says_what_happens_for_phone_and_video(ctx, client, mode, words):
     result = make_booking(make_slot(), mode=mode)
     html = client.get(f"/manage/{result.manage_token}").get_data(as_text=True)

@@ -152,12 +152,46 @@ def test_xlsx_cells_are_clean_text(ctx, staff):
     assert jose[by_name["Name"]].value == "José Ñúñez 山田"
     assert jose[by_name["Phone"]].value == "+44 20 7946 0958"
     assert jose[by_name["Patient's note"]].value == "@SUM(1,2)"
+    dated = {by_name[h] for h in ("Date", "Start", "End", "Booked at", "Cancelled at")}
     for row in table:
-        for cell in row:
+        for column, cell in enumerate(row):
+            if column in dated and row is not table[0]:
+                continue
             if cell.value is not None:  # empty cells hold nothing at all
                 assert cell.data_type == "s", (cell.coordinate, cell.value)  # text, never a formula
                 assert not str(cell.value).startswith("'")
             assert cell.number_format == "@"
+
+
+def test_xlsx_dates_are_date_cells_in_clinic_time_with_filters_and_the_patients_reference(ctx, staff):
+    from datetime import datetime, time
+
+    from openpyxl import load_workbook
+
+    from app.booking import service
+    from app.staff.clinic_time import local
+
+    day = future_day(4)
+    booked = make_booking(make_slot(local_dt(day, 14, 30)), email="a@example.com").booking
+    service.cancel(booked.public_id, by="staff")
+    response = download(staff, day, day, fmt="xlsx")
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    by_name = {h: i for i, h in enumerate(HEADER)}
+    row = [cell for cell in next(sheet.iter_rows(min_row=2, max_row=2))]
+    assert row[by_name["Reference"]].value == booked.reference_display  # K7Q4-92MP, not the internal id
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", row[by_name["Reference"]].value)
+    date_cell, start, end = (row[by_name[h]] for h in ("Date", "Start", "End"))
+    assert date_cell.is_date and date_cell.value == datetime(day.year, day.month, day.day)
+    assert start.is_date and start.value == time(14, 30) and end.value == time(15, 0)
+    assert date_cell.number_format == "yyyy-mm-dd" and start.number_format == "h:mm"
+    booked_at, cancelled_at = row[by_name["Booked at"]], row[by_name["Cancelled at"]]
+    assert booked_at.is_date and cancelled_at.is_date and booked_at.number_format == "yyyy-mm-dd h:mm"
+    assert booked_at.value.tzinfo is None
+    assert booked_at.value == local(booked.created_at).replace(tzinfo=None, second=0, microsecond=0)
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(row=1, column=len(HEADER)).column_letter}2"
+    (csv_row,) = parse(download(staff, day, day))
+    assert csv_row["Reference"] == booked.reference_display and csv_row["Start"] == "14:30"
 
 
 def test_bad_ranges_are_explained(ctx, staff):

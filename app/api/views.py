@@ -206,5 +206,5 @@ def cancel_booking(token: str):
 def reschedule_booking(token: str):
     booking = _booking_by_token(token)
     body = checked_body("RescheduleRequest")
-    service.reschedule(booking.public_id, body["slot_id"], body.get("mode"), by="patient")
+    service.reschedule(booking.public_id, body["slot_id"], body.get("mode"), by="patient", manage_token=token)
     return jsonify(booking=booking_json(_booking_by_token(token)))

@@ -2,9 +2,10 @@
 messages are queued atomically with it (see app.mail.outbox); nothing is rendered or sent
 here: the worker renders each queued event when it sends it (app.mail.rendering).
 
-The manage token exists only while the booking is made (the database keeps its hash), so
-the confirmation and the first reminder (queued together, at booking) carry the manage
-link; later messages point to the confirmation email and the clinic's phone instead.
+The database keeps only a hash of the manage token, so a message can carry the manage link
+only when its change knows the token: the booking, a resent confirmation, a move with the
+patient's own link, or a change that issues a new link (a move by staff or the waiting
+list, a corrected address); the cancellation needs none.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ def _now(booking: Booking) -> datetime:
     return booking.updated_at
 
 
-def _to_patient(kind: str, booking: Booking, **details: str | None) -> Message:
-    return Message(kind, to_address=booking.email, to_name=booking.name, details=details)
+def _to_patient(kind: str, booking: Booking, **details: str | None) -> list[Message]:
+    """The patient's message, or none for a caller booked without an email (phone only)."""
+    if booking.is_phone_only:
+        return []
+    return [Message(kind, to_address=booking.email, to_name=booking.name, details=details)]
 
 
 def _to_staff(booking: Booking, event: str, previous_start: datetime | None = None) -> list[Message]:
@@ -47,7 +51,7 @@ def _reminder(booking: Booking, link: str | None) -> list[Message]:
     """A reminder REMINDER_HOURS_BEFORE the start, unless that moment has already passed."""
     hours = int(current_app.config.get("REMINDER_HOURS_BEFORE", 24))
     due_at = booking.slot.starts_at - timedelta(hours=hours)
-    if hours <= 0 or due_at <= _now(booking):
+    if hours <= 0 or due_at <= _now(booking) or booking.is_phone_only:
         return []
     return [Message(outbox.REMINDER, to_address=booking.email, to_name=booking.name, due_at=due_at,
                     details={"manage_url": link})]
@@ -86,7 +90,7 @@ def booking_confirmed(booking: Booking, manage_token: str) -> None:
     """Queue the patient's confirmation (with invite), the staff notice and the reminder, in
     the booking's own transaction."""
     link = manage_url(manage_token, booking.locale)
-    outbox.enqueue(booking, _to_patient(outbox.CONFIRMATION, booking, manage_url=link),
+    outbox.enqueue(booking, *_to_patient(outbox.CONFIRMATION, booking, manage_url=link),
                    *_staff_if(BOOKED, booking), *_reminder(booking, link))
 
 
@@ -95,19 +99,33 @@ def confirmation_resent(booking: Booking, manage_token: str) -> None:
     carries the old link, is replaced by one with the new link."""
     link = manage_url(manage_token, booking.locale)
     outbox.withdraw_pending(booking, outbox.REMINDER)
-    outbox.enqueue(booking, _to_patient(outbox.CONFIRMATION, booking, manage_url=link),
+    outbox.enqueue(booking, *_to_patient(outbox.CONFIRMATION, booking, manage_url=link),
                    *_staff_if(RESENT, booking), *_reminder(booking, link))
 
 
-def booking_rescheduled(booking: Booking, previous_start: datetime) -> None:
-    """Queue the patient's update (same UID, higher SEQUENCE) and move the reminder."""
+def contact_changed(booking: Booking, *, to_new_address: bool) -> None:
+    """Before a booking's email address changes (called with the booking as it still stands):
+    withdraw what is still queued for the old address and, when there is a new address, tell
+    the old one only that it changed. The confirmation to the new address follows
+    (confirmation_resent)."""
+    for kind in (outbox.CONFIRMATION, outbox.UPDATE):
+        outbox.withdraw_pending(booking, kind)
+    if to_new_address and not booking.is_phone_only:
+        outbox.enqueue(booking, Message(outbox.CONTACT_CHANGED, to_address=booking.email))
+
+
+def booking_rescheduled(booking: Booking, previous_start: datetime, manage_token: str) -> None:
+    """Queue the patient's update (same UID, higher SEQUENCE) and move the reminder, both
+    with the manage link."""
+    link = manage_url(manage_token, booking.locale)
     outbox.withdraw_pending(booking, outbox.REMINDER)
-    outbox.enqueue(booking, _to_patient(outbox.UPDATE, booking, previous_start=previous_start.isoformat()),
-                   *_staff_if(MOVED, booking, previous_start), *_reminder(booking, None))
+    outbox.enqueue(booking, *_to_patient(outbox.UPDATE, booking, previous_start=previous_start.isoformat(),
+                                         manage_url=link),
+                   *_staff_if(MOVED, booking, previous_start), *_reminder(booking, link))
 
 
 def booking_cancelled(booking: Booking, message: str | None = None) -> None:
     """Queue the patient's cancellation (METHOD:CANCEL) and withdraw the reminder."""
     outbox.withdraw_pending(booking, outbox.REMINDER)
-    outbox.enqueue(booking, _to_patient(outbox.CANCELLATION, booking, message=message),
+    outbox.enqueue(booking, *_to_patient(outbox.CANCELLATION, booking, message=message),
                    *_staff_if(CANCELLED, booking))

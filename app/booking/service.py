@@ -30,6 +30,7 @@ from app.booking.labels import mode_label
 from app.booking.reference import new_reference
 from app.booking.reference import normalise as normalise_reference
 from app.booking.rules import booking_window
+from app.booking.search import search_text
 from app.booking.slots import nearest_free_slots
 from app.busy.overlap import overlaps_busy
 from app.core.database import write_transaction
@@ -49,7 +50,7 @@ class PatientDetails:
     """Validated, normalised input (see app.forms)."""
 
     name: str
-    email: str
+    email: str | None  # None only when staff book a caller who has no email
     phone: str
     interest: str
     note: str = ""
@@ -107,11 +108,12 @@ def _lock_slot(public_id: str) -> _LockedSlot:
     return _locked(db.session.execute(_LOCK_SLOT, {"public_id": public_id}).one_or_none())
 
 
-def _lock_slot_to_book(public_id: str, email: str, reference: str, now: datetime) -> _LockedSlot:
-    """As _lock_slot, and counts the upcoming consultations `email` holds at `now` and
-    looks up `reference`, in the same statement."""
+def _lock_slot_to_book(public_id: str, email: str | None, reference: str, now: datetime) -> _LockedSlot:
+    """As _lock_slot, and counts the upcoming consultations `email` holds at `now` (none
+    without an email) and looks up `reference`, in the same statement."""
     return _locked(db.session.execute(_LOCK_SLOT_TO_BOOK, {
-        "public_id": public_id, "email": email.lower(), "now": now, "reference": reference}).one_or_none())
+        "public_id": public_id, "email": email.lower() if email else None, "now": now,
+        "reference": reference}).one_or_none())
 
 
 def find_slot(public_id: str) -> Slot | None:
@@ -211,7 +213,8 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                 consent_at=now, manage_token_hash=hash_token(token),
                 ical_uid=f"{public_id}@{outbox.sender_domain()}", ical_sequence=0,
                 created_at=now, updated_at=now,
-                booked_by=by_staff.name if by_staff is not None else None)
+                booked_by=by_staff.name if by_staff is not None else None,
+                search_text=search_text(patient.name, patient.email))
             session.add(booking)
             slot_at = (slot.starts_at, slot.id)  # a failed flush expires the slot object
             try:
@@ -287,7 +290,7 @@ def _lock_booking(public_id: str) -> Booking:
 def _check_changeable(booking: Booking, now: datetime, by: str) -> None:
     if booking.status == STATUS_CANCELLED:
         raise BookingClosed(_("This consultation was already cancelled."))
-    if by == "patient" and booking.slot.starts_at <= now:
+    if by != "staff" and booking.slot.starts_at <= now:
         raise BookingClosed(_("This consultation has already started, so it can no longer be "
                               "changed online. Please call the clinic."))
 
@@ -295,7 +298,8 @@ def _check_changeable(booking: Booking, now: datetime, by: str) -> None:
 def cancel(booking_public_id: str, *, by: str = "patient", message: str | None = None,
            reason: str | None = None, now: datetime | None = None,
            on_cancelled: Callable[[Booking], None] | None = None) -> Booking:
-    """Cancel an active booking; its slot is free again at once. `message` is the clinic's
+    """Cancel an active booking; its slot is free again at once. `by` says who: "patient",
+    "staff" or "calendar" (the patient's calendar reply). `message` is the clinic's
     note to the patient (emailed); `reason` is the patient's own, kept for staff only.
     `on_cancelled` runs inside the transaction before the emails are queued (a calendar
     reply records itself there, so the emails say what led to the cancellation)."""
@@ -319,10 +323,15 @@ def cancel(booking_public_id: str, *, by: str = "patient", message: str | None =
 
 def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None = None, *,
                by: str = "patient", now: datetime | None = None,
-               on_moved: Callable[[Booking], None] | None = None) -> Booking:
+               on_moved: Callable[[Booking], None] | None = None,
+               manage_token: str | None = None) -> Booking:
     """Move a booking to another free slot in one step: the old slot is released only when
     the new one is secured; if it is not, the booking stays exactly as it was. `on_moved`
-    runs inside the transaction once the new slot is held (as `on_booked` in book)."""
+    runs inside the transaction once the new slot is held (as `on_booked` in book).
+
+    The update email carries the manage link: `manage_token` is the patient's own, when they
+    move it with their link; without it (staff, a waiting-list claim) a new link is issued
+    and the old one stops working."""
     now = now or utcnow()
     taken_at: tuple[datetime, int, str] | None = None
     try:
@@ -355,7 +364,10 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
             if locked.waitlisted:
                 waitlist_events.slot_taken(new_slot.id, now)
             waitlist_events.slot_freed(previous_slot_id, waitlist_events.MOVED, now)
-            notifications.booking_rescheduled(booking, previous_start)
+            if manage_token is None or hash_token(manage_token) != booking.manage_token_hash:
+                manage_token = new_manage_token()
+                booking.manage_token_hash = hash_token(manage_token)
+            notifications.booking_rescheduled(booking, previous_start, manage_token)
     except SlotTaken:
         assert taken_at is not None
         raise _taken(taken_at[0], taken_at[2], now, taken_at[1]) from None
@@ -375,9 +387,12 @@ def resend_confirmation(booking_public_id: str, *, by_staff: StaffUser | None = 
             raise BookingClosed(_("This consultation was cancelled, so there is nothing to confirm."))
         if booking.erased_at is not None:
             raise BookingClosed(_("This patient's data was erased, so there is no address to write to."))
+        if booking.is_phone_only:
+            raise BookingClosed(_("This booking has no email address, so there is nothing to send."))
         if booking.slot.ends_at <= now:
             raise BookingClosed(_("This consultation is over, so there is nothing to confirm."))
         booking.manage_token_hash = hash_token(token)
+        booking.ical_sequence += 1  # the invite carries the new link: calendars keep the newest
         booking.updated_at = now
         waitlist_events.manage_link_ended(booking.id, now)
         if by_staff is not None:

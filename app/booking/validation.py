@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -74,6 +75,24 @@ def mailbox_key(address: str) -> str:
     if not at:
         return domain
     return f"{local.split('+', 1)[0] or local}@{domain}"
+
+
+def optional_email_address(value: str) -> str | None:
+    """An email address, or None when left empty (staff booking a caller who has none)."""
+    if not unicodedata.normalize("NFC", value or "").strip():
+        return None
+    return email_address(value)
+
+
+def optional_web_address(value: str, label: str) -> str | None:
+    """An http(s) address (a video call's), or None when left empty."""
+    raw = single_line(value, label, max_length=500, required=False)
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("https", "http") or not parts.netloc or " " in raw:
+        raise Invalid(_("Please enter the full address, starting with https://"))
+    return raw
 
 
 def phone_number(value: str, region: str = "US") -> str:

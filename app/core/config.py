@@ -52,13 +52,16 @@ SETTINGS: tuple[Setting, ...] = (
     # shows it to everyone rather than the Spanish sample (see load_config).
     Setting("CLINIC_ARRIVAL_NOTE",
             "Free parking is behind the building (sample note). Come in by the main door, take the "
-            "lift to the first floor and let the front desk know you are here. Please arrive 5 "
+            "elevator to the first floor and let the front desk know you are here. Please arrive 5 "
             "minutes early."),
     Setting("CLINIC_ARRIVAL_NOTE_ES",
             "Hay estacionamiento gratis detrás del edificio (nota de ejemplo). Entre por la puerta "
-            "principal, suba en el ascensor al primer piso y avise en la recepción que ya llegó. "
+            "principal, suba en el elevador al primer piso y avise en la recepción que ya llegó. "
             "Por favor llegue 5 minutos antes."),
     Setting("STAFF_NOTIFY_EMAIL", "staff@mindset-tms.example"),
+    # The video call address: a fixed room, or a template whose `{room}` becomes each
+    # booking's own unguessable room. Empty: the clinic calls video patients with a link.
+    Setting("VIDEO_URL", ""),
     # Booking rules.
     Setting("BOOKING_MIN_NOTICE_HOURS", 12),
     Setting("BOOKING_HORIZON_DAYS", 60),

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vDuration
 
 from app.core.config import inbound_mail_configured
+from app.invites.video import video_link
 from app.models import Booking
 from app.models.booking import STATUS_CANCELLED
 
@@ -50,6 +51,7 @@ class InviteEvent:
     cancelled: bool = False
     url: str | None = None
     last_modified: datetime | None = None
+    conference: str | None = None  # a video call's address (RFC 7986 CONFERENCE)
 
 
 def one_line(text: str) -> str:
@@ -95,6 +97,9 @@ def _vevent(event: InviteEvent, method: str | None, dtstamp: datetime) -> Event:
     vevent.add("description", event.description)
     if event.url:
         vevent.add("url", event.url)
+    if event.conference:
+        vevent.add("conference", event.conference,
+                   parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": _("Video call")})
     if event.last_modified:
         vevent.add("last-modified", _utc(event.last_modified))
     vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
@@ -155,11 +160,11 @@ def clinic_address() -> str:
             f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}")
 
 
-def location(mode: str) -> str:
+def location(mode: str, video_url: str | None = None) -> str:
     if mode == "phone":
         return _("Phone call")
     if mode == "video":
-        return _("Video call")
+        return video_url or _("Video call")
     return clinic_address()
 
 
@@ -184,8 +189,10 @@ def patient_description(booking: Booking, manage_url: str | None) -> str:
         lines.append(_("Where: %(address)s.", address=clinic_address()))
     elif booking.mode == "phone":
         lines.append(_("We will call you on the phone number you gave us."))
+    elif video_link(booking):
+        lines.append(_("Join the video call: %(url)s", url=video_link(booking)))
     else:
-        lines.append(_("We will email you the link for the video call before the consultation."))
+        lines.append(_("We will call you before the consultation to give you the link for the video call."))
     if manage_url:
         lines.append(_("To move or cancel: %(url)s", url=manage_url))
     else:
@@ -203,12 +210,13 @@ def booking_event(booking: Booking, manage_url: str | None = None) -> InviteEven
         starts_at=booking.slot.starts_at,
         ends_at=booking.slot.ends_at,
         summary=summary(),
-        location=location(booking.mode),
+        location=location(booking.mode, video_link(booking)),
         description=patient_description(booking, manage_url),
         organizer=organizer(),
         attendee=Party(name=booking.name, email=booking.email),
         cancelled=booking.status == STATUS_CANCELLED,
         url=manage_url,
+        conference=video_link(booking),
     )
 
 

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from app.core.ratelimits import token_lookup_limit
 from app.invites import feeds, ics
 from app.invites.links import CalendarLinks, calendar_links
+from app.invites.video import video_link
 from app.models import Booking
 
 bp = Blueprint("calendar", __name__)
@@ -47,9 +48,9 @@ def links_for(booking: Booking) -> CalendarLinks:
     details = (f"Your consultation with {config['CLINIC_NAME']}. To move or cancel, use the link "
                f"in your confirmation email. Questions: call {config['CLINIC_PHONE']}.")
     return calendar_links(ics.summary(), booking.slot.starts_at, booking.slot.ends_at, details,
-                          ics.location(booking.mode))
+                          ics.location(booking.mode, video_link(booking)))
 
 
 @bp.app_context_processor
 def _calendar_helpers() -> dict:
-    return {"calendar_links_for": links_for}
+    return {"calendar_links_for": links_for, "video_link": video_link}

@@ -29,6 +29,7 @@ from app.core.timefmt import clinic_zone, clock_with_zone, current_locale, short
 from app.invites import ics
 from app.invites.feeds import public_url
 from app.invites.ics import one_line
+from app.invites.video import video_link
 from app.models import Booking, OutboxMessage
 from app.models.booking import MODE_LABELS
 
@@ -96,6 +97,7 @@ def _booking_context(booking: Booking, manage_url: str | None) -> dict:
         "mode_label": mode_label(booking.mode),
         "address": ics.clinic_address(),
         "manage_url": manage_url,
+        "video_url": video_link(booking),
         "book_url": public_url(f"{PREFIXES.get(current_locale().language, '')}/book"),
     }
 
@@ -113,6 +115,12 @@ def update(booking: Booking, previous_start: datetime, manage_url: str | None = 
 def cancellation(booking: Booking, message: str | None = None) -> Content:
     return _render("cancellation", _clinic(_("Your consultation is cancelled")),
                    message=(message or "").strip(), **_booking_context(booking, None))
+
+
+def contact_changed() -> Content:
+    """To the address a booking no longer uses: that its address changed, with no name, time
+    or link (the address may be a stranger's, typed by mistake)."""
+    return _render("contact_changed", _clinic(_("The email address of a booking was changed")))
 
 
 def reminder_subject(starts_at: datetime, sent_at: datetime) -> str:

@@ -19,6 +19,7 @@ from app.core.extensions import db
 from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
     CANCELLATION,
     CONFIRMATION,
+    CONTACT_CHANGED,
     INBOUND,
     KINDS,
     OFFER,

@@ -27,7 +27,9 @@ REMINDER = "reminder"
 STAFF_NOTICE = "staff_notice"
 OFFER = "offer"  # a waiting-list offer: about a free slot, not a booking
 INBOUND = "inbound"  # mail to the clinic passed on to staff (app.replies): about no booking row
-KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE, OFFER, INBOUND)
+# To a booking's previous address when staff change it: that it changed, and nothing more.
+CONTACT_CHANGED = "contact_changed"
+KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE, OFFER, INBOUND, CONTACT_CHANGED)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class BookingSnapshot:
     reference: str | None = None
     locale: str = "en"  # events queued before bookings had a language are English
     calendar_reply: str | None = None  # the patient's answer from their calendar, if any
+    video_room: str | None = None
+    custom_video_url: str | None = None
 
     @property
     def reference_display(self) -> str:
@@ -84,6 +88,7 @@ def snapshot(booking: Booking) -> dict:
         "ends_at": slot.ends_at.isoformat(), "updated_at": booking.updated_at.isoformat(),
         "cancelled_by": booking.cancelled_by, "reference": booking.reference,
         "locale": booking.locale or "en", "calendar_reply": booking.calendar_reply,
+        "video_room": booking.video_room, "custom_video_url": booking.custom_video_url,
     }
 
 
@@ -149,6 +154,9 @@ def _render_event(kind: str, event: dict, now: datetime) -> Rendered:
         return Rendered(content.subject, content.text, content.html, calendar, ics.CANCEL)
     if kind == REMINDER:
         content = compose.reminder(booking, now, link)
+        return Rendered(content.subject, content.text, content.html)
+    if kind == CONTACT_CHANGED:
+        content = compose.contact_changed()
         return Rendered(content.subject, content.text, content.html)
     if kind == STAFF_NOTICE:
         content = compose.staff_notice(booking, event["staff_event"], event["staff_url"], previous)

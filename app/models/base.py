@@ -26,6 +26,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def new_video_room() -> str:
+    """A booking's own video room name: 80 random bits, letters and digits only."""
+    return secrets.token_hex(10)
+
+
 def new_public_id() -> str:
     """An opaque id for URLs and the API, so sequential row ids never leave the database."""
     return secrets.token_urlsafe(12)

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, new_public_id, utcnow
+from app.models.base import Base, UTCDateTime, new_public_id, new_video_room, utcnow
 
 MODES = ("in_person", "phone", "video")
 MODE_LABELS = {"in_person": "In person at the clinic", "phone": "Phone call", "video": "Video call"}
@@ -90,7 +90,9 @@ class Booking(Base):
     status: Mapped[str] = mapped_column(String(16), default=STATUS_CONFIRMED)
     mode: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(254))
+    # None: a caller with no email, booked by staff ("phone only"): no emails or invites go
+    # out, and the front desk calls to remind them.
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
     phone: Mapped[str] = mapped_column(String(32))
     interest: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
@@ -117,6 +119,12 @@ class Booking(Base):
     # The last answer read from the patient's calendar (CALENDAR_REPLIES) and when it came.
     calendar_reply: Mapped[str | None] = mapped_column(String(16), default=None)
     calendar_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The name and email folded for staff search (app.booking.search), kept with them.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A video call's address (app.invites.video): VIDEO_URL with `{room}` as this room, unless
+    # staff set the booking's own address.
+    video_room: Mapped[str | None] = mapped_column(String(32), default=new_video_room)
+    custom_video_url: Mapped[str | None] = mapped_column(String(500), default=None)
 
     slot: Mapped[Slot] = relationship(back_populates="bookings")
 
@@ -127,6 +135,10 @@ class Booking(Base):
     @property
     def first_name_initial(self) -> str:
         return first_name_initial(self.name)
+
+    @property
+    def is_phone_only(self) -> bool:
+        return self.email is None
 
     @property
     def language_name(self) -> str:

@@ -91,7 +91,7 @@ def handle_message(raw: bytes, now: datetime | None = None) -> Outcome:
             _mark(changed, CALENDAR_DECLINED, now)
 
         try:
-            booking_service.cancel(booking.public_id, by="patient", reason=reply.comment or None, now=now,
+            booking_service.cancel(booking.public_id, by="calendar", reason=reply.comment or None, now=now,
                                    on_cancelled=declined)
         except _Stale as stale:
             log.warning("calendar reply ignored: %s", stale)

@@ -10,21 +10,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.orm import contains_eager
 
-from app.booking import service, validation
+from app.booking import notifications, service, validation
 from app.booking.errors import BookingError
 from app.booking.reference import normalise as normalise_reference
+from app.booking.search import search_text
+from app.booking.search import words as search_words
 from app.booking.slots import SlotPicker, build_picker, is_offered, parse_day
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone, when
+from app.core.tokens import hash_token, new_manage_token
 from app.models import Booking, Slot, utcnow
 from app.models.booking import (
     ATTENDANCE,
     BOOKING_IS_CONFIRMED,
     INTERESTS,
+    LOCALES,
     MODES,
     STATUS_CANCELLED,
     STATUS_CONFIRMED,
@@ -42,9 +46,12 @@ CALENDAR_REPLY_LABELS = {"accepted": "Accepted in their calendar", "tentative": 
 
 
 class StaffActionError(Exception):
-    def __init__(self, message: str) -> None:
+    """`field`, when set, is the form field the message belongs beside."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 @dataclass
@@ -88,16 +95,17 @@ def search(filters: Filters, now: datetime | None = None) -> SearchResult:
     filters.cleaned()
     conditions = []
     if filters.q:
-        term = _like(filters.q)
-        matches = [func.lower(Booking.name).like(term, escape="\\"),
-                   func.lower(Booking.email).like(term, escape="\\")]
+        # Every word in the name or email, in any order, accents and case aside; or the
+        # phone number's digits; or the reference, with or without its dash.
+        words = search_words(filters.q)
+        matches = [and_(*(Booking.search_text.like(_like(word), escape="\\") for word in words))] if words else []
         digits = re.sub(r"\D", "", filters.q)
         if len(digits) >= 3:
             matches.append(Booking.phone.like(f"%{digits}%"))
         reference = normalise_reference(filters.q)
         if reference:
             matches.append(Booking.reference == reference)
-        conditions.append(or_(*matches))
+        conditions.append(or_(*matches) if matches else false())
     if filters.date_from:
         conditions.append(Slot.starts_at >= day_range(filters.date_from, filters.date_from)[0])
     if filters.date_to:
@@ -323,3 +331,79 @@ def add_note(public_id: str, text: str, actor: StaffUser, now: datetime | None =
         booking.updated_at = now
         audit.record(session, actor, "booking.note", booking_id=booking.id)
     return booking
+
+
+@dataclass(frozen=True)
+class Details:
+    """A booking's contact details and how to meet, as staff may correct them (validated
+    and normalised by the form, as for a new booking)."""
+
+    name: str
+    email: str | None  # None: phone only
+    phone: str
+    locale: str
+    mode: str
+    custom_video_url: str | None = None  # None: the clinic's VIDEO_URL
+
+
+# What each field is called in the audit log (never its value: entries outlive an erasure).
+DETAIL_LABELS = {"name": "name", "email": "email address", "phone": "phone number",
+                 "locale": "language", "mode": "meeting type", "custom_video_url": "video call link"}
+# The fields the patient's emails and invite show: changing one sends them the confirmation again.
+_PATIENT_SEES = {"name", "email", "locale", "mode", "custom_video_url"}
+
+
+def edit_details(public_id: str, details: Details, actor: StaffUser,
+                 now: datetime | None = None) -> list[str]:
+    """Correct a booking's details in place; returns the fields that changed (none: nothing
+    is written). When the patient's emails would read differently, they are sent the
+    confirmation again (same UID, higher SEQUENCE, a new manage link; the old link stops
+    working) at the address now on the booking; a changed address is first told only that
+    it changed. Removing the address makes the booking phone only (nothing more is sent).
+    One transaction: the change, its audit entry and its emails."""
+    now = now or utcnow()
+    if details.locale not in LOCALES:
+        raise StaffActionError("Please choose the language for their emails.", field="locale")
+    with write_transaction() as session:
+        booking = _lock(session, public_id)
+        if booking.erased_at is not None:
+            raise StaffActionError("This patient's data was erased, so there is nothing to edit.")
+        if booking.status != STATUS_CONFIRMED:
+            raise StaffActionError("This consultation was cancelled, so its details can no longer be edited.")
+        if details.mode != booking.mode and not booking.slot.offers(details.mode):
+            offered = ", ".join(m.replace("_", " ") for m in booking.slot.mode_list)
+            raise StaffActionError(f"This time is offered as: {offered}. Please choose one of those.",
+                                   field="mode")
+        changed = [name for name in DETAIL_LABELS if getattr(booking, name) != getattr(details, name)]
+        if not changed:
+            return []
+        upcoming = booking.slot.ends_at > now
+        if upcoming and "email" in changed:
+            notifications.contact_changed(booking, to_new_address=details.email is not None)
+        for name in changed:
+            setattr(booking, name, getattr(details, name))
+        booking.search_text = search_text(booking.name, booking.email)
+        booking.updated_at = now
+        if "email" in changed or (upcoming and _PATIENT_SEES.intersection(changed)):
+            token = new_manage_token()
+            booking.manage_token_hash = hash_token(token)  # the link sent so far stops working
+            booking.ical_sequence += 1
+            if upcoming:  # without an email (phone only) this only withdraws the reminder
+                notifications.confirmation_resent(booking, token)
+        audit.record(session, actor, "booking.edit", booking_id=booking.id,
+                     details="changed the " + ", ".join(DETAIL_LABELS[name] for name in changed))
+    return changed
+
+
+def cancelled_by(booking: Booking, history: list) -> str:
+    """Who cancelled: the patient (online), the clinic (the staff member, from the audit
+    log), or a calendar reply (the patient declined the invite)."""
+    if booking.cancelled_by == "patient":
+        return "the patient"
+    if booking.cancelled_by == "staff":
+        entry = next((e for e in reversed(history) if e.action == "booking.cancel"), None)
+        who = (entry.actor.name if entry.actor else entry.actor_email) if entry else None
+        return f"the clinic ({who})" if who else "the clinic"
+    if booking.cancelled_by == "calendar":
+        return "a calendar reply (the patient declined the invite)"
+    return booking.cancelled_by or "unknown"

@@ -10,10 +10,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, exists, func, select
 
 from app.busy.overlap import BusyIn, busy_sources
+from app.core.database import write_transaction
 from app.core.extensions import db
 from app.models import Booking, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED
 from app.models.staff import StaffUser
+from app.staff import audit
 from app.staff.clinic_time import day_range, today, week_start
 
 NO_SHOW_DAYS = 90
@@ -50,6 +52,8 @@ class Dashboard:
     # This week's consultations not yet over that overlap a busy time in a staff calendar,
     # by slot id: the booking stands, but someone should look.
     clashes: dict[int, list[BusyIn]] = field(default_factory=dict)
+    # Tomorrow's phone-only consultations: no reminder email reaches them, so the desk calls.
+    to_call: list[Booking] = field(default_factory=list)
 
     @property
     def clashing(self) -> list[Booking]:
@@ -60,10 +64,10 @@ class Dashboard:
         return max([w.bookings for w in self.weeks] + [1])
 
 
-def _confirmed_between(start: datetime, end: datetime) -> list[Booking]:
+def _confirmed_between(start: datetime, end: datetime, *conditions) -> list[Booking]:
     return list(db.session.execute(
         select(Booking).join(Slot).where(BOOKING_IS_CONFIRMED,
-                                         Slot.starts_at >= start, Slot.starts_at < end)
+                                         Slot.starts_at >= start, Slot.starts_at < end, *conditions)
         .order_by(Slot.starts_at)
     ).scalars())
 
@@ -104,6 +108,14 @@ def weekly(this_monday: date, weeks: int = CHART_WEEKS) -> list[WeekFigures]:
     return [WeekFigures(monday, b, n) for monday, (b, n) in counts.items()]
 
 
+def day_sheet(on: date, actor: StaffUser) -> list[Booking]:
+    """The day's consultations in time order, for the printed day list; printing personal
+    details is logged like opening a booking."""
+    with write_transaction() as session:
+        audit.record(session, actor, "day.print", details=on.isoformat())
+    return _confirmed_between(*day_range(on, on))
+
+
 def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
     now = now or utcnow()
     on = today(now)
@@ -124,4 +136,6 @@ def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
         free_this_week=free_between(now, day_range(monday, monday + timedelta(days=6))[1]),
         weeks=weekly(monday),
         clashes=busy_sources([b.slot_id for b in this_week if b.slot.ends_at > now]),
+        to_call=_confirmed_between(*day_range(on + timedelta(days=1), on + timedelta(days=1)),
+                                   Booking.email.is_(None)),
     )

@@ -12,7 +12,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from app.core.database import write_transaction
 from app.core.extensions import db
@@ -49,16 +49,19 @@ def erased_email(booking: Booking) -> str:
 
 
 def plan(public_id: str, now: datetime | None = None) -> ErasePlan:
-    """Every not-yet-erased booking of the patient behind `public_id` (same email address)."""
+    """Every not-yet-erased booking of the patient behind `public_id`: the same email address
+    or, for a phone-only booking, the phone-only bookings with the same number."""
     now = now or utcnow()
     booking = db.session.execute(select(Booking).where(Booking.public_id == public_id)).scalar_one_or_none()
     if booking is None:
         raise EraseError("We could not find that booking.")
     if booking.erased_at is not None:
         return ErasePlan(bookings=[], upcoming=[])
+    same_patient = (and_(Booking.email.is_(None), Booking.phone == booking.phone) if booking.is_phone_only
+                    else func.lower(Booking.email) == booking.email.lower())
     bookings = list(db.session.execute(
         select(Booking).join(Slot)
-        .where(func.lower(Booking.email) == booking.email.lower(), Booking.erased_at.is_(None))
+        .where(same_patient, Booking.erased_at.is_(None))
         .order_by(Slot.starts_at)
     ).scalars())
     upcoming = [b for b in bookings if b.status == STATUS_CONFIRMED and b.slot.ends_at > now]
@@ -81,6 +84,7 @@ def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None 
                 select(Booking).where(Booking.id.in_(ids)).with_for_update()).scalars():
             booking.name = ERASED_NAME
             booking.email = erased_email(booking)
+            booking.search_text = ""
             booking.phone = ""
             booking.note = ""
             booking.self_check = None

@@ -1,7 +1,8 @@
-"""Bookings for a date range as a spreadsheet: XLSX (every cell typed as text, so nothing
-runs as a formula and nothing needs an apostrophe) or CSV that opens cleanly in Excel
-(UTF-8 with a byte-order mark, every cell quoted, the formula guard only where a cell could
-start: whatever separator the spreadsheet splits on)."""
+"""Bookings for a date range as a spreadsheet: XLSX (dates and times as date cells in the
+clinic's zone, every other cell typed as text, so nothing runs as a formula and nothing
+needs an apostrophe) or CSV that opens cleanly in Excel (UTF-8 with a byte-order mark,
+every cell quoted, the formula guard only where a cell could start: whatever separator
+the spreadsheet splits on)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -90,8 +91,11 @@ def neutralise(value: object) -> str:
     return text
 
 
-def _local_stamp(instant) -> str:
-    return local(instant).strftime("%Y-%m-%d %H:%M") if instant else ""
+def _local_stamp(instant, typed: bool = False) -> str | datetime | None:
+    if not instant:
+        return None if typed else ""
+    stamp = local(instant).replace(tzinfo=None, second=0, microsecond=0)
+    return stamp if typed else stamp.strftime("%Y-%m-%d %H:%M")
 
 
 def bookings_between(first: date, last: date) -> list[Booking]:
@@ -102,17 +106,24 @@ def bookings_between(first: date, last: date) -> list[Booking]:
     ).scalars())
 
 
-def rows(bookings: list[Booking]):
+def rows(bookings: list[Booking], typed: bool = False):
+    """The header, then a row per booking. Dates and times are in the clinic's zone: as text
+    (CSV), or `typed` as date, time and naive datetime values (XLSX date cells)."""
     yield HEADER
     for b in bookings:
         start, end = local(b.slot.starts_at), local(b.slot.ends_at)
         # National format ("(970) 555-0142") for US numbers: readable, and not a formula.
         phone = display_phone(b.phone) if b.phone else ""
-        yield (b.public_id, start.strftime("%Y-%m-%d"), start.strftime("%H:%M"), end.strftime("%H:%M"),
+        if typed:
+            day, starts, ends = start.date(), start.time().replace(tzinfo=None), end.time().replace(tzinfo=None)
+        else:
+            day, starts, ends = start.strftime("%Y-%m-%d"), start.strftime("%H:%M"), end.strftime("%H:%M")
+        yield (b.reference_display, day, starts, ends,
                start.tzname(), MODE_LABELS.get(b.mode, b.mode), STATUS_LABELS.get(b.status, b.status),
-               ATTENDANCE_LABELS.get(b.attendance or "", ""), b.name, b.email, phone,
-               b.language_name, INTEREST_LABELS.get(b.interest, b.interest), b.note, _local_stamp(b.created_at),
-               b.booked_by or "", _local_stamp(b.cancelled_at), b.cancelled_by or "", b.staff_notes)
+               ATTENDANCE_LABELS.get(b.attendance or "", ""), b.name, b.email or "", phone,
+               b.language_name, INTEREST_LABELS.get(b.interest, b.interest), b.note,
+               _local_stamp(b.created_at, typed), b.booked_by or "", _local_stamp(b.cancelled_at, typed),
+               b.cancelled_by or "", b.staff_notes)
 
 
 def to_csv(bookings: list[Booking]) -> bytes:
@@ -125,17 +136,28 @@ def to_csv(bookings: list[Booking]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+# How XLSX shows the clinic-time values (real date cells, so they sort and filter as dates).
+_XLSX_FORMATS = ((datetime, "yyyy-mm-dd h:mm"), (date, "yyyy-mm-dd"), (time, "h:mm"))
+
+
 def to_xlsx(bookings: list[Booking]) -> bytes:
-    """Every cell is a text cell (type string, format "@"): a value such as "=1+1" or
-    "+1 970" shows as written and never runs, without an apostrophe."""
+    """Dates and times are date cells in the clinic's zone; every other cell is a text cell
+    (type string, format "@"): a value such as "=1+1" or "+1 970" shows as written and never
+    runs, without an apostrophe. The header row stays in view and carries filters."""
     book = Workbook()
     sheet = book.active
     sheet.title = "Bookings"
     widths = [len(h) for h in HEADER]
-    for row_number, row in enumerate(rows(bookings), start=1):
+    for row_number, row in enumerate(rows(bookings, typed=True), start=1):
         for column, value in enumerate(row, start=1):
-            text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
             cell = sheet.cell(row=row_number, column=column)
+            date_format = next((f for kind, f in _XLSX_FORMATS if isinstance(value, kind)), None)
+            if date_format:
+                cell.value = value
+                cell.number_format = date_format
+                widths[column - 1] = max(widths[column - 1], len(date_format))
+                continue
+            text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
             if text:
                 cell.value = text
                 cell.data_type = "s"  # set after the value: openpyxl would take "=..." as a formula
@@ -146,6 +168,7 @@ def to_xlsx(bookings: list[Booking]) -> bytes:
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[sheet.cell(row=1, column=column).column_letter].width = width + 2
     sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -16,7 +16,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import DateField, EmailField, TimeField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.booking import validation
@@ -110,11 +110,32 @@ class MoveForm(FlaskForm):
                       validators=[InputRequired("Please choose how you will meet.")])
 
 
+def _optional_email(form, field) -> None:
+    try:
+        field.data = validation.optional_email_address(field.data or "")
+    except validation.Invalid as error:
+        raise ValidationError(str(error)) from None
+
+
+def _video_url(form, field) -> None:
+    try:
+        field.data = validation.optional_web_address(field.data or "", "The video call link")
+    except validation.Invalid as error:
+        raise ValidationError(str(error)) from None
+
+
+def caller_email_field() -> EmailField:
+    """Many callers have no email: left empty, the booking is phone only."""
+    return EmailField("Caller's email (optional)", validators=[_optional_email],
+                      render_kw={"autocomplete": "off", "maxlength": 254, "spellcheck": "false"})
+
+
 class CallerBookingForm(PatientFieldsMixin, FlaskForm):
     """A booking staff make for a caller: the public form's patient fields and checks, for a
     slot chosen on the previous page; no bot checks (the person is signed in)."""
 
     slot_id = HiddenField(validators=[InputRequired("Please choose a time.")])
+    email = caller_email_field()
     mode = RadioField("How will you meet?", choices=MODE_CHOICES,
                       validators=[InputRequired("Please choose how you will meet.")])
     # Their confirmation, invite, reminder and manage pages are in this language.
@@ -127,8 +148,30 @@ class CallerBookingForm(PatientFieldsMixin, FlaskForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.name.label.text = "Caller's full name"
+        self.phone.label.text = "Caller's phone number"
         self.interest.label.text = "What would they like to talk about?"
         self.note.label.text = "Anything they would like us to know (optional)"
+
+
+class BookingDetailsForm(PatientFieldsMixin, FlaskForm):
+    """A booking's details corrected in place: the new-booking form's checks for the fields
+    staff may change (the slot's meeting types are set by the view)."""
+
+    interest = None
+    note = None
+    consent = None
+    email = caller_email_field()
+    mode = RadioField("How will you meet?", choices=MODE_CHOICES,
+                      validators=[InputRequired("Please choose how you will meet.")])
+    locale = RadioField("Language for their emails", choices=list(LOCALE_NAMES.items()),
+                        validators=[InputRequired("Please choose the language for their emails.")])
+    custom_video_url = StringField("Video call link for this booking (optional)", validators=[_video_url],
+                                   render_kw={"maxlength": 500, "spellcheck": "false", "autocomplete": "off"})
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.name.label.text = "Full name"
+        self.email.label.text = "Email (optional)"
 
 
 class ExportForm(FlaskForm):

@@ -12,7 +12,11 @@ from sqlalchemy.orm import selectinload
 
 from app.core.extensions import db
 from app.models import Booking, FreedSlot, WaitlistEntry, WaitlistOffer, utcnow
+from app.models.staff import StaffUser
 from app.models.waitlist import ENTRY_WAITING, OFFER_CLAIMED
+from app.staff import audit
+from app.waitlist import service
+from app.waitlist.validation import JoinRequest
 
 LIST_LIMIT = 200
 
@@ -50,3 +54,11 @@ def offer_for_booking(booking_id: int) -> WaitlistOffer | None:
     return db.session.execute(
         select(WaitlistOffer).where(WaitlistOffer.booking_id == booking_id, WaitlistOffer.status == OFFER_CLAIMED)
         .order_by(WaitlistOffer.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def add_caller(request: JoinRequest, actor: StaffUser) -> WaitlistEntry:
+    """Put a caller on the waiting list, by the same rules as joining online; offers reach
+    them by email. The audit entry names the dates, never the person."""
+    details = f"for a caller, {request.earliest.isoformat()} to {request.latest.isoformat()}"
+    with audit.record_with_next_commit(actor, "waitlist.add", details=details):
+        return service.join(request).entry

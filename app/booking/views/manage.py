@@ -113,7 +113,8 @@ def confirm_new_slot(token: str, slot_id: str):
     status = 200
     if form.validate_on_submit():
         try:
-            service.reschedule(booking.public_id, slot.public_id, form.mode.data, by="patient")
+            service.reschedule(booking.public_id, slot.public_id, form.mode.data, by="patient",
+                               manage_token=token)
         except SlotTaken as taken:
             problem = _("%(problem)s Your consultation has not changed. Please choose another time.",
                         problem=taken.message)

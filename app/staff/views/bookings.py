@@ -3,7 +3,7 @@ booking (cancel, move, attendance, notes, erase the patient)."""
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -17,7 +17,14 @@ from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
 from app.staff import audit, bookings_admin, erase, waitlist_admin
 from app.staff.auth import admin_required
 from app.staff.clinic_time import parse_date
-from app.staff.forms import CallerBookingForm, CancelForm, ConfirmForm, MoveForm, NoteForm
+from app.staff.forms import (
+    BookingDetailsForm,
+    CallerBookingForm,
+    CancelForm,
+    ConfirmForm,
+    MoveForm,
+    NoteForm,
+)
 from app.staff.views import bp, flash_done, flash_error
 
 
@@ -91,8 +98,12 @@ def new_booking():
         except BookingError as error:
             problem, status = error.message, error.http_status
         else:
-            flash_done(f"Booked {made.booking.name} for {when(slot.starts_at)}. They are sent the "
-                       "confirmation email with their own link to change or cancel it.")
+            if made.booking.is_phone_only:
+                flash_done(f"Booked {made.booking.name} for {when(slot.starts_at)}, phone only: no email "
+                           "is sent, so call them the day before to remind them.")
+            else:
+                flash_done(f"Booked {made.booking.name} for {when(slot.starts_at)}. They are sent the "
+                           "confirmation email with their own link to change or cancel it.")
             return redirect(url_for("staff.booking_detail", public_id=made.booking.public_id), code=303)
     return render_template("staff/booking_new.html", form=form, slot=slot, problem=problem,
                            alternatives=alternatives,
@@ -122,9 +133,11 @@ def booking_detail(public_id: str):
     bookings_admin.record_view(booking, current_user)
     booking = _booking_or_404(public_id)  # fresh after the audit commit
     now = utcnow()
+    history = audit.for_booking(booking.id)
     return render_template(
         "staff/booking_detail.html", booking=booking, self_check=bookings_admin.self_check(booking),
-        history=audit.for_booking(booking.id), labels=audit.ACTION_LABELS, note_form=NoteForm(formdata=None),
+        history=history, labels=audit.ACTION_LABELS, cancelled_by=bookings_admin.cancelled_by(booking, history),
+        note_form=NoteForm(formdata=None),
         confirm_form=ConfirmForm(), can_change=booking.is_active and booking.slot.ends_at > now,
         can_mark=booking.is_active and booking.slot.starts_at <= now,
         ATTENDANCE_LABELS=bookings_admin.ATTENDANCE_LABELS, STATUS_LABELS=bookings_admin.STATUS_LABELS,
@@ -149,6 +162,52 @@ def cancel_booking(public_id: str):
         flash_error("This consultation was already cancelled.")
         return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
     return render_template("staff/booking_cancel.html", booking=booking, form=form)
+
+
+@bp.route("/bookings/<public_id>/edit", methods=["GET", "POST"])
+def edit_booking(public_id: str):
+    """Correct a booking's contact details, language or meeting type in place."""
+    booking = _booking_or_404(public_id)
+    if not booking.is_active or booking.erased_at is not None:
+        flash_error("Only a booked consultation's details can be edited.")
+        return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
+    form = BookingDetailsForm(obj=booking if request.method == "GET" else None)
+    modes = booking.slot.mode_list if booking.slot.offers(booking.mode) else [*booking.slot.mode_list, booking.mode]
+    form.mode.choices = [(m, MODE_LABELS[m]) for m in modes]
+    problem, status = None, 200
+    if request.method == "POST":
+        if not form.validate():
+            problem, status = "Please correct the highlighted fields below.", 422
+        else:
+            details = bookings_admin.Details(name=form.name.data, email=form.email.data, phone=form.phone.data,
+                                             locale=form.locale.data, mode=form.mode.data,
+                                             custom_video_url=form.custom_video_url.data)
+            try:
+                changed = bookings_admin.edit_details(public_id, details, current_user)
+            except bookings_admin.StaffActionError as error:
+                if error.field:
+                    form[error.field].errors = [error.message]
+                    problem = "Please correct the highlighted fields below."
+                else:
+                    problem = error.message
+                status = 422
+            else:
+                if not changed:
+                    flash_done("Nothing was changed.")
+                elif "email" in changed and details.email is None:
+                    flash_done("Saved. The booking is now phone only: no more emails are sent, and the "
+                               "link sent so far no longer works. Call them to remind them.")
+                elif "email" in changed:
+                    flash_done(f"Saved. The confirmation, with a new link to change or cancel, is sent to "
+                               f"{details.email}; the old address is told only that it changed.")
+                elif set(changed) & {"name", "locale", "mode", "custom_video_url"}:
+                    flash_done("Saved. The patient is sent the confirmation again with the new details "
+                               "and a new link to change or cancel.")
+                else:
+                    flash_done("Saved.")
+                return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
+    return render_template("staff/booking_edit.html", booking=booking, form=form, problem=problem,
+                           video_default=current_app.config["VIDEO_URL"]), status
 
 
 @bp.get("/bookings/<public_id>/move")

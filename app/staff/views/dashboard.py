@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from datetime import timedelta
+
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.core.deploy_check import found_at_start
 from app.staff import dashboard as figures
 from app.staff import sessions, waitlist_admin
+from app.staff.clinic_time import parse_date, today
 from app.staff.views import bp
 
 
@@ -21,3 +24,12 @@ def dashboard():
 @bp.get("")
 def root():
     return redirect(url_for("staff.dashboard"))
+
+
+@bp.get("/day")
+def day_sheet():
+    """A day's consultations as a printable list (today unless ?day=YYYY-MM-DD)."""
+    now = sessions.now()
+    on = parse_date(request.args.get("day")) or today(now)
+    return render_template("staff/day_sheet.html", on=on, bookings=figures.day_sheet(on, current_user),
+                           printed_at=now, previous=on - timedelta(days=1), following=on + timedelta(days=1))
