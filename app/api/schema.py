@@ -161,6 +161,9 @@ def openapi_document() -> dict[str, Any]:
                                    "interest": {"type": "string", "enum": ["tms", "ketamine", "not_sure"]},
                                    "note": {"type": "string", "maxLength": 1000},
                                    "consent": {"type": "boolean"},
+                                   "sms_consent": {"type": "boolean", "default": False,
+                                                   "description": "The patient agreed to text reminders at `phone` "
+                                                                  "(a confirmation and a reminder; STOP ends them)"},
                                    "locale": _LOCALE,
                                }},
             "RescheduleRequest": {"type": "object", "required": ["slot_id"], "properties": {
@@ -176,7 +179,7 @@ def openapi_document() -> dict[str, Any]:
                             "end": {"type": "string", "format": "date-time"},
                             "mode": _MODE, "name": {"type": "string"}, "email": {"type": "string"},
                             "phone": {"type": "string"}, "interest": {"type": "string"},
-                            "note": {"type": "string"}, "locale": _LOCALE,
+                            "note": {"type": "string"}, "locale": _LOCALE, "sms_consent": {"type": "boolean"},
                             "created_at": {"type": "string", "format": "date-time"},
                         }},
             "BookingEnvelope": {"type": "object", "required": ["booking"], "properties": {
@@ -189,6 +192,9 @@ def openapi_document() -> dict[str, Any]:
                                     "phone": {"type": "string"},
                                     "locale": _LOCALE,
                                     "consent": {"type": "boolean"},
+                                    "sms_consent": {"type": "boolean", "default": False,
+                                                    "description": "The patient agreed to text reminders at `phone` "
+                                                                   "(a confirmation and a reminder; STOP ends them)"},
                                     "earliest": {"type": "string", "format": "date"},
                                     "latest": {"type": "string", "format": "date"},
                                     "weekdays": {"type": "array", "items": {

@@ -14,9 +14,13 @@ OUTBOX_SENT = "sent"
 OUTBOX_FAILED = "failed"  # permanently: rejected, or out of attempts
 OUTBOX_CANCELLED = "cancelled"  # no longer wanted (a reminder for a moved booking)
 
+CHANNEL_EMAIL = "email"
+CHANNEL_SMS = "sms"  # a text message: to_address is an E.164 number, body_text the whole text
+
 
 class OutboxMessage(Base):
-    """One email, written in the same transaction as the change it reports, delivered later."""
+    """One email or text message, written in the same transaction as the change it reports,
+    delivered later."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (
@@ -32,6 +36,7 @@ class OutboxMessage(Base):
     # Stable across retries, so a resend after a crash is recognisably the same message.
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))  # confirmation, update, cancellation, reminder, staff_notice
+    channel: Mapped[str] = mapped_column(String(8), default=CHANNEL_EMAIL, server_default=CHANNEL_EMAIL)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), default=None)
     to_address: Mapped[str] = mapped_column(String(320))
     # The recipient's display name, kept apart from the address so headers are built safely.
@@ -56,6 +61,10 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # A text's id at the provider (its status callbacks name it) and the last status it reported
+    # (queued, sent, delivered, undelivered, failed).
+    provider_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    provider_status: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class CalendarFeed(Base):

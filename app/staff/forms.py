@@ -129,6 +129,7 @@ class CallerBookingForm(PatientFieldsMixin, FlaskForm):
         self.name.label.text = "Caller's full name"
         self.interest.label.text = "What would they like to talk about?"
         self.note.label.text = "Anything they would like us to know (optional)"
+        self.sms_consent.label.text = "The caller agreed to text reminders at this number"
 
 
 class ExportForm(FlaskForm):

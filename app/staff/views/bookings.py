@@ -82,7 +82,8 @@ def new_booking():
     else:
         patient = PatientDetails(name=form.name.data, email=form.email.data, phone=form.phone.data,
                                  interest=form.interest.data, note=form.note.data or "",
-                                 locale=form.locale.data)
+                                 locale=form.locale.data,
+                                 sms_consent="staff" if form.sms_consent.data else None)
         try:
             made = bookings_admin.book_for_caller(slot.public_id, form.mode.data, patient, current_user)
         except SlotTaken as taken:
