@@ -56,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
     from app.core import health
     from app.invites import views as invites
     from app.mail import dev_viewer
+    from app.sms import views as sms
     from app.staff import views as staff
     from app.waitlist import api as waitlist_api
     from app.waitlist import views as waitlist_pages
@@ -69,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(waitlist_pages.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(sms.bp)
     if app.config.get("DEV_MAIL_VIEWER"):
         app.register_blueprint(dev_viewer.bp)
 

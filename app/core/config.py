@@ -115,6 +115,16 @@ def load_config() -> dict[str, Any]:
         "MAIL_CAPTURE_DIR": env("MAIL_CAPTURE_DIR", ""),
         # How long a worker holds a claimed message before another may retry it.
         "MAIL_CLAIM_SECONDS": _int("MAIL_CLAIM_SECONDS", 300),
+        # Text messages through a Twilio-compatible REST API; without an account and a sender
+        # they are captured locally (MAIL_CAPTURE_DIR). Texts name the clinic by SMS_CLINIC_NAME,
+        # which must carry no health words (they are read on lock screens).
+        "TWILIO_ACCOUNT_SID": env("TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": env("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_FROM_NUMBER": env("TWILIO_FROM_NUMBER", ""),
+        "TWILIO_MESSAGING_SERVICE_SID": env("TWILIO_MESSAGING_SERVICE_SID", ""),
+        "TWILIO_API_BASE": env("TWILIO_API_BASE", "https://api.twilio.com"),
+        "SMS_TIMEOUT_SECONDS": _int("SMS_TIMEOUT_SECONDS", 20),
+        "SMS_CLINIC_NAME": env("SMS_CLINIC_NAME", "Mindset"),
         # Rate limits: the in-memory store suits one process; use Redis for several.
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(env("RATELIMIT_ENABLED"), True),

@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "booking.move": "Moved a booking",
     "booking.attendance": "Recorded attendance",
     "booking.note": "Added an internal note",
+    "booking.text": "Sent a text to the patient",
     "booking.view": "Viewed a booking",
     "patient.erase": "Erased a patient's data",
     "export.csv": "Exported bookings",

@@ -23,6 +23,7 @@ from app.booking import validation
 from app.booking.forms import PatientFieldsMixin
 from app.models.booking import LOCALE_NAMES, MODE_LABELS, MODES
 from app.models.staff import ROLE_LABELS, ROLES
+from app.sms.service import STAFF_TEXT_MAX
 from app.staff.availability_admin import BUFFERS, SLOT_LENGTHS, WEEKDAYS
 from app.staff.export import DEFAULT_PRESET, FORMATS, PRESETS
 
@@ -103,6 +104,12 @@ class NoteForm(FlaskForm):
     note = TextAreaField("Add an internal note", validators=[InputRequired("Please type the note first."),
                                                              Length(max=2000)],
                          render_kw={"rows": 3, "maxlength": 2000})
+
+
+class TextForm(FlaskForm):
+    text = StringField("Text to send", validators=[InputRequired("Please type the text first."),
+                                                   Length(max=STAFF_TEXT_MAX)],
+                       render_kw={"maxlength": STAFF_TEXT_MAX, "autocomplete": "off"})
 
 
 class MoveForm(FlaskForm):

@@ -14,10 +14,11 @@ from app.core.page_cache import cached_page
 from app.core.timefmt import when
 from app.models import Slot, utcnow
 from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
+from app.sms import service as texts_service
 from app.staff import audit, bookings_admin, erase, waitlist_admin
 from app.staff.auth import admin_required
 from app.staff.clinic_time import parse_date
-from app.staff.forms import CallerBookingForm, CancelForm, ConfirmForm, MoveForm, NoteForm
+from app.staff.forms import CallerBookingForm, CancelForm, ConfirmForm, MoveForm, NoteForm, TextForm
 from app.staff.views import bp, flash_done, flash_error
 
 
@@ -130,7 +131,25 @@ def booking_detail(public_id: str):
         can_mark=booking.is_active and booking.slot.starts_at <= now,
         ATTENDANCE_LABELS=bookings_admin.ATTENDANCE_LABELS, STATUS_LABELS=bookings_admin.STATUS_LABELS,
         from_offer=waitlist_admin.offer_for_booking(booking.id),
+        texts=texts_service.state(booking), text_form=TextForm(formdata=None),
     )
+
+
+@bp.post("/bookings/<public_id>/text")
+def send_text(public_id: str):
+    """A one-off text to a patient who agreed to texts ("running 10 minutes late")."""
+    _booking_or_404(public_id)
+    form = TextForm()
+    if not form.validate_on_submit():
+        flash_error(next(iter(form.errors.values()))[0] if form.errors else "Please type the text first.")
+    else:
+        try:
+            texts_service.send_text(public_id, form.text.data, current_user)
+        except texts_service.TextNotSent as error:
+            flash_error(error.message)
+        else:
+            flash_done("Text queued. It goes out within a minute; its status shows below.")
+    return redirect(url_for("staff.booking_detail", public_id=public_id) + "#texts", code=303)
 
 
 @bp.route("/bookings/<public_id>/cancel", methods=["GET", "POST"])
