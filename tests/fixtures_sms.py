@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,7 @@ class Provider:
         self.accepted: list[Request] = []  # the texts the provider took (answered 201)
         self.invalid_numbers: set[str] = set()
         self.outage = 0  # answer this many requests with 503
+        self.delay = 0.0  # seconds each accepted text takes (a slow provider, for the worker tests)
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"provider": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -48,6 +50,8 @@ class Provider:
                 "TWILIO_FROM_NUMBER": FROM_NUMBER, "TWILIO_API_BASE": self.url, **extra}
 
     def answer(self, request: Request) -> tuple[int, dict]:
+        if self.delay:
+            time.sleep(self.delay)
         with self.lock:
             self.requests.append(request)
             if request.path != MESSAGES_PATH:

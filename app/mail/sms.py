@@ -25,7 +25,7 @@ from app.mail import texts
 from app.mail.transport import DeliveryError
 from app.models import Booking, OutboxMessage, SmsOptOut
 from app.models.booking import STATUS_CONFIRMED
-from app.models.mail import CHANNEL_SMS, OUTBOX_SENT
+from app.models.mail import IS_TEXT, OUTBOX_SENT
 
 # Provider error codes for a number that cannot take texts: invalid (21211), not a mobile
 # number (21614), unreachable or not allowed (21612, 21408), opted out at the carrier (21610).
@@ -72,7 +72,7 @@ def _texted_today(phone: str, now: datetime) -> bool:
     automatic texts come at most one a day."""
     midnight = datetime.combine(now.astimezone(clinic_zone()).date(), time(0), clinic_zone())
     return db.session.execute(select(exists().where(
-        OutboxMessage.channel == CHANNEL_SMS, OutboxMessage.to_address == phone,
+        IS_TEXT, OutboxMessage.to_address == phone,
         OutboxMessage.status == OUTBOX_SENT, OutboxMessage.kind.in_((texts.CONFIRMATION, texts.REMINDER)),
         OutboxMessage.sent_at >= midnight))).scalar_one()
 

@@ -27,7 +27,7 @@ from app.core.extensions import db
 from app.mail import outbox, texts
 from app.mail.outbox import Message
 from app.models import Booking, OutboxMessage, SmsOptOut, SmsReply, utcnow
-from app.models.mail import CHANNEL_SMS, OUTBOX_CANCELLED, OUTBOX_FAILED, OUTBOX_PENDING
+from app.models.mail import CHANNEL_SMS, IS_TEXT, OUTBOX_CANCELLED, OUTBOX_FAILED, OUTBOX_PENDING
 from app.models.staff import StaffUser
 from app.staff import audit
 
@@ -96,8 +96,7 @@ def _stop(session, phone: str, word: str, now: datetime) -> None:
         session.add(SmsOptOut(phone=phone, keyword=word[:16], opted_out_at=now))
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.channel == CHANNEL_SMS, OutboxMessage.to_address == phone,
-               OutboxMessage.status == OUTBOX_PENDING)
+        .where(IS_TEXT, OutboxMessage.to_address == phone, OutboxMessage.status == OUTBOX_PENDING)
         .values(status=OUTBOX_CANCELLED, claimed_until=None, last_error="not sent: the number replied STOP")
         .execution_options(synchronize_session=False))
 

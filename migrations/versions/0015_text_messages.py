@@ -53,6 +53,9 @@ def upgrade():
         batch_op.add_column(sa.Column('provider_id', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('provider_status', sa.String(length=16), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_outbox_message_provider_id'), ['provider_id'])
+        batch_op.create_index('ix_outbox_message_sms_to_address', ['to_address'], unique=False,
+                              sqlite_where=sa.text("channel = 'sms'"),
+                              postgresql_where=sa.text("channel = 'sms'"))
 
     with op.batch_alter_table('waitlist_entry', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sms_consent_at', sa.DateTime(timezone=True), nullable=True))
@@ -66,6 +69,7 @@ def downgrade():
         batch_op.drop_column('sms_consent_at')
 
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_message_sms_to_address')
         batch_op.drop_constraint(batch_op.f('uq_outbox_message_provider_id'), type_='unique')
         batch_op.drop_column('provider_status')
         batch_op.drop_column('provider_id')
