@@ -198,7 +198,7 @@ def make_transport(channel: str = CHANNEL_EMAIL):
 
 # --- the outbox ----------------------------------------------------------------------------
 
-def _due_query(now: datetime, limit: int, channel: str):
+def _due_query(now: datetime, limit: int, channel: str = CHANNEL_EMAIL):
     earlier = aliased(OutboxMessage)
     # Messages to one person about one booking go out in order (an update never overtakes
     # its confirmation); reminders wait for their own time and do not hold others back.
@@ -251,16 +251,11 @@ def _prepare(message_id: int, now: datetime) -> Envelope | str:
             return "gone"
         needs_booking = message.kind == outbox.REMINDER or message.channel == CHANNEL_SMS
         booking = session.get(Booking, message.booking_id) if message.booking_id and needs_booking else None
-        withdrawn = ("stale" if message.kind == outbox.REMINDER and _is_stale_reminder(message, booking)
-                     else sms.reason_not_to_send(message, booking, now) if message.channel == CHANNEL_SMS
-                     else None)
-        if withdrawn:
-            message.status = OUTBOX_CANCELLED
-            message.claimed_until = None
-            message.last_error = "" if withdrawn == "stale" else f"not sent: {withdrawn}"
-            return "withdrawn"
+        if message.kind == outbox.REMINDER and _is_stale_reminder(message, booking):
+            return _withdraw(message)
         if message.channel == CHANNEL_SMS:
-            return _prepare_text(message, now)
+            reason = sms.reason_not_to_send(message, booking, now)
+            return _withdraw(message, f"not sent: {reason}") if reason else _prepare_text(message, now)
         try:
             if message.event is not None:
                 rendering.fill(message, now)
@@ -276,6 +271,13 @@ def _prepare(message_id: int, now: datetime) -> Envelope | str:
             _record_failure(message, f"cannot be built: {type(error).__name__}", permanent=True, now=now)
             return "invalid: cannot be built"
         return Envelope(message.id, message.kind, sender, recipient, raw)
+
+
+def _withdraw(message: OutboxMessage, why: str = "") -> str:
+    message.status = OUTBOX_CANCELLED
+    message.claimed_until = None
+    message.last_error = why
+    return "withdrawn"
 
 
 def _prepare_text(message: OutboxMessage, now: datetime) -> Envelope | str:
