@@ -107,7 +107,7 @@ def test_consent_is_stored_with_its_time_and_source_from_every_form(ctx, client)
     joined = client.post("/api/v1/waitlist", json={
         "name": "Mary Somerville", "email": "mary@example.com", "phone": "970-555-0188", "consent": True,
         "sms_consent": True, "earliest": today.isoformat(), "latest": (today + timedelta(days=9)).isoformat()})
-    assert joined.status_code == 201
+    assert joined.status_code == 201 and joined.get_json()["entry"]["sms_consent"] is True
 
     db.session.expire_all()
     sources = {b.email: (b.sms_consent_source, b.sms_consent_at is not None)
@@ -337,6 +337,33 @@ def test_texts_are_captured_locally_without_a_provider(ctx, client, tmp_path):
     assert text.status == "sent" and PHONE in captured.read_text()
     listing = client.get("/dev/mail/").get_data(as_text=True)
     assert "Mindset: booked for" in listing
+
+
+def test_a_resent_confirmation_moves_the_text_reminder_to_the_new_link(ctx, sms_provider):
+    slot = make_slot(local_dt(future_day(4), 10))
+    made = book_with_texts(slot)
+    deliver_due()
+    again = service.resend_confirmation(made.booking.public_id)
+    reminders = texts_queued("reminder")
+    assert [m.status for m in reminders] == ["cancelled", "pending"]
+    assert f"/m/{again.manage_token}" in reminders[1].event
+    assert len(texts_queued("confirmation")) == 1, "the text confirmation is not sent again"
+    deliver_due(now=slot.starts_at - timedelta(hours=23))
+    assert f"/m/{again.manage_token}" in sms_provider.accepted[-1].form["Body"]
+
+
+def test_erasing_a_patient_clears_their_texts_and_replies(ctx, client, sms_provider):
+    from app.staff import erase
+
+    made = book_with_texts()
+    deliver_due()
+    reply(client, "See you then", "SM" + "9" * 32)
+    service.cancel(made.booking.public_id)
+    erase.erase_patient(made.booking.public_id, None)
+    db.session.expire_all()
+    assert all(m.to_address == "" and m.body_text == "" for m in texts_queued())
+    stored = db.session.execute(select(SmsReply)).scalar_one()
+    assert stored.phone == "" and stored.body == ""
 
 
 # --- replies and delivery reports --------------------------------------------------------------

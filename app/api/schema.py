@@ -224,6 +224,7 @@ def openapi_document() -> dict[str, Any]:
                                              "enum": ["waiting", "left", "fulfilled", "expired"]},
                                   "name": {"type": "string"}, "email": {"type": "string"},
                                   "phone": {"type": "string"}, "locale": {"type": "string"},
+                                  "sms_consent": {"type": "boolean"},
                                   "earliest": {"type": "string", "format": "date"},
                                   "latest": {"type": "string", "format": "date"},
                                   "weekdays": {"type": "array", "items": {"type": "integer"}},

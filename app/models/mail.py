@@ -39,7 +39,9 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stable across retries, so a resend after a crash is recognisably the same message.
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))  # confirmation, update, cancellation, reminder, staff_notice
+    # confirmation, update, cancellation, reminder, staff_notice, offer; texts: confirmation,
+    # reminder, staff_text
+    kind: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(8), default=CHANNEL_EMAIL, server_default=CHANNEL_EMAIL)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), default=None)
     to_address: Mapped[str] = mapped_column(String(320))
