@@ -53,9 +53,9 @@ def test_the_booking_form_offers_texts_unticked_with_what_to_expect(app):
     # No app context around the requests: each request's language is its own.
     with app.app_context():
         slot_id = make_slot().public_id
-    for prefix, words in (("", ("Text me reminders at the phone number above", "Two texts",
+    for prefix, words in (("", ("Text me reminders at the number above", "Two texts",
                                 "Reply STOP to end them")),
-                          ("/es", ("Envíeme recordatorios por mensaje de texto al número de teléfono de arriba",
+                          ("/es", ("Envíeme recordatorios por mensaje de texto al número de arriba",
                                    "Dos mensajes", "Responda STOP"))):
         html = app.test_client().get(f"{prefix}/book/{slot_id}").get_data(as_text=True)
         box = re.search(r'<input[^>]*name="sms_consent"[^>]*>', html).group(0)

@@ -66,7 +66,7 @@ class PatientFieldsMixin:
                          validators=[_run(lambda v: validation.multi_line(v, _l("Your note"), max_length=1000))],
                          render_kw={"maxlength": 1000, "rows": 4})
     # Unticked unless the person ticks it: texts need their express agreement.
-    sms_consent = BooleanField(_l("Text me reminders at the phone number above"))
+    sms_consent = BooleanField(_l("Text me reminders at the number above"))
     consent = BooleanField(_l("I have read the privacy notice and agree that the clinic keeps these "
                               "details to arrange my consultation."),
                            validators=[InputRequired(validation.CONSENT_REQUIRED)])
