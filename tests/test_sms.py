@@ -500,9 +500,11 @@ def test_staff_see_the_texts_and_send_a_one_off(ctx, sms_provider):
     assert "sent" in page and "Send text" in page
 
     refused = staff_post(desk, f"{path}/text", {"text": "About your TMS session"}, token_from=path)
-    assert refused.status_code == 303
-    assert "leave out words about treatment" in desk.get(path).get_data(as_text=True)
-    staff_post(desk, f"{path}/text", {"text": "Running 10 minutes late, sorry."}, token_from=path)
+    assert refused.status_code == 422
+    shown = refused.get_data(as_text=True)
+    assert "leave out words about treatment" in shown and 'value="About your TMS session"' in shown
+    sent = staff_post(desk, f"{path}/text", {"text": "Running 10 minutes late, sorry."}, token_from=path)
+    assert sent.status_code == 303
     deliver_due()
     assert sms_provider.accepted[-1].form["Body"] == "Mindset: Running 10 minutes late, sorry. Reply STOP to opt out."
     assert sms_provider.accepted[-1].form["To"] == PHONE
@@ -516,14 +518,15 @@ def test_staff_cannot_text_a_patient_who_did_not_agree_or_replied_stop(ctx, clie
     path = f"/staff/bookings/{silent.booking.public_id}"
     page = desk.get(path).get_data(as_text=True)
     assert "Texts are <strong>off</strong>: the patient did not agree" in page and "Send text" not in page
-    staff_post(desk, f"{path}/text", {"text": "Hello"}, token_from=path)
-    assert "did not agree to texts" in desk.get(path).get_data(as_text=True)
+    refused = staff_post(desk, f"{path}/text", {"text": "Hello"}, token_from=path)
+    assert refused.status_code == 422 and "did not agree to texts" in refused.get_data(as_text=True)
 
     agreed = book_with_texts(email="agreed@example.com", phone="+19705550160")
     reply(client, "STOP", "SM" + "3" * 32, number="+19705550160")
     path = f"/staff/bookings/{agreed.booking.public_id}"
     assert "replied STOP" in desk.get(path).get_data(as_text=True)
-    staff_post(desk, f"{path}/text", {"text": "Hello"}, token_from=path)
+    refused = staff_post(desk, f"{path}/text", {"text": "Hello"}, token_from=path)
+    assert refused.status_code == 422 and "replied STOP" in refused.get_data(as_text=True)
     deliver_due()
     assert all(r.form["To"] != "+19705550160" for r in sms_provider.accepted)
 

@@ -122,7 +122,10 @@ def resend_confirmation(public_id: str):
 def booking_detail(public_id: str):
     booking = _booking_or_404(public_id)
     bookings_admin.record_view(booking, current_user)
-    booking = _booking_or_404(public_id)  # fresh after the audit commit
+    return _detail_page(_booking_or_404(public_id))  # fresh after the audit commit
+
+
+def _detail_page(booking, text_form: TextForm | None = None, status: int = 200):
     now = utcnow()
     return render_template(
         "staff/booking_detail.html", booking=booking, self_check=bookings_admin.self_check(booking),
@@ -131,25 +134,27 @@ def booking_detail(public_id: str):
         can_mark=booking.is_active and booking.slot.starts_at <= now,
         ATTENDANCE_LABELS=bookings_admin.ATTENDANCE_LABELS, STATUS_LABELS=bookings_admin.STATUS_LABELS,
         from_offer=waitlist_admin.offer_for_booking(booking.id),
-        texts=texts_service.state(booking), text_form=TextForm(formdata=None),
-    )
+        texts=texts_service.state(booking), text_form=text_form or TextForm(formdata=None),
+    ), status
 
 
 @bp.post("/bookings/<public_id>/text")
 def send_text(public_id: str):
-    """A one-off text to a patient who agreed to texts ("running 10 minutes late")."""
-    _booking_or_404(public_id)
+    """A one-off text to a patient who agreed to texts ("running 10 minutes late"); a text that
+    cannot go is shown again with the reason at the field."""
+    booking = _booking_or_404(public_id)
     form = TextForm()
-    if not form.validate_on_submit():
-        flash_error(next(iter(form.errors.values()))[0] if form.errors else "Please type the text first.")
-    else:
+    if form.validate_on_submit():
         try:
             texts_service.send_text(public_id, form.text.data, current_user)
         except texts_service.TextNotSent as error:
-            flash_error(error.message)
+            form.text.errors = [error.message]
         else:
             flash_done("Text queued. It goes out within a minute; its status shows below.")
-    return redirect(url_for("staff.booking_detail", public_id=public_id) + "#texts", code=303)
+            return redirect(url_for("staff.booking_detail", public_id=public_id) + "#texts", code=303)
+    elif form.csrf_token.errors:
+        flash_error("This form expired. Please press the button again.")
+    return _detail_page(booking, form, 422)
 
 
 @bp.route("/bookings/<public_id>/cancel", methods=["GET", "POST"])
