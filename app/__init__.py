@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from app.core.deploy_check import dev_mail_viewer_enabled
     from app.invites import views as invites
     from app.mail import dev_viewer
+    from app.sms import views as sms
     from app.staff import views as staff
     from app.waitlist import api as waitlist_api
     from app.waitlist import views as waitlist_pages
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(waitlist_pages.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(sms.bp)
     if dev_mail_viewer_enabled(app.config):
         app.register_blueprint(dev_viewer.bp)
 

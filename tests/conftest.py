@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from tests.busy_helpers import feeds  # noqa: E402,F401  (a fixture: a feed server on loopback)
 from tests.fixtures_mail import *  # noqa: E402,F403
+from tests.fixtures_sms import *  # noqa: E402,F403
 from tests.fixtures_staff import *  # noqa: E402,F403
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -231,6 +231,9 @@ def _paths() -> dict[str, Any]:
     }
 
 
+_SMS_CONSENT = {"type": "boolean", "default": False,
+                "description": "The patient agreed to text reminders at `phone` (a confirmation and "
+                               "a reminder, at most one a day; STOP ends them)"}
 _BOOKING_SUMMARY = {
     "id": {"type": "string"},
     "reference": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$",
@@ -281,7 +284,7 @@ def _schemas() -> dict[str, Any]:
                          "examples": ["Evenings are best."],
                          "description": "Anything the clinic should know; line breaks allowed"},
                 "consent": {"const": True, "description": "The person agrees to the privacy notice"},
-                "locale": _LOCALE,
+                "sms_consent": _SMS_CONSENT, "locale": _LOCALE,
             }},
         "RescheduleRequest": {"type": "object", "required": ["slot_id"], "properties": {
             "slot_id": {**_SLOT_ID, "description": "The new slot's id, from GET /slots"},
@@ -294,7 +297,8 @@ def _schemas() -> dict[str, Any]:
             "interest": {"type": "string", "enum": list(INTERESTS),
                          "description": "Only while the booking is still to come"},
             "note": {"type": "string", "description": "Only while the booking is still to come"},
-            "locale": _LOCALE, "created_at": {"type": "string", "format": "date-time"},
+            "locale": _LOCALE, "sms_consent": {"type": "boolean"},
+            "created_at": {"type": "string", "format": "date-time"},
         }},
         "BookingEnvelope": {"type": "object", "required": ["booking"], "properties": {
             "booking": _ref("Booking")}},
@@ -311,6 +315,7 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "name": _NAME, "email": _EMAIL, "phone": _PHONE, "locale": _LOCALE,
                 "consent": {"const": True, "description": "The person agrees to the privacy notice"},
+                "sms_consent": _SMS_CONSENT,
                 "earliest": _DATE, "latest": {**_DATE, "description": "On or after earliest"},
                 "weekdays": _WEEKDAYS, "parts_of_day": _PARTS_LIST, "modes": _MODES_LIST,
                 "manage_token": {"type": "string", "description": "Link the entry to this booking, which "
@@ -332,6 +337,7 @@ def _schemas() -> dict[str, Any]:
                               "parts_of_day": {"type": "array", "items": {"type": "string",
                                                                           "enum": list(PARTS_OF_DAY)}},
                               "modes": {"type": "array", "items": _MODE},
+                              "sms_consent": {"type": "boolean"},
                               "booking_id": {"type": ["string", "null"]},
                               "created_at": {"type": "string", "format": "date-time"},
                               "expires_at": {"type": "string", "format": "date-time"},

@@ -45,7 +45,8 @@ def booking_json(booking: Booking, now: datetime | None = None) -> dict:
         "id": booking.public_id, "reference": booking.reference_display, "status": booking.status,
         "start": iso(booking.slot.starts_at), "end": iso(booking.slot.ends_at),
         "mode": booking.mode, "name": booking.name, "email": booking.email,
-        "phone": booking.phone, "locale": booking.locale, "created_at": iso(booking.created_at),
+        "phone": booking.phone, "locale": booking.locale, "sms_consent": booking.sms_consent_at is not None,
+        "created_at": iso(booking.created_at),
     }
     if shows_health_details(booking, now or utcnow()):
         found.update(interest=booking.interest, note=booking.note)
@@ -144,8 +145,9 @@ def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:
         elif value is not None:
             type_errors[field] = f"{field} must be a string."
     consent = body.get("consent")
-    if consent is not None and not isinstance(consent, bool):
-        type_errors["consent"] = "consent must be true or false."
+    for flag in ("consent", "sms_consent"):
+        if body.get(flag) is not None and not isinstance(body.get(flag), bool):
+            type_errors[flag] = f"{flag} must be true or false."
     clean, errors = validation.booking_fields(raw, current_app.config["PHONE_DEFAULT_REGION"],
                                               consent=consent is True)
     locale = body.get("locale", "en")
@@ -153,6 +155,7 @@ def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:
         errors["locale"] = "locale must be en or es."
     else:
         clean["locale"] = locale
+    clean["sms_consent"] = "api" if body.get("sms_consent") is True else None
     return clean, {**errors, **type_errors}
 
 
@@ -167,7 +170,7 @@ def create_booking():
         return invalid_fields(errors)
     patient = service.PatientDetails(name=clean["name"], email=clean["email"], phone=clean["phone"],
                                      interest=clean["interest"], note=clean["note"],
-                                     locale=clean["locale"])
+                                     locale=clean["locale"], sms_consent=clean["sms_consent"])
     result = service.book(clean["slot_id"], clean["mode"], patient)
     return jsonify(
         booking=booking_json(result.booking),

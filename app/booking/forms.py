@@ -65,6 +65,8 @@ class PatientFieldsMixin:
     note = TextAreaField(_l("Anything you would like us to know (optional)"),
                          validators=[_run(lambda v: validation.multi_line(v, _l("Your note"), max_length=1000))],
                          render_kw={"maxlength": 1000, "rows": 4})
+    # Unticked unless the person ticks it: texts need their express agreement.
+    sms_consent = BooleanField(_l("Text me reminders at the number above"))
     consent = BooleanField(_l("I have read the privacy notice and agree that the clinic keeps these "
                               "details to arrange my consultation."),
                            validators=[InputRequired(validation.CONSENT_REQUIRED)])

@@ -19,11 +19,17 @@ from app.invites.feeds import public_url, staff_booking_url
 from app.mail import outbox
 from app.mail.outbox import Message
 from app.models import Booking
+from app.models.mail import CHANNEL_EMAIL, CHANNEL_SMS
 
 
 def manage_url(token: str, locale: str = "en") -> str:
     """The patient's private link, at the address of the language they booked in."""
     return public_url(f"{PREFIXES.get(locale, '')}/manage/{token}")
+
+
+def short_manage_url(token: str) -> str:
+    """The same private link, short enough for a text (/m/ leads to the manage page)."""
+    return public_url(f"/m/{token}")
 
 
 def _now(booking: Booking) -> datetime:
@@ -47,14 +53,30 @@ def _to_staff(booking: Booking, event: str, previous_start: datetime | None = No
                              "previous_start": previous_start.isoformat() if previous_start else None})]
 
 
-def _reminder(booking: Booking, link: str | None) -> list[Message]:
+def _reminder(booking: Booking, link: str | None, channel: str = CHANNEL_EMAIL) -> list[Message]:
     """A reminder REMINDER_HOURS_BEFORE the start, unless that moment has already passed."""
     hours = int(current_app.config.get("REMINDER_HOURS_BEFORE", 24))
     due_at = booking.slot.starts_at - timedelta(hours=hours)
-    if hours <= 0 or due_at <= _now(booking) or booking.is_phone_only:
+    if hours <= 0 or due_at <= _now(booking):
+        return []
+    if channel == CHANNEL_SMS:
+        return [Message(outbox.REMINDER, to_address=booking.phone, due_at=due_at, channel=CHANNEL_SMS,
+                        details={"sms_link": link})]
+    if booking.is_phone_only:
         return []
     return [Message(outbox.REMINDER, to_address=booking.email, to_name=booking.name, due_at=due_at,
                     details={"manage_url": link})]
+
+
+def _texts(booking: Booking, token: str | None, *, confirmation: bool) -> list[Message]:
+    """The patient's texts, only when they agreed to them: the confirmation (when asked for)
+    and the reminder. Opt-outs and the one-a-day rule are checked when each is sent."""
+    if booking.sms_consent_at is None:
+        return []
+    link = short_manage_url(token) if token else None
+    confirmed = [Message(outbox.CONFIRMATION, to_address=booking.phone, channel=CHANNEL_SMS,
+                         details={"sms_link": link})] if confirmation else []
+    return [*confirmed, *_reminder(booking, link, CHANNEL_SMS)]
 
 
 # --- who hears about what: the one rule ------------------------------------------------
@@ -91,7 +113,8 @@ def booking_confirmed(booking: Booking, manage_token: str) -> None:
     the booking's own transaction."""
     link = manage_url(manage_token, booking.locale)
     outbox.enqueue(booking, *_to_patient(outbox.CONFIRMATION, booking, manage_url=link),
-                   *_staff_if(BOOKED, booking), *_reminder(booking, link))
+                   *_staff_if(BOOKED, booking), *_reminder(booking, link),
+                   *_texts(booking, manage_token, confirmation=True))
 
 
 def confirmation_resent(booking: Booking, manage_token: str) -> None:
@@ -100,7 +123,8 @@ def confirmation_resent(booking: Booking, manage_token: str) -> None:
     link = manage_url(manage_token, booking.locale)
     outbox.withdraw_pending(booking, outbox.REMINDER)
     outbox.enqueue(booking, *_to_patient(outbox.CONFIRMATION, booking, manage_url=link),
-                   *_staff_if(RESENT, booking), *_reminder(booking, link))
+                   *_staff_if(RESENT, booking), *_reminder(booking, link),
+                   *_texts(booking, manage_token, confirmation=False))
 
 
 def contact_changed(booking: Booking, *, to_new_address: bool) -> None:
@@ -121,7 +145,8 @@ def booking_rescheduled(booking: Booking, previous_start: datetime, manage_token
     outbox.withdraw_pending(booking, outbox.REMINDER)
     outbox.enqueue(booking, *_to_patient(outbox.UPDATE, booking, previous_start=previous_start.isoformat(),
                                          manage_url=link),
-                   *_staff_if(MOVED, booking, previous_start), *_reminder(booking, link))
+                   *_staff_if(MOVED, booking, previous_start), *_reminder(booking, link),
+                   *_texts(booking, manage_token, confirmation=False))
 
 
 def booking_cancelled(booking: Booking, message: str | None = None) -> None:

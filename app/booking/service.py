@@ -56,6 +56,7 @@ class PatientDetails:
     note: str = ""
     self_check: dict | None = None
     locale: str = "en"  # the language the patient booked in: their emails use it
+    sms_consent: str | None = None  # where they agreed to texts (SMS_CONSENT_SOURCES); None: no texts
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                 interest=patient.interest, note=patient.note, locale=patient.locale,
                 self_check=json.dumps(patient.self_check) if patient.self_check else None,
                 consent_at=now, manage_token_hash=hash_token(token),
+                sms_consent_at=now if patient.sms_consent else None, sms_consent_source=patient.sms_consent,
                 ical_uid=f"{public_id}@{outbox.sender_domain()}", ical_sequence=0,
                 created_at=now, updated_at=now,
                 booked_by=by_staff.name if by_staff is not None else None,

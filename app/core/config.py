@@ -112,6 +112,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INBOUND_MAIL_ENABLED", False),
     # A "No" from the patient's calendar cancels the booking; off, it only flags it for staff.
     Setting("CALENDAR_REPLY_AUTO_CANCEL", True),
+    # Text messages through a Twilio-compatible REST API; without an account and a sender
+    # they are captured locally (MAIL_CAPTURE_DIR). Texts name the clinic by SMS_CLINIC_NAME,
+    # which must carry no health words (they are read on lock screens).
+    Setting("TWILIO_ACCOUNT_SID", ""),
+    Setting("TWILIO_AUTH_TOKEN", ""),
+    Setting("TWILIO_FROM_NUMBER", ""),
+    Setting("TWILIO_MESSAGING_SERVICE_SID", ""),
+    Setting("TWILIO_API_BASE", "https://api.twilio.com"),
+    Setting("SMS_TIMEOUT_SECONDS", 20),
+    Setting("SMS_CLINIC_NAME", "Mindset"),
     # /dev/mail, the captured mail without sign-in: only when asked for (`make run` does),
     # and never in a production configuration (app.core.deploy_check.is_production).
     Setting("DEV_MAIL_VIEWER", False),

@@ -1,5 +1,7 @@
 """Delivering the outbox: claim due messages, send them over SMTP (or capture them to files
-when no MAIL_SERVER is set), and record the outcome.
+when no MAIL_SERVER is set) and texts through the SMS provider (app.mail.sms), and record the
+outcome. Each channel is claimed and sent in its own pass, so an SMTP outage never holds texts
+back, nor the reverse.
 
 A claim is a lease (`claimed_until`): on PostgreSQL rows are picked with FOR UPDATE SKIP
 LOCKED so two workers never take the same message; on SQLite the claim's BEGIN IMMEDIATE
@@ -27,10 +29,20 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.core.database import is_postgres, write_transaction
-from app.mail import compose, outbox, rendering
+from app.mail import compose, outbox, rendering, sms
+from app.mail.transport import DeliveryError, Envelope
 from app.models import Booking, OutboxMessage, utcnow
 from app.models.booking import STATUS_CONFIRMED
-from app.models.mail import OUTBOX_CANCELLED, OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT
+from app.models.mail import (
+    CHANNEL_EMAIL,
+    CHANNEL_SMS,
+    OUTBOX_CANCELLED,
+    OUTBOX_FAILED,
+    OUTBOX_PENDING,
+    OUTBOX_SENT,
+)
+
+CHANNELS = (CHANNEL_EMAIL, CHANNEL_SMS)
 
 log = logging.getLogger("app.mail")
 
@@ -38,14 +50,6 @@ BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 6 * 3600
 DEFAULT_LEASE_SECONDS = 300
 DEFAULT_BATCH_SIZE = 20
-
-
-class DeliveryError(Exception):
-    def __init__(self, message: str, *, permanent: bool, connection: bool = False):
-        super().__init__(message)
-        self.permanent = permanent
-        # The server, not this message, is the problem: the rest of the batch waits too.
-        self.connection = connection
 
 
 @dataclass
@@ -59,16 +63,6 @@ class DeliveryReport:
     def __str__(self) -> str:
         return (f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, "
                 f"withdrawn {self.withdrawn}")
-
-
-@dataclass(frozen=True)
-class Envelope:
-    """A message ready for the wire."""
-    id: int
-    kind: str
-    sender: str
-    recipient: str
-    raw: bytes
 
 
 def backoff(attempts: int) -> timedelta:
@@ -215,8 +209,10 @@ def captured_file(message: OutboxMessage) -> Path:
     return capture_dir() / f"{message.id}-{message.kind}.eml"
 
 
-def make_transport():
+def make_transport(channel: str = CHANNEL_EMAIL):
     config = current_app.config
+    if channel == CHANNEL_SMS:
+        return sms.make_transport(capture_dir())
     if config.get("MAIL_SERVER"):
         return SmtpTransport(config)
     return CaptureTransport(capture_dir())
@@ -246,7 +242,7 @@ def send_test(to_address: str, now: datetime | None = None) -> str:
 
 # --- the outbox ----------------------------------------------------------------------------
 
-def _due_query(now: datetime, limit: int):
+def _due_query(now: datetime, limit: int, channel: str = CHANNEL_EMAIL):
     earlier = aliased(OutboxMessage)
     # Messages to one person about one booking go out in order (an update never overtakes
     # its confirmation); reminders wait for their own time and do not hold others back.
@@ -261,6 +257,7 @@ def _due_query(now: datetime, limit: int):
         select(OutboxMessage.id)
         .where(OutboxMessage.status == OUTBOX_PENDING,
                OutboxMessage.next_attempt_at <= now,
+               OutboxMessage.channel == channel,
                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
                ~waits_for_earlier)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
@@ -269,10 +266,10 @@ def _due_query(now: datetime, limit: int):
 
 
 def claim(now: datetime, limit: int = DEFAULT_BATCH_SIZE,
-          lease_seconds: float = DEFAULT_LEASE_SECONDS) -> list[int]:
-    """Take up to `limit` due messages for this worker until now + lease."""
+          lease_seconds: float = DEFAULT_LEASE_SECONDS, channel: str = CHANNEL_EMAIL) -> list[int]:
+    """Take up to `limit` due messages of `channel` for this worker until now + lease."""
     with write_transaction() as session:
-        query = _due_query(now, limit)
+        query = _due_query(now, limit, channel)
         if is_postgres():
             query = query.with_for_update(skip_locked=True, of=OutboxMessage)
         ids = list(session.execute(query).scalars())
@@ -296,12 +293,13 @@ def _prepare(message_id: int, now: datetime) -> Envelope | str:
         message = session.get(OutboxMessage, message_id)
         if message is None or message.status != OUTBOX_PENDING:
             return "gone"
-        if message.kind == outbox.REMINDER:
-            booking = session.get(Booking, message.booking_id) if message.booking_id else None
-            if _is_stale_reminder(message, booking):
-                message.status = OUTBOX_CANCELLED
-                message.claimed_until = None
-                return "withdrawn"
+        needs_booking = message.kind == outbox.REMINDER or message.channel == CHANNEL_SMS
+        booking = session.get(Booking, message.booking_id) if message.booking_id and needs_booking else None
+        if message.kind == outbox.REMINDER and _is_stale_reminder(message, booking):
+            return _withdraw(message)
+        if message.channel == CHANNEL_SMS:
+            reason = sms.reason_not_to_send(message, booking, now)
+            return _withdraw(message, f"not sent: {reason}") if reason else _prepare_text(message, now)
         try:
             if message.event is not None:
                 rendering.fill(message, now)
@@ -319,6 +317,27 @@ def _prepare(message_id: int, now: datetime) -> Envelope | str:
         return Envelope(message.id, message.kind, sender, recipient, raw)
 
 
+def _withdraw(message: OutboxMessage, why: str = "") -> str:
+    message.status = OUTBOX_CANCELLED
+    message.claimed_until = None
+    message.last_error = why
+    return "withdrawn"
+
+
+def _prepare_text(message: OutboxMessage, now: datetime) -> Envelope | str:
+    try:
+        rendering.fill(message, now)
+    except Exception as error:  # noqa: BLE001 - a row that cannot be built must not block the queue
+        log.error("outbox %s cannot be built (%s)", message.id, type(error).__name__)
+        _record_failure(message, f"cannot be built: {type(error).__name__}", permanent=True, now=now)
+        return "invalid: cannot be built"
+    if not sms.can_receive_texts(message.to_address):
+        _record_failure(message, "this number cannot receive texts (a landline)", permanent=True, now=now)
+        return "invalid: a landline"
+    return Envelope(message.id, message.kind, "", message.to_address, message.body_text.encode("utf-8"),
+                    CHANNEL_SMS)
+
+
 def _record_failure(message: OutboxMessage, error: str, *, permanent: bool, now: datetime) -> bool:
     """Returns True when the message is now failed for good."""
     message.attempts += 1
@@ -334,11 +353,13 @@ def _record_failure(message: OutboxMessage, error: str, *, permanent: bool, now:
     return False
 
 
-def _mark_sent(message_id: int, now: datetime) -> None:
+def _mark_sent(message_id: int, now: datetime, provider_id: str | None = None) -> None:
     with write_transaction() as session:
         message = session.get(OutboxMessage, message_id)
         if message is None:
             return
+        if provider_id is not None:
+            message.provider_id = provider_id
         message.status = OUTBOX_SENT
         message.sent_at = now
         message.attempts += 1
@@ -374,21 +395,31 @@ def _release(ids: list[int]) -> None:
 def deliver_due(now: datetime | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE,
                 lease_seconds: float = DEFAULT_LEASE_SECONDS,
                 should_stop: Callable[[], bool] = lambda: False,
-                transport=None) -> DeliveryReport:
+                transport=None, sms_transport=None) -> DeliveryReport:
     """Send every message due at `now` (default: the clock), batch by batch, until none is
-    due or `should_stop()` says so (the current message is always finished first)."""
+    due or `should_stop()` says so (the current message is always finished first): the
+    emails (through `transport`), then the texts (through `sms_transport`)."""
     report = DeliveryReport()
-    transport = transport or make_transport()
+    for channel, chosen in zip(CHANNELS, (transport, sms_transport), strict=True):
+        if should_stop():
+            break
+        _deliver_channel(channel, chosen or make_transport(channel), report, now, batch_size,
+                         lease_seconds, should_stop)
+    return report
+
+
+def _deliver_channel(channel: str, transport, report: DeliveryReport, now: datetime | None,
+                     batch_size: int, lease_seconds: float, should_stop: Callable[[], bool]) -> None:
     try:
         while not should_stop():
             moment = now or utcnow()
-            ids = claim(moment, batch_size, lease_seconds)
+            ids = claim(moment, batch_size, lease_seconds, channel)
             if not ids:
                 break
             for position, message_id in enumerate(ids):
                 if should_stop():
                     _release(ids[position:])
-                    return report
+                    return
                 moment = now or utcnow()
                 envelope = _prepare(message_id, moment)
                 if envelope == "withdrawn":
@@ -400,7 +431,7 @@ def deliver_due(now: datetime | None = None, *, batch_size: int = DEFAULT_BATCH_
                         log.warning("outbox %s cannot be built; marked failed", message_id)
                     continue
                 try:
-                    transport.send(envelope)
+                    answer = transport.send(envelope)
                 except DeliveryError as error:
                     report.errors.append(str(error))
                     _mark_failed(message_id, error, moment, report)
@@ -408,12 +439,13 @@ def deliver_due(now: datetime | None = None, *, batch_size: int = DEFAULT_BATCH_
                         # The server is unreachable: the rest of the batch waits its turn too.
                         for waiting in ids[position + 1:]:
                             _mark_failed(waiting, error, moment, report)
-                        return report
+                        return
                     continue
-                _mark_sent(message_id, moment)
+                # A text's answer is the provider's message id (delivery reports name it); a
+                # mail server's is only its reply line.
+                _mark_sent(message_id, moment, answer if channel == CHANNEL_SMS else None)
                 report.sent += 1
                 log.info("outbox %s (%s) sent", envelope.id, envelope.kind)
     finally:
         transport.close()
-    return report
 

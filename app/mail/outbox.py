@@ -1,4 +1,4 @@
-"""The outbox: emails written in the same transaction as the change they report, so a
+"""The outbox: emails and texts written in the same transaction as the change they report, so a
 booking never exists without its queued mail (or the reverse). The worker renders and
 delivers them (see app.mail.rendering and app.mail.delivery)."""
 
@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import insert, update
 
 from app.core.extensions import db
+from app.mail import texts
 from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
     CANCELLATION,
     CONFIRMATION,
@@ -29,7 +30,7 @@ from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
     event_json,
 )
 from app.models import Booking, OutboxMessage, utcnow
-from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING
+from app.models.mail import CHANNEL_EMAIL, CHANNEL_SMS, OUTBOX_CANCELLED, OUTBOX_PENDING
 
 
 @lru_cache(maxsize=8)
@@ -51,14 +52,15 @@ def new_message_ids(count: int) -> list[str]:
 
 @dataclass(frozen=True)
 class Message:
-    """One email to queue: its kind, recipient and the links and words it carries
-    (`details`, see app.mail.rendering); `due_at` delays it (reminders)."""
+    """One email or text to queue: its kind, recipient (a text's is an E.164 number) and the
+    links and words it carries (`details`, see app.mail.rendering); `due_at` delays it."""
 
     kind: str
     to_address: str
     to_name: str = ""
     due_at: datetime | None = None
     details: dict[str, str | None] = field(default_factory=dict)
+    channel: str = CHANNEL_EMAIL
 
 
 def enqueue(booking: Booking, *messages: Message) -> None:
@@ -87,9 +89,10 @@ def _insert(messages: tuple[Message, ...], about: Callable[[Message], dict]) -> 
     now = utcnow()
     rows = []
     for message, message_id in zip(messages, new_message_ids(len(messages)), strict=True):
-        if message.kind not in KINDS:
-            raise ValueError(f"unknown message kind {message.kind!r}")
-        rows.append({"message_id": message_id, "kind": message.kind, "to_address": message.to_address,
+        if message.kind not in (texts.KINDS if message.channel == CHANNEL_SMS else KINDS):
+            raise ValueError(f"unknown {message.channel} kind {message.kind!r}")
+        rows.append({"message_id": message_id, "kind": message.kind, "channel": message.channel,
+                     "to_address": message.to_address,
                      "to_name": message.to_name, "status": OUTBOX_PENDING,
                      "next_attempt_at": message.due_at or now, "created_at": now, **about(message)})
     session.execute(insert(OutboxMessage.__table__), rows)

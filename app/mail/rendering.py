@@ -16,9 +16,10 @@ from datetime import datetime
 from flask_babel import force_locale
 
 from app.invites import ics
-from app.mail import compose
+from app.mail import compose, texts
 from app.models import Booking, OutboxMessage
 from app.models.booking import LOCALES, first_name_initial, format_reference
+from app.models.mail import CHANNEL_SMS
 
 CONFIRMATION = "confirmation"
 UPDATE = "update"
@@ -174,8 +175,14 @@ def render(message: OutboxMessage, now: datetime) -> Rendered:
 
 
 def fill(message: OutboxMessage, now: datetime) -> None:
-    """Store the words rendered at `now` in the row (and drop the event, now written out)."""
+    """Store the words rendered at `now` in the row (and drop the event, now written out); a
+    text's words are its body_text."""
     if message.event is None:
+        return
+    if message.channel == CHANNEL_SMS:
+        event = json.loads(message.event)
+        message.body_text = texts.render(message.kind, event, now, message_locale(message.kind, event))
+        message.event = None
         return
     rendered = render(message, now)
     message.subject = rendered.subject[:200]

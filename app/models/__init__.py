@@ -5,6 +5,7 @@ from app.models.base import Base, UTCDateTime, new_public_id, utcnow
 from app.models.booking import Booking, Slot
 from app.models.busy import BusyInterval, BusySource
 from app.models.mail import CalendarFeed, OutboxMessage
+from app.models.sms import SmsOptOut, SmsReply
 from app.models.waitlist import FreedSlot, WaitlistEntry, WaitlistOffer
 
 # Every model module is imported here so that the metadata (and Alembic) sees all tables.
@@ -21,6 +22,8 @@ __all__ = [
     "DateOverride",
     "FreedSlot",
     "Slot",
+    "SmsOptOut",
+    "SmsReply",
     "UTCDateTime",
     "new_public_id",
     "utcnow",

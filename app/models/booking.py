@@ -35,6 +35,9 @@ ATTENDANCE = ("attended", "no_show")
 # The patient's answer from their calendar (an iMIP REPLY's PARTSTAT, app.replies).
 CALENDAR_ACCEPTED, CALENDAR_TENTATIVE, CALENDAR_DECLINED = "accepted", "tentative", "declined"
 CALENDAR_REPLIES = (CALENDAR_ACCEPTED, CALENDAR_TENTATIVE, CALENDAR_DECLINED)
+# Where a patient agreed to text messages: the booking form, the API, staff on the phone, or
+# the waiting-list form (carried to the booking made from a claimed offer).
+SMS_CONSENT_SOURCES = ("web", "api", "staff", "waitlist")
 
 
 class Slot(Base):
@@ -98,6 +101,9 @@ class Booking(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Agreement to text messages (None: no texts), and where it was given (SMS_CONSENT_SOURCES).
+    sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    sms_consent_source: Mapped[str | None] = mapped_column(String(16), default=None)
     # Only a SHA-256 of the manage token is kept; the token itself lives in the patient's link.
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # iCalendar identity: the UID never changes, SEQUENCE grows with every change.

@@ -54,6 +54,9 @@ class WaitlistEntry(Base):
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True, default=None)
     status: Mapped[str] = mapped_column(String(16), default=ENTRY_WAITING)
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Agreement to text messages about the booking an offer leads to (None: no texts).
+    sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    sms_consent_source: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # WAITLIST_ENTRY_DAYS after joining, or the end of `latest`, whichever comes first.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

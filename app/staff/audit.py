@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "booking.edit": "Edited a booking's details",
     "booking.attendance": "Recorded attendance",
     "booking.note": "Added an internal note",
+    "booking.text": "Sent a text to the patient",
     "booking.view": "Viewed a booking",
     "patient.erase": "Erased a patient's data",
     "export.csv": "Exported bookings",

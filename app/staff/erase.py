@@ -12,12 +12,12 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.mail import delivery
-from app.models import Booking, OutboxMessage, Slot, utcnow
+from app.models import Booking, OutboxMessage, Slot, SmsReply, utcnow
 from app.models.booking import STATUS_CONFIRMED
 from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING
 from app.models.staff import StaffUser
@@ -106,6 +106,8 @@ def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None 
             message.ics = None
             message.event = None
             message.last_error = ""
+        session.execute(update(SmsReply).where(SmsReply.booking_id.in_(ids)).values(phone="", body="")
+                        .execution_options(synchronize_session=False))
         for booking_id in ids:
             audit.record(session, actor, "patient.erase", booking_id=booking_id,
                          details=f"erased on the patient's request ({len(ids)} booking"

@@ -23,6 +23,7 @@ from app.booking import validation
 from app.booking.forms import PatientFieldsMixin
 from app.models.booking import LOCALE_NAMES, MODE_LABELS, MODES
 from app.models.staff import ROLE_LABELS, ROLES
+from app.sms.service import STAFF_TEXT_MAX
 from app.staff.availability_admin import BUFFERS, SLOT_LENGTHS, WEEKDAYS
 from app.staff.export import DEFAULT_PRESET, FORMATS, PRESETS
 
@@ -105,6 +106,12 @@ class NoteForm(FlaskForm):
                          render_kw={"rows": 3, "maxlength": 2000})
 
 
+class TextForm(FlaskForm):
+    text = StringField("Text to send", validators=[InputRequired("Please type the text first."),
+                                                   Length(max=STAFF_TEXT_MAX)],
+                       render_kw={"maxlength": STAFF_TEXT_MAX, "autocomplete": "off"})
+
+
 class MoveForm(FlaskForm):
     mode = RadioField("How will you meet?", choices=MODE_CHOICES,
                       validators=[InputRequired("Please choose how you will meet.")])
@@ -151,6 +158,7 @@ class CallerBookingForm(PatientFieldsMixin, FlaskForm):
         self.phone.label.text = "Caller's phone number"
         self.interest.label.text = "What would they like to talk about?"
         self.note.label.text = "Anything they would like us to know (optional)"
+        self.sms_consent.label.text = "The caller agreed to text reminders at this number"
 
 
 class BookingDetailsForm(PatientFieldsMixin, FlaskForm):

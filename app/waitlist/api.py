@@ -24,6 +24,7 @@ def entry_json(entry: WaitlistEntry) -> dict:
     return {
         "id": entry.public_id, "status": service.state(entry), "name": entry.name,
         "email": entry.email, "phone": entry.phone, "locale": entry.locale,
+        "sms_consent": entry.sms_consent_at is not None,
         "earliest": entry.earliest.isoformat(), "latest": entry.latest.isoformat(),
         "weekdays": entry.weekday_list, "parts_of_day": entry.part_list, "modes": entry.mode_list,
         "booking_id": entry.booking.public_id if entry.booking is not None else None,

@@ -138,7 +138,8 @@ def claim(token: str, now: datetime | None = None) -> Claimed:
                                                by="patient", now=now, on_moved=record)
             return Claimed(booking=moved, moved=True, manage_token=None)
         details = booking_service.PatientDetails(name=entry.name, email=entry.email, phone=entry.phone,
-                                                 interest="not_sure", locale=entry.locale)
+                                                 interest="not_sure", locale=entry.locale,
+                                                 sms_consent="waitlist" if entry.sms_consent_at else None)
         result = booking_service.book(slot.public_id, _mode(entry, slot.mode_list, None), details, now,
                                       on_booked=record)
         return Claimed(booking=result.booking, moved=False, manage_token=result.manage_token)

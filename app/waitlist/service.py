@@ -50,6 +50,7 @@ def join(request: JoinRequest, now: datetime | None = None) -> NewEntry:
             weekdays=",".join(str(d) for d in request.weekdays),
             parts_of_day=",".join(request.parts_of_day), modes=",".join(request.modes),
             booking_id=booking_id, status=ENTRY_WAITING, consent_at=now, created_at=now,
+            sms_consent_at=now if request.sms_consent else None, sms_consent_source=request.sms_consent,
             expires_at=entry_expiry(now, request.latest, days, clinic_zone()))
         session.add(entry)
     return NewEntry(entry=entry, token=token)

@@ -29,6 +29,7 @@ class JoinRequest:
     parts_of_day: tuple[str, ...] = ()
     modes: tuple[str, ...] = ()
     manage_token: str | None = None
+    sms_consent: str | None = None  # where they agreed to texts (web or api); None: no texts
 
 
 def _day(value: Any, problem: str) -> date:
@@ -100,9 +101,10 @@ def choice_fields(body: dict[str, Any], today: date) -> tuple[Choices | None, di
     return Choices(**{field: clean[field] for field in PREFERENCE_FIELDS}), {}
 
 
-def join_fields(body: dict[str, Any], phone_region: str, today: date
+def join_fields(body: dict[str, Any], phone_region: str, today: date, source: str = "api"
                 ) -> tuple[JoinRequest | None, dict[str, str]]:
-    """Check every field and return (the request, {}) or (None, what to fix by field)."""
+    """Check every field and return (the request, {}) or (None, what to fix by field);
+    `source` is where an agreement to texts was given."""
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
     checks = {"name": validation.person_name, "email": validation.email_address,
@@ -121,6 +123,8 @@ def join_fields(body: dict[str, Any], phone_region: str, today: date
         errors["locale"] = "locale must be en or es."
     if body.get("consent") is not True:
         errors["consent"] = str(validation.CONSENT_REQUIRED)
+    if body.get("sms_consent") is not None and not isinstance(body.get("sms_consent"), bool):
+        errors["sms_consent"] = "sms_consent must be true or false."
     _check_choices(body, today, clean, errors)
     token = body.get("manage_token")
     if token is not None and not isinstance(token, str):
@@ -130,4 +134,5 @@ def join_fields(body: dict[str, Any], phone_region: str, today: date
     return JoinRequest(name=clean["name"], email=clean["email"], phone=clean["phone"], locale=locale,
                        earliest=clean["earliest"], latest=clean["latest"], weekdays=clean["weekdays"],
                        parts_of_day=clean["parts_of_day"], modes=clean["modes"],
-                       manage_token=token or None), {}
+                       manage_token=token or None,
+                       sms_consent=source if body.get("sms_consent") is True else None), {}

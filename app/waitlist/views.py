@@ -38,7 +38,7 @@ def weekdays() -> list[tuple[int, str]]:
     return [(iso, names[iso - 1].capitalize()) for iso in range(1, 8)]
 
 
-FIELD_ORDER = ("name", "email", "phone", "earliest", "latest", "weekdays", "parts_of_day", "modes",
+FIELD_ORDER = ("name", "email", "phone", "sms_consent", "earliest", "latest", "weekdays", "parts_of_day", "modes",
                "manage_token", "consent")
 CHOICE_ORDER = ("earliest", "latest", "weekdays", "parts_of_day", "modes")
 
@@ -50,6 +50,7 @@ def _form_body(form) -> dict:
             "earliest": form.get("earliest", ""), "latest": form.get("latest", ""),
             "weekdays": weekdays or None, "parts_of_day": form.getlist("parts_of_day") or None,
             "modes": form.getlist("modes") or None, "consent": form.get("consent") == "y",
+            "sms_consent": form.get("sms_consent") == "y",
             "locale": current_language(), "manage_token": form.get("manage_token") or None}
 
 
@@ -96,7 +97,7 @@ def join_for_booking(token: str):
 def join_post():
     body = _form_body(request.form)
     today = utcnow().astimezone(clinic_zone()).date()
-    joining, errors = join_fields(body, current_app.config["PHONE_DEFAULT_REGION"], today)
+    joining, errors = join_fields(body, current_app.config["PHONE_DEFAULT_REGION"], today, source="web")
     if joining is not None:
         try:
             result = service.join(joining)

@@ -115,7 +115,7 @@ def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
     patient = service.PatientDetails(
         name=form.name.data, email=form.email.data, phone=form.phone.data,
         interest=form.interest.data, note=form.note.data or "", self_check=answers,
-        locale=current_language())
+        locale=current_language(), sms_consent="web" if form.sms_consent.data else None)
     try:
         result = service.book(slot.public_id, form.mode.data, patient)
     except SlotTaken as taken:

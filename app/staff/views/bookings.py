@@ -14,6 +14,7 @@ from app.core.page_cache import cached_page
 from app.core.timefmt import when
 from app.models import Slot, utcnow
 from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
+from app.sms import service as texts_service
 from app.staff import audit, bookings_admin, erase, waitlist_admin
 from app.staff.auth import admin_required
 from app.staff.clinic_time import parse_date
@@ -24,6 +25,7 @@ from app.staff.forms import (
     ConfirmForm,
     MoveForm,
     NoteForm,
+    TextForm,
 )
 from app.staff.views import bp, flash_done, flash_error
 
@@ -89,7 +91,8 @@ def new_booking():
     else:
         patient = PatientDetails(name=form.name.data, email=form.email.data, phone=form.phone.data,
                                  interest=form.interest.data, note=form.note.data or "",
-                                 locale=form.locale.data)
+                                 locale=form.locale.data,
+                                 sms_consent="staff" if form.sms_consent.data else None)
         try:
             made = bookings_admin.book_for_caller(slot.public_id, form.mode.data, patient, current_user)
         except SlotTaken as taken:
@@ -131,7 +134,10 @@ def resend_confirmation(public_id: str):
 def booking_detail(public_id: str):
     booking = _booking_or_404(public_id)
     bookings_admin.record_view(booking, current_user)
-    booking = _booking_or_404(public_id)  # fresh after the audit commit
+    return _detail_page(_booking_or_404(public_id))  # fresh after the audit commit
+
+
+def _detail_page(booking, text_form: TextForm | None = None, status: int = 200):
     now = utcnow()
     history = audit.for_booking(booking.id)
     return render_template(
@@ -142,7 +148,27 @@ def booking_detail(public_id: str):
         can_mark=booking.is_active and booking.slot.starts_at <= now,
         ATTENDANCE_LABELS=bookings_admin.ATTENDANCE_LABELS, STATUS_LABELS=bookings_admin.STATUS_LABELS,
         from_offer=waitlist_admin.offer_for_booking(booking.id),
-    )
+        texts=texts_service.state(booking), text_form=text_form or TextForm(formdata=None),
+    ), status
+
+
+@bp.post("/bookings/<public_id>/text")
+def send_text(public_id: str):
+    """A one-off text to a patient who agreed to texts ("running 10 minutes late"); a text that
+    cannot go is shown again with the reason at the field."""
+    booking = _booking_or_404(public_id)
+    form = TextForm()
+    if form.validate_on_submit():
+        try:
+            texts_service.send_text(public_id, form.text.data, current_user)
+        except texts_service.TextNotSent as error:
+            form.text.errors = [error.message]
+        else:
+            flash_done("Text queued. It goes out within a minute; its status shows below.")
+            return redirect(url_for("staff.booking_detail", public_id=public_id) + "#texts", code=303)
+    elif form.csrf_token.errors:
+        flash_error("This form expired. Please press the button again.")
+    return _detail_page(booking, form, 422)
 
 
 @bp.route("/bookings/<public_id>/cancel", methods=["GET", "POST"])

@@ -1,0 +1,1 @@
+"""Text messages: their words, the provider, consent, opt-outs and replies."""
