@@ -25,7 +25,6 @@ from app.content import clinic as clinic_content
 from app.content import faq, self_check, treatments
 from app.core.assets import static_url
 from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, address_in, current_language
-from app.core.page_cache import cached_page
 from app.models import utcnow
 
 bp = Blueprint("public", __name__)
@@ -118,7 +117,6 @@ def _site():
 
 
 @bp.get("/")
-@cached_page
 def home():
     return render_template("public/home.html", treatments=treatments.all_treatments(),
                            pairs=treatments.pairs(), offers=clinic_content.OFFERS,
@@ -126,14 +124,12 @@ def home():
 
 
 @bp.get("/treatments")
-@cached_page
 def treatment_list():
     return render_template("public/treatment_list.html", treatments=treatments.all_treatments(),
                            pairs=treatments.pairs(), other_options=treatments.OTHER_OPTIONS)
 
 
 @bp.get("/treatments/<slug>")
-@cached_page
 def treatment(slug: str):
     found = treatments.get(slug)
     if found is None:
@@ -144,7 +140,6 @@ def treatment(slug: str):
 
 
 @bp.get("/compare/<pair_slug>")
-@cached_page
 def compare(pair_slug: str):
     pair, is_canonical = treatments.find_pair(pair_slug)
     if pair is None:
@@ -161,20 +156,17 @@ def compare(pair_slug: str):
 
 
 @bp.get("/faq", endpoint="faq")
-@cached_page
 def faq_page():
     return render_template("public/faq.html", questions=faq.FAQ, faq_json_ld=faq_json_ld())
 
 
 @bp.get("/about")
-@cached_page
 def about():
     return render_template("public/about.html", offers=clinic_content.OFFERS,
                            consultation=clinic_content.CONSULTATION)
 
 
 @bp.get("/privacy")
-@cached_page
 def privacy():
     return render_template("public/privacy.html")
 
@@ -209,7 +201,6 @@ def attach_self_check():
 
 
 @bp.get("/sitemap.xml")
-@cached_page
 def sitemap():
     """Every indexable page in every language, each with its alternates (hreflang)."""
     paths = [url_for(endpoint) for endpoint in STATIC_PAGES]
@@ -225,7 +216,6 @@ def sitemap():
 
 
 @bp.get("/robots.txt")
-@cached_page
 def robots():
     lines = ["User-agent: *", "Disallow: /manage/", "Disallow: /api/", "Disallow: /staff/",
              "Disallow: /dev/", "Disallow: /self-check/attach", "",

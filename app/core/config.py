@@ -138,7 +138,6 @@ def load_config() -> dict[str, Any]:
         "STAFF_ARGON2_PARALLELISM": _int("STAFF_ARGON2_PARALLELISM", 4),
         # Serving. A form or JSON body larger than this is refused with 413 before it is
         # read (a booking is well under 4 KB).
-        "PAGE_CACHE_SECONDS": _int("PAGE_CACHE_SECONDS", 5),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 64 * 1024),
         # How long self-check answers kept (encrypted) for the booking form stay readable.
         "SELF_CHECK_TTL_SECONDS": _int("SELF_CHECK_TTL_SECONDS", 2 * 3600),
