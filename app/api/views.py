@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
@@ -22,13 +23,13 @@ csrf.exempt(bp)
 MAX_RANGE_DAYS = 92
 
 
-def iso(instant: datetime) -> str:
-    return to_local(instant).isoformat()
+def iso(instant: datetime, zone: ZoneInfo | None = None) -> str:
+    return to_local(instant, zone).isoformat()
 
 
-def slot_json(slot) -> dict:
+def slot_json(slot, zone: ZoneInfo | None = None) -> dict:
     """A slot (a Slot or a row of its columns) as the API shows it."""
-    return {"id": slot.public_id, "start": iso(slot.starts_at), "end": iso(slot.ends_at),
+    return {"id": slot.public_id, "start": iso(slot.starts_at, zone), "end": iso(slot.ends_at, zone),
             "modes": [mode for mode in slot.modes.split(",") if mode]}
 
 
@@ -99,7 +100,7 @@ def list_slots():
     starts = datetime.combine(start, datetime.min.time(), zone)
     ends = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
     slots = free_slots(starts, ends, now=utcnow())
-    return jsonify({"timezone": zone.key, "slots": [slot_json(s) for s in slots]})
+    return jsonify({"timezone": zone.key, "slots": [slot_json(s, zone) for s in slots]})
 
 
 def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:

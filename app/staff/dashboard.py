@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import contains_eager
 
 from app.busy.overlap import BusyIn, busy_sources
 from app.core.extensions import db
@@ -62,8 +63,8 @@ class Dashboard:
 
 def _confirmed_between(start: datetime, end: datetime) -> list[Booking]:
     return list(db.session.execute(
-        select(Booking).join(Slot).where(BOOKING_IS_CONFIRMED,
-                                         Slot.starts_at >= start, Slot.starts_at < end)
+        select(Booking).join(Slot).options(contains_eager(Booking.slot))
+        .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= start, Slot.starts_at < end)
         .order_by(Slot.starts_at)
     ).scalars())
 
@@ -109,7 +110,8 @@ def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
     on = today(now)
     monday = week_start(on)
     new_since = user.previous_sign_in_at
-    new_query = select(Booking).join(Slot).order_by(Booking.created_at.desc()).limit(20)
+    new_query = (select(Booking).join(Slot).options(contains_eager(Booking.slot))
+                 .order_by(Booking.created_at.desc()).limit(20))
     if new_since is not None:
         new_query = new_query.where(Booking.created_at > new_since)
     else:
