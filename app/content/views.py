@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 from wtforms import RadioField
 from wtforms.validators import Optional
@@ -40,8 +41,10 @@ STATIC_PAGES = ("public.home", "public.treatment_list", "public.faq", "public.se
 CANONICAL_ENDPOINTS = {*STATIC_PAGES, "public.treatment", "public.compare"}
 # Open Graph's locale for each language the site speaks.
 OG_LOCALES = {"en": "en_US", "es": "es_US"}
-# Where the opening hours go in a page rendered once (a word no page has otherwise).
+# Where the opening hours and a form's CSRF token go in a page rendered once (words no page
+# has otherwise).
 HOURS_MARK = "clinic-opening-hours-go-here"
+CSRF_MARK = "visitor-csrf-token-goes-here"
 
 
 class SelfCheckForm(FlaskForm):
@@ -112,8 +115,9 @@ def faq_json_ld() -> dict:
 def information_page(template: str, context: Callable[[], dict]) -> str:
     """An information page is made from the facts in code and the settings alone, so it is
     rendered once per process, address and language; only its opening hours come from the
-    database, and they are read and put in on every request. An address with a query string
-    (which the language switch carries along) is rendered afresh."""
+    database, and they are read and put in on every request, as is the visitor's own CSRF
+    token in a form. An address with a query string (which the language switch carries
+    along) is rendered afresh."""
     if request.query_string:
         return render_template(template, **context())
     pages: dict[str, str] = current_app.extensions.setdefault("information_pages", {})
@@ -121,7 +125,9 @@ def information_page(template: str, context: Callable[[], dict]) -> str:
     page = pages.get(key)
     if page is None:
         with hours_shown_as(HOURS_MARK):
-            page = pages[key] = render_template(template, **context())
+            page = pages[key] = render_template(template, **context(), csrf_token=lambda: CSRF_MARK)
+    if CSRF_MARK in page:
+        page = page.replace(CSRF_MARK, generate_csrf())
     return page.replace(HOURS_MARK, str(escape(current_summary())))
 
 
@@ -206,7 +212,7 @@ def self_check_page():
                                    points=self_check.things_to_discuss(answers))
         return render_template("public/self_check.html", form=form,
                                questions=self_check.QUESTIONS), 400
-    return render_template("public/self_check.html", form=form, questions=self_check.QUESTIONS)
+    return information_page("public/self_check.html", lambda: {"form": form, "questions": self_check.QUESTIONS})
 
 
 @bp.post("/self-check/attach")
