@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, literal_column, select
 from sqlalchemy.orm import contains_eager
 
 from app.busy.overlap import BusyIn, busy_sources
@@ -15,7 +15,7 @@ from app.core.extensions import db
 from app.models import Booking, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED
 from app.models.staff import StaffUser
-from app.staff.clinic_time import day_range, today, week_start
+from app.staff.clinic_time import day_range, start_of_day, today, week_start
 
 NO_SHOW_DAYS = 90
 CHART_WEEKS = 12
@@ -91,18 +91,19 @@ def free_between(start: datetime, end: datetime) -> int:
 def weekly(this_monday: date, weeks: int = CHART_WEEKS) -> list[WeekFigures]:
     """Confirmed consultations and no-shows per clinic week, the last `weeks` weeks up to
     and including this one, oldest first (weeks with none are zero)."""
-    first = this_monday - timedelta(weeks=weeks - 1)
-    start, end = day_range(first, this_monday + timedelta(days=6))
-    counts = {first + timedelta(weeks=i): [0, 0] for i in range(weeks)}
+    mondays = [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    start, end = day_range(mondays[0], this_monday + timedelta(days=6))
+    # Counted in the database, one row per week: week n ends where week n + 1 begins.
+    week = case(*((Slot.starts_at < start_of_day(monday), n - 1) for n, monday in enumerate(mondays) if n),
+                else_=weeks - 1).label("week_number")
     rows = db.session.execute(
-        select(Slot.starts_at, Booking.attendance).join(Booking, Booking.slot_id == Slot.id)
+        select(week, func.count(), func.count(case((Booking.attendance == "no_show", 1))))
+        .join(Booking, Booking.slot_id == Slot.id)
         .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= start, Slot.starts_at < end)
+        .group_by(literal_column("week_number"))
     ).all()
-    for starts_at, attendance in rows:
-        figures = counts[week_start(today(starts_at))]
-        figures[0] += 1
-        figures[1] += attendance == "no_show"
-    return [WeekFigures(monday, b, n) for monday, (b, n) in counts.items()]
+    counts = {number: (booked, no_shows) for number, booked, no_shows in rows}
+    return [WeekFigures(monday, *counts.get(n, (0, 0))) for n, monday in enumerate(mondays)]
 
 
 def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
