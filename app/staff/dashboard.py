@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import and_, case, exists, func, literal_column, select
+from sqlalchemy import and_, bindparam, case, exists, func, literal_column, select
 from sqlalchemy.orm import contains_eager
 
 from app.busy.overlap import BusyIn, busy_sources
@@ -88,20 +89,26 @@ def free_between(start: datetime, end: datetime) -> int:
     ).scalar_one()
 
 
+@cache
+def _weekly_statement(weeks: int):
+    """Confirmed consultations and no-shows per week in one GROUP BY: week n ends where
+    :start_n of week n + 1 begins. Built once; the weeks' starts are bound each time."""
+    week = case(*((Slot.starts_at < bindparam(f"start_{n}"), n - 1) for n in range(1, weeks)),
+                else_=weeks - 1).label("week_number")
+    return (select(week, func.count(), func.count(case((Booking.attendance == "no_show", 1))))
+            .join(Booking, Booking.slot_id == Slot.id)
+            .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= bindparam("start_0"),
+                   Slot.starts_at < bindparam("end"))
+            .group_by(literal_column("week_number")))
+
+
 def weekly(this_monday: date, weeks: int = CHART_WEEKS) -> list[WeekFigures]:
     """Confirmed consultations and no-shows per clinic week, the last `weeks` weeks up to
     and including this one, oldest first (weeks with none are zero)."""
     mondays = [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    start, end = day_range(mondays[0], this_monday + timedelta(days=6))
-    # Counted in the database, one row per week: week n ends where week n + 1 begins.
-    week = case(*((Slot.starts_at < start_of_day(monday), n - 1) for n, monday in enumerate(mondays) if n),
-                else_=weeks - 1).label("week_number")
-    rows = db.session.execute(
-        select(week, func.count(), func.count(case((Booking.attendance == "no_show", 1))))
-        .join(Booking, Booking.slot_id == Slot.id)
-        .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= start, Slot.starts_at < end)
-        .group_by(literal_column("week_number"))
-    ).all()
+    starts = {f"start_{n}": start_of_day(monday) for n, monday in enumerate(mondays)}
+    rows = db.session.execute(_weekly_statement(weeks),
+                              {**starts, "end": start_of_day(this_monday + timedelta(days=7))}).all()
     counts = {number: (booked, no_shows) for number, booked, no_shows in rows}
     return [WeekFigures(monday, *counts.get(n, (0, 0))) for n, monday in enumerate(mondays)]
 
