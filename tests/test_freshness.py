@@ -15,7 +15,7 @@ from app.booking import service
 from app.busy import service as busy
 from app.core.database import write_transaction
 from app.core.extensions import db
-from app.models import BusyInterval, BusySource
+from app.models import BusyInterval, BusySource, Slot
 from app.staff import availability_admin
 from tests.conftest import LiveServer, build_app, dispose, future_day, local_dt, make_booking, make_slot
 from tests.fixtures_staff import signed_in_client
@@ -53,8 +53,8 @@ def offered(client, staff, slot_id: str, day) -> dict[str, bool]:
     }
 
 
-EVERYWHERE, NOWHERE = dict.fromkeys(["/book", "/es/book", "slots API", "staff picker"], True), \
-    dict.fromkeys(["/book", "/es/book", "slots API", "staff picker"], False)
+PLACES = ("/book", "/es/book", "slots API", "staff picker")
+EVERYWHERE, NOWHERE = dict.fromkeys(PLACES, True), dict.fromkeys(PLACES, False)
 
 
 def test_a_booking_and_a_cancellation_by_another_worker_show_at_once(app, other):
@@ -64,8 +64,8 @@ def test_a_booking_and_a_cancellation_by_another_worker_show_at_once(app, other)
         slot_id = make_slot(local_dt(day, 10)).public_id
     assert offered(client, staff, slot_id, day) == EVERYWHERE
     with other.app_context():
-        booking_id = make_booking(db.session.execute(db.select(service.Slot).filter_by(public_id=slot_id))
-                                  .scalar_one()).booking.public_id
+        slot = db.session.execute(db.select(Slot).filter_by(public_id=slot_id)).scalar_one()
+        booking_id = make_booking(slot).booking.public_id
     assert offered(client, staff, slot_id, day) == NOWHERE
     with other.app_context():
         service.cancel(booking_id, by="patient")
