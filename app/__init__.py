@@ -43,7 +43,7 @@ def register_deploy_check(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from app.core import database, i18n, page_cache
+    from app.core import database, i18n
     from app.core.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -52,7 +52,6 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     database.init_app(app)
-    page_cache.register(app)
     i18n.register(app)
 
 

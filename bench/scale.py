@@ -136,7 +136,8 @@ def main() -> int:
                  ("GET /api/v1/slots (two weeks)",
                   f"/api/v1/slots?start={today + timedelta(days=1)}&end={today + timedelta(days=14)}"),
                  ("GET /compare/tms-vs-ketamine", "/compare/tms-vs-ketamine"),
-                 ("GET /staff/bookings (signed in)", "/staff/bookings")]
+                 ("GET /staff/bookings (signed in)", "/staff/bookings"),
+                 ("GET /staff/ (dashboard, signed in)", "/staff/")]
         seconds = max(1, opts.duration // 2)
         rows, failed = [], False
         for name, path in reads:

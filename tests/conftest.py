@@ -44,9 +44,6 @@ TEST_SETTINGS = {
     "RATELIMIT_ENABLED": "false",
     "MAIL_SERVER": "",
     "PUBLIC_BASE_URL": "http://localhost",
-    # Live servers run several processes: a page one of them kept may be up to
-    # PAGE_CACHE_SECONDS behind a change another made (tests/test_page_cache.py covers that).
-    "PAGE_CACHE_SECONDS": "0",
     # Light password hashing: the production cost (3 passes over 64 MiB, about 130 ms here)
     # paid at every account made and every sign-in would be a minute of the suite.
     # tests/test_staff_auth.py checks the production parameters themselves.
@@ -115,9 +112,6 @@ def _overrides(url: str, extra: dict | None = None) -> dict:
         "MAIL_SERVER": "",
         "SERVER_NAME": None,
         "PUBLIC_BASE_URL": TEST_SETTINGS["PUBLIC_BASE_URL"],
-        # Pages are rendered afresh in tests that change data behind the app's back;
-        # tests/test_page_cache.py checks the cache itself.
-        "PAGE_CACHE_SECONDS": 0,
         **{name: int(value) for name, value in TEST_SETTINGS.items() if name.startswith("STAFF_ARGON2_")},
     }
     settings.update(extra or {})

@@ -20,7 +20,13 @@ def fake(day: date, hour: int, minute: int = 0):
 
 
 def picker(slots, requested=None, mode=None, last=D0 + timedelta(days=59)):
-    return build_picker(sorted(slots, key=lambda s: s.starts_at), D0, last, requested, mode, DENVER)
+    """The picker from free slots as the database would give them: counts per day, and one
+    day's times when asked for (the test fails if a day without free times is asked for)."""
+    by_day: dict[date, list] = {}
+    for slot in sorted(slots, key=lambda s: s.starts_at):
+        by_day.setdefault(slot.starts_at.astimezone(DENVER).date(), []).append(slot)
+    return build_picker({day: len(times) for day, times in by_day.items()}, D0, last, requested, mode,
+                        DENVER, by_day.__getitem__)
 
 
 def test_first_day_with_a_free_time_is_selected_and_counted():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
@@ -12,10 +13,9 @@ from app.booking.errors import SlotTaken
 from app.booking.slots import free_slots
 from app.core.errors import DomainError
 from app.core.extensions import csrf
-from app.core.page_cache import cached_page
 from app.core.ratelimits import api_read_limit, booking_limit, manage_limit, token_lookup_limit
 from app.core.timefmt import clinic_zone, parse_day, to_local
-from app.models import Booking, Slot, utcnow
+from app.models import Booking, utcnow
 from app.models.booking import LOCALES
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -24,13 +24,14 @@ csrf.exempt(bp)
 MAX_RANGE_DAYS = 92
 
 
-def iso(instant: datetime) -> str:
-    return to_local(instant).isoformat()
+def iso(instant: datetime, zone: ZoneInfo | None = None) -> str:
+    return to_local(instant, zone).isoformat()
 
 
-def slot_json(slot: Slot) -> dict:
-    return {"id": slot.public_id, "start": iso(slot.starts_at), "end": iso(slot.ends_at),
-            "modes": slot.mode_list}
+def slot_json(slot, zone: ZoneInfo | None = None) -> dict:
+    """A slot (a Slot or a row of its columns) as the API shows it."""
+    return {"id": slot.public_id, "start": iso(slot.starts_at, zone), "end": iso(slot.ends_at, zone),
+            "modes": [mode for mode in slot.modes.split(",") if mode]}
 
 
 def shows_health_details(booking: Booking, now: datetime) -> bool:
@@ -117,7 +118,6 @@ def openapi():
 
 @bp.get("/slots")
 @api_read_limit
-@cached_page
 def list_slots():
     zone = clinic_zone()
     today = utcnow().astimezone(zone).date()
@@ -131,7 +131,7 @@ def list_slots():
     ends = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
     slots = free_slots(starts, ends, now=utcnow())
     return jsonify({"timezone": zone.key, "start": start.isoformat(), "end": end.isoformat(),
-                    "slots": [slot_json(s) for s in slots]})
+                    "slots": [slot_json(s, zone) for s in slots]})
 
 
 def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:

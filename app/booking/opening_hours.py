@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import time
+from functools import lru_cache
 
 from babel.dates import format_time, get_day_names
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -88,14 +89,22 @@ def summarise(ranges: Iterable[tuple[int, time, time]]) -> str:
     return line[:1].upper() + line[1:]
 
 
+@lru_cache(maxsize=64)
+def _summary_in(language: str, ranges: tuple[tuple[int, time, time], ...]) -> str:
+    with force_locale(language):
+        return summarise(ranges)
+
+
 def current_summary() -> str:
-    """The line for the current opening hours. Shown in every page's footer, including the
+    """The line for the current opening hours, read from the database each time (the line
+    for given hours is worded once per language). Shown in every page's footer, including the
     "we are having trouble" page, so an unreachable database gives a plain line, not an error."""
     try:
         rows = db.session.execute(
             select(AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time)
+            .order_by(AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time)
         ).all()
     except DBAPIError:
         db.session.rollback()
         return str(UNKNOWN_HOURS)
-    return summarise((weekday, start, end) for weekday, start, end in rows)
+    return _summary_in(_language(), tuple((weekday, start, end) for weekday, start, end in rows))

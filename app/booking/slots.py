@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import Row, and_, bindparam, case, delete, exists, func, literal_column, select
 
 from app.booking.availability import Closure, Hours, SlotTime, slot_times
 from app.booking.rules import booking_window
@@ -29,24 +30,54 @@ def is_offered():
     return and_(Slot.is_blocked.is_(False), ~overlaps_busy(Slot.starts_at, Slot.ends_at))
 
 
+@cache
+def _free_clauses(by_mode: bool, except_slot: bool) -> tuple:
+    """The WHERE clauses of a free slot starting in [:lower, :upper): offered, not booked,
+    with :mode among its ways of meeting and not :except_slot_id (the one being moved)
+    when asked. Built once per shape; the values are bound at each execution."""
+    clauses = [Slot.starts_at >= bindparam("lower"), Slot.starts_at < bindparam("upper"),
+               is_offered(), ~_has_active_booking()]
+    if by_mode:
+        clauses.append(Slot.modes.contains(bindparam("mode")))
+    if except_slot:
+        clauses.append(Slot.id != bindparam("except_slot_id"))
+    return tuple(clauses)
+
+
+@dataclass(frozen=True)
+class FreeFilter:
+    """Which free slots a picker shows: starting in [lower, upper), with `mode`, and not
+    `except_slot_id`."""
+
+    lower: datetime
+    upper: datetime
+    mode: str | None = None
+    except_slot_id: int | None = None
+
+    @property
+    def clauses(self) -> tuple:
+        return _free_clauses(bool(self.mode), self.except_slot_id is not None)
+
+    @property
+    def params(self) -> dict:
+        return {"lower": self.lower, "upper": self.upper, "mode": self.mode,
+                "except_slot_id": self.except_slot_id}
+
+
 def free_slots(start: datetime, end: datetime, now: datetime | None = None,
-               mode: str | None = None, limit: int | None = None) -> Sequence[Slot]:
-    """Bookable slots starting in [start, end): not blocked, not booked, inside the booking window."""
+               mode: str | None = None, limit: int | None = None) -> Sequence[Row]:
+    """Bookable slots starting in [start, end) (not blocked, not booked, inside the booking
+    window), soonest first, as rows of (id, public_id, starts_at, ends_at, modes)."""
     window = booking_window(now or utcnow())
     lower, upper = max(start, window.earliest), min(end, window.latest)
     if lower >= upper:
         return []
-    query = (
-        select(Slot)
-        .where(Slot.starts_at >= lower, Slot.starts_at < upper, is_offered())
-        .where(~_has_active_booking())
-        .order_by(Slot.starts_at)
-    )
-    if mode:
-        query = query.where(Slot.modes.contains(mode))
+    free = FreeFilter(lower, upper, mode)
+    query = (select(Slot.id, Slot.public_id, Slot.starts_at, Slot.ends_at, Slot.modes)
+             .where(*free.clauses).order_by(Slot.starts_at))
     if limit:
         query = query.limit(limit)
-    return db.session.execute(query).scalars().all()
+    return db.session.execute(query, free.params).all()
 
 
 def nearest_free_slots(around: datetime, count: int = 3, now: datetime | None = None,
@@ -187,8 +218,8 @@ class SlotPicker:
 
     days: list[DayChoice]
     selected: date | None
-    morning: list[Slot]
-    afternoon: list[Slot]
+    morning: list[Row]  # (public_id, starts_at) of the chosen day's free times
+    afternoon: list[Row]
     mode: str | None
     total_free: int
     first_free: date | None
@@ -221,15 +252,13 @@ def parse_mode(text: str | None) -> tuple[str | None, bool]:
     return (text, False) if text in MODES else (None, True)
 
 
-def build_picker(free: Sequence[Slot], first_day: date, last_day: date, requested: date | None,
-                 mode: str | None, zone, strip_days: int = STRIP_DAYS,
-                 notice: str | None = None) -> SlotPicker:
-    """Pure: from the free slots (soonest first) of the bookable days [first_day, last_day],
-    the picker for `requested` (or the first day with a free time)."""
-    by_day: dict[date, list[Slot]] = defaultdict(list)
-    for slot in free:
-        by_day[slot.starts_at.astimezone(zone).date()].append(slot)
-    free_days = sorted(by_day)
+def build_picker(counts: dict[date, int], first_day: date, last_day: date, requested: date | None,
+                 mode: str | None, zone, times_on: Callable[[date], Sequence[Row]],
+                 strip_days: int = STRIP_DAYS, notice: str | None = None) -> SlotPicker:
+    """From the free count of each bookable day in [first_day, last_day] (days with none
+    may be left out), the picker for `requested` (or the first day with a free time), with
+    that day's free times from `times_on(day)` (soonest first)."""
+    free_days = sorted(day for day, count in counts.items() if count)
     first_free = free_days[0] if free_days else None
     selected = requested
     if selected is not None and not first_day <= selected <= last_day:
@@ -248,14 +277,14 @@ def build_picker(free: Sequence[Slot], first_day: date, last_day: date, requeste
 
     previous_start = strip_start - timedelta(days=strip_days)
     next_start = strip_start + timedelta(days=strip_days)
-    chosen = by_day.get(selected, [])
+    chosen = times_on(selected) if counts.get(selected) else []
     return SlotPicker(
-        days=[DayChoice(d, len(by_day.get(d, []))) for d in strip],
+        days=[DayChoice(d, counts.get(d, 0)) for d in strip],
         selected=selected,
         morning=[s for s in chosen if s.starts_at.astimezone(zone).hour < NOON_HOUR],
         afternoon=[s for s in chosen if s.starts_at.astimezone(zone).hour >= NOON_HOUR],
         mode=mode,
-        total_free=len(free),
+        total_free=sum(counts.values()),
         first_free=first_free,
         next_free=next((d for d in free_days if d > selected), None),
         previous_strip=first_free_in(previous_start) if previous_start >= first_day else None,
@@ -264,12 +293,59 @@ def build_picker(free: Sequence[Slot], first_day: date, last_day: date, requeste
     )
 
 
+def _midnight(day: date, zone) -> datetime:
+    return datetime.combine(day, time.min, zone)
+
+
+@cache
+def _per_day_statement(days: int, by_mode: bool, except_slot: bool):
+    """Free slots counted per local day: day n ends at :end_n, and a slot belongs to the
+    first day whose end is after its start (clinic days are 23 to 25 hours long)."""
+    day_number = case(*((Slot.starts_at < bindparam(f"end_{n}"), n) for n in range(days))).label("day_number")
+    return (select(day_number, func.count()).where(*_free_clauses(by_mode, except_slot))
+            .group_by(literal_column("day_number")))
+
+
+@cache
+def _times_statement(by_mode: bool, except_slot: bool):
+    return (select(Slot.public_id, Slot.starts_at)
+            .where(*_free_clauses(by_mode, except_slot), Slot.starts_at >= bindparam("day_start"),
+                   Slot.starts_at < bindparam("day_end"))
+            .order_by(Slot.starts_at))
+
+
+def free_per_day(free: FreeFilter, first_day: date, last_day: date, zone) -> dict[date, int]:
+    """How many free slots start on each local day of [first_day, last_day], in one GROUP BY
+    (days with none are left out)."""
+    days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+    ends = {f"end_{n}": _midnight(day + timedelta(days=1), zone) for n, day in enumerate(days)}
+    statement = _per_day_statement(len(days), bool(free.mode), free.except_slot_id is not None)
+    rows = db.session.execute(statement, {**free.params, **ends}).all()
+    return {days[number]: count for number, count in rows if number is not None}
+
+
+def free_times_on(free: FreeFilter, day: date, zone) -> Sequence[Row]:
+    """The (public_id, starts_at) of the free slots on local day `day`, soonest first."""
+    statement = _times_statement(bool(free.mode), free.except_slot_id is not None)
+    return db.session.execute(statement, {**free.params, "day_start": _midnight(day, zone),
+                                          "day_end": _midnight(day + timedelta(days=1), zone)}).all()
+
+
+def picker_between(lower: datetime, upper: datetime, requested: date | None, mode: str | None,
+                   notice: str | None = None, except_slot_id: int | None = None) -> SlotPicker:
+    """The picker of the free slots starting in [lower, upper] (instants), on the clinic's
+    days from lower's to upper's: two queries, the counts per day and the chosen day's times."""
+    zone = clinic_zone()
+    free = FreeFilter(lower, upper + timedelta(microseconds=1), mode, except_slot_id)
+    first_day, last_day = lower.astimezone(zone).date(), upper.astimezone(zone).date()
+    return build_picker(free_per_day(free, first_day, last_day, zone), first_day, last_day, requested,
+                        mode, zone, lambda day: free_times_on(free, day, zone), notice=notice)
+
+
 def slot_picker(day_text: str | None, mode_text: str | None, now: datetime | None = None) -> SlotPicker:
     """The picker for the query values `day` and `mode` as a patient's browser sent them:
     unreadable or out-of-range values fall back to the first free day (with a notice)."""
-    now = now or utcnow()
-    zone = clinic_zone()
-    window = booking_window(now)
+    window = booking_window(now or utcnow())
     requested, bad_day = parse_day(day_text)
     mode, bad_mode = parse_mode(mode_text)
     notice = None
@@ -277,6 +353,4 @@ def slot_picker(day_text: str | None, mode_text: str | None, now: datetime | Non
         notice = _("We did not recognise that way of meeting, so times for every way are shown.")
     elif bad_day:
         notice = _("We could not read that date, so the first day with a free time is shown.")
-    free = free_slots(window.earliest, window.latest + timedelta(seconds=1), now=now, mode=mode)
-    return build_picker(free, window.earliest.astimezone(zone).date(),
-                        window.latest.astimezone(zone).date(), requested, mode, zone, notice=notice)
+    return picker_between(window.earliest, window.latest, requested, mode, notice)

@@ -4,6 +4,7 @@ anonymous self-check, and the sitemap and robots.txt that describe them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -17,15 +18,18 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 from wtforms import RadioField
 from wtforms.validators import Optional
 
+from app.booking.opening_hours import current_summary
 from app.booking.views.book import SELF_CHECK_SESSION_KEY
 from app.content import clinic as clinic_content
 from app.content import faq, self_check, treatments
 from app.core.assets import static_url
 from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, address_in, current_language
-from app.core.page_cache import cached_page
+from app.core.templating import hours_shown_as
 from app.models import utcnow
 
 bp = Blueprint("public", __name__)
@@ -37,6 +41,10 @@ STATIC_PAGES = ("public.home", "public.treatment_list", "public.faq", "public.se
 CANONICAL_ENDPOINTS = {*STATIC_PAGES, "public.treatment", "public.compare"}
 # Open Graph's locale for each language the site speaks.
 OG_LOCALES = {"en": "en_US", "es": "es_US"}
+# Where the opening hours and a form's CSRF token go in a page rendered once (words no page
+# has otherwise).
+HOURS_MARK = "clinic-opening-hours-go-here"
+CSRF_MARK = "visitor-csrf-token-goes-here"
 
 
 class SelfCheckForm(FlaskForm):
@@ -104,6 +112,25 @@ def faq_json_ld() -> dict:
     }
 
 
+def information_page(template: str, context: Callable[[], dict]) -> str:
+    """An information page is made from the facts in code and the settings alone, so it is
+    rendered once per process, address and language; only its opening hours come from the
+    database, and they are read and put in on every request, as is the visitor's own CSRF
+    token in a form. An address with a query string (which the language switch carries
+    along) is rendered afresh."""
+    if request.query_string:
+        return render_template(template, **context())
+    pages: dict[str, str] = current_app.extensions.setdefault("information_pages", {})
+    key = request.script_root + request.path
+    page = pages.get(key)
+    if page is None:
+        with hours_shown_as(HOURS_MARK):
+            page = pages[key] = render_template(template, **context(), csrf_token=lambda: CSRF_MARK)
+    if CSRF_MARK in page:
+        page = page.replace(CSRF_MARK, generate_csrf())
+    return page.replace(HOURS_MARK, str(escape(current_summary())))
+
+
 @bp.app_context_processor
 def _site():
     pairs = treatments.pairs()
@@ -118,65 +145,60 @@ def _site():
 
 
 @bp.get("/")
-@cached_page
 def home():
-    return render_template("public/home.html", treatments=treatments.all_treatments(),
-                           pairs=treatments.pairs(), offers=clinic_content.OFFERS,
-                           consultation=clinic_content.CONSULTATION)
+    return information_page("public/home.html", lambda: {
+        "treatments": treatments.all_treatments(), "pairs": treatments.pairs(),
+        "offers": clinic_content.OFFERS, "consultation": clinic_content.CONSULTATION})
 
 
 @bp.get("/treatments")
-@cached_page
 def treatment_list():
-    return render_template("public/treatment_list.html", treatments=treatments.all_treatments(),
-                           pairs=treatments.pairs(), other_options=treatments.OTHER_OPTIONS)
+    return information_page("public/treatment_list.html", lambda: {
+        "treatments": treatments.all_treatments(), "pairs": treatments.pairs(),
+        "other_options": treatments.OTHER_OPTIONS})
 
 
 @bp.get("/treatments/<slug>")
-@cached_page
 def treatment(slug: str):
     found = treatments.get(slug)
     if found is None:
         abort(404)
-    comparisons = [p for p in treatments.pairs() if found in p.treatments]
-    return render_template("public/treatment.html", treatment=found, comparisons=comparisons,
-                           clinic_view=treatments.clinic_view_for({found.slug}))
+    return information_page("public/treatment.html", lambda: {
+        "treatment": found, "comparisons": [p for p in treatments.pairs() if found in p.treatments],
+        "clinic_view": treatments.clinic_view_for({found.slug})})
 
 
 @bp.get("/compare/<pair_slug>")
-@cached_page
 def compare(pair_slug: str):
     pair, is_canonical = treatments.find_pair(pair_slug)
     if pair is None:
         abort(404)
     if not is_canonical:
         return redirect(url_for("public.compare", pair_slug=pair.slug), code=301)
-    guides, mentioned = treatments.other_options(pair)
-    return render_template(
-        "public/compare.html", pair=pair, attributes=treatments.ATTRIBUTES,
-        factors=treatments.FACTORS, combined=treatments.combined(pair),
-        other_guides=guides, other_options=mentioned,
-        other_pairs=[p for p in treatments.pairs() if p != pair],
-        clinic_view=treatments.clinic_view_for({pair.first.slug, pair.second.slug}))
+
+    def context() -> dict:
+        guides, mentioned = treatments.other_options(pair)
+        return {"pair": pair, "attributes": treatments.ATTRIBUTES, "factors": treatments.FACTORS,
+                "combined": treatments.combined(pair), "other_guides": guides, "other_options": mentioned,
+                "other_pairs": [p for p in treatments.pairs() if p != pair],
+                "clinic_view": treatments.clinic_view_for({pair.first.slug, pair.second.slug})}
+    return information_page("public/compare.html", context)
 
 
 @bp.get("/faq", endpoint="faq")
-@cached_page
 def faq_page():
-    return render_template("public/faq.html", questions=faq.FAQ, faq_json_ld=faq_json_ld())
+    return information_page("public/faq.html", lambda: {"questions": faq.FAQ, "faq_json_ld": faq_json_ld()})
 
 
 @bp.get("/about")
-@cached_page
 def about():
-    return render_template("public/about.html", offers=clinic_content.OFFERS,
-                           consultation=clinic_content.CONSULTATION)
+    return information_page("public/about.html", lambda: {
+        "offers": clinic_content.OFFERS, "consultation": clinic_content.CONSULTATION})
 
 
 @bp.get("/privacy")
-@cached_page
 def privacy():
-    return render_template("public/privacy.html")
+    return information_page("public/privacy.html", dict)
 
 
 @bp.route("/self-check", methods=["GET", "POST"], endpoint="self_check")
@@ -190,7 +212,7 @@ def self_check_page():
                                    points=self_check.things_to_discuss(answers))
         return render_template("public/self_check.html", form=form,
                                questions=self_check.QUESTIONS), 400
-    return render_template("public/self_check.html", form=form, questions=self_check.QUESTIONS)
+    return information_page("public/self_check.html", lambda: {"form": form, "questions": self_check.QUESTIONS})
 
 
 @bp.post("/self-check/attach")
@@ -209,7 +231,6 @@ def attach_self_check():
 
 
 @bp.get("/sitemap.xml")
-@cached_page
 def sitemap():
     """Every indexable page in every language, each with its alternates (hreflang)."""
     paths = [url_for(endpoint) for endpoint in STATIC_PAGES]
@@ -225,7 +246,6 @@ def sitemap():
 
 
 @bp.get("/robots.txt")
-@cached_page
 def robots():
     lines = ["User-agent: *", "Disallow: /manage/", "Disallow: /api/", "Disallow: /staff/",
              "Disallow: /dev/", "Disallow: /self-check/attach", "",

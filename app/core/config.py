@@ -146,7 +146,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("STAFF_ARGON2_PARALLELISM", 4),
     # Serving. A form or JSON body larger than this is refused with 413 before it is
     # read (a booking is well under 4 KB).
-    Setting("PAGE_CACHE_SECONDS", 5),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024),
     # How long self-check answers kept (encrypted) for the booking form stay readable.
     Setting("SELF_CHECK_TTL_SECONDS", 2 * 3600),

@@ -21,7 +21,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
-from app.core import page_cache
 from app.core.extensions import db
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
@@ -85,7 +84,6 @@ def write_transaction() -> Iterator[Session]:
                 yield session
         finally:
             _sqlite_writers.release()
-    page_cache.clear()
 
 
 def is_postgres() -> bool:

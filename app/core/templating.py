@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from urllib.parse import quote
 
 from flask import Flask
@@ -11,12 +13,15 @@ from flask_babel import get_locale
 
 from app.models.booking import INTEREST_LABELS, MODE_LABELS
 
+_hours_shown_as: ContextVar[str | None] = ContextVar("hours_shown_as", default=None)
+
 
 class ClinicDetails(dict):
     """The clinic's settings for templates. `hours` is worked out each time it is shown (by
     the function given at registration), so the footer and emails follow what staff set;
     `arrival_note` is the one for the language of the page or email (English when the
-    clinic has not written one in that language)."""
+    clinic has not written one in that language). Inside `hours_shown_as(mark)`, `hours` is
+    the mark, for a page rendered once whose hours are put in on each request."""
 
     def __init__(self, values: dict, hours: Callable[[], str], arrival_notes: dict[str, str]) -> None:
         super().__init__(values)
@@ -25,10 +30,19 @@ class ClinicDetails(dict):
 
     def __getitem__(self, key):
         if key == "hours":
-            return self._hours()
+            return _hours_shown_as.get() or self._hours()
         if key == "arrival_note":
             return self._arrival_notes.get(str(get_locale() or "en")) or self._arrival_notes["en"]
         return super().__getitem__(key)
+
+
+@contextmanager
+def hours_shown_as(mark: str) -> Iterator[None]:
+    token = _hours_shown_as.set(mark)
+    try:
+        yield
+    finally:
+        _hours_shown_as.reset(token)
 
 
 def map_url(config) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_timezone_location
+from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from babel.dates import get_timezone_name as _zone_name
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -49,9 +50,30 @@ def to_local(instant: datetime, zone: ZoneInfo | None = None) -> datetime:
     return instant.astimezone(zone or clinic_zone())
 
 
+# Lists show the same few days and times over and over: each is worded once per language
+# (the words depend on nothing else).
+@lru_cache(maxsize=4096)
+def _clock_text(at: time, locale: Locale) -> str:
+    return format_time(at, _CLOCK, locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _date_text(value: date, pattern: str, locale: Locale) -> str:
+    return format_date(value, pattern, locale=locale)
+
+
+@lru_cache(maxsize=16)
+def _short_day_pattern(locale: Locale) -> str:
+    """'MMMEd' as the language writes it ('EEE, MMM d'; Spanish 'EEE, d MMM')."""
+    from babel.dates import match_skeleton
+
+    return str(locale.datetime_skeletons[match_skeleton("MMMEd", locale.datetime_skeletons)])
+
+
 def clock(instant: datetime, zone: ZoneInfo | None = None) -> str:
     """'9:00 AM'; Spanish '9:00 a. m.'"""
-    return format_time(to_local(instant, zone), _CLOCK, locale=current_locale())
+    local = to_local(instant, zone)
+    return _clock_text(time(local.hour, local.minute), current_locale())
 
 
 def zone_abbreviation(local: datetime, locale: Locale | None = None) -> str | None:
@@ -80,25 +102,26 @@ def clock_with_zone(instant: datetime, zone: ZoneInfo | None = None) -> str:
 
 def day(instant: datetime, zone: ZoneInfo | None = None) -> str:
     """'Tuesday, December 1, 2026'; Spanish 'martes, 1 de diciembre de 2026'"""
-    return format_date(to_local(instant, zone), "full", locale=current_locale())
+    locale = current_locale()
+    return _date_text(to_local(instant, zone).date(), str(locale.date_formats["full"]), locale)
 
 
 def short_day(instant: datetime, zone: ZoneInfo | None = None) -> str:
     """'Tue, Dec 1'; Spanish 'mar, 1 dic'"""
-    return format_skeleton("MMMEd", to_local(instant, zone), locale=current_locale())
+    locale = current_locale()
+    return _date_text(to_local(instant, zone).date(), _short_day_pattern(locale), locale)
 
 
 def weekday_and_date(value) -> str:
     """A calendar date: 'Tuesday, December 1'; Spanish 'martes, 1 de diciembre'."""
     locale = current_locale()
     # The language's full date without its year (CLDR has no such skeleton with a full weekday).
-    pattern = _YEAR_AT_END.sub("", str(locale.date_formats["full"]))
-    return format_date(value, pattern, locale=locale)
+    return _date_text(value, _YEAR_AT_END.sub("", str(locale.date_formats["full"])), locale)
 
 
 def weekday_abbr(value) -> str:
     """'Tue'; Spanish 'mar'."""
-    return format_date(value, "EEE", locale=current_locale())
+    return _date_text(value, "EEE", current_locale())
 
 
 def _date_and_time_pattern(locale: Locale) -> str:

@@ -111,7 +111,7 @@ class Booking(Base):
     ical_sequence: Mapped[int] = mapped_column(default=0)
     # Self-check answers (JSON), only when the patient chose to attach them.
     self_check: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     cancelled_by: Mapped[str | None] = mapped_column(String(16), default=None)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from app.booking import notifications, service, validation
@@ -18,7 +18,7 @@ from app.booking.errors import BookingError
 from app.booking.reference import normalise as normalise_reference
 from app.booking.search import search_text
 from app.booking.search import words as search_words
-from app.booking.slots import SlotPicker, build_picker, is_offered, parse_day
+from app.booking.slots import FreeFilter, SlotPicker, parse_day, picker_between
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone, when
@@ -26,7 +26,6 @@ from app.core.tokens import hash_token, new_manage_token
 from app.models import Booking, Slot, utcnow
 from app.models.booking import (
     ATTENDANCE,
-    BOOKING_IS_CONFIRMED,
     INTERESTS,
     LOCALES,
     MODES,
@@ -239,13 +238,16 @@ def free_slots(now: datetime | None = None, except_slot_id: int | None = None) -
     """Free times that have not started, within the booking horizon, offered by the same
     rule as the public pages (not blocked, not overlapping a busy time). Staff may choose
     times sooner than patients can (no minimum notice)."""
-    now = now or utcnow()
-    horizon = now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]))
-    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
-    query = select(Slot).where(Slot.starts_at > now, Slot.starts_at <= horizon, is_offered(), ~booked)
-    if except_slot_id is not None:
-        query = query.where(Slot.id != except_slot_id)
-    return list(db.session.execute(query.order_by(Slot.starts_at)).scalars())
+    lower, upper = _staff_window(now or utcnow())
+    free = FreeFilter(lower, upper + timedelta(microseconds=1), except_slot_id=except_slot_id)
+    return list(db.session.execute(select(Slot).where(*free.clauses).order_by(Slot.starts_at), free.params)
+                .scalars())
+
+
+def _staff_window(now: datetime) -> tuple[datetime, datetime]:
+    """The first and last instants a staff member may book: any time not yet started, up to
+    the booking horizon."""
+    return now + timedelta(microseconds=1), now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]))
 
 
 def time_picker(day_text: str | None, now: datetime | None = None,
@@ -255,10 +257,9 @@ def time_picker(day_text: str | None, now: datetime | None = None,
     the chosen day's times (`day=YYYY-MM-DD` from the page; the first day with a free time
     when it is absent, unreadable or outside those days). One day at a time, as the public
     picker shows it, so that a caller's "Thursday afternoon?" is one tap away."""
-    now = now or utcnow()
+    lower, upper = _staff_window(now or utcnow())
     zone = clinic_zone()
-    first = now.astimezone(zone).date()
-    last = (now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]))).astimezone(zone).date()
+    first, last = lower.astimezone(zone).date(), upper.astimezone(zone).date()
     requested, unreadable = parse_day(day_text)
     notice = None
     if unreadable:
@@ -267,7 +268,7 @@ def time_picker(day_text: str | None, now: datetime | None = None,
         notice = (f"Times can be booked from today to {last:%A, %B} {last.day}, so the first day "
                   "with a free time is shown.")
         requested = None
-    return build_picker(free_slots(now, except_slot_id), first, last, requested, None, zone, notice=notice)
+    return picker_between(lower, upper, requested, None, notice=notice, except_slot_id=except_slot_id)
 
 
 def book_for_caller(slot_public_id: str, mode: str, patient: service.PatientDetails,

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, bindparam, case, exists, func, literal_column, select
+from sqlalchemy.orm import contains_eager
 
 from app.busy.overlap import BusyIn, busy_sources
 from app.core.database import write_transaction
@@ -16,7 +18,7 @@ from app.models import Booking, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED
 from app.models.staff import StaffUser
 from app.staff import audit
-from app.staff.clinic_time import day_range, today, week_start
+from app.staff.clinic_time import day_range, start_of_day, today, week_start
 
 NO_SHOW_DAYS = 90
 CHART_WEEKS = 12
@@ -66,8 +68,8 @@ class Dashboard:
 
 def _confirmed_between(start: datetime, end: datetime, *conditions) -> list[Booking]:
     return list(db.session.execute(
-        select(Booking).join(Slot).where(BOOKING_IS_CONFIRMED,
-                                         Slot.starts_at >= start, Slot.starts_at < end, *conditions)
+        select(Booking).join(Slot).options(contains_eager(Booking.slot))
+        .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= start, Slot.starts_at < end, *conditions)
         .order_by(Slot.starts_at)
     ).scalars())
 
@@ -91,21 +93,28 @@ def free_between(start: datetime, end: datetime) -> int:
     ).scalar_one()
 
 
+@cache
+def _weekly_statement(weeks: int):
+    """Confirmed consultations and no-shows per week in one GROUP BY: week n ends where
+    :start_n of week n + 1 begins. Built once; the weeks' starts are bound each time."""
+    week = case(*((Slot.starts_at < bindparam(f"start_{n}"), n - 1) for n in range(1, weeks)),
+                else_=weeks - 1).label("week_number")
+    return (select(week, func.count(), func.count(case((Booking.attendance == "no_show", 1))))
+            .join(Booking, Booking.slot_id == Slot.id)
+            .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= bindparam("start_0"),
+                   Slot.starts_at < bindparam("end"))
+            .group_by(literal_column("week_number")))
+
+
 def weekly(this_monday: date, weeks: int = CHART_WEEKS) -> list[WeekFigures]:
     """Confirmed consultations and no-shows per clinic week, the last `weeks` weeks up to
     and including this one, oldest first (weeks with none are zero)."""
-    first = this_monday - timedelta(weeks=weeks - 1)
-    start, end = day_range(first, this_monday + timedelta(days=6))
-    counts = {first + timedelta(weeks=i): [0, 0] for i in range(weeks)}
-    rows = db.session.execute(
-        select(Slot.starts_at, Booking.attendance).join(Booking, Booking.slot_id == Slot.id)
-        .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= start, Slot.starts_at < end)
-    ).all()
-    for starts_at, attendance in rows:
-        figures = counts[week_start(today(starts_at))]
-        figures[0] += 1
-        figures[1] += attendance == "no_show"
-    return [WeekFigures(monday, b, n) for monday, (b, n) in counts.items()]
+    mondays = [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    starts = {f"start_{n}": start_of_day(monday) for n, monday in enumerate(mondays)}
+    rows = db.session.execute(_weekly_statement(weeks),
+                              {**starts, "end": start_of_day(this_monday + timedelta(days=7))}).all()
+    counts = {number: (booked, no_shows) for number, booked, no_shows in rows}
+    return [WeekFigures(monday, *counts.get(n, (0, 0))) for n, monday in enumerate(mondays)]
 
 
 def day_sheet(on: date, actor: StaffUser) -> list[Booking]:
@@ -121,7 +130,8 @@ def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
     on = today(now)
     monday = week_start(on)
     new_since = user.previous_sign_in_at
-    new_query = select(Booking).join(Slot).order_by(Booking.created_at.desc()).limit(20)
+    new_query = (select(Booking).join(Slot).options(contains_eager(Booking.slot))
+                 .order_by(Booking.created_at.desc()).limit(20))
     if new_since is not None:
         new_query = new_query.where(Booking.created_at > new_since)
     else:

@@ -18,7 +18,6 @@ from app.content import self_check
 from app.core.database import is_unavailable
 from app.core.extensions import csrf, db
 from app.core.i18n import current_language
-from app.core.page_cache import cached_page
 from app.core.ratelimits import booking_limit
 from app.models import Slot, utcnow
 
@@ -42,7 +41,6 @@ class Outcome:
 
 
 @bp.get("/book")
-@cached_page
 def choose_slot():
     picker = slot_picker(request.args.get("day"), request.args.get("mode"))
     return render_template("booking/choose_slot.html", picker=picker)

@@ -10,7 +10,6 @@ from markupsafe import Markup
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.rules import booking_window
 from app.booking.service import PatientDetails, find_slot
-from app.core.page_cache import cached_page
 from app.core.timefmt import when
 from app.models import Slot, utcnow
 from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
@@ -41,7 +40,6 @@ def _filters() -> bookings_admin.Filters:
 
 
 @bp.get("/bookings")
-@cached_page(per_visitor=True)
 def bookings():
     filters = _filters()
     now = utcnow()
