@@ -88,3 +88,15 @@ def test_phone_examples(raw, expected):
 def test_bad_emails(raw):
     with pytest.raises(Invalid):
         validation.email_address(raw)
+
+
+@pytest.mark.parametrize("raw", ["maríalópez@example.com", "ñandú@example.com", "josé.pérez@correo.mx"])
+def test_accented_letters_before_the_at_are_refused_with_a_reason(raw):
+    """Mail servers without SMTPUTF8 refuse such mailboxes: the form says so, rather than
+    take a booking whose confirmation can never be sent."""
+    with pytest.raises(Invalid, match="accents"):
+        validation.email_address(raw)
+
+
+def test_accents_after_the_at_are_still_accepted():
+    assert validation.email_address("maria@correos-españa.es").endswith("@correos-españa.es")

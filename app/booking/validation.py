@@ -57,6 +57,11 @@ def person_name(value: str) -> str:
 def email_address(value: str) -> str:
     raw = single_line(value, _("Email address"), max_length=254,
                       missing=_("Please enter your email address."))
+    if not raw.rpartition("@")[0].isascii():
+        # Mail servers without SMTPUTF8 refuse such a mailbox, so the confirmation could never
+        # be sent: say so at the field rather than accept an address no email reaches.
+        raise Invalid(_("Please check your email address: letters with accents (such as í or ñ) "
+                        "cannot be used before the @."))
     try:
         # Deliverability (DNS) is not checked: the clinic's network may not resolve,
         # and a syntax check plus the confirmation email is what a booking needs.
