@@ -24,14 +24,16 @@ from app.models.waitlist import (
     FREED_CLOSED,
     FREED_OPEN,
     OFFER_CLAIMED,
+    OFFER_DECLINED,
     OFFER_EXPIRED,
     OFFER_SENT,
     OFFER_TAKEN,
     OFFER_WITHDRAWN,
 )
 from app.waitlist.errors import OfferGone, OfferNotFound, OfferTaken
+from app.waitlist.offering import offer_round
 
-__all__ = ["BookingError", "Claimed", "claim", "find_offer", "open_offer", "state"]
+__all__ = ["BookingError", "Claimed", "claim", "decline", "find_offer", "open_offer", "state"]
 
 TAKEN_MESSAGE = _l("Sorry, someone just took that time. You are still on the waiting list, and "
                    "we will write again when another time opens.")
@@ -145,3 +147,23 @@ def claim(token: str, now: datetime | None = None) -> Claimed:
         return Claimed(booking=result.booking, moved=False, manage_token=result.manage_token)
     except SlotTaken:
         raise OfferTaken(str(TAKEN_MESSAGE)) from None
+
+
+def decline(token: str, now: datetime | None = None) -> WaitlistOffer:
+    """"No thanks": the offer ends and the time goes to the next person on the list at once
+    (the person who declined stays on the list for other times). Declining an offer that has
+    already ended changes nothing. Raises OfferNotFound."""
+    now = now or utcnow()
+    offer = find_offer(token)
+    if offer is None:
+        raise OfferNotFound(_("We could not find that offer."))
+    with write_transaction() as session:
+        locked = session.get(WaitlistOffer, offer.id, with_for_update=True, populate_existing=True)
+        if state(locked, now) != "open":
+            return locked
+        locked.status, locked.ended_at = OFFER_DECLINED, now
+        freed_id = locked.freed_slot_id
+    if freed_id is not None:
+        offer_round(freed_id, now, passing_on=True)
+    db.session.refresh(offer)
+    return offer

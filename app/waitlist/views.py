@@ -172,6 +172,17 @@ def offer(token: str):
     return render_template("waitlist/offer.html", offer=found, token=token, state=claims.state(found))
 
 
+@bp.post("/offers/<token>/decline")
+@token_lookup_limit
+@manage_limit
+def decline(token: str):
+    try:
+        claims.decline(token)
+    except WaitlistError:
+        abort(404)
+    return redirect(url_for("waitlist.offer", token=token), code=303)
+
+
 @bp.post("/offers/<token>")
 @token_lookup_limit
 @manage_limit
