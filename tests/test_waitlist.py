@@ -532,3 +532,29 @@ def test_no_thanks_passes_the_offer_on_at_once(ctx, client, smtp_server):
     offer_mail = [r.message for r in smtp_server.to("p0@example.com") if "earlier" in str(r.message["Subject"])][0]
     assert "No thanks" in offer_mail.get_body(("plain",)).get_content()
     assert f"/offers/{first}#no-thanks" in offer_mail.get_body(("html",)).get_content()
+
+
+def test_an_offer_for_any_way_to_meet_asks_how_on_the_claim_page(ctx, client, smtp_server):
+    join(client, 0)  # no way to meet ticked: any way suits
+    slot = free_a_slot(make_slot(local_dt(future_day(3), 14), modes="in_person,phone,video"))
+    offer_freed_slots()
+    [token] = offer_tokens("p0@example.com")
+    page = client.get(f"/offers/{token}").get_data(as_text=True)
+    assert re.findall(r'type="radio" name="mode" id="mode-(\w+)"', page) == ["in_person", "phone", "video"]
+    refused = client.post(f"/offers/{token}", data={"csrf_token": form_token(page), "mode": "fax"})
+    assert refused.status_code == 422
+    assert "Please choose one of the ways to meet shown." in refused.get_data(as_text=True)
+    assert offers_by_status() == Counter({"sent": 1})
+    taken = client.post(f"/offers/{token}", data={"csrf_token": form_token(page), "mode": "video"})
+    assert taken.status_code == 303
+    booking = db.session.execute(select(Booking).where(Booking.slot_id == slot.id,
+                                                       Booking.status == "confirmed")).scalar_one()
+    assert booking.mode == "video" and booking.email == "p0@example.com"
+
+
+def test_an_offer_with_one_way_to_meet_asks_nothing(ctx, client, smtp_server):
+    join(client, 0, modes=["phone"])
+    free_a_slot(make_slot(local_dt(future_day(3), 14), modes="in_person,phone,video"))
+    offer_freed_slots()
+    [token] = offer_tokens("p0@example.com")
+    assert 'name="mode"' not in client.get(f"/offers/{token}").get_data(as_text=True)
