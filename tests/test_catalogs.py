@@ -131,3 +131,13 @@ def test_each_committed_mo_is_its_po_compiled(domain, tmp_path):
     committed = mo_messages(directory / f"{domain}.mo")
     assert committed == fresh, (f"{domain}.mo differs from its .po compiled (run `make translations`): "
                                 f"{sorted(set(fresh.items()) ^ set(committed.items()))[:5]}")
+
+
+# British wording the US English text avoids (the clinic is in Colorado).
+BRITISH = re.compile(r"\bcall us on\b|\blift\b|\bring us\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_english_text_is_us_english(domain):
+    found = sorted(message for message in extracted(domain) if BRITISH.search(message))
+    assert not found, found

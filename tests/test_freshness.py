@@ -112,7 +112,7 @@ def test_hours_changed_by_another_worker_show_on_the_next_page(app, other):
                                              None)
         rule_id = rules[0].id
     assert "Monday to Friday 9:00 a.m.\u201312:00 p.m." in client.get("/about").get_data(as_text=True)
-    assert "Lunes a viernes 9:00" in client.get("/es/about").get_data(as_text=True)
+    assert "de lunes a viernes 9:00" in client.get("/es/about").get_data(as_text=True)
     day = future_day(8)
     while day.weekday() != 0:
         day += timedelta(days=1)

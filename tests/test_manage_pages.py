@@ -95,3 +95,13 @@ def test_emails_fit_a_320_px_screen(ctx, browser):
             assert page.evaluate("document.documentElement.scrollWidth") <= 320, kind
     finally:
         context.close()
+
+
+def test_the_spanish_cancelled_page_gives_the_reference_as_its_own_sentence(ctx, client):
+    from app.booking import service
+
+    made = make_booking(make_slot(), locale="es")
+    service.cancel(made.booking.public_id)
+    html = client.get(f"/es/manage/{made.manage_token}").get_data(as_text=True)
+    assert f". Referencia: {made.booking.reference_display}." in html
+    assert ") (referencia" not in html

@@ -69,5 +69,5 @@ def test_spanish_pages_say_the_hours_in_spanish(app, client):
         for day in range(5):
             session.add(AvailabilityRule(weekday=day, start_time=time(9), end_time=time(17)))
     html = client.get("/es/about").get_data(as_text=True)
-    assert "Lunes a viernes 9:00" in html
+    assert "de lunes a viernes 9:00" in html
     assert "Monday" not in html

@@ -429,3 +429,9 @@ def test_spanish_faq_json_ld_and_error_page(client):
 def test_staff_pages_stay_english_and_have_no_switch(client):
     html = client.get("/staff/sign-in").get_data(as_text=True)
     assert '<html lang="en">' in html and "language-switch" not in html
+
+
+def test_spanish_footer_names_guides_mid_sentence_in_lower_case(client):
+    html = client.get("/es/").get_data(as_text=True)
+    assert "La guía de terapia con ketamina" in html and "Terapia con ketamina guide" not in html
+    assert "Guía de Terapia" not in html

@@ -253,3 +253,24 @@ def test_spanish_pages_show_spanish_dates_and_labels(ctx, client):
     form = readable(client.get(f"/es/book/{slot.public_id}").get_data(as_text=True))
     assert "En persona en la clínica" in form and "Nombre completo" in form
     assert re.search(r"(lunes|martes|miércoles|jueves|viernes|sábado|domingo), \d+ de \w+ de \d{4}", form)
+
+
+def test_the_repeated_autumn_hour_says_which_one_in_spanish_email(ctx):
+    """1:00 a. m. happens twice on the first Sunday of November; English says MDT or MST,
+    Spanish names daylight or standard time."""
+    from datetime import UTC, datetime
+
+    def offer_text(starts_at: datetime, locale: str) -> str:
+        event = {"name": "Ana", "starts_at": starts_at.isoformat(),
+                 "ends_at": (starts_at + timedelta(minutes=30)).isoformat(), "modes": ["phone"],
+                 "claim_url": "http://localhost/es/offers/x", "expires_at": starts_at.isoformat(),
+                 "locale": locale}
+        return rendering.render_event(rendering.OFFER, event, starts_at).text
+
+    first, second = datetime(2027, 11, 7, 7, tzinfo=UTC), datetime(2027, 11, 7, 8, tzinfo=UTC)
+    assert "1:00 AM MDT" in offer_text(first, "en") and "1:00 AM MST" in offer_text(second, "en")
+    daylight, standard = offer_text(first, "es"), offer_text(second, "es")
+    assert re.search(r"1:00\sa\.\sm\. \(hora de verano", daylight), daylight
+    assert re.search(r"1:00\sa\.\sm\. \(hora estándar", standard), standard
+    # Any other hour names the city, as before.
+    assert "(hora de Denver)" in offer_text(datetime(2027, 11, 8, 16, tzinfo=UTC), "es")

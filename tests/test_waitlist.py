@@ -4,6 +4,7 @@ claiming (races included), expiry, withdrawal and the worker stopped mid-way."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -468,3 +469,92 @@ def test_times_staff_add_or_unblock_are_offered_too(ctx, client):
     assert reasons == {added.id: "added", blocked.id: "unblocked"}
     ctx.config["WAITLIST_OFFERS_PER_SLOT"] = 1
     assert offer_freed_slots().offered == 2
+
+
+@pytest.mark.parametrize(("locale", "prefix", "words"), [
+    ("en", "", ("only way to change your choices or leave the list", "You stay on the list until")),
+    ("es", "/es", ("única forma de cambiar sus preferencias o salir de la lista", "Seguirá en la lista hasta el"))])
+def test_joining_emails_the_private_link_in_the_entrys_language(ctx, client, smtp_server, locale, prefix, words):
+    made = join(client, 7, locale=locale)
+    deliver_due()
+    [received] = smtp_server.to("p7@example.com")
+    message = received.message
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    link = f"{prefix}/waitlist/{made['token']}"
+    assert link in text and link in html
+    assert all(w in text for w in words), text
+    subject = "You are on the waiting list" if locale == "en" else "Está en la lista de espera"
+    assert str(message["Subject"]) == subject
+    words_said = text.lower().replace(ctx.config["CLINIC_NAME"].lower(), "")
+    assert not [w for w in HEALTH_WORDS if w in words_said], text
+    # The link in the email is the entry's own page, which works.
+    assert client.get(link).status_code == 200
+
+
+def test_an_entry_linked_to_a_booking_sends_its_link_to_the_booking_address(ctx, client, smtp_server):
+    booked = make_booking(make_slot(local_dt(future_day(9), 10)), email="holder@example.com")
+    join(client, 8, email="typed@example.com", manage_token=booked.manage_token)
+    deliver_due()
+    assert [r for r in smtp_server.to("holder@example.com") if "waiting list" in str(r.message["Subject"])]
+    assert smtp_server.to("typed@example.com") == []
+
+
+def form_token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_no_thanks_passes_the_offer_on_at_once(ctx, client, smtp_server):
+    per_slot = int(ctx.config["WAITLIST_OFFERS_PER_SLOT"])
+    for n in range(per_slot + 2):
+        join(client, n)
+    free_a_slot(make_slot(local_dt(future_day(3), 14)))
+    offer_freed_slots()
+    [first] = offer_tokens("p0@example.com")
+    assert offer_tokens(f"p{per_slot}@example.com") == []
+    page = client.get(f"/offers/{first}").get_data(as_text=True)
+    assert 'id="no-thanks"' in page and "No thanks" in page
+    declined = client.post(f"/offers/{first}/decline", data={"csrf_token": form_token(page)})
+    assert declined.status_code == 303
+    # The next person in the queue has the offer now, without waiting for the others to end.
+    assert len(offer_tokens(f"p{per_slot}@example.com")) == 1
+    assert offer_tokens(f"p{per_slot + 1}@example.com") == []
+    assert offers_by_status() == Counter({"sent": per_slot, "declined": 1})
+    shown = client.get(f"/offers/{first}").get_data(as_text=True)
+    assert "offered this time to the next person" in shown and "Take this time" not in shown
+    # Declining again changes nothing; the person who declined is still waiting.
+    client.post(f"/offers/{first}/decline", data={"csrf_token": form_token(page)})
+    assert offers_by_status() == Counter({"sent": per_slot, "declined": 1})
+    assert db.session.execute(select(WaitlistEntry.status).where(WaitlistEntry.email == "p0@example.com")
+                              ).scalar_one() == "waiting"
+    # The offer email says how to pass it on.
+    deliver_due()
+    offer_mail = [r.message for r in smtp_server.to("p0@example.com") if "earlier" in str(r.message["Subject"])][0]
+    assert "No thanks" in offer_mail.get_body(("plain",)).get_content()
+    assert f"/offers/{first}#no-thanks" in offer_mail.get_body(("html",)).get_content()
+
+
+def test_an_offer_for_any_way_to_meet_asks_how_on_the_claim_page(ctx, client, smtp_server):
+    join(client, 0)  # no way to meet ticked: any way suits
+    slot = free_a_slot(make_slot(local_dt(future_day(3), 14), modes="in_person,phone,video"))
+    offer_freed_slots()
+    [token] = offer_tokens("p0@example.com")
+    page = client.get(f"/offers/{token}").get_data(as_text=True)
+    assert re.findall(r'type="radio" name="mode" id="mode-(\w+)"', page) == ["in_person", "phone", "video"]
+    refused = client.post(f"/offers/{token}", data={"csrf_token": form_token(page), "mode": "fax"})
+    assert refused.status_code == 422
+    assert "Please choose one of the ways to meet shown." in refused.get_data(as_text=True)
+    assert offers_by_status() == Counter({"sent": 1})
+    taken = client.post(f"/offers/{token}", data={"csrf_token": form_token(page), "mode": "video"})
+    assert taken.status_code == 303
+    booking = db.session.execute(select(Booking).where(Booking.slot_id == slot.id,
+                                                       Booking.status == "confirmed")).scalar_one()
+    assert booking.mode == "video" and booking.email == "p0@example.com"
+
+
+def test_an_offer_with_one_way_to_meet_asks_nothing(ctx, client, smtp_server):
+    join(client, 0, modes=["phone"])
+    free_a_slot(make_slot(local_dt(future_day(3), 14), modes="in_person,phone,video"))
+    offer_freed_slots()
+    [token] = offer_tokens("p0@example.com")
+    assert 'name="mode"' not in client.get(f"/offers/{token}").get_data(as_text=True)

@@ -153,3 +153,14 @@ def test_staff_see_the_list_its_offers_and_which_booking_came_from_one(ctx, clie
     assert "Booked from a waiting-list offer" in detail
     assert "waiting-list offer" not in staff_client.get(
         f"/staff/bookings/{result.booking.public_id}").get_data(as_text=True)
+
+
+def test_the_spanish_private_page_writes_dates_in_words(ctx, client):
+    page = client.get("/es/waitlist").get_data(as_text=True)
+    response = client.post("/es/waitlist", data=form(page))
+    assert response.status_code == 303
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    listed = re.search(r"<dd>(Del [^<]*)</dd>", shown).group(1)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", listed), listed
+    first = future_day(0)
+    assert f" {first.day} de " in listed and " al " in listed, listed

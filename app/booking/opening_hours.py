@@ -85,8 +85,8 @@ def summarise(ranges: Iterable[tuple[int, time, time]]) -> str:
     for hours, weekdays in sorted(groups.items(), key=lambda item: min(item[1])):
         times = _(" and ").join(f"{clock(s)}\u2013{clock(e)}" for s, e in hours)
         lines.append(f"{_days(weekdays)} {times}")
-    line = ", ".join(lines)
-    return line[:1].upper() + line[1:]
+    # No capital added: Spanish writes days in lower case, even after a colon or a bracket.
+    return ", ".join(lines)
 
 
 @lru_cache(maxsize=64)

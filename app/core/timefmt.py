@@ -89,6 +89,15 @@ def city_time(zone: ZoneInfo | None = None, locale: Locale | None = None) -> str
     return locale.zone_formats["region"] % city
 
 
+def _zone_words(local: datetime, locale: Locale) -> str:
+    """The zone in words where the language has no short name for it: 'hora de Denver', or,
+    in the hour the clocks repeat in the autumn, which of the two it is ('hora de verano…' /
+    'hora estándar…'), as English says MDT or MST."""
+    if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
+        return _zone_name(local, "long", locale=locale)
+    return city_time(local.tzinfo, locale)
+
+
 def clock_with_zone(instant: datetime, zone: ZoneInfo | None = None) -> str:
     """'9:00 AM MST'; Spanish '9:00 a. m. (hora de Denver)' (Spanish has no short name for it)."""
     local = to_local(instant, zone)
@@ -96,8 +105,7 @@ def clock_with_zone(instant: datetime, zone: ZoneInfo | None = None) -> str:
     abbreviation = zone_abbreviation(local, locale)
     if abbreviation:
         return f"{clock(local, local.tzinfo)} {abbreviation}"
-    return locale.zone_formats["fallback"] % {"1": clock(local, local.tzinfo),
-                                              "0": city_time(local.tzinfo, locale)}
+    return locale.zone_formats["fallback"] % {"1": clock(local, local.tzinfo), "0": _zone_words(local, locale)}
 
 
 def day(instant: datetime, zone: ZoneInfo | None = None) -> str:
@@ -142,7 +150,7 @@ def when(instant: datetime, zone: ZoneInfo | None = None) -> str:
     abbreviation = zone_abbreviation(local, locale)
     if abbreviation:
         return f"{text} {abbreviation}"
-    return locale.zone_formats["fallback"] % {"1": text, "0": city_time(local.tzinfo, locale)}
+    return locale.zone_formats["fallback"] % {"1": text, "0": _zone_words(local, locale)}
 
 
 def when_with_city(instant: datetime, zone: ZoneInfo | None = None) -> str:
@@ -171,12 +179,13 @@ def ago(instant: datetime | None, now: datetime | None = None) -> str:
 
 
 def zone_label(zone: ZoneInfo | None = None) -> str:
-    """'Mountain Time (America/Denver)' for the clinic's default zone."""
+    """'Mountain Time' (Spanish 'hora de Colorado') for the clinic's default zone: people's
+    words, never the zone's database key, unless the zone has no such name."""
     zone = zone or clinic_zone()
     names = {"America/Denver": _l("Mountain Time"), "America/Chicago": _l("Central Time"),
              "America/New_York": _l("Eastern Time"), "America/Los_Angeles": _l("Pacific Time")}
     friendly = names.get(zone.key)
-    return f"{friendly} ({zone.key})" if friendly else zone.key
+    return str(friendly) if friendly else zone.key
 
 
 def register(app) -> None:

@@ -177,6 +177,14 @@ def offer(event: dict) -> Content:
                    expires=local_when(datetime.fromisoformat(event["expires_at"])))
 
 
+def waitlist_joined(event: dict) -> Content:
+    """The waiting list's private link, sent on joining: the only way to change or leave the
+    place. No health words, as for an offer."""
+    return _render("waitlist_joined", _("You are on the waiting list"),
+                   first_name=first_name(event.get("name") or "") or _("there"), entry_url=event["entry_url"],
+                   until=local_when(datetime.fromisoformat(event["expires_at"])))
+
+
 # --- MIME --------------------------------------------------------------------------------
 
 def address(addr_spec: str, name: str = "") -> Address:

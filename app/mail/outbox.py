@@ -27,6 +27,7 @@ from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
     REMINDER,
     STAFF_NOTICE,
     UPDATE,
+    WAITLIST_JOINED,
     event_json,
 )
 from app.models import Booking, OutboxMessage, utcnow

@@ -27,10 +27,12 @@ CANCELLATION = "cancellation"
 REMINDER = "reminder"
 STAFF_NOTICE = "staff_notice"
 OFFER = "offer"  # a waiting-list offer: about a free slot, not a booking
+WAITLIST_JOINED = "waitlist_joined"  # the waiting list's private link, sent on joining
 INBOUND = "inbound"  # mail to the clinic passed on to staff (app.replies): about no booking row
 # To a booking's previous address when staff change it: that it changed, and nothing more.
 CONTACT_CHANGED = "contact_changed"
-KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE, OFFER, INBOUND, CONTACT_CHANGED)
+KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE, OFFER, WAITLIST_JOINED, INBOUND,
+         CONTACT_CHANGED)
 
 
 @dataclass(frozen=True)
@@ -117,10 +119,11 @@ def _instant(value: str | None) -> datetime | None:
 
 def message_locale(kind: str, event: dict) -> str:
     """The language a message is written in: the patient's (the booking's, or the waiting-list
-    entry's for an offer), whoever made the change; staff notices are in the staff's English."""
+    entry's for its mail), whoever made the change; staff notices are in the staff's English."""
     if kind in (STAFF_NOTICE, INBOUND):
         return "en"
-    language = event.get("locale") if kind == OFFER else event.get("booking", {}).get("locale")
+    unbooked = kind in (OFFER, WAITLIST_JOINED)
+    language = event.get("locale") if unbooked else event.get("booking", {}).get("locale")
     return language if language in LOCALES else "en"
 
 
@@ -134,6 +137,9 @@ def render_event(kind: str, event: dict, now: datetime) -> Rendered:
 def _render_event(kind: str, event: dict, now: datetime) -> Rendered:
     if kind == OFFER:
         content = compose.offer(event)
+        return Rendered(content.subject, content.text, content.html)
+    if kind == WAITLIST_JOINED:
+        content = compose.waitlist_joined(event)
         return Rendered(content.subject, content.text, content.html)
     if kind == INBOUND:
         content = compose.inbound_notice(event)

@@ -27,7 +27,8 @@ OFFER_CLAIMED = "claimed"
 OFFER_TAKEN = "taken"  # someone else booked the slot first
 OFFER_EXPIRED = "expired"
 OFFER_WITHDRAWN = "withdrawn"  # the slot is no longer offered, or the person left the list
-OFFER_STATUSES = (OFFER_SENT, OFFER_CLAIMED, OFFER_TAKEN, OFFER_EXPIRED, OFFER_WITHDRAWN)
+OFFER_DECLINED = "declined"  # "No thanks": passed on to the next person at once
+OFFER_STATUSES = (OFFER_SENT, OFFER_CLAIMED, OFFER_TAKEN, OFFER_EXPIRED, OFFER_WITHDRAWN, OFFER_DECLINED)
 
 
 class WaitlistEntry(Base):

@@ -24,14 +24,16 @@ from app.models.waitlist import (
     FREED_CLOSED,
     FREED_OPEN,
     OFFER_CLAIMED,
+    OFFER_DECLINED,
     OFFER_EXPIRED,
     OFFER_SENT,
     OFFER_TAKEN,
     OFFER_WITHDRAWN,
 )
-from app.waitlist.errors import OfferGone, OfferNotFound, OfferTaken
+from app.waitlist.errors import InvalidChoices, OfferGone, OfferNotFound, OfferTaken
+from app.waitlist.offering import offer_round
 
-__all__ = ["BookingError", "Claimed", "claim", "find_offer", "open_offer", "state"]
+__all__ = ["BookingError", "Claimed", "claim", "decline", "find_offer", "offered_modes", "open_offer", "state"]
 
 TAKEN_MESSAGE = _l("Sorry, someone just took that time. You are still on the waiting list, and "
                    "we will write again when another time opens.")
@@ -91,19 +93,33 @@ def _check(offer: WaitlistOffer, now: datetime) -> None:
         raise OfferGone(str(GONE_MESSAGE))
 
 
-def _mode(entry: WaitlistEntry, slot_modes: list[str], current: str | None) -> str:
-    wanted = [m for m in slot_modes if not entry.mode_list or m in entry.mode_list] or slot_modes
-    return current if current in wanted else wanted[0]
+def offered_modes(offer: WaitlistOffer) -> list[str]:
+    """The ways to meet an offer leaves open: the slot's, narrowed to the entry's choices."""
+    slot_modes, wanted = offer.slot.mode_list, offer.entry.mode_list
+    return [m for m in slot_modes if not wanted or m in wanted] or slot_modes
 
 
-def claim(token: str, now: datetime | None = None) -> Claimed:
-    """Book (or move the linked booking to) the offer's slot. Raises OfferNotFound,
-    OfferGone (expired or withdrawn), OfferTaken (someone else won), or a BookingError."""
+def _mode(offer: WaitlistOffer, chosen: str | None, current: str | None) -> str:
+    """The way to meet a claim books: the one chosen on the claim page, else the linked
+    booking's own if still open, else the first open. A choice not open is refused."""
+    modes = offered_modes(offer)
+    if chosen:
+        if chosen not in modes:
+            raise InvalidChoices({"mode": _("Please choose one of the ways to meet shown.")})
+        return chosen
+    return current if current in modes else modes[0]
+
+
+def claim(token: str, now: datetime | None = None, mode: str | None = None) -> Claimed:
+    """Book (or move the linked booking to) the offer's slot, the way to meet `mode` if
+    given. Raises OfferNotFound, OfferGone (expired or withdrawn), OfferTaken (someone else
+    won), InvalidChoices (a way to meet not offered), or a BookingError."""
     now = now or utcnow()
     offer = find_offer(token)
     if offer is None:
         raise OfferNotFound(_("We could not find that offer."))
     _check(offer, now)
+    chosen = _mode(offer, mode, offer.entry.booking.mode if offer.entry.booking else None)
     offer_id, entry, slot = offer.id, offer.entry, offer.slot
 
     def record(booking: Booking) -> None:
@@ -133,15 +149,33 @@ def claim(token: str, now: datetime | None = None) -> Claimed:
             if linked is None or linked.status != STATUS_CONFIRMED:
                 raise OfferGone(_("The consultation this offer would move was cancelled, so there is "
                                   "nothing to move. You can book a new time on our booking page."))
-            moved = booking_service.reschedule(linked.public_id, slot.public_id,
-                                               _mode(entry, slot.mode_list, linked.mode),
+            moved = booking_service.reschedule(linked.public_id, slot.public_id, chosen,
                                                by="patient", now=now, on_moved=record)
             return Claimed(booking=moved, moved=True, manage_token=None)
         details = booking_service.PatientDetails(name=entry.name, email=entry.email, phone=entry.phone,
                                                  interest="not_sure", locale=entry.locale,
                                                  sms_consent="waitlist" if entry.sms_consent_at else None)
-        result = booking_service.book(slot.public_id, _mode(entry, slot.mode_list, None), details, now,
-                                      on_booked=record)
+        result = booking_service.book(slot.public_id, chosen, details, now, on_booked=record)
         return Claimed(booking=result.booking, moved=False, manage_token=result.manage_token)
     except SlotTaken:
         raise OfferTaken(str(TAKEN_MESSAGE)) from None
+
+
+def decline(token: str, now: datetime | None = None) -> WaitlistOffer:
+    """"No thanks": the offer ends and the time goes to the next person on the list at once
+    (the person who declined stays on the list for other times). Declining an offer that has
+    already ended changes nothing. Raises OfferNotFound."""
+    now = now or utcnow()
+    offer = find_offer(token)
+    if offer is None:
+        raise OfferNotFound(_("We could not find that offer."))
+    with write_transaction() as session:
+        locked = session.get(WaitlistOffer, offer.id, with_for_update=True, populate_existing=True)
+        if state(locked, now) != "open":
+            return locked
+        locked.status, locked.ended_at = OFFER_DECLINED, now
+        freed_id = locked.freed_slot_id
+    if freed_id is not None:
+        offer_round(freed_id, now, passing_on=True)
+    db.session.refresh(offer)
+    return offer

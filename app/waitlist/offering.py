@@ -53,6 +53,19 @@ def offer_url(token: str, locale: str = "en") -> str:
     return public_url(f"{PREFIXES.get(locale, '')}/offers/{token}")
 
 
+def entry_url(token: str, locale: str = "en") -> str:
+    """The entry's private page (the only way to change or leave the place), in its language."""
+    return public_url(f"{PREFIXES.get(locale, '')}/waitlist/{token}")
+
+
+def joined_message(entry: WaitlistEntry, token: str) -> Message:
+    """The email sent on joining, with the entry's private link: to whoever its offers go to."""
+    to = recipient(entry)
+    return Message(outbox.WAITLIST_JOINED, to_address=to.email, to_name=to.name, details={
+        "name": to.name, "entry_url": entry_url(token, to.locale), "expires_at": entry.expires_at.isoformat(),
+        "locale": to.locale})
+
+
 def preferences(entry: WaitlistEntry) -> Preferences:
     return Preferences(entry.earliest, entry.latest, tuple(entry.weekday_list), tuple(entry.part_list),
                        tuple(entry.mode_list))
@@ -152,9 +165,10 @@ def candidates(slot: Slot, now: datetime, count: int) -> list[WaitlistEntry]:
     return chosen
 
 
-def offer_round(freed_id: int, now: datetime) -> tuple[int, bool]:
-    """Offer one freed slot to the next few entries, if no offer for it is out. Returns
-    (offers sent, whether the freed slot is now closed)."""
+def offer_round(freed_id: int, now: datetime, passing_on: bool = False) -> tuple[int, bool]:
+    """Offer one freed slot to the next few entries, if no offer for it is out; when
+    `passing_on` (someone said "No thanks"), to the next one entry even while other offers
+    are out. Returns (offers sent, whether the freed slot is now closed)."""
     config = current_app.config
     with write_transaction() as session:
         freed = session.execute(select(FreedSlot).where(FreedSlot.id == freed_id).with_for_update()
@@ -172,12 +186,15 @@ def offer_round(freed_id: int, now: datetime) -> tuple[int, bool]:
             return 0, True
         out = session.execute(select(func.count(WaitlistOffer.id)).where(
             WaitlistOffer.slot_id == slot.id, WaitlistOffer.status == OFFER_SENT)).scalar_one()
-        if out:
+        if out and not passing_on:
             return 0, False
         expires_at = offer_expiry(now, slot.starts_at, int(config["WAITLIST_OFFER_HOURS"]),
                                   int(config["BOOKING_MIN_NOTICE_HOURS"]))
-        chosen = candidates(slot, now, int(config["WAITLIST_OFFERS_PER_SLOT"])) if expires_at else []
+        count = 1 if passing_on else int(config["WAITLIST_OFFERS_PER_SLOT"])
+        chosen = candidates(slot, now, count) if expires_at else []
         if not chosen:
+            if out:
+                return 0, False  # the offers still out may yet be taken
             _close(freed, "no_match", now)
             return 0, True
         messages = []

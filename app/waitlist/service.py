@@ -15,8 +15,10 @@ from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
 from app.core.tokens import hash_token, looks_like_token, new_manage_token
+from app.mail import outbox
 from app.models import WaitlistEntry, WaitlistOffer, utcnow
 from app.models.waitlist import ENTRY_LEFT, ENTRY_WAITING, OFFER_SENT, OFFER_WITHDRAWN
+from app.waitlist import offering
 from app.waitlist.errors import BookingNotLinkable, EntryEnded, EntryNotFound, InvalidChoices
 from app.waitlist.matching import entry_expiry
 from app.waitlist.validation import PREFERENCE_FIELDS, JoinRequest, choice_fields
@@ -29,10 +31,11 @@ class NewEntry:
 
 
 def join(request: JoinRequest, now: datetime | None = None) -> NewEntry:
-    """Add a person to the list. With a manage token the entry is linked to that booking,
-    which a claimed offer then moves (it must be upcoming and not cancelled). The booking is
-    locked while the entry is added, so a link replaced at the same moment either ends the
-    new entry with it or is no longer found."""
+    """Add a person to the list, and queue the email with the entry's private link. With a
+    manage token the entry is linked to that booking, which a claimed offer then moves (it
+    must be upcoming and not cancelled). The booking is locked while the entry is added, so
+    a link replaced at the same moment either ends the new entry with it or is no longer
+    found."""
     now = now or utcnow()
     token = new_manage_token()
     days = int(current_app.config["WAITLIST_ENTRY_DAYS"])
@@ -53,6 +56,8 @@ def join(request: JoinRequest, now: datetime | None = None) -> NewEntry:
             sms_consent_at=now if request.sms_consent else None, sms_consent_source=request.sms_consent,
             expires_at=entry_expiry(now, request.latest, days, clinic_zone()))
         session.add(entry)
+        session.flush()
+        outbox.enqueue_unbooked(offering.joined_message(entry, token))
     return NewEntry(entry=entry, token=token)
 
 

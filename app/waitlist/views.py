@@ -169,25 +169,43 @@ def offer(token: str):
         found = claims.open_offer(token)
     except WaitlistError:
         abort(404)
-    return render_template("waitlist/offer.html", offer=found, token=token, state=claims.state(found))
+    return _render_offer(found, token)
+
+
+def _render_offer(found, token: str, problem: str | None = None, mode_error: str | None = None,
+                  chosen: str | None = None):
+    return render_template("waitlist/offer.html", offer=found, token=token, state=claims.state(found),
+                           modes=claims.offered_modes(found), chosen=chosen, problem=problem,
+                           mode_error=mode_error)
+
+
+@bp.post("/offers/<token>/decline")
+@token_lookup_limit
+@manage_limit
+def decline(token: str):
+    try:
+        claims.decline(token)
+    except WaitlistError:
+        abort(404)
+    return redirect(url_for("waitlist.offer", token=token), code=303)
 
 
 @bp.post("/offers/<token>")
 @token_lookup_limit
 @manage_limit
 def claim(token: str):
+    chosen = request.form.get("mode") or None
     try:
-        result = claims.claim(token)
+        result = claims.claim(token, mode=chosen)
+    except InvalidChoices as error:
+        return _render_offer(claims.find_offer(token), token, mode_error=error.fields["mode"],
+                             chosen=chosen), error.http_status
     except WaitlistError as error:
         if error.http_status == 404:
             abort(404)
-        found = claims.find_offer(token)
-        return render_template("waitlist/offer.html", offer=found, token=token, state=claims.state(found),
-                               problem=error.message), error.http_status
+        return _render_offer(claims.find_offer(token), token, problem=error.message), error.http_status
     except BookingError as error:
-        found = claims.find_offer(token)
-        return render_template("waitlist/offer.html", offer=found, token=token, state=claims.state(found),
-                               problem=error.message), error.http_status
+        return _render_offer(claims.find_offer(token), token, problem=error.message), error.http_status
     if result.manage_token:
         return redirect(url_for("manage.confirmed", token=result.manage_token), code=303)
     return render_template("waitlist/moved.html", booking=result.booking)
