@@ -108,3 +108,20 @@ def test_wide_day_strip_says_what_the_counts_are(live_server, page, busy_week):
     assert "14 horarios" in counts and "sin horarios" in counts, counts
     assert page.evaluate("""() => [...document.querySelectorAll('.day-chip')]
         .every(c => c.scrollWidth <= c.clientWidth)""")
+
+
+@pytest.mark.parametrize("prefix", ["", "/es"])
+def test_every_menu_item_is_whole_on_a_wide_screen(live_server, page, prefix):
+    """At 1280 px the menu shares the header's row: a longer Spanish label wraps the menu
+    rather than clip its last item ("Contacto") out of sight."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}{prefix}/")
+    clipped = page.evaluate("""() => {
+        const list = document.querySelector('.nav-list'), edge = list.getBoundingClientRect();
+        const cut = [...list.querySelectorAll('a')].filter(a => {
+            const box = a.getBoundingClientRect();
+            return box.left < edge.left - 0.5 || box.right > edge.right + 0.5;
+        }).map(a => a.textContent.trim());
+        return list.scrollWidth > list.clientWidth + 0.5 ? cut.concat(['(the menu scrolls)']) : cut;
+    }""")
+    assert clipped == []
