@@ -74,7 +74,9 @@ def test_book_page_weight_elements_and_height_on_a_phone(live_server, browser, s
         assert total <= MAX_BOOK_BYTES, sizes
         assert elements <= MAX_BOOK_ELEMENTS
         assert height <= 3 * PHONE["height"]
-        assert header <= 120
+        # Brand and button on one row, the menu wrapped onto two rows below (it must never
+        # scroll sideways and hide an item): under a sixth of the screen.
+        assert header <= 130
         assert not failures, failures
     finally:
         context.close()
