@@ -5,6 +5,14 @@ from app.models.base import Base, UTCDateTime, new_public_id, utcnow
 from app.models.booking import Booking, Slot
 from app.models.busy import BusyInterval, BusySource
 from app.models.mail import CalendarFeed, OutboxMessage
+from app.models.schedule import (
+    AppointmentType,
+    Chair,
+    ChairHold,
+    Course,
+    CourseSession,
+    CourseTemplate,
+)
 from app.models.sms import SmsOptOut, SmsReply
 from app.models.waitlist import FreedSlot, WaitlistEntry, WaitlistOffer
 
@@ -12,6 +20,12 @@ from app.models.waitlist import FreedSlot, WaitlistEntry, WaitlistOffer
 from app.models import staff  # noqa: E402,F401  isort: skip
 
 __all__ = [
+    "AppointmentType",
+    "Chair",
+    "ChairHold",
+    "Course",
+    "CourseSession",
+    "CourseTemplate",
     "AvailabilityRule",
     "Base",
     "Booking",
