@@ -1,0 +1,1 @@
+"""Treatment courses: planning a course of sessions on the chairs and keeping it true."""
