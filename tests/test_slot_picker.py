@@ -145,3 +145,30 @@ def test_reschedule_uses_the_same_picker_and_keeps_the_mode(ctx, client):
     response = client.post(f"/manage/{token}/reschedule/{target.public_id}",
                            data={"csrf_token": csrf_token(confirm), "mode": "video"})
     assert response.status_code == 303
+
+
+@pytest.mark.parametrize("first_day", [date(2027, 3, 1), date(2027, 10, 25)], ids=["march", "november"])
+def test_counts_per_day_match_each_start_on_the_clinics_clock_across_dst(any_app, first_day):
+    """The database counts free slots per clinic day (on SQLite by the zone's offset between
+    the DST changes, on PostgreSQL by the zone itself): slots at the very start and end of
+    each day, either side of the change, land on the day a clinic clock shows."""
+    from app.booking.slots import FreeFilter, free_per_day
+    from app.core.extensions import db
+
+    last_day = first_day + timedelta(days=20)
+    starts = []
+    with any_app.app_context():
+        for n in range(21):
+            day = first_day + timedelta(days=n)
+            times = [(12, 0)] + [(0, 0)] * (n % 2 == 0) + [(23, 30)] * (n % 3 == 0) + [(1, 30), (3, 0)] * (n % 4 == 0)
+            for hour, minute in times:
+                starts.append(make_slot(local_dt(day, hour, minute), minutes=30).starts_at)
+        make_slot(local_dt(last_day + timedelta(days=1), 0, 0), minutes=30)  # the day after: not counted
+        db.session.commit()
+        free = FreeFilter(local_dt(first_day, 0), local_dt(last_day + timedelta(days=2), 0))
+        counts = free_per_day(free, first_day, last_day, DENVER)
+    expected: dict[date, int] = {}
+    for start in starts:
+        expected[start.astimezone(DENVER).date()] = expected.get(start.astimezone(DENVER).date(), 0) + 1
+    assert counts == expected
+    assert len(set(counts.values())) > 2 and sum(counts.values()) == len(starts)

@@ -9,7 +9,9 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import Row, and_, bindparam, case, delete, exists, func, literal_column, select
+from sqlalchemy import Date, Row, and_, bindparam, delete, exists, func, literal_column, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
 
 from app.booking.availability import Closure, Hours, SlotTime, slot_times
 from app.booking.rules import booking_window
@@ -297,13 +299,62 @@ def _midnight(day: date, zone) -> datetime:
     return datetime.combine(day, time.min, zone)
 
 
+class _LocalDate(ColumnElement):
+    """The clinic's local date of an instant column, one expression on both databases:
+    PostgreSQL converts with the zone's own rules (`AT TIME ZONE`); SQLite, which has no
+    zones, shifts by the zone's UTC offset, which is constant between the DST changes
+    bound as `:change_n` (`offset_n` applies before change n, the last one after it)."""
+
+    inherit_cache = True
+    type = Date()
+
+    def __init__(self, column, changes: int) -> None:
+        self.column, self.changes = column, changes
+
+
+@compiles(_LocalDate, "postgresql")
+def _local_date_postgresql(element: _LocalDate, compiler, **kw) -> str:
+    zone = compiler.process(bindparam("zone"), **kw)
+    return f"date({compiler.process(element.column, **kw)} AT TIME ZONE {zone})"
+
+
+@compiles(_LocalDate)
+def _local_date_sqlite(element: _LocalDate, compiler, **kw) -> str:
+    column = compiler.process(element.column, **kw)
+    shifted = [f"date({column}, {compiler.process(bindparam(f'offset_{n}'), **kw)})"
+               for n in range(element.changes + 1)]
+    if not element.changes:
+        return shifted[0]
+    changes = [compiler.process(bindparam(f"change_{n}", type_=Slot.starts_at.type), **kw)
+               for n in range(element.changes)]
+    branches = " ".join(f"WHEN {column} < {changes[n]} THEN {shifted[n]}" for n in range(element.changes))
+    return f"CASE {branches} ELSE {shifted[-1]} END"
+
+
+def _offset_changes(lower: datetime, upper: datetime, zone) -> list[tuple[datetime | None, int]]:
+    """The zone's UTC offsets in [lower, upper] as (instant the offset ends or None for the
+    last, offset in minutes), found hour by hour on the days whose midnights differ."""
+    def offset(instant: datetime) -> int:
+        return int(instant.astimezone(zone).utcoffset().total_seconds() // 60)
+
+    changes, current, cursor = [], offset(lower), lower
+    while cursor < upper:
+        step = min(cursor + timedelta(days=1), upper)
+        if offset(step) != current:
+            while offset(cursor) == current:
+                cursor += timedelta(hours=1)
+            changes.append((cursor, current))
+            current, step = offset(cursor), cursor
+        cursor = step
+    return [*changes, (None, current)]
+
+
 @cache
-def _per_day_statement(days: int, by_mode: bool, except_slot: bool):
-    """Free slots counted per local day: day n ends at :end_n, and a slot belongs to the
-    first day whose end is after its start (clinic days are 23 to 25 hours long)."""
-    day_number = case(*((Slot.starts_at < bindparam(f"end_{n}"), n) for n in range(days))).label("day_number")
-    return (select(day_number, func.count()).where(*_free_clauses(by_mode, except_slot))
-            .group_by(literal_column("day_number")))
+def _per_day_statement(changes: int, by_mode: bool, except_slot: bool):
+    """Free slots counted per local day, grouped by the clinic's date of each start."""
+    day = _LocalDate(Slot.starts_at, changes).label("day")
+    return (select(day, func.count()).where(*_free_clauses(by_mode, except_slot))
+            .group_by(literal_column("day")))
 
 
 @cache
@@ -316,12 +367,17 @@ def _times_statement(by_mode: bool, except_slot: bool):
 
 def free_per_day(free: FreeFilter, first_day: date, last_day: date, zone) -> dict[date, int]:
     """How many free slots start on each local day of [first_day, last_day], in one GROUP BY
-    (days with none are left out)."""
-    days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
-    ends = {f"end_{n}": _midnight(day + timedelta(days=1), zone) for n, day in enumerate(days)}
-    statement = _per_day_statement(len(days), bool(free.mode), free.except_slot_id is not None)
-    rows = db.session.execute(statement, {**free.params, **ends}).all()
-    return {days[number]: count for number, count in rows if number is not None}
+    on the clinic's date of each start (days with none are left out)."""
+    segments = _offset_changes(_midnight(first_day, zone), _midnight(last_day + timedelta(days=1), zone), zone)
+    params = {"zone": zone.key}
+    for n, (until, minutes) in enumerate(segments):
+        params[f"offset_{n}"] = f"{minutes:+d} minutes"
+        if until is not None:
+            params[f"change_{n}"] = until
+    statement = _per_day_statement(len(segments) - 1, bool(free.mode), free.except_slot_id is not None)
+    rows = db.session.execute(statement, {**free.params, **params}).all()
+    counts = {date.fromisoformat(str(day)): count for day, count in rows}
+    return {day: count for day, count in counts.items() if first_day <= day <= last_day}
 
 
 def free_times_on(free: FreeFilter, day: date, zone) -> Sequence[Row]:
