@@ -61,7 +61,7 @@ def assert_spanish_invite(calendar: str) -> None:
     assert event.summary.value == "Consulta – Mindset TMS"
     assert event.description.value.startswith("Su consulta con Mindset TMS.")
     assert "Número de referencia:" in event.description.value
-    assert "En una crisis, llame o envíe un mensaje de texto al 988" in event.description.value
+    assert "Si está en crisis, llame al 988 y marque 2 para hablar en español" in event.description.value
 
 
 def assert_no_health_words(*texts: str) -> None:
