@@ -31,15 +31,18 @@ _WORDS = re.compile(r"[A-Za-zÁÉÍÓÚÑáéíóúñ]{2,}")
 _TRANSLATABLE_ATTRIBUTES = {"alt", "title", "aria-label", "placeholder"}
 
 
-def extracted(domain: str) -> set[str]:
+def extracted(domain: str) -> set[tuple[str, str | None]]:
+    """Each message the domain's code and templates use, as (id, context)."""
     with open(ROOT / "babel" / f"{domain}.cfg") as config:
         method_map, options_map = parse_mapping_cfg(config)
     found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
             str(ROOT), method_map, options_map, keywords={"_": None, "gettext": None, "ngettext": (1, 2),
-                                                          "_l": None, "lazy_gettext": None},
+                                                          "_l": None, "lazy_gettext": None,
+                                                          "_lp": ((1, "c"), 2), "pgettext": ((1, "c"), 2),
+                                                          "lazy_pgettext": ((1, "c"), 2)},
             directory_filter=_searched):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add((message if isinstance(message, str) else message[0], context))
     return found
 
 
@@ -58,8 +61,8 @@ def catalog(domain: str):
 def test_every_message_is_in_the_spanish_catalog_and_translated(domain):
     messages = catalog(domain)
     missing, untranslated = [], []
-    for message_id in sorted(extracted(domain)):
-        entry = messages.get(message_id)
+    for message_id, context in sorted(extracted(domain), key=lambda found: (found[0], found[1] or "")):
+        entry = messages.get(message_id, context)
         if entry is None:
             missing.append(message_id)
         elif not entry.string or (isinstance(entry.string, tuple) and not all(entry.string)) or entry.fuzzy:
@@ -139,5 +142,5 @@ BRITISH = re.compile(r"\bcall us on\b|\blift\b|\bring us\b", re.IGNORECASE)
 
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_english_text_is_us_english(domain):
-    found = sorted(message for message in extracted(domain) if BRITISH.search(message))
+    found = sorted(message for message, _context in extracted(domain) if BRITISH.search(message))
     assert not found, found

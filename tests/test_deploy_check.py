@@ -228,6 +228,75 @@ def test_check_command_as_an_operator_runs_it(tmp_path):
     assert "Blocker: MAIL_SERVER" in result.stderr  # and the start-up log said so
 
 
+# --- video calls offered without a call address -----------------------------------------
+
+@pytest.fixture
+def schedule_app(database_url):
+    """A ready production configuration on SQLite and on PostgreSQL, to give a schedule."""
+    app = build_app(database_url, READY)
+    yield app
+    dispose(app)
+
+
+def offer(app, *, rule_modes: str | None = None, slot_modes: str | None = None, slot_days: int = 3) -> None:
+    from datetime import UTC, datetime, time, timedelta
+
+    from app.core.database import write_transaction
+    from app.models import AvailabilityRule, Slot
+
+    with app.app_context(), write_transaction() as session:
+        if rule_modes is not None:
+            session.add(AvailabilityRule(weekday=1, start_time=time(9), end_time=time(12), modes=rule_modes))
+        if slot_modes is not None:
+            starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=slot_days)
+            session.add(Slot(starts_at=starts, ends_at=starts + timedelta(minutes=30), modes=slot_modes))
+
+
+def check_output(app) -> str:
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 0, result.output  # a warning never stops a deploy
+    return result.output
+
+
+def test_video_offered_without_video_url_is_a_warning_with_its_fix(schedule_app):
+    assert "VIDEO_URL" not in check_output(schedule_app)  # nothing offered yet
+    offer(schedule_app, rule_modes="in_person,phone,video")
+    output = check_output(schedule_app)
+    assert "warning  VIDEO_URL is not set while video consultations are offered" in output
+    assert "fix: set VIDEO_URL to the clinic's call address" in output and "{room}" in output
+
+
+def test_a_time_to_come_offering_video_counts_and_a_past_one_does_not(schedule_app):
+    offer(schedule_app, slot_modes="phone,video", slot_days=-2)
+    assert "VIDEO_URL" not in check_output(schedule_app)
+    offer(schedule_app, slot_modes="video", slot_days=2)
+    assert "warning  VIDEO_URL" in check_output(schedule_app)
+
+
+def test_no_warning_when_video_is_not_offered_or_has_an_address(schedule_app):
+    offer(schedule_app, rule_modes="in_person,phone", slot_modes="in_person")
+    assert "VIDEO_URL" not in check_output(schedule_app)
+    offer(schedule_app, rule_modes="video")
+    schedule_app.config["VIDEO_URL"] = "https://meet.jit.si/mindset-{room}"
+    assert "VIDEO_URL" not in check_output(schedule_app)
+
+
+def test_a_video_url_that_is_not_https_is_a_warning():
+    assert "VIDEO_URL" in warnings({**READY, "VIDEO_URL": "http://doxy.me/mindset"})
+    assert "VIDEO_URL" not in warnings({**READY, "VIDEO_URL": "https://doxy.me/mindset"})
+
+
+def test_a_database_without_tables_is_said_not_a_crash(tmp_path):
+    from app import create_app
+    from tests.conftest import _overrides
+
+    app = create_app(_overrides(f"sqlite:///{tmp_path / 'empty.db'}", READY))
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 0, result.output
+    assert "warning  DATABASE_URL could not be read to check the schedule" in result.output
+    dispose(app)
+
+
 # --- the staff dashboard -------------------------------------------------------------------
 
 def test_admins_see_the_problems_on_the_dashboard(make_app):

@@ -106,7 +106,7 @@ def test_busy_times_recorded_by_another_worker_hide_and_free_a_time_at_once(app,
 
 def test_hours_changed_by_another_worker_show_on_the_next_page(app, other):
     client, staff = app.test_client(), signed_in_client(app, "sam@mindset-tms.example")
-    assert "By appointment: please call" in client.get("/about").get_data(as_text=True)
+    assert "By appointment (please call us)" in client.get("/about").get_data(as_text=True)
     with other.app_context():
         rules = availability_admin.add_hours([0, 1, 2, 3, 4], availability_admin.HoursInput(time(9), time(12)),
                                              None)

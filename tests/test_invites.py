@@ -151,7 +151,7 @@ def test_daylight_saving_change_days(ctx, day, hour, utc_hour, zone):
     assert prop(text, "DTEND") == [f"DTEND:{stamp}T{utc_hour:02d}3000Z"]
     event = validated(text).vevent
     assert event.dtend.value - event.dtstart.value == timedelta(minutes=30)
-    assert compose.local_when(result.booking.slot.starts_at).endswith(f"at 9:00 AM {zone} (Denver Time)")
+    assert compose.local_when(result.booking.slot.starts_at).endswith(f"at 9:00 AM {zone} (Mountain Time)")
 
 
 def test_a_slot_across_the_clock_change_keeps_its_real_length(ctx):

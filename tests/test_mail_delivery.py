@@ -85,7 +85,7 @@ def test_booking_sends_an_invite_every_calendar_accepts(ctx, client, smtp_server
 
     plain, html = text_of(message, "plain"), text_of(message, "html")
     local = compose.local_when(slot.starts_at)
-    assert local.endswith("(Denver Time)") and local in plain and local in html
+    assert local.endswith("(Mountain Time)") and local in plain and local in html
     assert f"http://localhost/manage/{token}" in plain and f"http://localhost/manage/{token}" in html
     assert "123 Sample Street" in plain and "988" in plain and "988" in html
     everything = message.as_string().lower() + plain.lower() + html.lower() + calendar.lower()

@@ -61,7 +61,7 @@ def assert_spanish_invite(calendar: str) -> None:
     assert event.summary.value == "Consulta – Mindset TMS"
     assert event.description.value.startswith("Su consulta con Mindset TMS.")
     assert "Número de referencia:" in event.description.value
-    assert "En una crisis, llame o envíe un mensaje de texto al 988" in event.description.value
+    assert "Si está en crisis, llame al 988 y marque 2 para hablar en español" in event.description.value
 
 
 def assert_no_health_words(*texts: str) -> None:
@@ -92,7 +92,7 @@ def test_a_spanish_booking_on_the_site_gets_a_spanish_confirmation_and_invite(ct
     plain, html = readable(text_of(message, "plain")), readable(text_of(message, "html"))
     assert plain.startswith("Hola, Ana:")
     assert "Su consulta gratuita con Mindset TMS está reservada." in plain
-    assert "(hora de Denver)" in plain and ("a. m." in plain or "p. m." in plain)
+    assert "(hora de Colorado)" in plain and ("a. m." in plain or "p. m." in plain)
     assert f"http://localhost/es/manage/{token}" in plain and f"http://localhost/es/manage/{token}" in html
     assert 'lang="es"' in html and "Administrar mi consulta" in html
     assert "No es para emergencias." in plain and "988" in html
@@ -152,7 +152,7 @@ def test_staff_moving_a_spanish_booking_sends_the_update_in_spanish(ctx, smtp_se
     update = smtp_server.to(ANA)[-1].message
     assert update["Subject"] == "Su consulta cambió de horario – Mindset TMS"
     plain = readable(text_of(update, "plain"))
-    assert "Hola, Ana:" in plain and "Antes era:" in plain and "(hora de Denver)" in plain
+    assert "Hola, Ana:" in plain and "Antes era:" in plain and "(hora de Colorado)" in plain
     calendar = calendar_text(update)
     assert_spanish_invite(calendar)
     assert vobject.readOne(calendar).vevent.sequence.value == "1"
@@ -198,7 +198,7 @@ def test_a_waiting_list_offer_is_written_in_the_entry_language(ctx):
     assert rendered.subject == "Se liberó un horario de consulta más pronto"
     text = readable(rendered.text)
     assert text.startswith("Hola, Ana:") and "Llamada telefónica, Videollamada" in text
-    assert "hora de Denver" in text
+    assert "hora de Colorado" in text and "Denver" not in text
 
 
 def test_manage_pages_follow_the_booking_language(ctx, client):
@@ -270,7 +270,8 @@ def test_the_repeated_autumn_hour_says_which_one_in_spanish_email(ctx):
     first, second = datetime(2027, 11, 7, 7, tzinfo=UTC), datetime(2027, 11, 7, 8, tzinfo=UTC)
     assert "1:00 AM MDT" in offer_text(first, "en") and "1:00 AM MST" in offer_text(second, "en")
     daylight, standard = offer_text(first, "es"), offer_text(second, "es")
-    assert re.search(r"1:00\sa\.\sm\. \(hora de verano", daylight), daylight
-    assert re.search(r"1:00\sa\.\sm\. \(hora estándar", standard), standard
-    # Any other hour names the city, as before.
-    assert "(hora de Denver)" in offer_text(datetime(2027, 11, 8, 16, tzinfo=UTC), "es")
+    assert re.search(r"1:00\sa\.\sm\. \(hora de Colorado, horario de verano\)", daylight), daylight
+    assert re.search(r"1:00\sa\.\sm\. \(hora de Colorado, horario estándar\)", standard), standard
+    assert "Denver" not in daylight + standard
+    # Any other hour names the zone in the same words, once.
+    assert "(hora de Colorado)" in offer_text(datetime(2027, 11, 8, 16, tzinfo=UTC), "es")

@@ -123,8 +123,8 @@ def test_the_caller_form_checks_fields_like_the_public_form(desk):
                           dict(CALLER, slot_id=slot.public_id, phone="12", email="nope", consent=None))
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "does not look complete" in html and "Please check your email address" in html
-    assert "privacy notice, so we can keep your details" in html
+    assert "does not look complete" in html and "Check the caller&#39;s email address" in html
+    assert "Tick the box once the caller has agreed to the privacy notice." in html
     assert db.session.execute(select(Booking)).first() is None
 
 

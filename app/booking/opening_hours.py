@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from app.core.extensions import db
 from app.models import AvailabilityRule
 
-NO_HOURS = _l("By appointment: please call")
+NO_HOURS = _l("By appointment (please call us)")
 UNKNOWN_HOURS = _l("Please call for our opening hours")
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 from app.content.facts import NO_FIGURE, Fact, fact
 
@@ -67,11 +68,20 @@ class Treatment:
     factors: Mapping[str, tuple[Fact, ...]]
     comparison: Mapping[str, Fact]
     booking_interest: str = "not_sure"
-    name_in_text: str = ""         # mid-sentence form when it differs: "ketamine therapy"
+    # The mid-sentence forms, where a language writes them differently from the label that
+    # stands alone (Spanish "Ketamina IV" as a column heading, "ketamina IV" in a sentence).
+    name_in_text: str = ""         # "ketamine therapy"
+    column_label_in_text: str = ""  # pgettext("in a sentence", "IV ketamine")
 
     @property
     def in_text(self) -> str:
+        """The name inside a sentence or after a colon: 'Compare TMS and ketamine therapy'."""
         return self.name_in_text or self.name
+
+    @property
+    def column_in_text(self) -> str:
+        """The comparison column's label inside a sentence: 'TMS and IV ketamine compared'."""
+        return self.column_label_in_text or self.column_label
 
     def __post_init__(self) -> None:
         if "-vs-" in self.slug or not self.slug.replace("-", "").isalnum():
@@ -354,6 +364,7 @@ KETAMINE = Treatment(
                     "esketamine nasal spray, how often, who it may suit, side effects and cost.")),
     booking_interest="ketamine",
     name_in_text=_l("ketamine therapy"),
+    column_label_in_text=_lp("in a sentence", "IV ketamine"),
     summary=(
         fact(_l("Ketamine therapy gives a low dose of ketamine by intravenous (IV) infusion, or "
                 "esketamine as a nasal spray."),

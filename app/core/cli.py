@@ -26,9 +26,10 @@ def register(app: Flask) -> None:
 
     @app.cli.command("check")
     def check_command() -> None:
-        """Check this configuration as a production deploy: each problem with its fix; exits
-        non-zero when any blocks the deploy."""
+        """Check this configuration as a production deploy, and what the schedule offers
+        against it: each problem with its fix; exits non-zero when any blocks the deploy."""
         found = deploy_check.problems(app.config, production=True)
+        found += deploy_check.schedule_problems(app.config)
         for problem in found:
             click.echo(f"{'BLOCKER' if problem.blocker else 'warning'}  {problem.setting} {problem.problem}")
             click.echo(f"         fix: {problem.fix}")

@@ -20,10 +20,14 @@ from urllib.parse import urlsplit
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app
+from sqlalchemy import exists, or_, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.config import DEFAULTS, GENERATED_SECRET_KEY
+from app.core.extensions import db
 from app.core.i18n import DOMAINS
+from app.models import AvailabilityRule, DateOverride, Slot, utcnow
 
 log = logging.getLogger("app.deploy")
 
@@ -67,6 +71,40 @@ def problems(config: Mapping[str, Any], *, production: bool | None = None) -> li
     if production:
         found += _production_problems(config)
     return sorted(found, key=lambda p: not p.blocker)
+
+
+def schedule_problems(config: Mapping[str, Any]) -> list[Problem]:
+    """The checks that read what the clinic offers from the database: run by `flask check`,
+    not at start-up (the factory queries nothing)."""
+    try:
+        video_offered = offers_video()
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        return [Problem("DATABASE_URL", f"could not be read to check the schedule ({type(error).__name__}).",
+                        "run `flask --app wsgi db upgrade`, then `flask --app wsgi check` again", blocker=False)]
+    if video_offered and not config.get("VIDEO_URL"):
+        return [Problem("VIDEO_URL", "is not set while video consultations are offered: a video "
+                        "booking's emails, invite and page carry no call link (they say the clinic "
+                        "will call with it), so staff must phone each video patient with a link.",
+                        "set VIDEO_URL to the clinic's call address: a fixed room "
+                        "(VIDEO_URL=https://doxy.me/your-clinic) or a template whose {room} becomes "
+                        "each booking's own room (VIDEO_URL=https://meet.jit.si/your-clinic-{room}); "
+                        "or stop offering video calls in Opening hours", blocker=False)]
+    return []
+
+
+def offers_video() -> bool:
+    """Whether video calls are on offer: a weekly opening rule, extra hours to come, or a
+    time to come (open, or booked) offers them."""
+    video = "%video%"
+    now = utcnow()
+    query = select(or_(
+        exists().where(AvailabilityRule.modes.like(video)),
+        exists().where(DateOverride.kind == "extra", DateOverride.on_date >= now.date(),
+                       DateOverride.modes.like(video)),
+        exists().where(Slot.starts_at > now, Slot.is_blocked.is_(False), Slot.modes.like(video)),
+    ))
+    return bool(db.session.execute(query).scalar())
 
 
 def register(app: Flask) -> None:
@@ -207,6 +245,12 @@ def _production_problems(config: Mapping[str, Any]) -> list[Problem]:
             warning("DATABASE_URL", "is a SQLite file: fine for one host, but every app host and "
                     "worker must run on this machine.", "use PostgreSQL (DATABASE_URL=postgresql://...) "
                     "before adding a second host")
+
+    video_url = str(config.get("VIDEO_URL") or "")
+    if video_url and not video_url.startswith("https://"):
+        warning("VIDEO_URL", f"is {video_url!r}: patients are sent this address to join their "
+                "call, and it does not start with https://.",
+                "set VIDEO_URL to the call service's full https:// address")
 
     if config.get("DEV_MAIL_VIEWER"):
         warning("DEV_MAIL_VIEWER", "is on, but /dev/mail is never served in production.",

@@ -10,10 +10,21 @@ from urllib.parse import quote
 
 from flask import Flask
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from app.models.booking import INTEREST_LABELS, MODE_LABELS
 
 _hours_shown_as: ContextVar[str | None] = ContextVar("hours_shown_as", default=None)
+# The sample address's note (the CLINIC_STREET default ends with it): said in the reader's language.
+_SAMPLE_NOTE = " (sample address)"
+
+
+def street_shown(street: str) -> str:
+    """The street as people read it: the sample default's note in the page's or email's
+    language ('(dirección de ejemplo)'), a real address as it was set."""
+    if street.endswith(_SAMPLE_NOTE):
+        return f"{street.removesuffix(_SAMPLE_NOTE)} {_('(sample address)')}"
+    return street
 
 
 class ClinicDetails(dict):
@@ -33,6 +44,10 @@ class ClinicDetails(dict):
             return _hours_shown_as.get() or self._hours()
         if key == "arrival_note":
             return self._arrival_notes.get(str(get_locale() or "en")) or self._arrival_notes["en"]
+        if key == "street":
+            return street_shown(super().__getitem__("street"))
+        if key == "address":
+            return f"{self['street']}, {self['city']}, {self['region']} {self['postcode']}"
         return super().__getitem__(key)
 
 

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vDuration
 
 from app.core.config import inbound_mail_configured
+from app.core.templating import street_shown
 from app.invites.video import video_link
 from app.models import Booking
 from app.models.booking import STATUS_CANCELLED
@@ -156,7 +157,7 @@ def restamp(ics: str, dtstamp: datetime) -> str:
 
 def clinic_address() -> str:
     config = current_app.config
-    return (f"{config['CLINIC_STREET']}, {config['CLINIC_CITY']}, "
+    return (f"{street_shown(config['CLINIC_STREET'])}, {config['CLINIC_CITY']}, "
             f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}")
 
 

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 
 from app.booking.labels import mode_label
 from app.core.i18n import PREFIXES
-from app.core.timefmt import clinic_zone, clock_with_zone, current_locale, short_day, to_local, when_with_city
+from app.core.timefmt import clinic_zone, clock_with_zone, current_locale, short_day, to_local, when_with_zone_name
 from app.invites import ics
 from app.invites.feeds import public_url
 from app.invites.ics import one_line
@@ -67,9 +67,9 @@ def first_name(name: str) -> str:
 
 
 def local_when(instant: datetime) -> str:
-    """'Tuesday, December 1, 2026 at 9:00 AM MST (Denver Time)'; Spanish
-    'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Denver)'"""
-    return when_with_city(instant, clinic_zone())
+    """'Tuesday, December 1, 2026 at 9:00 AM MST (Mountain Time)'; Spanish
+    'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Colorado)'"""
+    return when_with_zone_name(instant, clinic_zone())
 
 
 def _clinic(suffix: str) -> str:

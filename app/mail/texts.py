@@ -83,7 +83,7 @@ def _day_words(starts_at: datetime, sent_at: datetime) -> str:
 
 def _time(starts_at: datetime) -> str:
     """'10:00 AM MST'; Spanish '10:00 a. m. MST' (the zone's short English name, where the
-    language has none: 'hora de Denver' would not leave room for the link)."""
+    language has none: 'hora de Colorado' would not leave room for the link)."""
     local = to_local(starts_at)
     short = zone_abbreviation(local) or zone_abbreviation(local, Locale.parse("en"))
     return f"{clock(local, local.tzinfo)} {short}" if short else clock_with_zone(starts_at)

@@ -57,9 +57,13 @@ def check_password_strength(password: str) -> str:
     return password
 
 
+# A staff account's email is typed by an admin, about the person the account is for.
+_ABOUT_STAFF = validation.staff_voice("person")
+
+
 def _valid_email(email: str) -> str:
     try:
-        return validation.email_address(email).lower()
+        return validation.email_address(email, _ABOUT_STAFF).lower()
     except validation.Invalid as error:
         raise AccountError(str(error)) from None
 

@@ -20,7 +20,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.booking import validation
-from app.booking.forms import PatientFieldsMixin
+from app.booking.forms import PatientFieldsMixin, VoicedRequired
 from app.models.booking import LOCALE_NAMES, MODE_LABELS, MODES
 from app.models.staff import ROLE_LABELS, ROLES
 from app.sms.service import STAFF_TEXT_MAX
@@ -114,12 +114,12 @@ class TextForm(FlaskForm):
 
 class MoveForm(FlaskForm):
     mode = RadioField("How will you meet?", choices=MODE_CHOICES,
-                      validators=[InputRequired("Please choose how you will meet.")])
+                      validators=[InputRequired("Choose how you will meet.")])
 
 
 def _optional_email(form, field) -> None:
     try:
-        field.data = validation.optional_email_address(field.data or "")
+        field.data = validation.optional_email_address(field.data or "", form.voice)
     except validation.Invalid as error:
         raise ValidationError(str(error)) from None
 
@@ -141,16 +141,17 @@ class CallerBookingForm(PatientFieldsMixin, FlaskForm):
     """A booking staff make for a caller: the public form's patient fields and checks, for a
     slot chosen on the previous page; no bot checks (the person is signed in)."""
 
-    slot_id = HiddenField(validators=[InputRequired("Please choose a time.")])
+    voice = validation.CALLER
+    slot_id = HiddenField(validators=[InputRequired("Choose a time first.")])
     email = caller_email_field()
     mode = RadioField("How will you meet?", choices=MODE_CHOICES,
-                      validators=[InputRequired("Please choose how you will meet.")])
+                      validators=[InputRequired("Choose how you will meet.")])
     # Their confirmation, invite, reminder and manage pages are in this language.
     locale = RadioField("Language for their emails", choices=list(LOCALE_NAMES.items()), default="en",
-                        validators=[InputRequired("Please choose the language for their emails.")])
+                        validators=[InputRequired("Choose the language for their emails.")])
     consent = BooleanField("The caller agreed to the privacy notice: the clinic keeps these details "
                            "to arrange their consultation.",
-                           validators=[InputRequired(validation.CONSENT_REQUIRED)])
+                           validators=[VoicedRequired("consent_missing")])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -165,14 +166,15 @@ class BookingDetailsForm(PatientFieldsMixin, FlaskForm):
     """A booking's details corrected in place: the new-booking form's checks for the fields
     staff may change (the slot's meeting types are set by the view)."""
 
+    voice = validation.staff_voice("patient")
     interest = None
     note = None
     consent = None
     email = caller_email_field()
     mode = RadioField("How will you meet?", choices=MODE_CHOICES,
-                      validators=[InputRequired("Please choose how you will meet.")])
+                      validators=[InputRequired("Choose how you will meet.")])
     locale = RadioField("Language for their emails", choices=list(LOCALE_NAMES.items()),
-                        validators=[InputRequired("Please choose the language for their emails.")])
+                        validators=[InputRequired("Choose the language for their emails.")])
     custom_video_url = StringField("Video call link for this booking (optional)", validators=[_video_url],
                                    render_kw={"maxlength": 500, "spellcheck": "false", "autocomplete": "off"})
 

@@ -101,14 +101,16 @@ def choice_fields(body: dict[str, Any], today: date) -> tuple[Choices | None, di
     return Choices(**{field: clean[field] for field in PREFERENCE_FIELDS}), {}
 
 
-def join_fields(body: dict[str, Any], phone_region: str, today: date, source: str = "api"
-                ) -> tuple[JoinRequest | None, dict[str, str]]:
+def join_fields(body: dict[str, Any], phone_region: str, today: date, source: str = "api",
+                voice: validation.Voice = validation.PATIENT) -> tuple[JoinRequest | None, dict[str, str]]:
     """Check every field and return (the request, {}) or (None, what to fix by field);
-    `source` is where an agreement to texts was given."""
+    `source` is where an agreement to texts was given, `voice` words the problems (the
+    patient's own, or the staff console's about a caller)."""
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
-    checks = {"name": validation.person_name, "email": validation.email_address,
-              "phone": lambda v: validation.phone_number(v, phone_region)}
+    checks = {"name": lambda v: validation.person_name(v, voice),
+              "email": lambda v: validation.email_address(v, voice),
+              "phone": lambda v: validation.phone_number(v, phone_region, voice)}
     for field, check in checks.items():
         value = body.get(field)
         if value is not None and not isinstance(value, str):
@@ -122,7 +124,7 @@ def join_fields(body: dict[str, Any], phone_region: str, today: date, source: st
     if locale not in LOCALES:
         errors["locale"] = "locale must be en or es."
     if body.get("consent") is not True:
-        errors["consent"] = str(validation.CONSENT_REQUIRED)
+        errors["consent"] = str(voice.consent_missing)
     if body.get("sms_consent") is not None and not isinstance(body.get("sms_consent"), bool):
         errors["sms_consent"] = "sms_consent must be true or false."
     _check_choices(body, today, clean, errors)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.booking import validation
 from app.booking.labels import mode_choices
 from app.models.booking import LOCALE_NAMES, MODES
 from app.staff import waitlist_admin
@@ -49,7 +50,8 @@ def waitlist_add():
                               "locale": "en"}, {}, 200
     if request.method == "POST":
         values = _body(request.form)
-        joining, errors = join_fields(values, current_app.config["PHONE_DEFAULT_REGION"], on)
+        joining, errors = join_fields(values, current_app.config["PHONE_DEFAULT_REGION"], on,
+                                      voice=validation.CALLER)
         if joining is not None:
             try:
                 entry = waitlist_admin.add_caller(joining, current_user)
