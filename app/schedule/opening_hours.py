@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, time
+from datetime import date, datetime, time
 from functools import lru_cache
 
 from babel.dates import format_time, get_day_names
@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from app.core.extensions import db
+from app.core.timefmt import clinic_zone
 from app.models import AvailabilityRule, DateOverride
-from app.schedule.availability import Closure, Hours
+from app.schedule.availability import Closure, Hours, open_windows
 
 
 def opening_rules() -> tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closure]]:
@@ -130,3 +131,10 @@ def current_summary() -> str:
         db.session.rollback()
         return str(UNKNOWN_HOURS)
     return _summary_in(_language(), tuple((weekday, start, end) for weekday, start, end in rows))
+
+
+def opening_windows(on: date, rules=None) -> list[tuple[datetime, datetime]]:
+    """When the clinic is open on `on` (UTC intervals), from the opening hours and closures;
+    pass `rules` (from `opening_rules()`) to read them once for many days."""
+    weekly, extra, closures = rules or opening_rules()
+    return open_windows(weekly, on, clinic_zone(), extra, closures)
