@@ -40,21 +40,35 @@ def _is_hold_clash(error: IntegrityError) -> bool:
     return "uq_chair_hold_chair_id" in text or "chair_hold.chair_id" in text
 
 
-def hold(session: Session, course_session: CourseSession) -> None:
-    """Hold the chair for `course_session` (flushed, so it has an id) in the caller's transaction.
+def hold(session: Session, course_sessions: Sequence[CourseSession]) -> None:
+    """Hold the chair time of `course_sessions` (flushed, so they have ids) in the caller's
+    transaction, in one statement.
 
-    Raises ChairTaken when any cell is already held; the caller's transaction stays usable
-    (the insert runs in a savepoint), so it may roll back or try another time."""
-    rows = [{"chair_id": course_session.chair_id, "cell_start": cell, "session_id": course_session.id}
-            for cell in cells(course_session.starts_at, course_session.ends_at)]
-    chair_id, starts_at, ends_at = course_session.chair_id, course_session.starts_at, course_session.ends_at
+    Raises ChairTaken, naming the first session whose time is held, when any cell is taken;
+    the caller's transaction stays usable (the insert runs in a savepoint)."""
+    rows = [{"chair_id": item.chair_id, "cell_start": cell, "session_id": item.id}
+            for item in course_sessions for cell in cells(item.starts_at, item.ends_at)]
+    if not rows:
+        return
+    wanted = [(item.chair_id, item.starts_at, item.ends_at) for item in course_sessions]
     try:
         with session.begin_nested():
             session.execute(insert(ChairHold), rows)
     except IntegrityError as error:
         if not _is_hold_clash(error):
             raise
-        raise ChairTaken(chair_id, starts_at, ends_at) from error
+        raise _first_clash(session, wanted) from error
+
+
+def _first_clash(session: Session, wanted: list[tuple[int, datetime, datetime]]) -> ChairTaken:
+    """The first wanted time whose cells another session holds (the first wanted one when the
+    holder's transaction is not visible: two times of one plan cannot clash, one a day)."""
+    for chair_id, starts_at, ends_at in wanted:
+        if session.execute(select(ChairHold.id).where(
+                ChairHold.chair_id == chair_id, ChairHold.cell_start >= starts_at,
+                ChairHold.cell_start < ends_at).limit(1)).first():
+            return ChairTaken(chair_id, starts_at, ends_at)
+    return ChairTaken(*wanted[0])
 
 
 def release(session: Session, course_sessions: Iterable[CourseSession]) -> None:
