@@ -222,6 +222,23 @@ def propose_plan(request: PlanRequest, *, email: str | None = None, now: datetim
     return proposal
 
 
+def proposal_from(template_id: int, times: Sequence[tuple[int, int, datetime]]) -> list[PlannedSession]:
+    """A proposal sent back by a form or a client as (number, chair id, start) triples, with
+    each session's type and length taken from the template (never from the sender);
+    `plan_course` then checks and holds it. Raises InvalidCourseInput when it does not fit."""
+    specs = {s.number: s for s in _specs(_template(template_id))}
+    planned = []
+    for number, chair_id, starts_at in times:
+        spec = specs.get(number)
+        if spec is None or starts_at.tzinfo is None:
+            raise InvalidCourseInput("The plan does not match the template: propose it again.", field="template")
+        starts_at = starts_at.astimezone(UTC)
+        planned.append(PlannedSession(number, spec.type_id, spec.minutes, chair_id, starts_at,
+                                      starts_at + timedelta(minutes=spec.minutes)))
+    db.session.rollback()
+    return planned
+
+
 def _check_authorisation(request: PlanRequest) -> None:
     if request.authorised_sessions is not None and request.authorised_sessions < 1:
         raise InvalidCourseInput("Enter the number of sessions authorised (1 or more), or leave it empty.",
