@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app.core.extensions import db
 from app.courses.service import ordinals
-from app.models import Chair, Course, CourseSession
+from app.models import Booking, Chair, Course, CourseSession
 from app.models.schedule import COURSE_PAUSED, COURSE_PLANNED, SESSION_CANCELLED
 from app.schedule.clinic_time import day_range
 from app.schedule.opening_hours import opening_rules, opening_windows
@@ -90,3 +90,13 @@ def chair_use(monday: date) -> ChairUse:
         CourseSession.status != SESSION_CANCELLED, CourseSession.chair_id.in_(active))).all()
     minutes = sum(int((end - start).total_seconds() // 60) for start, end in planned)
     return ChairUse(minutes, open_minutes * len(active))
+
+
+def consultation_of(course: Course) -> Booking | None:
+    """The consultation the course was planned from, if any."""
+    return db.session.get(Booking, course.booking_id) if course.booking_id else None
+
+
+def courses_for_booking(booking_id: int) -> list[Course]:
+    return list(db.session.execute(select(Course).where(Course.booking_id == booking_id)
+                                   .order_by(Course.created_at)).scalars())
