@@ -87,6 +87,8 @@ def plan_course():
         if booking is None:
             abort(404)
         form.booking.data = booking.public_id
+        # The course begins after the consultation it comes from.
+        form.start.data = _next_weekday(max(clinic_today(), booking.slot.starts_at.astimezone(clinic_zone()).date()))
         form.name.data, form.email.data, form.phone.data = booking.name, booking.email, booking.phone
         form.locale.data = booking.locale if booking.locale in ("en", "es") else "en"
     return _plan_page(form)
@@ -150,11 +152,11 @@ def confirm_course():
             flash_error(error.message)
         return _plan_page(form, 422)
     flash_done(f"Planned {len(sessions)} sessions for {course.name}.")
-    return redirect(url_for("staff.course_detail", public_id=course.public_id), code=303)
+    return redirect(url_for("staff.course_detail", course_id=course.public_id), code=303)
 
 
-def _course_or_404(public_id: str):
-    course = courses.find_course(public_id)
+def _course_or_404(course_id: str):
+    course = courses.find_course(course_id)
     if course is None:
         abort(404)
     return course
@@ -175,12 +177,12 @@ def _course_page(course, end_form=None, resume_form=None, status: int = 200):
     ), status
 
 
-@bp.get("/courses/<public_id>")
-def course_detail(public_id: str):
-    return _course_page(_course_or_404(public_id))
+@bp.get("/courses/<course_id>")
+def course_detail(course_id: str):
+    return _course_page(_course_or_404(course_id))
 
 
-def _after_change(public_id: str, call, done: str):
+def _after_change(course_id: str, call, done: str):
     """Run one service change; its refusal is shown on the course page."""
     try:
         call()
@@ -188,37 +190,37 @@ def _after_change(public_id: str, call, done: str):
         flash_error(error.message)
     else:
         flash_done(done)
-    return redirect(url_for("staff.course_detail", public_id=public_id), code=303)
+    return redirect(url_for("staff.course_detail", course_id=course_id), code=303)
 
 
-@bp.post("/courses/<public_id>/sessions/<int:number>/attendance")
-def course_attendance(public_id: str, number: int):
+@bp.post("/courses/<course_id>/sessions/<int:number>/attendance")
+def course_attendance(course_id: str, number: int):
     status = request.form.get("status", "")
     label = {SESSION_ATTENDED: "attended", SESSION_MISSED: "missed"}.get(status, status)
-    return _after_change(public_id, lambda: courses.record_attendance(public_id, number, status, actor=current_user),
+    return _after_change(course_id, lambda: courses.record_attendance(course_id, number, status, actor=current_user),
                          f"Session marked {label}.")
 
 
-@bp.post("/courses/<public_id>/add-session")
-def course_add_session(public_id: str):
+@bp.post("/courses/<course_id>/add-session")
+def course_add_session(course_id: str):
     def add():
-        added = courses.add_session_at_end(public_id, actor=current_user)
+        added = courses.add_session_at_end(course_id, actor=current_user)
         flash_done(f"Added a session at the end: {_local(added.starts_at):%a %d %b, %H:%M}.")
 
     try:
         add()
     except DomainError as error:
         flash_error(error.message)
-    return redirect(url_for("staff.course_detail", public_id=public_id), code=303)
+    return redirect(url_for("staff.course_detail", course_id=course_id), code=303)
 
 
 def _local(at: datetime) -> datetime:
     return at.astimezone(clinic_zone())
 
 
-@bp.route("/courses/<public_id>/sessions/<int:number>/move", methods=["GET", "POST"])
-def course_move_session(public_id: str, number: int):
-    course = _course_or_404(public_id)
+@bp.route("/courses/<course_id>/sessions/<int:number>/move", methods=["GET", "POST"])
+def course_move_session(course_id: str, number: int):
+    course = _course_or_404(course_id)
     item = next((s for s in course.sessions if s.number == number), None)
     if item is None:
         abort(404)
@@ -235,7 +237,7 @@ def course_move_session(public_id: str, number: int):
             form.at.errors = ["That time does not exist on that day (the clocks go forward)."]
         else:
             try:
-                moved = courses.move_session(public_id, number, starts_at, chair_id=form.chair.data or None,
+                moved = courses.move_session(course_id, number, starts_at, chair_id=form.chair.data or None,
                                              later_too=form.later_too.data, actor=current_user)
             except DomainError as error:
                 target = form.at if error.field == "start" else None
@@ -245,7 +247,7 @@ def course_move_session(public_id: str, number: int):
                     form.on_date.errors = [error.message]
             else:
                 flash_done(f"Moved {len(moved)} session{'s' if len(moved) != 1 else ''}.")
-                return redirect(url_for("staff.course_detail", public_id=public_id), code=303)
+                return redirect(url_for("staff.course_detail", course_id=course_id), code=303)
         status = 422
     else:
         status = 422
@@ -254,37 +256,37 @@ def course_move_session(public_id: str, number: int):
                            total=len(courses.ordinals(course))), status
 
 
-@bp.post("/courses/<public_id>/pause")
-def course_pause(public_id: str):
-    return _after_change(public_id, lambda: courses.pause_course(public_id, actor=current_user),
+@bp.post("/courses/<course_id>/pause")
+def course_pause(course_id: str):
+    return _after_change(course_id, lambda: courses.pause_course(course_id, actor=current_user),
                          "Course paused: the sessions to come are cancelled and their chairs free.")
 
 
-@bp.post("/courses/<public_id>/resume")
-def course_resume(public_id: str):
-    course = _course_or_404(public_id)
+@bp.post("/courses/<course_id>/resume")
+def course_resume(course_id: str):
+    course = _course_or_404(course_id)
     form = ResumeForm()
     if not form.validate_on_submit():
         return _course_page(course, resume_form=form, status=422)
     try:
-        created = courses.resume_course(public_id, form.start.data, form.at.data, actor=current_user)
+        created = courses.resume_course(course_id, form.start.data, form.at.data, actor=current_user)
     except DomainError as error:
         form.start.errors = [error.message]
-        return _course_page(_course_or_404(public_id), resume_form=form, status=422)
+        return _course_page(_course_or_404(course_id), resume_form=form, status=422)
     flash_done(f"Course resumed: {len(created)} sessions planned.")
-    return redirect(url_for("staff.course_detail", public_id=public_id), code=303)
+    return redirect(url_for("staff.course_detail", course_id=course_id), code=303)
 
 
-@bp.post("/courses/<public_id>/end")
-def course_end(public_id: str):
-    course = _course_or_404(public_id)
+@bp.post("/courses/<course_id>/end")
+def course_end(course_id: str):
+    course = _course_or_404(course_id)
     form = EndCourseForm()
     if not form.validate_on_submit():
         return _course_page(course, end_form=form, status=422)
     try:
-        cancelled = courses.end_course(public_id, form.reason.data, actor=current_user)
+        cancelled = courses.end_course(course_id, form.reason.data, actor=current_user)
     except DomainError as error:
         form.reason.errors = [error.message]
-        return _course_page(_course_or_404(public_id), end_form=form, status=422)
+        return _course_page(_course_or_404(course_id), end_form=form, status=422)
     flash_done(f"Course ended; {len(cancelled)} sessions to come cancelled.")
-    return redirect(url_for("staff.course_detail", public_id=public_id), code=303)
+    return redirect(url_for("staff.course_detail", course_id=course_id), code=303)
