@@ -201,3 +201,18 @@ def test_ending_early_needs_a_reason_and_cancels_what_is_to_come(desk, calls):
     with pytest.raises(CourseNotActive):
         courses.move_session(course.public_id, 3, stored.sessions[3].starts_at)
     assert [c[0] for c in calls] == ["planned", "changed"]
+
+
+def test_free_times_leave_out_held_chair_time_and_closed_hours(desk):
+    from app.schedule.free import free_times
+
+    monday = next_monday()
+    everything = free_times(monday, 40)
+    assert everything and all(local(s).time() >= time(9) for s, _ in everything)
+    assert all(local(s + timedelta(minutes=40)).time() <= time(17) for s, _ in everything)
+    course = courses.plan_course(ADA, request(chair_id=1))
+    first = courses.find_course(course.public_id).sessions[0]
+    on_chair_1 = {s for s, _ in free_times(monday, 40, [1])}
+    assert not any(first.starts_at - timedelta(minutes=40) < s < first.ends_at for s in on_chair_1)
+    assert first.starts_at in {s for s, c in free_times(monday, 40) if c == 2}
+    assert first.starts_at in {s for s, _ in free_times(monday, 40, [1], except_session_ids=[first.id])}
