@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.booking import service
-from app.invites.ics import one_line
+from app.core.text import one_line
 from app.mail import compose
 from app.mail.delivery import deliver_due
 from app.models import utcnow

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from app.core.i18n import PREFIXES
-from app.invites.feeds import public_url, staff_booking_url
+from app.core.urls import public_url, staff_booking_url
 from app.mail import outbox
 from app.mail.outbox import Message
 from app.models import Booking

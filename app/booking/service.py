@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from app.booking import notifications
+from app.booking import notifications, slot_records
 from app.booking.errors import (
     BookingClosed,
     BookingError,
@@ -26,23 +26,22 @@ from app.booking.errors import (
     SlotUnavailable,
     TooManyBookings,
 )
-from app.booking.labels import mode_label
 from app.booking.reference import new_reference
 from app.booking.reference import normalise as normalise_reference
 from app.booking.rules import booking_window
 from app.booking.search import search_text
 from app.booking.slots import nearest_free_slots
 from app.busy.overlap import overlaps_busy
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.core.labels import mode_label
 from app.core.timefmt import when
 from app.core.tokens import hash_token, looks_like_token, new_manage_token
 from app.mail import outbox
 from app.models import Booking, Slot, new_public_id, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED, STATUS_CANCELLED, STATUS_CONFIRMED
 from app.models.staff import StaffUser
-from app.staff import audit
-from app.waitlist import events as waitlist_events
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ class _LockedSlot:
 _BOOKED_SLOT = aliased(Slot, name="booked_slot")  # the slots of those bookings, beside the one locked
 _REFERENCE_TAKEN = exists().where(Booking.reference == bindparam("reference"))
 # Built once: every change locks its slot with the same statement; only the values differ.
-_LOCK_SLOT = (select(Slot, overlaps_busy(Slot.starts_at, Slot.ends_at), waitlist_events.involves(Slot.id))
+_LOCK_SLOT = (select(Slot, overlaps_busy(Slot.starts_at, Slot.ends_at), slot_records.involves(Slot.id))
               .where(Slot.public_id == bindparam("public_id")).with_for_update(of=Slot))
 _LOCK_SLOT_TO_BOOK = _LOCK_SLOT.add_columns(
     select(func.count(Booking.id)).join(_BOOKED_SLOT, Booking.slot_id == _BOOKED_SLOT.id)
@@ -232,7 +231,7 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
             if on_booked is not None:
                 on_booked(booking)
             if locked.waitlisted:
-                waitlist_events.slot_taken(slot.id, now)
+                slot_records.slot_taken(slot.id, now)
             notifications.booking_confirmed(booking, token)
     except SlotTaken:
         assert taken_at is not None
@@ -315,10 +314,10 @@ def cancel(booking_public_id: str, *, by: str = "patient", message: str | None =
         booking.cancel_reason = (reason or "").strip() or None
         booking.ical_sequence += 1
         booking.updated_at = now
-        waitlist_events.manage_link_ended(booking.id, now)
+        slot_records.manage_link_ended(booking.id, now)
         if on_cancelled is not None:
             on_cancelled(booking)
-        waitlist_events.slot_freed(booking.slot_id, waitlist_events.CANCELLED, now)
+        slot_records.slot_freed(booking.slot_id, slot_records.CANCELLED, now)
         notifications.booking_cancelled(booking, message)
     return booking
 
@@ -364,8 +363,8 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
             if on_moved is not None:
                 on_moved(booking)
             if locked.waitlisted:
-                waitlist_events.slot_taken(new_slot.id, now)
-            waitlist_events.slot_freed(previous_slot_id, waitlist_events.MOVED, now)
+                slot_records.slot_taken(new_slot.id, now)
+            slot_records.slot_freed(previous_slot_id, slot_records.MOVED, now)
             if manage_token is None or hash_token(manage_token) != booking.manage_token_hash:
                 manage_token = new_manage_token()
                 booking.manage_token_hash = hash_token(manage_token)
@@ -396,7 +395,7 @@ def resend_confirmation(booking_public_id: str, *, by_staff: StaffUser | None = 
         booking.manage_token_hash = hash_token(token)
         booking.ical_sequence += 1  # the invite carries the new link: calendars keep the newest
         booking.updated_at = now
-        waitlist_events.manage_link_ended(booking.id, now)
+        slot_records.manage_link_ended(booking.id, now)
         if by_staff is not None:
             audit.record(session, by_staff, "booking.resend", booking_id=booking.id)
         notifications.confirmation_resent(booking, token)

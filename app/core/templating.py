@@ -11,7 +11,7 @@ from urllib.parse import quote
 from flask import Flask
 from flask_babel import get_locale
 
-from app.models.booking import INTEREST_LABELS, MODE_LABELS
+from app.core.labels import INTEREST_LABELS, MODE_LABELS
 
 _hours_shown_as: ContextVar[str | None] = ContextVar("hours_shown_as", default=None)
 

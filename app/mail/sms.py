@@ -21,6 +21,7 @@ from sqlalchemy import exists, select
 
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
+from app.core.urls import public_url
 from app.mail import texts
 from app.mail.transport import DeliveryError
 from app.models import Booking, OutboxMessage, SmsOptOut
@@ -78,7 +79,7 @@ def _texted_today(phone: str, now: datetime) -> bool:
 
 
 def status_callback_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/sms/status"
+    return public_url("/sms/status")
 
 
 class RestTransport:

@@ -18,9 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.base import Base, UTCDateTime, new_public_id, new_video_room, utcnow
 
 MODES = ("in_person", "phone", "video")
-MODE_LABELS = {"in_person": "In person at the clinic", "phone": "Phone call", "video": "Video call"}
 INTERESTS = ("tms", "ketamine", "not_sure")
-INTEREST_LABELS = {"tms": "TMS", "ketamine": "Ketamine therapy", "not_sure": "Not sure yet"}
 
 # The language the patient booked in; every message they get is written in it.
 LOCALES = ("en", "es")

@@ -22,9 +22,9 @@ from app.booking import service as booking_service
 from app.booking.errors import BookingError
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.core.text import one_line
 from app.core.timefmt import when
-from app.invites.feeds import staff_booking_url
-from app.invites.ics import one_line
+from app.core.urls import staff_booking_url
 from app.mail import outbox
 from app.mail.outbox import Message
 from app.models import Booking, utcnow

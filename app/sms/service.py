@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from app.booking import validation
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.mail import outbox, texts
@@ -29,7 +30,6 @@ from app.mail.outbox import Message
 from app.models import Booking, OutboxMessage, SmsOptOut, SmsReply, utcnow
 from app.models.mail import CHANNEL_SMS, IS_TEXT, OUTBOX_CANCELLED, OUTBOX_FAILED, OUTBOX_PENDING
 from app.models.staff import StaffUser
-from app.staff import audit
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR"})
 START_WORDS = frozenset({"START", "UNSTOP", "INICIO"})

@@ -11,11 +11,12 @@ from flask import current_app
 from sqlalchemy import delete, func, select, text, update
 
 from app.booking import validation
+from app.core import audit
 from app.core.database import is_postgres, write_transaction
 from app.core.extensions import db
 from app.models import utcnow
 from app.models.staff import ROLE_ADMIN, ROLES, SignInAttempt, StaffUser
-from app.staff import audit, sessions
+from app.staff import sessions
 from app.staff.passwords import hash_password, needs_rehash, spend_equal_time, verify_password
 
 # The one message for every refused sign-in, so it never tells whether an email has an account.

@@ -12,12 +12,13 @@ from sqlalchemy import and_, exists, select
 
 from app.booking.availability import Hours
 from app.booking.slots import opening_rules, regenerate_slots, wanted_slots
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.core.labels import MODE_LABELS, mode_label
 from app.models import AvailabilityRule, Booking, DateOverride, Slot, utcnow
-from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS, MODES
+from app.models.booking import BOOKING_IS_CONFIRMED, MODES
 from app.models.staff import StaffUser
-from app.staff import audit
 from app.staff.clinic_time import clock, day_range, local, today
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -64,7 +65,7 @@ def _overlaps(a_start: time, a_end: time, b_start: time, b_end: time) -> bool:
 
 def modes_text(modes: str | tuple[str, ...]) -> str:
     items = modes.split(",") if isinstance(modes, str) else modes
-    return ", ".join(MODE_LABELS[m].split(" at ")[0] for m in items if m in MODE_LABELS)
+    return ", ".join(mode_label(m).split(" at ")[0] for m in items if m in MODE_LABELS)
 
 
 def describe_hours(item: AvailabilityRule | DateOverride) -> str:

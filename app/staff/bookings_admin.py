@@ -19,6 +19,7 @@ from app.booking.reference import normalise as normalise_reference
 from app.booking.search import search_text
 from app.booking.search import words as search_words
 from app.booking.slots import FreeFilter, SlotPicker, parse_day, picker_between
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone, when
@@ -34,7 +35,6 @@ from app.models.booking import (
     STATUSES,
 )
 from app.models.staff import StaffUser
-from app.staff import audit
 from app.staff.clinic_time import day_range
 
 PER_PAGE = 50

@@ -12,12 +12,12 @@ from sqlalchemy import and_, bindparam, case, exists, func, literal_column, sele
 from sqlalchemy.orm import contains_eager
 
 from app.busy.overlap import BusyIn, busy_sources
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.models import Booking, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED
 from app.models.staff import StaffUser
-from app.staff import audit
 from app.staff.clinic_time import day_range, start_of_day, today, week_start
 
 NO_SHOW_DAYS = 90

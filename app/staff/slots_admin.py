@@ -9,18 +9,18 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, exists, select
 
+from app.booking import slot_records
 from app.booking.rules import booking_window
 from app.busy.overlap import BusyIn, busy_sources
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import short_day, when
 from app.models import Booking, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED, MODES
 from app.models.staff import StaffUser
-from app.staff import audit
 from app.staff.availability_admin import close_slot_time
 from app.staff.clinic_time import clock, day_range, instant, local
-from app.waitlist import events as waitlist_events
 
 
 class SlotError(Exception):
@@ -147,7 +147,7 @@ def add_slot(on: date, at: time, minutes: int, modes: tuple[str, ...], actor: St
             slot = Slot(starts_at=starts_at, ends_at=ends_at, modes=",".join(modes), source="manual")
             session.add(slot)
             session.flush()
-        waitlist_events.slot_freed(slot.id, waitlist_events.UNBLOCKED if reusable else waitlist_events.ADDED,
+        slot_records.slot_freed(slot.id, slot_records.UNBLOCKED if reusable else slot_records.ADDED,
                                    now)
         audit.record(session, actor, "slot.add", details=f"{when(starts_at)}, {minutes} minutes")
     return slot
@@ -183,7 +183,7 @@ def set_blocked(public_ids: list[str], blocked: bool, actor: StaffUser | None,
         for slot in changed:
             slot.is_blocked = blocked
             if not blocked:
-                waitlist_events.slot_freed(slot.id, waitlist_events.UNBLOCKED, now)
+                slot_records.slot_freed(slot.id, slot_records.UNBLOCKED, now)
         if changed:
             audit.record(session, actor, "slot.block" if blocked else "slot.unblock",
                          details=_summary(changed))

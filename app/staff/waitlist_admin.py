@@ -10,11 +10,11 @@ from statistics import median
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.core import audit
 from app.core.extensions import db
 from app.models import Booking, FreedSlot, WaitlistEntry, WaitlistOffer, utcnow
 from app.models.staff import StaffUser
 from app.models.waitlist import ENTRY_WAITING, OFFER_CLAIMED
-from app.staff import audit
 from app.waitlist import service
 from app.waitlist.validation import JoinRequest
 

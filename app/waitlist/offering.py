@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.booking import service as booking_service
+from app.booking import slot_records
 from app.booking.rules import booking_window
 from app.booking.validation import mailbox_key
 from app.core.database import write_transaction
@@ -21,7 +22,7 @@ from app.core.extensions import db
 from app.core.i18n import PREFIXES
 from app.core.timefmt import clinic_zone
 from app.core.tokens import hash_token, new_manage_token
-from app.invites.feeds import public_url
+from app.core.urls import public_url
 from app.mail import outbox
 from app.mail.outbox import Message
 from app.models import Booking, FreedSlot, Slot, WaitlistEntry, WaitlistOffer, utcnow
@@ -34,7 +35,6 @@ from app.models.waitlist import (
     OFFER_SENT,
     OFFER_WITHDRAWN,
 )
-from app.waitlist import events
 from app.waitlist.matching import Preferences, fits, offer_expiry, under_daily_limit
 
 
@@ -177,7 +177,7 @@ def offer_round(freed_id: int, now: datetime, passing_on: bool = False) -> tuple
             return 0, False
         slot = freed.slot
         if _is_held(slot):
-            events.slot_taken(slot.id, now)
+            slot_records.slot_taken(slot.id, now)
             return 0, True
         if not booking_service.is_open(slot, now):
             if slot.starts_at > booking_window(now).latest and not slot.is_blocked:

@@ -12,12 +12,12 @@ from sqlalchemy.exc import DBAPIError
 from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import BookingForm, form_started_stamp, seconds_since_started
-from app.booking.labels import mode_choices, mode_label
 from app.booking.slots import nearest_free_slots, parse_mode, slot_picker
 from app.content import self_check
 from app.core.database import is_unavailable
 from app.core.extensions import csrf, db
 from app.core.i18n import current_language
+from app.core.labels import mode_choices, mode_label
 from app.core.ratelimits import booking_limit
 from app.models import Slot, utcnow
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.core import audit
 from app.core.database import write_transaction
-from app.staff import audit
 from app.staff.auth import admin_required
 from app.staff.forms import FeedForm
 from app.staff.views import bp, flash_done, flash_error

@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.booking.labels import mode_choices
+from app.core.labels import mode_choices
 from app.models.booking import LOCALE_NAMES, MODES
 from app.staff import waitlist_admin
 from app.staff.clinic_time import today
