@@ -20,6 +20,8 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from app.core import audit
+from app.core.actors import THE_SYSTEM, Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.labels import mode_label
@@ -47,24 +49,31 @@ def feed_url(token: str) -> str:
     return public_url(f"/calendar/{token}.ics")
 
 
-def create_feed(label: str, now: datetime | None = None) -> tuple[CalendarFeed, str]:
-    """A new feed and its token (returned once; only the hash is kept)."""
+def create_feed(label: str, now: datetime | None = None, *, actor: Actor = THE_SYSTEM) -> tuple[CalendarFeed, str]:
+    """A new feed and its token (returned once; only the hash is kept). A staff member's is
+    written in the audit log, in the same transaction."""
+    written = label
     label = one_line(label)[:100] or "Calendar feed"
     token = secrets.token_urlsafe(24)
     with write_transaction() as session:
         feed = CalendarFeed(token_hash=hash_token(token), label=label, created_at=now or utcnow())
         session.add(feed)
+        if actor.member is not None:
+            audit.record(session, actor.member, "feed.create", details=written)
     return feed, token
 
 
-def revoke_feed(feed_id: int, now: datetime | None = None) -> CalendarFeed:
-    """Stop a feed from answering. Revoking twice is harmless."""
+def revoke_feed(feed_id: int, now: datetime | None = None, *, actor: Actor = THE_SYSTEM) -> CalendarFeed:
+    """Stop a feed from answering. Revoking twice is harmless. A staff member's is written
+    in the audit log, in the same transaction."""
     with write_transaction() as session:
         feed = session.get(CalendarFeed, feed_id, with_for_update=True)
         if feed is None:
             raise FeedNotFound(f"No calendar feed with id {feed_id}.")
         if feed.revoked_at is None:
             feed.revoked_at = now or utcnow()
+        if actor.member is not None:
+            audit.record(session, actor.member, "feed.revoke", details=f"feed {feed_id}")
     return feed
 
 

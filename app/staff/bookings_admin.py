@@ -20,6 +20,7 @@ from app.booking.search import search_text
 from app.booking.search import words as search_words
 from app.booking.slots import FreeFilter, SlotPicker, parse_day, picker_between
 from app.core import audit
+from app.core.actors import Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone, when
@@ -207,12 +208,9 @@ def cancel(public_id: str, message: str, actor: StaffUser) -> Booking:
         message = validation.multi_line(message or "", "The message", max_length=1000)
     except validation.Invalid as error:
         raise StaffActionError(str(error)) from None
-    booking_id = _booking_id(public_id)
-    # The audit entry says a message went, never what it said (it may mention health).
-    details = "with a message to the patient" if message else "without a message"
+    _booking_id(public_id)
     try:
-        with audit.record_with_next_commit(actor, "booking.cancel", booking_id=booking_id, details=details):
-            return service.cancel(public_id, by="staff", message=message or None)
+        return service.cancel(public_id, actor=Actor.staff(actor), message=message or None)
     except BookingError as error:
         raise StaffActionError(error.message) from None
 
@@ -224,12 +222,8 @@ def move(public_id: str, slot_public_id: str, mode: str | None, actor: StaffUser
     new_slot = db.session.execute(select(Slot).where(Slot.public_id == slot_public_id)).scalar_one_or_none()
     if new_slot is None:
         raise StaffActionError("That time no longer exists. Please choose another.")
-    details = f"from {when(booking.slot.starts_at)} to {when(new_slot.starts_at)}"
-    if mode and mode != booking.mode:
-        details += f", now {mode.replace('_', ' ')}"
     try:
-        with audit.record_with_next_commit(actor, "booking.move", booking_id=booking.id, details=details):
-            return service.reschedule(public_id, slot_public_id, mode or None, by="staff")
+        return service.reschedule(public_id, slot_public_id, mode or None, actor=Actor.staff(actor))
     except BookingError as error:
         raise StaffActionError(error.message) from None
 
@@ -276,12 +270,12 @@ def book_for_caller(slot_public_id: str, mode: str, patient: service.PatientDeta
     """Book for someone on the phone, through the same service as the public form (same
     double-booking guarantee and emails), without its minimum notice. SlotTaken passes
     through, with its alternatives, for the page to offer."""
-    return service.book(slot_public_id, mode, patient, by_staff=actor)
+    return service.book(slot_public_id, mode, patient, actor=Actor.staff(actor))
 
 
 def resend_confirmation(public_id: str, actor: StaffUser) -> Booking:
     try:
-        return service.resend_confirmation(public_id, by_staff=actor).booking
+        return service.resend_confirmation(public_id, actor=Actor.staff(actor)).booking
     except BookingError as error:
         raise StaffActionError(error.message) from None
 

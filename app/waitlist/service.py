@@ -11,6 +11,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app.booking import service as booking_service
+from app.core import audit
+from app.core.actors import THE_PATIENT, Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
@@ -30,12 +32,13 @@ class NewEntry:
     token: str
 
 
-def join(request: JoinRequest, now: datetime | None = None) -> NewEntry:
+def join(request: JoinRequest, now: datetime | None = None, *, actor: Actor = THE_PATIENT) -> NewEntry:
     """Add a person to the list, and queue the email with the entry's private link. With a
     manage token the entry is linked to that booking, which a claimed offer then moves (it
     must be upcoming and not cancelled). The booking is locked while the entry is added, so
     a link replaced at the same moment either ends the new entry with it or is no longer
-    found."""
+    found. A staff member adding a caller is written in the audit log (the dates, never the
+    person)."""
     now = now or utcnow()
     token = new_manage_token()
     days = int(current_app.config["WAITLIST_ENTRY_DAYS"])
@@ -58,6 +61,9 @@ def join(request: JoinRequest, now: datetime | None = None) -> NewEntry:
         session.add(entry)
         session.flush()
         outbox.enqueue_unbooked(offering.joined_message(entry, token))
+        if actor.member is not None:
+            audit.record(session, actor.member, "waitlist.add",
+                         details=f"for a caller, {request.earliest.isoformat()} to {request.latest.isoformat()}")
     return NewEntry(entry=entry, token=token)
 
 

@@ -14,6 +14,7 @@ from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import BookingForm, form_started_stamp, seconds_since_started
 from app.booking.slots import nearest_free_slots, parse_mode, slot_picker
 from app.content import self_check
+from app.core.actors import THE_PATIENT
 from app.core.database import is_unavailable
 from app.core.extensions import csrf, db
 from app.core.i18n import current_language
@@ -115,7 +116,7 @@ def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
         interest=form.interest.data, note=form.note.data or "", self_check=answers,
         locale=current_language(), sms_consent="web" if form.sms_consent.data else None)
     try:
-        result = service.book(slot.public_id, form.mode.data, patient)
+        result = service.book(slot.public_id, form.mode.data, patient, actor=THE_PATIENT)
     except SlotTaken as taken:
         return None, Outcome(409, _("%(problem)s Your details are kept: choose another time below.",
                                     problem=taken.message),
