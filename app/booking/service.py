@@ -246,7 +246,7 @@ def find_by_reference(text: str) -> Booking | None:
 
 
 def _check_email_limit(active: int) -> None:
-    if active >= int(current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"]):
+    if active >= current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"]:
         raise TooManyBookings(ngettext(
             "This email address already has %(num)d upcoming consultation. "
             "Please manage or cancel it from its email before booking another.",

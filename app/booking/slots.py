@@ -148,7 +148,7 @@ def regenerate_slots(now: datetime | None = None, days: int | None = None) -> Re
     from flask import current_app
 
     now = now or utcnow()
-    days = days if days is not None else int(current_app.config["BOOKING_HORIZON_DAYS"])
+    days = days if days is not None else current_app.config["BOOKING_HORIZON_DAYS"]
     zone = clinic_zone()
     first_day = now.astimezone(zone).date()
     last_day = first_day + timedelta(days=days)

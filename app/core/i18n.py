@@ -104,7 +104,7 @@ def choose_language(code: str) -> Response:
     target = safe_return_path(_without_prefix(request.args.get("next") or "/")) or "/"
     response = redirect(address_in(language, target), code=303)
     response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True)
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
     return response
 
 

@@ -87,12 +87,12 @@ class RestTransport:
 
     def __init__(self, config) -> None:
         sid = config["TWILIO_ACCOUNT_SID"]
-        base = (config.get("TWILIO_API_BASE") or "https://api.twilio.com").rstrip("/")
+        base = config["TWILIO_API_BASE"].rstrip("/")
         self.url = f"{base}/2010-04-01/Accounts/{sid}/Messages.json"
         self.auth = (sid, config["TWILIO_AUTH_TOKEN"])
         service = config.get("TWILIO_MESSAGING_SERVICE_SID")
         self.sender = {"MessagingServiceSid": service} if service else {"From": config["TWILIO_FROM_NUMBER"]}
-        self.timeout = float(config.get("SMS_TIMEOUT_SECONDS") or 20)
+        self.timeout = config["SMS_TIMEOUT_SECONDS"]
         self.callback = status_callback_url()
         self._session: niquests.Session | None = None
 

@@ -193,7 +193,7 @@ def preview_edit_hours(rule_id: int, hours: HoursInput, now: datetime | None = N
         raise HoursError("Those hours were removed in the meantime.")
     _check_hours(hours)
     _check_no_overlap(db.session, rule.weekday, hours, except_id=rule.id)
-    days = int(current_app.config["BOOKING_HORIZON_DAYS"])
+    days = current_app.config["BOOKING_HORIZON_DAYS"]
     weekly, extra, closures = opening_rules()
     before = wanted_slots((weekly, extra, closures), now, days)
     changed = {day: list(ranges) for day, ranges in weekly.items()}

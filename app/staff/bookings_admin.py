@@ -241,7 +241,7 @@ def free_slots(now: datetime | None = None, except_slot_id: int | None = None) -
 def _staff_window(now: datetime) -> tuple[datetime, datetime]:
     """The first and last instants a staff member may book: any time not yet started, up to
     the booking horizon."""
-    return now + timedelta(microseconds=1), now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]))
+    return now + timedelta(microseconds=1), now + timedelta(days=current_app.config["BOOKING_HORIZON_DAYS"])
 
 
 def time_picker(day_text: str | None, now: datetime | None = None,

@@ -149,7 +149,7 @@ def candidates(slot: Slot, now: datetime, count: int) -> list[WaitlistEntry]:
                     WaitlistEntry.earliest <= local_day, WaitlistEntry.latest >= local_day,
                     WaitlistEntry.id.not_in(already))
              .order_by(WaitlistEntry.created_at, WaitlistEntry.id))
-    limit = int(config["WAITLIST_MAX_OFFERS_PER_DAY"])
+    limit = config["WAITLIST_MAX_OFFERS_PER_DAY"]
     chosen: list[WaitlistEntry] = []
     emails: set[str] = set()
     for entry in db.session.execute(query).scalars():
@@ -188,9 +188,9 @@ def offer_round(freed_id: int, now: datetime, passing_on: bool = False) -> tuple
             WaitlistOffer.slot_id == slot.id, WaitlistOffer.status == OFFER_SENT)).scalar_one()
         if out and not passing_on:
             return 0, False
-        expires_at = offer_expiry(now, slot.starts_at, int(config["WAITLIST_OFFER_HOURS"]),
-                                  int(config["BOOKING_MIN_NOTICE_HOURS"]))
-        count = 1 if passing_on else int(config["WAITLIST_OFFERS_PER_SLOT"])
+        expires_at = offer_expiry(now, slot.starts_at, config["WAITLIST_OFFER_HOURS"],
+                                  config["BOOKING_MIN_NOTICE_HOURS"])
+        count = 1 if passing_on else config["WAITLIST_OFFERS_PER_SLOT"]
         chosen = candidates(slot, now, count) if expires_at else []
         if not chosen:
             if out:

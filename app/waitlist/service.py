@@ -41,7 +41,7 @@ def join(request: JoinRequest, now: datetime | None = None, *, actor: Actor = TH
     person)."""
     now = now or utcnow()
     token = new_manage_token()
-    days = int(current_app.config["WAITLIST_ENTRY_DAYS"])
+    days = current_app.config["WAITLIST_ENTRY_DAYS"]
     with write_transaction() as session:
         booking_id = None
         if request.manage_token:
@@ -87,7 +87,7 @@ def change(token: str, values: dict[str, Any], now: datetime | None = None) -> W
     queue (created_at is unchanged); its end is worked out again from the joining time and the
     new latest date. Offers already sent stay as they are."""
     now = now or utcnow()
-    days = int(current_app.config["WAITLIST_ENTRY_DAYS"])
+    days = current_app.config["WAITLIST_ENTRY_DAYS"]
     zone = clinic_zone()
     with write_transaction():
         entry = _lock_entry(token)

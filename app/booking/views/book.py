@@ -101,7 +101,7 @@ def attached_self_check() -> dict | None:
     if sealed is None:
         return None
     config = current_app.config
-    answers = self_check.unseal(sealed, config["SECRET_KEY"], int(config["SELF_CHECK_TTL_SECONDS"]),
+    answers = self_check.unseal(sealed, config["SECRET_KEY"], config["SELF_CHECK_TTL_SECONDS"],
                                 int(utcnow().timestamp()))
     if answers is None:
         session.pop(SELF_CHECK_SESSION_KEY, None)
@@ -134,7 +134,7 @@ def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
 
 
 def _filled_too_fast(stamp: str | None) -> bool:
-    minimum = float(current_app.config["BOOKING_MIN_FILL_SECONDS"])
+    minimum = current_app.config["BOOKING_MIN_FILL_SECONDS"]
     if minimum <= 0:
         return False
     elapsed = seconds_since_started(stamp or "")
