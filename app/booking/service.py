@@ -127,7 +127,7 @@ def is_open(slot: Slot, now: datetime | None = None) -> bool:
         _check_bookable(slot, None, now, busy=busy)
     except BookingError:
         return False
-    return not _slot_is_held(slot)
+    return not slot.is_booked
 
 
 def can_change(booking: Booking, now: datetime | None = None, actor: Actor = THE_PATIENT) -> bool:
@@ -160,13 +160,6 @@ def _check_bookable(slot: Slot, mode: str | None, now: datetime, *, busy: bool,
         offered = ", ".join(mode_label(m).lower() for m in slot.mode_list)
         raise ModeNotOffered(_("That time is offered as: %(modes)s. Please choose one of those.",
                                modes=offered))
-
-
-def _slot_is_held(slot: Slot, except_booking_id: int | None = None) -> bool:
-    query = select(func.count(Booking.id)).where(Booking.slot_id == slot.id, BOOKING_IS_CONFIRMED)
-    if except_booking_id is not None:
-        query = query.where(Booking.id != except_booking_id)
-    return db.session.execute(query).scalar_one() > 0
 
 
 def _taken(slot_starts_at: datetime, mode: str, now: datetime, exclude_id: int | None, *,
@@ -328,7 +321,7 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
             if new_slot.id == booking.slot_id:
                 raise SlotUnavailable(_("That is the time you already have. Please choose a different one."))
             _check_bookable(new_slot, chosen_mode, now, busy=locked.busy, enforce_notice=actor.kind == PATIENT)
-            if _slot_is_held(new_slot, except_booking_id=booking.id):
+            if new_slot.is_booked:  # by another booking: this one holds a different slot
                 taken_at = (new_slot.starts_at, new_slot.id, chosen_mode)
                 raise SlotTaken("taken")
             previous_start, previous_slot_id, previous_mode = booking.slot.starts_at, booking.slot_id, booking.mode

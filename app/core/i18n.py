@@ -117,9 +117,3 @@ def register(app: Flask) -> None:
     app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]
     app.before_request(_follow_preference)
     app.add_url_rule("/language/<code>", "choose_language", choose_language)
-
-    @app.context_processor
-    def _language_helpers() -> dict:
-        return {"current_language": current_language(), "LANGUAGE_NAMES": LANGUAGE_NAMES,
-                "LANGUAGES": LANGUAGES, "address_in": address_in,
-                "is_translated_path": is_translated_path}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, select
+from sqlalchemy import select
 
 from app.booking.availability import Hours
 from app.booking.slots import opening_rules, regenerate_slots, wanted_slots
@@ -125,7 +125,7 @@ class RemovalPreview:
 
 
 def _rule_slots(rule: AvailabilityRule, now: datetime) -> list[tuple[Slot, bool]]:
-    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
+    booked = Slot.is_booked
     rows = db.session.execute(
         select(Slot, booked.label("booked")).where(Slot.source == "rule", Slot.starts_at > now)
     ).all()
@@ -200,7 +200,7 @@ def preview_edit_hours(rule_id: int, hours: HoursInput, now: datetime | None = N
     changed[rule.weekday].remove(_as_hours(rule))
     changed[rule.weekday].append(_as_hours(hours))
     after = wanted_slots((changed, extra, closures), now, days)
-    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
+    booked = Slot.is_booked
     existing = dict(db.session.execute(
         select(Slot.starts_at, booked.label("booked")).where(Slot.starts_at > now)).all())
     leaving = set(before) - set(after)
@@ -291,7 +291,7 @@ def close_dates(first: date, last: date | None, reason: str, actor: StaffUser | 
         raise HoursError(f"Please close at most {MAX_CLOSED_DAYS} days at a time.")
     reason = _clean_reason(reason)
     start_utc, end_utc = day_range(first, last)
-    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
+    booked = Slot.is_booked
     with write_transaction() as session:
         already = set(session.execute(
             select(DateOverride.on_date).where(DateOverride.kind == "closed",

@@ -101,10 +101,6 @@ def who_can_book(slot: Slot, now: datetime | None = None) -> str:
     return "Patients can book it now."
 
 
-def _booked():
-    return exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
-
-
 def find(public_ids: list[str]) -> list[Slot]:
     if not public_ids:
         return []
@@ -129,7 +125,7 @@ def add_slot(on: date, at: time, minutes: int, modes: tuple[str, ...], actor: St
     ends_at = starts_at + timedelta(minutes=minutes)
     with write_transaction() as session:
         overlapping = session.execute(
-            select(Slot, _booked().label("booked"))
+            select(Slot, Slot.is_booked.label("booked"))
             .where(Slot.starts_at < ends_at, Slot.ends_at > starts_at).order_by(Slot.starts_at)
         ).all()
         # A blocked, unbooked time at exactly this start is simply offered again.
@@ -155,7 +151,7 @@ def add_slot(on: date, at: time, minutes: int, modes: tuple[str, ...], actor: St
 
 def _lock(session, public_ids: list[str]) -> list[tuple[Slot, bool]]:
     return list(session.execute(
-        select(Slot, _booked().label("booked")).where(Slot.public_id.in_(public_ids))
+        select(Slot, Slot.is_booked.label("booked")).where(Slot.public_id.in_(public_ids))
         .order_by(Slot.starts_at).with_for_update(of=Slot)
     ).all())
 

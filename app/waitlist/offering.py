@@ -25,8 +25,8 @@ from app.core.tokens import hash_token, new_manage_token
 from app.core.urls import public_url
 from app.mail import outbox
 from app.mail.outbox import Message
-from app.models import Booking, FreedSlot, Slot, WaitlistEntry, WaitlistOffer, utcnow
-from app.models.booking import BOOKING_IS_CONFIRMED, STATUS_CONFIRMED
+from app.models import FreedSlot, Slot, WaitlistEntry, WaitlistOffer, utcnow
+from app.models.booking import STATUS_CONFIRMED
 from app.models.waitlist import (
     ENTRY_WAITING,
     FREED_CLOSED,
@@ -100,11 +100,6 @@ def _close(freed: FreedSlot, outcome: str, now: datetime) -> None:
         .values(status=OFFER_WITHDRAWN, ended_at=now).execution_options(synchronize_session=False))
 
 
-def _is_held(slot: Slot) -> bool:
-    return db.session.execute(
-        select(func.count(Booking.id)).where(Booking.slot_id == slot.id, BOOKING_IS_CONFIRMED)).scalar_one() > 0
-
-
 def _sent_today(mailbox: str, now: datetime) -> list[datetime]:
     return list(db.session.execute(
         select(WaitlistOffer.created_at).where(WaitlistOffer.email == mailbox,
@@ -176,7 +171,7 @@ def offer_round(freed_id: int, now: datetime, passing_on: bool = False) -> tuple
         if freed is None or freed.status != FREED_OPEN:
             return 0, False
         slot = freed.slot
-        if _is_held(slot):
+        if slot.is_booked:
             slot_records.slot_taken(slot.id, now)
             return 0, True
         if not booking_service.is_open(slot, now):

@@ -18,13 +18,12 @@ from app.core.actors import THE_PATIENT
 from app.core.database import is_unavailable
 from app.core.extensions import csrf, db
 from app.core.i18n import current_language
-from app.core.labels import mode_choices, mode_label
+from app.core.labels import mode_choices
 from app.core.ratelimits import booking_limit
 from app.models import Slot, utcnow
 
 bp = Blueprint("booking", __name__)
 # Pages and emails show a booking's way of meeting in the language being shown.
-bp.add_app_template_global(mode_label, "mode_label")
 
 SELF_CHECK_SESSION_KEY = "self_check_answers"
 UNAVAILABLE_MESSAGE = _l("We could not reach our booking calendar just now, so nothing was booked. "
