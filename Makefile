@@ -52,8 +52,9 @@ reset-demo:
 	rm -rf instance/mail
 	@echo "Demo reset: the next make run seeds new demo slots and bookings."
 
-## Install everything and run the whole test suite.
+## Install everything, check the import layers (pyproject.toml) and run the whole test suite.
 test: install-dev
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Load benchmark: the app vs a bare Flask route under the same gunicorn settings.

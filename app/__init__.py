@@ -90,13 +90,17 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from app.booking.validation import display_phone
-    from app.core import assets, templating, timefmt
+    from app.core import templating
+    from app.invites.video import video_link
+    from app.invites.views import links_for
     from app.schedule.opening_hours import current_summary
+    from app.staff.bookings_admin import ATTENDANCE_LABELS, CALENDAR_REPLY_LABELS, STATUS_LABELS
 
-    timefmt.register(app)
-    assets.register(app)
-    templating.register(app, hours=current_summary)
-    app.jinja_env.filters["display_phone"] = display_phone
+    templating.register(app, hours=current_summary, filters={"display_phone": display_phone}, helpers={
+        "calendar_links_for": links_for, "video_link": video_link,
+        "STATUS_LABELS": STATUS_LABELS, "ATTENDANCE_LABELS": ATTENDANCE_LABELS,
+        "CALENDAR_REPLY_LABELS": CALENDAR_REPLY_LABELS,
+    })
 
 
 def register_commands(app: Flask) -> None:

@@ -28,6 +28,7 @@ def prepare(app) -> None:
     from app.booking import service
     from app.booking.cli import seed_demo
     from app.booking.slots import free_slots
+    from app.core.actors import THE_PATIENT
     from app.core.extensions import db
     from app.models import utcnow
     from app.staff.accounts import create_account
@@ -40,7 +41,7 @@ def prepare(app) -> None:
         for number, slot in enumerate(free[::len(free) // BOOKINGS][:BOOKINGS]):
             details = service.PatientDetails(name=f"Patient {number}", email=f"p{number}@example.com",
                                              phone="+19705550142", interest="tms")
-            service.book(slot.public_id, slot.modes.split(",")[0], details)
+            service.book(slot.public_id, slot.modes.split(",")[0], details, actor=THE_PATIENT)
         email, password = STAFF
         create_account(email, "Bench Staff", "admin", password)
         db.session.remove()

@@ -60,6 +60,7 @@ def book_coming_days(app, days: int) -> int:
     in a full clinic: the staff list's first page is full and the dashboard has a full week."""
     from app.booking import service
     from app.booking.slots import free_slots
+    from app.core.actors import THE_PATIENT
     from app.core.extensions import db
     from app.models import utcnow
 
@@ -69,7 +70,7 @@ def book_coming_days(app, days: int) -> int:
         for number, slot in enumerate(slots):
             details = service.PatientDetails(name=f"Patient {number}", email=f"week{number}@example.com",
                                              phone="+19705550142", interest="tms")
-            service.book(slot.public_id, slot.modes.split(",")[0], details)
+            service.book(slot.public_id, slot.modes.split(",")[0], details, actor=THE_PATIENT)
         db.session.remove()
     return len(slots)
 

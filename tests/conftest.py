@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from app.core.actors import THE_PATIENT
 from tests.busy_helpers import feeds  # noqa: E402,F401  (a fixture: a feed server on loopback)
 from tests.fixtures_mail import *  # noqa: E402,F403
 from tests.fixtures_sms import *  # noqa: E402,F403
@@ -221,7 +222,7 @@ def make_booking(slot=None, mode: str = "phone", **fields):
     from app.core.extensions import db
 
     slot = slot or make_slot()
-    result = service.book(slot.public_id, mode, patient(**fields))
+    result = service.book(slot.public_id, mode, patient(**fields), actor=THE_PATIENT)
     db.session.refresh(result.booking)
     db.session.refresh(result.booking.slot)
     return result

@@ -17,6 +17,7 @@ from flask import current_app
 
 from app.api.schema import openapi_document
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.waitlist.offering import offer_freed_slots
 from tests.conftest import ROOT, LiveServer, build_app, dispose, future_day, make_booking, make_slot
 from tests.test_waitlist import offer_tokens
@@ -40,7 +41,7 @@ def _seed() -> str:
     joining = {"name": "Ana Díaz", "email": "ana@example.com", "phone": "970-555-0123", "consent": True,
                    "earliest": today.isoformat(), "latest": (today + timedelta(days=20)).isoformat()}
     assert current_app.test_client().post("/api/v1/waitlist", json=joining).status_code == 201
-    service.cancel(freed.booking.public_id)
+    service.cancel(freed.booking.public_id, actor=THE_PATIENT)
     assert offer_freed_slots().offered == 1
     return offer_tokens("ana@example.com")[0]
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.core.actors import THE_PATIENT
 from tests.conftest import ROOT, future_day, local_dt
 
 pytestmark = pytest.mark.browser
@@ -43,7 +44,7 @@ def site(app):
 
         from app.core.extensions import db
         last = db.session.execute(select(Slot).order_by(Slot.starts_at.desc())).scalars().first()
-        token = service.book(last.public_id, "phone", patient()).manage_token
+        token = service.book(last.public_id, "phone", patient(), actor=THE_PATIENT).manage_token
     return {"token": token}
 
 

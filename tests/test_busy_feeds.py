@@ -18,6 +18,7 @@ from app.booking import service
 from app.booking.errors import SlotUnavailable
 from app.booking.slots import free_slots, nearest_free_slots
 from app.busy import service as busy
+from app.core.actors import THE_PATIENT
 from app.models import BusyInterval, BusySource, utcnow
 from tests.busy_helpers import Route, google_feed, vevent
 from tests.conftest import build_app, dispose, future_day, local_dt, make_booking, make_slot, patient
@@ -50,7 +51,7 @@ def test_a_busy_event_hides_the_overlapping_slot_everywhere_and_its_removal_brin
     assert half_nine.public_id not in client.get("/book").get_data(as_text=True)
     assert not service.is_open(nine)
     with pytest.raises(SlotUnavailable):
-        service.book(half_nine.public_id, "phone", patient())
+        service.book(half_nine.public_id, "phone", patient(), actor=THE_PATIENT)
 
     # The event moves to 10:00: 9:00 and 9:30 come back, 10:00 goes.
     feeds.routes["/dr-lee.ics"] = Route(google_feed(

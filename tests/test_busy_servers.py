@@ -13,6 +13,7 @@ from app.booking import service
 from app.booking.slots import free_slots
 from app.busy import service as busy
 from app.busy.rules import busy_times, owner_from_url, parse_calendars, published_booking_uid
+from app.core.actors import Actor
 from app.invites import feeds as staff_feeds
 from app.models import utcnow
 from tests.busy_helpers import Route, google_feed, vevent
@@ -203,7 +204,7 @@ def test_the_staff_feed_coming_back_through_a_staff_calendar_never_blocks(ctx, f
 
     # The booking at 9:00 is cancelled: its slot is offered again at once, not kept by the
     # staff calendar's copy of it.
-    service.cancel(later.public_id, by="staff")
+    service.cancel(later.public_id, actor=Actor("staff"))
     assert nine.id in free_ids() and ten.id not in free_ids()
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT, Actor
 from app.core.extensions import db
 from app.invites import ics
 from app.mail.rendering import render
@@ -99,7 +100,7 @@ def test_a_reply_that_is_not_the_patients_changes_nothing(ctx, case):
 
 def test_a_reply_to_an_older_sequence_is_stale(ctx):
     booking = make_booking().booking
-    service.reschedule(booking.public_id, make_slot().public_id)  # SEQUENCE 1 now
+    service.reschedule(booking.public_id, make_slot().public_id, actor=THE_PATIENT)  # SEQUENCE 1 now
     output = receive(ctx, outlook_reply(booking.ical_uid, booking.slot.starts_at, "DECLINED", sequence=0))
 
     assert output.startswith("ignored: stale")
@@ -213,7 +214,7 @@ def test_a_move_between_reading_a_no_and_cancelling_makes_it_stale(ctx, monkeypa
     real_cancel = service.cancel
 
     def moved_first(public_id, **kwargs):  # staff move the booking while the reply is read
-        service.reschedule(public_id, other.public_id, by="staff")
+        service.reschedule(public_id, other.public_id, actor=Actor("staff"))
         return real_cancel(public_id, **kwargs)
 
     monkeypatch.setattr("app.replies.service.booking_service.cancel", moved_first)

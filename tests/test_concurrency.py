@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.booking import service
 from app.booking.errors import SlotTaken
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.models import Booking
 from tests.conftest import LiveServer, make_slot, patient
@@ -29,7 +30,7 @@ def test_threads_racing_for_one_slot_yield_exactly_one_booking(any_app):
         with any_app.app_context():
             barrier.wait()
             try:
-                service.book(slot_id, "phone", patient(email=f"p{i}@example.com"))
+                service.book(slot_id, "phone", patient(email=f"p{i}@example.com"), actor=THE_PATIENT)
                 return "booked"
             except SlotTaken:
                 return "taken"

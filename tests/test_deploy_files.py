@@ -1,5 +1,5 @@
 """The files a deploy starts from: `.env.example` lists exactly the settings the app reads
-(app/core/config.py SETTINGS) and gunicorn.conf.py reads, with their defaults, and the
+(the fields of app/core/config.py Settings) and gunicorn.conf.py reads, with their defaults, and the
 systemd units under deploy/ are valid (`systemd-analyze verify` where systemd is installed;
 everywhere, a strict parse and the options they must carry)."""
 
@@ -13,11 +13,12 @@ import shlex
 import shutil
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from app.core.config import SETTINGS
+from app.core.config import Settings
 from tests.conftest import ROOT
 
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -50,7 +51,7 @@ def shown(default: str | int | bool) -> str:
 def test_env_example_lists_every_setting_once():
     names = [name for _commented, name, _value in example_lines()]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
-    read = {setting.name for setting in SETTINGS} | gunicorn_settings()
+    read = {setting.name for setting in fields(Settings)} | gunicorn_settings()
     assert "WEB_CONCURRENCY" in read and "PUBLIC_BASE_URL" in read
     assert set(names) == read, {"not in .env.example": sorted(read - set(names)),
                                 "not read by the app": sorted(set(names) - read)}
@@ -61,7 +62,7 @@ def unquoted(value: str) -> str:
 
 
 def test_env_example_shows_the_defaults():
-    defaults = {setting.name: shown(setting.default) for setting in SETTINGS}
+    defaults = {setting.name: shown(setting.default) for setting in fields(Settings)}
     wrong = {name: (value, defaults[name]) for commented, name, value in example_lines()
              if commented and name in defaults and unquoted(value) != defaults[name]}
     assert wrong == {}

@@ -13,6 +13,7 @@ import requests
 
 from app.booking import service
 from app.busy import service as busy
+from app.core.actors import THE_PATIENT
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.models import BusyInterval, BusySource, Slot
@@ -68,7 +69,7 @@ def test_a_booking_and_a_cancellation_by_another_worker_show_at_once(app, other)
         booking_id = make_booking(slot).booking.public_id
     assert offered(client, staff, slot_id, day) == NOWHERE
     with other.app_context():
-        service.cancel(booking_id, by="patient")
+        service.cancel(booking_id, actor=THE_PATIENT)
     assert offered(client, staff, slot_id, day) == EVERYWHERE
 
 
@@ -82,7 +83,7 @@ def test_a_move_by_another_worker_frees_the_old_time_and_takes_the_new_one(app, 
     assert offered(client, staff, old_id, day) == NOWHERE
     assert offered(client, staff, new_id, day) == EVERYWHERE
     with other.app_context():
-        service.reschedule(booking_id, new_id, by="patient")
+        service.reschedule(booking_id, new_id, actor=THE_PATIENT)
     assert offered(client, staff, old_id, day) == EVERYWHERE
     assert offered(client, staff, new_id, day) == NOWHERE
 

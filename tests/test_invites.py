@@ -10,6 +10,7 @@ import pytest
 import vobject
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.invites import ics
 from app.invites.links import calendar_links
 from tests.conftest import local_dt, make_booking, make_slot, patient
@@ -91,7 +92,7 @@ def test_names_cannot_break_the_calendar(ctx):
 def test_cancel_keeps_the_uid_raises_the_sequence_and_is_cancelled(ctx):
     booking = make_booking().booking
     uid = booking.ical_uid
-    cancelled = service.cancel(booking.public_id)
+    cancelled = service.cancel(booking.public_id, actor=THE_PATIENT)
     text = ics.booking_invite(cancelled, ics.CANCEL, STAMP)
     calendar = validated(text)
     assert calendar.method.value == "CANCEL"
@@ -144,7 +145,7 @@ def test_daylight_saving_change_days(ctx, day, hour, utc_hour, zone):
     from app.mail import compose
 
     slot = make_slot(local_dt(day, hour), minutes=30)
-    result = service.book(slot.public_id, "phone", patient(), now=slot.starts_at - timedelta(days=3))
+    result = service.book(slot.public_id, "phone", patient(), now=slot.starts_at - timedelta(days=3), actor=THE_PATIENT)
     text = ics.booking_invite(result.booking, ics.REQUEST, STAMP)
     stamp = day.strftime("%Y%m%d")
     assert prop(text, "DTSTART") == [f"DTSTART:{stamp}T{utc_hour:02d}0000Z"]
@@ -158,7 +159,7 @@ def test_a_slot_across_the_clock_change_keeps_its_real_length(ctx):
     # 1:30 AM MST to 3:30 AM MDT on 14 March 2027 is one hour, not two.
     start = datetime(2027, 3, 14, 8, 30, tzinfo=UTC)
     slot = make_slot(start, minutes=60)
-    result = service.book(slot.public_id, "phone", patient(), now=start - timedelta(days=2))
+    result = service.book(slot.public_id, "phone", patient(), now=start - timedelta(days=2), actor=THE_PATIENT)
     text = ics.booking_invite(result.booking, ics.REQUEST, STAMP)
     assert prop(text, "DTSTART") == ["DTSTART:20270314T083000Z"]
     assert prop(text, "DTEND") == ["DTEND:20270314T093000Z"]
@@ -248,7 +249,7 @@ def test_ics_download(ctx, client):
     assert f"/manage/{result.manage_token}" in calendar.vevent.description.value
 
     assert client.get("/manage/" + "x" * 32 + "/invite.ics").status_code == 404
-    service.cancel(result.booking.public_id)
+    service.cancel(result.booking.public_id, actor=THE_PATIENT)
     assert client.get(f"/manage/{result.manage_token}/invite.ics").status_code == 404
 
 

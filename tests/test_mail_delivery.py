@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.booking import service
 from app.booking.errors import SlotTaken
+from app.core.actors import THE_PATIENT, Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.mail import compose, outbox, rendering
@@ -130,7 +131,7 @@ def test_reschedule_moves_the_same_event(ctx, smtp_server):
     deliver_due()
     first = calendar_text(smtp_server.to(ADA)[0].message)
     new_slot = make_slot()
-    service.reschedule(result.booking.public_id, new_slot.public_id, "video")
+    service.reschedule(result.booking.public_id, new_slot.public_id, "video", actor=THE_PATIENT)
     assert deliver_due().sent == 2  # the update, and the staff notice
     update = smtp_server.to(ADA)[1].message
     assert update["Subject"] == "Your consultation has moved – Mindset TMS"
@@ -151,7 +152,7 @@ def test_cancel_withdraws_the_event(ctx, smtp_server, by):
     result = make_booking()
     deliver_due()
     note = "The clinic is closed that day." if by == "staff" else None
-    service.cancel(result.booking.public_id, by=by, message=note)
+    service.cancel(result.booking.public_id, actor=Actor(by), message=note)
     deliver_due()
     cancellation = smtp_server.to(ADA)[-1].message
     assert cancellation["Subject"] == "Your consultation is cancelled – Mindset TMS"
@@ -178,7 +179,7 @@ def test_a_booking_never_exists_without_its_queued_mail(ctx, monkeypatch):
 
     monkeypatch.setattr(outbox, "event_json", broken)
     with pytest.raises(RuntimeError):
-        service.book(slot.public_id, "phone", patient())
+        service.book(slot.public_id, "phone", patient(), actor=THE_PATIENT)
     db.session.rollback()
     assert db.session.execute(select(Booking)).first() is None
     assert rows() == []
@@ -191,7 +192,7 @@ def test_a_message_queued_before_a_change_describes_the_booking_as_it_was(ctx, s
     (queued,) = rows("confirmation")
     assert queued.event is not None and queued.body_text == ""  # rendered by the worker, not here
     new_slot = make_slot()
-    service.reschedule(result.booking.public_id, new_slot.public_id)
+    service.reschedule(result.booking.public_id, new_slot.public_id, actor=THE_PATIENT)
     assert deliver_due().sent == 2
     confirmation, update = (r.message for r in smtp_server.to(ADA))
     assert prop(calendar_text(confirmation), "DTSTART") == [f"DTSTART:{first_start:%Y%m%dT%H%M%SZ}"]
@@ -265,14 +266,14 @@ def test_no_mail_is_queued_for_a_booking_that_fails(ctx):
     make_booking(slot)
     count = len(rows())
     with pytest.raises(SlotTaken):
-        service.book(slot.public_id, "phone", patient(email="grace@example.com"))
+        service.book(slot.public_id, "phone", patient(email="grace@example.com"), actor=THE_PATIENT)
     assert len(rows()) == count
 
 
 # --- reminders --------------------------------------------------------------------------------
 
 def _book_at(slot, now, **fields):
-    return service.book(slot.public_id, "phone", patient(**fields), now=now)
+    return service.book(slot.public_id, "phone", patient(**fields), now=now, actor=THE_PATIENT)
 
 
 def test_reminder_is_sent_once_a_day_before(ctx, smtp_server):
@@ -322,7 +323,7 @@ def test_reminder_window_is_a_setting(ctx):
 def test_no_reminder_for_a_cancelled_booking(ctx, smtp_server):
     slot = make_slot()
     result = _book_at(slot, slot.starts_at - timedelta(days=3))
-    service.cancel(result.booking.public_id, now=slot.starts_at - timedelta(days=2))
+    service.cancel(result.booking.public_id, now=slot.starts_at - timedelta(days=2), actor=THE_PATIENT)
     assert [r.status for r in rows("reminder")] == ["cancelled"]
     deliver_due(now=slot.starts_at - timedelta(hours=2))
     assert not [r for r in smtp_server.received if "Reminder" in str(r.message["Subject"])]
@@ -336,7 +337,7 @@ def test_a_moved_booking_is_reminded_of_its_new_time_only(ctx, smtp_server):
         moved.starts_at, moved.ends_at = later_start, later_start + timedelta(minutes=30)
     result = _book_at(slot, slot.starts_at - timedelta(days=3))
     service.reschedule(result.booking.public_id, later.public_id,
-                       now=slot.starts_at - timedelta(days=2))
+                       now=slot.starts_at - timedelta(days=2), actor=THE_PATIENT)
     old, new = rows("reminder")
     assert old.status == "cancelled" and new.status == "pending"
     assert new.next_attempt_at == later_start - timedelta(hours=24)
@@ -438,7 +439,7 @@ def test_an_update_never_overtakes_its_confirmation(ctx, smtp_server):
     t0 = utcnow()
     deliver_due(now=t0)
     smtp_server.data_reply = None
-    service.reschedule(result.booking.public_id, make_slot().public_id)
+    service.reschedule(result.booking.public_id, make_slot().public_id, actor=THE_PATIENT)
     assert deliver_due(now=t0 + timedelta(seconds=10)).sent == 0
     assert deliver_due(now=t0 + timedelta(minutes=2)).sent == 2
     sequences = [prop(calendar_text(r.message), "SEQUENCE") for r in smtp_server.to(ADA)]

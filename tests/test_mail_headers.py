@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.booking import service
-from app.invites.ics import one_line
+from app.core.actors import THE_PATIENT
+from app.core.text import one_line
 from app.mail import compose
 from app.mail.delivery import deliver_due
 from app.models import utcnow
@@ -264,7 +265,7 @@ def test_hostile_names_and_messages_reach_the_wire_with_exactly_the_composed_hea
         smtp_server.received.clear()
     patient_address = f"p{next(_examples)}@example.com"  # each example its own patient
     result = make_booking(name=name, email=patient_address, note=note)
-    service.cancel(result.booking.public_id, message=cancel_message)
+    service.cancel(result.booking.public_id, message=cancel_message, actor=THE_PATIENT)
     report = deliver_due()
     assert (report.sent, report.failed) == (4, 0), [r.last_error for r in rows() if r.last_error]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.mail import rendering
 from app.models import Booking, OutboxMessage, utcnow
@@ -86,7 +87,7 @@ def test_emails_fit_a_320_px_screen(ctx, browser):
     long_name = "Maximiliana Bartholomew-Featherstonehaugh"
     result = make_booking(make_slot(), mode="in_person", name=long_name)
     from app.booking import service
-    service.cancel(result.booking.public_id, by="patient")
+    service.cancel(result.booking.public_id, actor=THE_PATIENT)
     context = browser.new_context(viewport={"width": 320, "height": 640})
     page = context.new_page()
     try:
@@ -101,7 +102,7 @@ def test_the_spanish_cancelled_page_gives_the_reference_as_its_own_sentence(ctx,
     from app.booking import service
 
     made = make_booking(make_slot(), locale="es")
-    service.cancel(made.booking.public_id)
+    service.cancel(made.booking.public_id, actor=THE_PATIENT)
     html = client.get(f"/es/manage/{made.manage_token}").get_data(as_text=True)
     assert f". Referencia: {made.booking.reference_display}." in html
     assert ") (referencia" not in html

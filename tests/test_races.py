@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from app.booking import service
 from app.booking.errors import BookingClosed, SlotTaken
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.models import Booking
 from tests.conftest import LiveServer, make_booking, make_slot, patient
@@ -91,7 +92,7 @@ def test_concurrent_reschedules_into_one_slot(any_app):
         originals = {b.public_id: b.slot_id for b in bookings}
         target = make_slot()
         target_id, target_pk = target.public_id, target.id
-    calls = [lambda pid=pid: service.reschedule(pid, target_id).public_id for pid in originals]
+    calls = [lambda pid=pid: service.reschedule(pid, target_id, actor=THE_PATIENT).public_id for pid in originals]
     results = _race(any_app, calls)
     winners = [r for r in results if isinstance(r, str)]
     assert len(winners) == 1, results
@@ -113,9 +114,9 @@ def test_cancel_racing_a_reschedule(any_app, round_):
         target = make_slot()
         target_id, target_pk = target.public_id, target.id
     cancel_result, move_result = _race(any_app, [
-        lambda: service.cancel(booking_id) and "cancelled",
+        lambda: service.cancel(booking_id, actor=THE_PATIENT) and "cancelled",
         # What the call answered, not the row read back later (the cancel may follow it).
-        lambda: service.reschedule(booking_id, target_id) and "moved",
+        lambda: service.reschedule(booking_id, target_id, actor=THE_PATIENT) and "moved",
     ])
     # Cancelling always succeeds; the move either happened first or found the booking cancelled.
     assert cancel_result == "cancelled"
@@ -131,4 +132,4 @@ def test_cancel_racing_a_reschedule(any_app, round_):
         assert active == 0
         # Both slots are free for others again.
         for slot_id in (target_id,):
-            assert service.book(slot_id, "phone", patient(email="after@example.com")).booking
+            assert service.book(slot_id, "phone", patient(email="after@example.com"), actor=THE_PATIENT).booking

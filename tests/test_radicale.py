@@ -17,6 +17,7 @@ import requests
 import vobject
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.mail.delivery import deliver_due
 from tests.conftest import booking_form, csrf_token, free_port, make_booking, make_slot
 from tests.fixtures_mail import calendar_text, prop
@@ -114,7 +115,7 @@ def test_invite_update_and_cancel_in_a_caldav_server(ctx, smtp_server, radicale)
     assert event.uid.value == uid and event.dtstart.value == result.booking.slot.starts_at
 
     new_slot = make_slot()
-    service.reschedule(result.booking.public_id, new_slot.public_id, "phone")
+    service.reschedule(result.booking.public_id, new_slot.public_id, "phone", actor=THE_PATIENT)
     deliver_due()
     update = invite_attachment(smtp_server.to("ada@example.com")[1].message)
     assert prop(update, "UID") == [f"UID:{uid}"]
@@ -128,7 +129,7 @@ def test_invite_update_and_cancel_in_a_caldav_server(ctx, smtp_server, radicale)
     assert event.dtstart.value == new_slot.starts_at and event.sequence.value == "1"
     assert event.location.value == "Phone call"
 
-    service.cancel(result.booking.public_id)
+    service.cancel(result.booking.public_id, actor=THE_PATIENT)
     deliver_due()
     cancel = invite_attachment(smtp_server.to("ada@example.com")[2].message)
     cancelled = vobject.readOne(cancel).vevent

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from app.core.actors import THE_PATIENT
 from tests.conftest import ROOT, LiveServer, booking_form, build_app, dispose, make_booking, make_slot
 
 API_BODY = {"mode": "phone", "name": "Ada Lovelace", "email": "ada@example.com",
@@ -184,7 +185,7 @@ def test_api_hides_interest_and_note_of_cancelled_and_past_bookings(any_app):
     with any_app.app_context():
         upcoming = make_booking(note="Worried about side effects")
         cancelled = make_booking(note="Has had seizures", email="c@example.com")
-        service.cancel(cancelled.booking.public_id, by="patient")
+        service.cancel(cancelled.booking.public_id, actor=THE_PATIENT)
         past = make_booking(note="Tried three medications", email="p@example.com")
         starts = utcnow() - timedelta(days=2)
         with write_transaction() as session:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.mail import texts
 from app.mail.delivery import deliver_due
@@ -138,7 +139,7 @@ def test_the_waiting_list_form_carries_consent_to_the_booking_an_offer_makes(ctx
     details = claims.booking_service.PatientDetails(
         name=entry.name, email=entry.email, phone=entry.phone, interest="not_sure",
         sms_consent="waitlist" if entry.sms_consent_at else None)
-    made = service.book(make_slot().public_id, "phone", details)
+    made = service.book(make_slot().public_id, "phone", details, actor=THE_PATIENT)
     assert made.booking.sms_consent_source == "waitlist"
 
 
@@ -209,7 +210,7 @@ def test_every_text_is_one_short_segment_in_both_languages_with_no_health_words(
                 assert not HEALTH.search(body), body
                 assert rendering.message_locale(row.kind, event) == locale
         assert len(bodies) == 3
-        service.cancel(made.booking.public_id)
+        service.cancel(made.booking.public_id, actor=THE_PATIENT)
     spanish = texts.render("reminder", {"booking": {"starts_at": slot.starts_at.isoformat(), "locale": "es"},
                                         "sms_link": None}, slot.starts_at - timedelta(hours=24), "es")
     assert spanish.startswith("Mindset: su consulta es mañana a las ")
@@ -243,7 +244,7 @@ def test_at_most_one_automatic_text_a_day(ctx, sms_provider):
     from app.booking import service as booking_service
     from tests.conftest import patient
 
-    booking_service.book(slot.public_id, "phone", patient(sms_consent="web"), booked_at)
+    booking_service.book(slot.public_id, "phone", patient(sms_consent="web"), booked_at, actor=THE_PATIENT)
     deliver_due(now=booked_at)
     deliver_due(now=slot.starts_at - timedelta(hours=23))
     assert len(sms_provider.accepted) == 1
@@ -256,12 +257,12 @@ def test_a_cancelled_or_moved_booking_is_not_reminded_of_the_old_time(ctx, sms_p
     made = book_with_texts(slot)
     deliver_due()
     later = make_slot(local_dt(future_day(6), 11))
-    service.reschedule(made.booking.public_id, later.public_id)
+    service.reschedule(made.booking.public_id, later.public_id, actor=THE_PATIENT)
     deliver_due(now=slot.starts_at - timedelta(hours=23))
     assert len(sms_provider.accepted) == 1
     deliver_due(now=later.starts_at - timedelta(hours=23))
     assert len(sms_provider.accepted) == 2 and "11:00 AM" in sms_provider.accepted[1].form["Body"]
-    service.cancel(made.booking.public_id)
+    service.cancel(made.booking.public_id, actor=THE_PATIENT)
     assert all(m.status != "pending" for m in texts_queued())
 
 
@@ -343,7 +344,7 @@ def test_a_resent_confirmation_moves_the_text_reminder_to_the_new_link(ctx, sms_
     slot = make_slot(local_dt(future_day(4), 10))
     made = book_with_texts(slot)
     deliver_due()
-    again = service.resend_confirmation(made.booking.public_id)
+    again = service.resend_confirmation(made.booking.public_id, actor=THE_PATIENT)
     reminders = texts_queued("reminder")
     assert [m.status for m in reminders] == ["cancelled", "pending"]
     assert f"/m/{again.manage_token}" in reminders[1].event
@@ -358,7 +359,7 @@ def test_erasing_a_patient_clears_their_texts_and_replies(ctx, client, sms_provi
     made = book_with_texts()
     deliver_due()
     reply(client, "See you then", "SM" + "9" * 32)
-    service.cancel(made.booking.public_id)
+    service.cancel(made.booking.public_id, actor=THE_PATIENT)
     erase.erase_patient(made.booking.public_id, None)
     db.session.expire_all()
     assert all(m.to_address == "" and m.body_text == "" for m in texts_queued())

@@ -13,6 +13,7 @@ import vobject
 from sqlalchemy import select
 
 from app.booking import service
+from app.core.actors import Actor
 from app.core.extensions import db
 from app.mail import rendering
 from app.mail.delivery import deliver_due
@@ -172,7 +173,7 @@ def test_the_reminder_and_the_cancellation_are_in_spanish(ctx, smtp_server):
     plain = readable(text_of(reminder, "plain"))
     assert "Le recordamos su consulta con Mindset TMS." in plain
     assert f"/es/manage/{result.manage_token}" in plain
-    service.cancel(result.booking.public_id, by="staff", message="Lo sentimos, la doctora está enferma.")
+    service.cancel(result.booking.public_id, actor=Actor("staff"), message="Lo sentimos, la doctora está enferma.")
     deliver_due(now=slot.starts_at - timedelta(hours=22))
     cancellation = smtp_server.to(ANA)[-1].message
     assert cancellation["Subject"] == "Su consulta está cancelada – Mindset TMS"

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.booking.slots import regenerate_slots
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.models import AvailabilityRule, Booking, DateOverride, Slot
 from app.models.staff import AuditLog
@@ -268,7 +269,7 @@ def test_slot_with_cancelled_history_is_kept_blocked_when_deleted(ctx, admin):
 
     slot = make_slot()
     booking = make_booking(slot).booking
-    service.cancel(booking.public_id, by="patient")
+    service.cancel(booking.public_id, actor=THE_PATIENT)
     staff_post(admin, "/staff/calendar/slots", {"slot": [slot.public_id], "action": "delete_confirmed"},
                token_from="/staff/calendar")
     db.session.expire_all()

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from app.booking import notifications, service
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
 from app.mail import rendering
@@ -188,7 +189,7 @@ def test_a_meeting_type_the_time_does_not_offer_is_refused_at_the_field(desk):
 
 def test_a_cancelled_booking_cannot_be_edited(desk):
     made = booked()
-    service.cancel(made.booking.public_id)
+    service.cancel(made.booking.public_id, actor=THE_PATIENT)
     url = f"/staff/bookings/{made.booking.public_id}/edit"
     response = staff_post(desk, url, {**FORM, "phone": "303 555 0199"},
                           token_from=f"/staff/bookings/{made.booking.public_id}")
@@ -229,7 +230,7 @@ def test_a_resent_confirmation_raises_the_sequence(desk):
 def test_a_move_with_the_patient_s_link_keeps_it_and_the_update_carries_it(ctx):
     made = booked()
     target = make_slot(utcnow().replace(microsecond=0) + timedelta(days=4))
-    service.reschedule(made.booking.public_id, target.public_id, by="patient", manage_token=made.manage_token)
+    service.reschedule(made.booking.public_id, target.public_id, actor=THE_PATIENT, manage_token=made.manage_token)
     update = [m for m in messages(made.booking.id) if m.kind == "update"][-1]
     assert f"/manage/{made.manage_token}" in rendering.render(update, utcnow()).text
     assert service.find_by_token(made.manage_token).id == made.booking.id

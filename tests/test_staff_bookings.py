@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.booking import service
+from app.core.actors import THE_PATIENT, Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.mail import rendering
@@ -101,7 +102,7 @@ def test_filters_by_date_status_mode_and_interest(three, staff):
     assert listed(staff, date_from=future_day(4).isoformat(), date_to=future_day(8).isoformat()) == \
         {"Grace Hopper", "Alan Turing"}
     assert listed(staff, date_to=future_day(3).isoformat()) == {"Ada Lovelace"}
-    service.cancel(grace.public_id, by="patient")
+    service.cancel(grace.public_id, actor=THE_PATIENT)
     assert listed(staff, status="cancelled") == {"Grace Hopper"}
     assert listed(staff, status="confirmed") == {"Ada Lovelace", "Alan Turing"}
     shift_slot(ada.slot_id, utcnow() - timedelta(days=2))
@@ -119,13 +120,13 @@ def count_line(client, **params) -> str:
 def test_the_count_says_how_many_listed_bookings_are_cancelled(three, staff):
     ada, grace, alan = three
     assert count_line(staff) == "3 bookings coming up."
-    service.cancel(grace.public_id, by="patient")
+    service.cancel(grace.public_id, actor=THE_PATIENT)
     assert count_line(staff) == "3 bookings coming up, 1 of them cancelled."
     assert count_line(staff, status="confirmed") == "2 bookings coming up."
     assert count_line(staff, status="cancelled") == "1 booking coming up."
     assert count_line(staff, q="grace") == "1 booking coming up matching &ldquo;grace&rdquo;, cancelled."
-    service.cancel(ada.public_id, by="patient")
-    service.cancel(alan.public_id, by="patient")
+    service.cancel(ada.public_id, actor=THE_PATIENT)
+    service.cancel(alan.public_id, actor=THE_PATIENT)
     assert count_line(staff) == "3 bookings coming up, all cancelled."
 
 
@@ -343,7 +344,7 @@ def test_erase_anonymises_bookings_and_mail_but_keeps_history(ctx, admin):
     refused = staff_post(admin, url, token_from=url)
     assert refused.status_code == 200 and "Cancel it first" in refused.get_data(as_text=True)
     assert fresh(Booking, first.id).erased_at is None
-    service.cancel(second.public_id, by="staff")
+    service.cancel(second.public_id, actor=Actor("staff"))
     confirm = admin.get(url).get_data(as_text=True)
     assert "Yes, erase" in confirm and "2 bookings" in confirm
     response = staff_post(admin, url, token_from=url)
@@ -376,7 +377,7 @@ def test_erase_anonymises_bookings_and_mail_but_keeps_history(ctx, admin):
 
 def test_erase_is_refused_twice(ctx, admin):
     booking = make_booking().booking
-    service.cancel(booking.public_id, by="staff")
+    service.cancel(booking.public_id, actor=Actor("staff"))
     assert erase.erase_patient(booking.public_id, None) == 1
     with pytest.raises(erase.EraseError, match="already been erased"):
         erase.erase_patient(booking.public_id, None)
@@ -404,7 +405,7 @@ def test_erase_removes_the_patients_captured_mail_files(database_url, tmp_path):
             ada = make_booking().booking
             grace = make_booking(email="grace@example.com", name="Grace Hopper").booking
             deliver_due()
-            service.cancel(ada.public_id, by="staff")
+            service.cancel(ada.public_id, actor=Actor("staff"))
             deliver_due()  # the cancellation is captured too
             ada_files = {captured_file(m).name for m in outbox_for(ada.id)}
             grace_files = {captured_file(m).name for m in outbox_for(grace.id)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import weekday_and_date
@@ -39,7 +40,7 @@ def test_the_day_in_time_order_with_what_the_desk_needs(desk):
     early = make_booking(make_slot(local_dt(day, 9)), mode="in_person", name="María López",
                          email="maria@example.com", phone="+19705550142", locale="es").booking
     gone = make_booking(make_slot(local_dt(day, 11)), name="Alan Turing", email="alan@example.com").booking
-    service.cancel(gone.public_id)
+    service.cancel(gone.public_id, actor=THE_PATIENT)
     make_booking(make_slot(local_dt(day + timedelta(days=1), 9)), name="Next Day", email="n@example.com")
 
     page = desk.get(f"/staff/day?day={day.isoformat()}").get_data(as_text=True)

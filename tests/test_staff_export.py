@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.core.actors import Actor
 from app.core.extensions import db
 from app.models.staff import AuditLog
 from app.staff.export import FORMULA_STARTS, HEADER, neutralise
@@ -173,7 +174,7 @@ def test_xlsx_dates_are_date_cells_in_clinic_time_with_filters_and_the_patients_
 
     day = future_day(4)
     booked = make_booking(make_slot(local_dt(day, 14, 30)), email="a@example.com").booking
-    service.cancel(booked.public_id, by="staff")
+    service.cancel(booked.public_id, actor=Actor("staff"))
     response = download(staff, day, day, fmt="xlsx")
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     by_name = {h: i for i, h in enumerate(HEADER)}

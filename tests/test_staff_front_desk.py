@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.booking import notifications, service
 from app.booking.errors import SlotTaken, SlotUnavailable
+from app.core.actors import THE_PATIENT, Actor
 from app.core.extensions import db
 from app.models import Booking, OutboxMessage, utcnow
 from app.models.mail import OUTBOX_CANCELLED
@@ -53,8 +54,8 @@ def test_staff_may_book_inside_the_notice_period_and_the_public_may_not(ctx):
     user = make_staff()
     slot = soon_slot(2)
     with pytest.raises(SlotUnavailable, match="hours ahead"):
-        service.book(slot.public_id, "phone", patient())
-    made = service.book(slot.public_id, "phone", patient(), by_staff=user)
+        service.book(slot.public_id, "phone", patient(), actor=THE_PATIENT)
+    made = service.book(slot.public_id, "phone", patient(), actor=Actor.staff(user))
     booking = db.session.get(Booking, made.booking.id)
     assert booking.booked_by == user.name
     assert service.find_by_token(made.manage_token).id == booking.id
@@ -67,20 +68,20 @@ def test_staff_cannot_book_a_time_that_has_started(ctx):
     user = make_staff()
     slot = make_slot(utcnow() - timedelta(minutes=5))
     with pytest.raises(SlotUnavailable, match="already passed"):
-        service.book(slot.public_id, "phone", patient(), by_staff=user)
+        service.book(slot.public_id, "phone", patient(), actor=Actor.staff(user))
 
 
 def test_a_taken_slot_gives_staff_alternatives_inside_the_notice_period(ctx):
     user = make_staff()
     held, near = soon_slot(2), soon_slot(3)
-    service.book(held.public_id, "phone", patient(), by_staff=user)
+    service.book(held.public_id, "phone", patient(), actor=Actor.staff(user))
     with pytest.raises(SlotTaken) as taken:
-        service.book(held.public_id, "phone", patient(email="b@example.com"), by_staff=user)
+        service.book(held.public_id, "phone", patient(email="b@example.com"), actor=Actor.staff(user))
     assert [s.id for s in taken.value.alternatives] == [near.id]
     later = soon_slot(14)
     make_booking(later)
     with pytest.raises(SlotTaken) as public:
-        service.book(later.public_id, "phone", patient(email="b@example.com"))
+        service.book(later.public_id, "phone", patient(email="b@example.com"), actor=THE_PATIENT)
     assert public.value.alternatives == []  # patients are not offered a time inside the notice
 
 
@@ -130,7 +131,7 @@ def test_the_caller_form_checks_fields_like_the_public_form(desk):
 
 def test_a_taken_time_keeps_the_callers_details_and_offers_others(desk):
     held, other = soon_slot(3), soon_slot(4)
-    service.book(held.public_id, "phone", patient(email="first@example.com"), by_staff=staff_user())
+    service.book(held.public_id, "phone", patient(email="first@example.com"), actor=Actor.staff(staff_user()))
     response = staff_post(desk, "/staff/bookings/new", dict(CALLER, slot_id=held.public_id))
     html = response.get_data(as_text=True)
     assert response.status_code == 409
@@ -202,7 +203,7 @@ def test_resend_gives_a_new_manage_link_and_the_old_one_stops_working(desk):
 
 def test_resend_refuses_a_cancelled_booking(desk):
     made = make_booking()
-    service.cancel(made.booking.public_id)
+    service.cancel(made.booking.public_id, actor=THE_PATIENT)
     response = staff_post(desk, f"/staff/bookings/{made.booking.public_id}/resend")
     page = desk.get(response.headers["Location"]).get_data(as_text=True)
     assert "nothing to confirm" in page
@@ -222,8 +223,8 @@ def test_the_notification_rule(change, patient_told, staff_told):
 def test_staff_get_a_notice_of_every_change_whoever_made_it(ctx, by):
     made = make_booking(make_slot(utcnow() + timedelta(days=3)))
     other = make_slot(utcnow() + timedelta(days=4))
-    service.reschedule(made.booking.public_id, other.public_id, by=by)
-    service.cancel(made.booking.public_id, by=by)
+    service.reschedule(made.booking.public_id, other.public_id, actor=Actor(by))
+    service.cancel(made.booking.public_id, actor=Actor(by))
     staff = ctx.config["STAFF_NOTIFY_EMAIL"]
     sent = kinds(made.booking.id)
     assert [k for k, to in sent if to == staff] == ["staff_notice"] * 3  # booked, moved, cancelled
@@ -264,7 +265,7 @@ def test_dashboard_weekly_figures_and_free_times(ctx):
         booking = make_booking(make_slot(), email=f"p{n}@example.com").booking
         _at(booking.id, now - timedelta(weeks=3, hours=n), attendance)
     cancelled = make_booking(make_slot(), email="c@example.com").booking
-    service.cancel(cancelled.public_id)
+    service.cancel(cancelled.public_id, actor=THE_PATIENT)
     _at(cancelled.id, now - timedelta(weeks=3, hours=5))
     board = dashboard.summary(user, now=now)
     assert len(board.weeks) == 12 and board.weeks[-1].monday == monday
@@ -282,7 +283,7 @@ def test_dashboard_weekly_figures_and_free_times(ctx):
 def test_dashboard_today_first_with_one_click_attendance(desk):
     now = utcnow()
     started = service.book(soon_slot(1).public_id, "video", patient(name="Grace Hopper"),
-                           by_staff=staff_user()).booking
+                           actor=Actor.staff(staff_user())).booking
     # Started ten minutes ago, or at midnight when the clinic's day began less than ten
     # minutes ago: today and under way at any hour the suite runs.
     _at(started.id, max(now - timedelta(minutes=10), local_dt(future_day(0), 0)))

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT, Actor
 from app.core.extensions import db
 from app.models import Booking, OutboxMessage, utcnow
 from app.models.mail import OUTBOX_PENDING
@@ -45,7 +46,7 @@ def slot_in(**delta):
 
 
 def phone_only(slot, **fields) -> Booking:
-    made = service.book(slot.public_id, "phone", patient(email=None, **fields), by_staff=actor())
+    made = service.book(slot.public_id, "phone", patient(email=None, **fields), actor=Actor.staff(actor()))
     return made.booking
 
 
@@ -88,8 +89,8 @@ def test_phone_only_bookings_are_not_held_to_the_per_address_limit(ctx):
 
 def test_moving_and_cancelling_send_the_patient_nothing(desk):
     booking = phone_only(slot_in(days=3))
-    service.reschedule(booking.public_id, slot_in(days=4).public_id, by="staff")
-    service.cancel(booking.public_id, by="staff", message="The clinic is closed.")
+    service.reschedule(booking.public_id, slot_in(days=4).public_id, actor=Actor("staff"))
+    service.cancel(booking.public_id, actor=Actor("staff"), message="The clinic is closed.")
     assert patient_mail(booking.id) == []
     staff_notices = db.session.execute(select(OutboxMessage.kind).where(
         OutboxMessage.booking_id == booking.id)).scalars().all()
@@ -107,7 +108,7 @@ def test_the_dashboard_lists_tomorrows_phone_only_consultations_as_calls_to_make
     tomorrow = clinic_today(utcnow()) + timedelta(days=1)
     call = phone_only(make_slot(local_dt(tomorrow, 10)), name="Rosa Díaz", phone="+19705550142")
     service.book(make_slot(local_dt(tomorrow, 11)).public_id, "phone", patient(name="Ada Lovelace"),
-                 by_staff=actor())
+                 actor=Actor.staff(actor()))
     phone_only(make_slot(local_dt(tomorrow + timedelta(days=1), 10)), name="Later Caller")
     page = desk.get("/staff/").get_data(as_text=True)
     section = page[page.index('id="to-call-heading"'):]
@@ -148,9 +149,9 @@ def test_erasing_a_phone_only_patient_takes_their_phone_only_bookings(desk):
     mine = phone_only(slot_in(days=3), phone="+19705550142")
     also_mine = phone_only(slot_in(days=4), phone="+19705550142")
     other = phone_only(slot_in(days=5), phone="+19705550199")
-    emailed = service.book(slot_in(days=6).public_id, "phone", patient(phone="+19705550142")).booking
+    emailed = service.book(slot_in(days=6).public_id, "phone", patient(phone="+19705550142"), actor=THE_PATIENT).booking
     for booking in (mine, also_mine, other, emailed):
-        service.cancel(booking.public_id, by="staff")
+        service.cancel(booking.public_id, actor=Actor("staff"))
     assert erase.erase_patient(mine.public_id, actor()) == 2
     db.session.expire_all()
     erased = {b.id for b in db.session.execute(select(Booking).where(Booking.erased_at.is_not(None))).scalars()}

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, select, text
 from app import create_app
 from app.booking import service
 from app.booking.search import fold, search_text, words
+from app.core.actors import Actor
 from app.core.extensions import db
 from app.models import Booking, utcnow
 from app.models.staff import StaffUser
@@ -93,7 +94,7 @@ def test_the_search_text_follows_an_edit_and_is_emptied_by_erasure(people, staff
     assert "Maria Lopes-Ortiz" in html
     assert found(staff, "mlopez") == set()
 
-    service.cancel(maria.public_id, by="staff")
+    service.cancel(maria.public_id, actor=Actor("staff"))
     erase.erase_patient(maria.public_id, actor)
     db.session.expire_all()
     assert db.session.get(Booking, maria.id).search_text == ""

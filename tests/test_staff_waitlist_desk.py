@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.booking import service
+from app.core.actors import THE_PATIENT, Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.models import Booking, WaitlistEntry, utcnow
@@ -75,10 +76,10 @@ def booked(hours: int) -> Booking:
 
 def test_who_cancelled_is_shown(desk):
     by_patient, by_clinic, by_reply = booked(1), booked(2), booked(3)
-    service.cancel(by_patient.public_id, by="patient")
+    service.cancel(by_patient.public_id, actor=THE_PATIENT)
     staff_post(desk, f"/staff/bookings/{by_clinic.public_id}/cancel", {"message": ""},
                token_from=f"/staff/bookings/{by_clinic.public_id}/cancel")
-    service.cancel(by_reply.public_id, by="staff")
+    service.cancel(by_reply.public_id, actor=Actor("staff"))
     with write_transaction() as session:  # as a declined invite's reply records it
         session.execute(update(Booking).where(Booking.id == by_reply.id).values(cancelled_by="calendar"))
 

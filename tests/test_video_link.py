@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.mail import rendering
 from app.models import OutboxMessage, utcnow
@@ -62,7 +63,7 @@ def test_a_room_template_gives_each_booking_its_own_link_everywhere(ctx, client)
         assert link in client.get(f"/manage/{made.manage_token}").get_data(as_text=True)
     assert links[0] != links[1]  # no one can reach another patient's call
 
-    service.reschedule(first.booking.public_id, make_slot(utcnow() + timedelta(days=5)).public_id)
+    service.reschedule(first.booking.public_id, make_slot(utcnow() + timedelta(days=5)).public_id, actor=THE_PATIENT)
     update = rendered(first.booking.id, "update")
     assert links[0] in update.text and f"LOCATION:{links[0]}" in unfolded(update.ics)
 

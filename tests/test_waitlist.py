@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.mail.delivery import deliver_due
 from app.models import Booking, FreedSlot, OutboxMessage, WaitlistEntry, WaitlistOffer, utcnow
@@ -54,7 +55,7 @@ def free_a_slot(slot=None, **booking_fields):
     """A slot booked and then cancelled: freed, as the booking service records it."""
     result = make_booking(slot or make_slot(), email=booking_fields.pop("email", "owner@example.com"),
                           **booking_fields)
-    service.cancel(result.booking.public_id)
+    service.cancel(result.booking.public_id, actor=THE_PATIENT)
     return result.booking.slot
 
 
@@ -404,7 +405,7 @@ def test_a_claim_racing_a_public_booking_of_the_same_slot(ctx, client):
                 try:
                     outcomes["book"] = service.book(slot_id, "phone", service.PatientDetails(
                         name="Walk In", email=f"walkin{attempt}@example.com", phone="+19705550123",
-                        interest="tms"))
+                        interest="tms"), actor=THE_PATIENT)
                 except service.SlotTaken as error:
                     outcomes["book"] = error
                 db.session.remove()

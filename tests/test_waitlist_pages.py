@@ -8,6 +8,7 @@ import re
 from sqlalchemy import select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.models import Booking, WaitlistEntry, WaitlistOffer
 from app.waitlist.offering import offer_freed_slots
@@ -112,7 +113,7 @@ def test_the_offer_page_shows_and_only_a_post_claims(ctx, client):
     client.post("/waitlist", data=form(page, email="grace@example.com", name="Grace Hopper"))
     slot = make_slot()
     result = make_booking(slot, email="owner@example.com")
-    service.cancel(result.booking.public_id)
+    service.cancel(result.booking.public_id, actor=THE_PATIENT)
     offer_freed_slots()
     ada, grace = offer_tokens("ada@example.com")[0], offer_tokens("grace@example.com")[0]
     shown = client.get(f"/offers/{ada}")
@@ -136,7 +137,7 @@ def test_staff_see_the_list_its_offers_and_which_booking_came_from_one(ctx, clie
     client.post("/waitlist", data=form(page, modes=["video"], weekdays=["1", "2"]))
     client.post("/waitlist", data=form(page, email="grace@example.com", name="Grace Hopper"))
     result = make_booking(make_slot(), email="owner@example.com")
-    service.cancel(result.booking.public_id)
+    service.cancel(result.booking.public_id, actor=THE_PATIENT)
     offer_freed_slots()
     listing = staff_client.get("/staff/waitlist").get_data(as_text=True)
     assert 'href="/staff/waitlist" aria-current="page">Waiting list' in listing

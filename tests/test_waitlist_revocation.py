@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.mail.delivery import deliver_due
 from app.models import Booking, OutboxMessage, WaitlistEntry, WaitlistOffer
@@ -63,7 +64,7 @@ def test_a_new_manage_link_ends_the_entries_and_offers_made_with_the_old_one(ctx
     free_a_slot(early)
     offer_freed_slots()
     [offer] = offer_tokens()
-    service.resend_confirmation(held.booking.public_id)  # staff's "Resend confirmation"
+    service.resend_confirmation(held.booking.public_id, actor=THE_PATIENT)  # staff's "Resend confirmation"
     assert entry_states() == ["revoked"]
     assert offers_by_status() == Counter({"withdrawn": 1})
     refused = client.post(f"/api/v1/offers/{offer}/claim")
@@ -80,11 +81,11 @@ def test_a_new_manage_link_ends_the_entries_and_offers_made_with_the_old_one(ctx
 def test_cancelling_or_erasing_the_booking_ends_the_entries_made_with_its_link(ctx, client):
     _early, held = held_booking()
     join_with(client, held.manage_token)
-    service.cancel(held.booking.public_id)
+    service.cancel(held.booking.public_id, actor=THE_PATIENT)
     assert entry_states() == ["revoked"]
     other = make_booking(make_slot(local_dt(future_day(6), 9)), email="pat@example.com")
     join(client, 1, manage_token=other.manage_token)
-    service.cancel(other.booking.public_id)
+    service.cancel(other.booking.public_id, actor=THE_PATIENT)
     erase.erase_patient(other.booking.public_id, None)
     assert sorted(entry_states()) == ["revoked", "revoked"]
 
@@ -101,7 +102,7 @@ def test_the_join_page_entry_ends_when_the_link_is_replaced(ctx, client):
                                                   latest=future_day(5).isoformat()))
     assert joined.status_code == 303
     entry_page = joined.headers["Location"]
-    service.resend_confirmation(held.booking.public_id)
+    service.resend_confirmation(held.booking.public_id, actor=THE_PATIENT)
     assert entry_states() == ["revoked"]
     shown = client.get(entry_page).get_data(as_text=True)
     assert "Your place on the list has ended" in shown and "Change your choices" not in shown
@@ -173,10 +174,10 @@ def test_a_link_replaced_while_someone_joins_with_it_ends_that_entry_too(postgre
         read, go = threading.Event(), threading.Event()
         real_can_change = service.can_change
 
-        def can_change_then_wait(booking, now=None, by="patient"):
+        def can_change_then_wait(booking, now=None, actor=THE_PATIENT):
             read.set()  # the booking has been read (and, with the fix, locked) by its token
             assert go.wait(20)
-            return real_can_change(booking, now, by)
+            return real_can_change(booking, now, actor)
 
         monkeypatch.setattr(service, "can_change", can_change_then_wait)
         outcomes: dict[str, object] = {}
@@ -195,7 +196,7 @@ def test_a_link_replaced_while_someone_joins_with_it_ends_that_entry_too(postgre
 
         def resending() -> None:
             with app.app_context():
-                service.resend_confirmation(held.booking.public_id)
+                service.resend_confirmation(held.booking.public_id, actor=THE_PATIENT)
                 db.session.remove()
 
         joiner = threading.Thread(target=joining)

@@ -11,6 +11,7 @@ from app.api.schema import body_errors, openapi_document
 from app.booking import notifications, service, validation
 from app.booking.errors import SlotTaken
 from app.booking.slots import free_slots
+from app.core.actors import THE_PATIENT
 from app.core.errors import DomainError
 from app.core.extensions import csrf
 from app.core.ratelimits import api_read_limit, booking_limit, manage_limit, token_lookup_limit
@@ -171,7 +172,7 @@ def create_booking():
     patient = service.PatientDetails(name=clean["name"], email=clean["email"], phone=clean["phone"],
                                      interest=clean["interest"], note=clean["note"],
                                      locale=clean["locale"], sms_consent=clean["sms_consent"])
-    result = service.book(clean["slot_id"], clean["mode"], patient)
+    result = service.book(clean["slot_id"], clean["mode"], patient, actor=THE_PATIENT)
     return jsonify(
         booking=booking_json(result.booking),
         # The same link as in the confirmation email: on the clinic's public address.
@@ -199,7 +200,7 @@ def show_booking(token: str):
 def cancel_booking(token: str):
     booking = _booking_by_token(token)
     no_body_or_json()
-    service.cancel(booking.public_id, by="patient")
+    service.cancel(booking.public_id, actor=THE_PATIENT)
     return jsonify(booking=booking_json(_booking_by_token(token)))
 
 
@@ -209,5 +210,5 @@ def cancel_booking(token: str):
 def reschedule_booking(token: str):
     booking = _booking_by_token(token)
     body = checked_body("RescheduleRequest")
-    service.reschedule(booking.public_id, body["slot_id"], body.get("mode"), by="patient", manage_token=token)
+    service.reschedule(booking.public_id, body["slot_id"], body.get("mode"), actor=THE_PATIENT, manage_token=token)
     return jsonify(booking=booking_json(_booking_by_token(token)))

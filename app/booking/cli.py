@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.booking import service
 from app.booking.slots import count_slots, regenerate_slots
+from app.core.actors import THE_PATIENT
 from app.core.database import write_transaction
 from app.core.timefmt import clinic_zone
 from app.models import AvailabilityRule, Booking, Slot, utcnow
@@ -117,7 +118,7 @@ def seed_demo_bookings(now: datetime | None = None) -> int:
         # Booked 12 hours ahead: the notice period is met and no reminder falls due.
         booked_at = min(now, slot.starts_at - timedelta(hours=12))
         details = service.PatientDetails(name=name, email=email, phone="+19705550142", interest="tms")
-        booking = service.book(slot.public_id, mode, details, now=booked_at).booking
+        booking = service.book(slot.public_id, mode, details, now=booked_at, actor=THE_PATIENT).booking
         if starts_at < now:
             with write_transaction():
                 outbox.withdraw_pending(booking, kind=None)

@@ -13,7 +13,7 @@ from wtforms.fields import EmailField, TelField
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
 from app.booking import validation
-from app.booking.labels import INTEREST_LABELS, MODE_LABELS
+from app.core.labels import INTEREST_LABELS, MODE_LABELS
 from app.models.booking import INTERESTS, MODES
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from app.core.i18n import PREFIXES
-from app.invites.feeds import public_url, staff_booking_url
+from app.core.urls import public_url, staff_booking_url
 from app.mail import outbox
 from app.mail.outbox import Message
 from app.models import Booking
@@ -45,7 +45,7 @@ def _to_patient(kind: str, booking: Booking, **details: str | None) -> list[Mess
 
 
 def _to_staff(booking: Booking, event: str, previous_start: datetime | None = None) -> list[Message]:
-    address = current_app.config.get("STAFF_NOTIFY_EMAIL")
+    address = current_app.config["STAFF_NOTIFY_EMAIL"]
     if not address:
         return []
     return [Message(outbox.STAFF_NOTICE, to_address=address, to_name=current_app.config["CLINIC_NAME"],
@@ -55,7 +55,7 @@ def _to_staff(booking: Booking, event: str, previous_start: datetime | None = No
 
 def _reminder(booking: Booking, link: str | None, channel: str = CHANNEL_EMAIL) -> list[Message]:
     """A reminder REMINDER_HOURS_BEFORE the start, unless that moment has already passed."""
-    hours = int(current_app.config.get("REMINDER_HOURS_BEFORE", 24))
+    hours = current_app.config["REMINDER_HOURS_BEFORE"]
     due_at = booking.slot.starts_at - timedelta(hours=hours)
     if hours <= 0 or due_at <= _now(booking):
         return []

@@ -18,13 +18,8 @@ from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
 from app.models import Booking, Slot, utcnow
-from app.models.booking import BOOKING_IS_CONFIRMED
 from app.schedule.availability import Closure, Hours, SlotTime, slot_times
 from app.schedule.opening_hours import opening_rules
-
-
-def _has_active_booking():
-    return exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
 
 
 def is_offered():
@@ -38,7 +33,7 @@ def _free_clauses(by_mode: bool, except_slot: bool) -> tuple:
     with :mode among its ways of meeting and not :except_slot_id (the one being moved)
     when asked. Built once per shape; the values are bound at each execution."""
     clauses = [Slot.starts_at >= bindparam("lower"), Slot.starts_at < bindparam("upper"),
-               is_offered(), ~_has_active_booking()]
+               is_offered(), ~Slot.is_booked]
     if by_mode:
         clauses.append(Slot.modes.contains(bindparam("mode")))
     if except_slot:
@@ -90,7 +85,7 @@ def nearest_free_slots(around: datetime, count: int = 3, now: datetime | None = 
     now = now or utcnow()
     window = booking_window(now)
     not_too_soon = Slot.starts_at >= window.earliest if enforce_notice else Slot.starts_at > now
-    base = select(Slot).where(is_offered(), ~_has_active_booking(), not_too_soon,
+    base = select(Slot).where(is_offered(), ~Slot.is_booked, not_too_soon,
                               Slot.starts_at <= window.latest)
     if mode:
         base = base.where(Slot.modes.contains(mode))
@@ -132,7 +127,7 @@ def regenerate_slots(now: datetime | None = None, days: int | None = None) -> Re
     from flask import current_app
 
     now = now or utcnow()
-    days = days if days is not None else int(current_app.config["BOOKING_HORIZON_DAYS"])
+    days = days if days is not None else current_app.config["BOOKING_HORIZON_DAYS"]
     zone = clinic_zone()
     first_day = now.astimezone(zone).date()
     last_day = first_day + timedelta(days=days)
@@ -142,7 +137,7 @@ def regenerate_slots(now: datetime | None = None, days: int | None = None) -> Re
         horizon_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), zone)
         window_end = max(window_end, horizon_end)
         existing = session.execute(
-            select(Slot, _has_active_booking().label("booked"),
+            select(Slot, Slot.is_booked.label("booked"),
                    exists().where(Booking.slot_id == Slot.id).label("has_history"))
             .where(Slot.starts_at > now, Slot.starts_at < window_end)
         ).all()

@@ -54,9 +54,9 @@ class SyncResult:
 
 def _limits() -> fetch.Limits:
     config = current_app.config
-    return fetch.Limits(timeout=float(config["BUSY_FETCH_TIMEOUT_SECONDS"]),
-                        max_bytes=int(config["BUSY_MAX_FEED_BYTES"]),
-                        allow_private=bool(config["BUSY_ALLOW_PRIVATE_ADDRESSES"]))
+    return fetch.Limits(timeout=config["BUSY_FETCH_TIMEOUT_SECONDS"],
+                        max_bytes=config["BUSY_MAX_FEED_BYTES"],
+                        allow_private=config["BUSY_ALLOW_PRIVATE_ADDRESSES"])
 
 
 def add_source(url: str, label: str, kind: str = "ics", username: str = "", password: str = "",
@@ -104,7 +104,7 @@ def list_sources() -> list[SourceSummary]:
 
 
 def _window(now: datetime) -> tuple[datetime, datetime]:
-    return now, now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]) + 1)
+    return now, now + timedelta(days=current_app.config["BOOKING_HORIZON_DAYS"] + 1)
 
 
 # The booking horizon moves on a day each day, so busy times expanded a day ago may stop
@@ -126,7 +126,7 @@ def _read(source: BusySource, now: datetime) -> tuple[reader.Read, list[tuple[da
                      etag=source.etag if conditional else "",
                      last_modified=source.last_modified if conditional else "",
                      sync_token=(source.sync_token or "") if conditional else "")
-    read = reader.read(job, float(config["BUSY_SYNC_SECONDS"]), int(config["BUSY_SYNC_MEMORY_MB"]))
+    read = reader.read(job, config["BUSY_SYNC_SECONDS"], config["BUSY_SYNC_MEMORY_MB"])
     if read.busy is None:
         return read, None
     own = _booking_uids({rules.published_booking_uid(b.uid) for b in read.busy if b.uid})
@@ -151,7 +151,7 @@ def sync_source(source_id: int, now: datetime | None = None) -> SyncResult:
     source = db.session.get(BusySource, source_id)
     if source is None:
         raise SourceError("That source no longer exists.")
-    label, every = source.label, timedelta(minutes=int(current_app.config["BUSY_SYNC_MINUTES"]))
+    label, every = source.label, timedelta(minutes=current_app.config["BUSY_SYNC_MINUTES"])
     try:
         fetched, spans = _read(source, now)
     except (reader.ReadError, ValueError) as error:

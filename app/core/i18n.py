@@ -104,7 +104,7 @@ def choose_language(code: str) -> Response:
     target = safe_return_path(_without_prefix(request.args.get("next") or "/")) or "/"
     response = redirect(address_in(language, target), code=303)
     response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True)
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
     return response
 
 
@@ -142,9 +142,3 @@ def register(app: Flask) -> None:
     app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]
     app.before_request(_follow_preference)
     app.add_url_rule("/language/<code>", "choose_language", choose_language)
-
-    @app.context_processor
-    def _language_helpers() -> dict:
-        return {"current_language": current_language(), "LANGUAGE_NAMES": LANGUAGE_NAMES,
-                "LANGUAGES": LANGUAGES, "address_in": address_in,
-                "is_translated_path": is_translated_path}

@@ -148,7 +148,7 @@ def register(app: Flask) -> None:
     root = logging.getLogger()
     if not any(isinstance(h.formatter, JsonFormatter | TextFormatter) for h in root.handlers):
         root.handlers = [handler]
-        root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+        root.setLevel(app.config["LOG_LEVEL"])
     # Alembic announces every plugin it loads at INFO; that is noise in an app log.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 

@@ -178,7 +178,7 @@ def register(app: Flask) -> None:
             return error_response(400, "malformed_input", MALFORMED_MESSAGE)
         return None
 
-    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    hops = app.config["PROXY_FIX_HOPS"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 

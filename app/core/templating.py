@@ -1,9 +1,12 @@
-"""Values every template (and every macro) can use: the clinic's settings and labels."""
+"""The one home of template helpers: every global, filter and per-request value a template
+(or a macro) can use is registered by `register`, which create_app calls once. Helpers
+that belong to a feature (add-to-calendar links, the staff console's labels) are handed in
+by create_app, since core imports no feature."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from urllib.parse import quote
@@ -12,7 +15,11 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.models.booking import INTEREST_LABELS, MODE_LABELS
+from app.core import timefmt
+from app.core.assets import static_url
+from app.core.i18n import LANGUAGE_NAMES, LANGUAGES, address_in, current_language, is_translated_path
+from app.core.labels import INTEREST_LABELS, MODE_LABELS, mode_label
+from app.models import utcnow
 
 _hours_shown_as: ContextVar[str | None] = ContextVar("hours_shown_as", default=None)
 # The sample address's note (the CLINIC_STREET default ends with it): said in the reader's language.
@@ -67,8 +74,18 @@ def map_url(config) -> str:
     return "https://www.openstreetmap.org/search?query=" + quote(query, safe="")
 
 
-def register(app: Flask, hours: Callable[[], str]) -> None:
+def _per_request() -> dict:
+    """Values that change with each request: its language, and the moment it is shown."""
+    return {"current_language": current_language(), "now": utcnow()}
+
+
+def register(app: Flask, *, hours: Callable[[], str], helpers: Mapping[str, object],
+             filters: Mapping[str, Callable]) -> None:
+    """`hours` says the clinic's opening hours; `helpers` and `filters` are the features'."""
     config = app.config
+    timefmt.register(app)
+    app.jinja_env.filters.update(filters)
+    app.context_processor(_per_request)
     app.jinja_env.globals.update(
         clinic=ClinicDetails({
             "name": config["CLINIC_NAME"],
@@ -87,4 +104,11 @@ def register(app: Flask, hours: Callable[[], str]) -> None:
         }, hours, {"en": config["CLINIC_ARRIVAL_NOTE"], "es": config["CLINIC_ARRIVAL_NOTE_ES"]}),
         MODE_LABELS=MODE_LABELS,
         INTEREST_LABELS=INTEREST_LABELS,
+        mode_label=mode_label,
+        static_url=static_url,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        LANGUAGES=LANGUAGES,
+        address_in=address_in,
+        is_translated_path=is_translated_path,
+        **helpers,
     )

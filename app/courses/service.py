@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
@@ -73,7 +74,6 @@ from app.schedule import holds
 from app.schedule.clinic_time import clinic_today
 from app.schedule.errors import ChairTaken
 from app.schedule.opening_hours import opening_rules, opening_windows
-from app.staff import audit
 
 NAME_MAX, REASON_MAX = 100, 500
 

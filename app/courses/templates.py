@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.courses.errors import InvalidCourseInput
 from app.courses.planning import phases_from
 from app.models import AppointmentType, CourseTemplate
 from app.models.staff import StaffUser
-from app.staff import audit
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,17 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from app.core import audit
+from app.core.actors import THE_SYSTEM, Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.core.labels import mode_label
+from app.core.text import one_line
 from app.core.tokens import hash_token, looks_like_token
+from app.core.urls import public_url, staff_booking_url
 from app.invites import ics
 from app.models import Booking, CalendarFeed, Slot, utcnow
-from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS, STATUS_CANCELLED
+from app.models.booking import BOOKING_IS_CONFIRMED, STATUS_CANCELLED
 
 # Consultations this far back stay in the feed, so today's and last week's remain visible;
 # so do consultations cancelled this recently, marked cancelled.
@@ -40,37 +45,35 @@ class FeedNotFound(LookupError):
     pass
 
 
-def public_url(path: str) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
-
-
 def feed_url(token: str) -> str:
     return public_url(f"/calendar/{token}.ics")
 
 
-def staff_booking_url(booking: Booking) -> str:
-    """The booking's page in the staff console."""
-    return public_url(f"/staff/bookings/{booking.public_id}")
-
-
-def create_feed(label: str, now: datetime | None = None) -> tuple[CalendarFeed, str]:
-    """A new feed and its token (returned once; only the hash is kept)."""
-    label = ics.one_line(label)[:100] or "Calendar feed"
+def create_feed(label: str, now: datetime | None = None, *, actor: Actor = THE_SYSTEM) -> tuple[CalendarFeed, str]:
+    """A new feed and its token (returned once; only the hash is kept). A staff member's is
+    written in the audit log, in the same transaction."""
+    written = label
+    label = one_line(label)[:100] or "Calendar feed"
     token = secrets.token_urlsafe(24)
     with write_transaction() as session:
         feed = CalendarFeed(token_hash=hash_token(token), label=label, created_at=now or utcnow())
         session.add(feed)
+        if actor.member is not None:
+            audit.record(session, actor.member, "feed.create", details=written)
     return feed, token
 
 
-def revoke_feed(feed_id: int, now: datetime | None = None) -> CalendarFeed:
-    """Stop a feed from answering. Revoking twice is harmless."""
+def revoke_feed(feed_id: int, now: datetime | None = None, *, actor: Actor = THE_SYSTEM) -> CalendarFeed:
+    """Stop a feed from answering. Revoking twice is harmless. A staff member's is written
+    in the audit log, in the same transaction."""
     with write_transaction() as session:
         feed = session.get(CalendarFeed, feed_id, with_for_update=True)
         if feed is None:
             raise FeedNotFound(f"No calendar feed with id {feed_id}.")
         if feed.revoked_at is None:
             feed.revoked_at = now or utcnow()
+        if actor.member is not None:
+            audit.record(session, actor.member, "feed.revoke", details=f"feed {feed_id}")
     return feed
 
 
@@ -124,9 +127,9 @@ def staff_event(booking: Booking) -> ics.InviteEvent:
         sequence=booking.ical_sequence,
         starts_at=booking.slot.starts_at,
         ends_at=booking.slot.ends_at,
-        summary=f"Consultation: {ics.one_line(booking.first_name_initial)} ({mode})",
+        summary=f"Consultation: {one_line(booking.first_name_initial)} ({mode})",
         location=ics.location(booking.mode),
-        description=f"{MODE_LABELS[booking.mode]}.\nStaff console: {url}",
+        description=f"{mode_label(booking.mode)}.\nStaff console: {url}",
         organizer=ics.organizer(),
         url=url,
         last_modified=booking.updated_at,

@@ -9,7 +9,6 @@ carries only practical details.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from icalendar import Calendar, Event, vCalAddress, vDuration
 
 from app.core.config import inbound_mail_configured
 from app.core.templating import street_shown
+from app.core.text import one_line
 from app.invites.video import video_link
 from app.models import Booking
 from app.models.booking import STATUS_CANCELLED
@@ -53,19 +53,6 @@ class InviteEvent:
     url: str | None = None
     last_modified: datetime | None = None
     conference: str | None = None  # a video call's address (RFC 7986 CONFERENCE)
-
-
-def one_line(text: str) -> str:
-    """Text safe for an email header, an iCalendar parameter or a feed summary, whatever the
-    Python version: control and format characters (CR, LF, NUL, U+0085 ...) and line or
-    paragraph separators (U+2028, U+2029) become spaces, runs of spaces collapse, and every
-    `=?` becomes `= ?`, so no RFC 2047 encoded-word can be read into the text. (Python
-    builds without the CVE-2024-6923 fix decode such a word while folding a header and
-    write its CR/LF out as a real line break.) The readable text is otherwise kept."""
-    cleaned = "".join(" " if unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" else c
-                      for c in text)
-    # Last, on the collapsed text: nothing removed afterwards can bring `=` and `?` together.
-    return " ".join(cleaned.split()).replace("=?", "= ?")
 
 
 def _cn(name: str) -> str:

@@ -50,7 +50,3 @@ def links_for(booking: Booking) -> CalendarLinks:
     return calendar_links(ics.summary(), booking.slot.starts_at, booking.slot.ends_at, details,
                           ics.location(booking.mode, video_link(booking)))
 
-
-@bp.app_context_processor
-def _calendar_helpers() -> dict:
-    return {"calendar_links_for": links_for, "video_link": video_link}

@@ -109,7 +109,7 @@ class Worker:
         if not imap_configured(config):
             return
         now = self.clock()
-        if self._inbox_read_at is not None and now - self._inbox_read_at < int(config["IMAP_POLL_SECONDS"]):
+        if self._inbox_read_at is not None and now - self._inbox_read_at < config["IMAP_POLL_SECONDS"]:
             return
         self._inbox_read_at = now
         try:

@@ -23,15 +23,14 @@ from email.utils import format_datetime, parseaddr
 from flask import current_app
 from flask_babel import gettext as _
 
-from app.booking.labels import mode_label
 from app.core.i18n import PREFIXES
+from app.core.labels import mode_label
+from app.core.text import one_line
 from app.core.timefmt import clinic_zone, clock_with_zone, current_locale, short_day, to_local, when_with_zone_name
+from app.core.urls import public_url
 from app.invites import ics
-from app.invites.feeds import public_url
-from app.invites.ics import one_line
 from app.invites.video import video_link
 from app.models import Booking, OutboxMessage
-from app.models.booking import MODE_LABELS
 
 CALENDAR_METHODS = ("REQUEST", "CANCEL", "PUBLISH")
 _ADDR_SPEC = re.compile(r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+$")
@@ -150,7 +149,7 @@ def staff_notice(booking: Booking, event: str, staff_url: str,
     return _render("staff_notice", subject, headline=headline, event=event,
                    who=one_line(booking.first_name_initial), starts=local_when(slot.starts_at),
                    previous=local_when(previous_start) if previous_start else None,
-                   mode_label=MODE_LABELS[booking.mode], staff_url=staff_url)
+                   mode_label=mode_label(booking.mode), staff_url=staff_url)
 
 
 def inbound_notice(event: dict) -> Content:

@@ -28,6 +28,7 @@ from flask import current_app
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import aliased
 
+from app.core.config import DEFAULTS
 from app.core.database import is_postgres, write_transaction
 from app.mail import compose, outbox, rendering, sms
 from app.mail.transport import DeliveryError, Envelope
@@ -48,7 +49,7 @@ log = logging.getLogger("app.mail")
 
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 6 * 3600
-DEFAULT_LEASE_SECONDS = 300
+DEFAULT_LEASE_SECONDS = DEFAULTS["MAIL_CLAIM_SECONDS"]
 DEFAULT_BATCH_SIZE = 20
 
 
@@ -96,12 +97,12 @@ class SmtpTransport:
 
     def __init__(self, config) -> None:
         self.host = config["MAIL_SERVER"]
-        self.port = int(config.get("MAIL_PORT") or 25)
+        self.port = config["MAIL_PORT"]
         self.username = config.get("MAIL_USERNAME") or ""
         self.password = config.get("MAIL_PASSWORD") or ""
-        self.use_tls = bool(config.get("MAIL_USE_TLS"))
-        self.use_ssl = bool(config.get("MAIL_USE_SSL"))
-        self.timeout = float(config.get("MAIL_TIMEOUT_SECONDS") or 20)
+        self.use_tls = config["MAIL_USE_TLS"]
+        self.use_ssl = config["MAIL_USE_SSL"]
+        self.timeout = config["MAIL_TIMEOUT_SECONDS"]
         self._smtp: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
@@ -343,7 +344,7 @@ def _record_failure(message: OutboxMessage, error: str, *, permanent: bool, now:
     message.attempts += 1
     message.last_error = error[:1000]
     message.claimed_until = None
-    limit = int(current_app.config.get("MAIL_MAX_ATTEMPTS", 8))
+    limit = current_app.config["MAIL_MAX_ATTEMPTS"]
     if permanent or message.attempts >= limit:
         message.status = OUTBOX_FAILED
         if not permanent:

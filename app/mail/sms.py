@@ -21,6 +21,7 @@ from sqlalchemy import exists, select
 
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
+from app.core.urls import public_url
 from app.mail import texts
 from app.mail.transport import DeliveryError
 from app.models import Booking, OutboxMessage, SmsOptOut
@@ -79,7 +80,7 @@ def _texted_today(phone: str, now: datetime) -> bool:
 
 
 def status_callback_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/sms/status"
+    return public_url("/sms/status")
 
 
 class RestTransport:
@@ -87,12 +88,12 @@ class RestTransport:
 
     def __init__(self, config) -> None:
         sid = config["TWILIO_ACCOUNT_SID"]
-        base = (config.get("TWILIO_API_BASE") or "https://api.twilio.com").rstrip("/")
+        base = config["TWILIO_API_BASE"].rstrip("/")
         self.url = f"{base}/2010-04-01/Accounts/{sid}/Messages.json"
         self.auth = (sid, config["TWILIO_AUTH_TOKEN"])
         service = config.get("TWILIO_MESSAGING_SERVICE_SID")
         self.sender = {"MessagingServiceSid": service} if service else {"From": config["TWILIO_FROM_NUMBER"]}
-        self.timeout = float(config.get("SMS_TIMEOUT_SECONDS") or 20)
+        self.timeout = config["SMS_TIMEOUT_SECONDS"]
         self.callback = status_callback_url()
         self._session: niquests.Session | None = None
 

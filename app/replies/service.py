@@ -18,13 +18,15 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from app.booking import changes
 from app.booking import service as booking_service
 from app.booking.errors import BookingError
+from app.core.actors import CALENDAR, Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.core.text import one_line
 from app.core.timefmt import when
-from app.invites.feeds import staff_booking_url
-from app.invites.ics import one_line
+from app.core.urls import staff_booking_url
 from app.mail import outbox
 from app.mail.outbox import Message
 from app.models import Booking, utcnow
@@ -83,16 +85,10 @@ def handle_message(raw: bytes, now: datetime | None = None) -> Outcome:
         return Outcome(RECORDED, answer, booking.public_id)
     if booking.status == STATUS_CANCELLED:
         return Outcome(IGNORED, "the booking is already cancelled", booking.public_id)
-    if current_app.config.get("CALENDAR_REPLY_AUTO_CANCEL", True):
-        def declined(changed: Booking) -> None:
-            # Checked again on the locked row: a move since it was read makes the reply stale.
-            if reply.sequence < changed.ical_sequence - 1:
-                raise _Stale(f"stale: SEQUENCE {reply.sequence}, the booking was moved meanwhile")
-            _mark(changed, CALENDAR_DECLINED, now)
-
+    if current_app.config["CALENDAR_REPLY_AUTO_CANCEL"]:
         try:
-            booking_service.cancel(booking.public_id, by="calendar", reason=reply.comment or None, now=now,
-                                   on_cancelled=declined)
+            booking_service.cancel(booking.public_id, actor=Actor.calendar(reply.sequence),
+                                   reason=reply.comment or None, now=now)
         except _Stale as stale:
             log.warning("calendar reply ignored: %s", stale)
             return Outcome(IGNORED, str(stale), booking.public_id)
@@ -112,6 +108,19 @@ def handle_message(raw: bytes, now: datetime | None = None) -> Outcome:
 
 class _Stale(Exception):
     """The reply answers an invite older than the booking's current one."""
+
+
+@changes.hook
+def record_decline(change: changes.Change) -> None:
+    """Inside the transaction of a cancellation by the patient's calendar, first of its hooks
+    (so the emails say what led to it): the answer is kept on the booking. Checked again on
+    the locked row: a move since the reply was read makes it stale, and nothing changes."""
+    sequence = change.actor.reply_sequence
+    if change.actor.kind != CALENDAR or change.what != changes.CANCELLED or sequence is None:
+        return
+    if sequence < change.booking.ical_sequence - 1:
+        raise _Stale(f"stale: SEQUENCE {sequence}, the booking was moved meanwhile")
+    _mark(change.booking, CALENDAR_DECLINED, change.now)
 
 
 def _is_cancelled(public_id: str) -> bool:

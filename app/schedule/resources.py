@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.errors import DomainError
 from app.core.extensions import db
 from app.models import AppointmentType, Chair
 from app.models.staff import StaffUser
-from app.staff import audit
 
 
 class ResourceError(DomainError):

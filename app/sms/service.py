@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from app.booking import validation
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.mail import outbox, texts
@@ -29,7 +30,6 @@ from app.mail.outbox import Message
 from app.models import Booking, OutboxMessage, SmsOptOut, SmsReply, utcnow
 from app.models.mail import CHANNEL_SMS, IS_TEXT, OUTBOX_CANCELLED, OUTBOX_FAILED, OUTBOX_PENDING
 from app.models.staff import StaffUser
-from app.staff import audit
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR"})
 START_WORDS = frozenset({"START", "UNSTOP", "INICIO"})
@@ -193,7 +193,7 @@ def check_staff_text(text: str) -> str:
     return clean
 
 
-def send_text(booking_public_id: str, text: str, by_staff: StaffUser, now: datetime | None = None) -> None:
+def send_text(booking_public_id: str, text: str, actor: StaffUser, now: datetime | None = None) -> None:
     """Queue a one-off text to the booking's patient (who agreed to texts and has not replied
     STOP), through the outbox like every text, and record it in the audit log."""
     clean = check_staff_text(text)
@@ -210,4 +210,4 @@ def send_text(booking_public_id: str, text: str, by_staff: StaffUser, now: datet
             raise TextNotSent("This number replied STOP, so no text can be sent. Please call instead.")
         outbox.enqueue(booking, Message(texts.STAFF_TEXT, to_address=booking.phone, channel=CHANNEL_SMS,
                                         due_at=now, details={"text": clean}))
-        audit.record(session, by_staff, "booking.text", booking_id=booking.id)
+        audit.record(session, actor, "booking.text", booking_id=booking.id)

@@ -11,11 +11,12 @@ from flask import current_app
 from sqlalchemy import delete, func, select, text, update
 
 from app.booking import validation
+from app.core import audit
 from app.core.database import is_postgres, write_transaction
 from app.core.extensions import db
 from app.models import utcnow
 from app.models.staff import ROLE_ADMIN, ROLES, SignInAttempt, StaffUser
-from app.staff import audit, sessions
+from app.staff import sessions
 from app.staff.passwords import hash_password, needs_rehash, spend_equal_time, verify_password
 
 # The one message for every refused sign-in, so it never tells whether an email has an account.
@@ -39,16 +40,12 @@ class SignInRefused(Exception):
         self.locked = locked
 
 
-def _setting(name: str, default: int) -> int:
-    return int(current_app.config.get(name, default))
-
-
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
 def check_password_strength(password: str) -> str:
-    minimum = _setting("STAFF_PASSWORD_MIN_LENGTH", 12)
+    minimum = current_app.config["STAFF_PASSWORD_MIN_LENGTH"]
     if len(password or "") < minimum:
         raise AccountError(f"Please choose a password of at least {minimum} characters. "
                            "A few unrelated words make a strong one that is easy to type.")
@@ -197,10 +194,10 @@ def _recent_failures(column, value: str, since: datetime) -> int:
 
 def is_locked_out(email: str, address: str, now: datetime | None = None) -> bool:
     now = now or utcnow()
-    minutes = _setting("STAFF_LOCKOUT_MINUTES", 15)
+    minutes = current_app.config["STAFF_LOCKOUT_MINUTES"]
     since = now - timedelta(minutes=minutes)
     if _recent_failures(SignInAttempt.email, normalise_email(email), since) \
-            >= _setting("STAFF_LOCKOUT_ACCOUNT_FAILURES", 5):
+            >= current_app.config["STAFF_LOCKOUT_ACCOUNT_FAILURES"]:
         return True
     # Per address, a success does not reset the count: one good account must not shelter
     # guessing at the others.
@@ -209,7 +206,7 @@ def is_locked_out(email: str, address: str, now: datetime | None = None) -> bool
                                                    SignInAttempt.succeeded.is_(False),
                                                    SignInAttempt.at >= since)
     ).scalar_one()
-    return address_failures >= _setting("STAFF_LOCKOUT_ADDRESS_FAILURES", 20)
+    return address_failures >= current_app.config["STAFF_LOCKOUT_ADDRESS_FAILURES"]
 
 
 def _record_attempt(session, email: str, address: str, succeeded: bool, now: datetime) -> SignInAttempt:
@@ -240,7 +237,7 @@ def _admit_attempt(email: str, address: str, now: datetime) -> int:
     with write_transaction() as session:
         _serialise_attempts(session, email, address)
         if is_locked_out(email, address, now):
-            minutes = _setting("STAFF_LOCKOUT_MINUTES", 15)
+            minutes = current_app.config["STAFF_LOCKOUT_MINUTES"]
             raise SignInRefused(LOCKED_OUT.format(minutes=minutes), locked=True)
         return _record_attempt(session, email, address, False, now).id
 

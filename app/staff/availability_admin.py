@@ -8,17 +8,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, select
+from sqlalchemy import select
 
 from app.booking.slots import opening_rules, regenerate_slots, wanted_slots
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.core.labels import MODE_LABELS, mode_label
 from app.models import AvailabilityRule, Booking, DateOverride, Slot, utcnow
-from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS, MODES
+from app.models.booking import BOOKING_IS_CONFIRMED, MODES
 from app.models.staff import StaffUser
 from app.schedule.availability import Hours
 from app.schedule.clinic_time import clinic_today, clock, day_range, local
-from app.staff import audit
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SLOT_LENGTHS = (15, 20, 30, 45, 60, 90)
@@ -64,7 +65,7 @@ def _overlaps(a_start: time, a_end: time, b_start: time, b_end: time) -> bool:
 
 def modes_text(modes: str | tuple[str, ...]) -> str:
     items = modes.split(",") if isinstance(modes, str) else modes
-    return ", ".join(MODE_LABELS[m].split(" at ")[0] for m in items if m in MODE_LABELS)
+    return ", ".join(mode_label(m).split(" at ")[0] for m in items if m in MODE_LABELS)
 
 
 def describe_hours(item: AvailabilityRule | DateOverride) -> str:
@@ -124,7 +125,7 @@ class RemovalPreview:
 
 
 def _rule_slots(rule: AvailabilityRule, now: datetime) -> list[tuple[Slot, bool]]:
-    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
+    booked = Slot.is_booked
     rows = db.session.execute(
         select(Slot, booked.label("booked")).where(Slot.source == "rule", Slot.starts_at > now)
     ).all()
@@ -192,14 +193,14 @@ def preview_edit_hours(rule_id: int, hours: HoursInput, now: datetime | None = N
         raise HoursError("Those hours were removed in the meantime.")
     _check_hours(hours)
     _check_no_overlap(db.session, rule.weekday, hours, except_id=rule.id)
-    days = int(current_app.config["BOOKING_HORIZON_DAYS"])
+    days = current_app.config["BOOKING_HORIZON_DAYS"]
     weekly, extra, closures = opening_rules()
     before = wanted_slots((weekly, extra, closures), now, days)
     changed = {day: list(ranges) for day, ranges in weekly.items()}
     changed[rule.weekday].remove(_as_hours(rule))
     changed[rule.weekday].append(_as_hours(hours))
     after = wanted_slots((changed, extra, closures), now, days)
-    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
+    booked = Slot.is_booked
     existing = dict(db.session.execute(
         select(Slot.starts_at, booked.label("booked")).where(Slot.starts_at > now)).all())
     leaving = set(before) - set(after)
@@ -290,7 +291,7 @@ def close_dates(first: date, last: date | None, reason: str, actor: StaffUser | 
         raise HoursError(f"Please close at most {MAX_CLOSED_DAYS} days at a time.")
     reason = _clean_reason(reason)
     start_utc, end_utc = day_range(first, last)
-    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
+    booked = Slot.is_booked
     with write_transaction() as session:
         already = set(session.execute(
             select(DateOverride.on_date).where(DateOverride.kind == "closed",

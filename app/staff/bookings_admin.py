@@ -19,6 +19,8 @@ from app.booking.reference import normalise as normalise_reference
 from app.booking.search import search_text
 from app.booking.search import words as search_words
 from app.booking.slots import FreeFilter, SlotPicker, parse_day, picker_between
+from app.core import audit
+from app.core.actors import Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone, when
@@ -35,7 +37,6 @@ from app.models.booking import (
 )
 from app.models.staff import StaffUser
 from app.schedule.clinic_time import day_range
-from app.staff import audit
 
 PER_PAGE = 50
 ATTENDANCE_LABELS = {"attended": "Attended", "no_show": "Did not attend (no-show)"}
@@ -207,12 +208,9 @@ def cancel(public_id: str, message: str, actor: StaffUser) -> Booking:
         message = validation.multi_line(message or "", "The message", max_length=1000)
     except validation.Invalid as error:
         raise StaffActionError(str(error)) from None
-    booking_id = _booking_id(public_id)
-    # The audit entry says a message went, never what it said (it may mention health).
-    details = "with a message to the patient" if message else "without a message"
+    _booking_id(public_id)
     try:
-        with audit.record_with_next_commit(actor, "booking.cancel", booking_id=booking_id, details=details):
-            return service.cancel(public_id, by="staff", message=message or None)
+        return service.cancel(public_id, actor=Actor.staff(actor), message=message or None)
     except BookingError as error:
         raise StaffActionError(error.message) from None
 
@@ -224,12 +222,8 @@ def move(public_id: str, slot_public_id: str, mode: str | None, actor: StaffUser
     new_slot = db.session.execute(select(Slot).where(Slot.public_id == slot_public_id)).scalar_one_or_none()
     if new_slot is None:
         raise StaffActionError("That time no longer exists. Please choose another.")
-    details = f"from {when(booking.slot.starts_at)} to {when(new_slot.starts_at)}"
-    if mode and mode != booking.mode:
-        details += f", now {mode.replace('_', ' ')}"
     try:
-        with audit.record_with_next_commit(actor, "booking.move", booking_id=booking.id, details=details):
-            return service.reschedule(public_id, slot_public_id, mode or None, by="staff")
+        return service.reschedule(public_id, slot_public_id, mode or None, actor=Actor.staff(actor))
     except BookingError as error:
         raise StaffActionError(error.message) from None
 
@@ -247,7 +241,7 @@ def free_slots(now: datetime | None = None, except_slot_id: int | None = None) -
 def _staff_window(now: datetime) -> tuple[datetime, datetime]:
     """The first and last instants a staff member may book: any time not yet started, up to
     the booking horizon."""
-    return now + timedelta(microseconds=1), now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]))
+    return now + timedelta(microseconds=1), now + timedelta(days=current_app.config["BOOKING_HORIZON_DAYS"])
 
 
 def time_picker(day_text: str | None, now: datetime | None = None,
@@ -276,12 +270,12 @@ def book_for_caller(slot_public_id: str, mode: str, patient: service.PatientDeta
     """Book for someone on the phone, through the same service as the public form (same
     double-booking guarantee and emails), without its minimum notice. SlotTaken passes
     through, with its alternatives, for the page to offer."""
-    return service.book(slot_public_id, mode, patient, by_staff=actor)
+    return service.book(slot_public_id, mode, patient, actor=Actor.staff(actor))
 
 
 def resend_confirmation(public_id: str, actor: StaffUser) -> Booking:
     try:
-        return service.resend_confirmation(public_id, by_staff=actor).booking
+        return service.resend_confirmation(public_id, actor=Actor.staff(actor)).booking
     except BookingError as error:
         raise StaffActionError(error.message) from None
 

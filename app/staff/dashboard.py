@@ -8,17 +8,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import and_, bindparam, case, exists, func, literal_column, select
+from sqlalchemy import bindparam, case, func, literal_column, select
 from sqlalchemy.orm import contains_eager
 
 from app.busy.overlap import BusyIn, busy_sources
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.models import Booking, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED
 from app.models.staff import StaffUser
 from app.schedule.clinic_time import clinic_today, day_range, start_of_day, week_start
-from app.staff import audit
 
 NO_SHOW_DAYS = 90
 CHART_WEEKS = 12
@@ -86,7 +86,7 @@ def no_show_rate(now: datetime) -> NoShowRate:
 
 
 def free_between(start: datetime, end: datetime) -> int:
-    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
+    booked = Slot.is_booked
     return db.session.execute(
         select(func.count(Slot.id)).where(Slot.starts_at >= start, Slot.starts_at < end,
                                           Slot.is_blocked.is_(False), ~booked)

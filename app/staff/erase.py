@@ -14,6 +14,8 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import and_, func, select, update
 
+from app.booking import slot_records
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.mail import delivery
@@ -21,8 +23,6 @@ from app.models import Booking, OutboxMessage, Slot, SmsReply, utcnow
 from app.models.booking import STATUS_CONFIRMED
 from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING
 from app.models.staff import StaffUser
-from app.staff import audit
-from app.waitlist import events as waitlist_events
 
 ERASED_NAME = "Erased patient"
 ERASED_SUBJECT = "(erased)"
@@ -91,7 +91,7 @@ def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None 
             booking.staff_notes = ""
             booking.erased_at = now
             booking.updated_at = now
-            waitlist_events.manage_link_ended(booking.id, now)
+            slot_records.manage_link_ended(booking.id, now)
         for message in session.execute(
                 select(OutboxMessage).where(OutboxMessage.booking_id.in_(ids)).with_for_update()).scalars():
             if message.status == OUTBOX_PENDING:

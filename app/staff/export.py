@@ -18,13 +18,13 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 
 from app.booking.validation import display_phone
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.core.labels import interest_label, mode_label
 from app.models import Booking, Slot
-from app.models.booking import INTEREST_LABELS, MODE_LABELS
 from app.models.staff import StaffUser
 from app.schedule.clinic_time import day_range, local
-from app.staff import audit
 from app.staff.bookings_admin import ATTENDANCE_LABELS, STATUS_LABELS
 
 MAX_DAYS = 366
@@ -119,9 +119,9 @@ def rows(bookings: list[Booking], typed: bool = False):
         else:
             day, starts, ends = start.strftime("%Y-%m-%d"), start.strftime("%H:%M"), end.strftime("%H:%M")
         yield (b.reference_display, day, starts, ends,
-               start.tzname(), MODE_LABELS.get(b.mode, b.mode), STATUS_LABELS.get(b.status, b.status),
+               start.tzname(), mode_label(b.mode), STATUS_LABELS.get(b.status, b.status),
                ATTENDANCE_LABELS.get(b.attendance or "", ""), b.name, b.email or "", phone,
-               b.language_name, INTEREST_LABELS.get(b.interest, b.interest), b.note,
+               b.language_name, interest_label(b.interest), b.note,
                _local_stamp(b.created_at, typed), b.booked_by or "", _local_stamp(b.cancelled_at, typed),
                b.cancelled_by or "", b.staff_notes)
 

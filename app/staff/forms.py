@@ -21,7 +21,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.booking import validation
 from app.booking.forms import PatientFieldsMixin, VoicedRequired
-from app.models.booking import LOCALE_NAMES, MODE_LABELS, MODES
+from app.core.labels import MODE_LABELS
+from app.models.booking import LOCALE_NAMES, MODES
 from app.models.staff import ROLE_LABELS, ROLES
 from app.sms.service import STAFF_TEXT_MAX
 from app.staff.availability_admin import BUFFERS, SLOT_LENGTHS, WEEKDAYS

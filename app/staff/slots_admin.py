@@ -9,8 +9,10 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, exists, select
 
+from app.booking import slot_records
 from app.booking.rules import booking_window
 from app.busy.overlap import BusyIn, busy_sources
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import short_day, when
@@ -18,9 +20,7 @@ from app.models import Booking, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED, MODES
 from app.models.staff import StaffUser
 from app.schedule.clinic_time import clock, day_range, instant, local
-from app.staff import audit
 from app.staff.availability_admin import close_slot_time
-from app.waitlist import events as waitlist_events
 
 
 class SlotError(Exception):
@@ -101,10 +101,6 @@ def who_can_book(slot: Slot, now: datetime | None = None) -> str:
     return "Patients can book it now."
 
 
-def _booked():
-    return exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
-
-
 def find(public_ids: list[str]) -> list[Slot]:
     if not public_ids:
         return []
@@ -129,7 +125,7 @@ def add_slot(on: date, at: time, minutes: int, modes: tuple[str, ...], actor: St
     ends_at = starts_at + timedelta(minutes=minutes)
     with write_transaction() as session:
         overlapping = session.execute(
-            select(Slot, _booked().label("booked"))
+            select(Slot, Slot.is_booked.label("booked"))
             .where(Slot.starts_at < ends_at, Slot.ends_at > starts_at).order_by(Slot.starts_at)
         ).all()
         # A blocked, unbooked time at exactly this start is simply offered again.
@@ -147,7 +143,7 @@ def add_slot(on: date, at: time, minutes: int, modes: tuple[str, ...], actor: St
             slot = Slot(starts_at=starts_at, ends_at=ends_at, modes=",".join(modes), source="manual")
             session.add(slot)
             session.flush()
-        waitlist_events.slot_freed(slot.id, waitlist_events.UNBLOCKED if reusable else waitlist_events.ADDED,
+        slot_records.slot_freed(slot.id, slot_records.UNBLOCKED if reusable else slot_records.ADDED,
                                    now)
         audit.record(session, actor, "slot.add", details=f"{when(starts_at)}, {minutes} minutes")
     return slot
@@ -155,7 +151,7 @@ def add_slot(on: date, at: time, minutes: int, modes: tuple[str, ...], actor: St
 
 def _lock(session, public_ids: list[str]) -> list[tuple[Slot, bool]]:
     return list(session.execute(
-        select(Slot, _booked().label("booked")).where(Slot.public_id.in_(public_ids))
+        select(Slot, Slot.is_booked.label("booked")).where(Slot.public_id.in_(public_ids))
         .order_by(Slot.starts_at).with_for_update(of=Slot)
     ).all())
 
@@ -183,7 +179,7 @@ def set_blocked(public_ids: list[str], blocked: bool, actor: StaffUser | None,
         for slot in changed:
             slot.is_blocked = blocked
             if not blocked:
-                waitlist_events.slot_freed(slot.id, waitlist_events.UNBLOCKED, now)
+                slot_records.slot_freed(slot.id, slot_records.UNBLOCKED, now)
         if changed:
             audit.record(session, actor, "slot.block" if blocked else "slot.unblock",
                          details=_summary(changed))

@@ -10,11 +10,11 @@ from statistics import median
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.core.actors import Actor
 from app.core.extensions import db
 from app.models import Booking, FreedSlot, WaitlistEntry, WaitlistOffer, utcnow
 from app.models.staff import StaffUser
 from app.models.waitlist import ENTRY_WAITING, OFFER_CLAIMED
-from app.staff import audit
 from app.waitlist import service
 from app.waitlist.validation import JoinRequest
 
@@ -59,6 +59,4 @@ def offer_for_booking(booking_id: int) -> WaitlistOffer | None:
 def add_caller(request: JoinRequest, actor: StaffUser) -> WaitlistEntry:
     """Put a caller on the waiting list, by the same rules as joining online; offers reach
     them by email. The audit entry names the dates, never the person."""
-    details = f"for a caller, {request.earliest.isoformat()} to {request.latest.isoformat()}"
-    with audit.record_with_next_commit(actor, "waitlist.add", details=details):
-        return service.join(request).entry
+    return service.join(request, actor=Actor.staff(actor)).entry

@@ -11,8 +11,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from app.booking import changes
 from app.booking import service as booking_service
 from app.booking.errors import BookingError, SlotTaken
+from app.core.actors import Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.tokens import hash_token, looks_like_token
@@ -120,29 +122,8 @@ def claim(token: str, now: datetime | None = None, mode: str | None = None) -> C
         raise OfferNotFound(_("We could not find that offer."))
     _check(offer, now)
     chosen = _mode(offer, mode, offer.entry.booking.mode if offer.entry.booking else None)
-    offer_id, entry, slot = offer.id, offer.entry, offer.slot
-
-    def record(booking: Booking) -> None:
-        """Inside the booking's transaction: the offer is still good, so it is claimed, the
-        entry ends and the slot's other offers end (with the booking, or not at all)."""
-        session = db.session
-        locked = session.execute(select(WaitlistOffer).where(WaitlistOffer.id == offer_id).with_for_update()
-                                 .execution_options(populate_existing=True)).scalar_one()
-        holder = session.execute(select(WaitlistEntry).where(WaitlistEntry.id == locked.entry_id)
-                                 .with_for_update().execution_options(populate_existing=True)).scalar_one()
-        if state(locked, now) != "open" or holder.status != ENTRY_WAITING:
-            raise OfferGone(str(GONE_MESSAGE))
-        locked.status, locked.ended_at, locked.booking_id = OFFER_CLAIMED, now, booking.id
-        holder.status, holder.ended_at = ENTRY_FULFILLED, now
-        session.flush()
-        session.execute(
-            update(WaitlistOffer).where(WaitlistOffer.entry_id == holder.id, WaitlistOffer.status == OFFER_SENT)
-            .values(status=OFFER_WITHDRAWN, ended_at=now).execution_options(synchronize_session=False))
-        session.execute(
-            update(FreedSlot).where(FreedSlot.slot_id == locked.slot_id, FreedSlot.status == FREED_OPEN)
-            .values(status=FREED_CLOSED, closed_at=now, outcome="claimed")
-            .execution_options(synchronize_session=False))
-
+    entry, slot = offer.entry, offer.slot
+    claimant = Actor.claiming(offer.id)
     linked = entry.booking
     try:
         if entry.booking_id is not None:
@@ -150,15 +131,42 @@ def claim(token: str, now: datetime | None = None, mode: str | None = None) -> C
                 raise OfferGone(_("The consultation this offer would move was cancelled, so there is "
                                   "nothing to move. You can book a new time on our booking page."))
             moved = booking_service.reschedule(linked.public_id, slot.public_id, chosen,
-                                               by="patient", now=now, on_moved=record)
+                                               actor=claimant, now=now)
             return Claimed(booking=moved, moved=True, manage_token=None)
         details = booking_service.PatientDetails(name=entry.name, email=entry.email, phone=entry.phone,
                                                  interest="not_sure", locale=entry.locale,
                                                  sms_consent="waitlist" if entry.sms_consent_at else None)
-        result = booking_service.book(slot.public_id, chosen, details, now, on_booked=record)
+        result = booking_service.book(slot.public_id, chosen, details, now, actor=claimant)
         return Claimed(booking=result.booking, moved=False, manage_token=result.manage_token)
     except SlotTaken:
         raise OfferTaken(str(TAKEN_MESSAGE)) from None
+
+
+@changes.hook
+def record_claim(change: changes.Change) -> None:
+    """Inside the transaction of a booking made or moved by claiming an offer: the offer is
+    still good, so it is claimed, the entry ends and the slot's other offers end (with the
+    booking, or not at all)."""
+    offer_id, now = change.actor.offer_id, change.now
+    if offer_id is None or change.what not in (changes.BOOKED, changes.MOVED):
+        return
+    session = db.session
+    locked = session.execute(select(WaitlistOffer).where(WaitlistOffer.id == offer_id).with_for_update()
+                             .execution_options(populate_existing=True)).scalar_one()
+    holder = session.execute(select(WaitlistEntry).where(WaitlistEntry.id == locked.entry_id)
+                             .with_for_update().execution_options(populate_existing=True)).scalar_one()
+    if state(locked, now) != "open" or holder.status != ENTRY_WAITING:
+        raise OfferGone(str(GONE_MESSAGE))
+    locked.status, locked.ended_at, locked.booking_id = OFFER_CLAIMED, now, change.booking.id
+    holder.status, holder.ended_at = ENTRY_FULFILLED, now
+    session.flush()
+    session.execute(
+        update(WaitlistOffer).where(WaitlistOffer.entry_id == holder.id, WaitlistOffer.status == OFFER_SENT)
+        .values(status=OFFER_WITHDRAWN, ended_at=now).execution_options(synchronize_session=False))
+    session.execute(
+        update(FreedSlot).where(FreedSlot.slot_id == locked.slot_id, FreedSlot.status == FREED_OPEN)
+        .values(status=FREED_CLOSED, closed_at=now, outcome="claimed")
+        .execution_options(synchronize_session=False))
 
 
 def decline(token: str, now: datetime | None = None) -> WaitlistOffer:

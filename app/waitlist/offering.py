@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.booking import service as booking_service
+from app.booking import slot_records
 from app.booking.rules import booking_window
 from app.booking.validation import mailbox_key
 from app.core.database import write_transaction
@@ -21,11 +22,11 @@ from app.core.extensions import db
 from app.core.i18n import PREFIXES
 from app.core.timefmt import clinic_zone
 from app.core.tokens import hash_token, new_manage_token
-from app.invites.feeds import public_url
+from app.core.urls import public_url
 from app.mail import outbox
 from app.mail.outbox import Message
-from app.models import Booking, FreedSlot, Slot, WaitlistEntry, WaitlistOffer, utcnow
-from app.models.booking import BOOKING_IS_CONFIRMED, STATUS_CONFIRMED
+from app.models import FreedSlot, Slot, WaitlistEntry, WaitlistOffer, utcnow
+from app.models.booking import STATUS_CONFIRMED
 from app.models.waitlist import (
     ENTRY_WAITING,
     FREED_CLOSED,
@@ -34,7 +35,6 @@ from app.models.waitlist import (
     OFFER_SENT,
     OFFER_WITHDRAWN,
 )
-from app.waitlist import events
 from app.waitlist.matching import Preferences, fits, offer_expiry, under_daily_limit
 
 
@@ -100,11 +100,6 @@ def _close(freed: FreedSlot, outcome: str, now: datetime) -> None:
         .values(status=OFFER_WITHDRAWN, ended_at=now).execution_options(synchronize_session=False))
 
 
-def _is_held(slot: Slot) -> bool:
-    return db.session.execute(
-        select(func.count(Booking.id)).where(Booking.slot_id == slot.id, BOOKING_IS_CONFIRMED)).scalar_one() > 0
-
-
 def _sent_today(mailbox: str, now: datetime) -> list[datetime]:
     return list(db.session.execute(
         select(WaitlistOffer.created_at).where(WaitlistOffer.email == mailbox,
@@ -149,7 +144,7 @@ def candidates(slot: Slot, now: datetime, count: int) -> list[WaitlistEntry]:
                     WaitlistEntry.earliest <= local_day, WaitlistEntry.latest >= local_day,
                     WaitlistEntry.id.not_in(already))
              .order_by(WaitlistEntry.created_at, WaitlistEntry.id))
-    limit = int(config["WAITLIST_MAX_OFFERS_PER_DAY"])
+    limit = config["WAITLIST_MAX_OFFERS_PER_DAY"]
     chosen: list[WaitlistEntry] = []
     emails: set[str] = set()
     for entry in db.session.execute(query).scalars():
@@ -176,8 +171,8 @@ def offer_round(freed_id: int, now: datetime, passing_on: bool = False) -> tuple
         if freed is None or freed.status != FREED_OPEN:
             return 0, False
         slot = freed.slot
-        if _is_held(slot):
-            events.slot_taken(slot.id, now)
+        if slot.is_booked:
+            slot_records.slot_taken(slot.id, now)
             return 0, True
         if not booking_service.is_open(slot, now):
             if slot.starts_at > booking_window(now).latest and not slot.is_blocked:
@@ -188,9 +183,9 @@ def offer_round(freed_id: int, now: datetime, passing_on: bool = False) -> tuple
             WaitlistOffer.slot_id == slot.id, WaitlistOffer.status == OFFER_SENT)).scalar_one()
         if out and not passing_on:
             return 0, False
-        expires_at = offer_expiry(now, slot.starts_at, int(config["WAITLIST_OFFER_HOURS"]),
-                                  int(config["BOOKING_MIN_NOTICE_HOURS"]))
-        count = 1 if passing_on else int(config["WAITLIST_OFFERS_PER_SLOT"])
+        expires_at = offer_expiry(now, slot.starts_at, config["WAITLIST_OFFER_HOURS"],
+                                  config["BOOKING_MIN_NOTICE_HOURS"])
+        count = 1 if passing_on else config["WAITLIST_OFFERS_PER_SLOT"]
         chosen = candidates(slot, now, count) if expires_at else []
         if not chosen:
             if out:

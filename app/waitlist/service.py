@@ -11,6 +11,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app.booking import service as booking_service
+from app.core import audit
+from app.core.actors import THE_PATIENT, Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
@@ -30,15 +32,16 @@ class NewEntry:
     token: str
 
 
-def join(request: JoinRequest, now: datetime | None = None) -> NewEntry:
+def join(request: JoinRequest, now: datetime | None = None, *, actor: Actor = THE_PATIENT) -> NewEntry:
     """Add a person to the list, and queue the email with the entry's private link. With a
     manage token the entry is linked to that booking, which a claimed offer then moves (it
     must be upcoming and not cancelled). The booking is locked while the entry is added, so
     a link replaced at the same moment either ends the new entry with it or is no longer
-    found."""
+    found. A staff member adding a caller is written in the audit log (the dates, never the
+    person)."""
     now = now or utcnow()
     token = new_manage_token()
-    days = int(current_app.config["WAITLIST_ENTRY_DAYS"])
+    days = current_app.config["WAITLIST_ENTRY_DAYS"]
     with write_transaction() as session:
         booking_id = None
         if request.manage_token:
@@ -58,6 +61,9 @@ def join(request: JoinRequest, now: datetime | None = None) -> NewEntry:
         session.add(entry)
         session.flush()
         outbox.enqueue_unbooked(offering.joined_message(entry, token))
+        if actor.member is not None:
+            audit.record(session, actor.member, "waitlist.add",
+                         details=f"for a caller, {request.earliest.isoformat()} to {request.latest.isoformat()}")
     return NewEntry(entry=entry, token=token)
 
 
@@ -81,7 +87,7 @@ def change(token: str, values: dict[str, Any], now: datetime | None = None) -> W
     queue (created_at is unchanged); its end is worked out again from the joining time and the
     new latest date. Offers already sent stay as they are."""
     now = now or utcnow()
-    days = int(current_app.config["WAITLIST_ENTRY_DAYS"])
+    days = current_app.config["WAITLIST_ENTRY_DAYS"]
     zone = clinic_zone()
     with write_transaction():
         entry = _lock_entry(token)

@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 
 from app.booking import service as booking_service
 from app.booking.errors import BookingError
-from app.booking.labels import mode_choices
 from app.core.i18n import current_language
+from app.core.labels import mode_choices
 from app.core.ratelimits import booking_limit, manage_limit, token_lookup_limit
 from app.core.security import keep_private
 from app.core.timefmt import clinic_zone, current_locale

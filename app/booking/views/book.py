@@ -12,18 +12,18 @@ from sqlalchemy.exc import DBAPIError
 from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import BookingForm, form_started_stamp, seconds_since_started
-from app.booking.labels import mode_choices, mode_label
 from app.booking.slots import nearest_free_slots, parse_mode, slot_picker
 from app.content import self_check
+from app.core.actors import THE_PATIENT
 from app.core.database import is_unavailable
 from app.core.extensions import csrf, db
 from app.core.i18n import current_language
+from app.core.labels import mode_choices
 from app.core.ratelimits import booking_limit
 from app.models import Slot, utcnow
 
 bp = Blueprint("booking", __name__)
 # Pages and emails show a booking's way of meeting in the language being shown.
-bp.add_app_template_global(mode_label, "mode_label")
 
 SELF_CHECK_SESSION_KEY = "self_check_answers"
 UNAVAILABLE_MESSAGE = _l("We could not reach our booking calendar just now, so nothing was booked. "
@@ -100,7 +100,7 @@ def attached_self_check() -> dict | None:
     if sealed is None:
         return None
     config = current_app.config
-    answers = self_check.unseal(sealed, config["SECRET_KEY"], int(config["SELF_CHECK_TTL_SECONDS"]),
+    answers = self_check.unseal(sealed, config["SECRET_KEY"], config["SELF_CHECK_TTL_SECONDS"],
                                 int(utcnow().timestamp()))
     if answers is None:
         session.pop(SELF_CHECK_SESSION_KEY, None)
@@ -115,7 +115,7 @@ def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
         interest=form.interest.data, note=form.note.data or "", self_check=answers,
         locale=current_language(), sms_consent="web" if form.sms_consent.data else None)
     try:
-        result = service.book(slot.public_id, form.mode.data, patient)
+        result = service.book(slot.public_id, form.mode.data, patient, actor=THE_PATIENT)
     except SlotTaken as taken:
         return None, Outcome(409, _("%(problem)s Your details are kept: choose another time below.",
                                     problem=taken.message),
@@ -133,7 +133,7 @@ def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
 
 
 def _filled_too_fast(stamp: str | None) -> bool:
-    minimum = float(current_app.config["BOOKING_MIN_FILL_SECONDS"])
+    minimum = current_app.config["BOOKING_MIN_FILL_SECONDS"]
     if minimum <= 0:
         return False
     elapsed = seconds_since_started(stamp or "")

@@ -11,6 +11,7 @@ from app.booking import notifications, service, validation
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import CancelForm, RescheduleForm
 from app.booking.slots import parse_mode, slot_picker
+from app.core.actors import THE_PATIENT
 from app.core.extensions import csrf
 from app.core.i18n import COOKIE as LANGUAGE_COOKIE
 from app.core.i18n import LANGUAGES, address_in, current_language
@@ -76,7 +77,7 @@ def cancel(token: str):
             abort(400)
         return render_template("booking/cancel.html", booking=booking, token=token, form=form), 422
     try:
-        service.cancel(booking.public_id, by="patient", reason=form.reason.data)
+        service.cancel(booking.public_id, actor=THE_PATIENT, reason=form.reason.data)
     except BookingError as error:
         return render_template("booking/manage.html", booking=booking, token=token, problem=error.message,
                                can_change=service.can_change(booking)), error.http_status
@@ -113,7 +114,7 @@ def confirm_new_slot(token: str, slot_id: str):
     status = 200
     if form.validate_on_submit():
         try:
-            service.reschedule(booking.public_id, slot.public_id, form.mode.data, by="patient",
+            service.reschedule(booking.public_id, slot.public_id, form.mode.data, actor=THE_PATIENT,
                                manage_token=token)
         except SlotTaken as taken:
             problem = _("%(problem)s Your consultation has not changed. Please choose another time.",

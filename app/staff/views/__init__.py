@@ -26,15 +26,6 @@ def _no_store(response):
     return response
 
 
-@bp.context_processor
-def _labels() -> dict:
-    from app.models import utcnow
-    from app.staff.bookings_admin import ATTENDANCE_LABELS, CALENDAR_REPLY_LABELS, STATUS_LABELS
-
-    return {"STATUS_LABELS": STATUS_LABELS, "ATTENDANCE_LABELS": ATTENDANCE_LABELS,
-            "CALENDAR_REPLY_LABELS": CALENDAR_REPLY_LABELS, "now": utcnow()}
-
-
 def flash_error(message: str) -> None:
     flash(message, "error")
 

@@ -9,13 +9,15 @@ from flask_login import current_user
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.rules import booking_window
 from app.booking.service import PatientDetails, find_slot
+from app.core import audit
+from app.core.labels import MODE_LABELS
 from app.core.timefmt import when
 from app.courses import queries as course_queries
 from app.models import Slot, utcnow
-from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
+from app.models.booking import ATTENDANCE, STATUSES
 from app.schedule.clinic_time import parse_date
 from app.sms import service as texts_service
-from app.staff import audit, bookings_admin, erase, waitlist_admin
+from app.staff import bookings_admin, erase, waitlist_admin
 from app.staff.auth import admin_required
 from app.staff.forms import (
     BookingDetailsForm,

@@ -9,8 +9,8 @@ from flask_login import current_user
 
 from app.busy import service as busy
 from app.busy.forms import BusySourceForm
+from app.core import audit
 from app.core.database import write_transaction
-from app.staff import audit
 from app.staff.auth import admin_required
 from app.staff.views import bp, flash_done, flash_error
 

@@ -12,7 +12,7 @@ from app.staff.views import bp, flash_done, flash_error
 
 
 def _sign_in_limit() -> str:
-    return current_app.config.get("STAFF_SIGN_IN_RATE_LIMIT", "10 per minute")
+    return current_app.config["STAFF_SIGN_IN_RATE_LIMIT"]
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.booking import validation
-from app.booking.labels import mode_choices
+from app.core.labels import mode_choices
 from app.models.booking import LOCALE_NAMES, MODES
 from app.schedule.clinic_time import clinic_today
 from app.staff import waitlist_admin

@@ -1,5 +1,6 @@
-"""How a booking's choices read to the patient, in the language being shown. The staff
-console keeps the English names in app.models.booking."""
+"""The one table of how a booking's choices read (ways to meet, interests), in the language
+being shown: Spanish on a patient's Spanish page or email, English in the staff console
+and staff notices. Its words live in the booking catalog (babel/booking.cfg)."""
 
 from __future__ import annotations
 

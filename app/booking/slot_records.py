@@ -1,7 +1,8 @@
-"""What the booking service tells the waiting list, inside its own transaction: a slot was
-freed (to be offered) or taken (its outstanding offers end at once), or a booking's manage
-link was replaced or ended (what was made with it ends). Only models here, so app.booking
-can call it without importing the rest of the waiting list."""
+"""What a change to a slot leaves for the waiting list, inside the change's own transaction:
+a slot was freed (to be offered) or taken (its outstanding offers end at once), or a
+booking's manage link was replaced or ended (what was made with it ends). Only models
+here, beside the slots, so booking and the staff console record these without importing
+the waiting list, which reads them (app.waitlist.offering)."""
 
 from __future__ import annotations
 

@@ -1,13 +1,12 @@
-"""The audit log: one row per staff action, written in the same transaction as the action.
-Only `record` (and `record_with_next_commit`) add rows; nothing changes or deletes them."""
+"""The audit log: one row per staff action, written in the same transaction as the action
+(a service that owns its transaction calls `record` inside it; a booking change through
+its hooks, app.booking.changes). Only `record` adds rows; nothing changes or deletes them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.extensions import db
@@ -71,36 +70,6 @@ def record(session: Session, actor: StaffUser | None, action: str, *, booking_id
                      action=action, booking_id=booking_id, details=details[:2000])
     session.add(entry)
     return entry
-
-
-@dataclass
-class Pending:
-    written: bool = False
-
-
-@contextmanager
-def record_with_next_commit(actor: StaffUser | None, action: str, *, booking_id: int | None = None,
-                            details: str = "") -> Iterator[Pending]:
-    """For changes made by a service that owns its own transaction (booking cancel and move):
-    the entry joins that transaction at its commit, so both land or neither does."""
-    session = db.session()
-    if session.in_transaction():
-        # End our read transaction now, so the next commit is the service's own.
-        session.commit()
-    pending = Pending()
-
-    def add_entry(committing: Session) -> None:
-        if pending.written:  # only the first commit is the service's change
-            return
-        record(committing, actor, action, booking_id=booking_id, details=details)
-        pending.written = True
-
-    event.listen(session, "before_commit", add_entry)
-    try:
-        yield pending
-    finally:
-        if event.contains(session, "before_commit", add_entry):
-            event.remove(session, "before_commit", add_entry)
 
 
 @dataclass(frozen=True)
