@@ -37,19 +37,17 @@ def course_page_url(token: str, locale: str = "en") -> str:
     return public_url(f"{PREFIXES.get(locale, '')}/course/{token}")
 
 
-def session_count(course: Course) -> int:
-    """How many sessions the course has (cancelled ones do not count)."""
-    return sum(1 for session in course.sessions if session.status != SESSION_CANCELLED)
-
-
 def session_entries(course: Course, sessions: Iterable[CourseSession],
                     withdrawn: frozenset[int] = frozenset()) -> list[SessionEntry]:
     """The calendar's view of `sessions` (those in `withdrawn` as cancelled whatever their
-    status), numbered as the patient sees them (n of N)."""
-    total = session_count(course)
-    return [SessionEntry(uid=s.ical_uid, sequence=s.ical_sequence, number=s.number, total=total,
-                         starts_at=s.starts_at, ends_at=s.ends_at, chair=s.chair.name,
-                         cancelled=s.status == SESSION_CANCELLED or s.id in withdrawn)
+    status). A visit's number is its place among the course's visits in time order (n of N),
+    as the patient counts them, whatever was moved, cancelled or added before it."""
+    live = sorted((s for s in course.sessions if s.status != SESSION_CANCELLED and s.id not in withdrawn),
+                  key=lambda s: (s.starts_at, s.number))
+    place = {s.id: n for n, s in enumerate(live, 1)}
+    return [SessionEntry(uid=s.ical_uid, sequence=s.ical_sequence, number=place.get(s.id, s.number),
+                         total=len(live), starts_at=s.starts_at, ends_at=s.ends_at, chair=s.chair.name,
+                         cancelled=s.id not in place)
             for s in sorted(sessions, key=lambda s: (s.starts_at, s.number))]
 
 

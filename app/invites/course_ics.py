@@ -22,7 +22,7 @@ How each message is written (the one rule, `course_calendar`):
   it in one step and replace an event they hold by UID; Gmail's invitation card shows only the
   first event of a multi-event file, so the email and the course page also offer the whole
   course as one file for Google Calendar's import (and the page's link to add it).
-No health words: the title is "Appointment 3 of 36 – <clinic>".
+No health words: the title is "Appointment – <clinic>".
 """
 
 from __future__ import annotations
@@ -62,15 +62,15 @@ class SessionEntry:
                       "ends_at": datetime.fromisoformat(data["ends_at"])})
 
 
-def session_summary(number: int, total: int) -> str:
-    return _("Appointment %(number)s of %(total)s – %(clinic)s", number=number, total=total,
-             clinic=current_app.config["CLINIC_NAME"])
+def session_summary() -> str:
+    # No "n of N" in the title: a visit moved or added elsewhere would leave other events'
+    # numbers stale in the calendar (only the changed events are sent again).
+    return _("Appointment – %(clinic)s", clinic=current_app.config["CLINIC_NAME"])
 
 
 def session_description(entry: SessionEntry, page_url: str | None) -> str:
     config = current_app.config
-    lines = [_("Visit %(number)s of %(total)s at %(clinic)s.", number=entry.number, total=entry.total,
-               clinic=config["CLINIC_NAME"]),
+    lines = [_("Your visit to %(clinic)s.", clinic=config["CLINIC_NAME"]),
              _("Where: %(address)s (%(chair)s).", address=ics.clinic_address(), chair=entry.chair)]
     if page_url:
         lines.append(_("All your visits, and to ask to move one: %(url)s", url=page_url))
@@ -82,7 +82,7 @@ def session_description(entry: SessionEntry, page_url: str | None) -> str:
 def session_event(entry: SessionEntry, attendee: Party | None, page_url: str | None) -> InviteEvent:
     return InviteEvent(
         uid=entry.uid, sequence=entry.sequence, starts_at=entry.starts_at, ends_at=entry.ends_at,
-        summary=session_summary(entry.number, entry.total), location=ics.clinic_address(),
+        summary=session_summary(), location=ics.clinic_address(),
         description=session_description(entry, page_url), organizer=ics.organizer(),
         attendee=attendee, cancelled=entry.cancelled, url=page_url)
 
@@ -102,3 +102,9 @@ def course_calendar(entries: Sequence[SessionEntry], dtstamp: datetime, attendee
     method = course_method(entries)
     events = [session_event(entry, attendee, page_url) for entry in entries]
     return method, ics.build_calendar(events, method, dtstamp)
+
+
+def course_download(entries: Sequence[SessionEntry], dtstamp: datetime, page_url: str | None) -> str:
+    """Every session as one file to import (METHOD:PUBLISH, the same UIDs as the emails, so
+    later emails update what it added)."""
+    return ics.build_calendar([session_event(entry, None, page_url) for entry in entries], PUBLISH, dtstamp)
