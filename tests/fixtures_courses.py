@@ -1,5 +1,6 @@
 """Courses made straight from the models (the rows a course service writes), and changes to
-them that call the patient notifications as the service does, inside the change's transaction."""
+them that call the patient notifications as the service does, inside the change's transaction
+(raising a moved or cancelled session's SEQUENCE first, as app.courses.service does)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,7 @@ def move(course_id: int, moves: dict[int, datetime], chair_index: int | None = N
                 s.starts_at, s.ends_at = moves[s.number], moves[s.number] + length
                 if chair_index is not None:
                     s.chair = session.execute(select(Chair).order_by(Chair.position)).scalars().all()[chair_index]
+                s.ical_sequence += 1  # as the course service does for a change
                 changed.append(s)
         notifications.course_changed(course, changed, [])
 
@@ -106,6 +108,7 @@ def cancel(course_id: int, numbers: list[int]) -> None:
         cancelled = [s for s in course.sessions if s.number in numbers]
         for s in cancelled:
             s.status = SESSION_CANCELLED
+            s.ical_sequence += 1
         notifications.course_changed(course, [], cancelled)
 
 

@@ -70,9 +70,10 @@ def _flush(course: Course) -> None:
 def course_planned(course: Course, page_token: str | None = None) -> None:
     """Queue the one email that carries the whole course and the private course page link.
 
-    `page_token` is the token the service issued with `new_course_page_token`; without one, a
-    new token is issued here (the course's earlier hash, never sent, is replaced)."""
-    token = page_token or new_course_page_token(course)
+    The link's token is `page_token`, or the one the service left on `course.page_token` (a
+    plain attribute, never stored: only its hash is); without either, a new one is issued
+    here (`new_course_page_token`: the course's earlier hash, never sent, is replaced)."""
+    token = page_token or getattr(course, "page_token", None) or new_course_page_token(course)
     if not course.email:
         return
     _flush(course)
@@ -91,18 +92,20 @@ def course_changed(
     """Queue the calendar update for sessions moved or added (`changed`) and removed (`cancelled`).
 
     One call per change the staff or patient made (moving every later session is one call),
-    and one email per call. Each touched session's SEQUENCE goes up (its reminder is due
-    again), so the patient's calendar replaces what it holds for that UID; the email carries
-    the course page link when the caller knows the token (`page_token`)."""
+    and one email per call. The service has already raised each moved or cancelled session's
+    `ical_sequence` (an added one starts at 0 under a new UID), so the patient's calendar
+    replaces what it holds for that UID; a touched session's reminder is due again. The email
+    carries the course page link when the caller knows the token (`page_token`, or
+    `course.page_token` as the course page leaves it for a move the patient asked for)."""
     touched = [*changed, *cancelled]
     if not touched:
         return
     for session in touched:
-        session.ical_sequence += 1
         session.reminded_at = None
     _flush(course)
     if not course.email:
         return
+    page_token = page_token or getattr(course, "page_token", None)
     page_url = course_page_url(page_token, course.locale) if page_token else None
     withdrawn = frozenset(s.id for s in cancelled)
     details = course_event(course, touched, page_url, withdrawn,

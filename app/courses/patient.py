@@ -4,22 +4,31 @@ as the patient sees it (visits done and left, the next ones, which may still be 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.core.extensions import db
+from app.core.timefmt import clinic_zone, to_local
 from app.core.tokens import hash_token, looks_like_token
+from app.courses import service
+from app.courses.errors import CourseError, InvalidCourseInput, TimeNotOpen
+from app.models import utcnow
 from app.models.schedule import (
     COURSE_PLANNED,
     SESSION_ATTENDED,
     SESSION_CANCELLED,
     SESSION_MISSED,
     SESSION_PLANNED,
+    Chair,
     Course,
     CourseSession,
 )
+from app.schedule import holds
+from app.schedule.errors import ChairTaken
+from app.schedule.opening_hours import opening_windows
 
 NEXT_SHOWN = 3  # how many coming visits the page shows first, with where and when
 
@@ -70,3 +79,79 @@ def overview(course: Course, now: datetime) -> CourseOverview:
         missed=sum(1 for s in visits if s.status == SESSION_MISSED),
         left=len(coming), next=coming[:NEXT_SHOWN], later=coming[NEXT_SHOWN:],
         movable=frozenset(s.id for s in coming if can_move(course, s, now)))
+
+
+# --- asking to move one visit ---------------------------------------------------------------
+
+MOVE_DAYS = 14  # how many clinic days ahead the patient may pick a new time on
+MOVE_STEP = timedelta(minutes=15)  # the times offered on a day are this far apart
+
+
+class MoveRefused(Exception):
+    """The patient's move cannot be made; `message` says why, in their language."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def move_days(now: datetime) -> list[date]:
+    """The days a visit may be moved to: from the first day the notice allows, MOVE_DAYS on."""
+    first = to_local(now + move_notice()).date()
+    return [first + timedelta(days=n) for n in range(MOVE_DAYS)]
+
+
+def free_times(course: Course, item: CourseSession, on: date, now: datetime) -> list[datetime]:
+    """The times on `on` the visit could move to: inside opening hours, at least the booking
+    notice away, free on some chair in use for the visit's whole length, on a day the course
+    has no other visit (one a day)."""
+    if on not in move_days(now):
+        return []
+    zone = clinic_zone()
+    busy_days = {s.starts_at.astimezone(zone).date() for s in course.sessions
+                 if s.status != SESSION_CANCELLED and s.id != item.id}
+    if on in busy_days:
+        return []
+    length = item.ends_at - item.starts_at
+    windows = opening_windows(on)
+    if not windows:
+        return []
+    chairs = list(db.session.execute(select(Chair.id).where(Chair.is_active)).scalars())
+    held = holds.held_cells(chairs, windows[0][0], windows[-1][1], [item.id])
+    earliest = now + move_notice()
+    times = []
+    for start, end in windows:
+        at = start
+        while at + length <= end:
+            cells = holds.cells(at, at + length)
+            if at >= earliest and any(not held[c].intersection(cells) for c in chairs):
+                times.append(at)
+            at += MOVE_STEP
+    return times
+
+
+def visit_by_number(course: Course, number: int) -> CourseSession | None:
+    return next((s for s in course.sessions if s.number == number), None)
+
+
+def ask_to_move(token: str, number: int, starts_at: datetime, now: datetime | None = None) -> list[CourseSession]:
+    """Move one visit of the course `token` names to `starts_at`, on any free chair (the course
+    service's move, in its transaction; the update email carries the page link). Raises
+    MoveRefused with the reason in the patient's words."""
+    now = now or utcnow()
+    course = find_by_token(token)
+    item = visit_by_number(course, number) if course else None
+    if course is None or item is None:
+        raise MoveRefused(_("This visit could not be found."), 404)
+    if not can_move(course, item, now):
+        raise MoveRefused(_("This visit is too soon to move online. Please call us."))
+    if starts_at not in free_times(course, item, to_local(starts_at).date(), now):
+        raise MoveRefused(_("That time is no longer free. Please choose another."))
+    course.page_token = token  # read by course_changed: the email carries the page link
+    try:
+        return service.move_session(course.public_id, number, starts_at, now=now)
+    except (ChairTaken, TimeNotOpen, InvalidCourseInput):
+        raise MoveRefused(_("That time is no longer free. Please choose another.")) from None
+    except CourseError:
+        raise MoveRefused(_("This visit can no longer be moved online. Please call us.")) from None
