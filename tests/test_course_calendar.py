@@ -280,3 +280,51 @@ def test_the_attachment_reads_as_a_valid_calendar(ctx, smtp_server):
     text = calendar_text(item.message)
     vobject.readOne(text, validate=True).validate(raiseException=True)
     assert item.message.get_content_type() == "multipart/mixed"
+
+
+# --- through the course service ---------------------------------------------------------------
+
+def test_the_course_service_changes_keep_the_calendar_and_radicale_true(ctx, smtp_server, radicale):
+    """A standard 36 planned by the service across the March change, every later session moved,
+    a session missed and one added at the end, a pause and a resume, then ended early: the
+    patient's calendar (and Radicale's copy) hold exactly the sessions the database keeps."""
+    from datetime import date, time
+
+    from sqlalchemy import select
+
+    from app.core.database import write_transaction
+    from app.courses import service
+    from app.models import AvailabilityRule
+    from app.models.schedule import CourseTemplate
+    from app.schedule.seed import seed_schedule
+
+    with write_transaction() as session:
+        seed_schedule(session)
+        for weekday in range(5):
+            session.add(AvailabilityRule(weekday=weekday, start_time=time(8), end_time=time(17), slot_minutes=30))
+    template = ctx.extensions["sqlalchemy"].session.execute(
+        select(CourseTemplate).where(CourseTemplate.key == "rtms_36")).scalar_one()
+    course = service.plan_course(service.PatientDetails(name="Ada Lovelace", email="ada@example.com"),
+                                 service.PlanRequest(template_id=template.id, start=date(2027, 3, 1),
+                                                     preferred_time=time(9)),
+                                 now=denver(2027, 2, 20, 9))
+    public_id = course.public_id
+    service.move_session(public_id, 3, denver(2027, 3, 3, 14), later_too=True, now=denver(2027, 2, 21, 9))
+    service.record_attendance(public_id, 1, "attended", now=denver(2027, 3, 1, 10))
+    service.record_attendance(public_id, 2, "missed", now=denver(2027, 3, 2, 16))
+    service.add_session_at_end(public_id, now=denver(2027, 3, 2, 16))
+    service.pause_course(public_id, now=denver(2027, 3, 20, 9))
+    service.resume_course(public_id, date(2027, 3, 29), now=denver(2027, 3, 22, 9))
+    service.end_course(public_id, "moved away", now=denver(2027, 4, 20, 9))
+    course_id = service.find_course(public_id).id
+    truth = assert_calendar_true(smtp_server, "ada@example.com", course_id)
+    local = sorted(start.astimezone(DENVER) for _uid, start, _end in truth)
+    # Wall-clock times stay whole hours on both sides of the change (9:00, or 14:00 after the move).
+    assert {(t.hour, t.minute) for t in local} <= {(9, 0), (14, 0)} and len(truth) > 10
+    assert {t.utcoffset() for t in local} == {timedelta(hours=-7), timedelta(hours=-6)}
+    kinds = [str(i.message["Subject"]) for i in smtp_server.to("ada@example.com")]
+    assert kinds[0] == "Your appointments are booked – Mindset TMS" and len(kinds) == 6
+    collection = radicale.new_calendar(f"service-{uuid.uuid4().hex[:8]}")
+    put_or_delete(radicale, collection, received(smtp_server, "ada@example.com"))
+    stored = radicale.events(collection)
+    assert {(e.uid.value, e.dtstart.value.astimezone(UTC), e.dtend.value.astimezone(UTC)) for e in stored} == truth
