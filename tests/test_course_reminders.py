@@ -99,3 +99,14 @@ def test_spanish_reminder(ctx, smtp_server):
     queue_due_reminders(denver(2027, 3, 8, 12))
     deliver_due(denver(2027, 3, 8, 12))
     assert reminders(smtp_server, "eva@example.com") == ["Recordatorio: su visita de mañana – Mindset TMS"]
+
+
+def test_a_reminder_queued_before_a_move_is_not_sent(ctx, smtp_server):
+    course = make_course([denver(2027, 3, 9, 9), denver(2027, 3, 12, 9)])
+    deliver_due(denver(2027, 3, 1, 9))
+    assert queue_due_reminders(denver(2027, 3, 8, 12)) == 1
+    move(course.id, {1: denver(2027, 3, 10, 9)})  # before the worker sent it
+    deliver_due(denver(2027, 3, 8, 12))
+    assert reminders(smtp_server) == []
+    assert [row.status for row in outbox_rows("course_reminder")] == ["cancelled"]
+    assert queue_due_reminders(denver(2027, 3, 9, 12)) == 1  # the new time's own reminder
