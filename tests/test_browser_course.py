@@ -12,6 +12,7 @@ from app.core.database import write_transaction
 from app.courses import service
 from app.models import AvailabilityRule
 from app.models.schedule import CourseTemplate
+from tests.test_accessibility import ROOT, VNU_JAR, assert_no_axe_violations, vnu_missing
 from tests.test_browser_booking import shot
 from tests.test_course_move import next_monday
 
@@ -53,10 +54,12 @@ def test_the_course_page_fits_a_phone_and_a_wide_screen(live_server, page, phone
         assert overflow(tab) <= 0, name
         assert tab.locator(".card").count() == 3
         shot(tab, f"course{prefix.replace('/', '-')}-{name}")
+        assert_no_axe_violations(tab, f"the course page at {name} px")
         tab.locator(".card a.button").first.click()
         assert overflow(tab) <= 0, name
         assert tab.locator("button.slot").count() > 0
         shot(tab, f"course-move{prefix.replace('/', '-')}-{name}")
+        assert_no_axe_violations(tab, f"the move page at {name} px")
 
 
 def test_a_visit_moves_with_javascript_off(live_server, browser, course_token):
@@ -75,3 +78,24 @@ def test_a_visit_moves_with_javascript_off(live_server, browser, course_token):
         shot(tab, "course-moved-nojs-360")
     finally:
         context.close()
+
+
+def test_course_pages_are_valid_html(app, course_token, tmp_path):
+    import json
+    import subprocess
+
+    reason = vnu_missing()
+    if reason:
+        pytest.skip(reason)
+    client = app.test_client()
+    pages = {name: client.get(path).get_data(as_text=True) for name, path in (
+        ("page", f"/course/{course_token}"), ("move", f"/course/{course_token}/move/1"))}
+    files = []
+    for name, html in pages.items():
+        assert "<h1>" in html, name
+        (tmp_path / f"{name}.html").write_text(html)
+        files.append(str(tmp_path / f"{name}.html"))
+    result = subprocess.run(["java", "-jar", str(VNU_JAR), "--errors-only", "--also-check-css", "--format", "json",
+                             *files, str(ROOT / "static" / "css" / "site.css")],
+                            capture_output=True, text=True, timeout=300)
+    assert json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"] == []
