@@ -77,3 +77,14 @@ def test_the_calendar_file_has_every_visit_with_the_emailed_uids(ctx, client):
     with write_transaction() as session:
         live = {s.ical_uid for s in session.execute(select(CourseSession)).scalars() if s.number != 2}
     assert {str(e["UID"]) for e in calendar.walk("VEVENT")} == live
+
+
+def test_visits_past_the_insurers_approval_are_marked(ctx, client):
+    from app.models.schedule import Course
+
+    course = make_course(starts(0, 6), notify=False)
+    with write_transaction() as session:
+        row = session.get(Course, course.id)
+        row.authorised_sessions = 4
+    html = client.get(f"/course/{course.token}").get_data(as_text=True)
+    assert html.count("(not yet approved by your insurer)") == 2

@@ -63,6 +63,7 @@ class CourseOverview:
     next: list[CourseSession]
     later: list[CourseSession]
     movable: frozenset[int]  # session ids the patient may ask to move
+    unapproved: frozenset[int]  # session ids past the insurer's authorised count or date
 
     @property
     def total(self) -> int:
@@ -78,7 +79,8 @@ def overview(course: Course, now: datetime) -> CourseOverview:
         done=sum(1 for s in visits if s.status == SESSION_ATTENDED),
         missed=sum(1 for s in visits if s.status == SESSION_MISSED),
         left=len(coming), next=coming[:NEXT_SHOWN], later=coming[NEXT_SHOWN:],
-        movable=frozenset(s.id for s in coming if can_move(course, s, now)))
+        movable=frozenset(s.id for s in coming if can_move(course, s, now)),
+        unapproved=frozenset(s.id for s in coming if service.is_past_authorisation(course, s)))
 
 
 # --- asking to move one visit ---------------------------------------------------------------
