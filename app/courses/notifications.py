@@ -108,9 +108,8 @@ def course_changed(
     page_token = page_token or getattr(course, "page_token", None)
     page_url = course_page_url(page_token, course.locale) if page_token else None
     withdrawn = frozenset(s.id for s in cancelled)
-    details = course_event(course, touched, page_url, withdrawn,
-                     upcoming=[e.to_json() for e in session_entries(
-                         course, [s for s in course.sessions
-                                  if s.status != SESSION_CANCELLED and s.id not in withdrawn])])
+    still_on = [s for s in course.sessions if s.status != SESSION_CANCELLED and s.id not in withdrawn]
+    upcoming = [entry.to_json() for entry in session_entries(course, still_on, withdrawn)]
+    details = course_event(course, touched, page_url, withdrawn, upcoming=upcoming)
     outbox.enqueue_unbooked(Message(outbox.COURSE_CHANGED, to_address=course.email,
                                     to_name=course.name, details=details))

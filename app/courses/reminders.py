@@ -42,7 +42,7 @@ def queue_due_reminders(now: datetime | None = None) -> int:
             .where(CourseSession.status == SESSION_PLANNED, CourseSession.reminded_at.is_(None),
                    CourseSession.starts_at > now,
                    CourseSession.starts_at <= now + timedelta(hours=hours),
-                   Course.status == COURSE_PLANNED, Course.email.is_not(None))
+                   Course.status == COURSE_PLANNED, Course.email.is_not(None), Course.email != "")
             .order_by(CourseSession.starts_at)).scalars().all()
         today = clinic_day_start(now)
         seen: set[int] = set()
