@@ -7,9 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.extensions import db
+from app.courses import service as courses
 from app.models import AvailabilityRule, Booking, CalendarFeed, DateOverride, Slot
 from app.models.staff import AuditLog, StaffUser
 from tests.conftest import make_booking, make_slot
+from tests.course_helpers import next_monday, template_id
 from tests.fixtures_staff import make_staff, signed_in_client
 
 PATIENT_NAME = "Ada Lovelace"
@@ -18,6 +20,7 @@ ADMIN_ENDPOINTS = {
     "staff.audit_log", "staff.accounts", "staff.account_active", "staff.account_role",
     "staff.account_password", "staff.calendar_feeds", "staff.revoke_calendar_feed", "staff.erase_patient",
     "staff.add_busy_calendar", "staff.remove_busy_calendar",
+    "staff.schedule_admin", "staff.edit_chair", "staff.edit_appointment_type", "staff.edit_course_template",
 }
 
 
@@ -43,8 +46,11 @@ def world(app):
             override = DateOverride(on_date=free.starts_at.date(), kind="closed")
             feed = CalendarFeed(token_hash="0" * 64, label="Front desk")
             session.add_all([rule, override, feed])
+        course = courses.plan_course(courses.PatientDetails(PATIENT_NAME, PATIENT_EMAIL), courses.PlanRequest(
+            template_id("maintenance_6"), next_monday(), time(9)))
         return {"public_id": booking.public_id, "slot_id": free.public_id, "rule_id": rule.id,
-                "override_id": override.id, "user_id": admin.id, "feed_id": feed.id}
+                "override_id": override.id, "user_id": admin.id, "feed_id": feed.id,
+                "course_id": course.public_id, "number": 1, "item_id": 1}
 
 
 def staff_routes(app):
