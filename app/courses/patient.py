@@ -22,13 +22,11 @@ from app.models.schedule import (
     SESSION_CANCELLED,
     SESSION_MISSED,
     SESSION_PLANNED,
-    Chair,
     Course,
     CourseSession,
 )
-from app.schedule import holds
+from app.schedule import free
 from app.schedule.errors import ChairTaken
-from app.schedule.opening_hours import opening_windows
 
 NEXT_SHOWN = 3  # how many coming visits the page shows first, with where and when
 
@@ -86,7 +84,7 @@ def overview(course: Course, now: datetime) -> CourseOverview:
 # --- asking to move one visit ---------------------------------------------------------------
 
 MOVE_DAYS = 14  # how many clinic days ahead the patient may pick a new time on
-MOVE_STEP = timedelta(minutes=15)  # the times offered on a day are this far apart
+MOVE_STEP_MINUTES = 15  # the times offered on a day are on these minutes of the hour
 
 
 class MoveRefused(Exception):
@@ -105,32 +103,18 @@ def move_days(now: datetime) -> list[date]:
 
 
 def free_times(course: Course, item: CourseSession, on: date, now: datetime) -> list[datetime]:
-    """The times on `on` the visit could move to: inside opening hours, at least the booking
-    notice away, free on some chair in use for the visit's whole length, on a day the course
-    has no other visit (one a day)."""
+    """The times on `on` the visit could move to: free on some chair in use for its whole length
+    (app.schedule.free, the one answer to "is this free"), at least the booking notice away,
+    every quarter hour, on a day the course has no other visit (one a day)."""
     if on not in move_days(now):
         return []
     zone = clinic_zone()
-    busy_days = {s.starts_at.astimezone(zone).date() for s in course.sessions
-                 if s.status != SESSION_CANCELLED and s.id != item.id}
-    if on in busy_days:
+    if any(s.starts_at.astimezone(zone).date() == on for s in course.sessions
+           if s.status != SESSION_CANCELLED and s.id != item.id):
         return []
-    length = item.ends_at - item.starts_at
-    windows = opening_windows(on)
-    if not windows:
-        return []
-    chairs = list(db.session.execute(select(Chair.id).where(Chair.is_active)).scalars())
-    held = holds.held_cells(chairs, windows[0][0], windows[-1][1], [item.id])
-    earliest = now + move_notice()
-    times = []
-    for start, end in windows:
-        at = start
-        while at + length <= end:
-            cells = holds.cells(at, at + length)
-            if at >= earliest and any(not held[c].intersection(cells) for c in chairs):
-                times.append(at)
-            at += MOVE_STEP
-    return times
+    minutes = int((item.ends_at - item.starts_at).total_seconds() // 60)
+    starts = free.free_times(on, minutes, except_session_ids=[item.id], now=now + move_notice())
+    return [at for at, _chair in starts if to_local(at).minute % MOVE_STEP_MINUTES == 0]
 
 
 def visit_by_number(course: Course, number: int) -> CourseSession | None:
