@@ -61,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     from app.content import views as content
     from app.core import health
     from app.core.deploy_check import dev_mail_viewer_enabled
+    from app.courses import views as courses
     from app.invites import views as invites
     from app.mail import dev_viewer
     from app.sms import views as sms
@@ -71,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(content.bp)
     app.register_blueprint(book.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(courses.bp)
     app.register_blueprint(invites.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(waitlist_api.bp)

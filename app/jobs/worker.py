@@ -17,6 +17,7 @@ from app.booking.slots import regenerate_slots
 from app.busy.service import sync_due
 from app.core.config import imap_configured
 from app.core.extensions import db
+from app.courses.reminders import queue_due_reminders
 from app.mail.delivery import DEFAULT_BATCH_SIZE, DEFAULT_LEASE_SECONDS, DeliveryReport, deliver_due
 from app.replies.imap import poll_mailbox
 from app.waitlist.offering import offer_freed_slots
@@ -120,10 +121,21 @@ class Worker:
             db.session.rollback()
             log.exception("reading the IMAP mailbox failed")
 
+    def keep_course_reminders(self) -> None:
+        """Queues the course reminders now due (before delivery, so they go out in this pass)."""
+        try:
+            queued = queue_due_reminders()
+            if queued:
+                log.info("course reminders queued: %s", queued)
+        except Exception:  # noqa: BLE001 - mail delivery must go on; the next round tries again
+            db.session.rollback()
+            log.exception("course reminders failed")
+
     def run_once(self) -> DeliveryReport:
         self.keep_slots_generated()
         self.keep_inbox_read()
         self.keep_waitlist_offered()
+        self.keep_course_reminders()
         try:
             return deliver_due(batch_size=self.batch_size, lease_seconds=self.lease_seconds,
                                should_stop=self.stopping.is_set)

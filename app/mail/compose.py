@@ -184,6 +184,63 @@ def waitlist_joined(event: dict) -> Content:
                    until=local_when(datetime.fromisoformat(event["expires_at"])))
 
 
+# --- treatment courses -------------------------------------------------------------------
+# Subjects, preview text and calendar titles say "appointment" and nothing about health: a
+# lock screen or a shared calendar may show them.
+
+def _course_visits(data: list[dict]) -> list[dict]:
+    """Each session as the email lists it: its number, day and time, chair, and length."""
+    visits = []
+    for item in data:
+        starts_at = datetime.fromisoformat(item["starts_at"])
+        ends_at = datetime.fromisoformat(item["ends_at"])
+        visits.append({"number": item["number"], "total": item["total"], "when": local_when(starts_at),
+                       "short": f"{short_day(starts_at)}, {clock_with_zone(starts_at)}",
+                       "chair": item["chair"], "cancelled": item.get("cancelled", False),
+                       "minutes": int((ends_at - starts_at).total_seconds() // 60),
+                       "starts_at": starts_at})
+    return visits
+
+
+def _course_context(event: dict) -> dict:
+    return {"first_name": first_name(event.get("name") or "") or _("there"),
+            "page_url": event.get("page_url"), "address": ics.clinic_address()}
+
+
+def course_planned(event: dict, now: datetime) -> Content:
+    """The one email of a planned course: every visit, the calendar data and the private page."""
+    visits = _course_visits(event["sessions"])
+    return _render("course_planned", _clinic(_("Your appointments are booked")),
+                   visits=visits, first=visits[0], count=len(visits), **_course_context(event))
+
+
+def course_changed(event: dict, now: datetime) -> Content:
+    """One email per change: the visits at their new times, those withdrawn, and the next ones."""
+    visits = _course_visits(event["sessions"])
+    upcoming = [v for v in _course_visits(event.get("upcoming", [])) if v["starts_at"] > now][:3]
+    return _render("course_changed", _clinic(_("Your appointments have changed")),
+                   moved=[v for v in visits if not v["cancelled"]],
+                   withdrawn=[v for v in visits if v["cancelled"]], upcoming=upcoming,
+                   **_course_context(event))
+
+
+def course_reminder_subject(starts_at: datetime, sent_at: datetime) -> str:
+    start_day = to_local(starts_at).date()
+    send_day = to_local(sent_at).date()
+    if start_day == send_day:
+        return _clinic(_("Reminder: your appointment today"))
+    if start_day == send_day + timedelta(days=1):
+        return _clinic(_("Reminder: your appointment tomorrow"))
+    return _clinic(_("Reminder: your appointment on %(day)s", day=short_day(starts_at)))
+
+
+def course_reminder(event: dict, sent_at: datetime) -> Content:
+    """The reminder of one visit; "today" or "tomorrow" as of the moment it is sent."""
+    [visit] = _course_visits(event["sessions"])
+    return _render("course_reminder", course_reminder_subject(visit["starts_at"], sent_at),
+                   visit=visit, **_course_context(event))
+
+
 # --- MIME --------------------------------------------------------------------------------
 
 def address(addr_spec: str, name: str = "") -> Address:
@@ -268,8 +325,9 @@ def build(message: OutboxMessage, sent_at: datetime) -> EmailMessage:
         email.make_mixed()
         email.attach(alternative)
         attachment = MIMEPart(policy=SMTP)
+        filename = "appointments.ics" if message.kind.startswith("course_") else "invite.ics"
         attachment.set_content(calendar.encode("utf-8"), maintype="application", subtype="ics",
-                               disposition="attachment", filename="invite.ics")
+                               disposition="attachment", filename=filename)
         email.attach(attachment)
     else:
         email.make_alternative()

@@ -15,6 +15,7 @@ Logs name outbox ids and SMTP codes only: never addresses, names or links.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import smtplib
@@ -30,6 +31,7 @@ from sqlalchemy.orm import aliased
 
 from app.core.config import DEFAULTS
 from app.core.database import is_postgres, write_transaction
+from app.core.extensions import db
 from app.mail import compose, outbox, rendering, sms
 from app.mail.transport import DeliveryError, Envelope
 from app.models import Booking, OutboxMessage, utcnow
@@ -42,6 +44,7 @@ from app.models.mail import (
     OUTBOX_PENDING,
     OUTBOX_SENT,
 )
+from app.models.schedule import SESSION_PLANNED, CourseSession
 
 CHANNELS = (CHANNEL_EMAIL, CHANNEL_SMS)
 
@@ -288,6 +291,16 @@ def _is_stale_reminder(message: OutboxMessage, booking: Booking | None) -> bool:
             or booking.ical_sequence != message.booking_sequence)
 
 
+def _is_stale_course_reminder(message: OutboxMessage) -> bool:
+    """A course reminder whose session has since moved (a higher SEQUENCE), been cancelled or
+    gone is not sent (the move clears `reminded_at`, so the new time gets its own)."""
+    if message.event is None:
+        return False
+    [entry] = json.loads(message.event)["sessions"]
+    item = db.session.execute(select(CourseSession).where(CourseSession.ical_uid == entry["uid"])).scalar_one_or_none()
+    return item is None or item.status != SESSION_PLANNED or item.ical_sequence != entry["sequence"]
+
+
 def _prepare(message_id: int, now: datetime) -> Envelope | str:
     """The bytes to send, or why not to send ('gone', 'withdrawn', 'invalid: ...')."""
     with write_transaction() as session:
@@ -297,6 +310,8 @@ def _prepare(message_id: int, now: datetime) -> Envelope | str:
         needs_booking = message.kind == outbox.REMINDER or message.channel == CHANNEL_SMS
         booking = session.get(Booking, message.booking_id) if message.booking_id and needs_booking else None
         if message.kind == outbox.REMINDER and _is_stale_reminder(message, booking):
+            return _withdraw(message)
+        if message.kind == outbox.COURSE_REMINDER and _is_stale_course_reminder(message):
             return _withdraw(message)
         if message.channel == CHANNEL_SMS:
             reason = sms.reason_not_to_send(message, booking, now)

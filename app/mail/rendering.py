@@ -15,7 +15,7 @@ from datetime import datetime
 
 from flask_babel import force_locale
 
-from app.invites import ics
+from app.invites import course_ics, ics
 from app.mail import compose, texts
 from app.models import Booking, OutboxMessage
 from app.models.booking import LOCALES, first_name_initial, format_reference
@@ -31,8 +31,13 @@ WAITLIST_JOINED = "waitlist_joined"  # the waiting list's private link, sent on 
 INBOUND = "inbound"  # mail to the clinic passed on to staff (app.replies): about no booking row
 # To a booking's previous address when staff change it: that it changed, and nothing more.
 CONTACT_CHANGED = "contact_changed"
+# A treatment course's mail (app.courses): about a course's sessions, not a booking row.
+COURSE_PLANNED = "course_planned"
+COURSE_CHANGED = "course_changed"
+COURSE_REMINDER = "course_reminder"
+COURSE_KINDS = (COURSE_PLANNED, COURSE_CHANGED, COURSE_REMINDER)
 KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE, OFFER, WAITLIST_JOINED, INBOUND,
-         CONTACT_CHANGED)
+         CONTACT_CHANGED, *COURSE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,7 @@ def message_locale(kind: str, event: dict) -> str:
     entry's for its mail), whoever made the change; staff notices are in the staff's English."""
     if kind in (STAFF_NOTICE, INBOUND):
         return "en"
-    unbooked = kind in (OFFER, WAITLIST_JOINED)
+    unbooked = kind in (OFFER, WAITLIST_JOINED, *COURSE_KINDS)
     language = event.get("locale") if unbooked else event.get("booking", {}).get("locale")
     return language if language in LOCALES else "en"
 
@@ -144,6 +149,8 @@ def _render_event(kind: str, event: dict, now: datetime) -> Rendered:
     if kind == INBOUND:
         content = compose.inbound_notice(event)
         return Rendered(content.subject, content.text, content.html)
+    if kind in COURSE_KINDS:
+        return _render_course(kind, event, now)
     booking = BookingSnapshot.from_json(event["booking"])
     link = event.get("manage_url")
     previous = _instant(event.get("previous_start"))
@@ -169,6 +176,19 @@ def _render_event(kind: str, event: dict, now: datetime) -> Rendered:
         content = compose.staff_notice(booking, event["staff_event"], event["staff_url"], previous)
         return Rendered(content.subject, content.text, content.html)
     raise ValueError(f"unknown message kind {kind!r}")
+
+
+def _render_course(kind: str, event: dict, now: datetime) -> Rendered:
+    """A course's email: the planned course or a change carries its calendar data (see
+    app.invites.course_ics for which method), a reminder none."""
+    if kind == COURSE_REMINDER:
+        content = compose.course_reminder(event, now)
+        return Rendered(content.subject, content.text, content.html)
+    entries = [course_ics.SessionEntry.from_json(data) for data in event["sessions"]]
+    content = (compose.course_planned if kind == COURSE_PLANNED else compose.course_changed)(event, now)
+    attendee = ics.Party(name=event["name"], email=event["email"]) if event.get("email") else None
+    method, calendar = course_ics.course_calendar(entries, now, attendee, event.get("page_url"))
+    return Rendered(content.subject, content.text, content.html, calendar, method)
 
 
 def render(message: OutboxMessage, now: datetime) -> Rendered:
