@@ -299,7 +299,7 @@ def test_reminder_is_sent_once_a_day_before(ctx, smtp_server):
 
 def test_a_late_reminder_says_when_it_is_sent_not_when_it_was_due(ctx, smtp_server):
     """A reminder held up (the worker was down) until the day itself says "today"."""
-    slot = make_slot()
+    slot = make_slot(local_dt(future_day(5), 15))  # mid-afternoon: two hours before is the same day
     _book_at(slot, slot.starts_at - timedelta(days=3))
     deliver_due(now=slot.starts_at - timedelta(hours=2))
     [reminder] = [r.message for r in smtp_server.to(ADA) if "Reminder" in str(r.message["Subject"])]
