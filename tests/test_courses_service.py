@@ -226,3 +226,15 @@ def test_a_course_across_a_daylight_saving_change_keeps_its_wall_clock_time(desk
     assert all(local(s.starts_at).time() == time(10) for s in stored.sessions)
     assert len({s.starts_at.astimezone(UTC).hour for s in stored.sessions}) == 2
     assert holds_match_sessions()
+
+
+def test_moving_a_session_weeks_later_with_every_later_one_keeps_one_a_day(desk, calls):
+    course = courses.plan_course(ADA, request())
+    third = courses.find_course(course.public_id).sessions[2]
+    target = local(third.starts_at + timedelta(days=14)).replace(hour=15)
+    courses.move_session(course.public_id, 3, target, later_too=True)
+    stored = courses.find_course(course.public_id)
+    days = [local(s.starts_at).date() for s in stored.sessions]
+    assert len(set(days)) == len(days) and len(stored.sessions) == 36
+    assert local(stored.sessions[2].starts_at) == target
+    assert holds_match_sessions() and not overlapping_sessions()

@@ -486,8 +486,9 @@ def move_session(course_public_id: str, number: int, starts_at: datetime, *, cha
             chairs.remove(item.chair_id)
             chairs.insert(0, item.chair_id)
         new_day = starts_at.astimezone(zone).date()
-        last = max([new_day] + [s.starts_at.astimezone(zone).date() for s in moving])
-        book = _Book(chairs, new_day, reach(
+        days = [new_day] + [s.starts_at.astimezone(zone).date() for s in moving]
+        last = max(days)
+        book = _Book(chairs, min(days), reach(
             [SessionSpec(0, 0, 1, EVERY_DAY)] * (len(later) + 1), last), now, [s.id for s in moving])
         length = item.ends_at - item.starts_at
         ends_at = starts_at + length
