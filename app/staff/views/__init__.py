@@ -3,7 +3,7 @@ never cached, and its view modules register their routes on import (bottom of th
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash
+from flask import Blueprint, flash
 
 from app.staff import auth
 
@@ -32,10 +32,6 @@ def flash_error(message: str) -> None:
 
 def flash_done(message: str) -> None:
     flash(message, "success")
-
-
-def config(name: str, default=None):
-    return current_app.config.get(name, default)
 
 
 from app.staff.views import (  # noqa: E402,F401  isort: skip
