@@ -228,6 +228,88 @@ def _paths() -> dict[str, Any]:
                                             "at it", ("slot_not_found", "mode_not_offered")),
                                     body=True)},
         }},
+        "/offers/{token}/decline": {"post": {
+            "operationId": "declineOffer",
+            "summary": "\"No thanks\": the offer ends and the time goes to the next person at once",
+            "description": "The person stays on the waiting list for other times. Declining an offer "
+                           "that has already ended (claimed, expired, withdrawn, declined) changes "
+                           "nothing and answers its state. No body, or a JSON one, which is ignored.",
+            "parameters": [_OFFER_TOKEN],
+            "responses": {"200": _ok("The offer's state", "DeclinedOffer"),
+                          **_errors(_NOT_FOUND, body=True)},
+        }},
+        **_course_paths(),
+    }
+
+
+_STAFF = [{"staffToken": []}]
+_UNAUTHORISED = ("401", "No staff API token, or not a valid one (see WWW-Authenticate)", ("unauthorized",))
+_FORBIDDEN = ("403", "The token was revoked, or its account is disabled", ("forbidden",))
+_COURSE_ID = {"name": "id", "in": "path", "required": True,
+              "schema": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": "^[A-Za-z0-9_-]+$"},
+              "description": "The course's `id` (from planning it). An unknown one is answered 404 not_found."}
+_SESSION_NUMBER = {"name": "number", "in": "path", "required": True,
+                   "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                   "description": "The session's number in its course (1 is the first session). "
+                                  "One the course does not have is answered 404 not_found."}
+_COURSE_LINKS = {name: {"operationId": operation, "parameters": {"id": "$response.body#/course/id", **extra},
+                        "description": f"The {operation} operation on this course"}
+                 for name, operation, extra in (
+                     ("ShowCourse", "showCourse", {}),
+                     ("MoveFirstSession", "moveCourseSession", {"number": 1}),
+                     ("RecordFirstAttendance", "recordAttendance", {"number": 1}))}
+_CLASH = ("409", "A session would clash on the chair, fall outside opening hours or on a closure, or "
+                 "the course cannot change (ended); `clash` says which session and `proposals` the "
+                 "nearest free times",
+          ("chair_taken", "no_free_time", "course_closed"))
+
+
+def _staff(operation: dict[str, Any], *extra: tuple[str, str, tuple[str, ...]], body: bool = False) -> dict[str, Any]:
+    """An operation for staff integrations: it needs a personal API token."""
+    return {**operation, "security": _STAFF, "tags": ["staff"],
+            "responses": {**operation["responses"], **_errors(_UNAUTHORISED, _FORBIDDEN, *extra, body=body)}}
+
+
+def _course_paths() -> dict[str, Any]:
+    return {
+        "/course-templates": {"get": _staff({
+            "operationId": "listCourseTemplates",
+            "summary": "The course templates staff plan from (active ones)",
+            "responses": {"200": _ok("The templates", "CourseTemplateList")},
+        })},
+        "/courses": {"post": _staff({
+            "operationId": "planCourse",
+            "summary": "Plan and confirm a course: every session on a chair, in one step",
+            "description": "Sessions fall inside opening hours, never on a closure, one a day, at "
+                           "`time` where it is free and at the nearest free time where it is not. "
+                           "The patient gets one email with the whole course.",
+            "requestBody": {"required": True, **_json(_ref("CourseRequest"))},
+            "responses": {"201": _ok("Planned", "CourseEnvelope", _COURSE_LINKS)},
+        }, _CLASH, ("422", "Fields that need attention (in `fields`): an unknown template, chair or "
+                           "booking reference among them", ("invalid",)), body=True)},
+        "/courses/{id}": {"get": _staff({
+            "operationId": "showCourse",
+            "summary": "A course and its sessions",
+            "parameters": [_COURSE_ID],
+            "responses": {"200": _ok("The course", "CourseEnvelope")},
+        }, ("404", "No course has that id", ("not_found",)))},
+        "/courses/{id}/sessions/{number}": {"patch": _staff({
+            "operationId": "moveCourseSession",
+            "summary": "Move one session to another time (its chair, or another that is free)",
+            "parameters": [_COURSE_ID, _SESSION_NUMBER],
+            "requestBody": {"required": True, **_json(_ref("SessionMove"))},
+            "responses": {"200": _ok("Moved; the patient's calendar is updated", "CourseEnvelope")},
+        }, ("404", "No course has that id, or it has no such session", ("not_found",)), _CLASH,
+            ("422", "Fields that need attention (in `fields`)", ("invalid",)), body=True)},
+        "/courses/{id}/sessions/{number}/attendance": {"post": _staff({
+            "operationId": "recordAttendance",
+            "summary": "Record that the patient attended or missed a session",
+            "parameters": [_COURSE_ID, _SESSION_NUMBER],
+            "requestBody": {"required": True, **_json(_ref("Attendance"))},
+            "responses": {"200": _ok("Recorded", "CourseEnvelope")},
+        }, ("404", "No course has that id, or it has no such session", ("not_found",)),
+            ("409", "The session is cancelled, or not yet begun", ("session_closed", "course_closed")),
+            ("422", "Fields that need attention (in `fields`)", ("invalid",)), body=True)},
     }
 
 
@@ -256,6 +338,16 @@ def _schemas() -> dict[str, Any]:
                            "description": "What to fix, by field"},
                 "alternatives": {"type": "array", "items": _ref("Slot"),
                                  "description": "The nearest free slots, when the one asked for is taken"},
+                "clash": {"type": "object", "description": "The course session that could not be held",
+                          "properties": {"number": {"type": "integer"},
+                                         "start": {"type": "string", "format": "date-time"},
+                                         "end": {"type": "string", "format": "date-time"},
+                                         "chair": {"type": ["string", "null"]}}},
+                "proposals": {"type": "array", "description": "The nearest free times for that session",
+                              "items": {"type": "object", "properties": {
+                                  "start": {"type": "string", "format": "date-time"},
+                                  "end": {"type": "string", "format": "date-time"},
+                                  "chair": {"type": "string"}}}},
             },
         }}},
         "Slot": {"type": "object", "required": ["id", "start", "end", "modes"], "properties": {
@@ -348,20 +440,94 @@ def _schemas() -> dict[str, Any]:
             "entry": _ref("WaitlistEntry"), "token": {"type": "string"}}},
         "ClaimedBooking": {"type": "object", "required": ["booking", "moved"], "properties": {
             "booking": _ref("BookingSummary"), "moved": {"type": "boolean"}}},
+        "DeclinedOffer": {"type": "object", "required": ["offer"], "properties": {"offer": {
+            "type": "object", "required": ["status", "start", "end"], "properties": {
+                "status": {"type": "string",
+                           "enum": ["open", "claimed", "taken", "expired", "withdrawn", "declined"]},
+                "start": {"type": "string", "format": "date-time"},
+                "end": {"type": "string", "format": "date-time"}}}}},
+        **_course_schemas(),
+    }
+
+
+_SESSION_STATUSES = ["planned", "attended", "missed", "cancelled"]
+
+
+def _course_schemas() -> dict[str, Any]:
+    return {
+        "CourseTemplate": {"type": "object", "required": ["id", "name", "sessions"], "properties": {
+            "id": {"type": "string", "description": "What `template` names when planning"},
+            "name": {"type": "string"}, "description": {"type": "string"},
+            "sessions": {"type": "integer", "minimum": 1, "description": "How many sessions a course has"},
+            "phases": {"type": "array", "items": {
+                "type": "object", "required": ["weeks", "per_week"],
+                "properties": {"weeks": {"type": "integer"}, "per_week": {"type": "integer"}}}},
+            "first_session_minutes": {"type": "integer"}, "session_minutes": {"type": "integer"},
+        }},
+        "CourseTemplateList": {"type": "object", "required": ["templates"], "properties": {
+            "templates": {"type": "array", "items": _ref("CourseTemplate")}}},
+        "CoursePatient": {"type": "object", "required": ["name", "phone"], "properties": {
+            "name": _NAME, "email": {**_EMAIL, "description": "The patient's email: the course and its "
+                                                             "changes are sent to it (none: the clinic calls)"},
+            "phone": _PHONE, "locale": _LOCALE}},
+        "CourseRequest": {
+            "type": "object",
+            "examples": [{"patient": {"name": "Ana Díaz", "email": "ana.diaz@example.com",
+                                      "phone": "970-555-0123", "locale": "es"},
+                          "template": "rtms_36", "start": "2027-01-11", "time": "09:30"}],
+            "required": ["patient", "template", "start", "time"],
+            "properties": {
+                "patient": _ref("CoursePatient"),
+                "template": {"type": "string", "minLength": 1, "maxLength": 40,
+                             "description": "A template's `id`, from GET /course-templates"},
+                "start": {**_DATE, "description": "The first session's day (or the first open day after it)"},
+                "time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                         "description": "The time of day wanted for every session, HH:MM clinic time"},
+                "chair": {"type": "string", "minLength": 1, "maxLength": 60,
+                          "description": "A chair's name; any free chair when left out"},
+                "booking": {"type": "string", "minLength": 1, "maxLength": 20,
+                            "description": "The consultation's reference (K7Q4-92MP) the course comes from"},
+            }},
+        "CourseSession": {"type": "object", "required": ["number", "start", "end", "chair", "status"],
+                          "properties": {
+                              "number": {"type": "integer", "minimum": 1},
+                              "start": {"type": "string", "format": "date-time"},
+                              "end": {"type": "string", "format": "date-time"},
+                              "chair": {"type": "string", "description": "The chair's name"},
+                              "status": {"type": "string", "enum": _SESSION_STATUSES},
+                          }},
+        "Course": {"type": "object", "required": ["id", "status", "template", "sessions"], "properties": {
+            "id": {"type": "string"},
+            "status": {"type": "string", "enum": ["planned", "paused", "ended", "completed"]},
+            "template": {"type": "string"},
+            "name": {"type": "string"}, "email": {"type": ["string", "null"]}, "phone": {"type": "string"},
+            "locale": _LOCALE,
+            "sessions": {"type": "array", "items": _ref("CourseSession")},
+        }},
+        "CourseEnvelope": {"type": "object", "required": ["course"], "properties": {"course": _ref("Course")}},
+        "SessionMove": {"type": "object", "required": ["start"], "properties": {
+            "start": {"type": "string", "format": "date-time", "pattern": "^(19[0-9]{2}|2[0-9]{3})-",
+                      "description": "The new start, ISO 8601 with a UTC offset (2027-01-12T10:00:00-07:00)"}}},
+        "Attendance": {"type": "object", "required": ["status"], "properties": {
+            "status": {"type": "string", "enum": ["attended", "missed"]}}},
     }
 
 
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Mindset TMS consultation booking API", "version": "1.0.0",
-                 "description": "Free consultation slots, bookings and the waiting list. Times are "
+        "info": {"title": "Mindset TMS API", "version": "1.1.0",
+                 "description": "Free consultation slots, bookings and the waiting list; for staff "
+                                "integrations with a personal API token, treatment courses. Times are "
                                 "ISO 8601 with the clinic's UTC offset; ids are opaque strings. Every "
                                 "error answer has the shape of `Error`, with a stable `code`. Fields "
                                 "of a body that this document does not name are ignored."},
         "servers": [{"url": "/api/v1"}],
         "paths": _paths(),
-        "components": {"schemas": _schemas()},
+        "components": {"schemas": _schemas(), "securitySchemes": {"staffToken": {
+            "type": "http", "scheme": "bearer",
+            "description": "A staff member's personal API token (`flask --app wsgi staff token create "
+                           "--email ...`), for the staff operations (tag `staff`)"}}},
     }
 
 

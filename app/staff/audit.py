@@ -48,6 +48,8 @@ ACTION_LABELS = {
     "day.print": "Printed the day list",
     "feed.create": "Created a calendar feed",
     "feed.revoke": "Revoked a calendar feed",
+    "token.create": "Created an API token",
+    "token.revoke": "Revoked an API token",
 }
 
 
