@@ -87,9 +87,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.booking.opening_hours import current_summary
     from app.booking.validation import display_phone
     from app.core import assets, templating, timefmt
+    from app.schedule.opening_hours import current_summary
 
     timefmt.register(app)
     assets.register(app)

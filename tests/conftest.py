@@ -120,11 +120,16 @@ def _overrides(url: str, extra: dict | None = None) -> dict:
 
 def build_app(url: str, extra: dict | None = None):
     from app import create_app
+    from app.core.database import write_transaction
     from app.core.extensions import db
+    from app.schedule.seed import seed_schedule
 
     app = create_app(_overrides(url, extra))
     with app.app_context():
         db.create_all()
+        # The rows migration 0018 writes in production (chairs, appointment types, templates).
+        with write_transaction() as session:
+            seed_schedule(session)
     return app
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.booking.availability import Closure, Hours, local_instant, slot_times, slots_for_hours
+from app.schedule.availability import Closure, Hours, local_instant, slot_times, slots_for_hours
 
 DENVER = ZoneInfo("America/Denver")
 MORNING = Hours(time(9, 0), time(12, 0), 30)

@@ -16,8 +16,8 @@ from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import ago
 from app.models import BusyInterval, BusySource, utcnow
+from app.schedule.clinic_time import clinic_today, week_start
 from app.staff import bookings_admin, dashboard
-from app.staff.clinic_time import today, week_start
 from tests.conftest import future_day, local_dt, make_booking, make_slot
 from tests.fixtures_staff import make_staff, signed_in_client
 
@@ -104,7 +104,7 @@ def test_the_week_view_says_which_calendar_hides_a_free_time_and_flags_a_booked_
 def test_the_dashboard_lists_this_weeks_clashes(ctx):
     # The staff clock stands on a Wednesday morning a week or more ahead, so the booking is
     # bookable now and "this week" never ends between two lines of the test.
-    wednesday = week_start(today(utcnow())) + timedelta(days=9)
+    wednesday = week_start(clinic_today(utcnow())) + timedelta(days=9)
     now = local_dt(wednesday, 9)
     ctx.config["STAFF_CLOCK"] = lambda: now
     soon = now + timedelta(minutes=5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from app.booking.opening_hours import NO_HOURS, clock, summarise
+from app.schedule.opening_hours import NO_HOURS, clock, summarise
 
 
 def weekdays(days, start, end):
@@ -50,8 +50,8 @@ def test_the_public_footer_follows_the_opening_hours(app, client):
 def test_an_unreachable_database_gives_a_plain_line(app, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from app.booking import opening_hours
     from app.core.extensions import db
+    from app.schedule import opening_hours
 
     def refuse(*args, **kwargs):
         raise OperationalError("SELECT", {}, Exception("connection refused"))

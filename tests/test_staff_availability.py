@@ -12,8 +12,8 @@ from app.booking.slots import regenerate_slots
 from app.core.extensions import db
 from app.models import AvailabilityRule, Booking, DateOverride, Slot
 from app.models.staff import AuditLog
+from app.schedule.clinic_time import day_range
 from app.staff import availability_admin
-from app.staff.clinic_time import day_range
 from tests.conftest import DENVER, future_day, local_dt, make_booking, make_slot
 from tests.fixtures_staff import signed_in_client, staff_post
 

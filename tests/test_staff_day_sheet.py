@@ -16,7 +16,7 @@ from app.core.extensions import db
 from app.core.timefmt import weekday_and_date
 from app.models import Slot, utcnow
 from app.models.staff import AuditLog
-from app.staff.clinic_time import today
+from app.schedule.clinic_time import clinic_today
 from tests.conftest import build_app, dispose, future_day, local_dt, make_booking, make_slot
 from tests.fixtures_staff import signed_in_client
 
@@ -59,7 +59,7 @@ def test_the_day_in_time_order_with_what_the_desk_needs(desk):
 
 
 def test_today_by_default_and_an_unreadable_day_is_today(desk):
-    heading = weekday_and_date(today(utcnow()))
+    heading = weekday_and_date(clinic_today(utcnow()))
     assert heading in desk.get("/staff/day").get_data(as_text=True)
     assert heading in desk.get("/staff/day?day=not-a-date").get_data(as_text=True)
     assert "No consultations booked." in desk.get("/staff/day").get_data(as_text=True)
@@ -68,7 +68,7 @@ def test_today_by_default_and_an_unreadable_day_is_today(desk):
 def test_the_dashboard_links_to_the_list_when_today_has_consultations(desk):
     assert "Print today's list" not in desk.get("/staff/").get_data(as_text=True)
     booking = make_booking(make_slot(utcnow() + timedelta(days=2))).booking
-    start = local_dt(today(utcnow()), 0, 1)  # booked ahead, then put on today (the service refuses past times)
+    start = local_dt(clinic_today(utcnow()), 0, 1)  # booked ahead, then put on today (the service refuses past times)
     with write_transaction() as session:
         session.execute(update(Slot).where(Slot.id == booking.slot_id)
                         .values(starts_at=start, ends_at=start + timedelta(minutes=30)))

@@ -106,10 +106,10 @@ def test_an_empty_range_is_said_on_the_page_not_downloaded(ctx, staff):
 
 
 def test_the_form_defaults_to_the_coming_30_days_as_xlsx(ctx, staff):
-    from app.staff.clinic_time import today
+    from app.schedule.clinic_time import clinic_today
 
     html = staff.get("/staff/export").get_data(as_text=True)
-    start, end = today(), today() + timedelta(days=29)
+    start, end = clinic_today(), clinic_today() + timedelta(days=29)
     assert f'value="{start.isoformat()}"' in html and f'value="{end.isoformat()}"' in html
     assert re.search(r'<input checked[^>]*value="next30"', html)
     assert re.search(r'<input checked[^>]*value="xlsx"', html)
@@ -169,7 +169,7 @@ def test_xlsx_dates_are_date_cells_in_clinic_time_with_filters_and_the_patients_
     from openpyxl import load_workbook
 
     from app.booking import service
-    from app.staff.clinic_time import local
+    from app.schedule.clinic_time import local
 
     day = future_day(4)
     booked = make_booking(make_slot(local_dt(day, 14, 30)), email="a@example.com").booking

@@ -254,12 +254,12 @@ def _at(booking_id: int, starts_at, attendance=None) -> None:
 
 
 def test_dashboard_weekly_figures_and_free_times(ctx):
+    from app.schedule.clinic_time import clinic_today, week_start
     from app.staff import dashboard
-    from app.staff.clinic_time import today, week_start
 
     now = utcnow()
     user = make_staff()
-    monday = week_start(today(now))
+    monday = week_start(clinic_today(now))
     for n, attendance in enumerate(["attended", "no_show", None]):
         booking = make_booking(make_slot(), email=f"p{n}@example.com").booking
         _at(booking.id, now - timedelta(weeks=3, hours=n), attendance)
@@ -319,7 +319,7 @@ def test_seed_demo_with_bookings_makes_a_living_console(ctx):
 
 
 def test_adding_a_time_inside_the_notice_period_says_it_is_bookable_by_staff_only(desk):
-    from app.staff.clinic_time import local
+    from app.schedule.clinic_time import local
 
     soon = local(utcnow() + timedelta(hours=2)).replace(second=0, microsecond=0)
     later = local(utcnow() + timedelta(days=3))

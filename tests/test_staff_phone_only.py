@@ -16,8 +16,8 @@ from app.core.extensions import db
 from app.models import Booking, OutboxMessage, utcnow
 from app.models.mail import OUTBOX_PENDING
 from app.models.staff import StaffUser
+from app.schedule.clinic_time import clinic_today
 from app.staff import erase
-from app.staff.clinic_time import today
 from tests.conftest import local_dt, make_slot, patient
 from tests.fixtures_staff import signed_in_client, staff_post
 
@@ -104,7 +104,7 @@ def test_resend_is_refused_for_a_phone_only_booking(desk):
 
 
 def test_the_dashboard_lists_tomorrows_phone_only_consultations_as_calls_to_make(desk):
-    tomorrow = today(utcnow()) + timedelta(days=1)
+    tomorrow = clinic_today(utcnow()) + timedelta(days=1)
     call = phone_only(make_slot(local_dt(tomorrow, 10)), name="Rosa Díaz", phone="+19705550142")
     service.book(make_slot(local_dt(tomorrow, 11)).public_id, "phone", patient(name="Ada Lovelace"),
                  by_staff=actor())
@@ -136,7 +136,7 @@ def test_adding_an_email_sends_the_confirmation_and_removing_it_stops_the_mail(d
 
 def test_export_leaves_the_email_cell_empty(desk):
     phone_only(slot_in(days=3), name="Rosa Díaz")
-    first = today(utcnow())
+    first = clinic_today(utcnow())
     response = desk.get("/staff/export", query_string={
         "preset": "custom", "first": first.isoformat(), "last": (first + timedelta(days=10)).isoformat(),
         "fmt": "csv"})

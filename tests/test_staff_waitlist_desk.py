@@ -15,7 +15,7 @@ from app.core.database import write_transaction
 from app.core.extensions import db
 from app.models import Booking, WaitlistEntry, utcnow
 from app.models.staff import AuditLog
-from app.staff.clinic_time import today
+from app.schedule.clinic_time import clinic_today
 from tests.conftest import make_booking, make_slot
 from tests.fixtures_staff import signed_in_client, staff_post
 
@@ -32,7 +32,7 @@ def desk(ctx):
 
 
 def caller(**fields) -> dict:
-    on = today()
+    on = clinic_today()
     form = {"name": "Rosa Díaz", "phone": "970-555-0142", "email": "rosa@example.com", "locale": "es",
             "earliest": (on + timedelta(days=1)).isoformat(), "latest": (on + timedelta(days=20)).isoformat(),
             "weekdays": ["1", "3"], "parts_of_day": ["morning"], "consent": "y"}
@@ -55,7 +55,7 @@ def test_staff_add_a_caller_to_the_waiting_list(desk):
 
 
 def test_mistakes_are_shown_at_their_fields_and_nothing_is_added(desk):
-    on = today()
+    on = clinic_today()
     response = staff_post(desk, "/staff/waitlist/add",
                           caller(email="rosa@", latest=on.isoformat(), earliest=(on + timedelta(days=3)).isoformat(),
                                  consent=None, name="Rosa  Díaz"),

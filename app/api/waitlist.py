@@ -8,8 +8,8 @@ from app.api import bp
 from app.api.common import checked_body, invalid_fields, iso, json_body, no_body_or_json
 from app.api.schema import body_errors
 from app.core.ratelimits import booking_limit, manage_limit, token_lookup_limit
-from app.core.timefmt import clinic_zone
-from app.models import Booking, WaitlistEntry, WaitlistOffer, utcnow
+from app.models import Booking, WaitlistEntry, WaitlistOffer
+from app.schedule.clinic_time import clinic_today
 from app.waitlist import claims, service
 from app.waitlist.errors import EntryNotFound
 from app.waitlist.validation import join_fields
@@ -39,7 +39,7 @@ def claimed_json(booking: Booking) -> dict:
 @booking_limit
 def join_waitlist():
     body = json_body()
-    today = utcnow().astimezone(clinic_zone()).date()
+    today = clinic_today()
     joining, errors = join_fields(body, current_app.config["PHONE_DEFAULT_REGION"], today)
     # The field rules' own messages first; the document's rules catch the rest of the shape.
     errors = {**body_errors("WaitlistRequest", body), **errors}

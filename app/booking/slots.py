@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -11,14 +10,15 @@ from functools import cache
 from flask_babel import gettext as _
 from sqlalchemy import Row, and_, bindparam, case, delete, exists, func, literal_column, select
 
-from app.booking.availability import Closure, Hours, SlotTime, slot_times
 from app.booking.rules import booking_window
 from app.busy.overlap import overlaps_busy
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
-from app.models import AvailabilityRule, Booking, DateOverride, Slot, utcnow
+from app.models import Booking, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED
+from app.schedule.availability import Closure, Hours, SlotTime, slot_times
+from app.schedule.opening_hours import opening_rules
 
 
 def _has_active_booking():
@@ -108,24 +108,6 @@ class RegenerationReport:
     removed: int
     retired: int
     updated: int
-
-
-def opening_rules() -> tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closure]]:
-    """The weekly hours, extra hours by date and closures, as app.booking.availability takes them."""
-    weekly: dict[int, list[Hours]] = defaultdict(list)
-    for rule in db.session.execute(select(AvailabilityRule)).scalars():
-        weekly[rule.weekday].append(Hours(rule.start_time, rule.end_time, rule.slot_minutes,
-                                          rule.buffer_minutes, tuple(rule.modes.split(","))))
-    extra: dict[date, list[Hours]] = defaultdict(list)
-    closures: list[Closure] = []
-    for override in db.session.execute(select(DateOverride)).scalars():
-        if override.kind == "closed":
-            closures.append(Closure(override.on_date, override.start_time, override.end_time))
-        elif override.start_time and override.end_time:
-            extra[override.on_date].append(Hours(override.start_time, override.end_time,
-                                                 override.slot_minutes, override.buffer_minutes,
-                                                 tuple(override.modes.split(","))))
-    return weekly, extra, closures
 
 
 def wanted_slots(rules: tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closure]],

@@ -23,7 +23,6 @@ from markupsafe import escape
 from wtforms import RadioField
 from wtforms.validators import Optional
 
-from app.booking.opening_hours import current_summary
 from app.booking.views.book import SELF_CHECK_SESSION_KEY
 from app.content import clinic as clinic_content
 from app.content import faq, self_check, treatments
@@ -31,6 +30,7 @@ from app.core.assets import static_url
 from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, address_in, current_language
 from app.core.templating import hours_shown_as
 from app.models import utcnow
+from app.schedule.opening_hours import current_summary
 
 bp = Blueprint("public", __name__)
 

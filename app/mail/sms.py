@@ -26,6 +26,7 @@ from app.mail.transport import DeliveryError
 from app.models import Booking, OutboxMessage, SmsOptOut
 from app.models.booking import STATUS_CONFIRMED
 from app.models.mail import IS_TEXT, OUTBOX_SENT
+from app.schedule.clinic_time import clinic_today
 
 # Provider error codes for a number that cannot take texts: invalid (21211), not a mobile
 # number (21614), unreachable or not allowed (21612, 21408), opted out at the carrier (21610).
@@ -70,7 +71,7 @@ def reason_not_to_send(message: OutboxMessage, booking: Booking | None, now: dat
 def _texted_today(phone: str, now: datetime) -> bool:
     """Whether a confirmation or reminder went to `phone` on the clinic's day of `now`: the
     automatic texts come at most one a day."""
-    midnight = datetime.combine(now.astimezone(clinic_zone()).date(), time(0), clinic_zone())
+    midnight = datetime.combine(clinic_today(now), time(0), clinic_zone())
     return db.session.execute(select(exists().where(
         IS_TEXT, OutboxMessage.to_address == phone,
         OutboxMessage.status == OUTBOX_SENT, OutboxMessage.kind.in_((texts.CONFIRMATION, texts.REMINDER)),

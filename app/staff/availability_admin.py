@@ -10,15 +10,15 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import and_, exists, select
 
-from app.booking.availability import Hours
 from app.booking.slots import opening_rules, regenerate_slots, wanted_slots
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.models import AvailabilityRule, Booking, DateOverride, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS, MODES
 from app.models.staff import StaffUser
+from app.schedule.availability import Hours
+from app.schedule.clinic_time import clinic_today, clock, day_range, local
 from app.staff import audit
-from app.staff.clinic_time import clock, day_range, local, today
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SLOT_LENGTHS = (15, 20, 30, 45, 60, 90)
@@ -246,7 +246,7 @@ def edit_hours(rule_id: int, hours: HoursInput, booked_choice: str | None, actor
 
 def upcoming_overrides(now: datetime | None = None) -> list[DateOverride]:
     return list(db.session.execute(
-        select(DateOverride).where(DateOverride.on_date >= today(now))
+        select(DateOverride).where(DateOverride.on_date >= clinic_today(now))
         .order_by(DateOverride.on_date, DateOverride.start_time)
     ).scalars())
 
@@ -284,7 +284,7 @@ def close_dates(first: date, last: date | None, reason: str, actor: StaffUser | 
     last = last or first
     if last < first:
         raise HoursError("The last closed day must be on or after the first.")
-    if first < today(now):
+    if first < clinic_today(now):
         raise HoursError("Please choose today or a later date.")
     if (last - first).days + 1 > MAX_CLOSED_DAYS:
         raise HoursError(f"Please close at most {MAX_CLOSED_DAYS} days at a time.")
@@ -336,7 +336,7 @@ def close_slot_time(session, slot: Slot, reason: str) -> DateOverride:
 
 def add_extra_hours(on: date, hours: HoursInput, reason: str, actor: StaffUser | None,
                     now: datetime | None = None) -> DateOverride:
-    if on < today(now):
+    if on < clinic_today(now):
         raise HoursError("Please choose today or a later date.")
     _check_hours(hours)
     with write_transaction() as session:

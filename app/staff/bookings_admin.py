@@ -34,8 +34,8 @@ from app.models.booking import (
     STATUSES,
 )
 from app.models.staff import StaffUser
+from app.schedule.clinic_time import day_range
 from app.staff import audit
-from app.staff.clinic_time import day_range
 
 PER_PAGE = 50
 ATTENDANCE_LABELS = {"attended": "Attended", "no_show": "Did not attend (no-show)"}

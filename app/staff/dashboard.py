@@ -17,8 +17,8 @@ from app.core.extensions import db
 from app.models import Booking, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED
 from app.models.staff import StaffUser
+from app.schedule.clinic_time import clinic_today, day_range, start_of_day, week_start
 from app.staff import audit
-from app.staff.clinic_time import day_range, start_of_day, today, week_start
 
 NO_SHOW_DAYS = 90
 CHART_WEEKS = 12
@@ -127,7 +127,7 @@ def day_sheet(on: date, actor: StaffUser) -> list[Booking]:
 
 def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
     now = now or utcnow()
-    on = today(now)
+    on = clinic_today(now)
     monday = week_start(on)
     new_since = user.previous_sign_in_at
     new_query = (select(Booking).join(Slot).options(contains_eager(Booking.slot))

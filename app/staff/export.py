@@ -23,9 +23,9 @@ from app.core.extensions import db
 from app.models import Booking, Slot
 from app.models.booking import INTEREST_LABELS, MODE_LABELS
 from app.models.staff import StaffUser
+from app.schedule.clinic_time import day_range, local
 from app.staff import audit
 from app.staff.bookings_admin import ATTENDANCE_LABELS, STATUS_LABELS
-from app.staff.clinic_time import day_range, local
 
 MAX_DAYS = 366
 HEADER = ("Reference", "Date", "Start", "End", "Time zone", "How", "Status", "Attendance", "Name",

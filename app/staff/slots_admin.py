@@ -17,9 +17,9 @@ from app.core.timefmt import short_day, when
 from app.models import Booking, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED, MODES
 from app.models.staff import StaffUser
+from app.schedule.clinic_time import clock, day_range, instant, local
 from app.staff import audit
 from app.staff.availability_admin import close_slot_time
-from app.staff.clinic_time import clock, day_range, instant, local
 from app.waitlist import events as waitlist_events
 
 

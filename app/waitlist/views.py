@@ -17,8 +17,8 @@ from app.core.i18n import current_language
 from app.core.ratelimits import booking_limit, manage_limit, token_lookup_limit
 from app.core.security import keep_private
 from app.core.timefmt import clinic_zone, current_locale
-from app.models import utcnow
 from app.models.booking import MODES
+from app.schedule.clinic_time import clinic_today
 from app.waitlist import claims, offering, service
 from app.waitlist.errors import EntryEnded, InvalidChoices, WaitlistError
 from app.waitlist.matching import PARTS_OF_DAY
@@ -72,7 +72,7 @@ def join():
 
 
 def _default_dates() -> dict:
-    today = utcnow().astimezone(clinic_zone()).date()
+    today = clinic_today()
     return {"earliest": today.isoformat(), "latest": (today + timedelta(days=30)).isoformat()}
 
 
@@ -96,7 +96,7 @@ def join_for_booking(token: str):
 @booking_limit
 def join_post():
     body = _form_body(request.form)
-    today = utcnow().astimezone(clinic_zone()).date()
+    today = clinic_today()
     joining, errors = join_fields(body, current_app.config["PHONE_DEFAULT_REGION"], today, source="web")
     if joining is not None:
         try:

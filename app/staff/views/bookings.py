@@ -13,10 +13,10 @@ from app.booking.service import PatientDetails, find_slot
 from app.core.timefmt import when
 from app.models import Slot, utcnow
 from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
+from app.schedule.clinic_time import parse_date
 from app.sms import service as texts_service
 from app.staff import audit, bookings_admin, erase, waitlist_admin
 from app.staff.auth import admin_required
-from app.staff.clinic_time import parse_date
 from app.staff.forms import (
     BookingDetailsForm,
     CallerBookingForm,

@@ -9,23 +9,23 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.core.timefmt import when
+from app.schedule.clinic_time import clinic_today, parse_date, week_start
 from app.staff import slots_admin
-from app.staff.clinic_time import parse_date, today, week_start
 from app.staff.forms import CloseDatesForm, OneOffSlotForm
 from app.staff.views import bp, flash_done, flash_error
 
 
 def _monday():
-    chosen = parse_date(request.values.get("week")) or today()
+    chosen = parse_date(request.values.get("week")) or clinic_today()
     return week_start(chosen)
 
 
 def _week_page(monday, slot_form=None, status=200):
     slot_form = slot_form or OneOffSlotForm(formdata=None)
     if slot_form.on_date.data is None:
-        slot_form.on_date.data = max(monday, today())
+        slot_form.on_date.data = max(monday, clinic_today())
     return render_template(
-        "staff/calendar.html", days=slots_admin.week(monday), monday=monday, today=today(),
+        "staff/calendar.html", days=slots_admin.week(monday), monday=monday, today=clinic_today(),
         previous_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
         slot_form=slot_form, close_form=CloseDatesForm(formdata=None),
     ), status

@@ -8,9 +8,9 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.core.deploy_check import found_at_start
+from app.schedule.clinic_time import clinic_today, parse_date
 from app.staff import dashboard as figures
 from app.staff import sessions, waitlist_admin
-from app.staff.clinic_time import parse_date, today
 from app.staff.views import bp
 
 
@@ -30,6 +30,6 @@ def root():
 def day_sheet():
     """A day's consultations as a printable list (today unless ?day=YYYY-MM-DD)."""
     now = sessions.now()
-    on = parse_date(request.args.get("day")) or today(now)
+    on = parse_date(request.args.get("day")) or clinic_today(now)
     return render_template("staff/day_sheet.html", on=on, bookings=figures.day_sheet(on, current_user),
                            printed_at=now, previous=on - timedelta(days=1), following=on + timedelta(days=1))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Response, render_template, request
 from flask_login import current_user
 
+from app.schedule.clinic_time import clinic_today
 from app.staff import export as exporter
-from app.staff.clinic_time import today
 from app.staff.forms import ExportForm
 from app.staff.views import bp
 
@@ -18,7 +18,7 @@ def export():
     if not request.args:
         form.preset.data = exporter.DEFAULT_PRESET
         form.fmt.data = "xlsx"
-    first, last = exporter.preset_range(form.preset.data or exporter.DEFAULT_PRESET, today(),
+    first, last = exporter.preset_range(form.preset.data or exporter.DEFAULT_PRESET, clinic_today(),
                                         form.first.data, form.last.data)
     if not request.args or form.preset.data != "custom":
         form.first.data, form.last.data = first, last

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.schedule.clinic_time import clinic_today
 from app.staff import availability_admin as hours_admin
 from app.staff import bookings_admin
-from app.staff.clinic_time import today
 from app.staff.forms import CloseDatesForm, ConfirmForm, EditHoursForm, ExtraHoursForm, WeeklyHoursForm
 from app.staff.views import bp, flash_done, flash_error
 
@@ -25,7 +25,7 @@ def _page(weekly=None, extra=None, close=None, status=200):
     close = close or CloseDatesForm(formdata=None)
     return render_template(
         "staff/hours.html", rules=hours_admin.weekly_rules(), overrides=hours_admin.upcoming_overrides(),
-        weekly_form=weekly, extra_form=extra, close_form=close, today=today(),
+        weekly_form=weekly, extra_form=extra, close_form=close, today=clinic_today(),
         describe_hours=hours_admin.describe_hours, describe_override=hours_admin.describe_override,
         modes_text=hours_admin.modes_text, confirm_form=ConfirmForm(),
     ), status

@@ -10,8 +10,8 @@ from flask_login import current_user
 
 from app.booking.labels import mode_choices
 from app.models.booking import LOCALE_NAMES, MODES
+from app.schedule.clinic_time import clinic_today
 from app.staff import waitlist_admin
-from app.staff.clinic_time import today
 from app.staff.views import bp, flash_done
 from app.waitlist import service
 from app.waitlist.errors import WaitlistError
@@ -44,7 +44,7 @@ def _body(form) -> dict:
 @bp.route("/waitlist/add", methods=["GET", "POST"])
 def waitlist_add():
     """Put a caller on the waiting list (the same rules as joining online)."""
-    on = today()
+    on = clinic_today()
     values, errors, status = {"earliest": on.isoformat(), "latest": (on + timedelta(days=30)).isoformat(),
                               "locale": "en"}, {}, 200
     if request.method == "POST":
