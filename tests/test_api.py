@@ -148,8 +148,9 @@ def test_openapi_document_describes_every_route(ctx, client):
     assert set(spec["paths"]) == {"/slots", "/bookings", "/bookings/{token}", "/bookings/{token}/cancel",
                                   "/bookings/{token}/reschedule", "/waitlist", "/waitlist/{token}",
                                   "/waitlist/{token}/leave", "/offers/{token}/claim", "/offers/{token}/decline",
-                                  "/course-templates", "/courses", "/courses/{id}",
-                                  "/courses/{id}/sessions/{number}", "/courses/{id}/sessions/{number}/attendance"}
+                                  "/course-templates", "/courses", "/courses/{course_id}",
+                                  "/courses/{course_id}/sessions/{number}",
+                                  "/courses/{course_id}/sessions/{number}/attendance"}
     api_rules = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule), method) for r in ctx.url_map.iter_rules()
                  if r.rule.startswith("/api/v1/") for method in r.methods - {"HEAD", "OPTIONS"}}
     documented = {("/api/v1" + path, method.upper()) for path, methods in spec["paths"].items()

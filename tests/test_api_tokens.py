@@ -51,7 +51,7 @@ def staff_operations() -> list[tuple[str, str]]:
     for path, methods in openapi_document()["paths"].items():
         for method, operation in methods.items():
             if operation.get("security"):
-                filled = path.replace("{id}", "x" * 16).replace("{number}", "1")
+                filled = path.replace("{course_id}", "x" * 16).replace("{number}", "1")
                 found.append((method.upper(), "/api/v1" + filled))
     return found
 
@@ -89,7 +89,7 @@ def test_a_token_opens_the_staff_routes_and_is_stamped_when_used(app):
     client = app.test_client()
     response = client.get("/api/v1/course-templates", headers=bearer(token))
     assert response.status_code == 200, response.get_json()
-    assert response.get_json() == {"templates": []}
+    assert "rtms_36" in [template["id"] for template in response.get_json()["templates"]]
     # The scheme's name is case-insensitive (RFC 9110).
     assert client.get("/api/v1/course-templates", headers={"Authorization": f"bearer {token}"}).status_code == 200
     with app.app_context():
@@ -144,16 +144,16 @@ def test_a_revoked_token_is_403_everywhere_and_others_still_work(app):
 
 def test_a_disabled_account_s_tokens_stop_working_until_it_is_enabled(app):
     with app.app_context():
-        user = make_staff(STAFF)
+        user_id = make_staff(STAFF).id
     token = created_token(app, STAFF)
     client = app.test_client()
     assert client.get("/api/v1/course-templates", headers=bearer(token)).status_code == 200
     with app.app_context():
-        accounts.set_active(user.id, False)
+        accounts.set_active(user_id, False)
     response = client.get("/api/v1/course-templates", headers=bearer(token))
     assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
     with app.app_context():
-        accounts.set_active(user.id, True)
+        accounts.set_active(user_id, True)
     assert client.get("/api/v1/course-templates", headers=bearer(token)).status_code == 200
 
 

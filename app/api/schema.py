@@ -5,6 +5,7 @@ what the document calls invalid, so the two cannot drift apart."""
 from __future__ import annotations
 
 from functools import cache
+from itertools import takewhile
 from typing import Any
 
 import jsonschema_rs
@@ -245,23 +246,30 @@ def _paths() -> dict[str, Any]:
 _STAFF = [{"staffToken": []}]
 _UNAUTHORISED = ("401", "No staff API token, or not a valid one (see WWW-Authenticate)", ("unauthorized",))
 _FORBIDDEN = ("403", "The token was revoked, or its account is disabled", ("forbidden",))
-_COURSE_ID = {"name": "id", "in": "path", "required": True,
+_COURSE_ID = {"name": "course_id", "in": "path", "required": True,
               "schema": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": "^[A-Za-z0-9_-]+$"},
-              "description": "The course's `id` (from planning it). An unknown one is answered 404 not_found."}
+              "description": "The course's `id` (from planning it). An unknown one is answered 404 "
+                             "course_not_found."}
 _SESSION_NUMBER = {"name": "number", "in": "path", "required": True,
                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
                    "description": "The session's number in its course (1 is the first session). "
-                                  "One the course does not have is answered 404 not_found."}
-_COURSE_LINKS = {name: {"operationId": operation, "parameters": {"id": "$response.body#/course/id", **extra},
+                                  "One the course does not have is answered 404 session_not_found."}
+_COURSE_LINKS = {name: {"operationId": operation, "parameters": {"course_id": "$response.body#/course/id", **extra},
                         "description": f"The {operation} operation on this course"}
                  for name, operation, extra in (
                      ("ShowCourse", "showCourse", {}),
                      ("MoveFirstSession", "moveCourseSession", {"number": 1}),
                      ("RecordFirstAttendance", "recordAttendance", {"number": 1}))}
-_CLASH = ("409", "A session would clash on the chair, fall outside opening hours or on a closure, or "
-                 "the course cannot change (ended); `clash` says which session and `proposals` the "
-                 "nearest free times",
-          ("chair_taken", "no_free_time", "course_closed"))
+_PLAN_CLASH = ("409", "A chair time of the plan was taken meanwhile (`clash` names the session, "
+                      "`proposals` is a fresh plan), or no free time was found for a session "
+                      "(`clash` names it)", ("chair_taken", "no_free_time"))
+_MOVE_CLASH = ("409", "The chair is taken then (`clash`), the clinic is not open for the whole time or it "
+                      "has passed, no free time was found for a later session, the session is not a "
+                      "planned one still to come, or the course has ended",
+               ("chair_taken", "time_not_open", "no_free_time", "session_not_changeable", "course_not_active"))
+_COURSE_NOT_FOUND = ("404", "No course has that id", ("course_not_found",))
+_SESSION_NOT_FOUND = ("404", "No course has that id, or it has no session with that number",
+                      ("course_not_found", "session_not_found"))
 
 
 def _staff(operation: dict[str, Any], *extra: tuple[str, str, tuple[str, ...]], body: bool = False) -> dict[str, Any]:
@@ -285,31 +293,34 @@ def _course_paths() -> dict[str, Any]:
                            "The patient gets one email with the whole course.",
             "requestBody": {"required": True, **_json(_ref("CourseRequest"))},
             "responses": {"201": _ok("Planned", "CourseEnvelope", _COURSE_LINKS)},
-        }, _CLASH, ("422", "Fields that need attention (in `fields`): an unknown template, chair or "
-                           "booking reference among them", ("invalid",)), body=True)},
-        "/courses/{id}": {"get": _staff({
+        }, _PLAN_CLASH, ("422", "Fields that need attention (in `fields`): a first day that has passed, "
+                                "an unknown template, chair or consultation reference",
+                         ("invalid", "template_not_found", "chair_not_found")), body=True)},
+        "/courses/{course_id}": {"get": _staff({
             "operationId": "showCourse",
             "summary": "A course and its sessions",
             "parameters": [_COURSE_ID],
             "responses": {"200": _ok("The course", "CourseEnvelope")},
-        }, ("404", "No course has that id", ("not_found",)))},
-        "/courses/{id}/sessions/{number}": {"patch": _staff({
+        }, _COURSE_NOT_FOUND)},
+        "/courses/{course_id}/sessions/{number}": {"patch": _staff({
             "operationId": "moveCourseSession",
             "summary": "Move one session to another time (its chair, or another that is free)",
             "parameters": [_COURSE_ID, _SESSION_NUMBER],
             "requestBody": {"required": True, **_json(_ref("SessionMove"))},
             "responses": {"200": _ok("Moved; the patient's calendar is updated", "CourseEnvelope")},
-        }, ("404", "No course has that id, or it has no such session", ("not_found",)), _CLASH,
-            ("422", "Fields that need attention (in `fields`)", ("invalid",)), body=True)},
-        "/courses/{id}/sessions/{number}/attendance": {"post": _staff({
+        }, _SESSION_NOT_FOUND, _MOVE_CLASH,
+            ("422", "Fields that need attention (in `fields`): a start off the five-minute grid, a day "
+                    "with another of the patient's sessions, an unknown chair", ("invalid", "chair_not_found")),
+            body=True)},
+        "/courses/{course_id}/sessions/{number}/attendance": {"post": _staff({
             "operationId": "recordAttendance",
             "summary": "Record that the patient attended or missed a session",
             "parameters": [_COURSE_ID, _SESSION_NUMBER],
             "requestBody": {"required": True, **_json(_ref("Attendance"))},
             "responses": {"200": _ok("Recorded", "CourseEnvelope")},
-        }, ("404", "No course has that id, or it has no such session", ("not_found",)),
-            ("409", "The session is cancelled, or not yet begun", ("session_closed", "course_closed")),
-            ("422", "Fields that need attention (in `fields`)", ("invalid",)), body=True)},
+        }, _SESSION_NOT_FOUND,
+            ("409", "The session was cancelled, or its day has not come", ("session_not_changeable",)),
+            _FIELDS, body=True)},
     }
 
 
@@ -487,6 +498,12 @@ def _course_schemas() -> dict[str, Any]:
                           "description": "A chair's name; any free chair when left out"},
                 "booking": {"type": "string", "minLength": 1, "maxLength": 20,
                             "description": "The consultation's reference (K7Q4-92MP) the course comes from"},
+                "self_pay": {"type": "boolean", "default": False,
+                             "description": "The patient pays: no authorisation applies"},
+                "authorised_sessions": {"type": "integer", "minimum": 1, "maximum": 1000,
+                                        "description": "Sessions the insurer authorised; later ones are flagged"},
+                "authorised_until": {**_DATE, "description": "The authorisation's last day; later sessions "
+                                                             "are flagged"},
             }},
         "CourseSession": {"type": "object", "required": ["number", "start", "end", "chair", "status"],
                           "properties": {
@@ -495,6 +512,8 @@ def _course_schemas() -> dict[str, Any]:
                               "end": {"type": "string", "format": "date-time"},
                               "chair": {"type": "string", "description": "The chair's name"},
                               "status": {"type": "string", "enum": _SESSION_STATUSES},
+                              "past_authorisation": {"type": "boolean",
+                                                     "description": "Past the authorised count or date"},
                           }},
         "Course": {"type": "object", "required": ["id", "status", "template", "sessions"], "properties": {
             "id": {"type": "string"},
@@ -506,8 +525,15 @@ def _course_schemas() -> dict[str, Any]:
         }},
         "CourseEnvelope": {"type": "object", "required": ["course"], "properties": {"course": _ref("Course")}},
         "SessionMove": {"type": "object", "required": ["start"], "properties": {
-            "start": {"type": "string", "format": "date-time", "pattern": "^(19[0-9]{2}|2[0-9]{3})-",
-                      "description": "The new start, ISO 8601 with a UTC offset (2027-01-12T10:00:00-07:00)"}}},
+            "start": {"type": "string", "format": "date-time", "pattern": _YEARS,
+                      "examples": ["2027-01-12T10:00:00-07:00"],
+                      "description": "The new start, ISO 8601 with its UTC offset, on a five-minute mark "
+                                     "(422 invalid otherwise); the session keeps its length"},
+            "chair": {"type": "string", "minLength": 1, "maxLength": 60,
+                      "description": "A chair's name; its own chair, or else the first free one, when left out"},
+            "later": {"type": "boolean", "default": False,
+                      "description": "Every later planned session moves to the new time of day too (on its "
+                                     "own day, or the next free one)"}}},
         "Attendance": {"type": "object", "required": ["status"], "properties": {
             "status": {"type": "string", "enum": ["attended", "missed"]}}},
     }
@@ -543,13 +569,16 @@ def body_errors(schema_name: str, body: Any) -> dict[str, str]:
     a whole). The messages name the rule, never echo the value sent."""
     errors: dict[str, str] = {}
     for error in _validator(schema_name).iter_errors(body):
-        path = list(error.instance_path)
+        # A field inside an object is named by its path ("patient.email"); an item of a list
+        # by its list ("weekdays").
+        keys = list(takewhile(lambda part: isinstance(part, str), error.instance_path))
         kind = type(error.kind).__name__
         if kind == "Required":
-            field, message = str(error.kind.property), "is required"
+            keys.append(str(error.kind.property))
+            message = "is required"
         else:
-            field = str(path[0]) if path else ""
             message = _RULES.get(kind, "does not follow the API description (/api/v1/openapi.json)")
+        field = ".".join(keys)
         errors.setdefault(field, f"{field or 'The body'} {message}.")
     return errors
 
