@@ -267,9 +267,11 @@ _MOVE_CLASH = ("409", "The chair is taken then (`clash`), the clinic is not open
                       "has passed, no free time was found for a later session, the session is not a "
                       "planned one still to come, or the course has ended",
                ("chair_taken", "time_not_open", "no_free_time", "session_not_changeable", "course_not_active"))
-_COURSE_NOT_FOUND = ("404", "No course has that id", ("course_not_found",))
-_SESSION_NOT_FOUND = ("404", "No course has that id, or it has no session with that number",
-                      ("course_not_found", "session_not_found"))
+_COURSE_NOT_FOUND = ("404", "No course has that id (not_found: the path is not one of this API's)",
+                     ("course_not_found", "not_found"))
+_SESSION_NOT_FOUND = ("404", "No course has that id, or it has no session with that number (not_found: "
+                             "the path is not one of this API's)",
+                      ("course_not_found", "session_not_found", "not_found"))
 
 
 def _staff(operation: dict[str, Any], *extra: tuple[str, str, tuple[str, ...]], body: bool = False) -> dict[str, Any]:
