@@ -85,7 +85,7 @@ def test_schemathesis_finds_no_fault_and_reaches_every_operation(database_url, t
     # and entries it makes lead it on through the links.
     config.write_text(
         "[phases.stateful.generation]\nmax-examples = 100\n\n"
-        "[[operations]]\ninclude-operation-id = \"claimOffer\"\n"
+        "[[operations]]\ninclude-operation-id = [\"claimOffer\", \"declineOffer\"]\n"
         f"parameters = {{ token = \"{offer_token}\" }}\n\n"
         "[[operations]]\ninclude-operation-id = [\"showCourse\", \"moveCourseSession\", \"recordAttendance\"]\n"
         f"parameters = {{ course_id = \"{course_id}\" }}\n\n"

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from app.core.extensions import db
 from app.models import AvailabilityRule, Booking, CalendarFeed, DateOverride, Slot
-from app.models.staff import AuditLog, StaffUser
+from app.models.staff import ApiToken, AuditLog, StaffUser
+from app.staff import api_tokens
 from tests.conftest import make_booking, make_slot
 from tests.fixtures_staff import make_staff, signed_in_client
 
@@ -43,8 +44,9 @@ def world(app):
             override = DateOverride(on_date=free.starts_at.date(), kind="closed")
             feed = CalendarFeed(token_hash="0" * 64, label="Front desk")
             session.add_all([rule, override, feed])
+        token = api_tokens.create(admin.id).record
         return {"public_id": booking.public_id, "slot_id": free.public_id, "rule_id": rule.id,
-                "override_id": override.id, "user_id": admin.id, "feed_id": feed.id}
+                "override_id": override.id, "user_id": admin.id, "feed_id": feed.id, "token_id": token.id}
 
 
 def staff_routes(app):
@@ -71,6 +73,8 @@ def snapshot(app) -> dict:
         return {"slots": count(Slot), "rules": count(AvailabilityRule), "overrides": count(DateOverride),
                 "audit": count(AuditLog), "staff": count(StaffUser), "feeds_active": db.session.execute(
                     select(func.count()).where(CalendarFeed.revoked_at.is_(None))).scalar_one(),
+                "tokens_active": db.session.execute(
+                    select(func.count()).where(ApiToken.revoked_at.is_(None))).scalar_one(),
                 "booking": (booking.status, booking.name, booking.staff_notes, booking.attendance)}
 
 

@@ -464,6 +464,9 @@ def _schemas() -> dict[str, Any]:
 
 
 _SESSION_STATUSES = ["planned", "attended", "missed", "cancelled"]
+# Chair time is held in five-minute cells: a start on a five-minute mark, in a zone whose
+# offset is too (the API checks the instant itself as well).
+_ON_THE_GRID = r"[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-5][05]:00(\.0+)?(Z|[+-][0-9]{2}:[0-5][05])$"
 
 
 def _course_schemas() -> dict[str, Any]:
@@ -527,7 +530,7 @@ def _course_schemas() -> dict[str, Any]:
         }},
         "CourseEnvelope": {"type": "object", "required": ["course"], "properties": {"course": _ref("Course")}},
         "SessionMove": {"type": "object", "required": ["start"], "properties": {
-            "start": {"type": "string", "format": "date-time", "pattern": _YEARS,
+            "start": {"type": "string", "format": "date-time", "pattern": _YEARS + _ON_THE_GRID,
                       "examples": ["2027-01-12T10:00:00-07:00"],
                       "description": "The new start, ISO 8601 with its UTC offset, on a five-minute mark "
                                      "(422 invalid otherwise); the session keeps its length"},
