@@ -7,10 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.extensions import db
+from app.courses import service as courses
 from app.models import AvailabilityRule, Booking, CalendarFeed, DateOverride, Slot
 from app.models.staff import ApiToken, AuditLog, StaffUser
 from app.staff import api_tokens
 from tests.conftest import make_booking, make_slot
+from tests.course_helpers import next_monday, template_id
 from tests.fixtures_staff import make_staff, signed_in_client
 
 PATIENT_NAME = "Ada Lovelace"
@@ -19,6 +21,7 @@ ADMIN_ENDPOINTS = {
     "staff.audit_log", "staff.accounts", "staff.account_active", "staff.account_role",
     "staff.account_password", "staff.calendar_feeds", "staff.revoke_calendar_feed", "staff.erase_patient",
     "staff.add_busy_calendar", "staff.remove_busy_calendar",
+    "staff.schedule_admin", "staff.edit_chair", "staff.edit_appointment_type", "staff.edit_course_template",
 }
 
 
@@ -44,9 +47,12 @@ def world(app):
             override = DateOverride(on_date=free.starts_at.date(), kind="closed")
             feed = CalendarFeed(token_hash="0" * 64, label="Front desk")
             session.add_all([rule, override, feed])
+        course = courses.plan_course(courses.PatientDetails(PATIENT_NAME, PATIENT_EMAIL), courses.PlanRequest(
+            template_id("maintenance_6"), next_monday(), time(9)))
         token = api_tokens.create(admin.id).record
         return {"public_id": booking.public_id, "slot_id": free.public_id, "rule_id": rule.id,
-                "override_id": override.id, "user_id": admin.id, "feed_id": feed.id, "token_id": token.id}
+                "override_id": override.id, "user_id": admin.id, "feed_id": feed.id,
+                "course_id": course.public_id, "number": 1, "item_id": 1, "token_id": token.id}
 
 
 def staff_routes(app):

@@ -144,7 +144,10 @@ def register(app: Flask) -> None:
             click.echo("Added demo opening hours: weekdays 9:00-12:00 and 13:00-17:00.")
         click.echo(f"Added {added} slots.")
         if with_bookings:
+            from app.courses.demo import seed_demo_courses
+
             click.echo(f"Added {seed_demo_bookings()} demo bookings.")
+            click.echo(f"Added {seed_demo_courses()} demo treatment courses.")
 
     @app.cli.command("regenerate-slots")
     def regenerate_command() -> None:

@@ -222,6 +222,23 @@ def propose_plan(request: PlanRequest, *, email: str | None = None, now: datetim
     return proposal
 
 
+def proposal_from(template_id: int, times: Sequence[tuple[int, int, datetime]]) -> list[PlannedSession]:
+    """A proposal sent back by a form or a client as (number, chair id, start) triples, with
+    each session's type and length taken from the template (never from the sender);
+    `plan_course` then checks and holds it. Raises InvalidCourseInput when it does not fit."""
+    specs = {s.number: s for s in _specs(_template(template_id))}
+    planned = []
+    for number, chair_id, starts_at in times:
+        spec = specs.get(number)
+        if spec is None or starts_at.tzinfo is None:
+            raise InvalidCourseInput("The plan does not match the template: propose it again.", field="template")
+        starts_at = starts_at.astimezone(UTC)
+        planned.append(PlannedSession(number, spec.type_id, spec.minutes, chair_id, starts_at,
+                                      starts_at + timedelta(minutes=spec.minutes)))
+    db.session.rollback()
+    return planned
+
+
 def _check_authorisation(request: PlanRequest) -> None:
     if request.authorised_sessions is not None and request.authorised_sessions < 1:
         raise InvalidCourseInput("Enter the number of sessions authorised (1 or more), or leave it empty.",
@@ -273,32 +290,31 @@ def plan_course(patient: PatientDetails, request: PlanRequest, sessions: Sequenc
                 now: datetime | None = None) -> Course:
     """Create the course, all its sessions and their chair holds in one transaction.
 
-    `sessions` are the proposal staff confirmed (held exactly as shown); None plans afresh
-    inside the transaction. The new course's private page token is on `course.page_token`
+    `sessions` are the proposal staff confirmed (held exactly as shown); None takes the
+    planner's proposal of the moment. The new course's private page token is on `course.page_token`
     (only its hash is stored) for the one email `notifications.course_planned` queues.
     Raises PlanClash (with fresh proposals) when a chair time was taken meanwhile, and the
     errors of `propose_plan` and InvalidCourseInput (a field at fault)."""
     now = now or utcnow()
     patient = _check_patient(patient)
     _check_authorisation(request)
+    if sessions is None:
+        # Proposed before the write transaction, so writers wait only for the holds.
+        sessions = propose_plan(request, email=patient.email, now=now).sessions
     clash: ChairTaken | None = None
     try:
         with write_transaction() as session:
             template = _template(request.template_id)
-            if sessions is None:
-                planned = _propose(request, patient.email, now).sessions
-            else:
-                if request.start < clinic_today(now):
-                    raise InvalidCourseInput("The first day has passed: choose today or later.", field="start")
-                chairs = _chairs(request.chair_id)
-                specs = _specs(template)
-                first = min((s.starts_at for s in sessions), default=now).astimezone(clinic_zone()).date()
-                last = max((s.starts_at for s in sessions), default=now).astimezone(clinic_zone()).date()
-                _check_given(sessions, specs, chairs, _Book(chairs, first, last, now),
-                             _patient_days(patient.email))
-                planned = flag_authorisation(sessions, clinic_zone(), self_pay=request.self_pay,
-                                             authorised_sessions=request.authorised_sessions,
-                                             authorised_until=request.authorised_until)
+            if request.start < clinic_today(now):
+                raise InvalidCourseInput("The first day has passed: choose today or later.", field="start")
+            chairs = _chairs(request.chair_id)
+            first = min(s.starts_at for s in sessions).astimezone(clinic_zone()).date()
+            last = max(s.starts_at for s in sessions).astimezone(clinic_zone()).date()
+            _check_given(sessions, _specs(template), chairs, _Book(chairs, first, last, now),
+                         _patient_days(patient.email))
+            planned = flag_authorisation(sessions, clinic_zone(), self_pay=request.self_pay,
+                                         authorised_sessions=request.authorised_sessions,
+                                         authorised_until=request.authorised_until)
             token = new_manage_token()
             course = Course(public_id=new_public_id(), template_id=template.id, booking_id=booking_id,
                             name=patient.name,

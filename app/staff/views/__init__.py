@@ -48,6 +48,6 @@ def config(name: str, default=None):
 
 
 from app.staff.views import (  # noqa: E402,F401  isort: skip
-    accounts, audit_log, bookings, busy_calendars, calendar, dashboard, export, feeds, hours, sign_in,
-    waitlist,
+    accounts, audit_log, bookings, busy_calendars, calendar, courses, dashboard, export, feeds, hours,
+    schedule_admin, sign_in, waitlist,
 )

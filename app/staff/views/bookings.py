@@ -11,6 +11,7 @@ from app.booking.errors import BookingError, SlotTaken
 from app.booking.rules import booking_window
 from app.booking.service import PatientDetails, find_slot
 from app.core.timefmt import when
+from app.courses import queries as course_queries
 from app.models import Slot, utcnow
 from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
 from app.schedule.clinic_time import parse_date
@@ -147,6 +148,7 @@ def _detail_page(booking, text_form: TextForm | None = None, status: int = 200):
         ATTENDANCE_LABELS=bookings_admin.ATTENDANCE_LABELS, STATUS_LABELS=bookings_admin.STATUS_LABELS,
         from_offer=waitlist_admin.offer_for_booking(booking.id),
         texts=texts_service.state(booking), text_form=text_form or TextForm(formdata=None),
+        courses=course_queries.courses_for_booking(booking.id),
     ), status
 
 
