@@ -12,13 +12,18 @@ from app.api import bp
 from app.api.auth import api_user, staff_token_required
 from app.api.common import checked_body, error_extra, invalid_fields, iso
 from app.booking import validation
-from app.core.timefmt import parse_day
+from app.core.timefmt import clinic_zone, parse_day
 from app.courses import names, service
 from app.courses.errors import CourseNotFound, NoFreeTime, PlanClash
 from app.courses.planning import PlannedSession
+from app.courses.templates import templates
 from app.models import Course, CourseTemplate
 from app.models.schedule import CELL_MINUTES
 from app.schedule.errors import ChairTaken
+from app.schedule.free import free_times
+
+# How many other times a refused move offers.
+MOVE_PROPOSALS = 5
 
 
 def template_json(template: CourseTemplate) -> dict:
@@ -54,8 +59,16 @@ def _clash(error: PlanClash) -> dict:
 
 @error_extra(ChairTaken)
 def _chair_taken(error: ChairTaken) -> dict:
-    return {"clash": {"start": iso(error.starts_at), "end": iso(error.ends_at),
-                      "chair": names.chair_names().get(error.chair_id)}}
+    """A move onto held chair time: the clash, and the nearest free starts that day on any chair
+    (the moved session's own time still counts as held: it is where the session already is)."""
+    chairs = names.chair_names()
+    length = error.ends_at - error.starts_at
+    day = error.starts_at.astimezone(clinic_zone()).date()
+    nearest = sorted(free_times(day, int(length.total_seconds() // 60)),
+                     key=lambda found: abs(found[0] - error.starts_at))[:MOVE_PROPOSALS]
+    return {"clash": {"start": iso(error.starts_at), "end": iso(error.ends_at), "chair": chairs.get(error.chair_id)},
+            "proposals": [{"start": iso(start), "end": iso(start + length), "chair": chairs.get(chair_id)}
+                          for start, chair_id in sorted(nearest)]}
 
 
 @error_extra(NoFreeTime)
@@ -73,7 +86,7 @@ def _course(course_id: str) -> Course:
 @bp.get("/course-templates")
 @staff_token_required
 def list_course_templates():
-    return jsonify(templates=[template_json(template) for template in names.active_templates()])
+    return jsonify(templates=[template_json(template) for template in templates(active_only=True)])
 
 
 def _patient(raw: dict) -> tuple[service.PatientDetails | None, dict[str, str]]:

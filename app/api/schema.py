@@ -263,7 +263,8 @@ _COURSE_LINKS = {name: {"operationId": operation, "parameters": {"course_id": "$
 _PLAN_CLASH = ("409", "A chair time of the plan was taken meanwhile (`clash` names the session, "
                       "`proposals` is a fresh plan), or no free time was found for a session "
                       "(`clash` names it)", ("chair_taken", "no_free_time"))
-_MOVE_CLASH = ("409", "The chair is taken then (`clash`), the clinic is not open for the whole time or it "
+_MOVE_CLASH = ("409", "The chair is taken then (`clash`, with the nearest free starts that day in "
+                      "`proposals`), the clinic is not open for the whole time or it "
                       "has passed, no free time was found for a later session, the session is not a "
                       "planned one still to come, or the course has ended",
                ("chair_taken", "time_not_open", "no_free_time", "session_not_changeable", "course_not_active"))
@@ -351,13 +352,15 @@ def _schemas() -> dict[str, Any]:
                            "description": "What to fix, by field"},
                 "alternatives": {"type": "array", "items": _ref("Slot"),
                                  "description": "The nearest free slots, when the one asked for is taken"},
-                "clash": {"type": "object", "description": "The course session that could not be held",
+                "clash": {"type": "object", "description": "The course session, or the time, that could not be held",
                           "properties": {"number": {"type": "integer"},
                                          "start": {"type": "string", "format": "date-time"},
                                          "end": {"type": "string", "format": "date-time"},
                                          "chair": {"type": ["string", "null"]}}},
-                "proposals": {"type": "array", "description": "The nearest free times for that session",
+                "proposals": {"type": "array", "description": "A fresh plan (planning), or the nearest "
+                                                             "free starts that day (moving)",
                               "items": {"type": "object", "properties": {
+                                  "number": {"type": "integer"},
                                   "start": {"type": "string", "format": "date-time"},
                                   "end": {"type": "string", "format": "date-time"},
                                   "chair": {"type": "string"}}}},

@@ -3,37 +3,28 @@ name, the consultation a course comes from by its reference."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from app.booking import service as booking_service
-from app.core.extensions import db
 from app.courses.errors import ChairNotFound, InvalidCourseInput, TemplateNotFound
-from app.models import Chair, CourseTemplate
-
-
-def active_templates() -> list[CourseTemplate]:
-    return list(db.session.execute(
-        select(CourseTemplate).where(CourseTemplate.is_active.is_(True)).order_by(CourseTemplate.name)
-    ).scalars())
+from app.courses.templates import templates
+from app.schedule.resources import chairs
 
 
 def template_id(key: str) -> int:
-    found = db.session.execute(select(CourseTemplate.id).where(CourseTemplate.key == key,
-                                                               CourseTemplate.is_active.is_(True))).scalar()
+    found = next((template.id for template in templates(active_only=True) if template.key == key), None)
     if found is None:
         raise TemplateNotFound()
     return found
 
 
 def chair_id(name: str) -> int:
-    found = db.session.execute(select(Chair.id).where(Chair.name == name, Chair.is_active.is_(True))).scalar()
+    found = next((chair.id for chair in chairs(active_only=True) if chair.name == name), None)
     if found is None:
         raise ChairNotFound()
     return found
 
 
 def chair_names() -> dict[int, str]:
-    return {chair_id: name for chair_id, name in db.session.execute(select(Chair.id, Chair.name))}
+    return {chair.id: chair.name for chair in chairs()}
 
 
 def booking_id(reference: str) -> int:
