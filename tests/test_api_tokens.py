@@ -142,7 +142,7 @@ def test_a_revoked_token_is_403_everywhere_and_others_still_work(app):
         assert len(actions) == 2
 
 
-def test_a_disabled_account_s_tokens_stop_working_until_it_is_enabled(app):
+def test_disabling_an_account_ends_its_tokens_for_good(app):
     with app.app_context():
         user_id = make_staff(STAFF).id
     token = created_token(app, STAFF)
@@ -154,7 +154,10 @@ def test_a_disabled_account_s_tokens_stop_working_until_it_is_enabled(app):
     assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
     with app.app_context():
         accounts.set_active(user_id, True)
-    assert client.get("/api/v1/course-templates", headers=bearer(token)).status_code == 200
+    # As with sessions, enabling the account again brings no token back.
+    assert client.get("/api/v1/course-templates", headers=bearer(token)).status_code == 403
+    assert "revoked" in cli(app, "list").output
+    assert client.get("/api/v1/course-templates", headers=bearer(created_token(app, STAFF))).status_code == 200
 
 
 def test_a_staff_session_cookie_does_not_open_the_staff_api(app):

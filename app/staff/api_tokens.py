@@ -1,7 +1,8 @@
 """Personal API tokens: a staff member's key to the staff routes of /api/v1 (sent as
 `Authorization: Bearer <token>`). The token is shown once, when it is made; the database
 keeps only its SHA-256 and its first characters (to tell tokens apart in lists). A token
-stops working when it is revoked or its account is disabled."""
+stops working when it is revoked; disabling an account revokes its tokens (and a disabled
+account's token is refused in any case)."""
 
 from __future__ import annotations
 
@@ -128,6 +129,13 @@ def revoke(token_id: int, actor: StaffUser | None = None) -> ApiToken:
             audit.record(session, actor, "token.revoke",
                          details=f"{record.prefix} of {owner.email if owner else 'a removed account'}")
     return record
+
+
+def revoke_all(session: Session, user_id: int) -> None:
+    """Every token of this account is revoked, inside the caller's write transaction (the
+    account is being disabled: enabling it again brings no token back, as no session)."""
+    session.execute(update(ApiToken).where(ApiToken.staff_user_id == user_id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()))
 
 
 def authenticate(token: str | None, now: datetime | None = None) -> StaffUser:

@@ -55,7 +55,7 @@ def account_active(user_id: int):
         flash_error(error.message)
     else:
         flash_done(f"{user.name} can sign in again." if active else
-                   f"{user.name} is disabled and signed out everywhere.")
+                   f"{user.name} is disabled, signed out everywhere, and their API tokens revoked.")
     return redirect(url_for("staff.accounts"), code=303)
 
 
