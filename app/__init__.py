@@ -56,7 +56,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.api import views as api
+    from app.api import bp as api_bp
     from app.booking.views import book, manage
     from app.content import views as content
     from app.core import health
@@ -66,7 +66,6 @@ def register_blueprints(app: Flask) -> None:
     from app.mail import dev_viewer
     from app.sms import views as sms
     from app.staff import views as staff
-    from app.waitlist import api as waitlist_api
     from app.waitlist import views as waitlist_pages
 
     app.register_blueprint(content.bp)
@@ -74,8 +73,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(manage.bp)
     app.register_blueprint(courses.bp)
     app.register_blueprint(invites.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(waitlist_api.bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(waitlist_pages.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(health.bp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -146,9 +147,14 @@ def test_openapi_document_describes_every_route(ctx, client):
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {"/slots", "/bookings", "/bookings/{token}", "/bookings/{token}/cancel",
                                   "/bookings/{token}/reschedule", "/waitlist", "/waitlist/{token}",
-                                  "/waitlist/{token}/leave", "/offers/{token}/claim"}
-    api_rules = {r.rule for r in ctx.url_map.iter_rules() if r.rule.startswith("/api/v1/")}
-    documented = {"/api/v1" + p.replace("{token}", "<token>") for p in spec["paths"]} | {"/api/v1/openapi.json"}
+                                  "/waitlist/{token}/leave", "/offers/{token}/claim", "/offers/{token}/decline",
+                                  "/course-templates", "/courses", "/courses/{course_id}",
+                                  "/courses/{course_id}/sessions/{number}",
+                                  "/courses/{course_id}/sessions/{number}/attendance"}
+    api_rules = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule), method) for r in ctx.url_map.iter_rules()
+                 if r.rule.startswith("/api/v1/") for method in r.methods - {"HEAD", "OPTIONS"}}
+    documented = {("/api/v1" + path, method.upper()) for path, methods in spec["paths"].items()
+                  for method in methods} | {("/api/v1/openapi.json", "GET")}
     assert api_rules == documented
 
 

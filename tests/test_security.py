@@ -148,10 +148,11 @@ def test_every_token_route_is_rate_limited(sqlite_url):
         assert {rule.endpoint for rule in rules} >= {
             "manage.show", "manage.confirmed", "manage.cancel", "manage.choose_new_slot",
             "manage.confirm_new_slot", "manage.invite", "manage.confirm_cancel", "calendar.staff_feed",
-            "api.show_booking", "api.cancel_booking", "api.reschedule_booking", "waitlist_api.show",
-            "waitlist_api.leave", "waitlist_api.claim", "waitlist.entry", "waitlist.leave",
-            "waitlist.offer", "waitlist.claim", "waitlist.change", "waitlist_api.change",
-            "waitlist.join_for_booking", "sms.short_link", "course.show", "course.calendar", "course.choose_time"}
+            "api.show_booking", "api.cancel_booking", "api.reschedule_booking", "api.show_entry",
+            "api.leave_waitlist", "api.claim_offer", "api.decline_offer", "waitlist.entry", "waitlist.leave",
+            "waitlist.offer", "waitlist.claim", "waitlist.change", "api.change_entry",
+            "waitlist.join_for_booking", "sms.short_link", "course.show", "course.calendar",
+            "course.choose_time"}
         checked = 0
         for rule in rules:
             path = (rule.rule.replace("<token>", "x" * 32).replace("<slot_id>", slot_id)
@@ -162,7 +163,7 @@ def test_every_token_route_is_rate_limited(sqlite_url):
                 statuses = [client.open(path, method=method, json={}).status_code for _ in range(4)]
                 assert 429 not in statuses[:3] and statuses[3] == 429, (method, rule.rule, statuses)
                 checked += 1
-        assert checked == 28  # every method of the routes above
+        assert checked == 29  # every method of the routes above
         # One budget: three guesses on one route leave none for another.
         with app.app_context():
             limiter.reset()

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from app.core.extensions import db
 from app.courses import service as courses
 from app.models import AvailabilityRule, Booking, CalendarFeed, DateOverride, Slot
-from app.models.staff import AuditLog, StaffUser
+from app.models.staff import ApiToken, AuditLog, StaffUser
+from app.staff import api_tokens
 from tests.conftest import make_booking, make_slot
 from tests.course_helpers import next_monday, template_id
 from tests.fixtures_staff import make_staff, signed_in_client
@@ -49,9 +50,10 @@ def world(app):
             session.add_all([rule, override, feed])
         course = courses.plan_course(courses.PatientDetails(PATIENT_NAME, PATIENT_EMAIL), courses.PlanRequest(
             template_id("maintenance_6"), next_monday(), time(9)))
+        token = api_tokens.create(admin.id).record
         return {"public_id": booking.public_id, "slot_id": free.public_id, "rule_id": rule.id,
                 "override_id": override.id, "user_id": admin.id, "feed_id": feed.id,
-                "course_id": course.public_id, "number": 1, "item_id": 1}
+                "course_id": course.public_id, "number": 1, "item_id": 1, "token_id": token.id}
 
 
 def staff_routes(app):
@@ -78,6 +80,8 @@ def snapshot(app) -> dict:
         return {"slots": count(Slot), "rules": count(AvailabilityRule), "overrides": count(DateOverride),
                 "audit": count(AuditLog), "staff": count(StaffUser), "feeds_active": db.session.execute(
                     select(func.count()).where(CalendarFeed.revoked_at.is_(None))).scalar_one(),
+                "tokens_active": db.session.execute(
+                    select(func.count()).where(ApiToken.revoked_at.is_(None))).scalar_one(),
                 "booking": (booking.status, booking.name, booking.staff_notes, booking.attendance)}
 
 

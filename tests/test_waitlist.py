@@ -535,6 +535,37 @@ def test_no_thanks_passes_the_offer_on_at_once(ctx, client, smtp_server):
     assert f"/offers/{first}#no-thanks" in offer_mail.get_body(("html",)).get_content()
 
 
+def test_no_thanks_in_the_api_passes_the_offer_on_as_the_page_does(ctx, client):
+    per_slot = int(ctx.config["WAITLIST_OFFERS_PER_SLOT"])
+    for n in range(per_slot + 1):
+        join(client, n)
+    slot = free_a_slot(make_slot(local_dt(future_day(3), 14)))
+    offer_freed_slots()
+    [first] = offer_tokens("p0@example.com")
+    # Not JSON: refused before anything changes.
+    assert client.post(f"/api/v1/offers/{first}/decline", data="x", content_type="text/plain").status_code == 415
+    assert offers_by_status() == Counter({"sent": per_slot})
+    declined = client.post(f"/api/v1/offers/{first}/decline")
+    assert declined.status_code == 200, declined.get_json()
+    offer = declined.get_json()["offer"]
+    assert offer["status"] == "declined"
+    assert offer["start"] == slot.starts_at.astimezone(DENVER).isoformat()
+    assert len(offer_tokens(f"p{per_slot}@example.com")) == 1
+    assert offers_by_status() == Counter({"sent": per_slot, "declined": 1})
+    # Again: nothing changes; an offer claimed by someone else answers its own state.
+    again = client.post(f"/api/v1/offers/{first}/decline", json={})
+    assert again.status_code == 200 and again.get_json()["offer"]["status"] == "declined"
+    assert offers_by_status() == Counter({"sent": per_slot, "declined": 1})
+    [second] = offer_tokens("p1@example.com")
+    assert client.post(f"/api/v1/offers/{second}/claim").status_code == 201
+    [third] = offer_tokens("p2@example.com")
+    assert client.post(f"/api/v1/offers/{third}/decline").get_json()["offer"]["status"] == "taken"
+    unknown = client.post("/api/v1/offers/" + "x" * 32 + "/decline")
+    assert unknown.status_code == 404 and unknown.get_json()["error"]["code"] == "not_found"
+    assert db.session.execute(select(WaitlistEntry.status).where(WaitlistEntry.email == "p0@example.com")
+                              ).scalar_one() == "waiting"
+
+
 def test_an_offer_for_any_way_to_meet_asks_how_on_the_claim_page(ctx, client, smtp_server):
     join(client, 0)  # no way to meet ticked: any way suits
     slot = free_a_slot(make_slot(local_dt(future_day(3), 14), modes="in_person,phone,video"))

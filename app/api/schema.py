@@ -5,6 +5,7 @@ what the document calls invalid, so the two cannot drift apart."""
 from __future__ import annotations
 
 from functools import cache
+from itertools import takewhile
 from typing import Any
 
 import jsonschema_rs
@@ -228,6 +229,101 @@ def _paths() -> dict[str, Any]:
                                             "at it", ("slot_not_found", "mode_not_offered")),
                                     body=True)},
         }},
+        "/offers/{token}/decline": {"post": {
+            "operationId": "declineOffer",
+            "summary": "\"No thanks\": the offer ends and the time goes to the next person at once",
+            "description": "The person stays on the waiting list for other times. Declining an offer "
+                           "that has already ended (claimed, expired, withdrawn, declined) changes "
+                           "nothing and answers its state. No body, or a JSON one, which is ignored.",
+            "parameters": [_OFFER_TOKEN],
+            "responses": {"200": _ok("The offer's state", "DeclinedOffer"),
+                          **_errors(_NOT_FOUND, body=True)},
+        }},
+        **_course_paths(),
+    }
+
+
+_STAFF = [{"staffToken": []}]
+_UNAUTHORISED = ("401", "No staff API token, or not a valid one (see WWW-Authenticate)", ("unauthorized",))
+_FORBIDDEN = ("403", "The token was revoked, or its account is disabled", ("forbidden",))
+_COURSE_ID = {"name": "course_id", "in": "path", "required": True,
+              "schema": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": "^[A-Za-z0-9_-]+$"},
+              "description": "The course's `id` (from planning it). An unknown one is answered 404 "
+                             "course_not_found."}
+_SESSION_NUMBER = {"name": "number", "in": "path", "required": True,
+                   "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                   "description": "The session's number in its course (1 is the first session). "
+                                  "One the course does not have is answered 404 session_not_found."}
+_COURSE_LINKS = {name: {"operationId": operation, "parameters": {"course_id": "$response.body#/course/id", **extra},
+                        "description": f"The {operation} operation on this course"}
+                 for name, operation, extra in (
+                     ("ShowCourse", "showCourse", {}),
+                     ("MoveFirstSession", "moveCourseSession", {"number": 1}),
+                     ("RecordFirstAttendance", "recordAttendance", {"number": 1}))}
+_PLAN_CLASH = ("409", "A chair time of the plan was taken meanwhile (`clash` names the session, "
+                      "`proposals` is a fresh plan), or no free time was found for a session "
+                      "(`clash` names it)", ("chair_taken", "no_free_time"))
+_MOVE_CLASH = ("409", "The chair is taken then (`clash`, with the nearest free starts that day in "
+                      "`proposals`), the clinic is not open for the whole time or it "
+                      "has passed, no free time was found for a later session, the session is not a "
+                      "planned one still to come, or the course has ended",
+               ("chair_taken", "time_not_open", "no_free_time", "session_not_changeable", "course_not_active"))
+_COURSE_NOT_FOUND = ("404", "No course has that id (not_found: the path is not one of this API's)",
+                     ("course_not_found", "not_found"))
+_SESSION_NOT_FOUND = ("404", "No course has that id, or it has no session with that number (not_found: "
+                             "the path is not one of this API's)",
+                      ("course_not_found", "session_not_found", "not_found"))
+
+
+def _staff(operation: dict[str, Any], *extra: tuple[str, str, tuple[str, ...]], body: bool = False) -> dict[str, Any]:
+    """An operation for staff integrations: it needs a personal API token."""
+    return {**operation, "security": _STAFF, "tags": ["staff"],
+            "responses": {**operation["responses"], **_errors(_UNAUTHORISED, _FORBIDDEN, *extra, body=body)}}
+
+
+def _course_paths() -> dict[str, Any]:
+    return {
+        "/course-templates": {"get": _staff({
+            "operationId": "listCourseTemplates",
+            "summary": "The course templates staff plan from (active ones)",
+            "responses": {"200": _ok("The templates", "CourseTemplateList")},
+        })},
+        "/courses": {"post": _staff({
+            "operationId": "planCourse",
+            "summary": "Plan and confirm a course: every session on a chair, in one step",
+            "description": "Sessions fall inside opening hours, never on a closure, one a day, at "
+                           "`time` where it is free and at the nearest free time where it is not. "
+                           "The patient gets one email with the whole course.",
+            "requestBody": {"required": True, **_json(_ref("CourseRequest"))},
+            "responses": {"201": _ok("Planned", "CourseEnvelope", _COURSE_LINKS)},
+        }, _PLAN_CLASH, ("422", "Fields that need attention (in `fields`): a first day that has passed, "
+                                "an unknown template, chair or consultation reference",
+                         ("invalid", "template_not_found", "chair_not_found")), body=True)},
+        "/courses/{course_id}": {"get": _staff({
+            "operationId": "showCourse",
+            "summary": "A course and its sessions",
+            "parameters": [_COURSE_ID],
+            "responses": {"200": _ok("The course", "CourseEnvelope")},
+        }, _COURSE_NOT_FOUND)},
+        "/courses/{course_id}/sessions/{number}": {"patch": _staff({
+            "operationId": "moveCourseSession",
+            "summary": "Move one session to another time (its chair, or another that is free)",
+            "parameters": [_COURSE_ID, _SESSION_NUMBER],
+            "requestBody": {"required": True, **_json(_ref("SessionMove"))},
+            "responses": {"200": _ok("Moved; the patient's calendar is updated", "CourseEnvelope")},
+        }, _SESSION_NOT_FOUND, _MOVE_CLASH,
+            ("422", "Fields that need attention (in `fields`): a start off the five-minute grid, a day "
+                    "with another of the patient's sessions, an unknown chair", ("invalid", "chair_not_found")),
+            body=True)},
+        "/courses/{course_id}/sessions/{number}/attendance": {"post": _staff({
+            "operationId": "recordAttendance",
+            "summary": "Record that the patient attended or missed a session",
+            "parameters": [_COURSE_ID, _SESSION_NUMBER],
+            "requestBody": {"required": True, **_json(_ref("Attendance"))},
+            "responses": {"200": _ok("Recorded", "CourseEnvelope")},
+        }, _SESSION_NOT_FOUND,
+            ("409", "The session was cancelled, or its day has not come", ("session_not_changeable",)),
+            _FIELDS, body=True)},
     }
 
 
@@ -256,6 +352,18 @@ def _schemas() -> dict[str, Any]:
                            "description": "What to fix, by field"},
                 "alternatives": {"type": "array", "items": _ref("Slot"),
                                  "description": "The nearest free slots, when the one asked for is taken"},
+                "clash": {"type": "object", "description": "The course session, or the time, that could not be held",
+                          "properties": {"number": {"type": "integer"},
+                                         "start": {"type": "string", "format": "date-time"},
+                                         "end": {"type": "string", "format": "date-time"},
+                                         "chair": {"type": ["string", "null"]}}},
+                "proposals": {"type": "array", "description": "A fresh plan (planning), or the nearest "
+                                                             "free starts that day (moving)",
+                              "items": {"type": "object", "properties": {
+                                  "number": {"type": "integer"},
+                                  "start": {"type": "string", "format": "date-time"},
+                                  "end": {"type": "string", "format": "date-time"},
+                                  "chair": {"type": "string"}}}},
             },
         }}},
         "Slot": {"type": "object", "required": ["id", "start", "end", "modes"], "properties": {
@@ -348,20 +456,112 @@ def _schemas() -> dict[str, Any]:
             "entry": _ref("WaitlistEntry"), "token": {"type": "string"}}},
         "ClaimedBooking": {"type": "object", "required": ["booking", "moved"], "properties": {
             "booking": _ref("BookingSummary"), "moved": {"type": "boolean"}}},
+        "DeclinedOffer": {"type": "object", "required": ["offer"], "properties": {"offer": {
+            "type": "object", "required": ["status", "start", "end"], "properties": {
+                "status": {"type": "string",
+                           "enum": ["open", "claimed", "taken", "expired", "withdrawn", "declined"]},
+                "start": {"type": "string", "format": "date-time"},
+                "end": {"type": "string", "format": "date-time"}}}}},
+        **_course_schemas(),
+    }
+
+
+_SESSION_STATUSES = ["planned", "attended", "missed", "cancelled"]
+# Chair time is held in five-minute cells: a start on a five-minute mark, in a zone whose
+# offset is too (the API checks the instant itself as well).
+_ON_THE_GRID = r"[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-5][05]:00(\.0+)?(Z|[+-][0-9]{2}:[0-5][05])$"
+
+
+def _course_schemas() -> dict[str, Any]:
+    return {
+        "CourseTemplate": {"type": "object", "required": ["id", "name", "sessions"], "properties": {
+            "id": {"type": "string", "description": "What `template` names when planning"},
+            "name": {"type": "string"}, "description": {"type": "string"},
+            "sessions": {"type": "integer", "minimum": 1, "description": "How many sessions a course has"},
+            "phases": {"type": "array", "items": {
+                "type": "object", "required": ["weeks", "per_week"],
+                "properties": {"weeks": {"type": "integer"}, "per_week": {"type": "integer"}}}},
+            "first_session_minutes": {"type": "integer"}, "session_minutes": {"type": "integer"},
+        }},
+        "CourseTemplateList": {"type": "object", "required": ["templates"], "properties": {
+            "templates": {"type": "array", "items": _ref("CourseTemplate")}}},
+        "CoursePatient": {"type": "object", "required": ["name", "phone"], "properties": {
+            "name": _NAME, "email": {**_EMAIL, "description": "The patient's email: the course and its "
+                                                             "changes are sent to it (none: the clinic calls)"},
+            "phone": _PHONE, "locale": _LOCALE}},
+        "CourseRequest": {
+            "type": "object",
+            "examples": [{"patient": {"name": "Ana Díaz", "email": "ana.diaz@example.com",
+                                      "phone": "970-555-0123", "locale": "es"},
+                          "template": "rtms_36", "start": "2027-01-11", "time": "09:30"}],
+            "required": ["patient", "template", "start", "time"],
+            "properties": {
+                "patient": _ref("CoursePatient"),
+                "template": {"type": "string", "minLength": 1, "maxLength": 40,
+                             "description": "A template's `id`, from GET /course-templates"},
+                "start": {**_DATE, "description": "The first session's day (or the first open day after it)"},
+                "time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                         "description": "The time of day wanted for every session, HH:MM clinic time"},
+                "chair": {"type": "string", "minLength": 1, "maxLength": 60,
+                          "description": "A chair's name; any free chair when left out"},
+                "booking": {"type": "string", "minLength": 1, "maxLength": 20,
+                            "description": "The consultation's reference (K7Q4-92MP) the course comes from"},
+                "self_pay": {"type": "boolean", "default": False,
+                             "description": "The patient pays: no authorisation applies"},
+                "authorised_sessions": {"type": "integer", "minimum": 1, "maximum": 1000,
+                                        "description": "Sessions the insurer authorised; later ones are flagged"},
+                "authorised_until": {**_DATE, "description": "The authorisation's last day; later sessions "
+                                                             "are flagged"},
+            }},
+        "CourseSession": {"type": "object", "required": ["number", "start", "end", "chair", "status"],
+                          "properties": {
+                              "number": {"type": "integer", "minimum": 1},
+                              "start": {"type": "string", "format": "date-time"},
+                              "end": {"type": "string", "format": "date-time"},
+                              "chair": {"type": "string", "description": "The chair's name"},
+                              "status": {"type": "string", "enum": _SESSION_STATUSES},
+                              "past_authorisation": {"type": "boolean",
+                                                     "description": "Past the authorised count or date"},
+                          }},
+        "Course": {"type": "object", "required": ["id", "status", "template", "sessions"], "properties": {
+            "id": {"type": "string"},
+            "status": {"type": "string", "enum": ["planned", "paused", "ended", "completed"]},
+            "template": {"type": "string"},
+            "name": {"type": "string"}, "email": {"type": ["string", "null"]}, "phone": {"type": "string"},
+            "locale": _LOCALE,
+            "sessions": {"type": "array", "items": _ref("CourseSession")},
+        }},
+        "CourseEnvelope": {"type": "object", "required": ["course"], "properties": {"course": _ref("Course")}},
+        "SessionMove": {"type": "object", "required": ["start"], "properties": {
+            "start": {"type": "string", "format": "date-time", "pattern": _YEARS + _ON_THE_GRID,
+                      "examples": ["2027-01-12T10:00:00-07:00"],
+                      "description": "The new start, ISO 8601 with its UTC offset, on a five-minute mark "
+                                     "(422 invalid otherwise); the session keeps its length"},
+            "chair": {"type": "string", "minLength": 1, "maxLength": 60,
+                      "description": "A chair's name; its own chair, or else the first free one, when left out"},
+            "later": {"type": "boolean", "default": False,
+                      "description": "Every later planned session moves to the new time of day too (on its "
+                                     "own day, or the next free one)"}}},
+        "Attendance": {"type": "object", "required": ["status"], "properties": {
+            "status": {"type": "string", "enum": ["attended", "missed"]}}},
     }
 
 
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Mindset TMS consultation booking API", "version": "1.0.0",
-                 "description": "Free consultation slots, bookings and the waiting list. Times are "
+        "info": {"title": "Mindset TMS API", "version": "1.1.0",
+                 "description": "Free consultation slots, bookings and the waiting list; for staff "
+                                "integrations with a personal API token, treatment courses. Times are "
                                 "ISO 8601 with the clinic's UTC offset; ids are opaque strings. Every "
                                 "error answer has the shape of `Error`, with a stable `code`. Fields "
                                 "of a body that this document does not name are ignored."},
         "servers": [{"url": "/api/v1"}],
         "paths": _paths(),
-        "components": {"schemas": _schemas()},
+        "components": {"schemas": _schemas(), "securitySchemes": {"staffToken": {
+            "type": "http", "scheme": "bearer",
+            "description": "A staff member's personal API token (`flask --app wsgi staff token create "
+                           "--email ...`), for the staff operations (tag `staff`)"}}},
     }
 
 
@@ -377,13 +577,16 @@ def body_errors(schema_name: str, body: Any) -> dict[str, str]:
     a whole). The messages name the rule, never echo the value sent."""
     errors: dict[str, str] = {}
     for error in _validator(schema_name).iter_errors(body):
-        path = list(error.instance_path)
+        # A field inside an object is named by its path ("patient.email"); an item of a list
+        # by its list ("weekdays").
+        keys = list(takewhile(lambda part: isinstance(part, str), error.instance_path))
         kind = type(error.kind).__name__
         if kind == "Required":
-            field, message = str(error.kind.property), "is required"
+            keys.append(str(error.kind.property))
+            message = "is required"
         else:
-            field = str(path[0]) if path else ""
             message = _RULES.get(kind, "does not follow the API description (/api/v1/openapi.json)")
+        field = ".".join(keys)
         errors.setdefault(field, f"{field or 'The body'} {message}.")
     return errors
 

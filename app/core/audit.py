@@ -58,6 +58,8 @@ ACTION_LABELS = {
     "course_template.save": "Saved a course template",
     "feed.create": "Created a calendar feed",
     "feed.revoke": "Revoked a calendar feed",
+    "token.create": "Created an API token",
+    "token.revoke": "Revoked an API token",
 }
 
 

@@ -16,7 +16,7 @@ from app.core.database import is_postgres, write_transaction
 from app.core.extensions import db
 from app.models import utcnow
 from app.models.staff import ROLE_ADMIN, ROLES, SignInAttempt, StaffUser
-from app.staff import sessions
+from app.staff import api_tokens, sessions
 from app.staff.passwords import hash_password, needs_rehash, spend_equal_time, verify_password
 
 # The one message for every refused sign-in, so it never tells whether an email has an account.
@@ -132,7 +132,10 @@ def set_active(user_id: int, active: bool, actor: StaffUser | None = None) -> St
             raise AccountError("This is the only active admin account; add another admin first.")
         if user.is_active != active:
             user.is_active = active
-            # Signs the person out everywhere (enabling again brings no old session back).
+            # Signs the person out everywhere and ends their API tokens (enabling again brings
+            # no old session or token back).
+            if not active:
+                api_tokens.revoke_all(session, user.id)
             sessions.end_all(session, user.id)
             audit.record(session, actor, "account.enable" if active else "account.disable",
                          details=user.email)

@@ -1,4 +1,4 @@
-"""Signing in and out, and changing one's own password."""
+"""Signing in and out, and one's own account: the password, and one's API tokens."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.core.extensions import limiter
-from app.staff import accounts, auth
+from app.staff import accounts, api_tokens, auth
 from app.staff.forms import ChangePasswordForm, SignInForm
 from app.staff.views import bp, flash_done, flash_error
 
@@ -64,4 +64,5 @@ def change_password():
                 auth.start_session(user)
                 flash_done("Your password is changed. Other devices have been signed out.")
                 return redirect(url_for("staff.dashboard"), code=303)
-    return render_template("staff/change_password.html", form=form)
+    return render_template("staff/change_password.html", form=form,
+                           tokens=api_tokens.tokens(current_user.id))
