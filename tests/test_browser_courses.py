@@ -29,7 +29,23 @@ def consultation(app):
     with app.app_context():
         open_weekdays()
         make_staff("desk@mindset-tms.example", "staff", name="Dana Desk")
-        return make_booking(name="Ada Lovelace").booking.public_id
+        booking = make_booking(name="Ada Lovelace").booking
+        # Another patient's short sessions hold both chairs at 10:00 from the course's third day,
+        # so the proposal shows moved sessions and the time pickers.
+        from datetime import time, timedelta
+
+        from app.core.timefmt import clinic_zone
+        from app.courses import service as courses
+        from tests.course_helpers import template_id
+
+        day = booking.slot.starts_at.astimezone(clinic_zone()).date() + timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        for chair in (1, 2):
+            courses.plan_course(courses.PatientDetails(f"Other {chair}", f"other{chair}@example.com"),
+                                courses.PlanRequest(template_id("itbs_30"), day + timedelta(days=2), time(10),
+                                                    chair_id=chair))
+        return booking.public_id
 
 
 def sign_in(page, url: str) -> None:

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.courses.planning import (
-    NoTimeFound,
     WEEKDAYS,
+    NoTimeFound,
     best_time,
     flag_authorisation,
     phases_from,

@@ -3,7 +3,7 @@ database refuses a chair clash, and running a course keeps the chairs' holds tru
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -216,3 +216,25 @@ def test_free_times_leave_out_held_chair_time_and_closed_hours(desk):
     assert not any(first.starts_at - timedelta(minutes=40) < s < first.ends_at for s in on_chair_1)
     assert first.starts_at in {s for s, c in free_times(monday, 40) if c == 2}
     assert first.starts_at in {s for s, _ in free_times(monday, 40, [1], except_session_ids=[first.id])}
+
+
+@pytest.mark.parametrize("start", [date(2027, 3, 1), date(2027, 10, 25)])
+def test_a_course_across_a_daylight_saving_change_keeps_its_wall_clock_time(desk, start):
+    course = courses.plan_course(ADA, request(start=start))
+    stored = courses.find_course(course.public_id)
+    assert len(stored.sessions) == 36
+    assert all(local(s.starts_at).time() == time(10) for s in stored.sessions)
+    assert len({s.starts_at.astimezone(UTC).hour for s in stored.sessions}) == 2
+    assert holds_match_sessions()
+
+
+def test_moving_a_session_weeks_later_with_every_later_one_keeps_one_a_day(desk, calls):
+    course = courses.plan_course(ADA, request())
+    third = courses.find_course(course.public_id).sessions[2]
+    target = local(third.starts_at + timedelta(days=14)).replace(hour=15)
+    courses.move_session(course.public_id, 3, target, later_too=True)
+    stored = courses.find_course(course.public_id)
+    days = [local(s.starts_at).date() for s in stored.sessions]
+    assert len(set(days)) == len(days) and len(stored.sessions) == 36
+    assert local(stored.sessions[2].starts_at) == target
+    assert holds_match_sessions() and not overlapping_sessions()

@@ -22,6 +22,7 @@ ADMIN_ENDPOINTS = {
     "staff.account_password", "staff.calendar_feeds", "staff.revoke_calendar_feed", "staff.erase_patient",
     "staff.add_busy_calendar", "staff.remove_busy_calendar",
     "staff.schedule_admin", "staff.edit_chair", "staff.edit_appointment_type", "staff.edit_course_template",
+    "staff.new_chair", "staff.new_appointment_type", "staff.new_course_template",
 }
 
 

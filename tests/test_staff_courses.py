@@ -150,3 +150,27 @@ def test_admin_pages_keep_chairs_and_are_admins_only(ctx, admin_client, staff_cl
         "key": "twice", "name": "Twice weekly", "first_type": "2", "session_type": "3", "cadence": "4x2",
         "is_active": "y"})
     assert good.status_code == 303
+
+
+def test_staff_pick_another_time_for_a_moved_session_before_confirming(desk):
+    # Bob holds chair 1 and chair 2 at 10:00 on the first Tuesday, so Ada's second session moves.
+    tuesday = next_monday() + timedelta(days=1)
+    for chair in (1, 2):
+        courses.plan_course(courses.PatientDetails(f"Bob {chair}", f"bob{chair}@example.com"), courses.PlanRequest(
+            template_id("itbs_30"), tuesday, time(10), chair_id=chair))
+    html = _propose(desk).get_data(as_text=True)
+    assert 'name="time-2"' in html
+    fields = _form_fields(html)
+    done = desk.post("/staff/courses/confirm", data={**fields, "time-2": "13:00", "csrf_token": csrf_token(html)})
+    assert done.status_code == 303, done.get_data(as_text=True)[:3000]
+    course = db.session.execute(select(Course).where(Course.name == "Ada Lovelace")).scalar_one()
+    second = courses.find_course(course.public_id).sessions[1]
+    assert second.starts_at.astimezone(courses.clinic_zone()).time() == time(13)
+    # A picked time outside opening hours shows the proposal again with the reason.
+    html = _propose(desk, name="Cy Young", email="cy@example.com").get_data(as_text=True)
+    fields = _form_fields(html)
+    moved = [n for n in range(1, 37) if f'name="time-{n}"' in html]
+    if moved:
+        again = desk.post("/staff/courses/confirm", data={**fields, f"time-{moved[0]}": "20:00",
+                                                          "csrf_token": csrf_token(html)})
+        assert again.status_code == 422 and "Nothing was booked" in again.get_data(as_text=True)

@@ -222,10 +222,12 @@ def propose_plan(request: PlanRequest, *, email: str | None = None, now: datetim
     return proposal
 
 
-def proposal_from(template_id: int, times: Sequence[tuple[int, int, datetime]]) -> list[PlannedSession]:
+def proposal_from(template_id: int, times: Sequence[tuple[int, int, datetime]],
+                  preferred_time: time | None = None) -> list[PlannedSession]:
     """A proposal sent back by a form or a client as (number, chair id, start) triples, with
-    each session's type and length taken from the template (never from the sender);
-    `plan_course` then checks and holds it. Raises InvalidCourseInput when it does not fit."""
+    each session's type and length taken from the template (never from the sender), flagged
+    `moved` when not at `preferred_time`; `plan_course` then checks and holds it. Raises
+    InvalidCourseInput when it does not fit."""
     specs = {s.number: s for s in _specs(_template(template_id))}
     planned = []
     for number, chair_id, starts_at in times:
@@ -233,8 +235,9 @@ def proposal_from(template_id: int, times: Sequence[tuple[int, int, datetime]]) 
         if spec is None or starts_at.tzinfo is None:
             raise InvalidCourseInput("The plan does not match the template: propose it again.", field="template")
         starts_at = starts_at.astimezone(UTC)
+        moved = preferred_time is not None and starts_at.astimezone(clinic_zone()).time() != preferred_time
         planned.append(PlannedSession(number, spec.type_id, spec.minutes, chair_id, starts_at,
-                                      starts_at + timedelta(minutes=spec.minutes)))
+                                      starts_at + timedelta(minutes=spec.minutes), moved=moved))
     db.session.rollback()
     return planned
 
@@ -486,8 +489,9 @@ def move_session(course_public_id: str, number: int, starts_at: datetime, *, cha
             chairs.remove(item.chair_id)
             chairs.insert(0, item.chair_id)
         new_day = starts_at.astimezone(zone).date()
-        last = max([new_day] + [s.starts_at.astimezone(zone).date() for s in moving])
-        book = _Book(chairs, new_day, reach(
+        days = [new_day] + [s.starts_at.astimezone(zone).date() for s in moving]
+        last = max(days)
+        book = _Book(chairs, min(days), reach(
             [SessionSpec(0, 0, 1, EVERY_DAY)] * (len(later) + 1), last), now, [s.id for s in moving])
         length = item.ends_at - item.starts_at
         ends_at = starts_at + length

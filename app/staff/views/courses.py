@@ -14,12 +14,12 @@ from app.core.errors import DomainError
 from app.core.timefmt import clinic_zone
 from app.courses import queries
 from app.courses import service as courses
-from app.courses.errors import PlanClash
+from app.courses.errors import InvalidCourseInput, PlanClash, TimeNotOpen
 from app.courses.forms import ConfirmPlanForm, EndCourseForm, MoveSessionForm, PlanCourseForm, ResumeForm
 from app.courses.templates import templates
 from app.models.schedule import SESSION_ATTENDED, SESSION_MISSED, SESSION_PLANNED
 from app.schedule import resources
-from app.schedule.clinic_time import clinic_today, instant
+from app.schedule.clinic_time import clinic_today, instant, parse_time
 from app.staff.views import bp, flash_done, flash_error
 
 
@@ -117,6 +117,7 @@ def _proposal_page(form, sessions, template_name: str, problem: str | None = Non
     chair_names = {c.id: c.name for c in resources.chairs()}
     return render_template("staff/course_proposal.html", form=confirm, sessions=sessions, problem=problem,
                            template_name=template_name, chair_names=chair_names,
+                           hhmm=lambda at: at.astimezone(clinic_zone()).strftime("%H:%M"),
                            moved=sum(1 for s in sessions if s.moved),
                            past=sum(1 for s in sessions if s.past_authorisation)), status
 
@@ -129,15 +130,35 @@ def _times(plan: str) -> list[tuple[int, int, datetime]]:
     return times
 
 
+def _picked(times: list[tuple[int, int, datetime]]) -> list[tuple[int, int, datetime]]:
+    """The proposal with the times staff picked instead (`time-<n>` fields, same day)."""
+    picked = []
+    for number, chair, starts_at in times:
+        chosen = parse_time(request.form.get(f"time-{number}"))
+        local = starts_at.astimezone(clinic_zone())
+        if chosen is not None and chosen != local.time():
+            starts_at = instant(local.date(), chosen) or starts_at
+        picked.append((number, chair, starts_at))
+    return picked
+
+
+def _template_name(form, template_id: int) -> str:
+    name = next((label for value, label in form.template.choices if value == template_id), "")
+    return name.split(" (")[0]
+
+
 @bp.post("/courses/confirm")
 def confirm_course():
+    """Hold the proposal as shown (with any times picked instead); a clash or a picked time
+    that does not fit shows the proposal again with the reason."""
     form = ConfirmPlanForm()
     _choices(form)
     if not form.validate_on_submit():
         return _plan_page(form, 422)
     plan_request = _plan_request(form)
     try:
-        sessions = courses.proposal_from(plan_request.template_id, _times(form.plan.data))
+        shown = _times(form.plan.data)
+        sessions = courses.proposal_from(plan_request.template_id, _picked(shown), plan_request.preferred_time)
     except (ValueError, DomainError):
         flash_error("The plan could not be read: here it is again, proposed afresh.")
         return propose_course()
@@ -145,8 +166,16 @@ def confirm_course():
         course = courses.plan_course(_patient(form), plan_request, sessions, booking_id=_booking_id(form),
                                      actor=current_user)
     except PlanClash as clash:
-        template_name = next((name for value, name in form.template.choices if value == plan_request.template_id), "")
-        return _proposal_page(form, clash.proposals, template_name.split(" (")[0], clash.message, 409)
+        return _proposal_page(form, clash.proposals, _template_name(form, plan_request.template_id),
+                              clash.message, 409)
+    except (TimeNotOpen, InvalidCourseInput) as error:
+        if error.field not in ("start", None):
+            if not _at_field(form, error):
+                flash_error(error.message)
+            return _plan_page(form, 422)
+        original = courses.proposal_from(plan_request.template_id, shown, plan_request.preferred_time)
+        return _proposal_page(form, original, _template_name(form, plan_request.template_id),
+                              f"{error.message} Nothing was booked.", 422)
     except DomainError as error:
         if not _at_field(form, error):
             flash_error(error.message)

@@ -38,10 +38,19 @@ def _show(form, error: DomainError) -> None:
     target.errors = [*target.errors, error.message]
 
 
-@bp.route("/schedule/chairs/new", methods=["GET", "POST"], defaults={"item_id": None})
+@bp.route("/schedule/chairs/new", methods=["GET", "POST"])
+@admin_required
+def new_chair():
+    return _edit_chair(None)
+
+
 @bp.route("/schedule/chairs/<int:item_id>", methods=["GET", "POST"])
 @admin_required
-def edit_chair(item_id: int | None):
+def edit_chair(item_id: int):
+    return _edit_chair(item_id)
+
+
+def _edit_chair(item_id: int | None):
     chair = db.session.get(Chair, item_id) if item_id is not None else None
     if item_id is not None and chair is None:
         abort(404)
@@ -58,10 +67,19 @@ def edit_chair(item_id: int | None):
     return _edit_page("chairs", form, item_id, 422 if form.is_submitted() else 200)
 
 
-@bp.route("/schedule/types/new", methods=["GET", "POST"], defaults={"item_id": None})
+@bp.route("/schedule/types/new", methods=["GET", "POST"])
+@admin_required
+def new_appointment_type():
+    return _edit_appointment_type(None)
+
+
 @bp.route("/schedule/types/<int:item_id>", methods=["GET", "POST"])
 @admin_required
-def edit_appointment_type(item_id: int | None):
+def edit_appointment_type(item_id: int):
+    return _edit_appointment_type(item_id)
+
+
+def _edit_appointment_type(item_id: int | None):
     kind = db.session.get(AppointmentType, item_id) if item_id is not None else None
     if item_id is not None and kind is None:
         abort(404)
@@ -79,10 +97,19 @@ def edit_appointment_type(item_id: int | None):
     return _edit_page("types", form, item_id, 422 if form.is_submitted() else 200)
 
 
-@bp.route("/schedule/templates/new", methods=["GET", "POST"], defaults={"item_id": None})
+@bp.route("/schedule/templates/new", methods=["GET", "POST"])
+@admin_required
+def new_course_template():
+    return _edit_course_template(None)
+
+
 @bp.route("/schedule/templates/<int:item_id>", methods=["GET", "POST"])
 @admin_required
-def edit_course_template(item_id: int | None):
+def edit_course_template(item_id: int):
+    return _edit_course_template(item_id)
+
+
+def _edit_course_template(item_id: int | None):
     template = db.session.get(CourseTemplate, item_id) if item_id is not None else None
     if item_id is not None and template is None:
         abort(404)
