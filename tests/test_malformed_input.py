@@ -50,7 +50,8 @@ def build_path(rule, values: dict[str, object], fill: object | None = None) -> s
     """The rule's URL with each argument taken from `values` (or `fill` for all of them),
     written directly, so malformed values reach the router unescaped."""
     path = rule.rule
-    for argument in rule.arguments:
+    # Arguments given by the rule's defaults (a "new" page's `item_id=None`) are not in its path.
+    for argument in rule._converters:
         numeric = "Integer" in type(rule._converters[argument]).__name__
         value = fill if fill is not None else values.get(argument, 1 if numeric else "x")
         placeholder = next(part for part in _placeholders(path)
