@@ -3,7 +3,7 @@ PostgreSQL: rules make slots at once, changes never touch booked slots, /book fo
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -345,3 +345,34 @@ def test_an_edit_that_overlaps_other_hours_is_refused(ctx, admin):
     morning = db.session.execute(select(AvailabilityRule).order_by(AvailabilityRule.start_time)).scalars().first()
     response = edit(admin, morning.id, "preview", start="09:00", end="14:00")
     assert response.status_code == 422 and "which overlap" in response.get_data(as_text=True)
+
+
+def test_public_holidays_close_as_ordinary_closures_once(ctx):
+    """One click closes the coming year's public holidays (each a closure named after it, so
+    both planners skip it and staff can remove it); a second click adds nothing."""
+    from app.models import DateOverride
+    from app.schedule.holidays import public_holidays
+    from app.staff.availability_admin import close_public_holidays
+
+    now = datetime(2026, 12, 7, 17, 0, tzinfo=UTC)
+    added = close_public_holidays(None, now=now)
+    names = {name for _day, name in added}
+    assert {"Christmas Day", "New Year's Day", "Thanksgiving Day", "Independence Day"} <= names
+    assert "Columbus Day" not in names and "Veterans Day" not in names
+    assert (date(2026, 12, 25), "Christmas Day") in added and all(day >= date(2026, 12, 7) for day, _ in added)
+    closed = {o.on_date: o.reason for o in db.session.execute(select(DateOverride)).scalars()}
+    assert closed[date(2026, 12, 25)] == "Christmas Day" and closed[date(2027, 11, 25)] == "Thanksgiving Day"
+    assert close_public_holidays(None, now=now) == []
+    # A holiday on a weekend brings its observed weekday with it (Independence Day 2027 is a Sunday).
+    assert (date(2027, 7, 5), "Independence Day (observed)") in public_holidays(date(2027, 7, 1), date(2027, 7, 31))
+
+
+def test_the_hours_page_closes_public_holidays_and_lists_them(ctx, admin):
+    page = admin.get("/staff/hours").get_data(as_text=True)
+    assert "Close on public holidays" in page
+    answer = staff_post(admin, "/staff/hours/holidays", token_from="/staff/hours", follow_redirects=True)
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Christmas Day" in text and "public holiday(s)" in text
+    again = staff_post(admin, "/staff/hours/holidays", token_from="/staff/hours", follow_redirects=True)
+    assert "already closed" in again.get_data(as_text=True)
+    assert db.session.execute(select(func.count(AuditLog.id)).where(AuditLog.action == "override.closed")).scalar() >= 6

@@ -16,6 +16,7 @@ from app.core.database import write_transaction
 from app.core.timefmt import clinic_zone
 from app.models import AvailabilityRule, Booking, Slot, utcnow
 from app.models.booking import MODES
+from app.schedule.holidays import public_holidays
 
 DEMO_HOURS = ((time(9, 0), time(12, 0)), (time(13, 0), time(17, 0)))
 
@@ -23,7 +24,10 @@ DEMO_HOURS = ((time(9, 0), time(12, 0)), (time(13, 0), time(17, 0)))
 def seed_demo(days: int | None = None) -> tuple[bool, int]:
     """Demo opening hours (weekdays 9-12 and 1-5, 30-minute consultations, all modes) and the
     slots they give for `days` days (default: the booking horizon, as the worker keeps them).
-    Idempotent: rules are added only when there are none."""
+    Idempotent: rules (and closures on the coming year's public holidays) are added only when
+    there are none."""
+    from app.staff.availability_admin import close_public_holidays
+
     created_rules = False
     with write_transaction() as session:
         if session.execute(select(func.count(AvailabilityRule.id))).scalar_one() == 0:
@@ -32,6 +36,8 @@ def seed_demo(days: int | None = None) -> tuple[bool, int]:
                     session.add(AvailabilityRule(weekday=weekday, start_time=start, end_time=end,
                                                  slot_minutes=30, modes=",".join(MODES)))
             created_rules = True
+    if created_rules:
+        close_public_holidays(None)
     report = regenerate_slots(days=days)
     return created_rules, report.added
 
@@ -53,13 +59,14 @@ DEMO_SLOT = timedelta(minutes=30)
 
 
 def demo_opening_times(first: date, last: date) -> list[datetime]:
-    """Every start of a demo consultation (DEMO_HOURS on DEMO_WEEKDAYS) from `first` to
-    `last`, local days, as UTC instants."""
+    """Every start of a demo consultation (DEMO_HOURS on DEMO_WEEKDAYS but public holidays)
+    from `first` to `last`, local days, as UTC instants."""
     zone = clinic_zone()
+    holidays = {day for day, _name in public_holidays(first, last)}
     found = []
     day = first
     while day <= last:
-        if day.weekday() in DEMO_WEEKDAYS:
+        if day.weekday() in DEMO_WEEKDAYS and day not in holidays:
             for opens, closes in DEMO_HOURS:
                 at = datetime.combine(day, opens, zone)
                 while at + DEMO_SLOT <= datetime.combine(day, closes, zone):

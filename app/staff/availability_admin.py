@@ -20,6 +20,7 @@ from app.models.booking import BOOKING_IS_CONFIRMED, MODES
 from app.models.staff import StaffUser
 from app.schedule.availability import Hours
 from app.schedule.clinic_time import clinic_today, clock, day_range, local
+from app.schedule.holidays import public_holidays
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SLOT_LENGTHS = (15, 20, 30, 45, 60, 90)
@@ -368,3 +369,19 @@ def remove_override(override_id: int, actor: StaffUser | None) -> DateOverride:
         session.delete(override)
     regenerate_slots()
     return override
+
+
+def close_public_holidays(actor: StaffUser | None, now: datetime | None = None,
+                          days: int = 365) -> list[tuple[date, str]]:
+    """Close the clinic on the public holidays (app.schedule.holidays) of the next `days` days
+    that are not closed already, each as an ordinary closure named after its holiday."""
+    now = now or utcnow()
+    today = clinic_today(now)
+    closed = set(db.session.execute(
+        select(DateOverride.on_date).where(DateOverride.kind == "closed", DateOverride.start_time.is_(None))
+    ).scalars())
+    added = [(day, name) for day, name in public_holidays(today, today + timedelta(days=days))
+             if day not in closed]
+    for day, name in added:
+        close_dates(day, day, name, actor, now=now)
+    return added

@@ -145,6 +145,21 @@ def close_dates():
     return redirect(url_for("staff.hours"), code=303)
 
 
+@bp.post("/hours/holidays")
+def close_public_holidays():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash_error("The form expired. Please try again.")
+        return redirect(url_for("staff.hours"), code=303)
+    added = hours_admin.close_public_holidays(current_user)
+    if added:
+        names = ", ".join(f"{name} ({day:%b} {day.day})" for day, name in added)
+        flash_done(f"Closed on {len(added)} public holiday(s): {names}. Remove any you stay open on below.")
+    else:
+        flash_done("Every public holiday of the coming year is already closed.")
+    return redirect(url_for("staff.hours"), code=303)
+
+
 @bp.post("/hours/extra")
 def add_extra_hours():
     form = ExtraHoursForm()
