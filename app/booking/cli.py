@@ -36,9 +36,9 @@ def seed_demo(days: int | None = None) -> tuple[bool, int]:
                     session.add(AvailabilityRule(weekday=weekday, start_time=start, end_time=end,
                                                  slot_minutes=30, modes=",".join(MODES)))
             created_rules = True
-    if created_rules:
-        close_public_holidays(None)
     report = regenerate_slots(days=days)
+    if created_rules:
+        close_public_holidays(None)  # takes the holidays' slots away again
     return created_rules, report.added
 
 
