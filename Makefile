@@ -52,9 +52,15 @@ reset-demo:
 	rm -rf instance/mail
 	@echo "Demo reset: the next make run seeds new demo slots and bookings."
 
-## Install everything and run the whole test suite.
+## Install everything, check lint, formatting and types, then run the whole test suite: spread
+## over the cores by pytest-xdist, with the browser and process-racing modules on one worker
+## (tests/conftest.py SERIAL_MODULES). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: install-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/ruff check app tests bench
+	$(VENV)/bin/ruff format --check
+	$(VENV)/bin/mypy app
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## Load benchmark: the app vs a bare Flask route under the same gunicorn settings.
 bench: install-dev

@@ -413,3 +413,45 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped, but REQUIRE_ALL_TESTS=1 requires every test to run: {reason}"
+
+
+# --- xdist: what runs in parallel --------------------------------------------------------
+
+# Modules run one after another on one xdist worker (`make test` runs `-n auto --dist loadgroup`):
+# they drive chromium or race several gunicorn or mail-worker processes, and side by side they
+# would only starve each other. Every other test is spread over the workers one by one.
+SERIAL_MODULES = frozenset({
+    "test_accessibility.py", "test_booking_figures.py", "test_browser_booking.py",
+    "test_browser_pages.py", "test_browser_phone.py", "test_lighthouse.py", "test_manage_pages.py",
+    "test_staff_browser.py", "test_staff_day_sheet.py",                           # chromium
+    "test_concurrency.py", "test_races.py", "test_freshness.py", "test_scale_out.py",  # gunicorn races
+    "test_mail_worker.py",                                                        # worker processes
+})
+SERIAL_MARKERS = ("browser", "slow")
+SERIAL_FIXTURES = ("browser", "live_server")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that drives chromium or is marked slow must sit in a module of SERIAL_MODULES."""
+    stray = sorted({item.path.name for item in items
+                    if item.path.name not in SERIAL_MODULES
+                    and (any(item.get_closest_marker(name) for name in SERIAL_MARKERS)
+                         or any(name in getattr(item, "fixturenames", ()) for name in SERIAL_FIXTURES))})
+    if stray:
+        raise pytest.UsageError(f"{', '.join(stray)}: browser or slow tests; add them to SERIAL_MODULES "
+                                "in tests/conftest.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` with SERIAL_MODULES as the one group. (xdist's own loadgroup reads the
+    group from a suffix it writes into each test's node id, which pytest 9.2 no longer keeps:
+    pytest-xdist issue 1386.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SerialModules(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "serial" if nodeid.split("::")[0].rsplit("/", 1)[-1] in SERIAL_MODULES else nodeid
+
+    return SerialModules(config, log)
