@@ -6,7 +6,7 @@ FLASK   = $(PY) -m flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run reset-demo test install install-dev translations bench bench-scale clean
+.PHONY: run reset-demo test install install-dev translations bench bench-scale bench-lighthouse clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -69,6 +69,10 @@ bench: install-dev
 ## Scale benchmark: reads on three years of history (100,000 bookings) against a fresh database.
 bench-scale: install-dev
 	$(PY) bench/scale.py $(BENCH_ARGS)
+
+## Lighthouse's performance score (a timing: run it on a quiet machine; the suite judges the rest).
+bench-lighthouse: install-dev
+	$(PY) bench/lighthouse.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache
