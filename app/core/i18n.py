@@ -8,8 +8,9 @@ comes from the Babel catalogs in translations/ (domains: site, booking, content)
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, has_request_context, redirect, request
+from flask import Flask, current_app, has_request_context, redirect, request
 from flask_babel import Babel
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.core.security import location_of, safe_return_path
 from app.models.booking import LOCALE_NAMES, LOCALES
@@ -96,7 +97,7 @@ def _without_prefix(target: str) -> str:
     return target
 
 
-def choose_language(code: str) -> Response:
+def choose_language(code: str) -> WerkzeugResponse:
     """Remember the visitor's choice and show the page they were on in that language. The
     return address is checked as it will be sent (after its language prefix is taken off):
     anything but a path on this site leads to the home page."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from app.booking import service as booking_service
 from app.booking.rules import booking_window
@@ -74,9 +75,9 @@ def preferences(entry: WaitlistEntry) -> Preferences:
 def expire_offers(now: datetime) -> int:
     """Offers past their time can no longer be claimed."""
     with write_transaction() as session:
-        result = session.execute(
+        result = cast(CursorResult, session.execute(
             update(WaitlistOffer).where(WaitlistOffer.status == OFFER_SENT, WaitlistOffer.expires_at <= now)
-            .values(status=OFFER_EXPIRED, ended_at=now).execution_options(synchronize_session=False))
+            .values(status=OFFER_EXPIRED, ended_at=now).execution_options(synchronize_session=False)))
     return result.rowcount or 0
 
 
