@@ -79,7 +79,7 @@ class _RemembersDataReply:
     data_reply: tuple[int, bytes] = (0, b"")
 
     def data(self, msg):
-        self.data_reply = super().data(msg)  # type: ignore[misc]
+        self.data_reply = super().data(msg)
         return self.data_reply
 
 
