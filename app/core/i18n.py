@@ -115,7 +115,7 @@ def register(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(directory for _ in DOMAINS)
     app.config["BABEL_DOMAIN"] = ";".join(DOMAINS)
     Babel(app, locale_selector=current_language)
-    app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]  # middleware, as Flask documents
     app.before_request(_follow_preference)
     app.add_url_rule("/language/<code>", "choose_language", choose_language)
 

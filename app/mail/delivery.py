@@ -138,7 +138,7 @@ class SmtpTransport:
         try:
             smtp = self._connection()
             smtp.sendmail(envelope.sender, [envelope.recipient], envelope.raw)
-            code, text = smtp.data_reply  # type: ignore[attr-defined]
+            code, text = smtp.data_reply  # type: ignore[attr-defined]  # every connection made is a _RemembersDataReply
             return f"{code} {_text(text)}"
         except smtplib.SMTPRecipientsRefused as error:
             code, answer = next(iter(error.recipients.values()), (0, b""))

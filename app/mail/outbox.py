@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import CursorResult, Table, insert, update
@@ -61,7 +61,7 @@ class Message:
     to_address: str
     to_name: str = ""
     due_at: datetime | None = None
-    details: dict[str, str | None] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)  # JSON values
     channel: str = CHANNEL_EMAIL
 
 

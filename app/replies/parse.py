@@ -37,8 +37,11 @@ class CalendarReply:
     ends_at: datetime | None = None
     comment: str = ""
 
-    def partstat_of(self, address: str) -> str | None:
-        """The PARTSTAT this reply gives for `address`, or None when it names no such attendee."""
+    def partstat_of(self, address: str | None) -> str | None:
+        """The PARTSTAT this reply gives for `address`, or None when it names no such attendee
+        (or there is no address: a booking by phone only)."""
+        if address is None:
+            return None
         address = address.strip().lower()
         for attendee, partstat in self.attendees:
             if attendee == address:

@@ -165,9 +165,10 @@ class BookingDetailsForm(PatientFieldsMixin, FlaskForm):
     """A booking's details corrected in place: the new-booking form's checks for the fields
     staff may change (the slot's meeting types are set by the view)."""
 
-    interest = None
-    note = None
-    consent = None
+    # None takes an inherited field off the form (WTForms' way); the stubs type it as a field.
+    interest = None  # type: ignore[assignment]
+    note = None  # type: ignore[assignment]
+    consent = None  # type: ignore[assignment]
     email = caller_email_field()
     mode = RadioField("How will you meet?", choices=MODE_CHOICES,
                       validators=[InputRequired("Please choose how you will meet.")])

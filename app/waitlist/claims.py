@@ -170,7 +170,7 @@ def decline(token: str, now: datetime | None = None) -> WaitlistOffer:
     if offer is None:
         raise OfferNotFound(_("We could not find that offer."))
     with write_transaction() as session:
-        locked = session.get(WaitlistOffer, offer.id, with_for_update=True, populate_existing=True)
+        locked = session.get_one(WaitlistOffer, offer.id, with_for_update=True, populate_existing=True)
         if state(locked, now) != "open":
             return locked
         locked.status, locked.ended_at = OFFER_DECLINED, now

@@ -124,7 +124,7 @@ def recipient(entry: WaitlistEntry) -> Recipient:
     address (the one its owner gave), never the address typed when joining, so a claim
     that would move a booking reaches only the person who holds it."""
     booking = entry.booking
-    if booking is not None:
+    if booking is not None and booking.email is not None:  # a phone-only booking: the entry's own address
         return Recipient(booking.email, booking.name, booking.locale or entry.locale)
     return Recipient(entry.email, entry.name, entry.locale)
 
@@ -193,7 +193,7 @@ def offer_round(freed_id: int, now: datetime, passing_on: bool = False) -> tuple
                                   int(config["BOOKING_MIN_NOTICE_HOURS"]))
         count = 1 if passing_on else int(config["WAITLIST_OFFERS_PER_SLOT"])
         chosen = candidates(slot, now, count) if expires_at else []
-        if not chosen:
+        if not chosen or expires_at is None:
             if out:
                 return 0, False  # the offers still out may yet be taken
             _close(freed, "no_match", now)
