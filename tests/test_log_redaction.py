@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 
 import requests
 
@@ -70,9 +69,7 @@ def test_the_gunicorn_access_log_carries_no_token(app, sqlite_url, tmp_path):
     """Every token route through the production gunicorn.conf.py, at both addresses."""
     access_log = tmp_path / "access.log"
     server = LiveServer(sqlite_url, env={"ACCESS_LOG": str(access_log), "WEB_CONCURRENCY": "1",
-                                         "LOG_LEVEL": "WARNING"})
-    server.args = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b",
-                   f"127.0.0.1:{server.port}", "wsgi:app"]
+                                         "LOG_LEVEL": "WARNING"}, production_config=True)
     server.start()
     paths = token_paths(app)
     try:
@@ -80,7 +77,7 @@ def test_the_gunicorn_access_log_carries_no_token(app, sqlite_url, tmp_path):
             requests.get(server.url + path + "?t=" + TOKEN, timeout=10, allow_redirects=False,
                          headers={"Referer": f"http://x{path}"})
     finally:
-        server.stop()
+        server.stop(graceful=True)  # the workers write their last access-log lines
     lines = [line for line in access_log.read_text().splitlines() if "/healthz" not in line]
     assert len(lines) == len(paths)
     assert not [line for line in lines if TOKEN in line]

@@ -62,16 +62,17 @@ def test_worker_killed_mid_batch_loses_nothing(app, sqlite_url, smtp_server):
     with app.app_context():
         expected = queue_bookings(20)
     assert len(expected) == 40
-    smtp_server.delay = 0.05
+    smtp_server.stall_after = 12  # the 13th message waits: the worker is killed in the middle
     first = start_worker(sqlite_url, smtp_server.port, "--interval", "0.2", "--lease", "2",
                          "--batch-size", "10")
     try:
-        wait_until(lambda: len(smtp_server.received) >= 12, 30, "the first worker to send some mail")
+        wait_until(lambda: len(smtp_server.received) >= 12, 60, "the first worker to send some mail")
     finally:
         first.kill()
         first.wait()
     delivered_before_kill = len(smtp_server.received)
-    assert delivered_before_kill < 40, "the worker was killed part-way"
+    smtp_server.stall_after = None
+    assert delivered_before_kill == 12, "the worker was killed part-way"
 
     second = start_worker(sqlite_url, smtp_server.port, "--interval", "0.2", "--lease", "2",
                           "--batch-size", "10")
@@ -101,7 +102,7 @@ def test_two_workers_on_postgresql_never_send_a_message_twice(postgres_url, smtp
     try:
         with app.app_context():
             expected = queue_bookings(30)
-        smtp_server.delay = 0.02
+        smtp_server.wait_for_senders = 2  # no answer until both workers are sending
         workers = [start_worker(postgres_url, smtp_server.port, "--interval", "0.1",
                                 "--batch-size", "3") for _ in range(2)]
         try:

@@ -215,9 +215,7 @@ def test_access_log_lines_escape_control_characters(sqlite_url, app, tmp_path):
 
     access_log = tmp_path / "access.log"
     server = LiveServer(sqlite_url, env={"ACCESS_LOG": str(access_log), "WEB_CONCURRENCY": "1",
-                                         "LOG_LEVEL": "WARNING"})
-    server.args = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b",
-                   f"127.0.0.1:{server.port}", "wsgi:app"]
+                                         "LOG_LEVEL": "WARNING"}, production_config=True)
     server.start()
     try:
         forged = "/nothing%0A127.0.0.1%20-%20-%20%22GET%20/staff/%22%20200%0D%00end"
@@ -226,7 +224,7 @@ def test_access_log_lines_escape_control_characters(sqlite_url, app, tmp_path):
             while sock.recv(65536):
                 pass
     finally:
-        server.stop()
+        server.stop(graceful=True)  # the worker writes its last access-log line
     raw = access_log.read_bytes()
     assert b"\x00" not in raw and b"\r" not in raw
     lines = [line for line in raw.decode().splitlines() if "/healthz" not in line]

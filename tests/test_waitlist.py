@@ -295,6 +295,21 @@ def test_a_public_booking_of_the_slot_withdraws_its_offers_at_once(ctx, client):
     assert db.session.execute(select(WaitlistEntry.status)).scalar_one() == "waiting"
 
 
+def test_an_offer_whose_slot_staff_blocked_says_it_is_withdrawn(ctx, client):
+    """The slot closed without a booking: opening the offer ends it as withdrawn, not taken."""
+    from app.core.database import write_transaction
+    from app.models import Slot
+
+    join(client, 0)
+    slot = free_a_slot()
+    offer_freed_slots()
+    [token] = offer_tokens()
+    with write_transaction() as session:
+        session.get_one(Slot, slot.id).is_blocked = True
+    assert claims.open_offer(token).status == "withdrawn"
+    assert offers_by_status() == Counter({"withdrawn": 1})
+
+
 def test_expired_offers_give_way_to_the_next_people(ctx, client):
     ctx.config["WAITLIST_OFFERS_PER_SLOT"] = 1
     join(client, 0)

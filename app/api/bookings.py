@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, jsonify, request
@@ -86,7 +87,7 @@ def list_slots():
                     "slots": [slot_json(s, zone) for s in slots]})
 
 
-def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:
+def _booking_request(body: dict) -> tuple[dict[str, Any], dict[str, str]]:
     """The booking body's clean values and, by field, what to fix (all fields checked)."""
     type_errors: dict[str, str] = {}
     raw: dict[str, str] = {}
@@ -100,8 +101,9 @@ def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:
     for flag in ("consent", "sms_consent"):
         if body.get(flag) is not None and not isinstance(body.get(flag), bool):
             type_errors[flag] = f"{flag} must be true or false."
-    clean, errors = validation.booking_fields(raw, current_app.config["PHONE_DEFAULT_REGION"],
-                                              consent=consent is True)
+    fields, errors = validation.booking_fields(raw, current_app.config["PHONE_DEFAULT_REGION"],
+                                               consent=consent is True)
+    clean: dict[str, Any] = dict(fields)
     locale = body.get("locale", "en")
     if locale not in LOCALES:
         errors["locale"] = "locale must be en or es."

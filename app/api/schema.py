@@ -71,7 +71,7 @@ def _error(description: str, *codes: str) -> dict[str, Any]:
 
 def _errors(*extra: tuple[str, str, tuple[str, ...]], body: bool = False) -> dict[str, Any]:
     """The error answers of an operation: its own, and those any request may get."""
-    answers = {
+    answers: dict[str, tuple[str, tuple[str, ...]]] = {
         "400": ("Malformed input: a NUL, a lone surrogate, a date outside 1900-2999",
                 ("malformed_input",)),
         "429": ("Too many requests from this address; see Retry-After", ("rate_limited",)),

@@ -39,7 +39,7 @@ def _now(booking: Booking) -> datetime:
 
 def _to_patient(kind: str, booking: Booking, **details: str | None) -> list[Message]:
     """The patient's message, or none for a caller booked without an email (phone only)."""
-    if booking.is_phone_only:
+    if booking.email is None:  # phone only
         return []
     return [Message(kind, to_address=booking.email, to_name=booking.name, details=details)]
 
@@ -62,7 +62,7 @@ def _reminder(booking: Booking, link: str | None, channel: str = CHANNEL_EMAIL) 
     if channel == CHANNEL_SMS:
         return [Message(outbox.REMINDER, to_address=booking.phone, due_at=due_at, channel=CHANNEL_SMS,
                         details={"sms_link": link})]
-    if booking.is_phone_only:
+    if booking.email is None:  # phone only
         return []
     return [Message(outbox.REMINDER, to_address=booking.email, to_name=booking.name, due_at=due_at,
                     details={"manage_url": link})]
@@ -134,7 +134,7 @@ def contact_changed(booking: Booking, *, to_new_address: bool) -> None:
     (confirmation_resent)."""
     for kind in (outbox.CONFIRMATION, outbox.UPDATE):
         outbox.withdraw_pending(booking, kind)
-    if to_new_address and not booking.is_phone_only:
+    if to_new_address and booking.email is not None:  # not phone only
         outbox.enqueue(booking, Message(outbox.CONTACT_CHANGED, to_address=booking.email))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, or_, select, update
+from sqlalchemy import ColumnElement, SQLColumnExpression, exists, or_, select, update
 
 from app.core.extensions import db
 from app.models import FreedSlot, WaitlistEntry, WaitlistOffer
@@ -30,15 +30,15 @@ def slot_freed(slot_id: int, reason: str, now: datetime) -> None:
     db.session.add(FreedSlot(slot_id=slot_id, reason=reason, freed_at=now))
 
 
-def _offers_out(slot_id: ColumnElement[int] | int) -> ColumnElement[bool]:
+def _offers_out(slot_id: SQLColumnExpression[int] | int) -> ColumnElement[bool]:
     return (WaitlistOffer.slot_id == slot_id) & (WaitlistOffer.status == OFFER_SENT)
 
 
-def _waiting_to_be_offered(slot_id: ColumnElement[int] | int) -> ColumnElement[bool]:
+def _waiting_to_be_offered(slot_id: SQLColumnExpression[int] | int) -> ColumnElement[bool]:
     return (FreedSlot.slot_id == slot_id) & (FreedSlot.status == FREED_OPEN)
 
 
-def involves(slot_id: ColumnElement[int]) -> ColumnElement[bool]:
+def involves(slot_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
     """True when slot_taken() would change anything for this slot: a column for the query
     that locks the slot, so a booking of a slot the waiting list never saw (nearly all of
     them) costs no further statement."""

@@ -48,7 +48,7 @@ def register(app: Flask) -> None:
         for s in sources:
             synced = f"{ago(s.last_synced_at, now)} ({when(s.last_synced_at)})" if s.last_synced_at else "never"
             click.echo(f"{s.label}\t{s.kind}\t{s.host}\tlast sync: {synced}\tintervals: {s.intervals}")
-            if s.last_error:
+            if s.last_error and s.last_error_at:
                 click.echo(f"\tlast error {ago(s.last_error_at, now)} ({when(s.last_error_at)}): {s.last_error}")
 
     @busy.command("remove")

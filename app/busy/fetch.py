@@ -260,13 +260,13 @@ def fetch_caldav(url: str, limits: Limits, start: datetime, end: datetime,
 
 def _fetch_caldav(url: str, limits: Limits, start: datetime, end: datetime,
                   username: str, password: str, sync_token: str) -> Fetched:
-    import caldav
+    from caldav.davclient import DAVClient
 
     check_url(url)
     session, resolver = _session(limits)
     session.hooks["response"].append(_bounded_body(limits))
     try:
-        client = caldav.DAVClient(url=url, username=username or None, password=password or None,
+        client = DAVClient(url=url, username=username or None, password=password or None,
                                   timeout=int(limits.timeout), enable_rfc6764=False,
                                   require_tls=urlsplit(url).scheme == "https")
         client.session.close()

@@ -157,17 +157,17 @@ def busy_times(calendars: Iterable[icalendar.Calendar], start: datetime, end: da
         _check_series(calendar, end, zone, limit)
         try:
             for event in recurring_ical_events.of(calendar, skip_bad_series=True).after(start):
-                span = _span(event, zone)
-                if span is not None and span[0] >= end:
+                occurrence = _span(event, zone)
+                if occurrence is not None and occurrence[0] >= end:
                     break  # occurrences come in order of start
                 seen += 1
                 if seen > limit:
                     raise FeedError(f"the feed has more than {limit} events in the booking horizon")
                 if time_now() > deadline:
                     raise FeedError("the feed took too long to read")
-                if span is None or span[1] <= start or not is_busy(event, owner):
+                if occurrence is None or occurrence[1] <= start or not is_busy(event, owner):
                     continue
-                found.append(Busy(span[0], span[1], str(event.get("UID", ""))))
+                found.append(Busy(occurrence[0], occurrence[1], str(event.get("UID", ""))))
         except FeedError:
             raise
         except Exception as error:  # noqa: BLE001 - bad dates, rules or zones in the feed
@@ -209,7 +209,7 @@ def _check_series(calendar: icalendar.Calendar, end: datetime, zone: tzinfo, lim
             continue
         for rule in rules if isinstance(rules, list) else [rules]:
             try:
-                first = _as_utc(event["DTSTART"].dt, zone)
+                first = _as_utc(event.decoded("DTSTART"), zone)
                 period = _PERIOD_SECONDS[str(rule.get("FREQ", ["DAILY"])[0]).upper()]
                 interval = max(1, int(rule.get("INTERVAL", [1])[0]))
                 steps = max(0.0, (end - first).total_seconds()) / (period * interval) + 1

@@ -164,7 +164,9 @@ def mo_messages(mo: Path) -> dict:
     return {(m.context, _plain(m.id)): _plain(m.string) for m in catalog if m.id}
 
 
-def _plain(text: str | list | tuple) -> str | tuple:
+def _plain(text: str | list | tuple | None) -> str | tuple:
+    if text is None:  # an untranslated entry
+        return ""
     return text if isinstance(text, str) else tuple(text)
 
 

@@ -8,8 +8,9 @@ comes from the Babel catalogs in translations/ (domains: site, booking, content)
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, has_request_context, redirect, request
+from flask import Flask, current_app, g, has_request_context, redirect, request
 from flask_babel import Babel, get_translations
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.core.security import location_of, safe_return_path
 from app.models.booking import LOCALE_NAMES, LOCALES
@@ -96,7 +97,7 @@ def _without_prefix(target: str) -> str:
     return target
 
 
-def choose_language(code: str) -> Response:
+def choose_language(code: str) -> WerkzeugResponse:
     """Remember the visitor's choice and show the page they were on in that language. The
     return address is checked as it will be sent (after its language prefix is taken off):
     anything but a path on this site leads to the home page."""
@@ -139,6 +140,6 @@ def register(app: Flask) -> None:
         npgettext=lambda context, singular, plural, n: catalog().unpgettext(context, singular, plural, n),
         newstyle=True,
     )
-    app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]  # middleware, as Flask documents
     app.before_request(_follow_preference)
     app.add_url_rule("/language/<code>", "choose_language", choose_language)

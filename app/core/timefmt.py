@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -51,7 +51,7 @@ def clinic_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
 
 
-def to_local(instant: datetime, zone: ZoneInfo | None = None) -> datetime:
+def to_local(instant: datetime, zone: tzinfo | None = None) -> datetime:
     return instant.astimezone(zone or clinic_zone())
 
 
@@ -75,7 +75,7 @@ def _short_day_pattern(locale: Locale) -> str:
     return str(locale.datetime_skeletons[match_skeleton("MMMEd", locale.datetime_skeletons)])
 
 
-def clock(instant: datetime, zone: ZoneInfo | None = None) -> str:
+def clock(instant: datetime, zone: tzinfo | None = None) -> str:
     """'9:00 AM'; Spanish '9:00 a. m.'"""
     local = to_local(instant, zone)
     return _clock_text(time(local.hour, local.minute), current_locale())

@@ -201,7 +201,7 @@ def booking_event(booking: Booking, manage_url: str | None = None) -> InviteEven
         location=location(booking.mode, video_link(booking)),
         description=patient_description(booking, manage_url),
         organizer=organizer(),
-        attendee=Party(name=booking.name, email=booking.email),
+        attendee=Party(name=booking.name, email=booking.email or ""),  # invites go to email bookings only
         cancelled=booking.status == STATUS_CANCELLED,
         url=manage_url,
         conference=video_link(booking),

@@ -76,7 +76,7 @@ class Worker:
 
     def start_busy_sync(self) -> threading.Thread:
         """The busy-calendar loop, on its own thread (in this app's context) until stop()."""
-        app = current_app._get_current_object()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's app, for the thread
 
         def loop() -> None:
             with app.app_context():

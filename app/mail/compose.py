@@ -323,16 +323,16 @@ def build(message: OutboxMessage, sent_at: datetime) -> EmailMessage:
         calendar = ics.restamp(message.ics, sent_at)
         alternative.attach(calendar_part(calendar, method))
         email.make_mixed()
-        email.attach(alternative)
+        email.attach(alternative)  # type: ignore[arg-type]  # typeshed: attach(Self); a sub-part is a MIMEPart
         attachment = MIMEPart(policy=SMTP)
         filename = "appointments.ics" if message.kind.startswith("course_") else "invite.ics"
         attachment.set_content(calendar.encode("utf-8"), maintype="application", subtype="ics",
                                disposition="attachment", filename=filename)
-        email.attach(attachment)
+        email.attach(attachment)  # type: ignore[arg-type]  # as above
     else:
         email.make_alternative()
         for part in alternative.iter_parts():
-            email.attach(part)
+            email.attach(part)  # type: ignore[arg-type]  # as above
     return email
 
 

@@ -83,7 +83,7 @@ class _RemembersDataReply:
     data_reply: tuple[int, bytes] = (0, b"")
 
     def data(self, msg):
-        self.data_reply = super().data(msg)  # type: ignore[misc]
+        self.data_reply = super().data(msg)
         return self.data_reply
 
 
@@ -142,7 +142,7 @@ class SmtpTransport:
         try:
             smtp = self._connection()
             smtp.sendmail(envelope.sender, [envelope.recipient], envelope.raw)
-            code, text = smtp.data_reply  # type: ignore[attr-defined]
+            code, text = smtp.data_reply  # type: ignore[attr-defined]  # every connection made is a _RemembersDataReply
             return f"{code} {_text(text)}"
         except smtplib.SMTPRecipientsRefused as error:
             code, answer = next(iter(error.recipients.values()), (0, b""))

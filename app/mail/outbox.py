@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
 from functools import lru_cache
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import insert, update
+from sqlalchemy import CursorResult, Table, insert, update
 
 from app.core.extensions import db
 from app.mail import texts
@@ -63,7 +64,7 @@ class Message:
     to_address: str
     to_name: str = ""
     due_at: datetime | None = None
-    details: dict[str, str | None] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)  # JSON values
     channel: str = CHANNEL_EMAIL
 
 
@@ -99,17 +100,17 @@ def _insert(messages: tuple[Message, ...], about: Callable[[Message], dict]) -> 
                      "to_address": message.to_address,
                      "to_name": message.to_name, "status": OUTBOX_PENDING,
                      "next_attempt_at": message.due_at or now, "created_at": now, **about(message)})
-    session.execute(insert(OutboxMessage.__table__), rows)
+    session.execute(insert(cast(Table, OutboxMessage.__table__)), rows)
 
 
 def withdraw_pending(booking: Booking, kind: str | None = REMINDER) -> int:
     """Mark this booking's unsent messages of `kind` (None: of every kind) as no longer wanted."""
-    result = db.session.execute(
+    result = cast(CursorResult, db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.booking_id == booking.id,
                OutboxMessage.kind == kind if kind is not None else OutboxMessage.kind.is_not(None),
                OutboxMessage.status == OUTBOX_PENDING)
         .values(status=OUTBOX_CANCELLED, claimed_until=None)
         .execution_options(synchronize_session=False)
-    )
+    ))
     return result.rowcount or 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from flask_babel import force_locale
 
@@ -82,8 +83,9 @@ class BookingSnapshot:
     @classmethod
     def from_json(cls, data: dict) -> BookingSnapshot:
         times = ("starts_at", "ends_at", "updated_at")
-        return cls(**{key: datetime.fromisoformat(value) if key in times else value
-                      for key, value in data.items()})
+        values: dict[str, Any] = {key: datetime.fromisoformat(value) if key in times else value
+                                  for key, value in data.items()}
+        return cls(**values)
 
 
 def snapshot(booking: Booking) -> dict:
@@ -151,15 +153,17 @@ def _render_event(kind: str, event: dict, now: datetime) -> Rendered:
         return Rendered(content.subject, content.text, content.html)
     if kind in COURSE_KINDS:
         return _render_course(kind, event, now)
-    booking = BookingSnapshot.from_json(event["booking"])
+    # The composers read a booking's fields, and a snapshot has each of them as it stood when
+    # the email was queued.
+    booking = cast(Booking, BookingSnapshot.from_json(event["booking"]))
     link = event.get("manage_url")
     previous = _instant(event.get("previous_start"))
     if kind == CONFIRMATION:
-        content = compose.confirmation(booking, link)
+        content = compose.confirmation(booking, event["manage_url"])
         calendar = ics.booking_invite(booking, ics.REQUEST, booking.updated_at, manage_url=link)
         return Rendered(content.subject, content.text, content.html, calendar, ics.REQUEST)
     if kind == UPDATE:
-        content = compose.update(booking, previous, link)
+        content = compose.update(booking, datetime.fromisoformat(event["previous_start"]), link)
         calendar = ics.booking_invite(booking, ics.REQUEST, booking.updated_at, manage_url=link)
         return Rendered(content.subject, content.text, content.html, calendar, ics.REQUEST)
     if kind == CANCELLATION:

@@ -123,7 +123,7 @@ class RestTransport:
             answer = {}
         if not isinstance(answer, dict):
             answer = {}
-        status = response.status_code
+        status = response.status_code or 0
         if status in (200, 201) and isinstance(answer.get("sid"), str) and answer["sid"]:
             return answer["sid"][:64]
         code = answer.get("code")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.policy import default as default_policy
 
 from icalendar import Calendar
@@ -37,8 +37,11 @@ class CalendarReply:
     ends_at: datetime | None = None
     comment: str = ""
 
-    def partstat_of(self, address: str) -> str | None:
-        """The PARTSTAT this reply gives for `address`, or None when it names no such attendee."""
+    def partstat_of(self, address: str | None) -> str | None:
+        """The PARTSTAT this reply gives for `address`, or None when it names no such attendee
+        (or there is no address: a booking by phone only)."""
+        if address is None:
+            return None
         address = address.strip().lower()
         for attendee, partstat in self.attendees:
             if attendee == address:
@@ -109,7 +112,7 @@ def calendar_reply(text: str) -> CalendarReply | None:
                          comment=str(event.get("COMMENT", "")).strip())
 
 
-def _part_text(part: EmailMessage) -> str:
+def _part_text(part: MIMEPart) -> str:
     try:
         content = part.get_content()
     except (LookupError, ValueError, AssertionError):  # unknown charset, broken encoding
@@ -149,7 +152,9 @@ def _header(message: EmailMessage, name: str) -> str:
 def _from_address(message: EmailMessage) -> str:
     try:
         header = message.get("From")
-        addresses = header.addresses if header is not None else ()
+        if header is None:
+            return ""
+        addresses = header.addresses
     except (ValueError, IndexError, TypeError, AttributeError):
         return ""
     if len(addresses) != 1:

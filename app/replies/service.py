@@ -135,7 +135,7 @@ def _refusal(message: parse.Inbound, reply: parse.CalendarReply, booking: Bookin
         return "no booking has this UID"
     if booking.erased_at is not None:
         return "the booking's personal data was erased"
-    if reply.partstat_of(booking.email) is None:
+    if booking.email is None or reply.partstat_of(booking.email) is None:
         return "the ATTENDEE is not the booking's address"
     if message.from_address != booking.email.strip().lower():
         return "the From address is not the booking's address"

@@ -7,7 +7,7 @@ instant with its real duration.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -83,11 +83,11 @@ def slots_for_hours(on: date, hours: Hours, zone: ZoneInfo) -> list[SlotTime]:
 
 
 def slot_times(
-    weekly: dict[int, Iterable[Hours]],
+    weekly: Mapping[int, Iterable[Hours]],
     first_day: date,
     last_day: date,
     zone: ZoneInfo,
-    extra: dict[date, Iterable[Hours]] | None = None,
+    extra: Mapping[date, Iterable[Hours]] | None = None,
     closures: Iterable[Closure] = (),
 ) -> list[SlotTime]:
     """Every slot from `first_day` to `last_day` inclusive, sorted, one per start instant.

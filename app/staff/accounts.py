@@ -261,7 +261,7 @@ def authenticate(email: str, password: str, address: str, now: datetime | None =
         ok = False
     else:
         ok = verify_password(user.password_hash, password or "") and user.is_active
-    if not ok:
+    if user is None or not ok:
         raise SignInRefused(WRONG_DETAILS)
     new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
     with write_transaction() as session:

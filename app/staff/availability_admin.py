@@ -70,6 +70,8 @@ def modes_text(modes: str | tuple[str, ...]) -> str:
 
 
 def describe_hours(item: AvailabilityRule | DateOverride) -> str:
+    """Open hours in words (a closed day's override has no hours and is never described)."""
+    assert item.start_time is not None and item.end_time is not None
     text = f"{clock(item.start_time)} to {clock(item.end_time)}, {item.slot_minutes}-minute consultations"
     if item.buffer_minutes:
         text += f" with {item.buffer_minutes} minutes between"
@@ -234,7 +236,7 @@ def edit_hours(rule_id: int, hours: HoursInput, booked_choice: str | None, actor
         rule.modes = ",".join(hours.modes)
         if booked_choice == KEEP_AS_ONE_OFF:
             for booking in preview.booked_outside:
-                session.get(Slot, booking.slot_id).source = "manual"
+                session.get_one(Slot, booking.slot_id).source = "manual"
         details = f"{before} -> {describe_hours(rule)} ({modes_text(hours.modes)})"
         if preview.booked_outside:
             details += (f"; {len(preview.booked_outside)} booked outside, "

@@ -8,9 +8,10 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import SQLColumnExpression, and_, false, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from app.booking import notifications, service, validation
@@ -120,7 +121,7 @@ def search(filters: Filters, now: datetime | None = None) -> SearchResult:
     # page directly, instead of walking years of history.
     if filters.when == "upcoming":
         conditions += [Slot.ends_at > now, Slot.starts_at > now - timedelta(days=1)]
-        order = (Slot.starts_at, Booking.id)
+        order: tuple[SQLColumnExpression[Any], ...] = (Slot.starts_at, Booking.id)
     elif filters.when == "past":
         conditions += [Slot.ends_at <= now, Slot.starts_at <= now]
         order = (Slot.starts_at.desc(), Booking.id.desc())
@@ -289,7 +290,7 @@ def _lock(session, public_id: str) -> Booking:
     return booking
 
 
-def set_attendance(public_id: str, value: str | None, actor: StaffUser,
+def set_attendance(public_id: str, value: str | None, actor: StaffUser | None,
                    now: datetime | None = None) -> Booking:
     now = now or utcnow()
     if value not in (*ATTENDANCE, None):

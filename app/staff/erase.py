@@ -57,7 +57,7 @@ def plan(public_id: str, now: datetime | None = None) -> ErasePlan:
         raise EraseError("We could not find that booking.")
     if booking.erased_at is not None:
         return ErasePlan(bookings=[], upcoming=[])
-    same_patient = (and_(Booking.email.is_(None), Booking.phone == booking.phone) if booking.is_phone_only
+    same_patient = (and_(Booking.email.is_(None), Booking.phone == booking.phone) if booking.email is None
                     else func.lower(Booking.email) == booking.email.lower())
     bookings = list(db.session.execute(
         select(Booking).join(Slot)

@@ -11,10 +11,13 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
 from app.booking.validation import display_phone
@@ -114,6 +117,9 @@ def rows(bookings: list[Booking], typed: bool = False):
         start, end = local(b.slot.starts_at), local(b.slot.ends_at)
         # National format ("(970) 555-0142") for US numbers: readable, and not a formula.
         phone = display_phone(b.phone) if b.phone else ""
+        day: date | str
+        starts: time | str
+        ends: time | str
         if typed:
             day, starts, ends = start.date(), start.time().replace(tzinfo=None), end.time().replace(tzinfo=None)
         else:
@@ -145,7 +151,7 @@ def to_xlsx(bookings: list[Booking]) -> bytes:
     (type string, format "@"): a value such as "=1+1" or "+1 970" shows as written and never
     runs, without an apostrophe. The header row stays in view and carries filters."""
     book = Workbook()
-    sheet = book.active
+    sheet = cast(Worksheet, book.active)  # a new workbook has its one sheet
     sheet.title = "Bookings"
     widths = [len(h) for h in HEADER]
     for row_number, row in enumerate(rows(bookings, typed=True), start=1):
@@ -166,7 +172,7 @@ def to_xlsx(bookings: list[Booking]) -> bytes:
                 cell.font = Font(bold=True)
             widths[column - 1] = max(widths[column - 1], min(len(text), 40))
     for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[sheet.cell(row=1, column=column).column_letter].width = width + 2
+        sheet.column_dimensions[get_column_letter(column)].width = width + 2
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     buffer = io.BytesIO()

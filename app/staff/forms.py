@@ -168,9 +168,10 @@ class BookingDetailsForm(PatientFieldsMixin, FlaskForm):
     staff may change (the slot's meeting types are set by the view)."""
 
     voice = validation.staff_voice("patient")
-    interest = None
-    note = None
-    consent = None
+    # None takes an inherited field off the form (WTForms' way); the stubs type it as a field.
+    interest = None  # type: ignore[assignment]
+    note = None  # type: ignore[assignment]
+    consent = None  # type: ignore[assignment]
     email = caller_email_field()
     mode = RadioField("How will you meet?", choices=MODE_CHOICES,
                       validators=[InputRequired("Choose how you will meet.")])

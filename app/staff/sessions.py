@@ -12,9 +12,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import CursorResult, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.core.database import write_transaction
@@ -89,11 +90,11 @@ def resume(token: str | None) -> Resumed:
         return Resumed(ACTIVE, user)
     with write_transaction() as session:
         # Only while it is still going: a sign-out in between must not be undone.
-        moved = session.execute(
+        moved = cast(CursorResult, session.execute(
             update(StaffSession).where(StaffSession.id == staff_session.id,
                                        StaffSession.ended_at.is_(None))
             .values(last_seen_at=at)
-        ).rowcount
+        )).rowcount
     if not moved:
         return Resumed(ENDED)
     return Resumed(ACTIVE, user, restamped=True)

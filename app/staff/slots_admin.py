@@ -77,7 +77,7 @@ def week(monday: date, now: datetime | None = None) -> list[DayView]:
         .where(Slot.starts_at >= start, Slot.starts_at < end)
         .order_by(Slot.starts_at)
     ).all()
-    days = {monday + timedelta(days=i): [] for i in range(7)}
+    days: dict[date, list] = {monday + timedelta(days=i): [] for i in range(7)}
     earliest = booking_window(now).earliest
     busy = busy_sources([slot.id for slot, _booking in rows])
     for slot, booking in rows:

@@ -45,8 +45,9 @@ def figures() -> Figures:
         select(FreedSlot.freed_at, WaitlistOffer.ended_at)
         .join(WaitlistOffer, WaitlistOffer.freed_slot_id == FreedSlot.id)
         .where(WaitlistOffer.status == OFFER_CLAIMED)).all()
-    waits = [ended - freed_at for freed_at, ended in claimed if ended is not None]
-    return Figures(freed=freed, refilled=len(claimed), median_to_claim=median(waits) if waits else None)
+    waits = [(ended - freed_at).total_seconds() for freed_at, ended in claimed if ended is not None]
+    return Figures(freed=freed, refilled=len(claimed),
+                   median_to_claim=timedelta(seconds=median(waits)) if waits else None)
 
 
 def offer_for_booking(booking_id: int) -> WaitlistOffer | None:

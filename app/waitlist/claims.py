@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
 from app.booking import changes
 from app.booking import service as booking_service
@@ -19,7 +19,7 @@ from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.tokens import hash_token, looks_like_token
 from app.models import Booking, FreedSlot, WaitlistEntry, WaitlistOffer, utcnow
-from app.models.booking import STATUS_CONFIRMED
+from app.models.booking import BOOKING_IS_CONFIRMED, STATUS_CONFIRMED
 from app.models.waitlist import (
     ENTRY_FULFILLED,
     ENTRY_WAITING,
@@ -74,17 +74,17 @@ def open_offer(token: str, now: datetime | None = None) -> WaitlistOffer:
         with write_transaction() as session:
             locked = session.get(WaitlistOffer, offer.id, with_for_update=True)
             if locked is not None and locked.status == OFFER_SENT:
-                held = not _slot_is_free(locked)
+                held = _slot_is_booked(locked)
                 locked.status = OFFER_TAKEN if held else OFFER_WITHDRAWN
                 locked.ended_at = now
         db.session.refresh(offer)
     return offer
 
 
-def _slot_is_free(offer: WaitlistOffer) -> bool:
-    from app.booking.slots import slot_is_free
-
-    return slot_is_free(offer.slot)
+def _slot_is_booked(offer: WaitlistOffer) -> bool:
+    """Whether the offer's slot went to a booking (else it closed: blocked, removed, past)."""
+    return db.session.execute(
+        select(exists().where(Booking.slot_id == offer.slot_id, BOOKING_IS_CONFIRMED))).scalar_one()
 
 
 def _check(offer: WaitlistOffer, now: datetime) -> None:
@@ -178,7 +178,7 @@ def decline(token: str, now: datetime | None = None) -> WaitlistOffer:
     if offer is None:
         raise OfferNotFound(_("We could not find that offer."))
     with write_transaction() as session:
-        locked = session.get(WaitlistOffer, offer.id, with_for_update=True, populate_existing=True)
+        locked = session.get_one(WaitlistOffer, offer.id, with_for_update=True, populate_existing=True)
         if state(locked, now) != "open":
             return locked
         locked.status, locked.ended_at = OFFER_DECLINED, now

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from app.booking import service as booking_service
 from app.booking import slot_records
@@ -74,9 +75,9 @@ def preferences(entry: WaitlistEntry) -> Preferences:
 def expire_offers(now: datetime) -> int:
     """Offers past their time can no longer be claimed."""
     with write_transaction() as session:
-        result = session.execute(
+        result = cast(CursorResult, session.execute(
             update(WaitlistOffer).where(WaitlistOffer.status == OFFER_SENT, WaitlistOffer.expires_at <= now)
-            .values(status=OFFER_EXPIRED, ended_at=now).execution_options(synchronize_session=False))
+            .values(status=OFFER_EXPIRED, ended_at=now).execution_options(synchronize_session=False)))
     return result.rowcount or 0
 
 
@@ -118,7 +119,7 @@ def recipient(entry: WaitlistEntry) -> Recipient:
     address (the one its owner gave), never the address typed when joining, so a claim
     that would move a booking reaches only the person who holds it."""
     booking = entry.booking
-    if booking is not None:
+    if booking is not None and booking.email is not None:  # a phone-only booking: the entry's own address
         return Recipient(booking.email, booking.name, booking.locale or entry.locale)
     return Recipient(entry.email, entry.name, entry.locale)
 
@@ -187,7 +188,7 @@ def offer_round(freed_id: int, now: datetime, passing_on: bool = False) -> tuple
                                   config["BOOKING_MIN_NOTICE_HOURS"])
         count = 1 if passing_on else config["WAITLIST_OFFERS_PER_SLOT"]
         chosen = candidates(slot, now, count) if expires_at else []
-        if not chosen:
+        if not chosen or expires_at is None:
             if out:
                 return 0, False  # the offers still out may yet be taken
             _close(freed, "no_match", now)

@@ -96,7 +96,7 @@ def change(token: str, values: dict[str, Any], now: datetime | None = None) -> W
         body = current_choices(entry)
         body.update({field: values[field] for field in PREFERENCE_FIELDS if field in values})
         choices, errors = choice_fields(body, now.astimezone(zone).date())
-        if errors:
+        if errors or choices is None:
             raise InvalidChoices(errors)
         entry.earliest, entry.latest = choices.earliest, choices.latest
         entry.weekdays = ",".join(str(d) for d in choices.weekdays)

@@ -84,7 +84,7 @@ def details(slot_id: str):
         outcome = Outcome(422, str(TOO_FAST_MESSAGE))
     else:
         if form.slot_id.data != slot.public_id:
-            chosen = _slot_or_404(form.slot_id.data)
+            chosen = _slot_or_404(form.slot_id.data or "")
         token, outcome = _book(form, chosen)
         if token:
             return redirect(url_for("manage.confirmed", token=token), code=303)
@@ -111,7 +111,7 @@ def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
     """Try the booking; the manage token on success, else what to tell the patient."""
     answers = attached_self_check() if form.attach_self_check.data else None
     patient = service.PatientDetails(
-        name=form.name.data, email=form.email.data, phone=form.phone.data,
+        name=form.name.data or "", email=form.email.data, phone=form.phone.data or "",  # validated: present
         interest=form.interest.data, note=form.note.data or "", self_check=answers,
         locale=current_language(), sms_consent="web" if form.sms_consent.data else None)
     try:

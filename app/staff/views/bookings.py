@@ -154,7 +154,7 @@ def send_text(public_id: str):
     form = TextForm()
     if form.validate_on_submit():
         try:
-            texts_service.send_text(public_id, form.text.data, current_user)
+            texts_service.send_text(public_id, form.text.data or "", current_user)
         except texts_service.TextNotSent as error:
             form.text.errors = [error.message]
         else:
@@ -199,7 +199,8 @@ def edit_booking(public_id: str):
         if not form.validate():
             problem, status = "Please correct the highlighted fields below.", 422
         else:
-            details = bookings_admin.Details(name=form.name.data, email=form.email.data, phone=form.phone.data,
+            details = bookings_admin.Details(name=form.name.data or "", email=form.email.data,
+                                             phone=form.phone.data or "",
                                              locale=form.locale.data, mode=form.mode.data,
                                              custom_video_url=form.custom_video_url.data)
             try:
@@ -289,7 +290,7 @@ def booking_note(public_id: str):
         flash_error("Please type the note first (up to 2000 characters).")
     else:
         try:
-            bookings_admin.add_note(public_id, form.note.data, current_user)
+            bookings_admin.add_note(public_id, form.note.data or "", current_user)
         except bookings_admin.StaffActionError as error:
             flash_error(error.message)
         else:
