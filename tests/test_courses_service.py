@@ -36,9 +36,10 @@ def app(any_app):
 def calls(monkeypatch):
     """What the course service told the patient notifications (the calls, in order)."""
     made: list = []
-    monkeypatch.setattr(notifications, "course_planned", lambda course: made.append(("planned", course.id)))
-    monkeypatch.setattr(notifications, "course_changed", lambda course, changed, cancelled: made.append(
-        ("changed", course.id, [s.number for s in changed], [s.number for s in cancelled])))
+    monkeypatch.setattr(notifications, "course_planned",
+                        lambda course, page_token=None: made.append(("planned", course.id, page_token)))
+    monkeypatch.setattr(notifications, "course_changed", lambda course, changed, cancelled, page_token=None: (
+        made.append(("changed", course.id, [s.number for s in changed], [s.number for s in cancelled]))))
     return made
 
 
@@ -62,8 +63,9 @@ def test_a_confirmed_proposal_lands_whole_with_its_holds_audit_and_one_email(des
     proposal = courses.propose_plan(request(authorised_sessions=30), email=ADA.email)
     assert len(proposal.sessions) == 36 and proposal.past_authorisation == 6
     course = courses.plan_course(ADA, request(authorised_sessions=30), proposal.sessions, actor=desk)
-    assert course.page_token and hash_token(course.page_token) == course.page_token_hash
-    assert calls == [("planned", course.id)]
+    [(kind, course_id, token)] = calls
+    assert (kind, course_id) == ("planned", course.id)
+    assert token and hash_token(token) == course.page_token_hash
     stored = courses.find_course(course.public_id)
     assert [(s.number, s.chair_id, s.starts_at) for s in stored.sessions] == \
         [(p.number, p.chair_id, p.starts_at) for p in proposal.sessions]

@@ -4,6 +4,7 @@ Each route parses, calls one function of app.courses.service, and answers the co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 
 from flask import abort, current_app, jsonify
@@ -93,8 +94,9 @@ def _patient(raw: dict) -> tuple[service.PatientDetails | None, dict[str, str]]:
     """The patient's details by the booking form's rules (phone stored as E.164, email
     optional: a caller may have none), or what to fix, by field."""
     errors: dict[str, str] = {}
-    checks = {"name": validation.person_name, "email": validation.optional_email_address,
-              "phone": lambda value: validation.phone_number(value, current_app.config["PHONE_DEFAULT_REGION"])}
+    checks: dict[str, Callable[[str], str | None]] = {
+        "name": validation.person_name, "email": validation.optional_email_address,
+        "phone": lambda value: validation.phone_number(value, current_app.config["PHONE_DEFAULT_REGION"])}
     clean: dict[str, str | None] = {}
     for field, check in checks.items():
         try:

@@ -243,7 +243,7 @@ def _paths() -> dict[str, Any]:
     }
 
 
-_STAFF = [{"staffToken": []}]
+_STAFF: list[dict[str, list[str]]] = [{"staffToken": []}]  # an OpenAPI security requirement
 _UNAUTHORISED = ("401", "No staff API token, or not a valid one (see WWW-Authenticate)", ("unauthorized",))
 _FORBIDDEN = ("403", "The token was revoked, or its account is disabled", ("forbidden",))
 _COURSE_ID = {"name": "course_id", "in": "path", "required": True,

@@ -64,7 +64,7 @@ def _audit_details(change: Change) -> str:
 def record_audit(change: Change) -> None:
     """A change a staff member made is written in the audit log, in its own transaction."""
     if change.actor.member is not None:
-        audit.record(db.session, change.actor.member, _AUDIT_ACTIONS[change.what],
+        audit.record(db.session(), change.actor.member, _AUDIT_ACTIONS[change.what],
                      booking_id=change.booking.id, details=_audit_details(change))
 
 

@@ -312,7 +312,9 @@ def _offset_changes(lower: datetime, upper: datetime, zone) -> list[tuple[dateti
     """The zone's UTC offsets in [lower, upper] as (instant the offset ends or None for the
     last, offset in minutes), found hour by hour on the days whose midnights differ."""
     def offset(instant: datetime) -> int:
-        return int(instant.astimezone(zone).utcoffset().total_seconds() // 60)
+        utc_offset = instant.astimezone(zone).utcoffset()
+        assert utc_offset is not None, "a time converted to a zone has that zone's offset"
+        return int(utc_offset.total_seconds() // 60)
 
     changes, current, cursor = [], offset(lower), lower
     while cursor < upper:

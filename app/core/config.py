@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import Field, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -147,7 +147,9 @@ class Settings:
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
         """The settings `environ` gives, each as its type; unset or empty: the default."""
         types = get_type_hints(cls)
-        given = {}
+        # Each value has its own field's type, read from the type hints at run time: a
+        # per-key type the checker cannot follow through `**`, hence Any here.
+        given: dict[str, Any] = {}
         for setting in fields(cls):
             raw = environ.get(setting.name)
             if raw is not None and raw.strip() != "":
@@ -171,7 +173,14 @@ class Setting:
     default: str | int | bool
 
 
-SETTINGS: tuple[Setting, ...] = tuple(Setting(each.name, each.default) for each in fields(Settings))
+def _setting(field: Field[Any]) -> Setting:
+    """`field` as a Setting; every setting has a plain default (no factory)."""
+    if not isinstance(field.default, str | int | bool):
+        raise TypeError(f"setting {field.name} needs a str, int or bool default")
+    return Setting(field.name, field.default)
+
+
+SETTINGS: tuple[Setting, ...] = tuple(_setting(each) for each in fields(Settings))
 DEFAULTS: dict[str, str | int | bool] = {setting.name: setting.default for setting in SETTINGS}
 
 

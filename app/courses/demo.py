@@ -54,6 +54,7 @@ def seed_demo_courses(now: datetime | None = None) -> int:
                                 authorised_until=start + timedelta(days=90)),
             booking_id=booking_id, now=planned_at)
         stored = service.find_course(course.public_id)
+        assert stored is not None, "planned just now"
         for item in stored.sessions:
             if item.starts_at < now:
                 status = SESSION_MISSED if item.number == MISSED_SESSION and key == "rtms_36" else SESSION_ATTENDED

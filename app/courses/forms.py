@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from typing import TypeVar
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -24,6 +25,15 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 LANGUAGE_CHOICES = [("en", "English"), ("es", "Spanish")]
 PAYMENT_CHOICES = [("insurer", "Insurer authorisation"), ("self_pay", "Self-pay")]
 CADENCE_PATTERN = re.compile(r"^\s*(\d{1,2})\s*[x×]\s*(\d)\s*$")
+
+T = TypeVar("T")
+
+
+def validated(data: T | None) -> T:
+    """A required field's data once its form has validated: InputRequired and the field's own
+    parsing leave no None there, so a None is a bug here, never bad input."""
+    assert data is not None, "a required field has no data after validation"
+    return data
 
 
 class PlanCourseForm(FlaskForm):

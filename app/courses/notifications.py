@@ -70,10 +70,9 @@ def _flush(course: Course) -> None:
 def course_planned(course: Course, page_token: str | None = None) -> None:
     """Queue the one email that carries the whole course and the private course page link.
 
-    The link's token is `page_token`, or the one the service left on `course.page_token` (a
-    plain attribute, never stored: only its hash is); without either, a new one is issued
-    here (`new_course_page_token`: the course's earlier hash, never sent, is replaced)."""
-    token = page_token or getattr(course, "page_token", None) or new_course_page_token(course)
+    The link's token is `page_token` (never stored: only its hash is); without it, a new one
+    is issued here (`new_course_page_token`: the course's earlier hash, never sent, is replaced)."""
+    token = page_token or new_course_page_token(course)
     if not course.email:
         return
     _flush(course)
@@ -95,8 +94,8 @@ def course_changed(
     and one email per call. The service has already raised each moved or cancelled session's
     `ical_sequence` (an added one starts at 0 under a new UID), so the patient's calendar
     replaces what it holds for that UID; a touched session's reminder is due again. The email
-    carries the course page link when the caller knows the token (`page_token`, or
-    `course.page_token` as the course page leaves it for a move the patient asked for)."""
+    carries the course page link when the caller knows the token (`page_token`: a move the
+    patient asked for from the course page)."""
     touched = [*changed, *cancelled]
     if not touched:
         return
@@ -105,7 +104,6 @@ def course_changed(
     _flush(course)
     if not course.email:
         return
-    page_token = page_token or getattr(course, "page_token", None)
     page_url = course_page_url(page_token, course.locale) if page_token else None
     withdrawn = frozenset(s.id for s in cancelled)
     still_on = [s for s in course.sessions if s.status != SESSION_CANCELLED and s.id not in withdrawn]

@@ -134,9 +134,8 @@ def ask_to_move(token: str, number: int, starts_at: datetime, now: datetime | No
         raise MoveRefused(_("This visit is too soon to move online. Please call us."))
     if starts_at not in free_times(course, item, to_local(starts_at).date(), now):
         raise MoveRefused(_("That time is no longer free. Please choose another."))
-    course.page_token = token  # read by course_changed: the email carries the page link
     try:
-        return service.move_session(course.public_id, number, starts_at, now=now)
+        return service.move_session(course.public_id, number, starts_at, now=now, page_token=token)
     except (ChairTaken, TimeNotOpen, InvalidCourseInput):
         raise MoveRefused(_("That time is no longer free. Please choose another.")) from None
     except CourseError:

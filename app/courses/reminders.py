@@ -10,9 +10,10 @@ one on the clinic's day; the next one goes the next day. The email says "today" 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from app.core.database import write_transaction
 from app.core.timefmt import clinic_zone, to_local
@@ -57,12 +58,13 @@ def queue_due_reminders(now: datetime | None = None) -> int:
             if reminded_today:
                 continue
             # Claimed by this UPDATE, so two workers never both remind one session.
-            claimed = session.execute(
+            claimed = cast(CursorResult, session.execute(
                 update(CourseSession)
                 .where(CourseSession.id == course_session.id, CourseSession.reminded_at.is_(None))
-                .values(reminded_at=now).execution_options(synchronize_session=False)).rowcount
+                .values(reminded_at=now).execution_options(synchronize_session=False))).rowcount
             if not claimed:
                 continue
+            assert course.email, "the query selects only courses with an email"
             outbox.enqueue_unbooked(Message(outbox.COURSE_REMINDER, to_address=course.email,
                                             to_name=course.name, details=course_event(course, [course_session], None)))
             queued += 1

@@ -294,8 +294,8 @@ def plan_course(patient: PatientDetails, request: PlanRequest, sessions: Sequenc
     """Create the course, all its sessions and their chair holds in one transaction.
 
     `sessions` are the proposal staff confirmed (held exactly as shown); None takes the
-    planner's proposal of the moment. The new course's private page token is on `course.page_token`
-    (only its hash is stored) for the one email `notifications.course_planned` queues.
+    planner's proposal of the moment. The new course's private page token goes only into the
+    one email `notifications.course_planned` queues (only its hash is stored).
     Raises PlanClash (with fresh proposals) when a chair time was taken meanwhile, and the
     errors of `propose_plan` and InvalidCourseInput (a field at fault)."""
     now = now or utcnow()
@@ -337,10 +337,9 @@ def plan_course(patient: PatientDetails, request: PlanRequest, sessions: Sequenc
             except ChairTaken as taken:
                 clash = taken
                 raise
-            course.page_token = token
             _audit(session, actor, "course.plan", course,
                    f"{template.name}: {len(rows)} sessions from {_day(rows[0].starts_at)}")
-            notifications.course_planned(course)
+            notifications.course_planned(course, token)
     except ChairTaken:
         pass
     if clash is None:
@@ -465,11 +464,12 @@ def add_session_at_end(course_public_id: str, *, actor: StaffUser | None = None,
 
 def move_session(course_public_id: str, number: int, starts_at: datetime, *, chair_id: int | None = None,
                  later_too: bool = False, actor: StaffUser | None = None,
-                 now: datetime | None = None) -> list[CourseSession]:
+                 now: datetime | None = None, page_token: str | None = None) -> list[CourseSession]:
     """Move one planned session to `starts_at` (same length) on `chair_id`, or on its own chair
     if free there, else the first free chair. With `later_too` every later planned session
     takes the new time of day on its own day (the nearest free time, or the next free day,
-    where it cannot). All in one change; returns the sessions moved.
+    where it cannot). All in one change; returns the sessions moved. The update email carries
+    the course page link when the caller knows its token (`page_token`: a move from that page).
 
     Raises TimeNotOpen (closed or past), InvalidCourseInput (another session that day),
     ChairNotFound, and ChairTaken when the chair is held at that time."""
@@ -518,7 +518,7 @@ def move_session(course_public_id: str, number: int, starts_at: datetime, *, cha
         _touch(moving)
         detail = f"session {number} to {_day(starts_at)}" + (f" and {len(later)} later sessions" if later else "")
         _audit(session, actor, "course.move", course, detail)
-        notifications.course_changed(course, moving, [])
+        notifications.course_changed(course, moving, [], page_token)
     return moving
 
 
@@ -587,9 +587,9 @@ def resume_course(course_public_id: str, start: date, preferred_time: time | Non
         if preferred_time is not None:
             course.preferred_time = preferred_time
         chairs = _chairs(chair_id)
-        book = _Book(chairs, start, reach(wanted, start), now) if wanted else None
         created: list[CourseSession] = []
         if wanted:
+            book = _Book(chairs, start, reach(wanted, start), now)
             try:
                 placed = plan(wanted, start, course.preferred_time, chairs, book.windows, book.is_free,
                               clinic_zone(), busy_days=_patient_days(course.email, course.id))

@@ -20,7 +20,7 @@ from app.courses import patient
 from app.courses.notifications import course_page_url, session_entries
 from app.invites import course_ics
 from app.invites.views import calendar_response
-from app.models import Course, utcnow
+from app.models import Course, CourseSession, utcnow
 
 bp = Blueprint("course", __name__, url_prefix="/course")
 # The move is a FlaskForm that validates its own CSRF token (after the rate limit).
@@ -70,6 +70,13 @@ def _parse_start(raw: str | None) -> datetime | None:
     return value.astimezone(UTC) if value.tzinfo else None
 
 
+def _visit_or_404(course: Course, number: int) -> CourseSession:
+    item = patient.visit_by_number(course, number)
+    if item is None:
+        abort(404)
+    return item
+
+
 @bp.route("/<token>/move/<int:number>", methods=["GET", "POST"])
 @token_lookup_limit
 @manage_limit
@@ -78,9 +85,7 @@ def choose_time(token: str, number: int):
     button of one form), then the move; a refusal is shown on the same page."""
     course = _course_or_404(token)
     now = utcnow()
-    item = patient.visit_by_number(course, number)
-    if item is None:
-        abort(404)
+    item = _visit_or_404(course, number)
     if not patient.can_move(course, item, now):
         return redirect(url_for("course.show", token=token))
     days = patient.move_days(now)
@@ -107,7 +112,7 @@ def choose_time(token: str, number: int):
             else:
                 return redirect(url_for("course.show", token=token, done="moved"), code=303)
         course = _course_or_404(token)
-        item = patient.visit_by_number(course, number)
+        item = _visit_or_404(course, number)
     times = patient.free_times(course, item, day, now)
     return render_template("courses/move.html", token=token, course=course, visit=item, days=days,
                            day=day, times=times, form=form, problem=problem), status

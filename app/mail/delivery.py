@@ -29,7 +29,7 @@ from flask import current_app
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from app.core.config import DEFAULTS
+from app.core.config import Settings
 from app.core.database import is_postgres, write_transaction
 from app.core.extensions import db
 from app.mail import compose, outbox, rendering, sms
@@ -52,7 +52,7 @@ log = logging.getLogger("app.mail")
 
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 6 * 3600
-DEFAULT_LEASE_SECONDS = DEFAULTS["MAIL_CLAIM_SECONDS"]
+DEFAULT_LEASE_SECONDS = Settings.MAIL_CLAIM_SECONDS
 DEFAULT_BATCH_SIZE = 20
 
 

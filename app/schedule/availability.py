@@ -117,10 +117,10 @@ def slot_times(
 
 
 def open_windows(
-    weekly: dict[int, Iterable[Hours]],
+    weekly: Mapping[int, Iterable[Hours]],
     on: date,
     zone: ZoneInfo,
-    extra: dict[date, Iterable[Hours]] | None = None,
+    extra: Mapping[date, Iterable[Hours]] | None = None,
     closures: Iterable[Closure] = (),
 ) -> list[tuple[datetime, datetime]]:
     """The stretches of `on` the clinic is open, as sorted, merged UTC intervals.

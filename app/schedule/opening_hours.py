@@ -21,8 +21,10 @@ from app.core.timefmt import clinic_zone
 from app.models import AvailabilityRule, DateOverride
 from app.schedule.availability import Closure, Hours, open_windows
 
+OpeningRules = tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closure]]
 
-def opening_rules() -> tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closure]]:
+
+def opening_rules() -> OpeningRules:
     """The weekly hours, extra hours by date and closures, as app.schedule.availability takes them."""
     weekly: dict[int, list[Hours]] = defaultdict(list)
     for rule in db.session.execute(select(AvailabilityRule)).scalars():
@@ -133,7 +135,7 @@ def current_summary() -> str:
     return _summary_in(_language(), tuple((weekday, start, end) for weekday, start, end in rows))
 
 
-def opening_windows(on: date, rules=None) -> list[tuple[datetime, datetime]]:
+def opening_windows(on: date, rules: OpeningRules | None = None) -> list[tuple[datetime, datetime]]:
     """When the clinic is open on `on` (UTC intervals), from the opening hours and closures;
     pass `rules` (from `opening_rules()`) to read them once for many days."""
     weekly, extra, closures = rules or opening_rules()

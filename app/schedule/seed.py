@@ -8,17 +8,47 @@ from `seed_schedule`. tests/test_schedule_seed.py checks the two agree.
 from __future__ import annotations
 
 import json
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AppointmentType, Chair, CourseTemplate
 
-CHAIRS = [{"name": "Chair 1", "position": 1}, {"name": "Chair 2", "position": 2}]
+
+class ChairSeed(TypedDict):
+    name: str
+    position: int
+
+
+class AppointmentTypeSeed(TypedDict):
+    key: str
+    name: str
+    minutes: int
+    needs_chair: bool
+
+
+class CadenceStep(TypedDict):
+    weeks: int
+    per_week: int
+
+
+class CourseTemplateSeed(TypedDict):
+    """A template; `first` and `session` are appointment type keys."""
+
+    key: str
+    name: str
+    description: str
+    first: str
+    session: str
+    cadence: list[CadenceStep]
+
+
+CHAIRS: list[ChairSeed] = [{"name": "Chair 1", "position": 1}, {"name": "Chair 2", "position": 2}]
 
 # Lengths from the clinic's own description: a treatment lasts about 3-37 minutes by
 # protocol, the first session up to about 1.5 hours (measuring, motor threshold, treatment).
-APPOINTMENT_TYPES = [
+APPOINTMENT_TYPES: list[AppointmentTypeSeed] = [
     {"key": "consultation", "name": "Consultation", "minutes": 30, "needs_chair": False},
     {"key": "first_session", "name": "First treatment session (mapping)", "minutes": 90, "needs_chair": True},
     {"key": "session", "name": "Treatment session", "minutes": 40, "needs_chair": True},
@@ -26,7 +56,7 @@ APPOINTMENT_TYPES = [
     {"key": "follow_up", "name": "Follow-up", "minutes": 30, "needs_chair": False},
 ]
 
-COURSE_TEMPLATES = [
+COURSE_TEMPLATES: list[CourseTemplateSeed] = [
     {"key": "rtms_36", "name": "Standard rTMS, 36 sessions",
      "description": "30 weekday sessions over six weeks, then a taper of 3, 2 and 1 a week.",
      "first": "first_session", "session": "session",
@@ -55,15 +85,15 @@ def seed_schedule(session: Session) -> None:
         if chair["name"] not in chairs:
             session.add(Chair(**chair))
     types = {t.key: t for t in session.execute(select(AppointmentType)).scalars()}
-    for values in APPOINTMENT_TYPES:
-        if values["key"] not in types:
-            types[values["key"]] = AppointmentType(**values)
-            session.add(types[values["key"]])
+    for kind in APPOINTMENT_TYPES:
+        if kind["key"] not in types:
+            types[kind["key"]] = AppointmentType(**kind)
+            session.add(types[kind["key"]])
     session.flush()
     templates = set(session.execute(select(CourseTemplate.key)).scalars())
-    for values in COURSE_TEMPLATES:
-        if values["key"] not in templates:
+    for template in COURSE_TEMPLATES:
+        if template["key"] not in templates:
             session.add(CourseTemplate(
-                key=values["key"], name=values["name"], description=values["description"],
-                first_type_id=types[values["first"]].id, session_type_id=types[values["session"]].id,
-                cadence=json.dumps(values["cadence"])))
+                key=template["key"], name=template["name"], description=template["description"],
+                first_type_id=types[template["first"]].id, session_type_id=types[template["session"]].id,
+                cadence=json.dumps(template["cadence"])))

@@ -15,7 +15,14 @@ from app.core.timefmt import clinic_zone
 from app.courses import queries
 from app.courses import service as courses
 from app.courses.errors import InvalidCourseInput, PlanClash, TimeNotOpen
-from app.courses.forms import ConfirmPlanForm, EndCourseForm, MoveSessionForm, PlanCourseForm, ResumeForm
+from app.courses.forms import (
+    ConfirmPlanForm,
+    EndCourseForm,
+    MoveSessionForm,
+    PlanCourseForm,
+    ResumeForm,
+    validated,
+)
 from app.courses.templates import templates
 from app.models.schedule import SESSION_ATTENDED, SESSION_MISSED, SESSION_PLANNED
 from app.schedule import resources
@@ -261,7 +268,7 @@ def course_move_session(course_id: str, number: int):
         local = _local(item.starts_at)
         form.on_date.data, form.at.data = local.date(), local.time()
     elif form.validate_on_submit():
-        starts_at = instant(form.on_date.data, form.at.data)
+        starts_at = instant(validated(form.on_date.data), validated(form.at.data))
         if starts_at is None:
             form.at.errors = ["That time does not exist on that day (the clocks go forward)."]
         else:
@@ -298,7 +305,7 @@ def course_resume(course_id: str):
     if not form.validate_on_submit():
         return _course_page(course, resume_form=form, status=422)
     try:
-        created = courses.resume_course(course_id, form.start.data, form.at.data, actor=current_user)
+        created = courses.resume_course(course_id, validated(form.start.data), form.at.data, actor=current_user)
     except DomainError as error:
         form.start.errors = [error.message]
         return _course_page(_course_or_404(course_id), resume_form=form, status=422)
@@ -313,7 +320,7 @@ def course_end(course_id: str):
     if not form.validate_on_submit():
         return _course_page(course, end_form=form, status=422)
     try:
-        cancelled = courses.end_course(course_id, form.reason.data, actor=current_user)
+        cancelled = courses.end_course(course_id, validated(form.reason.data), actor=current_user)
     except DomainError as error:
         form.reason.errors = [error.message]
         return _course_page(_course_or_404(course_id), end_form=form, status=422)

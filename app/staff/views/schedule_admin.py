@@ -11,7 +11,14 @@ from flask_login import current_user
 from app.core.errors import DomainError
 from app.core.extensions import db
 from app.courses import templates as course_templates
-from app.courses.forms import AppointmentTypeForm, ChairForm, TemplateForm, cadence_text, parse_cadence
+from app.courses.forms import (
+    AppointmentTypeForm,
+    ChairForm,
+    TemplateForm,
+    cadence_text,
+    parse_cadence,
+    validated,
+)
 from app.models import AppointmentType, Chair, CourseTemplate
 from app.schedule import resources
 from app.staff.auth import admin_required
@@ -57,7 +64,7 @@ def _edit_chair(item_id: int | None):
     form = ChairForm(obj=chair)
     if form.validate_on_submit():
         try:
-            saved = resources.save_chair(resources.ChairInput(form.name.data, form.position.data,
+            saved = resources.save_chair(resources.ChairInput(validated(form.name.data), validated(form.position.data),
                                                               form.is_active.data), current_user, item_id)
         except DomainError as error:
             _show(form, error)
@@ -86,8 +93,9 @@ def _edit_appointment_type(item_id: int | None):
     form = AppointmentTypeForm(obj=kind)
     if form.validate_on_submit():
         try:
-            saved = resources.save_type(resources.TypeInput(form.key.data, form.name.data, form.minutes.data,
-                                                            form.needs_chair.data, form.is_active.data),
+            saved = resources.save_type(resources.TypeInput(validated(form.key.data), validated(form.name.data),
+                                                            validated(form.minutes.data), form.needs_chair.data,
+                                                            form.is_active.data),
                                         current_user, item_id)
         except DomainError as error:
             _show(form, error)
@@ -122,8 +130,9 @@ def _edit_course_template(item_id: int | None):
     if form.validate_on_submit():
         try:
             saved = course_templates.save_template(course_templates.TemplateInput(
-                form.key.data, form.name.data, form.description.data or "", form.first_type.data,
-                form.session_type.data, parse_cadence(form.cadence.data), form.is_active.data),
+                validated(form.key.data), validated(form.name.data), form.description.data or "",
+                form.first_type.data, form.session_type.data, parse_cadence(validated(form.cadence.data)),
+                form.is_active.data),
                 current_user, item_id)
         except DomainError as error:
             _show(form, error)
