@@ -193,7 +193,8 @@ def test_moving_a_session_answers_the_course_and_a_held_time_is_409(client, head
 
 
 @pytest.mark.parametrize("start", ["2027-01-12T10:03:00-07:00", "2027-01-12T10:00:30-07:00",
-                                   "2027-01-12T10:00:00", "2027-01-12", "tomorrow", "2027-01-12T10:00:00+00:07", 5])
+                                   "2027-01-12T10:00:00", "2027-01-12", "tomorrow", "2027-01-12T10:00:00+00:07",
+                                   "2027-02-30T10:00:00-07:00", 5])
 def test_a_new_start_that_is_not_a_time_on_the_grid_is_422(client, headers, start):
     course = plan(client, headers).get_json()["course"]
     response = client.patch(f"/api/v1/courses/{course['id']}/sessions/2", json={"start": start}, headers=headers)
