@@ -29,6 +29,7 @@ from app.content import faq, self_check, treatments
 from app.core.assets import static_url
 from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, address_in, current_language
 from app.core.templating import hours_shown_as
+from app.core.urls import public_url
 from app.models import utcnow
 from app.schedule.opening_hours import current_summary
 
@@ -56,16 +57,12 @@ for _question in self_check.QUESTIONS:
             RadioField(_question.text, choices=list(_question.choices), validators=[Optional()]))
 
 
-def base_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-
-
 def canonical_url() -> str | None:
     """The page's public address in its own language, without query string; None for
     private or one-off pages."""
     if request.endpoint not in CANONICAL_ENDPOINTS:
         return None
-    return base_url() + address_in(current_language(), request.path)
+    return public_url(address_in(current_language(), request.path))
 
 
 def alternate_urls() -> list[tuple[str, str]]:
@@ -73,8 +70,8 @@ def alternate_urls() -> list[tuple[str, str]]:
     empty where there is no canonical address."""
     if request.endpoint not in CANONICAL_ENDPOINTS:
         return []
-    urls = [(language, base_url() + address_in(language, request.path)) for language in LANGUAGES]
-    return [*urls, ("x-default", base_url() + address_in(DEFAULT_LANGUAGE, request.path))]
+    urls = [(language, public_url(address_in(language, request.path))) for language in LANGUAGES]
+    return [*urls, ("x-default", public_url(address_in(DEFAULT_LANGUAGE, request.path)))]
 
 
 def clinic_json_ld() -> dict:
@@ -82,9 +79,9 @@ def clinic_json_ld() -> dict:
     return {
         "@context": "https://schema.org",
         "@type": "MedicalClinic",
-        "@id": base_url() + "/#clinic",
+        "@id": public_url("/#clinic"),
         "name": config["CLINIC_NAME"],
-        "url": base_url() + "/",
+        "url": public_url("/"),
         "telephone": config["CLINIC_PHONE"],
         "email": config["CLINIC_EMAIL"],
         "address": {
@@ -238,9 +235,9 @@ def sitemap():
     paths += [url_for("public.compare", pair_slug=p.slug) for p in treatments.pairs()]
     # On /es/sitemap.xml url_for already carries the prefix; list each page once, by its path.
     paths = [p.removeprefix(request.script_root) or "/" for p in paths]
-    alternates = {p: [(language, base_url() + address_in(language, p)) for language in LANGUAGES]
+    alternates = {p: [(language, public_url(address_in(language, p))) for language in LANGUAGES]
                   for p in paths}
-    urls = [(base_url() + address_in(language, p), alternates[p]) for language in LANGUAGES for p in paths]
+    urls = [(public_url(address_in(language, p)), alternates[p]) for language in LANGUAGES for p in paths]
     body = render_template("public/sitemap.xml", urls=urls)
     return Response(body, mimetype="application/xml")
 
@@ -249,7 +246,7 @@ def sitemap():
 def robots():
     lines = ["User-agent: *", "Disallow: /manage/", "Disallow: /api/", "Disallow: /staff/",
              "Disallow: /dev/", "Disallow: /self-check/attach", "",
-             f"Sitemap: {base_url()}/sitemap.xml", ""]
+             f"Sitemap: {public_url('/sitemap.xml')}", ""]
     return Response("\n".join(lines), mimetype="text/plain")
 
 

@@ -41,7 +41,7 @@ def find_by_token(token: str) -> Course | None:
 
 def move_notice() -> timedelta:
     """How far ahead a visit must be to be moved online: the booking notice (BOOKING_MIN_NOTICE_HOURS)."""
-    return timedelta(hours=int(current_app.config.get("BOOKING_MIN_NOTICE_HOURS", 12)))
+    return timedelta(hours=current_app.config["BOOKING_MIN_NOTICE_HOURS"])
 
 
 def can_move(course: Course, session: CourseSession, now: datetime) -> bool:

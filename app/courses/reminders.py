@@ -33,7 +33,7 @@ def clinic_day_start(now: datetime) -> datetime:
 def queue_due_reminders(now: datetime | None = None) -> int:
     """Queue the reminders due at `now` (in one transaction); returns how many were queued."""
     now = now or utcnow()
-    hours = int(current_app.config.get("REMINDER_HOURS_BEFORE", 24))
+    hours = current_app.config["REMINDER_HOURS_BEFORE"]
     if hours <= 0:
         return 0
     queued = 0
