@@ -174,3 +174,29 @@ def test_staff_pick_another_time_for_a_moved_session_before_confirming(desk):
         again = desk.post("/staff/courses/confirm", data={**fields, f"time-{moved[0]}": "20:00",
                                                           "csrf_token": csrf_token(html)})
         assert again.status_code == 422 and "Nothing was booked" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("fields", "field", "message"), [
+    ({"email": "ada@example"}, "email", "the patient"),
+    ({"email": "Ada <ada@example.com>\r\nBcc: x@example.com"}, "email", "line breaks"),
+    ({"phone": "12"}, "phone", "patient"),
+    ({"at": "10:03"}, "at", "5-minute mark"),
+])
+def test_a_course_takes_the_booking_rules_for_its_patient_and_the_chairs_grid(desk, fields, field, message):
+    """The same email and phone rules as a consultation (in the console's voice) and a time on
+    the chairs' five-minute grid, refused at the field with what was typed kept; nothing planned."""
+    page = _propose(desk, **fields)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and message in html
+    assert f'id="{field}-error"' in html or f'aria-describedby="{field}-error"' in html or 'field-invalid' in html
+    assert db.session.execute(select(func.count(Course.id))).scalar_one() == 0
+
+
+def test_a_move_off_the_grid_is_refused_at_the_field(desk):
+    course = courses.plan_course(courses.PatientDetails("Ada Lovelace", "ada@example.com"),
+                                 courses.PlanRequest(template_id(), next_monday(), time(10)))
+    second = courses.find_course(course.public_id).sessions[1]
+    move = f"/staff/courses/{course.public_id}/sessions/{second.number}/move"
+    answer = staff_post(desk, move, {"on_date": second.starts_at.date().isoformat(), "at": "11:02", "chair": "0"},
+                        token_from=move)
+    assert answer.status_code == 422 and "5-minute mark" in answer.get_data(as_text=True)

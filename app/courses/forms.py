@@ -4,14 +4,17 @@ problem is shown at its field (the service's own checks come back at their field
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import time
 from typing import TypeVar
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    Field,
     HiddenField,
     IntegerField,
     RadioField,
@@ -21,6 +24,9 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.booking import validation
+from app.models.schedule import CELL_MINUTES
 
 LANGUAGE_CHOICES = [("en", "English"), ("es", "Spanish")]
 PAYMENT_CHOICES = [("insurer", "Insurer authorisation"), ("self_pay", "Self-pay")]
@@ -36,22 +42,49 @@ def validated(data: T | None) -> T:
     return data
 
 
+STAFF_VOICE = validation.staff_voice("patient")
+
+
+def by_rule(rule: Callable[[str], object]) -> Callable[[FlaskForm, Field], None]:
+    """A field checked (and cleaned) by the booking's own rule for it, in the console's voice:
+    the same names, email addresses and phone numbers a consultation accepts."""
+
+    def check(form: FlaskForm, field: Field) -> None:
+        if not (field.data or "").strip():
+            return
+        try:
+            field.data = rule(field.data)
+        except validation.Invalid as error:
+            raise ValidationError(str(error)) from None
+
+    return check
+
+
+def on_the_grid(form: FlaskForm, field: TimeField) -> None:
+    """Chair time is held in five-minute cells, so every time staff type starts on one."""
+    if field.data is not None and (field.data.minute % CELL_MINUTES or field.data.second):
+        raise ValidationError(f"Choose a time on a {CELL_MINUTES}-minute mark, for example 14:30 or 14:35.")
+
+
 class PlanCourseForm(FlaskForm):
     """Who, which template, from when, at what time, which chair, and the authorisation."""
 
     booking = HiddenField()
-    name = StringField("Patient's name", validators=[InputRequired("Enter the patient's name."), Length(max=100)],
+    name = StringField("Patient's name", validators=[InputRequired("Enter the patient's name."), Length(max=100),
+                                                     by_rule(lambda value: validation.person_name(value, STAFF_VOICE))],
                        render_kw={"maxlength": 100, "autocomplete": "off"})
     email = EmailField("Email (optional: the course email and calendar go here)",
-                       validators=[Optional(), Length(max=254)],
+                       validators=[Optional(), Length(max=254),
+                                   by_rule(lambda value: validation.email_address(value, STAFF_VOICE))],
                        render_kw={"maxlength": 254, "autocomplete": "off", "spellcheck": "false"})
-    phone = StringField("Phone (optional)", validators=[Optional(), Length(max=32)],
+    phone = StringField("Phone (optional)", validators=[Optional(), Length(max=32), by_rule(
+        lambda value: validation.phone_number(value, current_app.config["PHONE_DEFAULT_REGION"], STAFF_VOICE))],
                         render_kw={"maxlength": 32, "autocomplete": "off"})
     locale = SelectField("Language", choices=LANGUAGE_CHOICES, default="en")
     template = SelectField("Course", coerce=int, validators=[InputRequired("Choose a course.")])
     start = DateField("First session on", validators=[InputRequired("Choose the first day.")])
-    at = TimeField("Time of day", validators=[InputRequired("Enter the time of day, for example 10:00.")],
-                   default=time(10))
+    at = TimeField("Time of day", validators=[InputRequired("Enter the time of day, for example 10:00."),
+                                              on_the_grid], default=time(10))
     chair = SelectField("Chair", coerce=int, default=0)
     payment = RadioField("Payment", choices=PAYMENT_CHOICES, default="insurer")
     authorised_sessions = IntegerField("Sessions authorised (optional)",
@@ -68,14 +101,14 @@ class ConfirmPlanForm(PlanCourseForm):
 
 class MoveSessionForm(FlaskForm):
     on_date = DateField("New date", validators=[InputRequired("Choose the date.")])
-    at = TimeField("New time", validators=[InputRequired("Enter the time, for example 14:30.")])
+    at = TimeField("New time", validators=[InputRequired("Enter the time, for example 14:30."), on_the_grid])
     chair = SelectField("Chair", coerce=int, default=0)
     later_too = BooleanField("Also move every later session to this time of day")
 
 
 class ResumeForm(FlaskForm):
     start = DateField("Resume on", validators=[InputRequired("Choose the day to resume.")])
-    at = TimeField("Time of day", validators=[InputRequired("Enter the time of day.")])
+    at = TimeField("Time of day", validators=[InputRequired("Enter the time of day."), on_the_grid])
 
 
 class EndCourseForm(FlaskForm):
