@@ -54,7 +54,8 @@ def test_the_course_page_fits_a_phone_and_a_wide_screen(live_server, page, phone
         assert tab.locator(".card").count() == 3
         shot(tab, f"course{prefix.replace('/', '-')}-{name}")
         assert_no_axe_violations(tab, f"the course page at {name} px")
-        tab.locator(".card a.button").first.click()
+        with tab.expect_navigation():
+            tab.locator(".card a.button").first.click()
         assert overflow(tab) <= 0, name
         assert tab.locator("button.slot").count() > 0
         shot(tab, f"course-move{prefix.replace('/', '-')}-{name}")

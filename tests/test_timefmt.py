@@ -94,12 +94,13 @@ def test_pages_and_emails_name_the_zone_in_one_phrase_per_language(ctx, client, 
     from app.core.extensions import db
     from app.mail import rendering
     from app.models import OutboxMessage
+    from app.core.actors import THE_PATIENT
     from tests.conftest import make_booking, make_slot
 
     result = make_booking(mode="video", locale=language, email=f"{language}@example.com")
     token = result.manage_token
     other = make_slot()
-    service.reschedule(result.booking.public_id, other.public_id, "video")
+    service.reschedule(result.booking.public_id, other.public_id, "video", actor=THE_PATIENT)
     pages = {path: client.get(f"{prefix}{path}").get_data(as_text=True)
              for path in ("/book", f"/book/{make_slot().public_id}", f"/manage/{token}",
                           f"/manage/{token}/reschedule", "/waitlist")}
