@@ -96,11 +96,18 @@ def register_template_helpers(app: Flask) -> None:
     from app.schedule.opening_hours import current_summary
     from app.staff.bookings_admin import ATTENDANCE_LABELS, CALENDAR_REPLY_LABELS, STATUS_LABELS
 
-    templating.register(app, hours=current_summary, filters={"display_phone": display_phone}, helpers={
-        "calendar_links_for": links_for, "video_link": video_link,
-        "STATUS_LABELS": STATUS_LABELS, "ATTENDANCE_LABELS": ATTENDANCE_LABELS,
-        "CALENDAR_REPLY_LABELS": CALENDAR_REPLY_LABELS,
-    })
+    templating.register(
+        app,
+        hours=current_summary,
+        filters={"display_phone": display_phone},
+        helpers={
+            "calendar_links_for": links_for,
+            "video_link": video_link,
+            "STATUS_LABELS": STATUS_LABELS,
+            "ATTENDANCE_LABELS": ATTENDANCE_LABELS,
+            "CALENDAR_REPLY_LABELS": CALENDAR_REPLY_LABELS,
+        },
+    )
 
 
 def register_commands(app: Flask) -> None:

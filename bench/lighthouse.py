@@ -44,9 +44,14 @@ def main() -> int:
         with app.app_context():
             db.create_all()
             with write_transaction() as session:
-                slots = [Slot(starts_at=local_dt(future_day(3), 9) + timedelta(minutes=30 * i),
-                              ends_at=local_dt(future_day(3), 9) + timedelta(minutes=30 * i + 30),
-                              modes="in_person,phone,video") for i in range(8)]
+                slots = [
+                    Slot(
+                        starts_at=local_dt(future_day(3), 9) + timedelta(minutes=30 * i),
+                        ends_at=local_dt(future_day(3), 9) + timedelta(minutes=30 * i + 30),
+                        modes="in_person,phone,video",
+                    )
+                    for i in range(8)
+                ]
                 session.add_all(slots)
             form = f"/book/{slots[0].public_id}"
         server = Server("wsgi:app", database, workdir / "gunicorn.log").wait_ready("/healthz")
@@ -57,16 +62,23 @@ def main() -> int:
                 scores = {name: report["categories"][name]["score"] for name in CATEGORIES}
                 figures = page_figures(report)
                 worst = min(worst, scores["performance"])
-                rows.append([path if path != form else "/book/<slot>",
-                             *(f"{scores[name]:.2f}" for name in CATEGORIES),
-                             f"{figures['bytes'] / 1024:.0f} KiB", str(figures["elements"]),
-                             f"{figures['layout shift']:.3f}"])
+                rows.append(
+                    [
+                        path if path != form else "/book/<slot>",
+                        *(f"{scores[name]:.2f}" for name in CATEGORIES),
+                        f"{figures['bytes'] / 1024:.0f} KiB",
+                        str(figures["elements"]),
+                        f"{figures['layout shift']:.3f}",
+                    ]
+                )
         finally:
             server.stop()
-    write_result("lighthouse.md", "Lighthouse, phone",
-                 [f"load average at the end: {os.getloadavg()[0]:.2f} (quiet: under 1)",
-                  f"floor: performance {opts.floor}"],
-                 markdown_table(["page", *CATEGORIES, "bytes", "elements", "layout shift"], rows))
+    write_result(
+        "lighthouse.md",
+        "Lighthouse, phone",
+        [f"load average at the end: {os.getloadavg()[0]:.2f} (quiet: under 1)", f"floor: performance {opts.floor}"],
+        markdown_table(["page", *CATEGORIES, "bytes", "elements", "layout shift"], rows),
+    )
     return 0 if worst >= opts.floor else 1
 
 

@@ -36,8 +36,16 @@ settings.load_profile("suite")
 DENVER = ZoneInfo("America/Denver")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 # Settings every test app and live server gets, unless a test overrides them.
 TEST_SETTINGS = {
@@ -184,6 +192,7 @@ def client(app):
 
 # --- factories -------------------------------------------------------------------------
 
+
 def local_dt(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=DENVER).astimezone(UTC)
 
@@ -195,8 +204,7 @@ def future_day(days_ahead: int = 3) -> date:
 _slot_counter = [0]
 
 
-def make_slot(starts_at: datetime | None = None, minutes: int = 30,
-              modes: str = "in_person,phone,video", **fields):
+def make_slot(starts_at: datetime | None = None, minutes: int = 30, modes: str = "in_person,phone,video", **fields):
     """A slot (in its own committed transaction). Defaults to a distinct time a few days ahead."""
     from app.core.database import write_transaction
     from app.models import Slot
@@ -206,8 +214,7 @@ def make_slot(starts_at: datetime | None = None, minutes: int = 30,
         # Distinct within any one test's database; wraps so a long suite stays inside the horizon.
         starts_at = local_dt(future_day(3), 9) + timedelta(minutes=30 * (_slot_counter[0] % 1000))
     with write_transaction() as session:
-        slot = Slot(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes),
-                    modes=modes, **fields)
+        slot = Slot(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes), modes=modes, **fields)
         session.add(slot)
     return slot
 
@@ -215,8 +222,13 @@ def make_slot(starts_at: datetime | None = None, minutes: int = 30,
 def patient(**fields):
     from app.booking.service import PatientDetails
 
-    values = {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+19705550123",
-              "interest": "tms", "note": ""}
+    values = {
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "phone": "+19705550123",
+        "interest": "tms",
+        "note": "",
+    }
     values.update(fields)
     return PatientDetails(**values)
 
@@ -241,8 +253,13 @@ def csrf_token(html: str) -> str:
 
 
 BOOKING_FORM = {
-    "mode": "phone", "name": "Ada Lovelace", "email": "ada@example.com",
-    "phone": "970-555-0123", "interest": "tms", "note": "", "consent": "y",
+    "mode": "phone",
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "phone": "970-555-0123",
+    "interest": "tms",
+    "note": "",
+    "consent": "y",
 }
 
 
@@ -259,6 +276,7 @@ def booking_form(html: str, **fields) -> dict:
 
 # --- live server ---------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -273,30 +291,55 @@ class LiveServer:
     request made before gunicorn is ready waits in the socket's queue instead of being refused.
     `production_config` runs gunicorn.conf.py as deployed (workers from WEB_CONCURRENCY)."""
 
-    def __init__(self, database_url: str, workers: int = 2, threads: int = 4, env: dict | None = None,
-                 production_config: bool = False):
+    def __init__(
+        self,
+        database_url: str,
+        workers: int = 2,
+        threads: int = 4,
+        env: dict | None = None,
+        production_config: bool = False,
+    ):
         self.database_url = database_url
         self.socket = socket.socket()
         self.socket.bind(("127.0.0.1", 0))
         self.socket.listen(128)
         self.port = self.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **TEST_SETTINGS, "DATABASE_URL": database_url,
-                    "PUBLIC_BASE_URL": self.url, **(env or {})}
+        self.env = {
+            **os.environ,
+            **TEST_SETTINGS,
+            "DATABASE_URL": database_url,
+            "PUBLIC_BASE_URL": self.url,
+            **(env or {}),
+        }
         bind = ["-b", f"fd://{self.socket.fileno()}"]
         if production_config:
             self.args = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *bind, "wsgi:app"]
         else:
-            self.args = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-                         *bind, "--timeout", "60", "--log-level", "warning", "wsgi:app"]
+            self.args = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(workers),
+                "--threads",
+                str(threads),
+                *bind,
+                "--timeout",
+                "60",
+                "--log-level",
+                "warning",
+                "wsgi:app",
+            ]
         self.process: subprocess.Popen | None = None
 
     def start(self) -> LiveServer:
         import requests
 
         # Its own session (process group), so stop() ends the master and its workers together.
-        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, pass_fds=[self.socket.fileno()],
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            self.args, cwd=ROOT, env=self.env, pass_fds=[self.socket.fileno()], start_new_session=True
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -359,6 +402,7 @@ def live_server(app, module_server):
 
 # --- browser -------------------------------------------------------------------------------
 
+
 def chromium_missing() -> str | None:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         return f"chromium not installed at {CHROMIUM} (apt-get install chromium)"
@@ -401,14 +445,16 @@ def tab_to(page, predicate: str, limit: int = 80) -> None:
 
 @pytest.fixture
 def phone_page(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
-                                  has_touch=True, timezone_id="America/New_York")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, timezone_id="America/New_York"
+    )
     page = context.new_page()
     yield page
     context.close()
 
 
 # --- CI: no skips ------------------------------------------------------------------------
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
@@ -426,28 +472,48 @@ def pytest_runtest_makereport(item, call):
 # Modules run one after another on one xdist worker (`make test` runs `-n auto --dist loadgroup`):
 # they drive chromium or race several gunicorn or mail-worker processes, and side by side they
 # would only starve each other. Every other test is spread over the workers one by one.
-SERIAL_MODULES = frozenset({
-    "test_accessibility.py", "test_booking_figures.py", "test_browser_booking.py",
-    "test_browser_pages.py", "test_browser_phone.py", "test_lighthouse.py", "test_manage_pages.py",
-    "test_staff_browser.py", "test_staff_day_sheet.py", "test_browser_course.py",
-    "test_browser_courses.py",                                                    # chromium
-    "test_concurrency.py", "test_races.py", "test_freshness.py", "test_scale_out.py",  # gunicorn races
-    "test_course_races.py",                                                       # planning processes
-    "test_mail_worker.py",                                                        # worker processes
-})
+SERIAL_MODULES = frozenset(
+    {
+        "test_accessibility.py",
+        "test_booking_figures.py",
+        "test_browser_booking.py",
+        "test_browser_pages.py",
+        "test_browser_phone.py",
+        "test_lighthouse.py",
+        "test_manage_pages.py",
+        "test_staff_browser.py",
+        "test_staff_day_sheet.py",
+        "test_browser_course.py",
+        "test_browser_courses.py",  # chromium
+        "test_concurrency.py",
+        "test_races.py",
+        "test_freshness.py",
+        "test_scale_out.py",  # gunicorn races
+        "test_course_races.py",  # planning processes
+        "test_mail_worker.py",  # worker processes
+    }
+)
 SERIAL_MARKERS = ("browser", "slow")
 SERIAL_FIXTURES = ("browser", "live_server")
 
 
 def pytest_collection_modifyitems(config, items):
     """A test that drives chromium or is marked slow must sit in a module of SERIAL_MODULES."""
-    stray = sorted({item.path.name for item in items
-                    if item.path.name not in SERIAL_MODULES
-                    and (any(item.get_closest_marker(name) for name in SERIAL_MARKERS)
-                         or any(name in getattr(item, "fixturenames", ()) for name in SERIAL_FIXTURES))})
+    stray = sorted(
+        {
+            item.path.name
+            for item in items
+            if item.path.name not in SERIAL_MODULES
+            and (
+                any(item.get_closest_marker(name) for name in SERIAL_MARKERS)
+                or any(name in getattr(item, "fixturenames", ()) for name in SERIAL_FIXTURES)
+            )
+        }
+    )
     if stray:
-        raise pytest.UsageError(f"{', '.join(stray)}: browser or slow tests; add them to SERIAL_MODULES "
-                                "in tests/conftest.py")
+        raise pytest.UsageError(
+            f"{', '.join(stray)}: browser or slow tests; add them to SERIAL_MODULES in tests/conftest.py"
+        )
 
 
 def pytest_xdist_make_scheduler(config, log):

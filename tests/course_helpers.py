@@ -33,9 +33,15 @@ def next_monday(weeks_ahead: int = 1) -> date:
 def overlapping_sessions() -> list:
     """Pairs of planned sessions on one chair whose times overlap (there must be none)."""
     a, b = aliased(CourseSession), aliased(CourseSession)
-    return db.session.execute(select(a.id, b.id).where(
-        a.chair_id == b.chair_id, a.id < b.id, a.status == SESSION_PLANNED, b.status == SESSION_PLANNED,
-        and_(a.starts_at < b.ends_at, b.starts_at < a.ends_at))).all()
+    return db.session.execute(
+        select(a.id, b.id).where(
+            a.chair_id == b.chair_id,
+            a.id < b.id,
+            a.status == SESSION_PLANNED,
+            b.status == SESSION_PLANNED,
+            and_(a.starts_at < b.ends_at, b.starts_at < a.ends_at),
+        )
+    ).all()
 
 
 def holds_match_sessions() -> bool:

@@ -39,9 +39,20 @@ def _basics(session):
     chairs = [Chair(name="Chair 1", position=1), Chair(name="Chair 2", position=2)]
     session.add_all([first, regular, *chairs])
     session.flush()
-    template = CourseTemplate(key="standard", name="Standard 36", first_type=first, session_type=regular,
-                              cadence=json.dumps([{"weeks": 6, "per_week": 5}, {"weeks": 1, "per_week": 3},
-                                                  {"weeks": 1, "per_week": 2}, {"weeks": 1, "per_week": 1}]))
+    template = CourseTemplate(
+        key="standard",
+        name="Standard 36",
+        first_type=first,
+        session_type=regular,
+        cadence=json.dumps(
+            [
+                {"weeks": 6, "per_week": 5},
+                {"weeks": 1, "per_week": 3},
+                {"weeks": 1, "per_week": 2},
+                {"weeks": 1, "per_week": 1},
+            ]
+        ),
+    )
     session.add(template)
     session.flush()
     return chairs, template
@@ -51,8 +62,15 @@ def new_uid() -> str:
     return f"{uuid.uuid4().hex}@mindset-tms.example"
 
 
-def make_course(starts: list[datetime], *, email: str | None = "ada@example.com", locale: str = "en",
-                name: str = "Ada Lovelace", chair_index: int = 0, notify: bool = True) -> PlannedCourse:
+def make_course(
+    starts: list[datetime],
+    *,
+    email: str | None = "ada@example.com",
+    locale: str = "en",
+    name: str = "Ada Lovelace",
+    chair_index: int = 0,
+    notify: bool = True,
+) -> PlannedCourse:
     """A course with one session at each of `starts` (the first 60 minutes, the rest 30), planned
     in one transaction that also queues the planned email (`notify`)."""
     from app.core.database import write_transaction
@@ -61,17 +79,31 @@ def make_course(starts: list[datetime], *, email: str | None = "ada@example.com"
 
     with write_transaction() as session:
         chairs, template = _basics(session)
-        course = Course(template=template, name=name, email=email, phone="+19705550123", locale=locale,
-                        preferred_time=time(9, 0), page_token_hash="")
+        course = Course(
+            template=template,
+            name=name,
+            email=email,
+            phone="+19705550123",
+            locale=locale,
+            preferred_time=time(9, 0),
+            page_token_hash="",
+        )
         token = notifications.new_course_page_token(course)
         session.add(course)
         session.flush()
         for number, start in enumerate(starts, 1):
             session_type = template.first_type if number == 1 else template.session_type
-            session.add(CourseSession(course=course, number=number, type_id=session_type.id,
-                                      chair_id=chairs[chair_index].id, starts_at=start,
-                                      ends_at=start + timedelta(minutes=session_type.minutes),
-                                      ical_uid=new_uid()))
+            session.add(
+                CourseSession(
+                    course=course,
+                    number=number,
+                    type_id=session_type.id,
+                    chair_id=chairs[chair_index].id,
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=session_type.minutes),
+                    ical_uid=new_uid(),
+                )
+            )
         session.flush()
         if notify:
             notifications.course_planned(course, token)
@@ -122,9 +154,15 @@ def add(course_id: int, start: datetime) -> int:
         course = session.get(Course, course_id)
         last = course.sessions[-1]
         number = max(s.number for s in course.sessions) + 1
-        added = CourseSession(course=course, number=number, type_id=course.template.session_type_id,
-                              chair_id=last.chair_id, starts_at=start, ends_at=start + timedelta(minutes=30),
-                              ical_uid=new_uid())
+        added = CourseSession(
+            course=course,
+            number=number,
+            type_id=course.template.session_type_id,
+            chair_id=last.chair_id,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=30),
+            ical_uid=new_uid(),
+        )
         session.add(added)
         session.flush()
         notifications.course_changed(course, [added], [])
@@ -137,6 +175,7 @@ def planned_sessions(course_id: int) -> set[tuple[str, datetime, datetime]]:
     from app.models.schedule import SESSION_CANCELLED, CourseSession
 
     db.session.expire_all()
-    rows = db.session.execute(select(CourseSession).where(CourseSession.course_id == course_id,
-                                                          CourseSession.status != SESSION_CANCELLED))
+    rows = db.session.execute(
+        select(CourseSession).where(CourseSession.course_id == course_id, CourseSession.status != SESSION_CANCELLED)
+    )
     return {(s.ical_uid, s.starts_at, s.ends_at) for s in rows.scalars()}

@@ -74,11 +74,11 @@ class SmtpServer:
         self.port = port or _free_port()
         self.received: list[Received] = []
         self.lock = threading.Lock()
-        self.rcpt_reply: str | None = None   # e.g. "550 5.1.1 No such user"
-        self.data_reply: str | None = None   # e.g. "451 4.3.0 Try again later"
-        self.delay = 0.0                     # seconds to wait before answering DATA
+        self.rcpt_reply: str | None = None  # e.g. "550 5.1.1 No such user"
+        self.data_reply: str | None = None  # e.g. "451 4.3.0 Try again later"
+        self.delay = 0.0  # seconds to wait before answering DATA
         self.stall_after: int | None = None  # accept this many messages, then hold DATA until None
-        self.wait_for_senders = 1            # hold DATA until this many connections are sending
+        self.wait_for_senders = 1  # hold DATA until this many connections are sending
         self.senders: set = set()
         self._controller: Controller | None = None
 
@@ -93,8 +93,7 @@ class SmtpServer:
 
     def start(self) -> SmtpServer:
         if self._controller is None:
-            controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
-                                    ready_timeout=10)
+            controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, ready_timeout=10)
             controller.start()
             self._controller = controller
         return self
@@ -130,6 +129,7 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 # --- reading what arrived ------------------------------------------------------------------
+
 
 def structure(message: EmailMessage) -> list[str]:
     """The MIME tree as 'type' strings, depth-first, e.g. ['multipart/mixed', ...]."""

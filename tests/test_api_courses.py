@@ -87,8 +87,7 @@ def test_planning_a_course_answers_every_session_and_reads_back_the_same(client,
 
 def test_a_course_from_a_consultation_and_an_authorisation_are_kept(client, headers):
     consultation = make_booking(email="ana.diaz@example.com")
-    response = plan(client, headers, booking=consultation.booking.reference_display.lower(),
-                    authorised_sessions=30)
+    response = plan(client, headers, booking=consultation.booking.reference_display.lower(), authorised_sessions=30)
     assert response.status_code == 201, response.get_json()
     sessions = response.get_json()["course"]["sessions"]
     assert [s["number"] for s in sessions if s["past_authorisation"]] == list(range(31, 37))
@@ -96,21 +95,24 @@ def test_a_course_from_a_consultation_and_an_authorisation_are_kept(client, head
     assert stored.booking_id == consultation.booking.id and stored.authorised_sessions == 30
 
 
-@pytest.mark.parametrize(("change", "field", "code"), [
-    ({"template": "no-such-template"}, "template", "template_not_found"),
-    ({"chair": "Chair 9"}, "chair", "chair_not_found"),
-    ({"booking": "K7Q4-92MP"}, "booking", "invalid"),
-    ({"start": "2020-01-06"}, "start", "invalid"),
-    ({"start": "2027-02-30"}, "start", "invalid"),
-    ({"time": "25:00"}, "time", "invalid"),
-    ({"time": "9:00"}, "time", "invalid"),
-    ({"patient": {**PATIENT, "email": "ana@"}}, "patient.email", "invalid"),
-    ({"patient": {**PATIENT, "phone": "12"}}, "patient.phone", "invalid"),
-    ({"patient": {**PATIENT, "locale": "fr"}}, "patient.locale", "invalid"),
-    ({"patient": {"email": "ana@example.com", "phone": "970-555-0123"}}, "patient.name", "invalid"),
-    ({"patient": "Ana"}, "patient", "invalid"),
-    ({"authorised_sessions": 0}, "authorised_sessions", "invalid"),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"template": "no-such-template"}, "template", "template_not_found"),
+        ({"chair": "Chair 9"}, "chair", "chair_not_found"),
+        ({"booking": "K7Q4-92MP"}, "booking", "invalid"),
+        ({"start": "2020-01-06"}, "start", "invalid"),
+        ({"start": "2027-02-30"}, "start", "invalid"),
+        ({"time": "25:00"}, "time", "invalid"),
+        ({"time": "9:00"}, "time", "invalid"),
+        ({"patient": {**PATIENT, "email": "ana@"}}, "patient.email", "invalid"),
+        ({"patient": {**PATIENT, "phone": "12"}}, "patient.phone", "invalid"),
+        ({"patient": {**PATIENT, "locale": "fr"}}, "patient.locale", "invalid"),
+        ({"patient": {"email": "ana@example.com", "phone": "970-555-0123"}}, "patient.name", "invalid"),
+        ({"patient": "Ana"}, "patient", "invalid"),
+        ({"authorised_sessions": 0}, "authorised_sessions", "invalid"),
+    ],
+)
 def test_a_field_to_fix_is_422_at_the_field_and_nothing_is_planned(client, headers, change, field, code):
     response = plan(client, headers, **change)
     assert response.status_code == 422, response.get_json()
@@ -164,8 +166,9 @@ def test_a_chair_taken_meanwhile_is_409_with_the_clash_and_a_fresh_plan(client, 
 
 def test_moving_a_session_answers_the_course_and_a_held_time_is_409(client, headers):
     mine = plan(client, headers, chair="Chair 1").get_json()["course"]
-    theirs = plan(client, headers, chair="Chair 1", time="14:00",
-                  patient={**PATIENT, "email": "bob@example.com"}).get_json()["course"]
+    theirs = plan(
+        client, headers, chair="Chair 1", time="14:00", patient={**PATIENT, "email": "bob@example.com"}
+    ).get_json()["course"]
     second = local(mine["sessions"][1]["start"])
     new_start = second.replace(hour=11, minute=30)
     url = f"/api/v1/courses/{mine['id']}/sessions/2"
@@ -182,8 +185,7 @@ def test_moving_a_session_answers_the_course_and_a_held_time_is_409(client, head
     proposals = clash.get_json()["error"]["proposals"]
     assert 1 <= len(proposals) <= 5 and all(local(p["start"]).date() == taken.date() for p in proposals)
     assert not [p for p in proposals if p["chair"] == "Chair 1" and local(p["start"]) == taken]
-    retry = client.patch(url, json={"start": proposals[0]["start"], "chair": proposals[0]["chair"]},
-                         headers=headers)
+    retry = client.patch(url, json={"start": proposals[0]["start"], "chair": proposals[0]["chair"]}, headers=headers)
     assert retry.status_code == 200, retry.get_json()
     new_start = local(proposals[0]["start"])
     shown = client.get(f"/api/v1/courses/{mine['id']}", headers=headers).get_json()["course"]
@@ -192,9 +194,19 @@ def test_moving_a_session_answers_the_course_and_a_held_time_is_409(client, head
     assert list(movers) == [DESK, DESK]
 
 
-@pytest.mark.parametrize("start", ["2027-01-12T10:03:00-07:00", "2027-01-12T10:00:30-07:00",
-                                   "2027-01-12T10:00:00", "2027-01-12", "tomorrow", "2027-01-12T10:00:00+00:07",
-                                   "2027-02-30T10:00:00-07:00", 5])
+@pytest.mark.parametrize(
+    "start",
+    [
+        "2027-01-12T10:03:00-07:00",
+        "2027-01-12T10:00:30-07:00",
+        "2027-01-12T10:00:00",
+        "2027-01-12",
+        "tomorrow",
+        "2027-01-12T10:00:00+00:07",
+        "2027-02-30T10:00:00-07:00",
+        5,
+    ],
+)
 def test_a_new_start_that_is_not_a_time_on_the_grid_is_422(client, headers, start):
     course = plan(client, headers).get_json()["course"]
     response = client.patch(f"/api/v1/courses/{course['id']}/sessions/2", json={"start": start}, headers=headers)
@@ -205,12 +217,14 @@ def test_a_new_start_that_is_not_a_time_on_the_grid_is_422(client, headers, star
 def test_unknown_courses_and_sessions_are_404(client, headers):
     course = plan(client, headers).get_json()["course"]
     start = {"start": datetime.combine(next_monday(), time(12), clinic_zone()).isoformat()}
-    assert client.get("/api/v1/courses/no-such-course", headers=headers).get_json()["error"]["code"] == \
-        "course_not_found"
+    assert (
+        client.get("/api/v1/courses/no-such-course", headers=headers).get_json()["error"]["code"] == "course_not_found"
+    )
     missing = client.patch(f"/api/v1/courses/{course['id']}/sessions/99", json=start, headers=headers)
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "session_not_found"
-    missed = client.post(f"/api/v1/courses/{course['id']}/sessions/99/attendance", json={"status": "missed"},
-                         headers=headers)
+    missed = client.post(
+        f"/api/v1/courses/{course['id']}/sessions/99/attendance", json={"status": "missed"}, headers=headers
+    )
     assert missed.status_code == 404
 
 
@@ -222,8 +236,11 @@ def test_attendance_is_recorded_from_the_session_s_own_day(client, headers):
     # The first session's day comes (its time moved into the past).
     yesterday = datetime.now(UTC) - timedelta(days=1)
     with write_transaction() as session:
-        session.execute(update(CourseSession).where(CourseSession.number == 1)
-                        .values(starts_at=yesterday, ends_at=yesterday + timedelta(minutes=90)))
+        session.execute(
+            update(CourseSession)
+            .where(CourseSession.number == 1)
+            .values(starts_at=yesterday, ends_at=yesterday + timedelta(minutes=90))
+        )
     attended = client.post(url, json={"status": "attended"}, headers=headers)
     assert attended.status_code == 200, attended.get_json()
     assert attended.get_json()["course"]["sessions"][0]["status"] == "attended"

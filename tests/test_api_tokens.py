@@ -97,8 +97,19 @@ def test_a_token_opens_the_staff_routes_and_is_stamped_when_used(app):
         assert record.last_used_at is not None and utcnow() - record.last_used_at < timedelta(minutes=5)
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz",
-                                    "Bearer xmtms_not-a-token-we-made", "Token abc", "Bearer " + "x" * 500])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Bearer xmtms_not-a-token-we-made",
+        "Token abc",
+        "Bearer " + "x" * 500,
+    ],
+)
 def test_every_staff_route_is_401_with_no_token_or_a_wrong_one(app, header):
     client = app.test_client()
     headers = {"Authorization": header} if header is not None else {}

@@ -60,10 +60,19 @@ def test_database_refuses_a_second_active_booking_even_without_the_check(ctx):
 
     first = make_booking()
     booking = db.session.get(Booking, 1)
-    duplicate = Booking(slot_id=booking.slot_id, mode="phone", name="X", email="x@example.com",
-                        phone="+19705550123", interest="tms", consent_at=booking.consent_at,
-                        manage_token_hash="f" * 64, ical_uid="dup@example", status="confirmed",
-                        reference="ZZZZZZZZ")
+    duplicate = Booking(
+        slot_id=booking.slot_id,
+        mode="phone",
+        name="X",
+        email="x@example.com",
+        phone="+19705550123",
+        interest="tms",
+        consent_at=booking.consent_at,
+        manage_token_hash="f" * 64,
+        ical_uid="dup@example",
+        status="confirmed",
+        reference="ZZZZZZZZ",
+    )
     db.session.add(duplicate)
     with pytest.raises(IntegrityError):
         db.session.commit()
@@ -71,8 +80,9 @@ def test_database_refuses_a_second_active_booking_even_without_the_check(ctx):
     assert first.booking.public_id
 
 
-@pytest.mark.parametrize(("hours_ahead", "message"), [
-    (-1, "already passed"), (6, "at least 12 hours"), (24 * 61, "too far ahead")])
+@pytest.mark.parametrize(
+    ("hours_ahead", "message"), [(-1, "already passed"), (6, "at least 12 hours"), (24 * 61, "too far ahead")]
+)
 def test_slots_outside_the_booking_window_cannot_be_booked(ctx, hours_ahead, message):
     now = datetime.now(UTC)
     slot = make_slot(now.replace(microsecond=0) + timedelta(hours=hours_ahead))
@@ -121,8 +131,10 @@ def test_reschedule_moves_keeping_uid_and_frees_old_slot(ctx):
     moved = service.reschedule(result.booking.public_id, new_slot.public_id, "video", actor=THE_PATIENT)
     assert moved.slot.public_id == new_slot.public_id and moved.mode == "video"
     assert moved.ical_uid == uid and moved.ical_sequence == 1
-    assert old_slot.public_id in [s.public_id for s in free_slots(
-        old_slot.starts_at - timedelta(minutes=1), old_slot.starts_at + timedelta(minutes=1))]
+    assert old_slot.public_id in [
+        s.public_id
+        for s in free_slots(old_slot.starts_at - timedelta(minutes=1), old_slot.starts_at + timedelta(minutes=1))
+    ]
 
 
 def test_reschedule_into_a_taken_slot_leaves_the_booking_as_it_was(ctx):
@@ -144,8 +156,12 @@ def test_cancelled_or_started_bookings_cannot_be_moved(ctx):
         service.reschedule(result.booking.public_id, target.public_id, actor=THE_PATIENT)
     started = make_booking(email="late@example.com")
     with pytest.raises(BookingClosed, match="started"):
-        service.reschedule(started.booking.public_id, target.public_id,
-                           now=started.booking.slot.starts_at + timedelta(minutes=1), actor=THE_PATIENT)
+        service.reschedule(
+            started.booking.public_id,
+            target.public_id,
+            now=started.booking.slot.starts_at + timedelta(minutes=1),
+            actor=THE_PATIENT,
+        )
 
 
 def _rules(weekdays=range(5), start=time(9), end=time(12)):
@@ -193,8 +209,13 @@ def test_regeneration_is_idempotent_and_respects_bookings(ctx):
         session.add(DateOverride(on_date=booked_day, kind="closed", reason="Holiday"))
     report = regenerate_slots(days=7)
     assert report.removed == 5
-    remaining = db.session.execute(select(Slot).where(
-        Slot.starts_at >= local_dt(booked_day, 0), Slot.starts_at < local_dt(booked_day, 23))).scalars().all()
+    remaining = (
+        db.session.execute(
+            select(Slot).where(Slot.starts_at >= local_dt(booked_day, 0), Slot.starts_at < local_dt(booked_day, 23))
+        )
+        .scalars()
+        .all()
+    )
     assert [s.public_id for s in remaining] == [booked_slot.public_id]
 
 

@@ -35,9 +35,10 @@ def course_token(app, request):
                 session.add(AvailabilityRule(weekday=weekday, start_time=time(8), end_time=time(17), slot_minutes=30))
         template = db.session.execute(select(CourseTemplate).where(CourseTemplate.key == "rtms_36")).scalar_one()
         locale = "es" if getattr(request, "param", "") == "/es" else "en"
-        service.plan_course(service.PatientDetails(name="Ada Lovelace", email="ada@example.com", locale=locale),
-                            service.PlanRequest(template_id=template.id, start=next_monday(10),
-                                                preferred_time=time(9)))
+        service.plan_course(
+            service.PatientDetails(name="Ada Lovelace", email="ada@example.com", locale=locale),
+            service.PlanRequest(template_id=template.id, start=next_monday(10), preferred_time=time(9)),
+        )
         return emailed_page_token()
 
 
@@ -88,14 +89,29 @@ def test_course_pages_are_valid_html(app, course_token, tmp_path):
     if reason:
         pytest.skip(reason)
     client = app.test_client()
-    pages = {name: client.get(path).get_data(as_text=True) for name, path in (
-        ("page", f"/course/{course_token}"), ("move", f"/course/{course_token}/move/1"))}
+    pages = {
+        name: client.get(path).get_data(as_text=True)
+        for name, path in (("page", f"/course/{course_token}"), ("move", f"/course/{course_token}/move/1"))
+    }
     files = []
     for name, html in pages.items():
         assert "<h1>" in html, name
         (tmp_path / f"{name}.html").write_text(html)
         files.append(str(tmp_path / f"{name}.html"))
-    result = subprocess.run(["java", "-jar", str(VNU_JAR), "--errors-only", "--also-check-css", "--format", "json",
-                             *files, str(ROOT / "static" / "css" / "site.css")],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            "java",
+            "-jar",
+            str(VNU_JAR),
+            "--errors-only",
+            "--also-check-css",
+            "--format",
+            "json",
+            *files,
+            str(ROOT / "static" / "css" / "site.css"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"] == []

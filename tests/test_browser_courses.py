@@ -42,9 +42,10 @@ def consultation(app):
         while day.weekday() >= 5:
             day += timedelta(days=1)
         for chair in (1, 2):
-            courses.plan_course(courses.PatientDetails(f"Other {chair}", f"other{chair}@example.com"),
-                                courses.PlanRequest(template_id("itbs_30"), day + timedelta(days=2), time(10),
-                                                    chair_id=chair))
+            courses.plan_course(
+                courses.PatientDetails(f"Other {chair}", f"other{chair}@example.com"),
+                courses.PlanRequest(template_id("itbs_30"), day + timedelta(days=2), time(10), chair_id=chair),
+            )
         return booking.public_id
 
 
@@ -96,8 +97,9 @@ def test_consultation_to_confirmed_course_in_at_most_six_clicks(live_server, pag
     day_link = page.get_by_role("link", name="Today's day sheet (chairs)")
     day_link.wait_for()
 
-    phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
-                                timezone_id="America/Denver")
+    phone = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, timezone_id="America/Denver"
+    )
     small = phone.new_page()
     try:
         sign_in(small, live_server.url)

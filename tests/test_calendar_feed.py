@@ -27,8 +27,9 @@ def app(any_app):
 
 def test_feed_lists_upcoming_consultations_without_private_details(ctx):
     client = ctx.test_client()
-    ada = make_booking(mode="phone", name="Ada King Lovelace", note="Severe anxiety",
-                       interest="ketamine", phone="+19705550123").booking
+    ada = make_booking(
+        mode="phone", name="Ada King Lovelace", note="Severe anxiety", interest="ketamine", phone="+19705550123"
+    ).booking
     grace = make_booking(mode="in_person", name="Grace Hopper", email="grace@example.com").booking
     gone = make_booking(mode="video", name="Alan Turing", email="alan@example.com").booking
     service.cancel(gone.public_id, actor=THE_PATIENT)
@@ -44,8 +45,11 @@ def test_feed_lists_upcoming_consultations_without_private_details(ctx):
     assert calendar.method.value == "PUBLISH"
     assert calendar.contents["x-wr-calname"][0].value == "Mindset TMS consultations"
     events = {e.summary.value: e for e in calendar.vevent_list}
-    assert set(events) == {"Consultation: Ada L. (phone)", "Consultation: Grace H. (in person)",
-                           "Consultation: Alan T. (video)"}
+    assert set(events) == {
+        "Consultation: Ada L. (phone)",
+        "Consultation: Grace H. (in person)",
+        "Consultation: Alan T. (video)",
+    }
     # The cancelled one stays, marked cancelled, so subscribed calendars drop it.
     assert events["Consultation: Alan T. (video)"].status.value == "CANCELLED"
     assert events["Consultation: Alan T. (video)"].sequence.value == "1"
@@ -59,8 +63,7 @@ def test_feed_lists_upcoming_consultations_without_private_details(ctx):
     assert events["Consultation: Grace H. (in person)"].location.value.startswith("123 Sample Street")
     assert not hasattr(first, "attendee")
     lowered = text.lower()
-    for private in ("lovelace", "anxiety", "ketamine", "ada@example.com", "5550123", "turing",
-                    grace.email):
+    for private in ("lovelace", "anxiety", "ketamine", "ada@example.com", "5550123", "turing", grace.email):
         assert private not in lowered
 
 

@@ -20,10 +20,20 @@ DOMAINS = ("site", "booking", "content")
 # Templates a patient sees, by domain (the staff console and the local mail viewer stay in
 # the staff's language).
 TEMPLATES = {
-    "site": ["templates/base.html", "templates/_crisis.html", "templates/_head.html",
-             "templates/_macros/forms.html", "templates/errors/*.html"],
-    "booking": ["templates/booking/*.html", "templates/_macros/slots.html", "templates/waitlist/*.html",
-                "templates/email/*.html", "templates/email/*.txt"],
+    "site": [
+        "templates/base.html",
+        "templates/_crisis.html",
+        "templates/_head.html",
+        "templates/_macros/forms.html",
+        "templates/errors/*.html",
+    ],
+    "booking": [
+        "templates/booking/*.html",
+        "templates/_macros/slots.html",
+        "templates/waitlist/*.html",
+        "templates/email/*.html",
+        "templates/email/*.txt",
+    ],
     "content": ["templates/public/*.html"],
 }
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%-?\s*trans\b.*?endtrans\s*-?%\}|\{%.*?%\}|\{#.*?#\}", re.S)
@@ -37,11 +47,21 @@ def extracted(domain: str) -> set[tuple[str, str | None]]:
         method_map, options_map = parse_mapping_cfg(config)
     found = set()
     for _file, _line, message, _comments, context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords={"_": None, "gettext": None, "ngettext": (1, 2),
-                                                          "_l": None, "lazy_gettext": None,
-                                                          "_lp": ((1, "c"), 2), "pgettext": ((1, "c"), 2),
-                                                          "lazy_pgettext": ((1, "c"), 2)},
-            directory_filter=_searched):
+        str(ROOT),
+        method_map,
+        options_map,
+        keywords={
+            "_": None,
+            "gettext": None,
+            "ngettext": (1, 2),
+            "_l": None,
+            "lazy_gettext": None,
+            "_lp": ((1, "c"), 2),
+            "pgettext": ((1, "c"), 2),
+            "lazy_pgettext": ((1, "c"), 2),
+        },
+        directory_filter=_searched,
+    ):
         found.add((message if isinstance(message, str) else message[0], context))
     return found
 
@@ -122,18 +142,35 @@ def test_each_committed_mo_is_its_po_compiled(domain, tmp_path):
     from app.core.deploy_check import compiled_messages, mo_messages
 
     directory = ROOT / "translations" / "es" / "LC_MESSAGES"
-    tracked = subprocess.run(["git", "ls-files", "--error-unmatch", f"translations/es/LC_MESSAGES/{domain}.mo"],
-                             cwd=ROOT, capture_output=True, text=True)
+    tracked = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", f"translations/es/LC_MESSAGES/{domain}.mo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert tracked.returncode == 0, f"{domain}.mo is not committed: {tracked.stderr.strip()}"
-    shutil.copytree(ROOT / "translations", tmp_path / "translations",
-                    ignore=shutil.ignore_patterns("*.mo", "*.pot"))
-    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "compile", "-d", str(tmp_path / "translations"),
-                    "-D", domain, "-l", "es"], check=True, capture_output=True)
+    shutil.copytree(ROOT / "translations", tmp_path / "translations", ignore=shutil.ignore_patterns("*.mo", "*.pot"))
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "pybabel"),
+            "compile",
+            "-d",
+            str(tmp_path / "translations"),
+            "-D",
+            domain,
+            "-l",
+            "es",
+        ],
+        check=True,
+        capture_output=True,
+    )
     fresh = mo_messages(tmp_path / "translations" / "es" / "LC_MESSAGES" / f"{domain}.mo")
     assert fresh == compiled_messages(directory / f"{domain}.po")
     committed = mo_messages(directory / f"{domain}.mo")
-    assert committed == fresh, (f"{domain}.mo differs from its .po compiled (run `make translations`): "
-                                f"{sorted(set(fresh.items()) ^ set(committed.items()))[:5]}")
+    assert committed == fresh, (
+        f"{domain}.mo differs from its .po compiled (run `make translations`): "
+        f"{sorted(set(fresh.items()) ^ set(committed.items()))[:5]}"
+    )
 
 
 # British wording the US English text avoids (the clinic is in Colorado).

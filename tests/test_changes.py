@@ -22,8 +22,9 @@ def app(any_app):
 
 def counts() -> tuple[int, int, int]:
     db.session.rollback()
-    return tuple(db.session.execute(select(func.count(model.id))).scalar_one()
-                 for model in (Booking, OutboxMessage, AuditLog))
+    return tuple(
+        db.session.execute(select(func.count(model.id))).scalar_one() for model in (Booking, OutboxMessage, AuditLog)
+    )
 
 
 def test_features_hooks_run_before_the_bookings_own():
@@ -58,14 +59,16 @@ def test_a_hook_that_refuses_undoes_the_whole_change(ctx, monkeypatch):
 def test_a_staff_members_change_writes_its_audit_line_with_it_and_a_patients_none(ctx):
     member = make_staff()
     by_staff = service.book(make_slot().public_id, "phone", patient(), actor=Actor.staff(member)).booking
-    by_patient = service.book(make_slot().public_id, "phone", patient(email="b@example.com"),
-                              actor=THE_PATIENT).booking
+    by_patient = service.book(make_slot().public_id, "phone", patient(email="b@example.com"), actor=THE_PATIENT).booking
     service.cancel(by_patient.public_id, actor=THE_PATIENT)
     service.cancel(by_staff.public_id, actor=Actor.staff(member), message="Closed that day.")
-    lines = db.session.execute(select(AuditLog.action, AuditLog.booking_id, AuditLog.details)
-                               .order_by(AuditLog.id)).all()
+    lines = db.session.execute(
+        select(AuditLog.action, AuditLog.booking_id, AuditLog.details).order_by(AuditLog.id)
+    ).all()
     assert [(a, b) for a, b, _d in lines if a.startswith("booking.")] == [
-        ("booking.create", by_staff.id), ("booking.cancel", by_staff.id)]
+        ("booking.create", by_staff.id),
+        ("booking.cancel", by_staff.id),
+    ]
     assert lines[-1].details == "with a message to the patient"
     assert by_staff.booked_by == member.name and by_staff.cancelled_by == "staff"
     assert by_patient.cancelled_by == "patient"

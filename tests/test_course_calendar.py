@@ -21,8 +21,19 @@ from tests.fixtures_courses import DENVER, add, cancel, denver, make_course, mov
 from tests.fixtures_mail import calendar_text, prop, structure
 from tests.test_radicale import Radicale
 
-HEALTH_WORDS = ("tms", "ketamine", "depress", "treatment", "therapy", "magnetic", "session", "terapia",
-                "tratamiento", "sesión", "sesion")
+HEALTH_WORDS = (
+    "tms",
+    "ketamine",
+    "depress",
+    "treatment",
+    "therapy",
+    "magnetic",
+    "session",
+    "terapia",
+    "tratamiento",
+    "sesión",
+    "sesion",
+)
 
 # The Mondays before America/Denver's DST changes in 2027 (March 14, November 7).
 MARCH = [denver(2027, 3, day, 9) for day in (10, 11, 12, 15, 16, 17)]
@@ -40,6 +51,7 @@ def app_settings(smtp_server):
 
 
 # --- what a calendar client does with what it received --------------------------------------
+
 
 def received(smtp_server, address: str) -> list[tuple[str, str]]:
     """(METHOD, calendar text) of every email to `address` that carries calendar data, in order;
@@ -86,16 +98,19 @@ def as_calendar(events) -> icalendar.Calendar:
 
 
 def expanded(calendar: icalendar.Calendar) -> set[tuple[str, datetime, datetime]]:
-    occurrences = recurring_ical_events.of(calendar).between(datetime(2026, 1, 1, tzinfo=UTC),
-                                                             datetime(2029, 1, 1, tzinfo=UTC))
-    return {(str(e["UID"]), e["DTSTART"].dt.astimezone(UTC), e["DTEND"].dt.astimezone(UTC))
-            for e in occurrences}
+    occurrences = recurring_ical_events.of(calendar).between(
+        datetime(2026, 1, 1, tzinfo=UTC), datetime(2029, 1, 1, tzinfo=UTC)
+    )
+    return {(str(e["UID"]), e["DTSTART"].dt.astimezone(UTC), e["DTEND"].dt.astimezone(UTC)) for e in occurrences}
 
 
 def by_vobject(calendar: icalendar.Calendar) -> set[tuple[str, datetime, datetime]]:
     parsed = vobject.readOne(calendar.to_ical().decode("utf-8"))
-    return {(e.uid.value, e.dtstart.value.astimezone(UTC), e.dtend.value.astimezone(UTC))
-            for e in parsed.vevent_list} if hasattr(parsed, "vevent_list") else set()
+    return (
+        {(e.uid.value, e.dtstart.value.astimezone(UTC), e.dtend.value.astimezone(UTC)) for e in parsed.vevent_list}
+        if hasattr(parsed, "vevent_list")
+        else set()
+    )
 
 
 def assert_calendar_true(smtp_server, address: str, course_id: int) -> set:
@@ -108,6 +123,7 @@ def assert_calendar_true(smtp_server, address: str, course_id: int) -> set:
 
 
 # --- the planned course and its changes ------------------------------------------------------
+
 
 def test_the_planned_course_is_one_email_with_every_session(ctx, smtp_server):
     course = make_course(MARCH + NOVEMBER)
@@ -123,7 +139,7 @@ def test_the_planned_course_is_one_email_with_every_session(ctx, smtp_server):
     summaries = prop(text, "SUMMARY")
     assert summaries[0] == "SUMMARY:Appointment – Mindset TMS"
     html = message.get_body(("html",)).get_content()
-    preview = html.split('opacity:0', 1)[1].split("</div>", 1)[0]
+    preview = html.split("opacity:0", 1)[1].split("</div>", 1)[0]
     for words in (subject, preview, *summaries):
         bare = words.lower().replace("mindset tms", "")  # the clinic's own name
         assert not any(word in bare for word in HEALTH_WORDS), words
@@ -222,14 +238,15 @@ def test_any_sequence_of_changes_keeps_the_calendar_true(ctx, smtp_server, first
             if later:
                 from app.core.extensions import db
                 from app.models.schedule import CourseSession
-                starts = {s.number: s.starts_at for s in
-                          db.session.query(CourseSession).filter_by(course_id=course.id)}
+
+                starts = {s.number: s.starts_at for s in db.session.query(CourseSession).filter_by(course_id=course.id)}
                 db.session.rollback()
                 move(course.id, {n: starts[n] + timedelta(hours=op[2]) for n in later})
     assert_calendar_true(smtp_server, address, course.id)
 
 
 # --- a real CalDAV server ---------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def radicale(tmp_path_factory):
@@ -248,8 +265,9 @@ def put_or_delete(radicale: Radicale, collection: str, calendars: list[tuple[str
                 assert radicale.request("DELETE", resource).status_code in (200, 204, 404)
                 continue
             one = as_calendar([event]).to_ical()
-            answer = radicale.request("PUT", resource, data=one,
-                                      headers={"Content-Type": "text/calendar; charset=utf-8"})
+            answer = radicale.request(
+                "PUT", resource, data=one, headers={"Content-Type": "text/calendar; charset=utf-8"}
+            )
             assert answer.status_code in (201, 204), answer.text
 
 
@@ -265,8 +283,7 @@ def test_radicale_stores_exactly_the_planned_sessions(ctx, smtp_server, radicale
     put_or_delete(radicale, collection, calendars)
     stored = radicale.events(collection)
     truth = planned_sessions(course.id)
-    assert {(e.uid.value, e.dtstart.value.astimezone(UTC), e.dtend.value.astimezone(UTC))
-            for e in stored} == truth
+    assert {(e.uid.value, e.dtstart.value.astimezone(UTC), e.dtend.value.astimezone(UTC)) for e in stored} == truth
     # And recurring-ical-events over what Radicale answers.
     answer = as_calendar([icalendar.Event.from_ical(e.serialize()) for e in stored])
     assert expanded(answer) == truth
@@ -283,6 +300,7 @@ def test_the_attachment_reads_as_a_valid_calendar(ctx, smtp_server):
 
 
 # --- through the course service ---------------------------------------------------------------
+
 
 def test_the_course_service_changes_keep_the_calendar_and_radicale_true(ctx, smtp_server, radicale):
     """A standard 36 planned by the service across the March change, every later session moved,
@@ -302,12 +320,16 @@ def test_the_course_service_changes_keep_the_calendar_and_radicale_true(ctx, smt
         seed_schedule(session)
         for weekday in range(5):
             session.add(AvailabilityRule(weekday=weekday, start_time=time(8), end_time=time(17), slot_minutes=30))
-    template = ctx.extensions["sqlalchemy"].session.execute(
-        select(CourseTemplate).where(CourseTemplate.key == "rtms_36")).scalar_one()
-    course = service.plan_course(service.PatientDetails(name="Ada Lovelace", email="ada@example.com"),
-                                 service.PlanRequest(template_id=template.id, start=date(2027, 3, 1),
-                                                     preferred_time=time(9)),
-                                 now=denver(2027, 2, 20, 9))
+    template = (
+        ctx.extensions["sqlalchemy"]
+        .session.execute(select(CourseTemplate).where(CourseTemplate.key == "rtms_36"))
+        .scalar_one()
+    )
+    course = service.plan_course(
+        service.PatientDetails(name="Ada Lovelace", email="ada@example.com"),
+        service.PlanRequest(template_id=template.id, start=date(2027, 3, 1), preferred_time=time(9)),
+        now=denver(2027, 2, 20, 9),
+    )
     public_id = course.public_id
     service.move_session(public_id, 3, denver(2027, 3, 3, 14), later_too=True, now=denver(2027, 2, 21, 9))
     service.record_attendance(public_id, 1, "attended", now=denver(2027, 3, 1, 10))

@@ -40,11 +40,15 @@ def planned(ctx):
         seed_schedule(session)
         for weekday in range(5):
             session.add(AvailabilityRule(weekday=weekday, start_time=time(8), end_time=time(17), slot_minutes=30))
-    template = ctx.extensions["sqlalchemy"].session.execute(
-        select(CourseTemplate).where(CourseTemplate.key == "rtms_36")).scalar_one()
-    course = service.plan_course(service.PatientDetails(name="Ada Lovelace", email="ada@example.com"),
-                                 service.PlanRequest(template_id=template.id, start=next_monday(10),
-                                                     preferred_time=time(9)))
+    template = (
+        ctx.extensions["sqlalchemy"]
+        .session.execute(select(CourseTemplate).where(CourseTemplate.key == "rtms_36"))
+        .scalar_one()
+    )
+    course = service.plan_course(
+        service.PatientDetails(name="Ada Lovelace", email="ada@example.com"),
+        service.PlanRequest(template_id=template.id, start=next_monday(10), preferred_time=time(9)),
+    )
     return course.public_id, emailed_page_token()
 
 
@@ -82,8 +86,7 @@ def test_the_patient_moves_a_visit_to_a_free_time(ctx, client, planned):
     assert starts, "free times are offered before the course starts"
     before = sessions(public_id)[1].starts_at
     day = re.search(r'<option value="([^"]+)" selected', html).group(1)
-    moved = client.post(f"/course/{token}/move/1?day={day}",
-                        data={"csrf_token": csrf_token(html), "start": starts[2]})
+    moved = client.post(f"/course/{token}/move/1?day={day}", data={"csrf_token": csrf_token(html), "start": starts[2]})
     assert moved.status_code == 303 and moved.headers["Location"].endswith(f"/course/{token}?done=moved")
     after = sessions(public_id)[1]
     assert after.starts_at == datetime.fromisoformat(starts[2]).astimezone(UTC) != before

@@ -43,6 +43,7 @@ def windows_for(closures=(), extra=None, weekly=None):
 def free_except(*taken: tuple[int, datetime, datetime]):
     def is_free(chair, start, end):
         return not any(c == chair and s < end and start < e for c, s, e in taken)
+
     return is_free
 
 
@@ -71,8 +72,9 @@ def test_standard_course_is_30_weekdays_then_a_taper_of_3_2_1():
 
 def test_a_course_started_midweek_tapers_from_the_monday_after_its_30th_session():
     wednesday = date(2027, 1, 6)
-    days = [local(p.starts_at).date() for p in plan(specs(), wednesday, time(10), [1], windows_for(),
-                                                    always_free, DENVER)]
+    days = [
+        local(p.starts_at).date() for p in plan(specs(), wednesday, time(10), [1], windows_for(), always_free, DENVER)
+    ]
     assert days[0] == wednesday and days[29].weekday() == 1  # the 30th is a Tuesday
     assert days[30] == days[29] + timedelta(days=6) and days[30].weekday() == 0
 
@@ -119,13 +121,15 @@ def test_a_held_chair_gives_the_other_chair_at_the_same_time_before_another_time
 def test_the_previous_sessions_chair_is_kept_when_free():
     monday = date(2027, 1, 4)
     ten = datetime(2027, 1, 4, 10, tzinfo=DENVER)
-    planned = plan(specs()[:5], monday, time(10), [1, 2], windows_for(),
-                   free_except((1, ten, ten + timedelta(hours=2))), DENVER)
+    planned = plan(
+        specs()[:5], monday, time(10), [1, 2], windows_for(), free_except((1, ten, ten + timedelta(hours=2))), DENVER
+    )
     assert [p.chair_id for p in planned] == [2, 2, 2, 2, 2]
 
 
-@pytest.mark.parametrize("start, change", [(date(2027, 3, 8), date(2027, 3, 14)),
-                                           (date(2027, 11, 1), date(2027, 11, 7))])
+@pytest.mark.parametrize(
+    "start, change", [(date(2027, 3, 8), date(2027, 3, 14)), (date(2027, 11, 1), date(2027, 11, 7))]
+)
 def test_wall_clock_time_holds_across_daylight_saving_changes(start, change):
     planned = plan(specs(), start, time(9), [1], windows_for(), always_free, DENVER)
     assert all(local(p.starts_at).time() == time(9) for p in planned)
@@ -141,25 +145,38 @@ def test_no_time_at_all_raises():
 
 def test_authorisation_flags_sessions_past_the_count_or_the_date():
     planned = plan(specs(), date(2027, 1, 4), time(10), [1], windows_for(), always_free, DENVER)
-    flagged = flag_authorisation(planned, DENVER, self_pay=False, authorised_sessions=30,
-                                 authorised_until=date(2027, 12, 31))
+    flagged = flag_authorisation(
+        planned, DENVER, self_pay=False, authorised_sessions=30, authorised_until=date(2027, 12, 31)
+    )
     assert [p.number for p in flagged if p.past_authorisation] == [31, 32, 33, 34, 35, 36]
-    by_date = flag_authorisation(planned, DENVER, self_pay=False, authorised_sessions=None,
-                                 authorised_until=date(2027, 1, 29))
+    by_date = flag_authorisation(
+        planned, DENVER, self_pay=False, authorised_sessions=None, authorised_until=date(2027, 1, 29)
+    )
     assert all(p.past_authorisation == (local(p.starts_at).date() > date(2027, 1, 29)) for p in by_date)
-    assert not any(p.past_authorisation for p in flag_authorisation(
-        planned, DENVER, self_pay=True, authorised_sessions=1, authorised_until=date(2027, 1, 4)))
+    assert not any(
+        p.past_authorisation
+        for p in flag_authorisation(
+            planned, DENVER, self_pay=True, authorised_sessions=1, authorised_until=date(2027, 1, 4)
+        )
+    )
 
 
 # --- properties ------------------------------------------------------------------------------
 
-held_times = st.lists(st.tuples(st.integers(1, 2), st.integers(0, 60), st.integers(0, 95), st.integers(1, 24)),
-                      max_size=40)
+held_times = st.lists(
+    st.tuples(st.integers(1, 2), st.integers(0, 60), st.integers(0, 95), st.integers(1, 24)), max_size=40
+)
 
 
-@given(start_offset=st.integers(0, 400), hour=st.integers(7, 18), minute=st.sampled_from([0, 15, 30, 45]),
-       held=held_times, closed=st.lists(st.integers(0, 60), max_size=6), key=st.sampled_from(
-           [t["key"] for t in COURSE_TEMPLATES]), two_chairs=st.booleans())
+@given(
+    start_offset=st.integers(0, 400),
+    hour=st.integers(7, 18),
+    minute=st.sampled_from([0, 15, 30, 45]),
+    held=held_times,
+    closed=st.lists(st.integers(0, 60), max_size=6),
+    key=st.sampled_from([t["key"] for t in COURSE_TEMPLATES]),
+    two_chairs=st.booleans(),
+)
 def test_every_plan_keeps_the_rules(start_offset, hour, minute, held, closed, key, two_chairs):
     start = date(2027, 1, 1) + timedelta(days=start_offset)
     preferred = time(hour, minute)

@@ -32,8 +32,9 @@ def _plan(args: tuple[str, int, int | None, list | None, str]) -> str:
     url, index, chair_id, sessions, start = args
     app = create_app(_overrides(url))
     with app.app_context():
-        request = courses.PlanRequest(template_id=template_id(), start=date.fromisoformat(start),
-                                      preferred_time=time(10), chair_id=chair_id)
+        request = courses.PlanRequest(
+            template_id=template_id(), start=date.fromisoformat(start), preferred_time=time(10), chair_id=chair_id
+        )
         patient = courses.PatientDetails(f"Patient {index}", f"p{index}@example.com")
         _barrier.wait()
         try:

@@ -26,8 +26,11 @@ def app_settings(smtp_server):
 
 
 def reminders(smtp_server, address="ada@example.com") -> list[str]:
-    return [str(i.message["Subject"]) for i in smtp_server.to(address) if "Reminder" in str(i.message["Subject"])
-            or "Recordatorio" in str(i.message["Subject"])]
+    return [
+        str(i.message["Subject"])
+        for i in smtp_server.to(address)
+        if "Reminder" in str(i.message["Subject"]) or "Recordatorio" in str(i.message["Subject"])
+    ]
 
 
 def reminded(course_id: int) -> dict[int, object]:

@@ -36,10 +36,16 @@ def app(any_app):
 def calls(monkeypatch):
     """What the course service told the patient notifications (the calls, in order)."""
     made: list = []
-    monkeypatch.setattr(notifications, "course_planned",
-                        lambda course, page_token=None: made.append(("planned", course.id, page_token)))
-    monkeypatch.setattr(notifications, "course_changed", lambda course, changed, cancelled, page_token=None: (
-        made.append(("changed", course.id, [s.number for s in changed], [s.number for s in cancelled]))))
+    monkeypatch.setattr(
+        notifications, "course_planned", lambda course, page_token=None: made.append(("planned", course.id, page_token))
+    )
+    monkeypatch.setattr(
+        notifications,
+        "course_changed",
+        lambda course, changed, cancelled, page_token=None: made.append(
+            ("changed", course.id, [s.number for s in changed], [s.number for s in cancelled])
+        ),
+    )
     return made
 
 
@@ -67,8 +73,9 @@ def test_a_confirmed_proposal_lands_whole_with_its_holds_audit_and_one_email(des
     assert (kind, course_id) == ("planned", course.id)
     assert token and hash_token(token) == course.page_token_hash
     stored = courses.find_course(course.public_id)
-    assert [(s.number, s.chair_id, s.starts_at) for s in stored.sessions] == \
-        [(p.number, p.chair_id, p.starts_at) for p in proposal.sessions]
+    assert [(s.number, s.chair_id, s.starts_at) for s in stored.sessions] == [
+        (p.number, p.chair_id, p.starts_at) for p in proposal.sessions
+    ]
     assert holds_match_sessions() and not overlapping_sessions()
     assert [courses.is_past_authorisation(stored, s) for s in stored.sessions].count(True) == 6
     entry = db.session.execute(select(AuditLog).where(AuditLog.action == "course.plan")).scalar_one()
@@ -143,11 +150,15 @@ def test_moving_one_session_frees_its_old_time_and_refuses_closed_or_taken_times
     with pytest.raises(TimeNotOpen):
         courses.move_session(course.public_id, 4, local(old_start).replace(hour=20) + timedelta(days=1))
     # Bob's iTBS course shares chair 1 from Thursday; Ada's session 9 cannot take his time.
-    other = courses.plan_course(BOB, request(template_id=template_id("itbs_30"), chair_id=1,
-                                             start=next_monday() + timedelta(days=3)))
+    other = courses.plan_course(
+        BOB, request(template_id=template_id("itbs_30"), chair_id=1, start=next_monday() + timedelta(days=3))
+    )
     ninth = courses.find_course(course.public_id).sessions[8]
-    bobs = next(s for s in courses.find_course(other.public_id).sessions
-                if local(s.starts_at).date() == local(ninth.starts_at).date())
+    bobs = next(
+        s
+        for s in courses.find_course(other.public_id).sessions
+        if local(s.starts_at).date() == local(ninth.starts_at).date()
+    )
     with pytest.raises(ChairTaken):
         courses.move_session(course.public_id, 9, bobs.starts_at, chair_id=1)
     assert courses.find_course(course.public_id).sessions[8].starts_at == ninth.starts_at
@@ -197,8 +208,12 @@ def test_ending_early_needs_a_reason_and_cancels_what_is_to_come(desk, calls):
     stored = courses.find_course(course.public_id)
     assert stored.status == "ended" and stored.end_reason == "Moved away"
     assert all(s.status == SESSION_CANCELLED for s in stored.sessions)
-    assert db.session.execute(select(func.count()).select_from(CourseSession)
-                              .where(CourseSession.status == SESSION_PLANNED)).scalar_one() == 0
+    assert (
+        db.session.execute(
+            select(func.count()).select_from(CourseSession).where(CourseSession.status == SESSION_PLANNED)
+        ).scalar_one()
+        == 0
+    )
     assert holds_match_sessions()
     with pytest.raises(CourseNotActive):
         courses.move_session(course.public_id, 3, stored.sessions[3].starts_at)

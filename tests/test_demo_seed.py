@@ -54,11 +54,11 @@ def test_demo_bookings_are_in_opening_hours_and_past_ones_send_nothing(ctx, when
     deliver_due(now=now)  # the worker's first round
     db.session.expire_all()
     for booking in past:
-        statuses = set(db.session.execute(
-            select(OutboxMessage.status).where(OutboxMessage.booking_id == booking.id)).scalars())
+        statuses = set(
+            db.session.execute(select(OutboxMessage.status).where(OutboxMessage.booking_id == booking.id)).scalars()
+        )
         assert statuses == {"cancelled"}, (when, booking.slot.starts_at)
-    sent = set(db.session.execute(
-        select(OutboxMessage.booking_id).where(OutboxMessage.status == "sent")).scalars())
+    sent = set(db.session.execute(select(OutboxMessage.booking_id).where(OutboxMessage.status == "sent")).scalars())
     assert sent == {b.id for b in coming}
 
 

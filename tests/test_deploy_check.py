@@ -20,9 +20,15 @@ PRODUCTION = {"PUBLIC_BASE_URL": "https://book.mindset-tms.org", "SESSION_COOKIE
 # A configuration with nothing to block a deploy.
 READY = {
     **PRODUCTION,
-    "MAIL_SERVER": "smtp.mindset-tms.org", "MAIL_PORT": 587, "MAIL_USE_TLS": True,
-    "SECRET_KEY": "f" * 64, "CLINIC_STREET": "1010 8th Avenue, Suite 2", "CLINIC_PHONE": "+1 970-555-0188",
-    "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", "PROXY_FIX_HOPS": 1,
+    "MAIL_SERVER": "smtp.mindset-tms.org",
+    "MAIL_PORT": 587,
+    "MAIL_USE_TLS": True,
+    "SECRET_KEY": "f" * 64,
+    "CLINIC_STREET": "1010 8th Avenue, Suite 2",
+    "CLINIC_PHONE": "+1 970-555-0188",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+    "PROXY_FIX_HOPS": 1,
 }
 MAKE_RUN = {"PUBLIC_BASE_URL": "http://127.0.0.1:5000", "DEV_MAIL_VIEWER": True, "MAIL_SERVER": ""}
 
@@ -43,16 +49,15 @@ def make_app(sqlite_url):
 
 def blockers(settings) -> dict[str, str]:
     """The blockers of the defaults with `settings` on top."""
-    return {p.setting: p.problem for p in deploy_check.problems({**DEFAULTS, **settings}, production=True)
-            if p.blocker}
+    return {p.setting: p.problem for p in deploy_check.problems({**DEFAULTS, **settings}, production=True) if p.blocker}
 
 
 def warnings(settings) -> set[str]:
-    return {p.setting for p in deploy_check.problems({**DEFAULTS, **settings}, production=True)
-            if not p.blocker}
+    return {p.setting for p in deploy_check.problems({**DEFAULTS, **settings}, production=True) if not p.blocker}
 
 
 # --- the dev mail viewer -----------------------------------------------------------------
+
 
 def test_https_without_mail_server_has_no_mail_viewer_and_an_unhealthy_healthz(make_app):
     app = make_app({**PRODUCTION, "SESSION_COOKIE_SECURE": False, "DEV_MAIL_VIEWER": True, "MAIL_SERVER": ""})
@@ -116,21 +121,25 @@ def test_a_development_run_logs_nothing(sqlite_url, caplog):
 
 # --- the checks --------------------------------------------------------------------------
 
+
 def test_a_ready_configuration_has_no_blockers():
     assert blockers(READY) == {}
     assert warnings(READY) >= {"CLINIC_EMAIL", "MAIL_DEFAULT_SENDER"}  # sample values, not blockers
 
 
-@pytest.mark.parametrize(("change", "setting", "words"), [
-    ({"MAIL_SERVER": ""}, "MAIL_SERVER", "no email leaves"),
-    ({"SECRET_KEY": "x" * 31}, "SECRET_KEY", "31 characters"),
-    ({"CLINIC_STREET": DEFAULTS["CLINIC_STREET"]}, "CLINIC_STREET", "sample address"),
-    ({"CLINIC_PHONE": DEFAULTS["CLINIC_PHONE"]}, "CLINIC_PHONE", "sample phone"),
-    ({"PUBLIC_BASE_URL": "http://book.mindset-tms.org"}, "PUBLIC_BASE_URL", "https"),
-    ({"PUBLIC_BASE_URL": "https://127.0.0.1:8443"}, "PUBLIC_BASE_URL", "only this machine"),
-    ({"PUBLIC_BASE_URL": "https://localhost"}, "PUBLIC_BASE_URL", "only this machine"),
-    ({"SQLALCHEMY_DATABASE_URI": "sqlite://"}, "DATABASE_URL", "in-memory"),
-])
+@pytest.mark.parametrize(
+    ("change", "setting", "words"),
+    [
+        ({"MAIL_SERVER": ""}, "MAIL_SERVER", "no email leaves"),
+        ({"SECRET_KEY": "x" * 31}, "SECRET_KEY", "31 characters"),
+        ({"CLINIC_STREET": DEFAULTS["CLINIC_STREET"]}, "CLINIC_STREET", "sample address"),
+        ({"CLINIC_PHONE": DEFAULTS["CLINIC_PHONE"]}, "CLINIC_PHONE", "sample phone"),
+        ({"PUBLIC_BASE_URL": "http://book.mindset-tms.org"}, "PUBLIC_BASE_URL", "https"),
+        ({"PUBLIC_BASE_URL": "https://127.0.0.1:8443"}, "PUBLIC_BASE_URL", "only this machine"),
+        ({"PUBLIC_BASE_URL": "https://localhost"}, "PUBLIC_BASE_URL", "only this machine"),
+        ({"SQLALCHEMY_DATABASE_URI": "sqlite://"}, "DATABASE_URL", "in-memory"),
+    ],
+)
 def test_each_blocker(change, setting, words):
     found = blockers({**READY, **change})
     assert list(found) == [setting] and words in found[setting]
@@ -169,8 +178,16 @@ def test_filesystem_of_reads_the_mount_table(tmp_path):
 
 
 def test_warnings_for_https_details():
-    found = warnings({**READY, "SESSION_COOKIE_SECURE": False, "PROXY_FIX_HOPS": 0, "DEV_MAIL_VIEWER": True,
-                      "MAIL_USERNAME": "clinic", "MAIL_USE_TLS": False})
+    found = warnings(
+        {
+            **READY,
+            "SESSION_COOKIE_SECURE": False,
+            "PROXY_FIX_HOPS": 0,
+            "DEV_MAIL_VIEWER": True,
+            "MAIL_USERNAME": "clinic",
+            "MAIL_USE_TLS": False,
+        }
+    )
     assert {"SESSION_COOKIE_SECURE", "PROXY_FIX_HOPS", "DEV_MAIL_VIEWER", "MAIL_USE_TLS"} <= found
 
 
@@ -183,9 +200,10 @@ def test_missing_or_stale_catalogs_block_everywhere(tmp_path, monkeypatch, make_
     po = catalogs / "booking.po"
     po.write_text(po.read_text().replace('msgstr "Reservar', 'msgstr "Reserve', 1))
     found = {p.setting: p.problem for p in deploy_check.catalog_problems()}
-    assert found == {"translations/es/LC_MESSAGES/site.mo": "is missing: Spanish pages are shown in English.",
-                     "translations/es/LC_MESSAGES/booking.mo":
-                         "does not match booking.po: Spanish pages show older text."}
+    assert found == {
+        "translations/es/LC_MESSAGES/site.mo": "is missing: Spanish pages are shown in English.",
+        "translations/es/LC_MESSAGES/booking.mo": "does not match booking.po: Spanish pages show older text.",
+    }
     app = make_app(MAKE_RUN)  # a development run too
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
@@ -201,6 +219,7 @@ def test_a_fresh_checkout_order_of_files_is_not_stale(tmp_path):
 
 
 # --- the command ---------------------------------------------------------------------------
+
 
 def test_check_command_prints_each_problem_with_its_fix(make_app):
     result = make_app({**READY, "MAIL_SERVER": ""}).test_cli_runner().invoke(args=["check"])
@@ -218,10 +237,22 @@ def test_check_command_passes_a_ready_configuration(make_app):
 
 def test_check_command_as_an_operator_runs_it(tmp_path):
     """`flask --app wsgi check` with an https address, a real key and no MAIL_SERVER."""
-    env = {**os.environ, "PUBLIC_BASE_URL": "https://book.mindset-tms.org", "SECRET_KEY": "k" * 64,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'mindset.db'}", "MAIL_SERVER": "", "LOG_FORMAT": "text"}
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "check"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PUBLIC_BASE_URL": "https://book.mindset-tms.org",
+        "SECRET_KEY": "k" * 64,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'mindset.db'}",
+        "MAIL_SERVER": "",
+        "LOG_FORMAT": "text",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "BLOCKER  MAIL_SERVER" in result.stdout
     assert "SECRET_KEY" not in result.stdout
@@ -229,6 +260,7 @@ def test_check_command_as_an_operator_runs_it(tmp_path):
 
 
 # --- video calls offered without a call address -----------------------------------------
+
 
 @pytest.fixture
 def schedule_app(database_url):
@@ -298,6 +330,7 @@ def test_a_database_without_tables_is_said_not_a_crash(tmp_path):
 
 
 # --- the staff dashboard -------------------------------------------------------------------
+
 
 def test_admins_see_the_problems_on_the_dashboard(make_app):
     # (Cookies over http in the test client: the secure flag stays off, the address is https.)

@@ -127,8 +127,9 @@ def test_restamp_sets_dtstamp_to_the_send_time(ctx):
 
 def test_no_health_details_in_any_invite(ctx):
     secret_note = "Severe depression, tried sertraline"
-    booking = make_booking(interest="ketamine", note=secret_note,
-                           self_check={"phq": "answered 3 to everything"}).booking
+    booking = make_booking(
+        interest="ketamine", note=secret_note, self_check={"phq": "answered 3 to everything"}
+    ).booking
     texts = [ics.booking_invite(booking, method, STAMP) for method in (ics.REQUEST, ics.PUBLISH)]
     for text in texts:
         lowered = " ".join(unfolded(text)).lower()
@@ -136,11 +137,14 @@ def test_no_health_details_in_any_invite(ctx):
             assert word not in lowered
 
 
-@pytest.mark.parametrize("day, hour, utc_hour, zone", [
-    (date(2027, 3, 14), 9, 15, "MDT"),   # spring forward: the morning is already MDT (UTC-6)
-    (date(2027, 11, 7), 9, 16, "MST"),   # fall back: the morning is already MST (UTC-7)
-    (date(2027, 3, 13), 9, 16, "MST"),   # the day before the change
-])
+@pytest.mark.parametrize(
+    "day, hour, utc_hour, zone",
+    [
+        (date(2027, 3, 14), 9, 15, "MDT"),  # spring forward: the morning is already MDT (UTC-6)
+        (date(2027, 11, 7), 9, 16, "MST"),  # fall back: the morning is already MST (UTC-7)
+        (date(2027, 3, 13), 9, 16, "MST"),  # the day before the change
+    ],
+)
 def test_daylight_saving_change_days(ctx, day, hour, utc_hour, zone):
     from app.mail import compose
 
@@ -164,6 +168,7 @@ def test_a_slot_across_the_clock_change_keeps_its_real_length(ctx):
     assert prop(text, "DTSTART") == ["DTSTART:20270314T083000Z"]
     assert prop(text, "DTEND") == ["DTEND:20270314T093000Z"]
     from app.mail import compose
+
     content = compose.confirmation(result.booking, "http://localhost/manage/x")
     assert "1:30 AM MST" in content.text and "3:30 AM MDT" in content.text
     assert "about 60 minutes" in content.text
@@ -184,20 +189,29 @@ def test_google_link():
     parts = urlsplit(links.google)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "calendar.google.com", "/calendar/render")
     query = _query(links.google)
-    assert query == {"action": "TEMPLATE", "text": "Consultation – Mindset TMS",
-                     "dates": "20261201T160000Z/20261201T163000Z", "details": "Details & more",
-                     "location": "Phone call"}
+    assert query == {
+        "action": "TEMPLATE",
+        "text": "Consultation – Mindset TMS",
+        "dates": "20261201T160000Z/20261201T163000Z",
+        "details": "Details & more",
+        "location": "Phone call",
+    }
 
 
-@pytest.mark.parametrize("attr, host", [("outlook_com", "outlook.live.com"),
-                                        ("office_365", "outlook.office.com")])
+@pytest.mark.parametrize("attr, host", [("outlook_com", "outlook.live.com"), ("office_365", "outlook.office.com")])
 def test_outlook_links(attr, host):
     url = getattr(calendar_links("Consultation", START, END, "Notes", "Video call"), attr)
     parts = urlsplit(url)
     assert (parts.netloc, parts.path) == (host, "/calendar/0/action/compose")
-    assert _query(url) == {"subject": "Consultation", "startdt": "2026-12-01T16:00:00Z",
-                           "enddt": "2026-12-01T16:30:00Z", "body": "Notes", "location": "Video call",
-                           "path": "/calendar/action/compose", "rru": "addevent"}
+    assert _query(url) == {
+        "subject": "Consultation",
+        "startdt": "2026-12-01T16:00:00Z",
+        "enddt": "2026-12-01T16:30:00Z",
+        "body": "Notes",
+        "location": "Video call",
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+    }
 
 
 def test_spaces_are_percent_encoded_not_plus():
@@ -217,6 +231,7 @@ def test_links_convert_other_zones_to_utc_and_refuse_naive_times():
 
 
 # --- the confirmation page and the .ics download ------------------------------------------
+
 
 def test_confirmation_page_offers_calendar_links_and_download(ctx, client):
     result = make_booking(mode="video", note="private note")

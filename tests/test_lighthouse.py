@@ -58,10 +58,25 @@ def server(tmp_path_factory):
 def run_lighthouse(url: str, out_dir) -> dict:
     report = out_dir / "report.json"
     result = subprocess.run(
-        ["npx", "--no-install", "lighthouse", url, "--form-factor=mobile", "--screenEmulation.mobile",
-         f"--only-categories={','.join(CATEGORIES)}", "--output=json", f"--output-path={report}",
-         "--quiet", "--chrome-flags=--headless --no-sandbox --disable-gpu"],
-        cwd=ROOT, env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True, timeout=240)
+        [
+            "npx",
+            "--no-install",
+            "lighthouse",
+            url,
+            "--form-factor=mobile",
+            "--screenEmulation.mobile",
+            f"--only-categories={','.join(CATEGORIES)}",
+            "--output=json",
+            f"--output-path={report}",
+            "--quiet",
+            "--chrome-flags=--headless --no-sandbox --disable-gpu",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "CHROME_PATH": CHROMIUM},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(report.read_text())
 
@@ -71,10 +86,12 @@ def page_figures(report: dict) -> dict:
     and how far it shifts as it loads."""
     audits = report["audits"]
     blocking = audits["render-blocking-insight"].get("details", {}).get("items", [])
-    return {"bytes": audits["total-byte-weight"]["numericValue"],
-            "elements": audits["dom-size-insight"]["numericValue"],
-            "render-blocking": [item["url"].split("?")[0].rsplit("/", 1)[-1] for item in blocking],
-            "layout shift": audits["cumulative-layout-shift"]["numericValue"]}
+    return {
+        "bytes": audits["total-byte-weight"]["numericValue"],
+        "elements": audits["dom-size-insight"]["numericValue"],
+        "render-blocking": [item["url"].split("?")[0].rsplit("/", 1)[-1] for item in blocking],
+        "layout shift": audits["cumulative-layout-shift"]["numericValue"],
+    }
 
 
 @pytest.mark.parametrize("page", ["/", "/book", "form"])
@@ -85,11 +102,18 @@ def test_lighthouse_judges_what_the_page_controls(server, page, tmp_path):
     scores = {name: report["categories"][name]["score"] for name in CATEGORIES}
     figures = page_figures(report)
     print(f"\nLighthouse {path}: {scores} {figures}")
-    failing = {key: audit["title"] for key, audit in report["audits"].items()
-               if audit.get("score") is not None and audit["score"] < 1
-               and audit.get("scoreDisplayMode") in ("binary", "numeric")
-               and any(ref["id"] == key and ref.get("weight", 0) > 0
-                       for name in JUDGED for ref in report["categories"][name]["auditRefs"])}
+    failing = {
+        key: audit["title"]
+        for key, audit in report["audits"].items()
+        if audit.get("score") is not None
+        and audit["score"] < 1
+        and audit.get("scoreDisplayMode") in ("binary", "numeric")
+        and any(
+            ref["id"] == key and ref.get("weight", 0) > 0
+            for name in JUDGED
+            for ref in report["categories"][name]["auditRefs"]
+        )
+    }
     assert set(failing) <= LOOPBACK_ONLY_FAILURES, failing
     assert {name: scores[name] for name in JUDGED} == dict.fromkeys(JUDGED, 1.0), scores
     assert figures["bytes"] <= MAX_BYTES, figures

@@ -30,8 +30,12 @@ STAFF = "staff@mindset-tms.example"
 
 @pytest.fixture
 def app_settings(smtp_server):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT_SECONDS": 5,
-            "DEV_MAIL_VIEWER": True}
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server.port,
+        "MAIL_TIMEOUT_SECONDS": 5,
+        "DEV_MAIL_VIEWER": True,
+    }
 
 
 def book_through_the_site(client, slot, **fields) -> str:
@@ -48,10 +52,10 @@ def text_of(message, subtype: str) -> str:
 
 # --- what arrives ----------------------------------------------------------------------------
 
+
 def test_booking_sends_an_invite_every_calendar_accepts(ctx, client, smtp_server):
     slot = make_slot()
-    token = book_through_the_site(client, slot, mode="in_person", note="Feeling low for months",
-                                  interest="ketamine")
+    token = book_through_the_site(client, slot, mode="in_person", note="Feeling low for months", interest="ketamine")
     assert {r.kind for r in rows()} == {"confirmation", "staff_notice", "reminder"}
     sent_at = utcnow().replace(microsecond=0) + timedelta(seconds=1)
     report = deliver_due(now=sent_at)
@@ -62,8 +66,14 @@ def test_booking_sends_an_invite_every_calendar_accepts(ctx, client, smtp_server
     assert b"\n" not in raw.replace(b"\r\n", b""), "CRLF line ends throughout"
     message = to_ada[0].message
 
-    assert structure(message) == ["multipart/mixed", "multipart/alternative", "text/plain",
-                                  "text/html", "text/calendar", "application/ics"]
+    assert structure(message) == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "text/calendar",
+        "application/ics",
+    ]
     assert message["Subject"] == "Your consultation is booked – Mindset TMS"
     assert message["From"].addresses[0].addr_spec == "bookings@mindset-tms.example"
     assert str(message["To"]) == "Ada <ada@example.com>"  # the first name only
@@ -114,15 +124,26 @@ def test_each_message_has_its_own_message_id_and_the_database_refuses_a_repeat(c
 
     first = make_booking(name="Ada Lovelace")
     second = make_booking(name="Grace Hopper", email="grace@example.com")
-    ids = db.session.execute(select(OutboxMessage.message_id).where(
-        OutboxMessage.booking_id.in_([first.booking.id, second.booking.id]))).scalars().all()
+    ids = (
+        db.session.execute(
+            select(OutboxMessage.message_id).where(OutboxMessage.booking_id.in_([first.booking.id, second.booking.id]))
+        )
+        .scalars()
+        .all()
+    )
     pattern = re.compile(r"^<[0-9a-f]{32}@mindset-tms\.example>$")
     assert len(ids) == 6 and len(set(ids)) == 6 and all(pattern.match(i) for i in ids)
     copy = db.session.execute(select(OutboxMessage).limit(1)).scalar_one()
     with pytest.raises(IntegrityError):
-        db.session.execute(OutboxMessage.__table__.insert().values(
-            message_id=copy.message_id, kind=copy.kind, to_address=copy.to_address,
-            next_attempt_at=copy.next_attempt_at, created_at=copy.created_at))
+        db.session.execute(
+            OutboxMessage.__table__.insert().values(
+                message_id=copy.message_id,
+                kind=copy.kind,
+                to_address=copy.to_address,
+                next_attempt_at=copy.next_attempt_at,
+                created_at=copy.created_at,
+            )
+        )
     db.session.rollback()
 
 
@@ -171,6 +192,7 @@ def test_cancel_withdraws_the_event(ctx, smtp_server, by):
 
 # --- atomic with the booking -----------------------------------------------------------------
 
+
 def test_a_booking_never_exists_without_its_queued_mail(ctx, monkeypatch):
     slot = make_slot()
 
@@ -207,12 +229,24 @@ def test_a_message_queued_before_a_change_describes_the_booking_as_it_was(ctx, s
 def test_each_queued_event_holds_the_booking_snapshot_and_its_own_details(ctx):
     result = make_booking()
     booking = db.session.get(Booking, result.booking.id)
-    expected = {"public_id": booking.public_id, "ical_uid": booking.ical_uid, "ical_sequence": 0,
-                "status": "confirmed", "name": "Ada Lovelace", "email": ADA, "mode": booking.mode,
-                "starts_at": booking.slot.starts_at.isoformat(), "ends_at": booking.slot.ends_at.isoformat(),
-                "updated_at": booking.updated_at.isoformat(), "cancelled_by": None,
-                "reference": booking.reference, "locale": "en", "calendar_reply": None,
-                "video_room": booking.video_room, "custom_video_url": None}
+    expected = {
+        "public_id": booking.public_id,
+        "ical_uid": booking.ical_uid,
+        "ical_sequence": 0,
+        "status": "confirmed",
+        "name": "Ada Lovelace",
+        "email": ADA,
+        "mode": booking.mode,
+        "starts_at": booking.slot.starts_at.isoformat(),
+        "ends_at": booking.slot.ends_at.isoformat(),
+        "updated_at": booking.updated_at.isoformat(),
+        "cancelled_by": None,
+        "reference": booking.reference,
+        "locale": "en",
+        "calendar_reply": None,
+        "video_room": booking.video_room,
+        "custom_video_url": None,
+    }
     assert set(expected) == {field.name for field in dataclasses.fields(rendering.BookingSnapshot)}
     queued = {r.kind: json.loads(r.event) for r in rows()}
     assert set(queued) == {"confirmation", "staff_notice", "reminder"}
@@ -271,6 +305,7 @@ def test_no_mail_is_queued_for_a_booking_that_fails(ctx):
 
 
 # --- reminders --------------------------------------------------------------------------------
+
 
 def _book_at(slot, now, **fields):
     return service.book(slot.public_id, "phone", patient(**fields), now=now, actor=THE_PATIENT)
@@ -336,8 +371,9 @@ def test_a_moved_booking_is_reminded_of_its_new_time_only(ctx, smtp_server):
         moved = session.get(Slot, later.id)
         moved.starts_at, moved.ends_at = later_start, later_start + timedelta(minutes=30)
     result = _book_at(slot, slot.starts_at - timedelta(days=3))
-    service.reschedule(result.booking.public_id, later.public_id,
-                       now=slot.starts_at - timedelta(days=2), actor=THE_PATIENT)
+    service.reschedule(
+        result.booking.public_id, later.public_id, now=slot.starts_at - timedelta(days=2), actor=THE_PATIENT
+    )
     old, new = rows("reminder")
     assert old.status == "cancelled" and new.status == "pending"
     assert new.next_attempt_at == later_start - timedelta(hours=24)
@@ -362,6 +398,7 @@ def test_a_stale_reminder_is_withdrawn_at_send_time(ctx, smtp_server):
 
 
 # --- faults -----------------------------------------------------------------------------------
+
 
 def test_smtp_down_during_booking(ctx, client, smtp_server):
     smtp_server.stop()
@@ -447,6 +484,7 @@ def test_an_update_never_overtakes_its_confirmation(ctx, smtp_server):
 
 
 # --- headers and logs -------------------------------------------------------------------------
+
 
 def test_names_with_line_breaks_never_reach_a_header(ctx, smtp_server):
     make_booking(name="Ada\r\nBcc: evil@example.com\r\nSubject: pwned")

@@ -16,8 +16,17 @@ from tests.conftest import _overrides
 EXPECTED = {
     "chairs": sorted((c["name"], c["position"], True) for c in CHAIRS),
     "types": sorted((t["key"], t["name"], t["minutes"], t["needs_chair"]) for t in APPOINTMENT_TYPES),
-    "templates": sorted((t["key"], t["name"], t["description"], t["first"], t["session"],
-                         tuple((p["weeks"], p["per_week"]) for p in t["cadence"])) for t in COURSE_TEMPLATES),
+    "templates": sorted(
+        (
+            t["key"],
+            t["name"],
+            t["description"],
+            t["first"],
+            t["session"],
+            tuple((p["weeks"], p["per_week"]) for p in t["cadence"]),
+        )
+        for t in COURSE_TEMPLATES
+    ),
 }
 
 
@@ -25,11 +34,20 @@ def _rows() -> dict:
     types = {t.id: t.key for t in db.session.execute(select(AppointmentType)).scalars()}
     return {
         "chairs": sorted((c.name, c.position, c.is_active) for c in db.session.execute(select(Chair)).scalars()),
-        "types": sorted((t.key, t.name, t.minutes, t.needs_chair) for t in
-                        db.session.execute(select(AppointmentType)).scalars()),
-        "templates": sorted((t.key, t.name, t.description, types[t.first_type_id], types[t.session_type_id],
-                             tuple((p["weeks"], p["per_week"]) for p in t.phases))
-                            for t in db.session.execute(select(CourseTemplate)).scalars()),
+        "types": sorted(
+            (t.key, t.name, t.minutes, t.needs_chair) for t in db.session.execute(select(AppointmentType)).scalars()
+        ),
+        "templates": sorted(
+            (
+                t.key,
+                t.name,
+                t.description,
+                types[t.first_type_id],
+                types[t.session_type_id],
+                tuple((p["weeks"], p["per_week"]) for p in t.phases),
+            )
+            for t in db.session.execute(select(CourseTemplate)).scalars()
+        ),
     }
 
 

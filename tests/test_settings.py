@@ -10,8 +10,15 @@ from app.core.config import Settings, load_config
 
 
 def test_values_are_read_as_their_type_and_empty_counts_as_unset():
-    settings = Settings.from_environ({"BOOKING_HORIZON_DAYS": "30", "MAIL_USE_TLS": "yes",
-                                      "CLINIC_NAME": "Clinic", "MAIL_PORT": "  ", "IMAP_SSL": "0"})
+    settings = Settings.from_environ(
+        {
+            "BOOKING_HORIZON_DAYS": "30",
+            "MAIL_USE_TLS": "yes",
+            "CLINIC_NAME": "Clinic",
+            "MAIL_PORT": "  ",
+            "IMAP_SSL": "0",
+        }
+    )
     assert settings.BOOKING_HORIZON_DAYS == 30
     assert settings.MAIL_USE_TLS is True and settings.IMAP_SSL is False
     assert settings.CLINIC_NAME == "Clinic"

@@ -26,8 +26,20 @@ from tests.test_radicale import Radicale
 ANA = "ana@example.com"
 STAFF = "staff@mindset-tms.example"
 # Health words, in both languages, that no email or invite may carry.
-HEALTH_WORDS = ("ketamine", "ketamina", "depression", "depresión", "sertraline", "sertralina",
-                "tms therapy", "terapia", "estimulación magnética", "interest", "interés", "phq")
+HEALTH_WORDS = (
+    "ketamine",
+    "ketamina",
+    "depression",
+    "depresión",
+    "sertraline",
+    "sertralina",
+    "tms therapy",
+    "terapia",
+    "estimulación magnética",
+    "interest",
+    "interés",
+    "phq",
+)
 NOTE = "Depresión desde hace meses, probé sertralina"
 
 
@@ -81,11 +93,11 @@ def book_in_spanish_through_the_site(client, slot, **fields) -> str:
     return re.search(r"/manage/([A-Za-z0-9_-]+)/confirmed", location).group(1)
 
 
-def test_a_spanish_booking_on_the_site_gets_a_spanish_confirmation_and_invite(ctx, client, smtp_server,
-                                                                               radicale):
+def test_a_spanish_booking_on_the_site_gets_a_spanish_confirmation_and_invite(ctx, client, smtp_server, radicale):
     slot = make_slot()
-    token = book_in_spanish_through_the_site(client, slot, name="Ana García", email=ANA, mode="in_person",
-                                             interest="ketamine", note=NOTE)
+    token = book_in_spanish_through_the_site(
+        client, slot, name="Ana García", email=ANA, mode="in_person", interest="ketamine", note=NOTE
+    )
     deliver_due()
     [received] = smtp_server.to(ANA)
     message = received.message
@@ -107,8 +119,12 @@ def test_a_spanish_booking_on_the_site_gets_a_spanish_confirmation_and_invite(ct
 
     collection = radicale.new_calendar("es-site")
     resource = collection + the_booking().public_id + ".ics"
-    created = radicale.request("PUT", resource, data=calendar.encode("utf-8"),
-                               headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"})
+    created = radicale.request(
+        "PUT",
+        resource,
+        data=calendar.encode("utf-8"),
+        headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"},
+    )
     assert created.status_code == 201, created.text
     [stored] = radicale.events(collection)
     assert stored.summary.value == "Consulta – Mindset TMS"
@@ -117,9 +133,20 @@ def test_a_spanish_booking_on_the_site_gets_a_spanish_confirmation_and_invite(ct
 
 def test_an_api_booking_in_spanish_gets_spanish_mail_and_invite(ctx, client, smtp_server, radicale):
     slot = make_slot()
-    response = client.post("/api/v1/bookings", json={
-        "slot_id": slot.public_id, "mode": "phone", "name": "Ana García", "email": ANA,
-        "phone": "970-555-0123", "interest": "ketamine", "note": NOTE, "consent": True, "locale": "es"})
+    response = client.post(
+        "/api/v1/bookings",
+        json={
+            "slot_id": slot.public_id,
+            "mode": "phone",
+            "name": "Ana García",
+            "email": ANA,
+            "phone": "970-555-0123",
+            "interest": "ketamine",
+            "note": NOTE,
+            "consent": True,
+            "locale": "es",
+        },
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert body["manage_url"] == f"http://localhost/es/manage/{body['manage_token']}"
@@ -135,8 +162,12 @@ def test_an_api_booking_in_spanish_gets_spanish_mail_and_invite(ctx, client, smt
     assert vobject.readOne(calendar).vevent.location.value == "Llamada telefónica"
     assert_no_health_words(message.as_string(), plain, text_of(message, "html"), " ".join(unfolded(calendar)))
     collection = radicale.new_calendar("es-api")
-    created = radicale.request("PUT", collection + body["booking"]["id"] + ".ics", data=calendar.encode("utf-8"),
-                               headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"})
+    created = radicale.request(
+        "PUT",
+        collection + body["booking"]["id"] + ".ics",
+        data=calendar.encode("utf-8"),
+        headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"},
+    )
     assert created.status_code == 201, created.text
 
 
@@ -192,9 +223,15 @@ def test_an_english_booking_still_gets_english_words(ctx, smtp_server):
 
 def test_a_waiting_list_offer_is_written_in_the_entry_language(ctx):
     slot = make_slot()
-    event = {"name": "Ana García", "starts_at": slot.starts_at.isoformat(), "ends_at": slot.ends_at.isoformat(),
-             "modes": ["phone", "video"], "claim_url": "http://localhost/es/offers/tok",
-             "expires_at": (slot.starts_at - timedelta(hours=30)).isoformat(), "locale": "es"}
+    event = {
+        "name": "Ana García",
+        "starts_at": slot.starts_at.isoformat(),
+        "ends_at": slot.ends_at.isoformat(),
+        "modes": ["phone", "video"],
+        "claim_url": "http://localhost/es/offers/tok",
+        "expires_at": (slot.starts_at - timedelta(hours=30)).isoformat(),
+        "locale": "es",
+    }
     rendered = rendering.render_event(rendering.OFFER, json.loads(json.dumps(event)), slot.starts_at)
     assert rendered.subject == "Se liberó un horario de consulta más pronto"
     text = readable(rendered.text)
@@ -262,10 +299,15 @@ def test_the_repeated_autumn_hour_says_which_one_in_spanish_email(ctx):
     from datetime import UTC, datetime
 
     def offer_text(starts_at: datetime, locale: str) -> str:
-        event = {"name": "Ana", "starts_at": starts_at.isoformat(),
-                 "ends_at": (starts_at + timedelta(minutes=30)).isoformat(), "modes": ["phone"],
-                 "claim_url": "http://localhost/es/offers/x", "expires_at": starts_at.isoformat(),
-                 "locale": locale}
+        event = {
+            "name": "Ana",
+            "starts_at": starts_at.isoformat(),
+            "ends_at": (starts_at + timedelta(minutes=30)).isoformat(),
+            "modes": ["phone"],
+            "claim_url": "http://localhost/es/offers/x",
+            "expires_at": starts_at.isoformat(),
+            "locale": locale,
+        }
         return rendering.render_event(rendering.OFFER, event, starts_at).text
 
     first, second = datetime(2027, 11, 7, 7, tzinfo=UTC), datetime(2027, 11, 7, 8, tzinfo=UTC)

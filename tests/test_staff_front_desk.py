@@ -20,8 +20,16 @@ from app.models.staff import AuditLog, StaffUser
 from tests.conftest import DENVER, future_day, local_dt, make_booking, make_slot, patient
 from tests.fixtures_staff import make_staff, signed_in_client, staff_post
 
-CALLER = {"mode": "phone", "name": "Grace Hopper", "email": "grace@example.com",
-          "phone": "970-555-0142", "interest": "tms", "note": "", "locale": "en", "consent": "y"}
+CALLER = {
+    "mode": "phone",
+    "name": "Grace Hopper",
+    "email": "grace@example.com",
+    "phone": "970-555-0142",
+    "interest": "tms",
+    "note": "",
+    "locale": "en",
+    "consent": "y",
+}
 
 
 @pytest.fixture
@@ -35,13 +43,15 @@ def staff_user() -> StaffUser:
 
 def outbox(booking_id: int) -> list[OutboxMessage]:
     db.session.expire_all()
-    return list(db.session.execute(select(OutboxMessage).where(OutboxMessage.booking_id == booking_id)
-                                   .order_by(OutboxMessage.id)).scalars())
+    return list(
+        db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.booking_id == booking_id).order_by(OutboxMessage.id)
+        ).scalars()
+    )
 
 
 def kinds(booking_id: int, *, pending_only: bool = False) -> list[tuple[str, str]]:
-    return [(m.kind, m.to_address) for m in outbox(booking_id)
-            if not (pending_only and m.status == OUTBOX_CANCELLED)]
+    return [(m.kind, m.to_address) for m in outbox(booking_id) if not (pending_only and m.status == OUTBOX_CANCELLED)]
 
 
 def soon_slot(hours: float = 2):
@@ -49,6 +59,7 @@ def soon_slot(hours: float = 2):
 
 
 # --- the service ---------------------------------------------------------------------------
+
 
 def test_staff_may_book_inside_the_notice_period_and_the_public_may_not(ctx):
     user = make_staff()
@@ -87,6 +98,7 @@ def test_a_taken_slot_gives_staff_alternatives_inside_the_notice_period(ctx):
 
 # --- the pages -----------------------------------------------------------------------------
 
+
 def test_book_for_a_caller_from_the_week_view(desk):
     slot = soon_slot(3)
     week = desk.get("/staff/calendar").get_data(as_text=True)
@@ -120,8 +132,9 @@ def test_a_spanish_speaking_caller_gets_their_emails_in_spanish(desk):
 
 def test_the_caller_form_checks_fields_like_the_public_form(desk):
     slot = soon_slot(30)
-    response = staff_post(desk, "/staff/bookings/new",
-                          dict(CALLER, slot_id=slot.public_id, phone="12", email="nope", consent=None))
+    response = staff_post(
+        desk, "/staff/bookings/new", dict(CALLER, slot_id=slot.public_id, phone="12", email="nope", consent=None)
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "does not look complete" in html and "Check the caller&#39;s email address" in html
@@ -154,7 +167,7 @@ def test_the_time_picker_shows_one_day_at_a_time_and_jumps_to_a_date(desk):
     html = desk.get("/staff/bookings/new").get_data(as_text=True)
     assert f"?slot={first.public_id}" in html and later.public_id not in html
     day = future_day(5).isoformat()
-    assert f'href="/staff/bookings/new?day={day}"' in html      # the strip, as plain links
+    assert f'href="/staff/bookings/new?day={day}"' in html  # the strip, as plain links
     assert 'name="day" value="' + future_day(3).isoformat() in html  # the date to jump from
     other = desk.get(f"/staff/bookings/new?day={day}").get_data(as_text=True)
     assert f"?slot={later.public_id}" in other and first.public_id not in other
@@ -171,7 +184,7 @@ def test_moving_a_booking_picks_the_new_time_one_day_at_a_time(ctx, desk):
     near, far = make_slot(local_dt(future_day(3), 10)), make_slot(local_dt(future_day(6), 11))
     page = desk.get(f"/staff/bookings/{moving.public_id}/move").get_data(as_text=True)
     assert f"/move/{near.public_id}" in page and far.public_id not in page
-    assert f"/move/{moving.slot.public_id}" not in page          # not its own time
+    assert f"/move/{moving.slot.public_id}" not in page  # not its own time
     later = desk.get(f"/staff/bookings/{moving.public_id}/move?day={future_day(6).isoformat()}")
     assert f"/move/{far.public_id}" in later.get_data(as_text=True)
 
@@ -181,6 +194,7 @@ def test_signed_out_people_cannot_book_for_callers(client, ctx):
 
 
 # --- resend confirmation ------------------------------------------------------------------
+
 
 def test_resend_gives_a_new_manage_link_and_the_old_one_stops_working(desk):
     made = make_booking(make_slot(utcnow() + timedelta(days=3)))
@@ -212,9 +226,18 @@ def test_resend_refuses_a_cancelled_booking(desk):
 
 # --- who is told about what: one rule -------------------------------------------------------
 
-@pytest.mark.parametrize("change, patient_told, staff_told", [
-    ("booked", True, True), ("moved", True, True), ("cancelled", True, True),
-    ("resent", True, False), ("note", False, False), ("attendance", False, False)])
+
+@pytest.mark.parametrize(
+    "change, patient_told, staff_told",
+    [
+        ("booked", True, True),
+        ("moved", True, True),
+        ("cancelled", True, True),
+        ("resent", True, False),
+        ("note", False, False),
+        ("attendance", False, False),
+    ],
+)
 def test_the_notification_rule(change, patient_told, staff_told):
     assert notifications.recipients(change) == (patient_told, staff_told)
 
@@ -229,7 +252,12 @@ def test_staff_get_a_notice_of_every_change_whoever_made_it(ctx, by):
     sent = kinds(made.booking.id)
     assert [k for k, to in sent if to == staff] == ["staff_notice"] * 3  # booked, moved, cancelled
     assert [k for k, to in sent if to == "ada@example.com"] == [
-        "confirmation", "reminder", "update", "reminder", "cancellation"]
+        "confirmation",
+        "reminder",
+        "update",
+        "reminder",
+        "cancellation",
+    ]
 
 
 def test_a_staff_note_tells_nobody(desk):
@@ -241,6 +269,7 @@ def test_a_staff_note_tells_nobody(desk):
 
 # --- the dashboard at 8 a.m. ----------------------------------------------------------------
 
+
 def _at(booking_id: int, starts_at, attendance=None) -> None:
     from sqlalchemy import update
 
@@ -249,8 +278,11 @@ def _at(booking_id: int, starts_at, attendance=None) -> None:
 
     with write_transaction() as session:
         booking = session.get(Booking, booking_id)
-        session.execute(update(Slot).where(Slot.id == booking.slot_id)
-                        .values(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30)))
+        session.execute(
+            update(Slot)
+            .where(Slot.id == booking.slot_id)
+            .values(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30))
+        )
         booking.attendance = attendance
 
 
@@ -282,8 +314,9 @@ def test_dashboard_weekly_figures_and_free_times(ctx):
 
 def test_dashboard_today_first_with_one_click_attendance(desk):
     now = utcnow()
-    started = service.book(soon_slot(1).public_id, "video", patient(name="Grace Hopper"),
-                           actor=Actor.staff(staff_user())).booking
+    started = service.book(
+        soon_slot(1).public_id, "video", patient(name="Grace Hopper"), actor=Actor.staff(staff_user())
+    ).booking
     # Started ten minutes ago, or at midnight when the clinic's day began less than ten
     # minutes ago: today and under way at any hour the suite runs.
     _at(started.id, max(now - timedelta(minutes=10), local_dt(future_day(0), 0)))
@@ -292,9 +325,10 @@ def test_dashboard_today_first_with_one_click_attendance(desk):
     assert html.index("today-heading") < html.index("stat-row")
     assert "Grace H." in html and "Video call" in html
     assert html.count('name="attendance" value="no_show"') == 1
-    assert 'role="img"' in html and "<title id=\"chart-title\">" in html and "<table" in html
-    response = staff_post(desk, f"/staff/bookings/{started.public_id}/attendance",
-                          {"attendance": "no_show", "back": "dashboard"})
+    assert 'role="img"' in html and '<title id="chart-title">' in html and "<table" in html
+    response = staff_post(
+        desk, f"/staff/bookings/{started.public_id}/attendance", {"attendance": "no_show", "back": "dashboard"}
+    )
     assert response.status_code == 303 and response.headers["Location"].startswith("/staff/")
     assert db.session.get(Booking, started.id).attendance == "no_show"
     assert later  # a free time today, not yet booked, is not listed as a consultation
@@ -325,9 +359,12 @@ def test_adding_a_time_inside_the_notice_period_says_it_is_bookable_by_staff_onl
     soon = local(utcnow() + timedelta(hours=2)).replace(second=0, microsecond=0)
     later = local(utcnow() + timedelta(days=3))
     for at, expected in ((soon, "bookable by staff only"), (later, "Patients can book it now")):
-        response = staff_post(desk, "/staff/calendar/add", {
-            "on_date": at.date().isoformat(), "at": at.strftime("%H:%M"), "minutes": "30",
-            "modes": ["phone"]}, follow_redirects=True)
+        response = staff_post(
+            desk,
+            "/staff/calendar/add",
+            {"on_date": at.date().isoformat(), "at": at.strftime("%H:%M"), "minutes": "30", "modes": ["phone"]},
+            follow_redirects=True,
+        )
         html = response.get_data(as_text=True)
         assert expected in html, html[:3000]
         if expected != "Patients can book it now":

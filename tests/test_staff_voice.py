@@ -21,12 +21,21 @@ PATIENT_WORDS = re.compile(r"\byour\b|\byou\b|\bwe can\b|Please enter your|Pleas
 
 # Values each check refuses, and values it accepts.
 CASES = {
-    "name": (lambda value, voice: validation.person_name(value, voice),
-             ["", "   ", "1234", "--"], ["Ada Lovelace", "María López"]),
-    "email": (lambda value, voice: validation.email_address(value, voice),
-              ["", "ada@", "ada@example", "maría@example.com"], ["ada@example.com", "a+b@example.org"]),
-    "phone": (lambda value, voice: validation.phone_number(value, "US", voice),
-              ["", "12", "call me", "970-555"], ["970-555-0123", "+52 55 1234 5678"]),
+    "name": (
+        lambda value, voice: validation.person_name(value, voice),
+        ["", "   ", "1234", "--"],
+        ["Ada Lovelace", "María López"],
+    ),
+    "email": (
+        lambda value, voice: validation.email_address(value, voice),
+        ["", "ada@", "ada@example", "maría@example.com"],
+        ["ada@example.com", "a+b@example.org"],
+    ),
+    "phone": (
+        lambda value, voice: validation.phone_number(value, "US", voice),
+        ["", "12", "call me", "970-555"],
+        ["970-555-0123", "+52 55 1234 5678"],
+    ),
 }
 
 
@@ -86,9 +95,19 @@ def errors_of(html: str) -> list[str]:
 
 def test_booking_for_a_caller_speaks_to_staff_about_the_caller(desk):
     slot = make_slot(utcnow().replace(microsecond=0) + timedelta(days=2))
-    response = staff_post(desk, "/staff/bookings/new",
-                          {"slot_id": slot.public_id, "mode": "phone", "name": " ", "email": "rosa@",
-                           "phone": "12", "note": "", "locale": "en"})
+    response = staff_post(
+        desk,
+        "/staff/bookings/new",
+        {
+            "slot_id": slot.public_id,
+            "mode": "phone",
+            "name": " ",
+            "email": "rosa@",
+            "phone": "12",
+            "note": "",
+            "locale": "en",
+        },
+    )
     assert response.status_code == 422
     shown = errors_of(response.get_data(as_text=True))
     assert "Enter the caller's name." in shown
@@ -99,17 +118,31 @@ def test_booking_for_a_caller_speaks_to_staff_about_the_caller(desk):
     assert not [text for text in shown if PATIENT_WORDS.search(text)], shown
     assert db.session.execute(select(Booking)).first() is None
     # An empty phone is asked for in the same voice.
-    response = staff_post(desk, "/staff/bookings/new", {"slot_id": slot.public_id, "mode": "phone",
-                                                       "name": "Rosa Díaz", "phone": "", "interest": "tms",
-                                                       "locale": "en", "consent": "y"})
+    response = staff_post(
+        desk,
+        "/staff/bookings/new",
+        {
+            "slot_id": slot.public_id,
+            "mode": "phone",
+            "name": "Rosa Díaz",
+            "phone": "",
+            "interest": "tms",
+            "locale": "en",
+            "consent": "y",
+        },
+    )
     assert "Enter the caller's phone number." in errors_of(response.get_data(as_text=True))
 
 
 def test_editing_a_booking_speaks_to_staff_about_the_patient(desk):
     made = make_booking(make_slot(utcnow().replace(microsecond=0) + timedelta(days=3)))
     url = f"/staff/bookings/{made.booking.public_id}/edit"
-    response = staff_post(desk, url, {"name": "", "email": "ada@example", "phone": "call me", "locale": "en",
-                                      "mode": "phone"}, token_from=url)
+    response = staff_post(
+        desk,
+        url,
+        {"name": "", "email": "ada@example", "phone": "call me", "locale": "en", "mode": "phone"},
+        token_from=url,
+    )
     assert response.status_code == 422
     shown = errors_of(response.get_data(as_text=True))
     assert "Enter the patient's name." in shown
@@ -119,13 +152,20 @@ def test_editing_a_booking_speaks_to_staff_about_the_patient(desk):
 
 
 def test_adding_a_caller_to_the_waiting_list_speaks_to_staff(desk):
-    response = staff_post(desk, "/staff/waitlist/add", {"name": "", "phone": "12", "email": "rosa@example",
-                                                       "locale": "es"}, token_from="/staff/waitlist/add")
+    response = staff_post(
+        desk,
+        "/staff/waitlist/add",
+        {"name": "", "phone": "12", "email": "rosa@example", "locale": "es"},
+        token_from="/staff/waitlist/add",
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True).replace("&#39;", "'")
-    for text in ("Enter the caller's name.", "Check the caller's email address",
-                 "The caller's phone number does not look complete",
-                 "Tick the box once the caller has agreed to the privacy notice."):
+    for text in (
+        "Enter the caller's name.",
+        "Check the caller's email address",
+        "The caller's phone number does not look complete",
+        "Tick the box once the caller has agreed to the privacy notice.",
+    ):
         assert text in page, text
     assert "Please enter your" not in page and "keep your details" not in page
     assert db.session.execute(select(WaitlistEntry)).first() is None
@@ -137,8 +177,9 @@ def test_the_patients_own_forms_still_ask_the_patient(ctx, client):
     response = client.post(f"/book/{slot.public_id}", data=booking_form(html, name="", phone="12"))
     shown = errors_of(response.get_data(as_text=True))
     assert "Please enter your name." in shown
-    assert ("That phone number does not look complete. "
-            "Please enter it with its area code, such as 970-555-0123.") in shown
+    assert (
+        "That phone number does not look complete. Please enter it with its area code, such as 970-555-0123."
+    ) in shown
 
 
 def test_the_patients_own_forms_ask_in_spanish(ctx, client):

@@ -17,20 +17,49 @@ def readable(text: str) -> str:
     return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
-@pytest.mark.parametrize("language, expected", [
-    ("en", ["9:00 AM", "9:00 AM MST", "Thursday, December 3, 2026", "Thu, Dec 3",
-            "Thursday, December 3, 2026 at 9:00 AM MST",
-            "Thursday, December 3, 2026 at 9:00 AM MST (Mountain Time)", "Thursday, December 3", "Thu"]),
-    ("es", ["9:00 a. m.", "9:00 a. m. (hora de Colorado)", "jueves, 3 de diciembre de 2026", "jue, 3 dic",
-            "jueves, 3 de diciembre de 2026, 9:00 a. m. (hora de Colorado)",
-            "jueves, 3 de diciembre de 2026, 9:00 a. m. (hora de Colorado)", "jueves, 3 de diciembre", "jue"]),
-])
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        (
+            "en",
+            [
+                "9:00 AM",
+                "9:00 AM MST",
+                "Thursday, December 3, 2026",
+                "Thu, Dec 3",
+                "Thursday, December 3, 2026 at 9:00 AM MST",
+                "Thursday, December 3, 2026 at 9:00 AM MST (Mountain Time)",
+                "Thursday, December 3",
+                "Thu",
+            ],
+        ),
+        (
+            "es",
+            [
+                "9:00 a. m.",
+                "9:00 a. m. (hora de Colorado)",
+                "jueves, 3 de diciembre de 2026",
+                "jue, 3 dic",
+                "jueves, 3 de diciembre de 2026, 9:00 a. m. (hora de Colorado)",
+                "jueves, 3 de diciembre de 2026, 9:00 a. m. (hora de Colorado)",
+                "jueves, 3 de diciembre",
+                "jue",
+            ],
+        ),
+    ],
+)
 def test_each_format_in_each_language(ctx, language, expected):
     with force_locale(language):
-        got = [timefmt.clock(NINE_AM_DENVER), timefmt.clock_with_zone(NINE_AM_DENVER),
-               timefmt.day(NINE_AM_DENVER), timefmt.short_day(NINE_AM_DENVER), timefmt.when(NINE_AM_DENVER),
-               timefmt.when_with_zone_name(NINE_AM_DENVER), timefmt.weekday_and_date(date(2026, 12, 3)),
-               timefmt.weekday_abbr(date(2026, 12, 3))]
+        got = [
+            timefmt.clock(NINE_AM_DENVER),
+            timefmt.clock_with_zone(NINE_AM_DENVER),
+            timefmt.day(NINE_AM_DENVER),
+            timefmt.short_day(NINE_AM_DENVER),
+            timefmt.when(NINE_AM_DENVER),
+            timefmt.when_with_zone_name(NINE_AM_DENVER),
+            timefmt.weekday_and_date(date(2026, 12, 3)),
+            timefmt.weekday_abbr(date(2026, 12, 3)),
+        ]
     assert [readable(g) for g in got] == expected
 
 
@@ -45,14 +74,19 @@ def test_english_without_a_request_or_a_forced_language(ctx):
 
 # --- the clinic's zone in words: one phrase per language, never "Denver" -----------------
 
-REPEATED_FIRST = datetime(2027, 11, 7, 7, 30, tzinfo=UTC)   # 1:30 a.m. MDT
+REPEATED_FIRST = datetime(2027, 11, 7, 7, 30, tzinfo=UTC)  # 1:30 a.m. MDT
 REPEATED_SECOND = datetime(2027, 11, 7, 8, 30, tzinfo=UTC)  # 1:30 a.m. MST, an hour later
 
 
 def test_spanish_names_the_zone_as_hora_de_colorado_in_every_format(ctx):
     with force_locale("es"):
-        texts = [timefmt.clock_with_zone(NINE_AM_DENVER), timefmt.when(NINE_AM_DENVER),
-                 timefmt.when_with_zone_name(NINE_AM_DENVER), timefmt.when(SUMMER), timefmt.zone_label()]
+        texts = [
+            timefmt.clock_with_zone(NINE_AM_DENVER),
+            timefmt.when(NINE_AM_DENVER),
+            timefmt.when_with_zone_name(NINE_AM_DENVER),
+            timefmt.when(SUMMER),
+            timefmt.zone_label(),
+        ]
     assert all("hora de Colorado" in readable(t) and "Denver" not in t for t in texts), texts
 
 
@@ -91,24 +125,32 @@ def test_pages_and_emails_name_the_zone_in_one_phrase_per_language(ctx, client, 
     from sqlalchemy import select
 
     from app.booking import service
+    from app.core.actors import THE_PATIENT
     from app.core.extensions import db
     from app.mail import rendering
     from app.models import OutboxMessage
-    from app.core.actors import THE_PATIENT
     from tests.conftest import make_booking, make_slot
 
     result = make_booking(mode="video", locale=language, email=f"{language}@example.com")
     token = result.manage_token
     other = make_slot()
     service.reschedule(result.booking.public_id, other.public_id, "video", actor=THE_PATIENT)
-    pages = {path: client.get(f"{prefix}{path}").get_data(as_text=True)
-             for path in ("/book", f"/book/{make_slot().public_id}", f"/manage/{token}",
-                          f"/manage/{token}/reschedule", "/waitlist")}
+    pages = {
+        path: client.get(f"{prefix}{path}").get_data(as_text=True)
+        for path in (
+            "/book",
+            f"/book/{make_slot().public_id}",
+            f"/manage/{token}",
+            f"/manage/{token}/reschedule",
+            "/waitlist",
+        )
+    }
     for path, html in pages.items():
         assert "Denver" not in html.replace("America/Denver", ""), (language, path)
     assert words in pages["/book"], language
-    messages = db.session.execute(select(OutboxMessage).where(OutboxMessage.booking_id == result.booking.id)
-                                  ).scalars().all()
+    messages = (
+        db.session.execute(select(OutboxMessage).where(OutboxMessage.booking_id == result.booking.id)).scalars().all()
+    )
     assert len(messages) >= 2
     for message in messages:
         rendered = rendering.render(message, datetime.now(UTC))

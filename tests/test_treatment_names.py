@@ -15,10 +15,52 @@ from app.content.treatments import TREATMENTS
 
 # Elements whose text is a line of its own (a heading, a cell, a list item, a caption...);
 # any other element (a link, <strong>, <time>) is part of the sentence around it.
-BLOCKS = {"address", "article", "aside", "body", "br", "button", "caption", "dd", "details", "div", "dl",
-          "dt", "fieldset", "figcaption", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "head",
-          "header", "hr", "label", "legend", "li", "main", "nav", "ol", "option", "p", "section", "select",
-          "summary", "table", "tbody", "td", "th", "thead", "title", "tr", "ul"}
+BLOCKS = {
+    "address",
+    "article",
+    "aside",
+    "body",
+    "br",
+    "button",
+    "caption",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hr",
+    "label",
+    "legend",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "option",
+    "p",
+    "section",
+    "select",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "title",
+    "tr",
+    "ul",
+}
 # A sentence may open a line, or follow the end of another sentence (Spanish opens a question
 # with "¿"); a quotation mark or bracket may come first.
 SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)[¿¡«\"'(]*$")
@@ -70,8 +112,10 @@ def standalone_forms(language: str) -> set[str]:
     forms = set()
     with force_locale(language):
         for treatment in TREATMENTS:
-            for label, in_text in ((treatment.name, treatment.in_text),
-                                   (treatment.column_label, treatment.column_in_text)):
+            for label, in_text in (
+                (treatment.name, treatment.in_text),
+                (treatment.column_label, treatment.column_in_text),
+            ):
                 if str(label) != str(in_text):
                     forms.add(str(label))
     return forms
@@ -81,9 +125,9 @@ def mid_sentence(line: str, form: str) -> list[str]:
     """Each place `form` sits inside a sentence of `line` (as a whole word), with its context."""
     found = []
     for match in re.finditer(rf"(?<!\w){re.escape(form)}(?!\w)", line):
-        before = line[:match.start()]
+        before = line[: match.start()]
         if not SENTENCE_START.search(before):
-            found.append(line[max(0, match.start() - 40):match.end() + 20])
+            found.append(line[max(0, match.start() - 40) : match.end() + 20])
     return found
 
 

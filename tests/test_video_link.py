@@ -29,15 +29,17 @@ def app(any_app):
 
 
 def video_booking(days: int = 3, **fields):
-    return make_booking(make_slot(utcnow().replace(microsecond=0) + timedelta(days=days)), mode="video",
-                        **fields)
+    return make_booking(make_slot(utcnow().replace(microsecond=0) + timedelta(days=days)), mode="video", **fields)
 
 
 def rendered(booking_id: int, kind: str):
     db.session.expire_all()
-    message = db.session.execute(select(OutboxMessage).where(
-        OutboxMessage.booking_id == booking_id, OutboxMessage.kind == kind)
-        .order_by(OutboxMessage.id.desc()).limit(1)).scalar_one()
+    message = db.session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.booking_id == booking_id, OutboxMessage.kind == kind)
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).scalar_one()
     return rendering.render(message, utcnow())
 
 
@@ -100,8 +102,13 @@ def test_staff_set_a_booking_s_own_link_and_the_patient_is_sent_it(ctx):
     desk = signed_in_client(ctx, "sam@mindset-tms.example", "staff")
     made = video_booking()
     url = f"/staff/bookings/{made.booking.public_id}/edit"
-    form = {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+19705550123", "locale": "en",
-            "mode": "video"}
+    form = {
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "phone": "+19705550123",
+        "locale": "en",
+        "mode": "video",
+    }
     refused = staff_post(desk, url, dict(form, custom_video_url="zoom.us/j/123"), token_from=url)
     assert refused.status_code == 422 and 'id="custom_video_url-error"' in refused.get_data(as_text=True)
     assert 'value="zoom.us/j/123"' in refused.get_data(as_text=True)

@@ -22,8 +22,13 @@ from tests.conftest import future_day, local_dt, make_booking, make_slot
 from tests.test_waitlist import free_a_slot, join, offer_tokens, offers_by_status
 
 NOTE = "Taking sertraline 50 mg since March"
-VICTIM = {"name": "Vera Victim", "email": "vera@example.com", "phone": "+19705550999",
-          "interest": "ketamine", "note": NOTE}
+VICTIM = {
+    "name": "Vera Victim",
+    "email": "vera@example.com",
+    "phone": "+19705550999",
+    "interest": "ketamine",
+    "note": NOTE,
+}
 
 
 @pytest.fixture
@@ -98,8 +103,7 @@ def test_the_join_page_entry_ends_when_the_link_is_replaced(ctx, client):
     html = page.get_data(as_text=True)
     from tests.test_waitlist_pages import form
 
-    joined = client.post("/waitlist", data=form(html, manage_token=held.manage_token,
-                                                  latest=future_day(5).isoformat()))
+    joined = client.post("/waitlist", data=form(html, manage_token=held.manage_token, latest=future_day(5).isoformat()))
     assert joined.status_code == 303
     entry_page = joined.headers["Location"]
     service.resend_confirmation(held.booking.public_id, actor=THE_PATIENT)
@@ -131,9 +135,11 @@ def test_no_waiting_list_or_offer_answer_carries_interest_note_or_contact_detail
     free_a_slot(early)
     offer_freed_slots()
     [offer] = offer_tokens()
-    answers = [client.get(f"/api/v1/waitlist/{made['token']}").get_data(as_text=True),
-               client.get(f"/waitlist/{made['token']}").get_data(as_text=True),
-               client.get(f"/offers/{offer}").get_data(as_text=True)]
+    answers = [
+        client.get(f"/api/v1/waitlist/{made['token']}").get_data(as_text=True),
+        client.get(f"/waitlist/{made['token']}").get_data(as_text=True),
+        client.get(f"/offers/{offer}").get_data(as_text=True),
+    ]
     claimed = client.post(f"/api/v1/offers/{offer}/claim")
     assert claimed.status_code == 200
     body = claimed.get_json()
@@ -141,8 +147,9 @@ def test_no_waiting_list_or_offer_answer_carries_interest_note_or_contact_detail
     assert set(body["booking"]) == {"id", "reference", "status", "start", "end", "mode"}
     answers.append(claimed.get_data(as_text=True))
     deliver_due()
-    answers += [r.message.as_string() for r in smtp_server.to(VICTIM["email"])
-                if "earlier" in str(r.message["Subject"])]
+    answers += [
+        r.message.as_string() for r in smtp_server.to(VICTIM["email"]) if "earlier" in str(r.message["Subject"])
+    ]
     assert len(answers) == 5
     for answer in answers:
         assert NOTE not in answer and VICTIM["phone"] not in answer
@@ -185,10 +192,17 @@ def test_a_link_replaced_while_someone_joins_with_it_ends_that_entry_too(postgre
         def joining() -> None:
             with app.app_context():
                 try:
-                    waitlist_service.join(JoinRequest(
-                        name="Mallory Joiner", email="mallory@example.com", phone="+19705550123",
-                        locale="en", earliest=future_day(0), latest=future_day(5),
-                        manage_token=held.manage_token))
+                    waitlist_service.join(
+                        JoinRequest(
+                            name="Mallory Joiner",
+                            email="mallory@example.com",
+                            phone="+19705550123",
+                            locale="en",
+                            earliest=future_day(0),
+                            latest=future_day(5),
+                            manage_token=held.manage_token,
+                        )
+                    )
                     outcomes["join"] = "joined"
                 except Exception as error:  # noqa: BLE001 - refused is a right outcome too
                     outcomes["join"] = type(error).__name__
@@ -205,12 +219,16 @@ def test_a_link_replaced_while_someone_joins_with_it_ends_that_entry_too(postgre
         resender = threading.Thread(target=resending)
         resender.start()
         with app.app_context():
+
             def resend_waits_or_is_done() -> bool:
                 if not resender.is_alive():
                     return True
-                waiting = db.session.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()")).scalar_one()
+                waiting = db.session.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                ).scalar_one()
                 db.session.rollback()
                 return waiting > 0
 

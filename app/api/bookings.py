@@ -25,8 +25,12 @@ MAX_RANGE_DAYS = 92
 
 def slot_json(slot, zone: ZoneInfo | None = None) -> dict:
     """A slot (a Slot or a row of its columns) as the API shows it."""
-    return {"id": slot.public_id, "start": iso(slot.starts_at, zone), "end": iso(slot.ends_at, zone),
-            "modes": [mode for mode in slot.modes.split(",") if mode]}
+    return {
+        "id": slot.public_id,
+        "start": iso(slot.starts_at, zone),
+        "end": iso(slot.ends_at, zone),
+        "modes": [mode for mode in slot.modes.split(",") if mode],
+    }
 
 
 @error_extra(SlotTaken)
@@ -43,10 +47,17 @@ def shows_health_details(booking: Booking, now: datetime) -> bool:
 
 def booking_json(booking: Booking, now: datetime | None = None) -> dict:
     found = {
-        "id": booking.public_id, "reference": booking.reference_display, "status": booking.status,
-        "start": iso(booking.slot.starts_at), "end": iso(booking.slot.ends_at),
-        "mode": booking.mode, "name": booking.name, "email": booking.email,
-        "phone": booking.phone, "locale": booking.locale, "sms_consent": booking.sms_consent_at is not None,
+        "id": booking.public_id,
+        "reference": booking.reference_display,
+        "status": booking.status,
+        "start": iso(booking.slot.starts_at),
+        "end": iso(booking.slot.ends_at),
+        "mode": booking.mode,
+        "name": booking.name,
+        "email": booking.email,
+        "phone": booking.phone,
+        "locale": booking.locale,
+        "sms_consent": booking.sms_consent_at is not None,
         "created_at": iso(booking.created_at),
     }
     if shows_health_details(booking, now or utcnow()):
@@ -83,8 +94,14 @@ def list_slots():
     starts = datetime.combine(start, datetime.min.time(), zone)
     ends = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
     slots = free_slots(starts, ends, now=utcnow())
-    return jsonify({"timezone": zone.key, "start": start.isoformat(), "end": end.isoformat(),
-                    "slots": [slot_json(s, zone) for s in slots]})
+    return jsonify(
+        {
+            "timezone": zone.key,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "slots": [slot_json(s, zone) for s in slots],
+        }
+    )
 
 
 def _booking_request(body: dict) -> tuple[dict[str, Any], dict[str, str]]:
@@ -101,8 +118,7 @@ def _booking_request(body: dict) -> tuple[dict[str, Any], dict[str, str]]:
     for flag in ("consent", "sms_consent"):
         if body.get(flag) is not None and not isinstance(body.get(flag), bool):
             type_errors[flag] = f"{flag} must be true or false."
-    fields, errors = validation.booking_fields(raw, current_app.config["PHONE_DEFAULT_REGION"],
-                                               consent=consent is True)
+    fields, errors = validation.booking_fields(raw, current_app.config["PHONE_DEFAULT_REGION"], consent=consent is True)
     clean: dict[str, Any] = dict(fields)
     locale = body.get("locale", "en")
     if locale not in LOCALES:
@@ -122,9 +138,15 @@ def create_booking():
     errors = {**body_errors("BookingRequest", body), **errors}
     if errors:
         return invalid_fields(errors)
-    patient = service.PatientDetails(name=clean["name"], email=clean["email"], phone=clean["phone"],
-                                     interest=clean["interest"], note=clean["note"],
-                                     locale=clean["locale"], sms_consent=clean["sms_consent"])
+    patient = service.PatientDetails(
+        name=clean["name"],
+        email=clean["email"],
+        phone=clean["phone"],
+        interest=clean["interest"],
+        note=clean["note"],
+        locale=clean["locale"],
+        sms_consent=clean["sms_consent"],
+    )
     result = service.book(clean["slot_id"], clean["mode"], patient, actor=THE_PATIENT)
     return jsonify(
         booking=booking_json(result.booking),

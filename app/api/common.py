@@ -55,8 +55,7 @@ def domain_error(error: DomainError):
         if isinstance(error, error_type):
             extra.update(render(error))
     if error.fields:
-        response = api_error(error.http_status, error.code, "Some fields need attention.",
-                             fields=error.fields, **extra)
+        response = api_error(error.http_status, error.code, "Some fields need attention.", fields=error.fields, **extra)
     else:
         response = api_error(error.http_status, error.code, error.message, **extra)
     if error.http_status == 401:

@@ -28,34 +28,61 @@ MOVE_PROPOSALS = 5
 
 
 def template_json(template: CourseTemplate) -> dict:
-    return {"id": template.key, "name": template.name, "description": template.description,
-            "sessions": template.session_count, "phases": template.phases,
-            "first_session_minutes": template.first_type.minutes,
-            "session_minutes": template.session_type.minutes}
+    return {
+        "id": template.key,
+        "name": template.name,
+        "description": template.description,
+        "sessions": template.session_count,
+        "phases": template.phases,
+        "first_session_minutes": template.first_type.minutes,
+        "session_minutes": template.session_type.minutes,
+    }
 
 
 def course_json(course: Course) -> dict:
     return {
-        "id": course.public_id, "status": course.status, "template": course.template.key,
-        "name": course.name, "email": course.email, "phone": course.phone, "locale": course.locale,
-        "sessions": [{"number": item.number, "start": iso(item.starts_at), "end": iso(item.ends_at),
-                      "chair": item.chair.name, "status": item.status,
-                      "past_authorisation": service.is_past_authorisation(course, item)}
-                     for item in sorted(course.sessions, key=lambda item: item.starts_at)],
+        "id": course.public_id,
+        "status": course.status,
+        "template": course.template.key,
+        "name": course.name,
+        "email": course.email,
+        "phone": course.phone,
+        "locale": course.locale,
+        "sessions": [
+            {
+                "number": item.number,
+                "start": iso(item.starts_at),
+                "end": iso(item.ends_at),
+                "chair": item.chair.name,
+                "status": item.status,
+                "past_authorisation": service.is_past_authorisation(course, item),
+            }
+            for item in sorted(course.sessions, key=lambda item: item.starts_at)
+        ],
     }
 
 
 def _proposal_json(planned: PlannedSession, chairs: dict[int, str]) -> dict:
-    return {"number": planned.number, "start": iso(planned.starts_at), "end": iso(planned.ends_at),
-            "chair": chairs.get(planned.chair_id)}
+    return {
+        "number": planned.number,
+        "start": iso(planned.starts_at),
+        "end": iso(planned.ends_at),
+        "chair": chairs.get(planned.chair_id),
+    }
 
 
 @error_extra(PlanClash)
 def _clash(error: PlanClash) -> dict:
     chairs = names.chair_names()
-    return {"clash": {"number": error.number, "start": iso(error.starts_at), "end": iso(error.ends_at),
-                      "chair": chairs.get(error.chair_id)},
-            "proposals": [_proposal_json(planned, chairs) for planned in error.proposals]}
+    return {
+        "clash": {
+            "number": error.number,
+            "start": iso(error.starts_at),
+            "end": iso(error.ends_at),
+            "chair": chairs.get(error.chair_id),
+        },
+        "proposals": [_proposal_json(planned, chairs) for planned in error.proposals],
+    }
 
 
 @error_extra(ChairTaken)
@@ -65,11 +92,16 @@ def _chair_taken(error: ChairTaken) -> dict:
     chairs = names.chair_names()
     length = error.ends_at - error.starts_at
     day = error.starts_at.astimezone(clinic_zone()).date()
-    nearest = sorted(free_times(day, int(length.total_seconds() // 60)),
-                     key=lambda found: abs(found[0] - error.starts_at))[:MOVE_PROPOSALS]
-    return {"clash": {"start": iso(error.starts_at), "end": iso(error.ends_at), "chair": chairs.get(error.chair_id)},
-            "proposals": [{"start": iso(start), "end": iso(start + length), "chair": chairs.get(chair_id)}
-                          for start, chair_id in sorted(nearest)]}
+    nearest = sorted(
+        free_times(day, int(length.total_seconds() // 60)), key=lambda found: abs(found[0] - error.starts_at)
+    )[:MOVE_PROPOSALS]
+    return {
+        "clash": {"start": iso(error.starts_at), "end": iso(error.ends_at), "chair": chairs.get(error.chair_id)},
+        "proposals": [
+            {"start": iso(start), "end": iso(start + length), "chair": chairs.get(chair_id)}
+            for start, chair_id in sorted(nearest)
+        ],
+    }
 
 
 @error_extra(NoFreeTime)
@@ -95,8 +127,10 @@ def _patient(raw: dict) -> tuple[service.PatientDetails | None, dict[str, str]]:
     optional: a caller may have none), or what to fix, by field."""
     errors: dict[str, str] = {}
     checks: dict[str, Callable[[str], str | None]] = {
-        "name": validation.person_name, "email": validation.optional_email_address,
-        "phone": lambda value: validation.phone_number(value, current_app.config["PHONE_DEFAULT_REGION"])}
+        "name": validation.person_name,
+        "email": validation.optional_email_address,
+        "phone": lambda value: validation.phone_number(value, current_app.config["PHONE_DEFAULT_REGION"]),
+    }
     clean: dict[str, str | None] = {}
     for field, check in checks.items():
         try:
@@ -105,8 +139,9 @@ def _patient(raw: dict) -> tuple[service.PatientDetails | None, dict[str, str]]:
             errors[f"patient.{field}"] = str(error)
     if errors:
         return None, errors
-    return service.PatientDetails(name=clean["name"] or "", email=clean["email"], phone=clean["phone"] or "",
-                                  locale=raw.get("locale", "en")), {}
+    return service.PatientDetails(
+        name=clean["name"] or "", email=clean["email"], phone=clean["phone"] or "", locale=raw.get("locale", "en")
+    ), {}
 
 
 @bp.post("/courses")
@@ -118,11 +153,14 @@ def plan_course():
         return invalid_fields(errors)
     hours, minutes = (int(part) for part in body["time"].split(":"))
     request = service.PlanRequest(
-        template_id=names.template_id(body["template"]), start=parse_day(body["start"]),
+        template_id=names.template_id(body["template"]),
+        start=parse_day(body["start"]),
         preferred_time=time(hours, minutes),
         chair_id=names.chair_id(body["chair"]) if "chair" in body else None,
-        self_pay=body.get("self_pay", False), authorised_sessions=body.get("authorised_sessions"),
-        authorised_until=parse_day(body["authorised_until"]) if body.get("authorised_until") else None)
+        self_pay=body.get("self_pay", False),
+        authorised_sessions=body.get("authorised_sessions"),
+        authorised_until=parse_day(body["authorised_until"]) if body.get("authorised_until") else None,
+    )
     booking_id = names.booking_id(body["booking"]) if "booking" in body else None
     course = service.plan_course(patient, request, booking_id=booking_id, actor=api_user())
     return jsonify(course=course_json(_course(course.public_id))), 201
@@ -151,9 +189,14 @@ def _instant(text: str) -> datetime:
 def move_course_session(course_id: str, number: int):
     body = checked_body("SessionMove")
     starts_at = _instant(body["start"])
-    service.move_session(course_id, number, starts_at,
-                         chair_id=names.chair_id(body["chair"]) if "chair" in body else None,
-                         later_too=body.get("later", False), actor=api_user())
+    service.move_session(
+        course_id,
+        number,
+        starts_at,
+        chair_id=names.chair_id(body["chair"]) if "chair" in body else None,
+        later_too=body.get("later", False),
+        actor=api_user(),
+    )
     return jsonify(course=course_json(_course(course_id)))
 
 

@@ -17,13 +17,21 @@ from app.waitlist.validation import join_fields
 
 def entry_json(entry: WaitlistEntry) -> dict:
     return {
-        "id": entry.public_id, "status": service.state(entry), "name": entry.name,
-        "email": entry.email, "phone": entry.phone, "locale": entry.locale,
+        "id": entry.public_id,
+        "status": service.state(entry),
+        "name": entry.name,
+        "email": entry.email,
+        "phone": entry.phone,
+        "locale": entry.locale,
         "sms_consent": entry.sms_consent_at is not None,
-        "earliest": entry.earliest.isoformat(), "latest": entry.latest.isoformat(),
-        "weekdays": entry.weekday_list, "parts_of_day": entry.part_list, "modes": entry.mode_list,
+        "earliest": entry.earliest.isoformat(),
+        "latest": entry.latest.isoformat(),
+        "weekdays": entry.weekday_list,
+        "parts_of_day": entry.part_list,
+        "modes": entry.mode_list,
         "booking_id": entry.booking.public_id if entry.booking is not None else None,
-        "created_at": iso(entry.created_at), "expires_at": iso(entry.expires_at),
+        "created_at": iso(entry.created_at),
+        "expires_at": iso(entry.expires_at),
     }
 
 
@@ -31,8 +39,14 @@ def claimed_json(booking: Booking) -> dict:
     """What a claim answers: the time taken and the booking's reference, no more. A claim
     may move a booking joined by its manage link, so the answer carries none of the
     booking's contact or health details (the confirmation email and manage link have them)."""
-    return {"id": booking.public_id, "reference": booking.reference_display, "status": booking.status,
-            "start": iso(booking.slot.starts_at), "end": iso(booking.slot.ends_at), "mode": booking.mode}
+    return {
+        "id": booking.public_id,
+        "reference": booking.reference_display,
+        "status": booking.status,
+        "start": iso(booking.slot.starts_at),
+        "end": iso(booking.slot.ends_at),
+        "mode": booking.mode,
+    }
 
 
 @bp.post("/waitlist")
@@ -96,7 +110,7 @@ def offer_json(offer: WaitlistOffer) -> dict:
 @token_lookup_limit
 @manage_limit
 def decline_offer(token: str):
-    """"No thanks": the offer ends and the time goes to the next person at once; the person
+    """ "No thanks": the offer ends and the time goes to the next person at once; the person
     stays on the list. Declining an offer that has already ended changes nothing."""
     no_body_or_json()
     return jsonify(offer=offer_json(claims.decline(token)))

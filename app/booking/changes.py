@@ -41,8 +41,12 @@ class Change:
 
 Hook = Callable[[Change], None]
 
-_AUDIT_ACTIONS = {BOOKED: "booking.create", MOVED: "booking.move", CANCELLED: "booking.cancel",
-                  RESENT: "booking.resend"}
+_AUDIT_ACTIONS = {
+    BOOKED: "booking.create",
+    MOVED: "booking.move",
+    CANCELLED: "booking.cancel",
+    RESENT: "booking.resend",
+}
 
 
 def _audit_details(change: Change) -> str:
@@ -64,8 +68,13 @@ def _audit_details(change: Change) -> str:
 def record_audit(change: Change) -> None:
     """A change a staff member made is written in the audit log, in its own transaction."""
     if change.actor.member is not None:
-        audit.record(db.session(), change.actor.member, _AUDIT_ACTIONS[change.what],
-                     booking_id=change.booking.id, details=_audit_details(change))
+        audit.record(
+            db.session(),
+            change.actor.member,
+            _AUDIT_ACTIONS[change.what],
+            booking_id=change.booking.id,
+            details=_audit_details(change),
+        )
 
 
 def record_for_waiting_list(change: Change) -> None:

@@ -33,8 +33,11 @@ def seed_demo(days: int | None = None) -> tuple[bool, int]:
         if session.execute(select(func.count(AvailabilityRule.id))).scalar_one() == 0:
             for weekday in range(5):
                 for start, end in DEMO_HOURS:
-                    session.add(AvailabilityRule(weekday=weekday, start_time=start, end_time=end,
-                                                 slot_minutes=30, modes=",".join(MODES)))
+                    session.add(
+                        AvailabilityRule(
+                            weekday=weekday, start_time=start, end_time=end, slot_minutes=30, modes=",".join(MODES)
+                        )
+                    )
             created_rules = True
     report = regenerate_slots(days=days)
     if created_rules:
@@ -83,9 +86,11 @@ def demo_time(now: datetime, hours: float, taken: set[datetime]) -> datetime:
     target = now + timedelta(hours=hours)
     zone = clinic_zone()
     local_target = target.astimezone(zone).date()
-    candidates = [at for at in demo_opening_times(local_target - timedelta(days=14),
-                                                  local_target + timedelta(days=14))
-                  if at not in taken and ((at < now) if hours < 0 else (at > now))]
+    candidates = [
+        at
+        for at in demo_opening_times(local_target - timedelta(days=14), local_target + timedelta(days=14))
+        if at not in taken and ((at < now) if hours < 0 else (at > now))
+    ]
     if abs(hours) < 24:
         today = now.astimezone(zone).date()
         candidates = [at for at in candidates if at.astimezone(zone).date() == today] or candidates
@@ -137,11 +142,15 @@ def seed_demo_bookings(now: datetime | None = None) -> int:
 
 def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
-    @click.option("--days", type=int, default=None,
-                  help="How many days of slots to create (default: BOOKING_HORIZON_DAYS).")
+    @click.option(
+        "--days", type=int, default=None, help="How many days of slots to create (default: BOOKING_HORIZON_DAYS)."
+    )
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has slots.")
-    @click.option("--with-bookings", is_flag=True,
-                  help="Also add a handful of demo bookings (today, past with attendance, coming days).")
+    @click.option(
+        "--with-bookings",
+        is_flag=True,
+        help="Also add a handful of demo bookings (today, past with attendance, coming days).",
+    )
     def seed_demo_command(days: int | None, if_empty: bool, with_bookings: bool) -> None:
         """Fill the coming weeks with demo consultation slots (safe to run again)."""
         if if_empty and count_slots() > 0:
@@ -161,5 +170,6 @@ def register(app: Flask) -> None:
     def regenerate_command() -> None:
         """Bring generated slots in line with the opening hours for the booking horizon."""
         report = regenerate_slots()
-        click.echo(f"added {report.added}, removed {report.removed}, "
-                   f"retired {report.retired}, updated {report.updated}")
+        click.echo(
+            f"added {report.added}, removed {report.removed}, retired {report.retired}, updated {report.updated}"
+        )

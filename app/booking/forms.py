@@ -82,23 +82,35 @@ class PatientFieldsMixin:
     (here), or the staff console's about the person they book for (app.staff.forms)."""
 
     voice: validation.Voice = validation.PATIENT
-    name = StringField(_l("Full name"), validators=[_voiced(validation.person_name)],
-                       render_kw={"autocomplete": "name", "maxlength": 100})
-    email = EmailField(_l("Email address"), validators=[_voiced(validation.email_address)],
-                       render_kw={"autocomplete": "email", "maxlength": 254, "spellcheck": "false"})
-    phone = TelField(_l("Phone number"), validators=[_voiced(_phone)],
-                     render_kw={"autocomplete": "tel", "maxlength": 32})
-    interest = RadioField(_l("What would you like to talk about?"),
-                          choices=[(k, INTEREST_LABELS[k]) for k in INTERESTS],
-                          validators=[VoicedRequired("interest_missing")])
-    note = TextAreaField(_l("Anything you would like us to know (optional)"),
-                         validators=[_run(lambda v: validation.multi_line(v, _l("Your note"), max_length=1000))],
-                         render_kw={"maxlength": 1000, "rows": 4})
+    name = StringField(
+        _l("Full name"),
+        validators=[_voiced(validation.person_name)],
+        render_kw={"autocomplete": "name", "maxlength": 100},
+    )
+    email = EmailField(
+        _l("Email address"),
+        validators=[_voiced(validation.email_address)],
+        render_kw={"autocomplete": "email", "maxlength": 254, "spellcheck": "false"},
+    )
+    phone = TelField(
+        _l("Phone number"), validators=[_voiced(_phone)], render_kw={"autocomplete": "tel", "maxlength": 32}
+    )
+    interest = RadioField(
+        _l("What would you like to talk about?"),
+        choices=[(k, INTEREST_LABELS[k]) for k in INTERESTS],
+        validators=[VoicedRequired("interest_missing")],
+    )
+    note = TextAreaField(
+        _l("Anything you would like us to know (optional)"),
+        validators=[_run(lambda v: validation.multi_line(v, _l("Your note"), max_length=1000))],
+        render_kw={"maxlength": 1000, "rows": 4},
+    )
     # Unticked unless the person ticks it: texts need their express agreement.
     sms_consent = BooleanField(_l("Text me reminders at the number above"))
-    consent = BooleanField(_l("I have read the privacy notice and agree that the clinic keeps these "
-                              "details to arrange my consultation."),
-                           validators=[VoicedRequired("consent_missing")])
+    consent = BooleanField(
+        _l("I have read the privacy notice and agree that the clinic keeps these details to arrange my consultation."),
+        validators=[VoicedRequired("consent_missing")],
+    )
 
 
 class BookingForm(PatientFieldsMixin, FlaskForm):
@@ -106,9 +118,11 @@ class BookingForm(PatientFieldsMixin, FlaskForm):
     to an alternative after the first choice was taken)."""
 
     slot_id = HiddenField(validators=[InputRequired(_l("Please choose a time."))])
-    mode = RadioField(_l("How would you like to meet?"),
-                      choices=[(k, MODE_LABELS[k]) for k in MODES],
-                      validators=[InputRequired(validation.MODE_REQUIRED)])
+    mode = RadioField(
+        _l("How would you like to meet?"),
+        choices=[(k, MODE_LABELS[k]) for k in MODES],
+        validators=[InputRequired(validation.MODE_REQUIRED)],
+    )
     # Bot defence: a field people never see and a signed timestamp of when the form was shown.
     website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
     started = HiddenField()
@@ -116,9 +130,11 @@ class BookingForm(PatientFieldsMixin, FlaskForm):
 
 
 class RescheduleForm(FlaskForm):
-    mode = RadioField(_l("How would you like to meet?"),
-                      choices=[(k, MODE_LABELS[k]) for k in MODES],
-                      validators=[InputRequired(validation.MODE_REQUIRED)])
+    mode = RadioField(
+        _l("How would you like to meet?"),
+        choices=[(k, MODE_LABELS[k]) for k in MODES],
+        validators=[InputRequired(validation.MODE_REQUIRED)],
+    )
 
 
 class ConfirmForm(FlaskForm):
@@ -128,6 +144,8 @@ class ConfirmForm(FlaskForm):
 class CancelForm(FlaskForm):
     """Cancelling: an optional reason, kept for the clinic's staff (never put in an email)."""
 
-    reason = TextAreaField(_l("Would you like to tell us why? (optional)"),
-                           validators=[_run(lambda v: validation.multi_line(v, _l("Your reason"), max_length=500))],
-                           render_kw={"maxlength": 500, "rows": 3})
+    reason = TextAreaField(
+        _l("Would you like to tell us why? (optional)"),
+        validators=[_run(lambda v: validation.multi_line(v, _l("Your reason"), max_length=500))],
+        render_kw={"maxlength": 500, "rows": 3},
+    )

@@ -48,9 +48,18 @@ def _to_staff(booking: Booking, event: str, previous_start: datetime | None = No
     address = current_app.config["STAFF_NOTIFY_EMAIL"]
     if not address:
         return []
-    return [Message(outbox.STAFF_NOTICE, to_address=address, to_name=current_app.config["CLINIC_NAME"],
-                    details={"staff_event": event, "staff_url": staff_booking_url(booking),
-                             "previous_start": previous_start.isoformat() if previous_start else None})]
+    return [
+        Message(
+            outbox.STAFF_NOTICE,
+            to_address=address,
+            to_name=current_app.config["CLINIC_NAME"],
+            details={
+                "staff_event": event,
+                "staff_url": staff_booking_url(booking),
+                "previous_start": previous_start.isoformat() if previous_start else None,
+            },
+        )
+    ]
 
 
 def _reminder(booking: Booking, link: str | None, channel: str = CHANNEL_EMAIL) -> list[Message]:
@@ -60,12 +69,22 @@ def _reminder(booking: Booking, link: str | None, channel: str = CHANNEL_EMAIL) 
     if hours <= 0 or due_at <= _now(booking):
         return []
     if channel == CHANNEL_SMS:
-        return [Message(outbox.REMINDER, to_address=booking.phone, due_at=due_at, channel=CHANNEL_SMS,
-                        details={"sms_link": link})]
+        return [
+            Message(
+                outbox.REMINDER,
+                to_address=booking.phone,
+                due_at=due_at,
+                channel=CHANNEL_SMS,
+                details={"sms_link": link},
+            )
+        ]
     if booking.email is None:  # phone only
         return []
-    return [Message(outbox.REMINDER, to_address=booking.email, to_name=booking.name, due_at=due_at,
-                    details={"manage_url": link})]
+    return [
+        Message(
+            outbox.REMINDER, to_address=booking.email, to_name=booking.name, due_at=due_at, details={"manage_url": link}
+        )
+    ]
 
 
 def _texts(booking: Booking, token: str | None, *, confirmation: bool) -> list[Message]:
@@ -74,15 +93,17 @@ def _texts(booking: Booking, token: str | None, *, confirmation: bool) -> list[M
     if booking.sms_consent_at is None:
         return []
     link = short_manage_url(token) if token else None
-    confirmed = [Message(outbox.CONFIRMATION, to_address=booking.phone, channel=CHANNEL_SMS,
-                         details={"sms_link": link})] if confirmation else []
+    confirmed = (
+        [Message(outbox.CONFIRMATION, to_address=booking.phone, channel=CHANNEL_SMS, details={"sms_link": link})]
+        if confirmation
+        else []
+    )
     return [*confirmed, *_reminder(booking, link, CHANNEL_SMS)]
 
 
 # --- who hears about what: the one rule ------------------------------------------------
 
-BOOKED, MOVED, CANCELLED, RESENT, NOTE, ATTENDANCE = (
-    "booked", "moved", "cancelled", "resent", "note", "attendance")
+BOOKED, MOVED, CANCELLED, RESENT, NOTE, ATTENDANCE = ("booked", "moved", "cancelled", "resent", "note", "attendance")
 
 
 def recipients(change: str) -> tuple[bool, bool]:
@@ -112,9 +133,13 @@ def booking_confirmed(booking: Booking, manage_token: str) -> None:
     """Queue the patient's confirmation (with invite), the staff notice and the reminder, in
     the booking's own transaction."""
     link = manage_url(manage_token, booking.locale)
-    outbox.enqueue(booking, *_to_patient(outbox.CONFIRMATION, booking, manage_url=link),
-                   *_staff_if(BOOKED, booking), *_reminder(booking, link),
-                   *_texts(booking, manage_token, confirmation=True))
+    outbox.enqueue(
+        booking,
+        *_to_patient(outbox.CONFIRMATION, booking, manage_url=link),
+        *_staff_if(BOOKED, booking),
+        *_reminder(booking, link),
+        *_texts(booking, manage_token, confirmation=True),
+    )
 
 
 def confirmation_resent(booking: Booking, manage_token: str) -> None:
@@ -122,9 +147,13 @@ def confirmation_resent(booking: Booking, manage_token: str) -> None:
     carries the old link, is replaced by one with the new link."""
     link = manage_url(manage_token, booking.locale)
     outbox.withdraw_pending(booking, outbox.REMINDER)
-    outbox.enqueue(booking, *_to_patient(outbox.CONFIRMATION, booking, manage_url=link),
-                   *_staff_if(RESENT, booking), *_reminder(booking, link),
-                   *_texts(booking, manage_token, confirmation=False))
+    outbox.enqueue(
+        booking,
+        *_to_patient(outbox.CONFIRMATION, booking, manage_url=link),
+        *_staff_if(RESENT, booking),
+        *_reminder(booking, link),
+        *_texts(booking, manage_token, confirmation=False),
+    )
 
 
 def contact_changed(booking: Booking, *, to_new_address: bool) -> None:
@@ -143,14 +172,16 @@ def booking_rescheduled(booking: Booking, previous_start: datetime, manage_token
     with the manage link."""
     link = manage_url(manage_token, booking.locale)
     outbox.withdraw_pending(booking, outbox.REMINDER)
-    outbox.enqueue(booking, *_to_patient(outbox.UPDATE, booking, previous_start=previous_start.isoformat(),
-                                         manage_url=link),
-                   *_staff_if(MOVED, booking, previous_start), *_reminder(booking, link),
-                   *_texts(booking, manage_token, confirmation=False))
+    outbox.enqueue(
+        booking,
+        *_to_patient(outbox.UPDATE, booking, previous_start=previous_start.isoformat(), manage_url=link),
+        *_staff_if(MOVED, booking, previous_start),
+        *_reminder(booking, link),
+        *_texts(booking, manage_token, confirmation=False),
+    )
 
 
 def booking_cancelled(booking: Booking, message: str | None = None) -> None:
     """Queue the patient's cancellation (METHOD:CANCEL) and withdraw the reminder."""
     outbox.withdraw_pending(booking, outbox.REMINDER)
-    outbox.enqueue(booking, *_to_patient(outbox.CANCELLATION, booking, message=message),
-                   *_staff_if(CANCELLED, booking))
+    outbox.enqueue(booking, *_to_patient(outbox.CANCELLATION, booking, message=message), *_staff_if(CANCELLED, booking))

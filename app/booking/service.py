@@ -85,14 +85,20 @@ class _LockedSlot:
 _BOOKED_SLOT = aliased(Slot, name="booked_slot")  # the slots of those bookings, beside the one locked
 _REFERENCE_TAKEN = exists().where(Booking.reference == bindparam("reference"))
 # Built once: every change locks its slot with the same statement; only the values differ.
-_LOCK_SLOT = (select(Slot, overlaps_busy(Slot.starts_at, Slot.ends_at), slot_records.involves(Slot.id))
-              .where(Slot.public_id == bindparam("public_id")).with_for_update(of=Slot))
+_LOCK_SLOT = (
+    select(Slot, overlaps_busy(Slot.starts_at, Slot.ends_at), slot_records.involves(Slot.id))
+    .where(Slot.public_id == bindparam("public_id"))
+    .with_for_update(of=Slot)
+)
 _LOCK_SLOT_TO_BOOK = _LOCK_SLOT.add_columns(
-    select(func.count(Booking.id)).join(_BOOKED_SLOT, Booking.slot_id == _BOOKED_SLOT.id)
-    .where(func.lower(Booking.email) == bindparam("email"), BOOKING_IS_CONFIRMED,
-           _BOOKED_SLOT.starts_at > bindparam("now"))
+    select(func.count(Booking.id))
+    .join(_BOOKED_SLOT, Booking.slot_id == _BOOKED_SLOT.id)
+    .where(
+        func.lower(Booking.email) == bindparam("email"), BOOKING_IS_CONFIRMED, _BOOKED_SLOT.starts_at > bindparam("now")
+    )
     .scalar_subquery(),
-    _REFERENCE_TAKEN)
+    _REFERENCE_TAKEN,
+)
 _REFERENCE_IN_USE = select(_REFERENCE_TAKEN)
 
 
@@ -110,9 +116,12 @@ def _lock_slot(public_id: str) -> _LockedSlot:
 def _lock_slot_to_book(public_id: str, email: str | None, reference: str, now: datetime) -> _LockedSlot:
     """As _lock_slot, and counts the upcoming consultations `email` holds at `now` (none
     without an email) and looks up `reference`, in the same statement."""
-    return _locked(db.session.execute(_LOCK_SLOT_TO_BOOK, {
-        "public_id": public_id, "email": email.lower() if email else None, "now": now,
-        "reference": reference}).one_or_none())
+    return _locked(
+        db.session.execute(
+            _LOCK_SLOT_TO_BOOK,
+            {"public_id": public_id, "email": email.lower() if email else None, "now": now, "reference": reference},
+        ).one_or_none()
+    )
 
 
 def find_slot(public_id: str) -> Slot | None:
@@ -140,8 +149,7 @@ def can_change(booking: Booking, now: datetime | None = None, actor: Actor = THE
     return True
 
 
-def _check_bookable(slot: Slot, mode: str | None, now: datetime, *, busy: bool,
-                    enforce_notice: bool = True) -> None:
+def _check_bookable(slot: Slot, mode: str | None, now: datetime, *, busy: bool, enforce_notice: bool = True) -> None:
     """Raises SlotUnavailable or ModeNotOffered unless `slot` may be booked now (in `mode`,
     when one is given); `busy` says whether a busy time overlaps it. Staff may book inside
     the notice period (`enforce_notice=False`)."""
@@ -150,29 +158,36 @@ def _check_bookable(slot: Slot, mode: str | None, now: datetime, *, busy: bool,
         raise SlotUnavailable(_("That time has already passed. Please choose another."))
     if enforce_notice and slot.starts_at < window.earliest:
         hours = current_app.config["BOOKING_MIN_NOTICE_HOURS"]
-        raise SlotUnavailable(_("Consultations need to be booked at least %(hours)s hours ahead. "
-                                "Please choose a later time.", hours=hours))
+        raise SlotUnavailable(
+            _(
+                "Consultations need to be booked at least %(hours)s hours ahead. Please choose a later time.",
+                hours=hours,
+            )
+        )
     if slot.starts_at > window.latest:
         raise SlotUnavailable(_("That time is too far ahead to book yet. Please choose an earlier time."))
     if slot.is_blocked or busy:
         raise SlotUnavailable(_("That time is no longer offered. Please choose another."))
     if mode is not None and not slot.offers(mode):
         offered = ", ".join(mode_label(m).lower() for m in slot.mode_list)
-        raise ModeNotOffered(_("That time is offered as: %(modes)s. Please choose one of those.",
-                               modes=offered))
+        raise ModeNotOffered(_("That time is offered as: %(modes)s. Please choose one of those.", modes=offered))
 
 
-def _taken(slot_starts_at: datetime, mode: str, now: datetime, exclude_id: int | None, *,
-           staff: bool = False) -> SlotTaken:
+def _taken(
+    slot_starts_at: datetime, mode: str, now: datetime, exclude_id: int | None, *, staff: bool = False
+) -> SlotTaken:
     # Staff may book inside the notice period, so their alternatives may be sooner too.
-    alternatives = nearest_free_slots(slot_starts_at, 3, now=now, mode=mode, exclude_id=exclude_id,
-                                      enforce_notice=not staff)
-    return SlotTaken(_("Sorry, %(when)s was just booked by someone else.", when=when(slot_starts_at)),
-                     alternatives=alternatives)
+    alternatives = nearest_free_slots(
+        slot_starts_at, 3, now=now, mode=mode, exclude_id=exclude_id, enforce_notice=not staff
+    )
+    return SlotTaken(
+        _("Sorry, %(when)s was just booked by someone else.", when=when(slot_starts_at)), alternatives=alternatives
+    )
 
 
-def book(slot_public_id: str, mode: str, patient: PatientDetails,
-         now: datetime | None = None, *, actor: Actor) -> NewBooking:
+def book(
+    slot_public_id: str, mode: str, patient: PatientDetails, now: datetime | None = None, *, actor: Actor
+) -> NewBooking:
     """Book a free slot for a patient. Raises SlotTaken (with alternatives) when it is held.
 
     One short write transaction: lock the slot, check it, add the booking and run the
@@ -195,16 +210,29 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                 reference = _unused_reference()
             public_id = new_public_id()
             booking = Booking(
-                public_id=public_id, reference=reference, slot=slot, mode=mode, status=STATUS_CONFIRMED,
-                name=patient.name, email=patient.email, phone=patient.phone,
-                interest=patient.interest, note=patient.note, locale=patient.locale,
+                public_id=public_id,
+                reference=reference,
+                slot=slot,
+                mode=mode,
+                status=STATUS_CONFIRMED,
+                name=patient.name,
+                email=patient.email,
+                phone=patient.phone,
+                interest=patient.interest,
+                note=patient.note,
+                locale=patient.locale,
                 self_check=json.dumps(patient.self_check) if patient.self_check else None,
-                consent_at=now, manage_token_hash=hash_token(token),
-                sms_consent_at=now if patient.sms_consent else None, sms_consent_source=patient.sms_consent,
-                ical_uid=f"{public_id}@{outbox.sender_domain()}", ical_sequence=0,
-                created_at=now, updated_at=now,
+                consent_at=now,
+                manage_token_hash=hash_token(token),
+                sms_consent_at=now if patient.sms_consent else None,
+                sms_consent_source=patient.sms_consent,
+                ical_uid=f"{public_id}@{outbox.sender_domain()}",
+                ical_sequence=0,
+                created_at=now,
+                updated_at=now,
                 booked_by=actor.member.name if actor.member is not None else None,
-                search_text=search_text(patient.name, patient.email))
+                search_text=search_text(patient.name, patient.email),
+            )
             session.add(booking)
             slot_at = (slot.starts_at, slot.id)  # a failed flush expires the slot object
             try:
@@ -214,8 +242,9 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                     raise
                 taken_at = slot_at
                 raise SlotTaken("taken") from error
-            changes.run_hooks(Change(BOOKED, booking, actor, now, manage_token=token,
-                                     slot_waitlisted=locked.waitlisted))
+            changes.run_hooks(
+                Change(BOOKED, booking, actor, now, manage_token=token, slot_waitlisted=locked.waitlisted)
+            )
     except SlotTaken:
         assert taken_at is not None
         raise _taken(taken_at[0], mode, now, taken_at[1], staff=actor.is_staff) from None
@@ -240,11 +269,15 @@ def find_by_reference(text: str) -> Booking | None:
 
 def _check_email_limit(active: int) -> None:
     if active >= current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"]:
-        raise TooManyBookings(ngettext(
-            "This email address already has %(num)d upcoming consultation. "
-            "Please manage or cancel it from its email before booking another.",
-            "This email address already has %(num)d upcoming consultations. "
-            "Please manage or cancel one from its email before booking another.", active))
+        raise TooManyBookings(
+            ngettext(
+                "This email address already has %(num)d upcoming consultation. "
+                "Please manage or cancel it from its email before booking another.",
+                "This email address already has %(num)d upcoming consultations. "
+                "Please manage or cancel one from its email before booking another.",
+                active,
+            )
+        )
 
 
 def find_by_token(token: str, *, lock: bool = False) -> Booking | None:
@@ -257,9 +290,7 @@ def find_by_token(token: str, *, lock: bool = False) -> Booking | None:
 
 
 def find_by_public_id(public_id: str) -> Booking | None:
-    return db.session.execute(
-        select(Booking).where(Booking.public_id == public_id)
-    ).scalar_one_or_none()
+    return db.session.execute(select(Booking).where(Booking.public_id == public_id)).scalar_one_or_none()
 
 
 def _lock_booking(public_id: str) -> Booking:
@@ -275,12 +306,19 @@ def _check_changeable(booking: Booking, now: datetime, actor: Actor) -> None:
     if booking.status == STATUS_CANCELLED:
         raise BookingClosed(_("This consultation was already cancelled."))
     if not actor.is_staff and booking.slot.starts_at <= now:
-        raise BookingClosed(_("This consultation has already started, so it can no longer be "
-                              "changed online. Please call the clinic."))
+        raise BookingClosed(
+            _("This consultation has already started, so it can no longer be changed online. Please call the clinic.")
+        )
 
 
-def cancel(booking_public_id: str, *, actor: Actor, message: str | None = None,
-           reason: str | None = None, now: datetime | None = None) -> Booking:
+def cancel(
+    booking_public_id: str,
+    *,
+    actor: Actor,
+    message: str | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Booking:
     """Cancel an active booking; its slot is free again at once. `actor` says who (kept as
     `cancelled_by`). `message` is the clinic's note to the patient (emailed); `reason` is
     the patient's own, kept for staff only. The change's hooks run before the transaction
@@ -299,8 +337,15 @@ def cancel(booking_public_id: str, *, actor: Actor, message: str | None = None,
     return booking
 
 
-def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None = None, *,
-               actor: Actor, now: datetime | None = None, manage_token: str | None = None) -> Booking:
+def reschedule(
+    booking_public_id: str,
+    new_slot_public_id: str,
+    mode: str | None = None,
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+    manage_token: str | None = None,
+) -> Booking:
     """Move a booking to another free slot in one step: the old slot is released only when
     the new one is secured; if it is not, the booking stays exactly as it was. The change's
     hooks run once the new slot is held (as in book). Only the patient keeps the minimum
@@ -339,9 +384,19 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
             if manage_token is None or hash_token(manage_token) != booking.manage_token_hash:
                 manage_token = new_manage_token()
                 booking.manage_token_hash = hash_token(manage_token)
-            changes.run_hooks(Change(MOVED, booking, actor, now, manage_token=manage_token,
-                                     slot_waitlisted=locked.waitlisted, previous_start=previous_start,
-                                     previous_slot_id=previous_slot_id, previous_mode=previous_mode))
+            changes.run_hooks(
+                Change(
+                    MOVED,
+                    booking,
+                    actor,
+                    now,
+                    manage_token=manage_token,
+                    slot_waitlisted=locked.waitlisted,
+                    previous_start=previous_start,
+                    previous_slot_id=previous_slot_id,
+                    previous_mode=previous_mode,
+                )
+            )
     except SlotTaken:
         assert taken_at is not None
         raise _taken(taken_at[0], taken_at[2], now, taken_at[1]) from None

@@ -49,12 +49,17 @@ def slot_taken(slot_id: int, now: datetime, outcome: str = "rebooked") -> None:
     """The slot was booked: its offers still out say "someone just took it", and it is no
     longer waiting to be offered."""
     db.session.execute(
-        update(WaitlistOffer).where(_offers_out(slot_id))
-        .values(status=OFFER_TAKEN, ended_at=now).execution_options(synchronize_session=False))
+        update(WaitlistOffer)
+        .where(_offers_out(slot_id))
+        .values(status=OFFER_TAKEN, ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
     db.session.execute(
-        update(FreedSlot).where(_waiting_to_be_offered(slot_id))
+        update(FreedSlot)
+        .where(_waiting_to_be_offered(slot_id))
         .values(status=FREED_CLOSED, closed_at=now, outcome=outcome)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def manage_link_ended(booking_id: int, now: datetime) -> None:
@@ -63,11 +68,18 @@ def manage_link_ended(booking_id: int, now: datetime) -> None:
     out are withdrawn, in the same transaction. An entry is linked to a booking only by
     its manage token, so the entries linked now are all made with a token that no longer
     works. The caller holds the booking's row lock, which joining takes too."""
-    linked = select(WaitlistEntry.id).where(WaitlistEntry.booking_id == booking_id,
-                                            WaitlistEntry.status == ENTRY_WAITING)
+    linked = select(WaitlistEntry.id).where(
+        WaitlistEntry.booking_id == booking_id, WaitlistEntry.status == ENTRY_WAITING
+    )
     db.session.execute(
-        update(WaitlistOffer).where(WaitlistOffer.entry_id.in_(linked), WaitlistOffer.status == OFFER_SENT)
-        .values(status=OFFER_WITHDRAWN, ended_at=now).execution_options(synchronize_session=False))
+        update(WaitlistOffer)
+        .where(WaitlistOffer.entry_id.in_(linked), WaitlistOffer.status == OFFER_SENT)
+        .values(status=OFFER_WITHDRAWN, ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
     db.session.execute(
-        update(WaitlistEntry).where(WaitlistEntry.booking_id == booking_id, WaitlistEntry.status == ENTRY_WAITING)
-        .values(status=ENTRY_REVOKED, ended_at=now).execution_options(synchronize_session=False))
+        update(WaitlistEntry)
+        .where(WaitlistEntry.booking_id == booking_id, WaitlistEntry.status == ENTRY_WAITING)
+        .values(status=ENTRY_REVOKED, ended_at=now)
+        .execution_options(synchronize_session=False)
+    )

@@ -25,8 +25,7 @@ class Invalid(ValueError):
     """A value that cannot be accepted; the message tells the person what to fix."""
 
 
-def single_line(value: str, label: str, *, max_length: int, required: bool = True,
-                missing: str | None = None) -> str:
+def single_line(value: str, label: str, *, max_length: int, required: bool = True, missing: str | None = None) -> str:
     """One line of text; `missing` is what to say when a required one is empty."""
     value = unicodedata.normalize("NFC", value or "").strip()
     if _CONTROL.search(value):
@@ -43,8 +42,14 @@ def multi_line(value: str, label: str, *, max_length: int) -> str:
     if _CONTROL_EXCEPT_NEWLINE.search(value):
         raise Invalid(_("%(label)s cannot contain control characters.", label=label))
     if len(value) > max_length:
-        raise Invalid(_("%(label)s must be %(count)d characters or fewer (it is %(now)d now).",
-                        label=label, count=max_length, now=len(value)))
+        raise Invalid(
+            _(
+                "%(label)s must be %(count)d characters or fewer (it is %(now)d now).",
+                label=label,
+                count=max_length,
+                now=len(value),
+            )
+        )
     return value
 
 
@@ -72,13 +77,15 @@ PATIENT = Voice(
     name_missing=_l("Please enter your name."),
     name_letters=_l("Please enter your name using letters."),
     email_missing=_l("Please enter your email address."),
-    email_accents=_l("Please check your email address: letters with accents (such as í or ñ) "
-                     "cannot be used before the @."),
+    email_accents=_l(
+        "Please check your email address: letters with accents (such as í or ñ) cannot be used before the @."
+    ),
     email_shape=_l("Please check your email address: it should look like name@example.com."),
     phone_missing=_l("Please enter your phone number."),
     phone_unreadable=_l("Please enter a phone number we can call, such as 970-555-0123."),
-    phone_incomplete=_l("That phone number does not look complete. "
-                        "Please enter it with its area code, such as 970-555-0123."),
+    phone_incomplete=_l(
+        "That phone number does not look complete. Please enter it with its area code, such as 970-555-0123."
+    ),
     interest_missing=_l("Please choose what you would like to talk about."),
     consent_missing=_l("Please tick the box to agree to the privacy notice, so we can keep your details."),
 )
@@ -91,12 +98,12 @@ def staff_voice(person: str) -> Voice:
         name_letters=f"Enter the {person}'s name using letters.",
         email_missing=f"Enter the {person}'s email address.",
         email_accents=f"Check the {person}'s email address: letters with accents (such as í or ñ) "
-                      "cannot be used before the @ (mail servers refuse them).",
+        "cannot be used before the @ (mail servers refuse them).",
         email_shape=f"Check the {person}'s email address: it should look like name@example.com.",
         phone_missing=f"Enter the {person}'s phone number.",
         phone_unreadable=f"Enter the {person}'s phone number in digits, such as 970-555-0123.",
         phone_incomplete=f"The {person}'s phone number does not look complete: enter it with its "
-                         "area code, such as 970-555-0123 (or +52 and the number for Mexico).",
+        "area code, such as 970-555-0123 (or +52 and the number for Mexico).",
         interest_missing=f"Choose what the {person} would like to talk about.",
         consent_missing=f"Tick the box once the {person} has agreed to the privacy notice.",
     )
@@ -164,8 +171,7 @@ def phone_number(value: str, region: str = "US", voice: Voice = PATIENT) -> str:
         raise Invalid(str(voice.phone_unreadable)) from None
     # Most numbers are local: checking against the clinic's region first is half the work
     # of finding the number's own region (for +1, up to 25 of them) and checking there.
-    if not (phonenumbers.is_valid_number_for_region(parsed, region)
-            or phonenumbers.is_valid_number(parsed)):
+    if not (phonenumbers.is_valid_number_for_region(parsed, region) or phonenumbers.is_valid_number(parsed)):
         raise Invalid(str(voice.phone_incomplete))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
@@ -176,8 +182,11 @@ def display_phone(e164: str) -> str:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return e164
-    fmt = (phonenumbers.PhoneNumberFormat.NATIONAL if parsed.country_code == 1
-           else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if parsed.country_code == 1
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
     return phonenumbers.format_number(parsed, fmt)
 
 
@@ -200,8 +209,7 @@ def _choice(value: str, choices: tuple[str, ...] | None, required: str) -> str:
     return value
 
 
-def booking_fields(raw: dict[str, str], phone_region: str, *, consent: bool
-                   ) -> tuple[dict[str, str], dict[str, str]]:
+def booking_fields(raw: dict[str, str], phone_region: str, *, consent: bool) -> tuple[dict[str, str], dict[str, str]]:
     """Check every field of a booking request and return (clean values, errors by field).
 
     All fields are checked, so one answer lists everything to fix. `raw` holds the text of

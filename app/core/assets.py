@@ -21,4 +21,3 @@ def static_url(filename: str) -> str:
     except FileNotFoundError:
         version = "missing"
     return url_for("static", filename=filename, v=version)
-

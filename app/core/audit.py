@@ -63,13 +63,18 @@ ACTION_LABELS = {
 }
 
 
-def record(session: Session, actor: StaffUser | None, action: str, *, booking_id: int | None = None,
-           details: str = "") -> AuditLog:
+def record(
+    session: Session, actor: StaffUser | None, action: str, *, booking_id: int | None = None, details: str = ""
+) -> AuditLog:
     """Add an entry to the caller's transaction. `details` must not name the patient or hold
     health information: the entry outlives an erasure."""
-    entry = AuditLog(actor_id=actor.id if actor else None,
-                     actor_email=actor.email if actor else CLI_ACTOR,
-                     action=action, booking_id=booking_id, details=details[:2000])
+    entry = AuditLog(
+        actor_id=actor.id if actor else None,
+        actor_email=actor.email if actor else CLI_ACTOR,
+        action=action,
+        booking_id=booking_id,
+        details=details[:2000],
+    )
     session.add(entry)
     return entry
 
@@ -82,23 +87,28 @@ class AuditPage:
     total: int
 
 
-def entries(page: int = 1, per_page: int = 50, action: str | None = None,
-            booking_id: int | None = None) -> AuditPage:
+def entries(page: int = 1, per_page: int = 50, action: str | None = None, booking_id: int | None = None) -> AuditPage:
     query = select(AuditLog)
     if action:
         query = query.where(AuditLog.action == action)
     if booking_id is not None:
         query = query.where(AuditLog.booking_id == booking_id)
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = db.session.execute(
-        query.order_by(AuditLog.at.desc(), AuditLog.id.desc())
-        .offset((page - 1) * per_page).limit(per_page + 1)
-    ).scalars().all()
+    rows = (
+        db.session.execute(
+            query.order_by(AuditLog.at.desc(), AuditLog.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)
+        )
+        .scalars()
+        .all()
+    )
     return AuditPage(entries=list(rows[:per_page]), page=page, has_next=len(rows) > per_page, total=total)
 
 
 def for_booking(booking_id: int) -> list[AuditLog]:
-    return list(db.session.execute(
-        select(AuditLog).where(AuditLog.booking_id == booking_id, AuditLog.action != "booking.view")
-        .order_by(AuditLog.at, AuditLog.id)
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(AuditLog)
+            .where(AuditLog.booking_id == booking_id, AuditLog.action != "booking.view")
+            .order_by(AuditLog.at, AuditLog.id)
+        ).scalars()
+    )

@@ -14,8 +14,12 @@ from app.core.backup import backup_sqlite
 
 def register(app: Flask) -> None:
     @app.cli.command("backup")
-    @click.option("--to", "destination", type=click.Path(dir_okay=False, path_type=Path),
-                  help="Where to write the copy (default: instance/backups/<name>-<time>.db).")
+    @click.option(
+        "--to",
+        "destination",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Where to write the copy (default: instance/backups/<name>-<time>.db).",
+    )
     def backup_command(destination: Path | None) -> None:
         """Copy the SQLite database while the app keeps running."""
         try:
@@ -38,7 +42,8 @@ def register(app: Flask) -> None:
         if not found:
             click.echo("Ready for production: no problems found.")
         else:
-            click.echo(f"{blockers} blocker{'s' if blockers != 1 else ''}, "
-                       f"{warnings} warning{'s' if warnings != 1 else ''}.")
+            click.echo(
+                f"{blockers} blocker{'s' if blockers != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}."
+            )
         if blockers:
             raise SystemExit(1)

@@ -42,11 +42,13 @@ class Settings:
     CLINIC_ARRIVAL_NOTE: str = (
         "Free parking is behind the building (sample note). Come in by the main door, take the "
         "elevator to the first floor and let the front desk know you are here. Please arrive 5 "
-        "minutes early.")
+        "minutes early."
+    )
     CLINIC_ARRIVAL_NOTE_ES: str = (
         "Hay estacionamiento gratis detrás del edificio (nota de ejemplo). Entre por la puerta "
         "principal, suba en el elevador al primer piso y avise en la recepción que ya llegó. "
-        "Por favor llegue 5 minutos antes.")
+        "Por favor llegue 5 minutos antes."
+    )
     STAFF_NOTIFY_EMAIL: str = "staff@mindset-tms.example"
     # The video call address: a fixed room, or a template whose `{room}` becomes each
     # booking's own unguessable room. Empty: the clinic calls video patients with a link.
@@ -196,9 +198,9 @@ def database_url(raw: str | None) -> str:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{INSTANCE_DIR / 'mindset.db'}"
     if raw.startswith("postgres://"):
-        raw = "postgresql://" + raw[len("postgres://"):]
+        raw = "postgresql://" + raw[len("postgres://") :]
     if raw.startswith("postgresql://"):
-        raw = "postgresql+psycopg://" + raw[len("postgresql://"):]
+        raw = "postgresql+psycopg://" + raw[len("postgresql://") :]
     return raw
 
 

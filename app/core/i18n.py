@@ -24,8 +24,18 @@ COOKIE = "lang"
 ENVIRON_KEY = "mindset.language"
 # Pages a language applies to: the public site and the patient's booking pages. Staff pages,
 # the API, calendar files and static files keep one address.
-_UNTRANSLATED = ("/staff", "/api/", "/static/", "/calendar/", "/dev/", "/healthz", "/language/",
-                 "/robots.txt", "/favicon.ico", "/site.webmanifest")
+_UNTRANSLATED = (
+    "/staff",
+    "/api/",
+    "/static/",
+    "/calendar/",
+    "/dev/",
+    "/healthz",
+    "/language/",
+    "/robots.txt",
+    "/favicon.ico",
+    "/site.webmanifest",
+)
 DOMAINS = ("site", "booking", "content")
 
 
@@ -39,7 +49,7 @@ class LanguagePrefix:
         path = environ.get("PATH_INFO", "")
         for language, prefix in PREFIXES.items():
             if path == prefix or path.startswith(prefix + "/"):
-                environ["PATH_INFO"] = path[len(prefix):] or "/"
+                environ["PATH_INFO"] = path[len(prefix) :] or "/"
                 environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
                 environ[ENVIRON_KEY] = language
                 break
@@ -91,7 +101,7 @@ def _follow_preference():
 def _without_prefix(target: str) -> str:
     """`/es/book` -> `/book`, `/es` -> `/`: the same page's address without its language."""
     for prefix in PREFIXES.values():
-        rest = target[len(prefix):]
+        rest = target[len(prefix) :]
         if target.startswith(prefix) and (not rest or rest[0] in "/?"):
             return rest if rest.startswith("/") else "/" + rest
     return target
@@ -104,8 +114,14 @@ def choose_language(code: str) -> WerkzeugResponse:
     language = code if code in LANGUAGES else DEFAULT_LANGUAGE
     target = safe_return_path(_without_prefix(request.args.get("next") or "/")) or "/"
     response = redirect(address_in(language, target), code=303)
-    response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    response.set_cookie(
+        COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+    )
     return response
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-MODE_LABELS = {"in_person": _l("In person at the clinic"), "phone": _l("Phone call"),
-               "video": _l("Video call")}
+MODE_LABELS = {"in_person": _l("In person at the clinic"), "phone": _l("Phone call"), "video": _l("Video call")}
 INTEREST_LABELS = {"tms": _l("TMS"), "ketamine": _l("Ketamine therapy"), "not_sure": _l("Not sure yet")}
 
 

@@ -143,8 +143,7 @@ def malformed_input() -> bool:
     database, or JSON nested too deep to parse. One check for every route, so no view, query
     or log line meets such input. (Reading the form or JSON body here is also where a body
     over MAX_CONTENT_LENGTH is refused with 413, before it is parsed.)"""
-    if any(value > MAX_PATH_INT for value in (request.view_args or {}).values()
-           if isinstance(value, int)):
+    if any(value > MAX_PATH_INT for value in (request.view_args or {}).values() if isinstance(value, int)):
         return True
     body = _json_body()
     if body is _MALFORMED:

@@ -79,29 +79,36 @@ def _per_request() -> dict:
     return {"current_language": current_language(), "now": utcnow()}
 
 
-def register(app: Flask, *, hours: Callable[[], str], helpers: Mapping[str, object],
-             filters: Mapping[str, Callable]) -> None:
+def register(
+    app: Flask, *, hours: Callable[[], str], helpers: Mapping[str, object], filters: Mapping[str, Callable]
+) -> None:
     """`hours` says the clinic's opening hours; `helpers` and `filters` are the features'."""
     config = app.config
     timefmt.register(app)
     app.jinja_env.filters.update(filters)
     app.context_processor(_per_request)
     app.jinja_env.globals.update(
-        clinic=ClinicDetails({
-            "name": config["CLINIC_NAME"],
-            "street": config["CLINIC_STREET"],
-            "city": config["CLINIC_CITY"],
-            "region": config["CLINIC_REGION"],
-            "postcode": config["CLINIC_POSTCODE"],
-            "phone": config["CLINIC_PHONE"],
-            "email": config["CLINIC_EMAIL"],
-            "hours": None,
-            "timezone": config["CLINIC_TIMEZONE"],
-            "address": (f"{config['CLINIC_STREET']}, {config['CLINIC_CITY']}, "
-                        f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}"),
-            "map_url": map_url(config),
-            "arrival_note": None,
-        }, hours, {"en": config["CLINIC_ARRIVAL_NOTE"], "es": config["CLINIC_ARRIVAL_NOTE_ES"]}),
+        clinic=ClinicDetails(
+            {
+                "name": config["CLINIC_NAME"],
+                "street": config["CLINIC_STREET"],
+                "city": config["CLINIC_CITY"],
+                "region": config["CLINIC_REGION"],
+                "postcode": config["CLINIC_POSTCODE"],
+                "phone": config["CLINIC_PHONE"],
+                "email": config["CLINIC_EMAIL"],
+                "hours": None,
+                "timezone": config["CLINIC_TIMEZONE"],
+                "address": (
+                    f"{config['CLINIC_STREET']}, {config['CLINIC_CITY']}, "
+                    f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}"
+                ),
+                "map_url": map_url(config),
+                "arrival_note": None,
+            },
+            hours,
+            {"en": config["CLINIC_ARRIVAL_NOTE"], "es": config["CLINIC_ARRIVAL_NOTE_ES"]},
+        ),
         MODE_LABELS=MODE_LABELS,
         INTEREST_LABELS=INTEREST_LABELS,
         mode_label=mode_label,

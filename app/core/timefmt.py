@@ -23,8 +23,12 @@ _YEAR_AT_END = re.compile(r"[\s,]*(?:'[^']*'\s*)?y+\s*$")
 
 
 # People's words for the US zones (the glossary's "hora de Colorado" for Mountain Time).
-ZONE_NAMES = {"America/Denver": _l("Mountain Time"), "America/Chicago": _l("Central Time"),
-              "America/New_York": _l("Eastern Time"), "America/Los_Angeles": _l("Pacific Time")}
+ZONE_NAMES = {
+    "America/Denver": _l("Mountain Time"),
+    "America/Chicago": _l("Central Time"),
+    "America/New_York": _l("Eastern Time"),
+    "America/Los_Angeles": _l("Pacific Time"),
+}
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -152,8 +156,7 @@ def when(instant: datetime, zone: ZoneInfo | None = None) -> str:
     'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Colorado)'"""
     local = to_local(instant, zone)
     locale = current_locale()
-    pattern = (_date_and_time_pattern(locale).replace("{1}", str(locale.date_formats["full"]))
-               .replace("{0}", _CLOCK))
+    pattern = _date_and_time_pattern(locale).replace("{1}", str(locale.date_formats["full"])).replace("{0}", _CLOCK)
     text = format_datetime(local, pattern, locale=locale)
     abbreviation = zone_abbreviation(local, locale)
     if abbreviation:
@@ -197,8 +200,14 @@ def zone_label(zone: ZoneInfo | None = None, locale: Locale | None = None) -> st
 
 def register(app) -> None:
     app.jinja_env.filters.update(
-        clock=clock, clock_with_zone=clock_with_zone, day=day, short_day=short_day,
-        when=when, to_local=to_local, ago=ago, weekday_and_date=weekday_and_date,
+        clock=clock,
+        clock_with_zone=clock_with_zone,
+        day=day,
+        short_day=short_day,
+        when=when,
+        to_local=to_local,
+        ago=ago,
+        weekday_and_date=weekday_and_date,
         weekday_abbr=weekday_abbr,
     )
     app.jinja_env.globals["zone_label"] = zone_label

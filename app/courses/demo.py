@@ -41,18 +41,30 @@ def seed_demo_courses(now: datetime | None = None) -> int:
     made = 0
     for booking_email, name, email, key, back, at, chair in DEMO_COURSES:
         template_id = db.session.execute(
-            select(CourseTemplate.id).where(CourseTemplate.key == key)).scalar_one_or_none()
+            select(CourseTemplate.id).where(CourseTemplate.key == key)
+        ).scalar_one_or_none()
         if template_id is None:
             continue
         start = _weekdays_back(back)
         planned_at = instant(start, time(7)) or now
-        booking_id = db.session.execute(select(Booking.id).where(Booking.email == booking_email)).scalar() \
-            if booking_email else None
+        booking_id = (
+            db.session.execute(select(Booking.id).where(Booking.email == booking_email)).scalar()
+            if booking_email
+            else None
+        )
         course = service.plan_course(
             service.PatientDetails(name, email, "+19705550142"),
-            service.PlanRequest(template_id, start, at, chair_id=chair, authorised_sessions=36,
-                                authorised_until=start + timedelta(days=90)),
-            booking_id=booking_id, now=planned_at)
+            service.PlanRequest(
+                template_id,
+                start,
+                at,
+                chair_id=chair,
+                authorised_sessions=36,
+                authorised_until=start + timedelta(days=90),
+            ),
+            booking_id=booking_id,
+            now=planned_at,
+        )
         stored = service.find_course(course.public_id)
         assert stored is not None, "planned just now"
         for item in stored.sessions:

@@ -59,8 +59,11 @@ class NoFreeTime(CourseError):
     http_status = 409
 
     def __init__(self, number: int) -> None:
-        super().__init__(f"No free time was found for session {number}: the chairs are full or the "
-                         "clinic is closed for months. Try another start, time or chair.", field="start")
+        super().__init__(
+            f"No free time was found for session {number}: the chairs are full or the "
+            "clinic is closed for months. Try another start, time or chair.",
+            field="start",
+        )
         self.number = number
 
 
@@ -80,10 +83,10 @@ class PlanClash(CourseError):
     code = "chair_taken"
     http_status = 409
 
-    def __init__(self, number: int, chair_id: int, starts_at: datetime, ends_at: datetime,
-                 proposals: Sequence = ()) -> None:
-        super().__init__(f"Session {number} clashes: its chair was taken at that time meanwhile. "
-                         "Here is a fresh plan.")
+    def __init__(
+        self, number: int, chair_id: int, starts_at: datetime, ends_at: datetime, proposals: Sequence = ()
+    ) -> None:
+        super().__init__(f"Session {number} clashes: its chair was taken at that time meanwhile. Here is a fresh plan.")
         self.number, self.chair_id, self.starts_at, self.ends_at = number, chair_id, starts_at, ends_at
         self.proposals = list(proposals)
 

@@ -70,26 +70,46 @@ class PlanCourseForm(FlaskForm):
     """Who, which template, from when, at what time, which chair, and the authorisation."""
 
     booking = HiddenField()
-    name = StringField("Patient's name", validators=[InputRequired("Enter the patient's name."), Length(max=100),
-                                                     by_rule(lambda value: validation.person_name(value, STAFF_VOICE))],
-                       render_kw={"maxlength": 100, "autocomplete": "off"})
-    email = EmailField("Email (optional: the course email and calendar go here)",
-                       validators=[Optional(), Length(max=254),
-                                   by_rule(lambda value: validation.email_address(value, STAFF_VOICE))],
-                       render_kw={"maxlength": 254, "autocomplete": "off", "spellcheck": "false"})
-    phone = StringField("Phone (optional)", validators=[Optional(), Length(max=32), by_rule(
-        lambda value: validation.phone_number(value, current_app.config["PHONE_DEFAULT_REGION"], STAFF_VOICE))],
-                        render_kw={"maxlength": 32, "autocomplete": "off"})
+    name = StringField(
+        "Patient's name",
+        validators=[
+            InputRequired("Enter the patient's name."),
+            Length(max=100),
+            by_rule(lambda value: validation.person_name(value, STAFF_VOICE)),
+        ],
+        render_kw={"maxlength": 100, "autocomplete": "off"},
+    )
+    email = EmailField(
+        "Email (optional: the course email and calendar go here)",
+        validators=[Optional(), Length(max=254), by_rule(lambda value: validation.email_address(value, STAFF_VOICE))],
+        render_kw={"maxlength": 254, "autocomplete": "off", "spellcheck": "false"},
+    )
+    phone = StringField(
+        "Phone (optional)",
+        validators=[
+            Optional(),
+            Length(max=32),
+            by_rule(
+                lambda value: validation.phone_number(value, current_app.config["PHONE_DEFAULT_REGION"], STAFF_VOICE)
+            ),
+        ],
+        render_kw={"maxlength": 32, "autocomplete": "off"},
+    )
     locale = SelectField("Language", choices=LANGUAGE_CHOICES, default="en")
     template = SelectField("Course", coerce=int, validators=[InputRequired("Choose a course.")])
     start = DateField("First session on", validators=[InputRequired("Choose the first day.")])
-    at = TimeField("Time of day", validators=[InputRequired("Enter the time of day, for example 10:00."),
-                                              on_the_grid], default=time(10))
+    at = TimeField(
+        "Time of day",
+        validators=[InputRequired("Enter the time of day, for example 10:00."), on_the_grid],
+        default=time(10),
+    )
     chair = SelectField("Chair", coerce=int, default=0)
     payment = RadioField("Payment", choices=PAYMENT_CHOICES, default="insurer")
-    authorised_sessions = IntegerField("Sessions authorised (optional)",
-                                       validators=[Optional(), NumberRange(1, 200, "Enter a number from 1 to 200.")],
-                                       render_kw={"inputmode": "numeric"})
+    authorised_sessions = IntegerField(
+        "Sessions authorised (optional)",
+        validators=[Optional(), NumberRange(1, 200, "Enter a number from 1 to 200.")],
+        render_kw={"inputmode": "numeric"},
+    )
     authorised_until = DateField("Authorised until (optional)", validators=[Optional()])
 
 
@@ -112,27 +132,39 @@ class ResumeForm(FlaskForm):
 
 
 class EndCourseForm(FlaskForm):
-    reason = TextAreaField("Why does the course end early?",
-                           validators=[InputRequired("Say why the course ends early."), Length(max=500)],
-                           render_kw={"rows": 3, "maxlength": 500})
+    reason = TextAreaField(
+        "Why does the course end early?",
+        validators=[InputRequired("Say why the course ends early."), Length(max=500)],
+        render_kw={"rows": 3, "maxlength": 500},
+    )
 
 
 class ChairForm(FlaskForm):
-    name = StringField("Name", validators=[InputRequired("Enter the chair's name."), Length(max=60)],
-                       render_kw={"maxlength": 60})
-    position = IntegerField("Order on the day sheet", default=1,
-                            validators=[InputRequired("Enter a number."), NumberRange(0, 99, "From 0 to 99.")])
+    name = StringField(
+        "Name", validators=[InputRequired("Enter the chair's name."), Length(max=60)], render_kw={"maxlength": 60}
+    )
+    position = IntegerField(
+        "Order on the day sheet",
+        default=1,
+        validators=[InputRequired("Enter a number."), NumberRange(0, 99, "From 0 to 99.")],
+    )
     is_active = BooleanField("In use", default=True)
 
 
 class AppointmentTypeForm(FlaskForm):
-    key = StringField("Short name (letters, digits, _)", validators=[InputRequired("Enter a short name."),
-                                                                     Length(max=40)],
-                      render_kw={"maxlength": 40, "spellcheck": "false"})
-    name = StringField("Name", validators=[InputRequired("Enter the name."), Length(max=80)],
-                       render_kw={"maxlength": 80})
-    minutes = IntegerField("Minutes", default=40, validators=[
-        InputRequired("Enter the length in minutes."), NumberRange(5, 240, "From 5 to 240 minutes.")])
+    key = StringField(
+        "Short name (letters, digits, _)",
+        validators=[InputRequired("Enter a short name."), Length(max=40)],
+        render_kw={"maxlength": 40, "spellcheck": "false"},
+    )
+    name = StringField(
+        "Name", validators=[InputRequired("Enter the name."), Length(max=80)], render_kw={"maxlength": 80}
+    )
+    minutes = IntegerField(
+        "Minutes",
+        default=40,
+        validators=[InputRequired("Enter the length in minutes."), NumberRange(5, 240, "From 5 to 240 minutes.")],
+    )
     needs_chair = BooleanField("Needs a treatment chair", default=True)
     is_active = BooleanField("In use", default=True)
 
@@ -146,17 +178,24 @@ class AppointmentTypeForm(FlaskForm):
 
 
 class TemplateForm(FlaskForm):
-    key = StringField("Short name (letters, digits, _)", validators=[InputRequired("Enter a short name."),
-                                                                     Length(max=40)],
-                      render_kw={"maxlength": 40, "spellcheck": "false"})
-    name = StringField("Name", validators=[InputRequired("Enter the name."), Length(max=100)],
-                       render_kw={"maxlength": 100})
-    description = StringField("Description (optional)", validators=[Optional(), Length(max=300)],
-                              render_kw={"maxlength": 300})
+    key = StringField(
+        "Short name (letters, digits, _)",
+        validators=[InputRequired("Enter a short name."), Length(max=40)],
+        render_kw={"maxlength": 40, "spellcheck": "false"},
+    )
+    name = StringField(
+        "Name", validators=[InputRequired("Enter the name."), Length(max=100)], render_kw={"maxlength": 100}
+    )
+    description = StringField(
+        "Description (optional)", validators=[Optional(), Length(max=300)], render_kw={"maxlength": 300}
+    )
     first_type = SelectField("First session", coerce=int)
     session_type = SelectField("Other sessions", coerce=int)
-    cadence = StringField("Cadence: weeks x sessions a week, comma separated (e.g. 6x5, 1x3, 1x2, 1x1)",
-                          validators=[InputRequired("Enter the cadence, e.g. 6x5.")], render_kw={"maxlength": 100})
+    cadence = StringField(
+        "Cadence: weeks x sessions a week, comma separated (e.g. 6x5, 1x3, 1x2, 1x1)",
+        validators=[InputRequired("Enter the cadence, e.g. 6x5.")],
+        render_kw={"maxlength": 100},
+    )
     is_active = BooleanField("In use", default=True)
 
     def validate_key(self, field) -> None:

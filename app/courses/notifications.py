@@ -37,26 +37,48 @@ def course_page_url(token: str, locale: str = "en") -> str:
     return public_url(f"{PREFIXES.get(locale, '')}/course/{token}")
 
 
-def session_entries(course: Course, sessions: Iterable[CourseSession],
-                    withdrawn: frozenset[int] = frozenset()) -> list[SessionEntry]:
+def session_entries(
+    course: Course, sessions: Iterable[CourseSession], withdrawn: frozenset[int] = frozenset()
+) -> list[SessionEntry]:
     """The calendar's view of `sessions` (those in `withdrawn` as cancelled whatever their
     status). A visit's number is its place among the course's visits in time order (n of N),
     as the patient counts them, whatever was moved, cancelled or added before it."""
-    live = sorted((s for s in course.sessions if s.status != SESSION_CANCELLED and s.id not in withdrawn),
-                  key=lambda s: (s.starts_at, s.number))
+    live = sorted(
+        (s for s in course.sessions if s.status != SESSION_CANCELLED and s.id not in withdrawn),
+        key=lambda s: (s.starts_at, s.number),
+    )
     place = {s.id: n for n, s in enumerate(live, 1)}
-    return [SessionEntry(uid=s.ical_uid, sequence=s.ical_sequence, number=place.get(s.id, s.number),
-                         total=len(live), starts_at=s.starts_at, ends_at=s.ends_at, chair=s.chair.name,
-                         cancelled=s.id not in place)
-            for s in sorted(sessions, key=lambda s: (s.starts_at, s.number))]
+    return [
+        SessionEntry(
+            uid=s.ical_uid,
+            sequence=s.ical_sequence,
+            number=place.get(s.id, s.number),
+            total=len(live),
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            chair=s.chair.name,
+            cancelled=s.id not in place,
+        )
+        for s in sorted(sessions, key=lambda s: (s.starts_at, s.number))
+    ]
 
 
-def course_event(course: Course, sessions: Iterable[CourseSession], page_url: str | None,
-           withdrawn: frozenset[int] = frozenset(), **more) -> dict:
-    return {"course": course.public_id, "name": course.name, "email": course.email,
-            "locale": course.locale or "en", "page_url": page_url,
-            "sessions": [entry.to_json() for entry in session_entries(course, sessions, withdrawn)],
-            **more}
+def course_event(
+    course: Course,
+    sessions: Iterable[CourseSession],
+    page_url: str | None,
+    withdrawn: frozenset[int] = frozenset(),
+    **more,
+) -> dict:
+    return {
+        "course": course.public_id,
+        "name": course.name,
+        "email": course.email,
+        "locale": course.locale or "en",
+        "page_url": page_url,
+        "sessions": [entry.to_json() for entry in session_entries(course, sessions, withdrawn)],
+        **more,
+    }
 
 
 def _flush(course: Course) -> None:
@@ -80,12 +102,15 @@ def course_planned(course: Course, page_token: str | None = None) -> None:
     if not live:
         return
     details = course_event(course, live, course_page_url(token, course.locale))
-    outbox.enqueue_unbooked(Message(outbox.COURSE_PLANNED, to_address=course.email,
-                                    to_name=course.name, details=details))
+    outbox.enqueue_unbooked(
+        Message(outbox.COURSE_PLANNED, to_address=course.email, to_name=course.name, details=details)
+    )
 
 
 def course_changed(
-    course: Course, changed: list[CourseSession], cancelled: list[CourseSession],
+    course: Course,
+    changed: list[CourseSession],
+    cancelled: list[CourseSession],
     page_token: str | None = None,
 ) -> None:
     """Queue the calendar update for sessions moved or added (`changed`) and removed (`cancelled`).
@@ -109,5 +134,6 @@ def course_changed(
     still_on = [s for s in course.sessions if s.status != SESSION_CANCELLED and s.id not in withdrawn]
     upcoming = [entry.to_json() for entry in session_entries(course, still_on, withdrawn)]
     details = course_event(course, touched, page_url, withdrawn, upcoming=upcoming)
-    outbox.enqueue_unbooked(Message(outbox.COURSE_CHANGED, to_address=course.email,
-                                    to_name=course.name, details=details))
+    outbox.enqueue_unbooked(
+        Message(outbox.COURSE_CHANGED, to_address=course.email, to_name=course.name, details=details)
+    )

@@ -35,8 +35,7 @@ def find_by_token(token: str) -> Course | None:
     """The course this page token names (only its hash is stored, as for manage links)."""
     if not looks_like_token(token):
         return None
-    return db.session.execute(
-        select(Course).where(Course.page_token_hash == hash_token(token))).scalar_one_or_none()
+    return db.session.execute(select(Course).where(Course.page_token_hash == hash_token(token))).scalar_one_or_none()
 
 
 def move_notice() -> timedelta:
@@ -47,8 +46,11 @@ def move_notice() -> timedelta:
 def can_move(course: Course, session: CourseSession, now: datetime) -> bool:
     """Whether the patient may ask online to move this visit: a planned visit of a running
     course, at least the booking notice away (nearer than that, they call the clinic)."""
-    return (course.status == COURSE_PLANNED and session.status == SESSION_PLANNED
-            and session.starts_at - now >= move_notice())
+    return (
+        course.status == COURSE_PLANNED
+        and session.status == SESSION_PLANNED
+        and session.starts_at - now >= move_notice()
+    )
 
 
 @dataclass(frozen=True)
@@ -69,16 +71,19 @@ class CourseOverview:
 
 
 def overview(course: Course, now: datetime) -> CourseOverview:
-    visits = sorted((s for s in course.sessions if s.status != SESSION_CANCELLED),
-                    key=lambda s: s.starts_at)
+    visits = sorted((s for s in course.sessions if s.status != SESSION_CANCELLED), key=lambda s: s.starts_at)
     coming = [s for s in visits if s.status == SESSION_PLANNED and s.ends_at > now]
     return CourseOverview(
-        course=course, visits=visits,
+        course=course,
+        visits=visits,
         done=sum(1 for s in visits if s.status == SESSION_ATTENDED),
         missed=sum(1 for s in visits if s.status == SESSION_MISSED),
-        left=len(coming), next=coming[:NEXT_SHOWN], later=coming[NEXT_SHOWN:],
+        left=len(coming),
+        next=coming[:NEXT_SHOWN],
+        later=coming[NEXT_SHOWN:],
         movable=frozenset(s.id for s in coming if can_move(course, s, now)),
-        unapproved=frozenset(s.id for s in coming if service.is_past_authorisation(course, s)))
+        unapproved=frozenset(s.id for s in coming if service.is_past_authorisation(course, s)),
+    )
 
 
 # --- asking to move one visit ---------------------------------------------------------------
@@ -109,8 +114,11 @@ def free_times(course: Course, item: CourseSession, on: date, now: datetime) -> 
     if on not in move_days(now):
         return []
     zone = clinic_zone()
-    if any(s.starts_at.astimezone(zone).date() == on for s in course.sessions
-           if s.status != SESSION_CANCELLED and s.id != item.id):
+    if any(
+        s.starts_at.astimezone(zone).date() == on
+        for s in course.sessions
+        if s.status != SESSION_CANCELLED and s.id != item.id
+    ):
         return []
     minutes = int((item.ends_at - item.starts_at).total_seconds() // 60)
     starts = free.free_times(on, minutes, except_session_ids=[item.id], now=now + move_notice())

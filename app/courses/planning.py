@@ -87,8 +87,9 @@ def phases_from(cadence: Sequence[dict]) -> list[Phase]:
     return phases
 
 
-def session_specs(phases: Sequence[Phase], first_type: tuple[int, int],
-                  session_type: tuple[int, int]) -> list[SessionSpec]:
+def session_specs(
+    phases: Sequence[Phase], first_type: tuple[int, int], session_type: tuple[int, int]
+) -> list[SessionSpec]:
     """Every session of a course: the first of the first type, the rest of the session type
     ((type id, minutes) pairs), each with its phase's weekdays."""
     specs: list[SessionSpec] = []
@@ -96,13 +97,15 @@ def session_specs(phases: Sequence[Phase], first_type: tuple[int, int],
         for i in range(phase.sessions):
             number = len(specs) + 1
             type_id, minutes = first_type if number == 1 else session_type
-            specs.append(SessionSpec(number, type_id, minutes, WEEKDAYS[phase.per_week],
-                                     new_phase=index > 0 and i == 0))
+            specs.append(
+                SessionSpec(number, type_id, minutes, WEEKDAYS[phase.per_week], new_phase=index > 0 and i == 0)
+            )
     return specs
 
 
-def is_past_authorisation(number: int, on: date, *, self_pay: bool, authorised_sessions: int | None,
-                          authorised_until: date | None) -> bool:
+def is_past_authorisation(
+    number: int, on: date, *, self_pay: bool, authorised_sessions: int | None, authorised_until: date | None
+) -> bool:
     """Whether a session falls past the insurer's authorised count or date (never for self-pay)."""
     if self_pay:
         return False
@@ -116,8 +119,9 @@ def _wall_minutes(at: datetime, zone: ZoneInfo) -> int:
     return local.hour * 60 + local.minute
 
 
-def best_time(on: date, minutes: int, preferred: time, chairs: Sequence[int], windows: Windows,
-              is_free: IsFree, zone: ZoneInfo) -> tuple[int, datetime, datetime] | None:
+def best_time(
+    on: date, minutes: int, preferred: time, chairs: Sequence[int], windows: Windows, is_free: IsFree, zone: ZoneInfo
+) -> tuple[int, datetime, datetime] | None:
     """The free (chair, start, end) on `on` nearest the preferred wall-clock time (the earlier
     of two equally near), trying `chairs` in order at each time; None when the day has none."""
     length = timedelta(minutes=minutes)
@@ -147,10 +151,19 @@ def _monday_after(on: date) -> date:
     return on + timedelta(days=7 - on.weekday())
 
 
-def plan(specs: Sequence[SessionSpec], start: date, preferred: time, chairs: Sequence[int],
-         windows: Windows, is_free: IsFree, zone: ZoneInfo, *,
-         busy_days: frozenset[date] | set[date] = frozenset(), last_day: date | None = None,
-         after: date | None = None) -> list[PlannedSession]:
+def plan(
+    specs: Sequence[SessionSpec],
+    start: date,
+    preferred: time,
+    chairs: Sequence[int],
+    windows: Windows,
+    is_free: IsFree,
+    zone: ZoneInfo,
+    *,
+    busy_days: frozenset[date] | set[date] = frozenset(),
+    last_day: date | None = None,
+    after: date | None = None,
+) -> list[PlannedSession]:
     """Days and times for `specs`, from `start` (or the day after `after`, the previous
     session's day), never two on one day nor on `busy_days` (the patient's other sessions).
     `chairs` are the chairs allowed, in order of preference. Raises NoTimeFound when a
@@ -186,16 +199,33 @@ def plan(specs: Sequence[SessionSpec], start: date, preferred: time, chairs: Seq
         chair_id, starts_at, ends_at = found
         taken.setdefault(chair_id, []).append((starts_at, ends_at))
         moved = _wall_minutes(starts_at, zone) != preferred.hour * 60 + preferred.minute
-        planned.append(PlannedSession(spec.number, spec.type_id, spec.minutes, chair_id, starts_at,
-                                      ends_at, moved=moved))
+        planned.append(
+            PlannedSession(spec.number, spec.type_id, spec.minutes, chair_id, starts_at, ends_at, moved=moved)
+        )
         previous_day = day
         day += timedelta(days=1)
     return planned
 
 
-def flag_authorisation(sessions: Sequence[PlannedSession], zone: ZoneInfo, *, self_pay: bool,
-                       authorised_sessions: int | None, authorised_until: date | None) -> list[PlannedSession]:
+def flag_authorisation(
+    sessions: Sequence[PlannedSession],
+    zone: ZoneInfo,
+    *,
+    self_pay: bool,
+    authorised_sessions: int | None,
+    authorised_until: date | None,
+) -> list[PlannedSession]:
     """The sessions with `past_authorisation` set where the insurer's count or date is passed."""
-    return [replace(s, past_authorisation=is_past_authorisation(
-        s.number, s.starts_at.astimezone(zone).date(), self_pay=self_pay,
-        authorised_sessions=authorised_sessions, authorised_until=authorised_until)) for s in sessions]
+    return [
+        replace(
+            s,
+            past_authorisation=is_past_authorisation(
+                s.number,
+                s.starts_at.astimezone(zone).date(),
+                self_pay=self_pay,
+                authorised_sessions=authorised_sessions,
+                authorised_until=authorised_until,
+            ),
+        )
+        for s in sessions
+    ]

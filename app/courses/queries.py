@@ -36,9 +36,14 @@ class SheetRow:
 
 
 def courses_in_progress() -> list[Course]:
-    return list(db.session.execute(
-        select(Course).where(Course.status.in_(IN_PROGRESS)).order_by(Course.created_at.desc())
-        .options(selectinload(Course.sessions), selectinload(Course.template))).scalars())
+    return list(
+        db.session.execute(
+            select(Course)
+            .where(Course.status.in_(IN_PROGRESS))
+            .order_by(Course.created_at.desc())
+            .options(selectinload(Course.sessions), selectinload(Course.template))
+        ).scalars()
+    )
 
 
 def count_in_progress() -> int:
@@ -48,11 +53,18 @@ def count_in_progress() -> int:
 def day_sheet(on: date) -> list[tuple[Chair, list[SheetRow]]]:
     """Each chair in use (and any other with sessions that day), with the day's sessions in order."""
     lower, upper = day_range(on, on)
-    sessions = list(db.session.execute(
-        select(CourseSession).where(CourseSession.starts_at >= lower, CourseSession.starts_at < upper,
-                                    CourseSession.status != SESSION_CANCELLED)
-        .order_by(CourseSession.starts_at)
-        .options(selectinload(CourseSession.course).selectinload(Course.sessions))).scalars())
+    sessions = list(
+        db.session.execute(
+            select(CourseSession)
+            .where(
+                CourseSession.starts_at >= lower,
+                CourseSession.starts_at < upper,
+                CourseSession.status != SESSION_CANCELLED,
+            )
+            .order_by(CourseSession.starts_at)
+            .options(selectinload(CourseSession.course).selectinload(Course.sessions))
+        ).scalars()
+    )
     chairs = list(db.session.execute(select(Chair).order_by(Chair.position, Chair.id)).scalars())
     sheet = []
     for chair in chairs:
@@ -85,9 +97,14 @@ def chair_use(monday: date) -> ChairUse:
         for start, end in opening_windows(monday + timedelta(days=offset), rules):
             open_minutes += int((end - start).total_seconds() // 60)
     lower, upper = day_range(monday, monday + timedelta(days=6))
-    planned = db.session.execute(select(CourseSession.starts_at, CourseSession.ends_at).where(
-        CourseSession.starts_at >= lower, CourseSession.starts_at < upper,
-        CourseSession.status != SESSION_CANCELLED, CourseSession.chair_id.in_(active))).all()
+    planned = db.session.execute(
+        select(CourseSession.starts_at, CourseSession.ends_at).where(
+            CourseSession.starts_at >= lower,
+            CourseSession.starts_at < upper,
+            CourseSession.status != SESSION_CANCELLED,
+            CourseSession.chair_id.in_(active),
+        )
+    ).all()
     minutes = sum(int((end - start).total_seconds() // 60) for start, end in planned)
     return ChairUse(minutes, open_minutes * len(active))
 
@@ -98,5 +115,6 @@ def consultation_of(course: Course) -> Booking | None:
 
 
 def courses_for_booking(booking_id: int) -> list[Course]:
-    return list(db.session.execute(select(Course).where(Course.booking_id == booking_id)
-                                   .order_by(Course.created_at)).scalars())
+    return list(
+        db.session.execute(select(Course).where(Course.booking_id == booking_id).order_by(Course.created_at)).scalars()
+    )

@@ -38,13 +38,24 @@ def queue_due_reminders(now: datetime | None = None) -> int:
         return 0
     queued = 0
     with write_transaction() as session:
-        due = session.execute(
-            select(CourseSession).join(Course)
-            .where(CourseSession.status == SESSION_PLANNED, CourseSession.reminded_at.is_(None),
-                   CourseSession.starts_at > now,
-                   CourseSession.starts_at <= now + timedelta(hours=hours),
-                   Course.status == COURSE_PLANNED, Course.email.is_not(None), Course.email != "")
-            .order_by(CourseSession.starts_at)).scalars().all()
+        due = (
+            session.execute(
+                select(CourseSession)
+                .join(Course)
+                .where(
+                    CourseSession.status == SESSION_PLANNED,
+                    CourseSession.reminded_at.is_(None),
+                    CourseSession.starts_at > now,
+                    CourseSession.starts_at <= now + timedelta(hours=hours),
+                    Course.status == COURSE_PLANNED,
+                    Course.email.is_not(None),
+                    Course.email != "",
+                )
+                .order_by(CourseSession.starts_at)
+            )
+            .scalars()
+            .all()
+        )
         today = clinic_day_start(now)
         seen: set[int] = set()
         for course_session in due:
@@ -53,19 +64,32 @@ def queue_due_reminders(now: datetime | None = None) -> int:
                 continue
             seen.add(course.id)
             reminded_today = session.execute(
-                select(CourseSession.id).where(CourseSession.course_id == course.id,
-                                               CourseSession.reminded_at >= today).limit(1)).first()
+                select(CourseSession.id)
+                .where(CourseSession.course_id == course.id, CourseSession.reminded_at >= today)
+                .limit(1)
+            ).first()
             if reminded_today:
                 continue
             # Claimed by this UPDATE, so two workers never both remind one session.
-            claimed = cast(CursorResult, session.execute(
-                update(CourseSession)
-                .where(CourseSession.id == course_session.id, CourseSession.reminded_at.is_(None))
-                .values(reminded_at=now).execution_options(synchronize_session=False))).rowcount
+            claimed = cast(
+                CursorResult,
+                session.execute(
+                    update(CourseSession)
+                    .where(CourseSession.id == course_session.id, CourseSession.reminded_at.is_(None))
+                    .values(reminded_at=now)
+                    .execution_options(synchronize_session=False)
+                ),
+            ).rowcount
             if not claimed:
                 continue
             assert course.email, "the query selects only courses with an email"
-            outbox.enqueue_unbooked(Message(outbox.COURSE_REMINDER, to_address=course.email,
-                                            to_name=course.name, details=course_event(course, [course_session], None)))
+            outbox.enqueue_unbooked(
+                Message(
+                    outbox.COURSE_REMINDER,
+                    to_address=course.email,
+                    to_name=course.name,
+                    details=course_event(course, [course_session], None),
+                )
+            )
             queued += 1
     return queued

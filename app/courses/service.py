@@ -121,6 +121,7 @@ class Proposal:
 
 # --- reading what the planner needs -------------------------------------------------------
 
+
 def _template(template_id: int) -> CourseTemplate:
     template = db.session.get(CourseTemplate, template_id)
     if template is None or not template.is_active:
@@ -129,15 +130,20 @@ def _template(template_id: int) -> CourseTemplate:
 
 
 def _specs(template: CourseTemplate) -> list[SessionSpec]:
-    return session_specs(phases_from(json.loads(template.cadence)),
-                         (template.first_type_id, template.first_type.minutes),
-                         (template.session_type_id, template.session_type.minutes))
+    return session_specs(
+        phases_from(json.loads(template.cadence)),
+        (template.first_type_id, template.first_type.minutes),
+        (template.session_type_id, template.session_type.minutes),
+    )
 
 
 def _chairs(chair_id: int | None) -> list[int]:
     """The chairs a plan may use, in order of preference: the one asked for, or all in use."""
-    active = list(db.session.execute(select(Chair.id).where(Chair.is_active.is_(True))
-                                     .order_by(Chair.position, Chair.id)).scalars())
+    active = list(
+        db.session.execute(
+            select(Chair.id).where(Chair.is_active.is_(True)).order_by(Chair.position, Chair.id)
+        ).scalars()
+    )
     if chair_id is None:
         return active
     if chair_id not in active:
@@ -155,8 +161,9 @@ class _Book:
     """What the planner reads from the database for one plan: the opening rules once, the held
     chair cells for the whole reach once, and the times already past."""
 
-    def __init__(self, chairs: Sequence[int], first: date, last: date, now: datetime,
-                 except_session_ids: Sequence[int] = ()) -> None:
+    def __init__(
+        self, chairs: Sequence[int], first: date, last: date, now: datetime, except_session_ids: Sequence[int] = ()
+    ) -> None:
         zone = clinic_zone()
         self.rules = opening_rules()
         self.earliest = _cell_ceiling(now)
@@ -165,8 +172,9 @@ class _Book:
         self.held = holds.held_cells(chairs, lower, upper, except_session_ids)
 
     def windows(self, on: date) -> list[tuple[datetime, datetime]]:
-        return [(max(start, self.earliest), end) for start, end in opening_windows(on, self.rules)
-                if end > self.earliest]
+        return [
+            (max(start, self.earliest), end) for start, end in opening_windows(on, self.rules) if end > self.earliest
+        ]
 
     def is_free(self, chair_id: int, starts_at: datetime, ends_at: datetime) -> bool:
         held = self.held.get(chair_id, set())
@@ -175,16 +183,19 @@ class _Book:
     def is_open(self, starts_at: datetime, ends_at: datetime) -> bool:
         on = starts_at.astimezone(clinic_zone()).date()
         return starts_at >= self.earliest and any(
-            start <= starts_at and ends_at <= end for start, end in self.windows(on))
+            start <= starts_at and ends_at <= end for start, end in self.windows(on)
+        )
 
 
 def _patient_days(email: str | None, except_course_id: int | None = None) -> set[date]:
     """The clinic days on which this patient (by email) already has a session of another course."""
     if not email:
         return set()
-    query = (select(CourseSession.starts_at).join(Course)
-             .where(func.lower(Course.email) == email.strip().lower(),
-                    CourseSession.status == SESSION_PLANNED))
+    query = (
+        select(CourseSession.starts_at)
+        .join(Course)
+        .where(func.lower(Course.email) == email.strip().lower(), CourseSession.status == SESSION_PLANNED)
+    )
     if except_course_id is not None:
         query = query.where(Course.id != except_course_id)
     zone = clinic_zone()
@@ -199,13 +210,25 @@ def _propose(request: PlanRequest, email: str | None, now: datetime) -> Proposal
     specs = _specs(template)
     book = _Book(chairs, request.start, reach(specs, request.start), now)
     try:
-        sessions = plan(specs, request.start, request.preferred_time, chairs, book.windows, book.is_free,
-                        clinic_zone(), busy_days=_patient_days(email))
+        sessions = plan(
+            specs,
+            request.start,
+            request.preferred_time,
+            chairs,
+            book.windows,
+            book.is_free,
+            clinic_zone(),
+            busy_days=_patient_days(email),
+        )
     except NoTimeFound as error:
         raise NoFreeTime(error.number) from None
-    sessions = flag_authorisation(sessions, clinic_zone(), self_pay=request.self_pay,
-                                  authorised_sessions=request.authorised_sessions,
-                                  authorised_until=request.authorised_until)
+    sessions = flag_authorisation(
+        sessions,
+        clinic_zone(),
+        self_pay=request.self_pay,
+        authorised_sessions=request.authorised_sessions,
+        authorised_until=request.authorised_until,
+    )
     return Proposal(template.id, template.name, sessions)
 
 
@@ -222,8 +245,9 @@ def propose_plan(request: PlanRequest, *, email: str | None = None, now: datetim
     return proposal
 
 
-def proposal_from(template_id: int, times: Sequence[tuple[int, int, datetime]],
-                  preferred_time: time | None = None) -> list[PlannedSession]:
+def proposal_from(
+    template_id: int, times: Sequence[tuple[int, int, datetime]], preferred_time: time | None = None
+) -> list[PlannedSession]:
     """A proposal sent back by a form or a client as (number, chair id, start) triples, with
     each session's type and length taken from the template (never from the sender), flagged
     `moved` when not at `preferred_time`; `plan_course` then checks and holds it. Raises
@@ -236,16 +260,26 @@ def proposal_from(template_id: int, times: Sequence[tuple[int, int, datetime]],
             raise InvalidCourseInput("The plan does not match the template: propose it again.", field="template")
         starts_at = starts_at.astimezone(UTC)
         moved = preferred_time is not None and starts_at.astimezone(clinic_zone()).time() != preferred_time
-        planned.append(PlannedSession(number, spec.type_id, spec.minutes, chair_id, starts_at,
-                                      starts_at + timedelta(minutes=spec.minutes), moved=moved))
+        planned.append(
+            PlannedSession(
+                number,
+                spec.type_id,
+                spec.minutes,
+                chair_id,
+                starts_at,
+                starts_at + timedelta(minutes=spec.minutes),
+                moved=moved,
+            )
+        )
     db.session.rollback()
     return planned
 
 
 def _check_authorisation(request: PlanRequest) -> None:
     if request.authorised_sessions is not None and request.authorised_sessions < 1:
-        raise InvalidCourseInput("Enter the number of sessions authorised (1 or more), or leave it empty.",
-                                 field="authorised_sessions")
+        raise InvalidCourseInput(
+            "Enter the number of sessions authorised (1 or more), or leave it empty.", field="authorised_sessions"
+        )
 
 
 def _check_patient(patient: PatientDetails) -> PatientDetails:
@@ -261,8 +295,13 @@ def _check_patient(patient: PatientDetails) -> PatientDetails:
     return PatientDetails(name, email, (patient.phone or "").strip()[:32], locale)
 
 
-def _check_given(given: Sequence[PlannedSession], specs: Sequence[SessionSpec], chairs: Sequence[int],
-                 book: _Book, busy_days: set[date]) -> None:
+def _check_given(
+    given: Sequence[PlannedSession],
+    specs: Sequence[SessionSpec],
+    chairs: Sequence[int],
+    book: _Book,
+    busy_days: set[date],
+) -> None:
     """Times staff confirm must still be a plan the planner could make (the chairs are the
     database's to decide)."""
     if [(s.number, s.type_id, s.minutes) for s in given] != [(s.number, s.type_id, s.minutes) for s in specs]:
@@ -270,27 +309,40 @@ def _check_given(given: Sequence[PlannedSession], specs: Sequence[SessionSpec], 
     zone = clinic_zone()
     days = [s.starts_at.astimezone(zone).date() for s in given]
     if len(set(days)) != len(days) or busy_days.intersection(days):
-        raise InvalidCourseInput("A patient has at most one session a day: propose the plan again.",
-                                 field="start")
+        raise InvalidCourseInput("A patient has at most one session a day: propose the plan again.", field="start")
     for session in given:
         if session.chair_id not in chairs:
             raise ChairNotFound()
-        if session.ends_at - session.starts_at != timedelta(minutes=session.minutes) or \
-                not book.is_open(session.starts_at, session.ends_at):
-            raise TimeNotOpen(f"Session {session.number} is outside opening hours or in the past: "
-                              "propose the plan again.")
+        if session.ends_at - session.starts_at != timedelta(minutes=session.minutes) or not book.is_open(
+            session.starts_at, session.ends_at
+        ):
+            raise TimeNotOpen(
+                f"Session {session.number} is outside opening hours or in the past: propose the plan again."
+            )
 
 
 def _new_session(course: Course, planned: PlannedSession) -> CourseSession:
-    return CourseSession(course=course, number=planned.number, type_id=planned.type_id,
-                         chair_id=planned.chair_id, starts_at=planned.starts_at, ends_at=planned.ends_at,
-                         status=SESSION_PLANNED,
-                         ical_uid=f"course-{course.public_id}-{planned.number}@{outbox.sender_domain()}")
+    return CourseSession(
+        course=course,
+        number=planned.number,
+        type_id=planned.type_id,
+        chair_id=planned.chair_id,
+        starts_at=planned.starts_at,
+        ends_at=planned.ends_at,
+        status=SESSION_PLANNED,
+        ical_uid=f"course-{course.public_id}-{planned.number}@{outbox.sender_domain()}",
+    )
 
 
-def plan_course(patient: PatientDetails, request: PlanRequest, sessions: Sequence[PlannedSession] | None = None,
-                *, booking_id: int | None = None, actor: StaffUser | None = None,
-                now: datetime | None = None) -> Course:
+def plan_course(
+    patient: PatientDetails,
+    request: PlanRequest,
+    sessions: Sequence[PlannedSession] | None = None,
+    *,
+    booking_id: int | None = None,
+    actor: StaffUser | None = None,
+    now: datetime | None = None,
+) -> Course:
     """Create the course, all its sessions and their chair holds in one transaction.
 
     `sessions` are the proposal staff confirmed (held exactly as shown); None takes the
@@ -313,21 +365,34 @@ def plan_course(patient: PatientDetails, request: PlanRequest, sessions: Sequenc
             chairs = _chairs(request.chair_id)
             first = min(s.starts_at for s in sessions).astimezone(clinic_zone()).date()
             last = max(s.starts_at for s in sessions).astimezone(clinic_zone()).date()
-            _check_given(sessions, _specs(template), chairs, _Book(chairs, first, last, now),
-                         _patient_days(patient.email))
-            planned = flag_authorisation(sessions, clinic_zone(), self_pay=request.self_pay,
-                                         authorised_sessions=request.authorised_sessions,
-                                         authorised_until=request.authorised_until)
+            _check_given(
+                sessions, _specs(template), chairs, _Book(chairs, first, last, now), _patient_days(patient.email)
+            )
+            planned = flag_authorisation(
+                sessions,
+                clinic_zone(),
+                self_pay=request.self_pay,
+                authorised_sessions=request.authorised_sessions,
+                authorised_until=request.authorised_until,
+            )
             token = new_manage_token()
-            course = Course(public_id=new_public_id(), template_id=template.id, booking_id=booking_id,
-                            name=patient.name,
-                            email=patient.email, phone=patient.phone, locale=patient.locale,
-                            status=COURSE_PLANNED, preferred_time=request.preferred_time,
-                            preferred_chair_id=request.chair_id, self_pay=request.self_pay,
-                            authorised_sessions=None if request.self_pay else request.authorised_sessions,
-                            authorised_until=None if request.self_pay else request.authorised_until,
-                            page_token_hash=hash_token(token),
-                            planned_by=actor.name if actor is not None else None)
+            course = Course(
+                public_id=new_public_id(),
+                template_id=template.id,
+                booking_id=booking_id,
+                name=patient.name,
+                email=patient.email,
+                phone=patient.phone,
+                locale=patient.locale,
+                status=COURSE_PLANNED,
+                preferred_time=request.preferred_time,
+                preferred_chair_id=request.chair_id,
+                self_pay=request.self_pay,
+                authorised_sessions=None if request.self_pay else request.authorised_sessions,
+                authorised_until=None if request.self_pay else request.authorised_until,
+                page_token_hash=hash_token(token),
+                planned_by=actor.name if actor is not None else None,
+            )
             session.add(course)
             rows = [_new_session(course, p) for p in planned]
             session.add_all(rows)
@@ -337,15 +402,22 @@ def plan_course(patient: PatientDetails, request: PlanRequest, sessions: Sequenc
             except ChairTaken as taken:
                 clash = taken
                 raise
-            _audit(session, actor, "course.plan", course,
-                   f"{template.name}: {len(rows)} sessions from {_day(rows[0].starts_at)}")
+            _audit(
+                session,
+                actor,
+                "course.plan",
+                course,
+                f"{template.name}: {len(rows)} sessions from {_day(rows[0].starts_at)}",
+            )
             notifications.course_planned(course, token)
     except ChairTaken:
         pass
     if clash is None:
         return course
-    number = next((p.number for p in planned if p.chair_id == clash.chair_id and p.starts_at == clash.starts_at),
-                  planned[0].number)
+    number = next(
+        (p.number for p in planned if p.chair_id == clash.chair_id and p.starts_at == clash.starts_at),
+        planned[0].number,
+    )
     try:
         fresh = propose_plan(request, email=patient.email, now=now).sessions
     except NoFreeTime:
@@ -355,19 +427,25 @@ def plan_course(patient: PatientDetails, request: PlanRequest, sessions: Sequenc
 
 # --- running a course -----------------------------------------------------------------------
 
+
 def _day(at: datetime) -> str:
     return at.astimezone(clinic_zone()).strftime("%Y-%m-%d %H:%M")
 
 
 def _audit(session: Session, actor: StaffUser | None, action: str, course: Course, details: str) -> None:
     if actor is not None:
-        audit.record(session, actor, action, booking_id=course.booking_id,
-                     details=f"course {course.public_id}: {details}")
+        audit.record(
+            session, actor, action, booking_id=course.booking_id, details=f"course {course.public_id}: {details}"
+        )
 
 
 def _locked_course(session: Session, course_public_id: str) -> Course:
-    course = session.execute(select(Course).where(Course.public_id == course_public_id)
-                             .options(selectinload(Course.sessions)).with_for_update(of=Course)).scalar_one_or_none()
+    course = session.execute(
+        select(Course)
+        .where(Course.public_id == course_public_id)
+        .options(selectinload(Course.sessions))
+        .with_for_update(of=Course)
+    ).scalar_one_or_none()
     if course is None:
         raise CourseNotFound()
     return course
@@ -395,8 +473,9 @@ def _cancel_future(session: Session, course: Course, now: datetime) -> list[Cour
     return future
 
 
-def record_attendance(course_public_id: str, number: int, status: str, *, actor: StaffUser | None = None,
-                      now: datetime | None = None) -> CourseSession:
+def record_attendance(
+    course_public_id: str, number: int, status: str, *, actor: StaffUser | None = None, now: datetime | None = None
+) -> CourseSession:
     """Mark a session attended or missed (a mark can be corrected); a session can be marked
     from its own day. The course is completed when no planned session is left."""
     now = now or utcnow()
@@ -424,8 +503,9 @@ def _live_course(session: Session, course_public_id: str) -> Course:
     return course
 
 
-def add_session_at_end(course_public_id: str, *, actor: StaffUser | None = None,
-                       now: datetime | None = None) -> CourseSession:
+def add_session_at_end(
+    course_public_id: str, *, actor: StaffUser | None = None, now: datetime | None = None
+) -> CourseSession:
     """One more session after the course's last one (after a missed session, so the course
     keeps its length): the preferred time on the next day with a free time, on the last
     session's chair where it can."""
@@ -444,13 +524,25 @@ def add_session_at_end(course_public_id: str, *, actor: StaffUser | None = None,
             chairs.remove(last_chair)
             chairs.insert(0, last_chair)
         number = max((s.number for s in course.sessions), default=0) + 1
-        type_id, minutes = (template.session_type_id, template.session_type.minutes) if kept else \
-            (template.first_type_id, template.first_type.minutes)
+        type_id, minutes = (
+            (template.session_type_id, template.session_type.minutes)
+            if kept
+            else (template.first_type_id, template.first_type.minutes)
+        )
         spec = SessionSpec(number, type_id, minutes, EVERY_DAY)
         book = _Book(chairs, last_day, reach([spec], last_day), now)
         try:
-            placed = plan([spec], last_day, course.preferred_time, chairs, book.windows, book.is_free, zone,
-                          busy_days=_patient_days(course.email, course.id), after=last_day)[0]
+            placed = plan(
+                [spec],
+                last_day,
+                course.preferred_time,
+                chairs,
+                book.windows,
+                book.is_free,
+                zone,
+                busy_days=_patient_days(course.email, course.id),
+                after=last_day,
+            )[0]
         except NoTimeFound:
             raise NoFreeTime(number) from None
         item = _new_session(course, placed)
@@ -462,9 +554,17 @@ def add_session_at_end(course_public_id: str, *, actor: StaffUser | None = None,
     return item
 
 
-def move_session(course_public_id: str, number: int, starts_at: datetime, *, chair_id: int | None = None,
-                 later_too: bool = False, actor: StaffUser | None = None,
-                 now: datetime | None = None, page_token: str | None = None) -> list[CourseSession]:
+def move_session(
+    course_public_id: str,
+    number: int,
+    starts_at: datetime,
+    *,
+    chair_id: int | None = None,
+    later_too: bool = False,
+    actor: StaffUser | None = None,
+    now: datetime | None = None,
+    page_token: str | None = None,
+) -> list[CourseSession]:
     """Move one planned session to `starts_at` (same length) on `chair_id`, or on its own chair
     if free there, else the first free chair. With `later_too` every later planned session
     takes the new time of day on its own day (the nearest free time, or the next free day,
@@ -481,8 +581,10 @@ def move_session(course_public_id: str, number: int, starts_at: datetime, *, cha
         item = _session_of(course, number)
         if item.status != SESSION_PLANNED or item.starts_at <= now:
             raise SessionNotChangeable("Only a planned session still to come can be moved.")
-        later = sorted((s for s in course.sessions if later_too and s.status == SESSION_PLANNED
-                        and s.starts_at > item.starts_at), key=lambda s: s.starts_at)
+        later = sorted(
+            (s for s in course.sessions if later_too and s.status == SESSION_PLANNED and s.starts_at > item.starts_at),
+            key=lambda s: s.starts_at,
+        )
         moving = [item, *later]
         chairs = _chairs(chair_id)
         if chair_id is None and item.chair_id in chairs:
@@ -491,14 +593,22 @@ def move_session(course_public_id: str, number: int, starts_at: datetime, *, cha
         new_day = starts_at.astimezone(zone).date()
         days = [new_day] + [s.starts_at.astimezone(zone).date() for s in moving]
         last = max(days)
-        book = _Book(chairs, min(days), reach(
-            [SessionSpec(0, 0, 1, EVERY_DAY)] * (len(later) + 1), last), now, [s.id for s in moving])
+        book = _Book(
+            chairs,
+            min(days),
+            reach([SessionSpec(0, 0, 1, EVERY_DAY)] * (len(later) + 1), last),
+            now,
+            [s.id for s in moving],
+        )
         length = item.ends_at - item.starts_at
         ends_at = starts_at + length
         if not book.is_open(starts_at, ends_at):
             raise TimeNotOpen()
-        taken_days = {s.starts_at.astimezone(zone).date() for s in course.sessions
-                      if s.status != SESSION_CANCELLED and s not in moving}
+        taken_days = {
+            s.starts_at.astimezone(zone).date()
+            for s in course.sessions
+            if s.status != SESSION_CANCELLED and s not in moving
+        }
         taken_days |= _patient_days(course.email, course.id)
         if new_day in taken_days:
             raise InvalidCourseInput("The patient already has a session that day.", field="start")
@@ -522,8 +632,9 @@ def move_session(course_public_id: str, number: int, starts_at: datetime, *, cha
     return moving
 
 
-def _replace_at(session: Session, item: CourseSession, at: time, book: _Book, taken_days: set[date],
-                chairs: Sequence[int], zone) -> None:
+def _replace_at(
+    session: Session, item: CourseSession, at: time, book: _Book, taken_days: set[date], chairs: Sequence[int], zone
+) -> None:
     """Put a later session at the new time of day on its own day, or the next free day."""
     day = item.starts_at.astimezone(zone).date()
     minutes = int((item.ends_at - item.starts_at).total_seconds() // 60)
@@ -534,8 +645,7 @@ def _replace_at(session: Session, item: CourseSession, at: time, book: _Book, ta
         found = best_time(day, minutes, at, order, book.windows, book.is_free, zone)
     if found is None:
         try:
-            placed = plan([spec], day, at, order, book.windows, book.is_free, zone,
-                          busy_days=taken_days, after=day)[0]
+            placed = plan([spec], day, at, order, book.windows, book.is_free, zone, busy_days=taken_days, after=day)[0]
         except NoTimeFound:
             raise NoFreeTime(item.number) from None
         found = (placed.chair_id, placed.starts_at, placed.ends_at)
@@ -546,8 +656,9 @@ def _replace_at(session: Session, item: CourseSession, at: time, book: _Book, ta
     taken_days.add(item.starts_at.astimezone(zone).date())
 
 
-def pause_course(course_public_id: str, *, actor: StaffUser | None = None,
-                 now: datetime | None = None) -> list[CourseSession]:
+def pause_course(
+    course_public_id: str, *, actor: StaffUser | None = None, now: datetime | None = None
+) -> list[CourseSession]:
     """Pause a course: its sessions still to come are cancelled and their chairs freed;
     `resume_course` plans as many again. Returns the sessions cancelled."""
     now = now or utcnow()
@@ -562,9 +673,15 @@ def pause_course(course_public_id: str, *, actor: StaffUser | None = None,
     return cancelled
 
 
-def resume_course(course_public_id: str, start: date, preferred_time: time | None = None, *,
-                  chair_id: int | None = None, actor: StaffUser | None = None,
-                  now: datetime | None = None) -> list[CourseSession]:
+def resume_course(
+    course_public_id: str,
+    start: date,
+    preferred_time: time | None = None,
+    *,
+    chair_id: int | None = None,
+    actor: StaffUser | None = None,
+    now: datetime | None = None,
+) -> list[CourseSession]:
     """Resume a paused course from `start`: the sessions the pause cancelled are planned
     afresh with the template's cadence (at `preferred_time`, or the course's own). Returns
     the new sessions."""
@@ -591,8 +708,16 @@ def resume_course(course_public_id: str, start: date, preferred_time: time | Non
         if wanted:
             book = _Book(chairs, start, reach(wanted, start), now)
             try:
-                placed = plan(wanted, start, course.preferred_time, chairs, book.windows, book.is_free,
-                              clinic_zone(), busy_days=_patient_days(course.email, course.id))
+                placed = plan(
+                    wanted,
+                    start,
+                    course.preferred_time,
+                    chairs,
+                    book.windows,
+                    book.is_free,
+                    clinic_zone(),
+                    busy_days=_patient_days(course.email, course.id),
+                )
             except NoTimeFound as error:
                 raise NoFreeTime(error.number) from None
             created = [_new_session(course, p) for p in placed]
@@ -605,8 +730,9 @@ def resume_course(course_public_id: str, start: date, preferred_time: time | Non
     return created
 
 
-def end_course(course_public_id: str, reason: str, *, actor: StaffUser | None = None,
-               now: datetime | None = None) -> list[CourseSession]:
+def end_course(
+    course_public_id: str, reason: str, *, actor: StaffUser | None = None, now: datetime | None = None
+) -> list[CourseSession]:
     """End a course early with a reason: its sessions still to come are cancelled and their
     chairs freed. Returns the sessions cancelled."""
     now = now or utcnow()
@@ -626,12 +752,18 @@ def end_course(course_public_id: str, reason: str, *, actor: StaffUser | None = 
 
 # --- reading a course -----------------------------------------------------------------------
 
+
 def find_course(course_public_id: str) -> Course | None:
     """The course with its template and sessions loaded (for pages and the API)."""
-    return db.session.execute(select(Course).where(Course.public_id == course_public_id)
-                              .options(selectinload(Course.sessions).selectinload(CourseSession.chair),
-                                       selectinload(Course.sessions).selectinload(CourseSession.type),
-                                       selectinload(Course.template))).scalar_one_or_none()
+    return db.session.execute(
+        select(Course)
+        .where(Course.public_id == course_public_id)
+        .options(
+            selectinload(Course.sessions).selectinload(CourseSession.chair),
+            selectinload(Course.sessions).selectinload(CourseSession.type),
+            selectinload(Course.template),
+        )
+    ).scalar_one_or_none()
 
 
 def ordinals(course: Course) -> dict[int, int]:
@@ -643,6 +775,10 @@ def ordinals(course: Course) -> dict[int, int]:
 
 def is_past_authorisation(course: Course, item: CourseSession) -> bool:
     """Whether a session of the course falls past its authorised count or date."""
-    return _past(ordinals(course).get(item.number, item.number), item.starts_at.astimezone(clinic_zone()).date(),
-                self_pay=course.self_pay, authorised_sessions=course.authorised_sessions,
-                authorised_until=course.authorised_until)
+    return _past(
+        ordinals(course).get(item.number, item.number),
+        item.starts_at.astimezone(clinic_zone()).date(),
+        self_pay=course.self_pay,
+        authorised_sessions=course.authorised_sessions,
+        authorised_until=course.authorised_until,
+    )

@@ -59,8 +59,12 @@ def save_template(values: TemplateInput, actor: StaffUser | None, template_id: i
             template.cadence, template.is_active = json.dumps(values.cadence), values.is_active
             session.add(template)
             session.flush()
-            audit.record(session, actor, "course_template.save",
-                         details=f"template {template.id}: {name}, {template.session_count} sessions")
+            audit.record(
+                session,
+                actor,
+                "course_template.save",
+                details=f"template {template.id}: {name}, {template.session_count} sessions",
+            )
     except IntegrityError:
         raise InvalidCourseInput("Another template has that short name.", field="key") from None
     return template

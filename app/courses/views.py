@@ -34,8 +34,12 @@ def _course_or_404(token: str) -> Course:
     if course is None:
         abort(404)
     here = current_language()
-    if (request.method == "GET" and course.locale != here and course.locale in LANGUAGES
-            and request.cookies.get(LANGUAGE_COOKIE) != here):
+    if (
+        request.method == "GET"
+        and course.locale != here
+        and course.locale in LANGUAGES
+        and request.cookies.get(LANGUAGE_COOKIE) != here
+    ):
         abort(redirect(address_in(course.locale), code=302))
     return course
 
@@ -45,8 +49,9 @@ def _course_or_404(token: str) -> Course:
 def show(token: str):
     course = _course_or_404(token)
     now = utcnow()
-    return render_template("courses/page.html", token=token, view=patient.overview(course, now), now=now,
-                           move_enabled=True)
+    return render_template(
+        "courses/page.html", token=token, view=patient.overview(course, now), now=now, move_enabled=True
+    )
 
 
 @bp.get("/<token>/appointments.ics")
@@ -57,8 +62,9 @@ def calendar(token: str):
     if course is None:
         abort(404)
     view = patient.overview(course, utcnow())
-    text = course_ics.course_download(session_entries(course, view.visits), utcnow(),
-                                      course_page_url(token, course.locale))
+    text = course_ics.course_download(
+        session_entries(course, view.visits), utcnow(), course_page_url(token, course.locale)
+    )
     return calendar_response(text, "appointments.ics")
 
 
@@ -114,5 +120,14 @@ def choose_time(token: str, number: int):
         course = _course_or_404(token)
         item = _visit_or_404(course, number)
     times = patient.free_times(course, item, day, now)
-    return render_template("courses/move.html", token=token, course=course, visit=item, days=days,
-                           day=day, times=times, form=form, problem=problem), status
+    return render_template(
+        "courses/move.html",
+        token=token,
+        course=course,
+        visit=item,
+        days=days,
+        day=day,
+        times=times,
+        form=form,
+        problem=problem,
+    ), status

@@ -52,14 +52,26 @@ class SessionEntry:
     cancelled: bool = False
 
     def to_json(self) -> dict:
-        return {"uid": self.uid, "sequence": self.sequence, "number": self.number,
-                "total": self.total, "starts_at": self.starts_at.isoformat(),
-                "ends_at": self.ends_at.isoformat(), "chair": self.chair, "cancelled": self.cancelled}
+        return {
+            "uid": self.uid,
+            "sequence": self.sequence,
+            "number": self.number,
+            "total": self.total,
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "chair": self.chair,
+            "cancelled": self.cancelled,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> SessionEntry:
-        return cls(**{**data, "starts_at": datetime.fromisoformat(data["starts_at"]),
-                      "ends_at": datetime.fromisoformat(data["ends_at"])})
+        return cls(
+            **{
+                **data,
+                "starts_at": datetime.fromisoformat(data["starts_at"]),
+                "ends_at": datetime.fromisoformat(data["ends_at"]),
+            }
+        )
 
 
 def session_summary() -> str:
@@ -70,8 +82,10 @@ def session_summary() -> str:
 
 def session_description(entry: SessionEntry, page_url: str | None) -> str:
     config = current_app.config
-    lines = [_("Your visit to %(clinic)s.", clinic=config["CLINIC_NAME"]),
-             _("Where: %(address)s (%(chair)s).", address=ics.clinic_address(), chair=entry.chair)]
+    lines = [
+        _("Your visit to %(clinic)s.", clinic=config["CLINIC_NAME"]),
+        _("Where: %(address)s (%(chair)s).", address=ics.clinic_address(), chair=entry.chair),
+    ]
     if page_url:
         lines.append(_("All your visits, and to ask to move one: %(url)s", url=page_url))
     lines.append(_("Questions: call %(phone)s.", phone=config["CLINIC_PHONE"]))
@@ -81,10 +95,18 @@ def session_description(entry: SessionEntry, page_url: str | None) -> str:
 
 def session_event(entry: SessionEntry, attendee: Party | None, page_url: str | None) -> InviteEvent:
     return InviteEvent(
-        uid=entry.uid, sequence=entry.sequence, starts_at=entry.starts_at, ends_at=entry.ends_at,
-        summary=session_summary(), location=ics.clinic_address(),
-        description=session_description(entry, page_url), organizer=ics.organizer(),
-        attendee=attendee, cancelled=entry.cancelled, url=page_url)
+        uid=entry.uid,
+        sequence=entry.sequence,
+        starts_at=entry.starts_at,
+        ends_at=entry.ends_at,
+        summary=session_summary(),
+        location=ics.clinic_address(),
+        description=session_description(entry, page_url),
+        organizer=ics.organizer(),
+        attendee=attendee,
+        cancelled=entry.cancelled,
+        url=page_url,
+    )
 
 
 def course_method(entries: Sequence[SessionEntry]) -> str:
@@ -94,8 +116,9 @@ def course_method(entries: Sequence[SessionEntry]) -> str:
     return PUBLISH
 
 
-def course_calendar(entries: Sequence[SessionEntry], dtstamp: datetime, attendee: Party | None,
-                    page_url: str | None) -> tuple[str, str]:
+def course_calendar(
+    entries: Sequence[SessionEntry], dtstamp: datetime, attendee: Party | None, page_url: str | None
+) -> tuple[str, str]:
     """(method, VCALENDAR text) of one message about `entries` (see the module's rule)."""
     if not entries:
         raise ValueError("a course calendar needs at least one session")

@@ -85,34 +85,51 @@ def find_active_feed(token: str) -> CalendarFeed | None:
     if not looks_like_token(token):
         return None
     return db.session.execute(
-        select(CalendarFeed).where(CalendarFeed.token_hash == hash_token(token),
-                                   CalendarFeed.revoked_at.is_(None))
+        select(CalendarFeed).where(CalendarFeed.token_hash == hash_token(token), CalendarFeed.revoked_at.is_(None))
     ).scalar_one_or_none()
 
 
 def feed_bookings(now: datetime) -> Sequence[Booking]:
     """Consultations from FEED_PAST_DAYS ago on, and those cancelled in that time."""
     since = now - timedelta(days=FEED_PAST_DAYS)
-    return db.session.execute(
-        select(Booking).join(Slot).options(joinedload(Booking.slot))
-        .where(or_(BOOKING_IS_CONFIRMED & (Slot.starts_at >= since),
-                   (Booking.status == STATUS_CANCELLED) & (Booking.cancelled_at >= since)))
-        .order_by(Slot.starts_at, Booking.id)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            select(Booking)
+            .join(Slot)
+            .options(joinedload(Booking.slot))
+            .where(
+                or_(
+                    BOOKING_IS_CONFIRMED & (Slot.starts_at >= since),
+                    (Booking.status == STATUS_CANCELLED) & (Booking.cancelled_at >= since),
+                )
+            )
+            .order_by(Slot.starts_at, Booking.id)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _last_change(feed: CalendarFeed, bookings: Sequence[Booking], now: datetime) -> datetime:
     """When the feed's content last changed: a listed booking's last change, or the moment
     the latest one left the feed (FEED_PAST_DAYS after it began or was cancelled)."""
     since = now - timedelta(days=FEED_PAST_DAYS)
-    left_started, left_cancelled = db.session.execute(select(
-        select(func.max(Slot.starts_at)).join(Booking)
-        .where(BOOKING_IS_CONFIRMED, Slot.starts_at < since).scalar_subquery(),
-        select(func.max(Booking.cancelled_at))
-        .where(Booking.status == STATUS_CANCELLED, Booking.cancelled_at < since).scalar_subquery(),
-    )).one()
-    moments = [feed.created_at, *(b.updated_at for b in bookings),
-               *(moment + timedelta(days=FEED_PAST_DAYS) for moment in (left_started, left_cancelled) if moment)]
+    left_started, left_cancelled = db.session.execute(
+        select(
+            select(func.max(Slot.starts_at))
+            .join(Booking)
+            .where(BOOKING_IS_CONFIRMED, Slot.starts_at < since)
+            .scalar_subquery(),
+            select(func.max(Booking.cancelled_at))
+            .where(Booking.status == STATUS_CANCELLED, Booking.cancelled_at < since)
+            .scalar_subquery(),
+        )
+    ).one()
+    moments = [
+        feed.created_at,
+        *(b.updated_at for b in bookings),
+        *(moment + timedelta(days=FEED_PAST_DAYS) for moment in (left_started, left_cancelled) if moment),
+    ]
     return min(max(moments), now)
 
 
@@ -149,8 +166,7 @@ def feed_answer(feed: CalendarFeed, now: datetime | None = None) -> FeedAnswer:
     now = now or utcnow()
     name = f"{current_app.config['CLINIC_NAME']} consultations"
     bookings = feed_bookings(now)
-    text = ics.build_calendar([staff_event(b) for b in bookings], ics.PUBLISH, now, name=name,
-                              refresh=FEED_REFRESH)
+    text = ics.build_calendar([staff_event(b) for b in bookings], ics.PUBLISH, now, name=name, refresh=FEED_REFRESH)
     etag = hashlib.sha256(ics.restamp(text, _ETAG_STAMP).encode("utf-8")).hexdigest()[:32]
     return FeedAnswer(text, etag, _last_change(feed, bookings, now))
 

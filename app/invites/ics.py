@@ -86,8 +86,9 @@ def _vevent(event: InviteEvent, method: str | None, dtstamp: datetime) -> Event:
     if event.url:
         vevent.add("url", event.url)
     if event.conference:
-        vevent.add("conference", event.conference,
-                   parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": _("Video call")})
+        vevent.add(
+            "conference", event.conference, parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": _("Video call")}
+        )
     if event.last_modified:
         vevent.add("last-modified", _utc(event.last_modified))
     vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
@@ -104,8 +105,13 @@ def _vevent(event: InviteEvent, method: str | None, dtstamp: datetime) -> Event:
     return vevent
 
 
-def build_calendar(events: Iterable[InviteEvent], method: str | None, dtstamp: datetime,
-                   name: str | None = None, refresh: timedelta | None = None) -> str:
+def build_calendar(
+    events: Iterable[InviteEvent],
+    method: str | None,
+    dtstamp: datetime,
+    name: str | None = None,
+    refresh: timedelta | None = None,
+) -> str:
     """A VCALENDAR text with CRLF line endings, folded at 75 octets (RFC 5545). `refresh` is
     how often a subscriber should read it again (RFC 7986 REFRESH-INTERVAL, and Outlook's
     X-PUBLISHED-TTL)."""
@@ -142,10 +148,13 @@ def restamp(ics: str, dtstamp: datetime) -> str:
 
 # --- from bookings -------------------------------------------------------------------------
 
+
 def clinic_address() -> str:
     config = current_app.config
-    return (f"{street_shown(config['CLINIC_STREET'])}, {config['CLINIC_CITY']}, "
-            f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}")
+    return (
+        f"{street_shown(config['CLINIC_STREET'])}, {config['CLINIC_CITY']}, "
+        f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}"
+    )
 
 
 def location(mode: str, video_url: str | None = None) -> str:
@@ -208,6 +217,5 @@ def booking_event(booking: Booking, manage_url: str | None = None) -> InviteEven
     )
 
 
-def booking_invite(booking: Booking, method: str, dtstamp: datetime,
-                   manage_url: str | None = None) -> str:
+def booking_invite(booking: Booking, method: str, dtstamp: datetime, manage_url: str | None = None) -> str:
     return invite(booking_event(booking, manage_url), method, dtstamp)

@@ -30,9 +30,14 @@ WAITLIST_EVERY_SECONDS = 30  # how often freed slots are offered to the waiting 
 
 
 class Worker:
-    def __init__(self, *, interval: float = 5.0, lease_seconds: float = DEFAULT_LEASE_SECONDS,
-                 batch_size: int = DEFAULT_BATCH_SIZE,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        interval: float = 5.0,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.interval = interval
         self.lease_seconds = lease_seconds
         self.batch_size = batch_size
@@ -57,8 +62,13 @@ class Worker:
         self._regenerated_at = now
         try:
             report = regenerate_slots()
-            log.info("slots regenerated: added %s, removed %s, retired %s, updated %s",
-                     report.added, report.removed, report.retired, report.updated)
+            log.info(
+                "slots regenerated: added %s, removed %s, retired %s, updated %s",
+                report.added,
+                report.removed,
+                report.retired,
+                report.updated,
+            )
         except Exception:  # noqa: BLE001 - mail delivery must go on; the next hour tries again
             db.session.rollback()
             log.exception("slot regeneration failed")
@@ -137,8 +147,9 @@ class Worker:
         self.keep_waitlist_offered()
         self.keep_course_reminders()
         try:
-            return deliver_due(batch_size=self.batch_size, lease_seconds=self.lease_seconds,
-                               should_stop=self.stopping.is_set)
+            return deliver_due(
+                batch_size=self.batch_size, lease_seconds=self.lease_seconds, should_stop=self.stopping.is_set
+            )
         finally:
             db.session.remove()
 

@@ -65,8 +65,7 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, "
-                f"withdrawn {self.withdrawn}")
+        return f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, withdrawn {self.withdrawn}"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -76,6 +75,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 # --- transports ----------------------------------------------------------------------------
+
 
 class _RemembersDataReply:
     """smtplib's sendmail drops the server's answer to the message itself: keep it."""
@@ -147,21 +147,22 @@ class SmtpTransport:
         except smtplib.SMTPRecipientsRefused as error:
             code, answer = next(iter(error.recipients.values()), (0, b""))
             raise _smtp_error(code, answer) from None
-        except (smtplib.SMTPAuthenticationError, smtplib.SMTPConnectError,
-                smtplib.SMTPServerDisconnected, smtplib.SMTPNotSupportedError) as error:
+        except (
+            smtplib.SMTPAuthenticationError,
+            smtplib.SMTPConnectError,
+            smtplib.SMTPServerDisconnected,
+            smtplib.SMTPNotSupportedError,
+        ) as error:
             self.close()
-            raise DeliveryError(f"SMTP connection: {_describe(error)}", permanent=False,
-                                connection=True) from None
+            raise DeliveryError(f"SMTP connection: {_describe(error)}", permanent=False, connection=True) from None
         except smtplib.SMTPResponseException as error:
             raise _smtp_error(error.smtp_code, error.smtp_error) from None
         except (OSError, smtplib.SMTPException) as error:
             self.close()
-            raise DeliveryError(f"SMTP connection: {_describe(error)}", permanent=False,
-                                connection=True) from None
+            raise DeliveryError(f"SMTP connection: {_describe(error)}", permanent=False, connection=True) from None
         except Exception as error:  # noqa: BLE001 - unknown trouble: retried, then given up on
             self.close()
-            raise DeliveryError(f"unexpected {type(error).__name__}: {error}"[:300],
-                                permanent=False) from None
+            raise DeliveryError(f"unexpected {type(error).__name__}: {error}"[:300], permanent=False) from None
 
     def close(self) -> None:
         if self._smtp is not None:
@@ -229,14 +230,20 @@ def send_test(to_address: str, now: datetime | None = None) -> str:
     now = now or utcnow()
     clinic = current_app.config["CLINIC_NAME"]
     message = OutboxMessage(
-        kind="test", to_address=to_address, to_name="", message_id=outbox.new_message_ids(1)[0],
-        subject=f"Test message – {clinic}", body_html="",
-        body_text=(f"This is a test message from {clinic}'s booking service "
-                   f"({current_app.config['PUBLIC_BASE_URL']}), sent with `flask mail test`.\n"
-                   "If it arrived, confirmations and reminders can reach patients too.\n"))
+        kind="test",
+        to_address=to_address,
+        to_name="",
+        message_id=outbox.new_message_ids(1)[0],
+        subject=f"Test message – {clinic}",
+        body_html="",
+        body_text=(
+            f"This is a test message from {clinic}'s booking service "
+            f"({current_app.config['PUBLIC_BASE_URL']}), sent with `flask mail test`.\n"
+            "If it arrived, confirmations and reminders can reach patients too.\n"
+        ),
+    )
     raw = compose.as_bytes(compose.build(message, now))
-    envelope = Envelope(0, "test", compose.sender_address().addr_spec,
-                        compose.address(to_address).addr_spec, raw)
+    envelope = Envelope(0, "test", compose.sender_address().addr_spec, compose.address(to_address).addr_spec, raw)
     transport = make_transport()
     try:
         return transport.send(envelope)
@@ -245,6 +252,7 @@ def send_test(to_address: str, now: datetime | None = None) -> str:
 
 
 # --- the outbox ----------------------------------------------------------------------------
+
 
 def _due_query(now: datetime, limit: int, channel: str = CHANNEL_EMAIL):
     earlier = aliased(OutboxMessage)
@@ -259,18 +267,24 @@ def _due_query(now: datetime, limit: int, channel: str = CHANNEL_EMAIL):
     )
     return (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == OUTBOX_PENDING,
-               OutboxMessage.next_attempt_at <= now,
-               OutboxMessage.channel == channel,
-               or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
-               ~waits_for_earlier)
+        .where(
+            OutboxMessage.status == OUTBOX_PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.channel == channel,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+            ~waits_for_earlier,
+        )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
 
 
-def claim(now: datetime, limit: int = DEFAULT_BATCH_SIZE,
-          lease_seconds: float = DEFAULT_LEASE_SECONDS, channel: str = CHANNEL_EMAIL) -> list[int]:
+def claim(
+    now: datetime,
+    limit: int = DEFAULT_BATCH_SIZE,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    channel: str = CHANNEL_EMAIL,
+) -> list[int]:
     """Take up to `limit` due messages of `channel` for this worker until now + lease."""
     with write_transaction() as session:
         query = _due_query(now, limit, channel)
@@ -279,16 +293,21 @@ def claim(now: datetime, limit: int = DEFAULT_BATCH_SIZE,
         ids = list(session.execute(query).scalars())
         if ids:
             session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
                 .values(claimed_until=now + timedelta(seconds=lease_seconds))
-                .execution_options(synchronize_session=False))
+                .execution_options(synchronize_session=False)
+            )
     return ids
 
 
 def _is_stale_reminder(message: OutboxMessage, booking: Booking | None) -> bool:
-    return (booking is None or booking.status != STATUS_CONFIRMED
-            or booking.erased_at is not None
-            or booking.ical_sequence != message.booking_sequence)
+    return (
+        booking is None
+        or booking.status != STATUS_CONFIRMED
+        or booking.erased_at is not None
+        or booking.ical_sequence != message.booking_sequence
+    )
 
 
 def _is_stale_course_reminder(message: OutboxMessage) -> bool:
@@ -350,8 +369,7 @@ def _prepare_text(message: OutboxMessage, now: datetime) -> Envelope | str:
     if not sms.can_receive_texts(message.to_address):
         _record_failure(message, "this number cannot receive texts (a landline)", permanent=True, now=now)
         return "invalid: a landline"
-    return Envelope(message.id, message.kind, "", message.to_address, message.body_text.encode("utf-8"),
-                    CHANNEL_SMS)
+    return Envelope(message.id, message.kind, "", message.to_address, message.body_text.encode("utf-8"), CHANNEL_SMS)
 
 
 def _record_failure(message: OutboxMessage, error: str, *, permanent: bool, now: datetime) -> bool:
@@ -390,28 +408,37 @@ def _mark_failed(message_id: int, error: DeliveryError, now: datetime, report: D
             return
         if _record_failure(message, str(error), permanent=error.permanent, now=now):
             report.failed += 1
-            log.warning("outbox %s (%s) failed permanently after %s attempt(s)",
-                        message.id, message.kind, message.attempts)
+            log.warning(
+                "outbox %s (%s) failed permanently after %s attempt(s)", message.id, message.kind, message.attempts
+            )
         else:
             report.retrying += 1
-            log.info("outbox %s (%s) will be retried at %s", message.id, message.kind,
-                     message.next_attempt_at.isoformat())
+            log.info(
+                "outbox %s (%s) will be retried at %s", message.id, message.kind, message.next_attempt_at.isoformat()
+            )
 
 
 def _release(ids: list[int]) -> None:
     if not ids:
         return
     with write_transaction() as session:
-        session.execute(update(OutboxMessage)
-                        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OUTBOX_PENDING)
-                        .values(claimed_until=None)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OUTBOX_PENDING)
+            .values(claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
-def deliver_due(now: datetime | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                lease_seconds: float = DEFAULT_LEASE_SECONDS,
-                should_stop: Callable[[], bool] = lambda: False,
-                transport=None, sms_transport=None) -> DeliveryReport:
+def deliver_due(
+    now: datetime | None = None,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    should_stop: Callable[[], bool] = lambda: False,
+    transport=None,
+    sms_transport=None,
+) -> DeliveryReport:
     """Send every message due at `now` (default: the clock), batch by batch, until none is
     due or `should_stop()` says so (the current message is always finished first): the
     emails (through `transport`), then the texts (through `sms_transport`)."""
@@ -419,13 +446,21 @@ def deliver_due(now: datetime | None = None, *, batch_size: int = DEFAULT_BATCH_
     for channel, chosen in zip(CHANNELS, (transport, sms_transport), strict=True):
         if should_stop():
             break
-        _deliver_channel(channel, chosen or make_transport(channel), report, now, batch_size,
-                         lease_seconds, should_stop)
+        _deliver_channel(
+            channel, chosen or make_transport(channel), report, now, batch_size, lease_seconds, should_stop
+        )
     return report
 
 
-def _deliver_channel(channel: str, transport, report: DeliveryReport, now: datetime | None,
-                     batch_size: int, lease_seconds: float, should_stop: Callable[[], bool]) -> None:
+def _deliver_channel(
+    channel: str,
+    transport,
+    report: DeliveryReport,
+    now: datetime | None,
+    batch_size: int,
+    lease_seconds: float,
+    should_stop: Callable[[], bool],
+) -> None:
     try:
         while not should_stop():
             moment = now or utcnow()
@@ -453,7 +488,7 @@ def _deliver_channel(channel: str, transport, report: DeliveryReport, now: datet
                     _mark_failed(message_id, error, moment, report)
                     if error.connection:
                         # The server is unreachable: the rest of the batch waits its turn too.
-                        for waiting in ids[position + 1:]:
+                        for waiting in ids[position + 1 :]:
                             _mark_failed(waiting, error, moment, report)
                         return
                     continue
@@ -464,4 +499,3 @@ def _deliver_channel(channel: str, transport, report: DeliveryReport, now: datet
                 log.info("outbox %s (%s) sent", envelope.id, envelope.kind)
     finally:
         transport.close()
-

@@ -73,9 +73,14 @@ def enqueue(booking: Booking, *messages: Message) -> None:
 
     Only the events are stored (a snapshot of the booking, and each message's details); the
     worker renders each one when it sends it."""
-    _insert(messages, lambda message: {
-        "booking_id": booking.id, "booking_sequence": booking.ical_sequence,
-        "event": event_json(booking, **message.details)})
+    _insert(
+        messages,
+        lambda message: {
+            "booking_id": booking.id,
+            "booking_sequence": booking.ical_sequence,
+            "event": event_json(booking, **message.details),
+        },
+    )
 
 
 def enqueue_unbooked(*messages: Message) -> None:
@@ -96,21 +101,35 @@ def _insert(messages: tuple[Message, ...], about: Callable[[Message], dict]) -> 
     for message, message_id in zip(messages, new_message_ids(len(messages)), strict=True):
         if message.kind not in (texts.KINDS if message.channel == CHANNEL_SMS else KINDS):
             raise ValueError(f"unknown {message.channel} kind {message.kind!r}")
-        rows.append({"message_id": message_id, "kind": message.kind, "channel": message.channel,
-                     "to_address": message.to_address,
-                     "to_name": message.to_name, "status": OUTBOX_PENDING,
-                     "next_attempt_at": message.due_at or now, "created_at": now, **about(message)})
+        rows.append(
+            {
+                "message_id": message_id,
+                "kind": message.kind,
+                "channel": message.channel,
+                "to_address": message.to_address,
+                "to_name": message.to_name,
+                "status": OUTBOX_PENDING,
+                "next_attempt_at": message.due_at or now,
+                "created_at": now,
+                **about(message),
+            }
+        )
     session.execute(insert(cast(Table, OutboxMessage.__table__)), rows)
 
 
 def withdraw_pending(booking: Booking, kind: str | None = REMINDER) -> int:
     """Mark this booking's unsent messages of `kind` (None: of every kind) as no longer wanted."""
-    result = cast(CursorResult, db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.booking_id == booking.id,
-               OutboxMessage.kind == kind if kind is not None else OutboxMessage.kind.is_not(None),
-               OutboxMessage.status == OUTBOX_PENDING)
-        .values(status=OUTBOX_CANCELLED, claimed_until=None)
-        .execution_options(synchronize_session=False)
-    ))
+    result = cast(
+        CursorResult,
+        db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.booking_id == booking.id,
+                OutboxMessage.kind == kind if kind is not None else OutboxMessage.kind.is_not(None),
+                OutboxMessage.status == OUTBOX_PENDING,
+            )
+            .values(status=OUTBOX_CANCELLED, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        ),
+    )
     return result.rowcount or 0

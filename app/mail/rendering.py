@@ -37,8 +37,18 @@ COURSE_PLANNED = "course_planned"
 COURSE_CHANGED = "course_changed"
 COURSE_REMINDER = "course_reminder"
 COURSE_KINDS = (COURSE_PLANNED, COURSE_CHANGED, COURSE_REMINDER)
-KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE, OFFER, WAITLIST_JOINED, INBOUND,
-         CONTACT_CHANGED, *COURSE_KINDS)
+KINDS = (
+    CONFIRMATION,
+    UPDATE,
+    CANCELLATION,
+    REMINDER,
+    STAFF_NOTICE,
+    OFFER,
+    WAITLIST_JOINED,
+    INBOUND,
+    CONTACT_CHANGED,
+    *COURSE_KINDS,
+)
 
 
 @dataclass(frozen=True)
@@ -83,8 +93,9 @@ class BookingSnapshot:
     @classmethod
     def from_json(cls, data: dict) -> BookingSnapshot:
         times = ("starts_at", "ends_at", "updated_at")
-        values: dict[str, Any] = {key: datetime.fromisoformat(value) if key in times else value
-                                  for key, value in data.items()}
+        values: dict[str, Any] = {
+            key: datetime.fromisoformat(value) if key in times else value for key, value in data.items()
+        }
         return cls(**values)
 
 
@@ -92,13 +103,22 @@ def snapshot(booking: Booking) -> dict:
     """A BookingSnapshot of `booking` as JSON-ready values (read back by from_json)."""
     slot = booking.slot
     return {
-        "public_id": booking.public_id, "ical_uid": booking.ical_uid,
-        "ical_sequence": booking.ical_sequence, "status": booking.status, "name": booking.name,
-        "email": booking.email, "mode": booking.mode, "starts_at": slot.starts_at.isoformat(),
-        "ends_at": slot.ends_at.isoformat(), "updated_at": booking.updated_at.isoformat(),
-        "cancelled_by": booking.cancelled_by, "reference": booking.reference,
-        "locale": booking.locale or "en", "calendar_reply": booking.calendar_reply,
-        "video_room": booking.video_room, "custom_video_url": booking.custom_video_url,
+        "public_id": booking.public_id,
+        "ical_uid": booking.ical_uid,
+        "ical_sequence": booking.ical_sequence,
+        "status": booking.status,
+        "name": booking.name,
+        "email": booking.email,
+        "mode": booking.mode,
+        "starts_at": slot.starts_at.isoformat(),
+        "ends_at": slot.ends_at.isoformat(),
+        "updated_at": booking.updated_at.isoformat(),
+        "cancelled_by": booking.cancelled_by,
+        "reference": booking.reference,
+        "locale": booking.locale or "en",
+        "calendar_reply": booking.calendar_reply,
+        "video_room": booking.video_room,
+        "custom_video_url": booking.custom_video_url,
     }
 
 
@@ -199,8 +219,7 @@ def render(message: OutboxMessage, now: datetime) -> Rendered:
     """The message's words: rendered from its event (as sent at `now`) if it has not been
     rendered yet."""
     if message.event is None:
-        return Rendered(message.subject, message.body_text, message.body_html, message.ics,
-                        message.ics_method)
+        return Rendered(message.subject, message.body_text, message.body_html, message.ics, message.ics_method)
     return render_event(message.kind, json.loads(message.event), now)
 
 

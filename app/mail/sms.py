@@ -35,8 +35,11 @@ UNREACHABLE_NUMBER_CODES = frozenset({21211, 21408, 21610, 21612, 21614})
 
 
 def is_configured(config) -> bool:
-    return bool(config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")
-                and (config.get("TWILIO_FROM_NUMBER") or config.get("TWILIO_MESSAGING_SERVICE_SID")))
+    return bool(
+        config.get("TWILIO_ACCOUNT_SID")
+        and config.get("TWILIO_AUTH_TOKEN")
+        and (config.get("TWILIO_FROM_NUMBER") or config.get("TWILIO_MESSAGING_SERVICE_SID"))
+    )
 
 
 def can_receive_texts(e164: str) -> bool:
@@ -47,8 +50,11 @@ def can_receive_texts(e164: str) -> bool:
     except phonenumbers.NumberParseException:
         return False
     return phonenumbers.number_type(number) not in (
-        phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.TOLL_FREE,
-        phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.SHARED_COST)
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+    )
 
 
 def reason_not_to_send(message: OutboxMessage, booking: Booking | None, now: datetime) -> str | None:
@@ -73,10 +79,17 @@ def _texted_today(phone: str, now: datetime) -> bool:
     """Whether a confirmation or reminder went to `phone` on the clinic's day of `now`: the
     automatic texts come at most one a day."""
     midnight = datetime.combine(clinic_today(now), time(0), clinic_zone())
-    return db.session.execute(select(exists().where(
-        IS_TEXT, OutboxMessage.to_address == phone,
-        OutboxMessage.status == OUTBOX_SENT, OutboxMessage.kind.in_((texts.CONFIRMATION, texts.REMINDER)),
-        OutboxMessage.sent_at >= midnight))).scalar_one()
+    return db.session.execute(
+        select(
+            exists().where(
+                IS_TEXT,
+                OutboxMessage.to_address == phone,
+                OutboxMessage.status == OUTBOX_SENT,
+                OutboxMessage.kind.in_((texts.CONFIRMATION, texts.REMINDER)),
+                OutboxMessage.sent_at >= midnight,
+            )
+        )
+    ).scalar_one()
 
 
 def status_callback_url() -> str:
@@ -111,12 +124,15 @@ class RestTransport:
         """Returns the provider's id for the message; raises DeliveryError."""
         try:
             response = self._connection().post(
-                self.url, data=self.form(envelope.recipient, envelope.raw.decode("utf-8")),
-                auth=self.auth, timeout=self.timeout, allow_redirects=False)
+                self.url,
+                data=self.form(envelope.recipient, envelope.raw.decode("utf-8")),
+                auth=self.auth,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
         except niquests.RequestException as error:
             self.close()
-            raise DeliveryError(f"SMS provider: {type(error).__name__}", permanent=False,
-                                connection=True) from None
+            raise DeliveryError(f"SMS provider: {type(error).__name__}", permanent=False, connection=True) from None
         try:
             answer = response.json() if response.content else {}
         except ValueError:

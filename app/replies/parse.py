@@ -63,7 +63,7 @@ class Inbound:
 def _mailto(value: object) -> str:
     text = str(value).strip()
     if text.lower().startswith("mailto:"):
-        text = text[len("mailto:"):]
+        text = text[len("mailto:") :]
     return text.strip().lower()
 
 
@@ -105,11 +105,19 @@ def calendar_reply(text: str) -> CalendarReply | None:
     except (TypeError, ValueError):
         sequence = 0
     found = event.get("ATTENDEE", [])
-    attendees = tuple((_attendee_address(attendee), str(attendee.params.get("PARTSTAT", "NEEDS-ACTION")).upper())
-                      for attendee in (found if isinstance(found, list) else [found]))
-    return CalendarReply(method=method, uid=uid, sequence=sequence, attendees=attendees,
-                         starts_at=_instant(event, "DTSTART"), ends_at=_instant(event, "DTEND"),
-                         comment=str(event.get("COMMENT", "")).strip())
+    attendees = tuple(
+        (_attendee_address(attendee), str(attendee.params.get("PARTSTAT", "NEEDS-ACTION")).upper())
+        for attendee in (found if isinstance(found, list) else [found])
+    )
+    return CalendarReply(
+        method=method,
+        uid=uid,
+        sequence=sequence,
+        attendees=attendees,
+        starts_at=_instant(event, "DTSTART"),
+        ends_at=_instant(event, "DTEND"),
+        comment=str(event.get("COMMENT", "")).strip(),
+    )
 
 
 def _part_text(part: MIMEPart) -> str:

@@ -42,10 +42,15 @@ log = logging.getLogger("app.replies")
 
 # What handling a message did.
 CANCELLED, FLAGGED, RECORDED, COUNTER, FORWARDED, IGNORED = (
-    "cancelled", "flagged", "recorded", "counter", "forwarded", "ignored")
+    "cancelled",
+    "flagged",
+    "recorded",
+    "counter",
+    "forwarded",
+    "ignored",
+)
 
-_ANSWERS = {parse.ACCEPTED: CALENDAR_ACCEPTED, parse.TENTATIVE: CALENDAR_TENTATIVE,
-            parse.DECLINED: CALENDAR_DECLINED}
+_ANSWERS = {parse.ACCEPTED: CALENDAR_ACCEPTED, parse.TENTATIVE: CALENDAR_TENTATIVE, parse.DECLINED: CALENDAR_DECLINED}
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,9 @@ def handle_message(raw: bytes, now: datetime | None = None) -> Outcome:
         return Outcome(IGNORED, "the booking is already cancelled", booking.public_id)
     if current_app.config["CALENDAR_REPLY_AUTO_CANCEL"]:
         try:
-            booking_service.cancel(booking.public_id, actor=Actor.calendar(reply.sequence),
-                                   reason=reply.comment or None, now=now)
+            booking_service.cancel(
+                booking.public_id, actor=Actor.calendar(reply.sequence), reason=reply.comment or None, now=now
+            )
         except _Stale as stale:
             log.warning("calendar reply ignored: %s", stale)
             return Outcome(IGNORED, str(stale), booking.public_id)
@@ -101,8 +107,12 @@ def handle_message(raw: bytes, now: datetime | None = None) -> Outcome:
             return Outcome(FLAGGED, str(error), booking.public_id)
         return Outcome(CANCELLED, "declined in the patient's calendar", booking.public_id)
     _record(booking.public_id, CALENDAR_DECLINED, now)
-    _forward(message, "The patient declined in their calendar (not cancelled: "
-                      "CALENDAR_REPLY_AUTO_CANCEL is off)", now, booking)
+    _forward(
+        message,
+        "The patient declined in their calendar (not cancelled: CALENDAR_REPLY_AUTO_CANCEL is off)",
+        now,
+        booking,
+    )
     return Outcome(FLAGGED, "declined; auto-cancel is off", booking.public_id)
 
 
@@ -125,8 +135,10 @@ def record_decline(change: changes.Change) -> None:
 
 def _is_cancelled(public_id: str) -> bool:
     db.session.rollback()
-    return db.session.execute(select(Booking.status).where(Booking.public_id == public_id)).scalar_one() \
+    return (
+        db.session.execute(select(Booking.status).where(Booking.public_id == public_id)).scalar_one()
         == STATUS_CANCELLED
+    )
 
 
 def _refusal(message: parse.Inbound, reply: parse.CalendarReply, booking: Booking | None) -> str | None:
@@ -155,7 +167,8 @@ def _record(public_id: str, answer: str, now: datetime) -> None:
     """Keep the patient's answer on the booking, for staff."""
     with write_transaction():
         booking = db.session.execute(
-            select(Booking).where(Booking.public_id == public_id).with_for_update()).scalar_one()
+            select(Booking).where(Booking.public_id == public_id).with_for_update()
+        ).scalar_one()
         _mark(booking, answer, now)
 
 
@@ -166,13 +179,18 @@ def _forward(message: parse.Inbound, headline: str, now: datetime, booking: Book
         log.warning("inbound message not forwarded: STAFF_NOTIFY_EMAIL is empty")
         return Outcome(IGNORED, "no staff address to forward to")
     details = {
-        "headline": headline, "from": one_line(message.from_address), "subject": one_line(message.subject),
-        "date": one_line(message.date), "text": message.text, "received": now.isoformat(),
+        "headline": headline,
+        "from": one_line(message.from_address),
+        "subject": one_line(message.subject),
+        "date": one_line(message.date),
+        "text": message.text,
+        "received": now.isoformat(),
         "who": one_line(booking.first_name_initial) if booking else None,
         "starts_at": booking.slot.starts_at.isoformat() if booking else None,
         "staff_url": staff_booking_url(booking) if booking else None,
     }
     with write_transaction():
-        outbox.enqueue_unbooked(Message(outbox.INBOUND, to_address=address,
-                                        to_name=current_app.config["CLINIC_NAME"], details=details))
+        outbox.enqueue_unbooked(
+            Message(outbox.INBOUND, to_address=address, to_name=current_app.config["CLINIC_NAME"], details=details)
+        )
     return Outcome(FORWARDED, headline)

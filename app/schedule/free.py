@@ -13,8 +13,13 @@ from app.schedule import holds, resources
 from app.schedule.opening_hours import opening_windows
 
 
-def free_times(on: date, minutes: int, chair_ids: Sequence[int] | None = None,
-               except_session_ids: Iterable[int] = (), now: datetime | None = None) -> list[tuple[datetime, int]]:
+def free_times(
+    on: date,
+    minutes: int,
+    chair_ids: Sequence[int] | None = None,
+    except_session_ids: Iterable[int] = (),
+    now: datetime | None = None,
+) -> list[tuple[datetime, int]]:
     """(start, chair id) for each start on `on` (five-minute steps, not before `now`) at which
     `minutes` fit on some chair, taking the chairs in their order; `except_session_ids` do not
     block (a session being moved)."""

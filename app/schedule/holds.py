@@ -46,8 +46,11 @@ def hold(session: Session, course_sessions: Sequence[CourseSession]) -> None:
 
     Raises ChairTaken, naming the first session whose time is held, when any cell is taken;
     the caller's transaction stays usable (the insert runs in a savepoint)."""
-    rows = [{"chair_id": item.chair_id, "cell_start": cell, "session_id": item.id}
-            for item in course_sessions for cell in cells(item.starts_at, item.ends_at)]
+    rows = [
+        {"chair_id": item.chair_id, "cell_start": cell, "session_id": item.id}
+        for item in course_sessions
+        for cell in cells(item.starts_at, item.ends_at)
+    ]
     if not rows:
         return
     wanted = [(item.chair_id, item.starts_at, item.ends_at) for item in course_sessions]
@@ -64,9 +67,11 @@ def _first_clash(session: Session, wanted: list[tuple[int, datetime, datetime]])
     """The first wanted time whose cells another session holds (the first wanted one when the
     holder's transaction is not visible: two times of one plan cannot clash, one a day)."""
     for chair_id, starts_at, ends_at in wanted:
-        if session.execute(select(ChairHold.id).where(
-                ChairHold.chair_id == chair_id, ChairHold.cell_start >= starts_at,
-                ChairHold.cell_start < ends_at).limit(1)).first():
+        if session.execute(
+            select(ChairHold.id)
+            .where(ChairHold.chair_id == chair_id, ChairHold.cell_start >= starts_at, ChairHold.cell_start < ends_at)
+            .limit(1)
+        ).first():
             return ChairTaken(chair_id, starts_at, ends_at)
     return ChairTaken(*wanted[0])
 
@@ -78,12 +83,14 @@ def release(session: Session, course_sessions: Iterable[CourseSession]) -> None:
         session.execute(delete(ChairHold).where(ChairHold.session_id.in_(ids)))
 
 
-def held_cells(chair_ids: Sequence[int], lower: datetime, upper: datetime,
-               except_session_ids: Iterable[int] = ()) -> dict[int, set[datetime]]:
+def held_cells(
+    chair_ids: Sequence[int], lower: datetime, upper: datetime, except_session_ids: Iterable[int] = ()
+) -> dict[int, set[datetime]]:
     """Held cells per chair in [lower, upper), leaving out the cells of `except_session_ids`
     (a session being moved does not block itself)."""
     query = select(ChairHold.chair_id, ChairHold.cell_start).where(
-        ChairHold.chair_id.in_(list(chair_ids)), ChairHold.cell_start >= lower, ChairHold.cell_start < upper)
+        ChairHold.chair_id.in_(list(chair_ids)), ChairHold.cell_start >= lower, ChairHold.cell_start < upper
+    )
     excluded = list(except_session_ids)
     if excluded:
         query = query.where(ChairHold.session_id.not_in(excluded))
@@ -93,8 +100,7 @@ def held_cells(chair_ids: Sequence[int], lower: datetime, upper: datetime,
     return held
 
 
-def is_free(chair_id: int, starts_at: datetime, ends_at: datetime,
-            except_session_ids: Iterable[int] = ()) -> bool:
+def is_free(chair_id: int, starts_at: datetime, ends_at: datetime, except_session_ids: Iterable[int] = ()) -> bool:
     """Whether no cell of [starts_at, ends_at) is held on the chair (an answer for showing;
     `hold` is what decides)."""
     held = held_cells([chair_id], starts_at, ends_at, except_session_ids)[chair_id]

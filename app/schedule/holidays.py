@@ -12,13 +12,15 @@ from datetime import date
 import holidays
 
 # The library's names; an "(observed)" day (the Friday or Monday beside a weekend holiday) counts too.
-OBSERVED = ("New Year's Day", "Memorial Day", "Independence Day", "Labor Day", "Thanksgiving Day",
-            "Christmas Day")
+OBSERVED = ("New Year's Day", "Memorial Day", "Independence Day", "Labor Day", "Thanksgiving Day", "Christmas Day")
 _OBSERVED_SUFFIX = " (observed)"
 
 
 def public_holidays(first: date, last: date) -> list[tuple[date, str]]:
     """The observed holidays from `first` to `last` inclusive, soonest first, with their names."""
     calendar = holidays.country_holidays("US", years=range(first.year, last.year + 1))
-    return [(day, name) for day, name in sorted(calendar.items())
-            if first <= day <= last and name.removesuffix(_OBSERVED_SUFFIX) in OBSERVED]
+    return [
+        (day, name)
+        for day, name in sorted(calendar.items())
+        if first <= day <= last and name.removesuffix(_OBSERVED_SUFFIX) in OBSERVED
+    ]

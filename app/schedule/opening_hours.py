@@ -28,17 +28,24 @@ def opening_rules() -> OpeningRules:
     """The weekly hours, extra hours by date and closures, as app.schedule.availability takes them."""
     weekly: dict[int, list[Hours]] = defaultdict(list)
     for rule in db.session.execute(select(AvailabilityRule)).scalars():
-        weekly[rule.weekday].append(Hours(rule.start_time, rule.end_time, rule.slot_minutes,
-                                          rule.buffer_minutes, tuple(rule.modes.split(","))))
+        weekly[rule.weekday].append(
+            Hours(rule.start_time, rule.end_time, rule.slot_minutes, rule.buffer_minutes, tuple(rule.modes.split(",")))
+        )
     extra: dict[date, list[Hours]] = defaultdict(list)
     closures: list[Closure] = []
     for override in db.session.execute(select(DateOverride)).scalars():
         if override.kind == "closed":
             closures.append(Closure(override.on_date, override.start_time, override.end_time))
         elif override.start_time and override.end_time:
-            extra[override.on_date].append(Hours(override.start_time, override.end_time,
-                                                 override.slot_minutes, override.buffer_minutes,
-                                                 tuple(override.modes.split(","))))
+            extra[override.on_date].append(
+                Hours(
+                    override.start_time,
+                    override.end_time,
+                    override.slot_minutes,
+                    override.buffer_minutes,
+                    tuple(override.modes.split(",")),
+                )
+            )
     return weekly, extra, closures
 
 
@@ -126,8 +133,9 @@ def current_summary() -> str:
     "we are having trouble" page, so an unreachable database gives a plain line, not an error."""
     try:
         rows = db.session.execute(
-            select(AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time)
-            .order_by(AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time)
+            select(AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time).order_by(
+                AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time
+            )
         ).all()
     except DBAPIError:
         db.session.rollback()

@@ -65,8 +65,12 @@ def save_chair(values: ChairInput, actor: StaffUser | None, chair_id: int | None
             chair.name, chair.position, chair.is_active = name, values.position, values.is_active
             session.add(chair)
             session.flush()
-            audit.record(session, actor, "chair.save", details=f"chair {chair.id}: {name}"
-                         f"{'' if values.is_active else ' (not in use)'}")
+            audit.record(
+                session,
+                actor,
+                "chair.save",
+                details=f"chair {chair.id}: {name}{'' if values.is_active else ' (not in use)'}",
+            )
     except IntegrityError:
         raise ResourceError("Another chair has that name.", field="name") from None
     return chair
@@ -88,8 +92,9 @@ def save_type(values: TypeInput, actor: StaffUser | None, type_id: int | None = 
             kind.needs_chair, kind.is_active = values.needs_chair, values.is_active
             session.add(kind)
             session.flush()
-            audit.record(session, actor, "appointment_type.save",
-                         details=f"type {kind.id}: {name}, {values.minutes} min")
+            audit.record(
+                session, actor, "appointment_type.save", details=f"type {kind.id}: {name}, {values.minutes} min"
+            )
     except IntegrityError:
         raise ResourceError("Another appointment type has that short name.", field="key") from None
     return kind

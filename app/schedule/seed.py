@@ -57,23 +57,43 @@ APPOINTMENT_TYPES: list[AppointmentTypeSeed] = [
 ]
 
 COURSE_TEMPLATES: list[CourseTemplateSeed] = [
-    {"key": "rtms_36", "name": "Standard rTMS, 36 sessions",
-     "description": "30 weekday sessions over six weeks, then a taper of 3, 2 and 1 a week.",
-     "first": "first_session", "session": "session",
-     "cadence": [{"weeks": 6, "per_week": 5}, {"weeks": 1, "per_week": 3},
-                 {"weeks": 1, "per_week": 2}, {"weeks": 1, "per_week": 1}]},
-    {"key": "itbs_30", "name": "iTBS, 30 sessions",
-     "description": "30 short weekday sessions over six weeks.",
-     "first": "first_session", "session": "itbs_session",
-     "cadence": [{"weeks": 6, "per_week": 5}]},
-    {"key": "maintenance_6", "name": "Maintenance, weekly x 6",
-     "description": "One session a week for six weeks.",
-     "first": "session", "session": "session",
-     "cadence": [{"weeks": 6, "per_week": 1}]},
-    {"key": "rtms_36_three_a_week", "name": "rTMS 36, three days a week",
-     "description": "36 sessions on Monday, Wednesday and Friday over twelve weeks.",
-     "first": "first_session", "session": "session",
-     "cadence": [{"weeks": 12, "per_week": 3}]},
+    {
+        "key": "rtms_36",
+        "name": "Standard rTMS, 36 sessions",
+        "description": "30 weekday sessions over six weeks, then a taper of 3, 2 and 1 a week.",
+        "first": "first_session",
+        "session": "session",
+        "cadence": [
+            {"weeks": 6, "per_week": 5},
+            {"weeks": 1, "per_week": 3},
+            {"weeks": 1, "per_week": 2},
+            {"weeks": 1, "per_week": 1},
+        ],
+    },
+    {
+        "key": "itbs_30",
+        "name": "iTBS, 30 sessions",
+        "description": "30 short weekday sessions over six weeks.",
+        "first": "first_session",
+        "session": "itbs_session",
+        "cadence": [{"weeks": 6, "per_week": 5}],
+    },
+    {
+        "key": "maintenance_6",
+        "name": "Maintenance, weekly x 6",
+        "description": "One session a week for six weeks.",
+        "first": "session",
+        "session": "session",
+        "cadence": [{"weeks": 6, "per_week": 1}],
+    },
+    {
+        "key": "rtms_36_three_a_week",
+        "name": "rTMS 36, three days a week",
+        "description": "36 sessions on Monday, Wednesday and Friday over twelve weeks.",
+        "first": "first_session",
+        "session": "session",
+        "cadence": [{"weeks": 12, "per_week": 3}],
+    },
 ]
 
 
@@ -93,7 +113,13 @@ def seed_schedule(session: Session) -> None:
     templates = set(session.execute(select(CourseTemplate.key)).scalars())
     for template in COURSE_TEMPLATES:
         if template["key"] not in templates:
-            session.add(CourseTemplate(
-                key=template["key"], name=template["name"], description=template["description"],
-                first_type_id=types[template["first"]].id, session_type_id=types[template["session"]].id,
-                cadence=json.dumps(template["cadence"])))
+            session.add(
+                CourseTemplate(
+                    key=template["key"],
+                    name=template["name"],
+                    description=template["description"],
+                    first_type_id=types[template["first"]].id,
+                    session_type_id=types[template["session"]].id,
+                    cadence=json.dumps(template["cadence"]),
+                )
+            )

@@ -40,8 +40,7 @@ def _e164(value: str) -> str:
 
 def twiml(answer: str | None) -> Response:
     body = f"<Message>{escape(answer)}</Message>" if answer else ""
-    return Response(f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>',
-                    mimetype="text/xml")
+    return Response(f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>', mimetype="text/xml")
 
 
 @bp.post("/sms/inbound")

@@ -21,8 +21,10 @@ from app.staff.passwords import hash_password, needs_rehash, spend_equal_time, v
 
 # The one message for every refused sign-in, so it never tells whether an email has an account.
 WRONG_DETAILS = "That email and password do not match an active account. Please try again."
-LOCKED_OUT = ("Too many unsuccessful sign-in attempts. For safety, sign-in is paused for "
-              "{minutes} minutes. Please wait and try again, or ask an admin to help.")
+LOCKED_OUT = (
+    "Too many unsuccessful sign-in attempts. For safety, sign-in is paused for "
+    "{minutes} minutes. Please wait and try again, or ask an admin to help."
+)
 
 
 class AccountError(Exception):
@@ -47,8 +49,10 @@ def normalise_email(email: str) -> str:
 def check_password_strength(password: str) -> str:
     minimum = current_app.config["STAFF_PASSWORD_MIN_LENGTH"]
     if len(password or "") < minimum:
-        raise AccountError(f"Please choose a password of at least {minimum} characters. "
-                           "A few unrelated words make a strong one that is easy to type.")
+        raise AccountError(
+            f"Please choose a password of at least {minimum} characters. "
+            "A few unrelated words make a strong one that is easy to type."
+        )
     if len(password) > 256:
         raise AccountError("Please choose a password of 256 characters or fewer.")
     return password
@@ -73,9 +77,7 @@ def _valid_name(name: str) -> str:
 
 
 def find_by_email(email: str) -> StaffUser | None:
-    return db.session.execute(
-        select(StaffUser).where(StaffUser.email == normalise_email(email))
-    ).scalar_one_or_none()
+    return db.session.execute(select(StaffUser).where(StaffUser.email == normalise_email(email))).scalar_one_or_none()
 
 
 def get(user_id: int) -> StaffUser | None:
@@ -83,13 +85,10 @@ def get(user_id: int) -> StaffUser | None:
 
 
 def list_accounts() -> list[StaffUser]:
-    return list(db.session.execute(
-        select(StaffUser).order_by(StaffUser.is_active.desc(), StaffUser.name)
-    ).scalars())
+    return list(db.session.execute(select(StaffUser).order_by(StaffUser.is_active.desc(), StaffUser.name)).scalars())
 
 
-def create_account(email: str, name: str, role: str, password: str,
-                   actor: StaffUser | None = None) -> StaffUser:
+def create_account(email: str, name: str, role: str, password: str, actor: StaffUser | None = None) -> StaffUser:
     email = _valid_email(email)
     name = _valid_name(name)
     if role not in ROLES:
@@ -107,9 +106,7 @@ def create_account(email: str, name: str, role: str, password: str,
 
 
 def _lock_user(session, user_id: int) -> StaffUser:
-    user = session.execute(
-        select(StaffUser).where(StaffUser.id == user_id).with_for_update()
-    ).scalar_one_or_none()
+    user = session.execute(select(StaffUser).where(StaffUser.id == user_id).with_for_update()).scalar_one_or_none()
     if user is None:
         raise AccountError("That account does not exist.")
     return user
@@ -117,9 +114,9 @@ def _lock_user(session, user_id: int) -> StaffUser:
 
 def _other_active_admins(session, user: StaffUser) -> int:
     return session.execute(
-        select(func.count(StaffUser.id)).where(StaffUser.role == ROLE_ADMIN,
-                                               StaffUser.is_active.is_(True),
-                                               StaffUser.id != user.id)
+        select(func.count(StaffUser.id)).where(
+            StaffUser.role == ROLE_ADMIN, StaffUser.is_active.is_(True), StaffUser.id != user.id
+        )
     ).scalar_one()
 
 
@@ -137,8 +134,7 @@ def set_active(user_id: int, active: bool, actor: StaffUser | None = None) -> St
             if not active:
                 api_tokens.revoke_all(session, user.id)
             sessions.end_all(session, user.id)
-            audit.record(session, actor, "account.enable" if active else "account.disable",
-                         details=user.email)
+            audit.record(session, actor, "account.enable" if active else "account.disable", details=user.email)
     return user
 
 
@@ -176,6 +172,7 @@ def change_own_password(user: StaffUser, current: str, new: str) -> StaffUser:
 
 # --- sign-in -----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Lockout:
     account_failures: int
@@ -185,13 +182,15 @@ class Lockout:
 
 def _recent_failures(column, value: str, since: datetime) -> int:
     last_success = db.session.execute(
-        select(func.max(SignInAttempt.at)).where(column == value, SignInAttempt.succeeded.is_(True),
-                                                 SignInAttempt.at >= since)
+        select(func.max(SignInAttempt.at)).where(
+            column == value, SignInAttempt.succeeded.is_(True), SignInAttempt.at >= since
+        )
     ).scalar_one_or_none()
     start = max(since, last_success) if last_success else since
     return db.session.execute(
-        select(func.count(SignInAttempt.id)).where(column == value, SignInAttempt.succeeded.is_(False),
-                                                   SignInAttempt.at >= start)
+        select(func.count(SignInAttempt.id)).where(
+            column == value, SignInAttempt.succeeded.is_(False), SignInAttempt.at >= start
+        )
     ).scalar_one()
 
 
@@ -199,15 +198,17 @@ def is_locked_out(email: str, address: str, now: datetime | None = None) -> bool
     now = now or utcnow()
     minutes = current_app.config["STAFF_LOCKOUT_MINUTES"]
     since = now - timedelta(minutes=minutes)
-    if _recent_failures(SignInAttempt.email, normalise_email(email), since) \
-            >= current_app.config["STAFF_LOCKOUT_ACCOUNT_FAILURES"]:
+    if (
+        _recent_failures(SignInAttempt.email, normalise_email(email), since)
+        >= current_app.config["STAFF_LOCKOUT_ACCOUNT_FAILURES"]
+    ):
         return True
     # Per address, a success does not reset the count: one good account must not shelter
     # guessing at the others.
     address_failures = db.session.execute(
-        select(func.count(SignInAttempt.id)).where(SignInAttempt.address == address,
-                                                   SignInAttempt.succeeded.is_(False),
-                                                   SignInAttempt.at >= since)
+        select(func.count(SignInAttempt.id)).where(
+            SignInAttempt.address == address, SignInAttempt.succeeded.is_(False), SignInAttempt.at >= since
+        )
     ).scalar_one()
     return address_failures >= current_app.config["STAFF_LOCKOUT_ADDRESS_FAILURES"]
 
@@ -265,8 +266,7 @@ def authenticate(email: str, password: str, address: str, now: datetime | None =
         raise SignInRefused(WRONG_DETAILS)
     new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
     with write_transaction() as session:
-        session.execute(update(SignInAttempt).where(SignInAttempt.id == attempt_id)
-                        .values(succeeded=True))
+        session.execute(update(SignInAttempt).where(SignInAttempt.id == attempt_id).values(succeeded=True))
         user = _lock_user(session, user.id)
         user.previous_sign_in_at = user.last_sign_in_at
         user.last_sign_in_at = now

@@ -126,16 +126,23 @@ def revoke(token_id: int, actor: StaffUser | None = None) -> ApiToken:
         if record.revoked_at is None:
             record.revoked_at = utcnow()
             owner = session.get(StaffUser, record.staff_user_id)
-            audit.record(session, actor, "token.revoke",
-                         details=f"{record.prefix} of {owner.email if owner else 'a removed account'}")
+            audit.record(
+                session,
+                actor,
+                "token.revoke",
+                details=f"{record.prefix} of {owner.email if owner else 'a removed account'}",
+            )
     return record
 
 
 def revoke_all(session: Session, user_id: int) -> None:
     """Every token of this account is revoked, inside the caller's write transaction (the
     account is being disabled: enabling it again brings no token back, as no session)."""
-    session.execute(update(ApiToken).where(ApiToken.staff_user_id == user_id, ApiToken.revoked_at.is_(None))
-                    .values(revoked_at=utcnow()))
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.staff_user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
 
 
 def authenticate(token: str | None, now: datetime | None = None) -> StaffUser:
@@ -149,7 +156,8 @@ def authenticate(token: str | None, now: datetime | None = None) -> StaffUser:
         raise TokenUnknown("Send a staff API token as: Authorization: Bearer <token>.")
     digest = hash_token(token)
     row = db.session.execute(
-        select(ApiToken, StaffUser).join(StaffUser, ApiToken.staff_user_id == StaffUser.id)
+        select(ApiToken, StaffUser)
+        .join(StaffUser, ApiToken.staff_user_id == StaffUser.id)
         .where(ApiToken.token_hash == digest)
     ).one_or_none()
     if row is None or not hmac.compare_digest(row[0].token_hash, digest):

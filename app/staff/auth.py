@@ -107,8 +107,10 @@ def require_staff():
         _forget()
         resumed = g.get("staff_session")
         if resumed is not None and resumed.outcome == sessions.IDLE:
-            flash(f"You were signed out after {idle_seconds() // 60} minutes without activity. "
-                  "Please sign in again.", "info")
+            flash(
+                f"You were signed out after {idle_seconds() // 60} minutes without activity. Please sign in again.",
+                "info",
+            )
     target = request.full_path if request.method == "GET" else None
     return redirect(url_for("staff.sign_in", next=target) if target else url_for("staff.sign_in"))
 

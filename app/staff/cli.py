@@ -21,8 +21,9 @@ def _fail(message: str) -> None:
 @click.option("--email", required=True, help="Sign-in email address.")
 @click.option("--name", default=None, help="The person's name (defaults to the email's first part).")
 @click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True)
-@click.option("--password", default=None,
-              help="For scripts only: otherwise you are asked, and the password is not echoed.")
+@click.option(
+    "--password", default=None, help="For scripts only: otherwise you are asked, and the password is not echoed."
+)
 def create_command(email: str, name: str | None, role: str, password: str | None) -> None:
     """Create a staff account."""
     if password is None:
@@ -121,8 +122,10 @@ def token_list_command(email: str | None) -> None:
         return
     for record in found:
         state = f"revoked {_when(record.revoked_at)}" if record.revoked_at else "active"
-        click.echo(f"{record.id}\t{record.prefix}\t{users.get(record.staff_user_id, '?')}\t"
-                   f"created {_when(record.created_at)}\tlast used {_when(record.last_used_at)}\t{state}")
+        click.echo(
+            f"{record.id}\t{record.prefix}\t{users.get(record.staff_user_id, '?')}\t"
+            f"created {_when(record.created_at)}\tlast used {_when(record.last_used_at)}\t{state}"
+        )
 
 
 @token_cli.command("revoke")

@@ -31,9 +31,27 @@ from app.schedule.clinic_time import day_range, local
 from app.staff.bookings_admin import ATTENDANCE_LABELS, STATUS_LABELS
 
 MAX_DAYS = 366
-HEADER = ("Reference", "Date", "Start", "End", "Time zone", "How", "Status", "Attendance", "Name",
-          "Email", "Phone", "Language", "Interest", "Patient's note", "Booked at", "Booked by", "Cancelled at",
-          "Cancelled by", "Internal notes")
+HEADER = (
+    "Reference",
+    "Date",
+    "Start",
+    "End",
+    "Time zone",
+    "How",
+    "Status",
+    "Attendance",
+    "Name",
+    "Email",
+    "Phone",
+    "Language",
+    "Interest",
+    "Patient's note",
+    "Booked at",
+    "Booked by",
+    "Cancelled at",
+    "Cancelled by",
+    "Internal notes",
+)
 # Cells starting with these are formulas (or DDE) to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # What a spreadsheet may split a CSV line on, by its locale's list separator (a comma in
@@ -41,15 +59,17 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uf
 # the text after any of them may be read as a cell of its own.
 SEPARATORS = (",", ";", "\t", "\r", "\n")
 _FORMULA_AFTER_A_SEPARATOR = re.compile(
-    "([" + re.escape("".join(SEPARATORS)) + r"]\s*)(?=["
-    + re.escape("".join(c for c in FORMULA_STARTS if not c.isspace())) + "])")
+    "(["
+    + re.escape("".join(SEPARATORS))
+    + r"]\s*)(?=["
+    + re.escape("".join(c for c in FORMULA_STARTS if not c.isspace()))
+    + "])"
+)
 
-PRESETS = {"next7": "Next 7 days", "next30": "Next 30 days", "last_month": "Last month",
-           "custom": "Choose dates"}
+PRESETS = {"next7": "Next 7 days", "next30": "Next 30 days", "last_month": "Last month", "custom": "Choose dates"}
 DEFAULT_PRESET = "next30"
 FORMATS = {"xlsx": "Excel workbook (.xlsx)", "csv": "CSV (.csv)"}
-MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             "csv": "text/csv"}
+MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
 
 
 class ExportError(Exception):
@@ -70,8 +90,9 @@ class Download:
     mimetype: str
 
 
-def preset_range(preset: str, today: date, first: date | None = None,
-                 last: date | None = None) -> tuple[date | None, date | None]:
+def preset_range(
+    preset: str, today: date, first: date | None = None, last: date | None = None
+) -> tuple[date | None, date | None]:
     """The dates a preset stands for, from `today` (clinic time); custom uses first and last."""
     if preset == "next7":
         return today, today + timedelta(days=6)
@@ -103,10 +124,14 @@ def _local_stamp(instant, typed: bool = False) -> str | datetime | None:
 
 def bookings_between(first: date, last: date) -> list[Booking]:
     start, end = day_range(first, last)
-    return list(db.session.execute(
-        select(Booking).join(Slot).where(Slot.starts_at >= start, Slot.starts_at < end)
-        .order_by(Slot.starts_at, Booking.id)
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(Booking)
+            .join(Slot)
+            .where(Slot.starts_at >= start, Slot.starts_at < end)
+            .order_by(Slot.starts_at, Booking.id)
+        ).scalars()
+    )
 
 
 def rows(bookings: list[Booking], typed: bool = False):
@@ -124,12 +149,27 @@ def rows(bookings: list[Booking], typed: bool = False):
             day, starts, ends = start.date(), start.time().replace(tzinfo=None), end.time().replace(tzinfo=None)
         else:
             day, starts, ends = start.strftime("%Y-%m-%d"), start.strftime("%H:%M"), end.strftime("%H:%M")
-        yield (b.reference_display, day, starts, ends,
-               start.tzname(), mode_label(b.mode), STATUS_LABELS.get(b.status, b.status),
-               ATTENDANCE_LABELS.get(b.attendance or "", ""), b.name, b.email or "", phone,
-               b.language_name, interest_label(b.interest), b.note,
-               _local_stamp(b.created_at, typed), b.booked_by or "", _local_stamp(b.cancelled_at, typed),
-               b.cancelled_by or "", b.staff_notes)
+        yield (
+            b.reference_display,
+            day,
+            starts,
+            ends,
+            start.tzname(),
+            mode_label(b.mode),
+            STATUS_LABELS.get(b.status, b.status),
+            ATTENDANCE_LABELS.get(b.attendance or "", ""),
+            b.name,
+            b.email or "",
+            phone,
+            b.language_name,
+            interest_label(b.interest),
+            b.note,
+            _local_stamp(b.created_at, typed),
+            b.booked_by or "",
+            _local_stamp(b.cancelled_at, typed),
+            b.cancelled_by or "",
+            b.staff_notes,
+        )
 
 
 def to_csv(bookings: list[Booking]) -> bytes:
@@ -189,14 +229,19 @@ def export(first: date, last: date, actor: StaffUser, fmt: str = "xlsx") -> Down
         raise ExportError(f"Please export at most {MAX_DAYS} days at a time.")
     bookings = bookings_between(first, last)
     if not bookings:
-        raise NothingToExport(f"There are no bookings from {_day(first)} to {_day(last)}, so there "
-                              "is nothing to download. Try another range.")
+        raise NothingToExport(
+            f"There are no bookings from {_day(first)} to {_day(last)}, so there "
+            "is nothing to download. Try another range."
+        )
     data = to_xlsx(bookings) if fmt == "xlsx" else to_csv(bookings)
     with write_transaction() as session:
-        audit.record(session, actor, "export.csv",
-                     details=f"{first.isoformat()} to {last.isoformat()}, {len(bookings)} bookings, {fmt}")
-    return Download(data=data, count=len(bookings), filename=filename(first, last, fmt),
-                    mimetype=MIMETYPES[fmt])
+        audit.record(
+            session,
+            actor,
+            "export.csv",
+            details=f"{first.isoformat()} to {last.isoformat()}, {len(bookings)} bookings, {fmt}",
+        )
+    return Download(data=data, count=len(bookings), filename=filename(first, last, fmt), mimetype=MIMETYPES[fmt])
 
 
 def _day(on: date) -> str:

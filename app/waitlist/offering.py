@@ -62,22 +62,37 @@ def entry_url(token: str, locale: str = "en") -> str:
 def joined_message(entry: WaitlistEntry, token: str) -> Message:
     """The email sent on joining, with the entry's private link: to whoever its offers go to."""
     to = recipient(entry)
-    return Message(outbox.WAITLIST_JOINED, to_address=to.email, to_name=to.name, details={
-        "name": to.name, "entry_url": entry_url(token, to.locale), "expires_at": entry.expires_at.isoformat(),
-        "locale": to.locale})
+    return Message(
+        outbox.WAITLIST_JOINED,
+        to_address=to.email,
+        to_name=to.name,
+        details={
+            "name": to.name,
+            "entry_url": entry_url(token, to.locale),
+            "expires_at": entry.expires_at.isoformat(),
+            "locale": to.locale,
+        },
+    )
 
 
 def preferences(entry: WaitlistEntry) -> Preferences:
-    return Preferences(entry.earliest, entry.latest, tuple(entry.weekday_list), tuple(entry.part_list),
-                       tuple(entry.mode_list))
+    return Preferences(
+        entry.earliest, entry.latest, tuple(entry.weekday_list), tuple(entry.part_list), tuple(entry.mode_list)
+    )
 
 
 def expire_offers(now: datetime) -> int:
     """Offers past their time can no longer be claimed."""
     with write_transaction() as session:
-        result = cast(CursorResult, session.execute(
-            update(WaitlistOffer).where(WaitlistOffer.status == OFFER_SENT, WaitlistOffer.expires_at <= now)
-            .values(status=OFFER_EXPIRED, ended_at=now).execution_options(synchronize_session=False)))
+        result = cast(
+            CursorResult,
+            session.execute(
+                update(WaitlistOffer)
+                .where(WaitlistOffer.status == OFFER_SENT, WaitlistOffer.expires_at <= now)
+                .values(status=OFFER_EXPIRED, ended_at=now)
+                .execution_options(synchronize_session=False)
+            ),
+        )
     return result.rowcount or 0
 
 
@@ -85,8 +100,13 @@ def offer_freed_slots(now: datetime | None = None) -> OfferReport:
     """One pass over the open freed slots, oldest first."""
     now = now or utcnow()
     report = OfferReport(expired=expire_offers(now))
-    ids = db.session.execute(select(FreedSlot.id).where(FreedSlot.status == FREED_OPEN)
-                             .order_by(FreedSlot.freed_at, FreedSlot.id)).scalars().all()
+    ids = (
+        db.session.execute(
+            select(FreedSlot.id).where(FreedSlot.status == FREED_OPEN).order_by(FreedSlot.freed_at, FreedSlot.id)
+        )
+        .scalars()
+        .all()
+    )
     for freed_id in ids:
         offered, closed = offer_round(freed_id, now)
         report.offered += offered
@@ -97,14 +117,21 @@ def offer_freed_slots(now: datetime | None = None) -> OfferReport:
 def _close(freed: FreedSlot, outcome: str, now: datetime) -> None:
     freed.status, freed.closed_at, freed.outcome = FREED_CLOSED, now, outcome
     db.session.execute(
-        update(WaitlistOffer).where(WaitlistOffer.slot_id == freed.slot_id, WaitlistOffer.status == OFFER_SENT)
-        .values(status=OFFER_WITHDRAWN, ended_at=now).execution_options(synchronize_session=False))
+        update(WaitlistOffer)
+        .where(WaitlistOffer.slot_id == freed.slot_id, WaitlistOffer.status == OFFER_SENT)
+        .values(status=OFFER_WITHDRAWN, ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _sent_today(mailbox: str, now: datetime) -> list[datetime]:
-    return list(db.session.execute(
-        select(WaitlistOffer.created_at).where(WaitlistOffer.email == mailbox,
-                                               WaitlistOffer.created_at > now - timedelta(hours=24))).scalars())
+    return list(
+        db.session.execute(
+            select(WaitlistOffer.created_at).where(
+                WaitlistOffer.email == mailbox, WaitlistOffer.created_at > now - timedelta(hours=24)
+            )
+        ).scalars()
+    )
 
 
 @dataclass(frozen=True)
@@ -140,11 +167,17 @@ def candidates(slot: Slot, now: datetime, count: int) -> list[WaitlistEntry]:
     zone = clinic_zone()
     local_day = slot.starts_at.astimezone(zone).date()
     already = select(WaitlistOffer.entry_id).where(WaitlistOffer.slot_id == slot.id)
-    query = (select(WaitlistEntry)
-             .where(WaitlistEntry.status == ENTRY_WAITING, WaitlistEntry.expires_at > now,
-                    WaitlistEntry.earliest <= local_day, WaitlistEntry.latest >= local_day,
-                    WaitlistEntry.id.not_in(already))
-             .order_by(WaitlistEntry.created_at, WaitlistEntry.id))
+    query = (
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.status == ENTRY_WAITING,
+            WaitlistEntry.expires_at > now,
+            WaitlistEntry.earliest <= local_day,
+            WaitlistEntry.latest >= local_day,
+            WaitlistEntry.id.not_in(already),
+        )
+        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+    )
     limit = config["WAITLIST_MAX_OFFERS_PER_DAY"]
     chosen: list[WaitlistEntry] = []
     emails: set[str] = set()
@@ -167,8 +200,9 @@ def offer_round(freed_id: int, now: datetime, passing_on: bool = False) -> tuple
     are out. Returns (offers sent, whether the freed slot is now closed)."""
     config = current_app.config
     with write_transaction() as session:
-        freed = session.execute(select(FreedSlot).where(FreedSlot.id == freed_id).with_for_update()
-                                ).scalar_one_or_none()
+        freed = session.execute(
+            select(FreedSlot).where(FreedSlot.id == freed_id).with_for_update()
+        ).scalar_one_or_none()
         if freed is None or freed.status != FREED_OPEN:
             return 0, False
         slot = freed.slot
@@ -180,12 +214,16 @@ def offer_round(freed_id: int, now: datetime, passing_on: bool = False) -> tuple
                 return 0, False  # not bookable yet: offered once it comes into the window
             _close(freed, "unavailable", now)
             return 0, True
-        out = session.execute(select(func.count(WaitlistOffer.id)).where(
-            WaitlistOffer.slot_id == slot.id, WaitlistOffer.status == OFFER_SENT)).scalar_one()
+        out = session.execute(
+            select(func.count(WaitlistOffer.id)).where(
+                WaitlistOffer.slot_id == slot.id, WaitlistOffer.status == OFFER_SENT
+            )
+        ).scalar_one()
         if out and not passing_on:
             return 0, False
-        expires_at = offer_expiry(now, slot.starts_at, config["WAITLIST_OFFER_HOURS"],
-                                  config["BOOKING_MIN_NOTICE_HOURS"])
+        expires_at = offer_expiry(
+            now, slot.starts_at, config["WAITLIST_OFFER_HOURS"], config["BOOKING_MIN_NOTICE_HOURS"]
+        )
         count = 1 if passing_on else config["WAITLIST_OFFERS_PER_SLOT"]
         chosen = candidates(slot, now, count) if expires_at else []
         if not chosen or expires_at is None:
@@ -197,14 +235,33 @@ def offer_round(freed_id: int, now: datetime, passing_on: bool = False) -> tuple
         for entry in chosen:
             token = new_manage_token()
             to = recipient(entry)
-            session.add(WaitlistOffer(token_hash=hash_token(token), entry=entry, freed_slot=freed, slot=slot,
-                                      email=mailbox_key(to.email), status=OFFER_SENT, created_at=now,
-                                      expires_at=expires_at))
-            messages.append(Message(outbox.OFFER, to_address=to.email, to_name=to.name, details={
-                "name": to.name, "starts_at": slot.starts_at.isoformat(),
-                "ends_at": slot.ends_at.isoformat(), "modes": [
-                    m for m in slot.mode_list if not entry.mode_list or m in entry.mode_list],
-                "claim_url": offer_url(token, to.locale), "expires_at": expires_at.isoformat(),
-                "locale": to.locale}))
+            session.add(
+                WaitlistOffer(
+                    token_hash=hash_token(token),
+                    entry=entry,
+                    freed_slot=freed,
+                    slot=slot,
+                    email=mailbox_key(to.email),
+                    status=OFFER_SENT,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+            messages.append(
+                Message(
+                    outbox.OFFER,
+                    to_address=to.email,
+                    to_name=to.name,
+                    details={
+                        "name": to.name,
+                        "starts_at": slot.starts_at.isoformat(),
+                        "ends_at": slot.ends_at.isoformat(),
+                        "modes": [m for m in slot.mode_list if not entry.mode_list or m in entry.mode_list],
+                        "claim_url": offer_url(token, to.locale),
+                        "expires_at": expires_at.isoformat(),
+                        "locale": to.locale,
+                    },
+                )
+            )
         outbox.enqueue_unbooked(*messages)
     return len(chosen), False

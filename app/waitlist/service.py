@@ -47,23 +47,43 @@ def join(request: JoinRequest, now: datetime | None = None, *, actor: Actor = TH
         if request.manage_token:
             booking = booking_service.find_by_token(request.manage_token, lock=True)
             if booking is None or not booking_service.can_change(booking, now):
-                raise BookingNotLinkable(_("That booking link cannot be used: the consultation is "
-                                           "cancelled, over, or the link is not right."), field="manage_token")
+                raise BookingNotLinkable(
+                    _(
+                        "That booking link cannot be used: the consultation is "
+                        "cancelled, over, or the link is not right."
+                    ),
+                    field="manage_token",
+                )
             booking_id = booking.id
         entry = WaitlistEntry(
-            token_hash=hash_token(token), name=request.name, email=request.email, phone=request.phone,
-            locale=request.locale, earliest=request.earliest, latest=request.latest,
+            token_hash=hash_token(token),
+            name=request.name,
+            email=request.email,
+            phone=request.phone,
+            locale=request.locale,
+            earliest=request.earliest,
+            latest=request.latest,
             weekdays=",".join(str(d) for d in request.weekdays),
-            parts_of_day=",".join(request.parts_of_day), modes=",".join(request.modes),
-            booking_id=booking_id, status=ENTRY_WAITING, consent_at=now, created_at=now,
-            sms_consent_at=now if request.sms_consent else None, sms_consent_source=request.sms_consent,
-            expires_at=entry_expiry(now, request.latest, days, clinic_zone()))
+            parts_of_day=",".join(request.parts_of_day),
+            modes=",".join(request.modes),
+            booking_id=booking_id,
+            status=ENTRY_WAITING,
+            consent_at=now,
+            created_at=now,
+            sms_consent_at=now if request.sms_consent else None,
+            sms_consent_source=request.sms_consent,
+            expires_at=entry_expiry(now, request.latest, days, clinic_zone()),
+        )
         session.add(entry)
         session.flush()
         outbox.enqueue_unbooked(offering.joined_message(entry, token))
         if actor.member is not None:
-            audit.record(session, actor.member, "waitlist.add",
-                         details=f"for a caller, {request.earliest.isoformat()} to {request.latest.isoformat()}")
+            audit.record(
+                session,
+                actor.member,
+                "waitlist.add",
+                details=f"for a caller, {request.earliest.isoformat()} to {request.latest.isoformat()}",
+            )
     return NewEntry(entry=entry, token=token)
 
 
@@ -77,8 +97,13 @@ def find_by_token(token: str, *, lock: bool = False) -> WaitlistEntry | None:
 
 def current_choices(entry: WaitlistEntry) -> dict[str, Any]:
     """The entry's choices in the shape of a join request's body."""
-    return {"earliest": entry.earliest.isoformat(), "latest": entry.latest.isoformat(),
-            "weekdays": entry.weekday_list, "parts_of_day": entry.part_list, "modes": entry.mode_list}
+    return {
+        "earliest": entry.earliest.isoformat(),
+        "latest": entry.latest.isoformat(),
+        "weekdays": entry.weekday_list,
+        "parts_of_day": entry.part_list,
+        "modes": entry.mode_list,
+    }
 
 
 def change(token: str, values: dict[str, Any], now: datetime | None = None) -> WaitlistEntry:
@@ -123,8 +148,11 @@ def leave(token: str, now: datetime | None = None) -> WaitlistEntry:
             entry.status = ENTRY_LEFT
             entry.ended_at = now
             session.execute(
-                update(WaitlistOffer).where(WaitlistOffer.entry_id == entry.id, WaitlistOffer.status == OFFER_SENT)
-                .values(status=OFFER_WITHDRAWN, ended_at=now).execution_options(synchronize_session=False))
+                update(WaitlistOffer)
+                .where(WaitlistOffer.entry_id == entry.id, WaitlistOffer.status == OFFER_SENT)
+                .values(status=OFFER_WITHDRAWN, ended_at=now)
+                .execution_options(synchronize_session=False)
+            )
     return entry
 
 

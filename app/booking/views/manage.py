@@ -33,8 +33,12 @@ def _booking_or_404(token: str) -> Booking:
     if booking is None:
         abort(404)
     here = current_language()
-    if (request.method == "GET" and booking.locale != here and booking.locale in LANGUAGES
-            and request.cookies.get(LANGUAGE_COOKIE) != here):
+    if (
+        request.method == "GET"
+        and booking.locale != here
+        and booking.locale in LANGUAGES
+        and request.cookies.get(LANGUAGE_COOKIE) != here
+    ):
         abort(redirect(address_in(booking.locale), code=302))
     return booking
 
@@ -43,8 +47,7 @@ def _booking_or_404(token: str) -> Booking:
 @token_lookup_limit
 def show(token: str):
     booking = _booking_or_404(token)
-    return render_template("booking/manage.html", booking=booking, token=token,
-                           can_change=service.can_change(booking))
+    return render_template("booking/manage.html", booking=booking, token=token, can_change=service.can_change(booking))
 
 
 @bp.get("/<token>/confirmed")
@@ -79,8 +82,13 @@ def cancel(token: str):
     try:
         service.cancel(booking.public_id, actor=THE_PATIENT, reason=form.reason.data)
     except BookingError as error:
-        return render_template("booking/manage.html", booking=booking, token=token, problem=error.message,
-                               can_change=service.can_change(booking)), error.http_status
+        return render_template(
+            "booking/manage.html",
+            booking=booking,
+            token=token,
+            problem=error.message,
+            can_change=service.can_change(booking),
+        ), error.http_status
     return redirect(url_for("manage.show", token=token, done="cancelled"), code=303)
 
 
@@ -114,11 +122,11 @@ def confirm_new_slot(token: str, slot_id: str):
     status = 200
     if form.validate_on_submit():
         try:
-            service.reschedule(booking.public_id, slot.public_id, form.mode.data, actor=THE_PATIENT,
-                               manage_token=token)
+            service.reschedule(booking.public_id, slot.public_id, form.mode.data, actor=THE_PATIENT, manage_token=token)
         except SlotTaken as taken:
-            problem = _("%(problem)s Your consultation has not changed. Please choose another time.",
-                        problem=taken.message)
+            problem = _(
+                "%(problem)s Your consultation has not changed. Please choose another time.", problem=taken.message
+            )
             alternatives = taken.alternatives
             status = 409
         except BookingError as error:
@@ -129,8 +137,15 @@ def confirm_new_slot(token: str, slot_id: str):
     elif request.method == "POST":
         problem = str(validation.MODE_REQUIRED)
         status = 422
-    return render_template("booking/reschedule_confirm.html", booking=booking, token=token, slot=slot,
-                           form=form, problem=problem, alternatives=alternatives), status
+    return render_template(
+        "booking/reschedule_confirm.html",
+        booking=booking,
+        token=token,
+        slot=slot,
+        form=form,
+        problem=problem,
+        alternatives=alternatives,
+    ), status
 
 
 @bp.get("/<token>/invite.ics")

@@ -35,6 +35,17 @@ def flash_done(message: str) -> None:
 
 
 from app.staff.views import (  # noqa: E402,F401  isort: skip
-    accounts, audit_log, bookings, busy_calendars, calendar, courses, dashboard, export, feeds, hours,
-    schedule_admin, sign_in, waitlist,
+    accounts,
+    audit_log,
+    bookings,
+    busy_calendars,
+    calendar,
+    courses,
+    dashboard,
+    export,
+    feeds,
+    hours,
+    schedule_admin,
+    sign_in,
+    waitlist,
 )

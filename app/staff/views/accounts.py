@@ -21,8 +21,9 @@ def accounts():
     status = 200
     if form.validate_on_submit():
         try:
-            user = account_service.create_account(form.email.data, form.name.data, form.role.data,
-                                                  form.password.data, actor=current_user)
+            user = account_service.create_account(
+                form.email.data, form.name.data, form.role.data, form.password.data, actor=current_user
+            )
         except account_service.AccountError as error:
             flash_error(error.message)
             status = 422
@@ -33,8 +34,15 @@ def accounts():
         status = 422
     form.password.data = ""
     users = account_service.list_accounts()
-    return render_template("staff/accounts.html", users=users, form=form, ROLES=ROLES, ROLE_LABELS=ROLE_LABELS,
-                           tokens=api_tokens.tokens(), owners={user.id: user for user in users}), status
+    return render_template(
+        "staff/accounts.html",
+        users=users,
+        form=form,
+        ROLES=ROLES,
+        ROLE_LABELS=ROLE_LABELS,
+        tokens=api_tokens.tokens(),
+        owners={user.id: user for user in users},
+    ), status
 
 
 def _user_or_404(user_id: int):
@@ -54,8 +62,11 @@ def account_active(user_id: int):
     except account_service.AccountError as error:
         flash_error(error.message)
     else:
-        flash_done(f"{user.name} can sign in again." if active else
-                   f"{user.name} is disabled, signed out everywhere, and their API tokens revoked.")
+        flash_done(
+            f"{user.name} can sign in again."
+            if active
+            else f"{user.name} is disabled, signed out everywhere, and their API tokens revoked."
+        )
     return redirect(url_for("staff.accounts"), code=303)
 
 
@@ -81,8 +92,9 @@ def account_password(user_id: int):
     except account_service.AccountError as error:
         flash_error(error.message)
     else:
-        flash_done(f"Set a new password for {user.name} and signed them out everywhere. "
-                   "Tell them the new password in person.")
+        flash_done(
+            f"Set a new password for {user.name} and signed them out everywhere. Tell them the new password in person."
+        )
     return redirect(url_for("staff.accounts"), code=303)
 
 
@@ -97,6 +109,9 @@ def revoke_api_token(token_id: int):
     except api_tokens.TokenError as error:
         abort(403, error.message)
     flash_done(f"Revoked the API token {record.prefix}…: it no longer works.")
-    back = "staff.accounts" if request.form.get("back") == "accounts" and current_user.is_admin \
+    back = (
+        "staff.accounts"
+        if request.form.get("back") == "accounts" and current_user.is_admin
         else "staff.change_password"
+    )
     return redirect(url_for(back), code=303)

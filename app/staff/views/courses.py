@@ -45,15 +45,20 @@ def _next_weekday(after: date) -> date:
 def _plan_request(form) -> courses.PlanRequest:
     self_pay = form.payment.data == "self_pay"
     return courses.PlanRequest(
-        template_id=form.template.data, start=form.start.data, preferred_time=form.at.data,
-        chair_id=form.chair.data or None, self_pay=self_pay,
+        template_id=form.template.data,
+        start=form.start.data,
+        preferred_time=form.at.data,
+        chair_id=form.chair.data or None,
+        self_pay=self_pay,
         authorised_sessions=None if self_pay else form.authorised_sessions.data,
-        authorised_until=None if self_pay else form.authorised_until.data)
+        authorised_until=None if self_pay else form.authorised_until.data,
+    )
 
 
 def _patient(form) -> courses.PatientDetails:
-    return courses.PatientDetails(form.name.data or "", form.email.data or None, form.phone.data or "",
-                                  form.locale.data or "en")
+    return courses.PatientDetails(
+        form.name.data or "", form.email.data or None, form.phone.data or "", form.locale.data or "en"
+    )
 
 
 def _booking_id(form) -> int | None:
@@ -78,8 +83,7 @@ def _plan_page(form, status: int = 200):
 
 @bp.get("/courses")
 def courses_list():
-    return render_template("staff/courses.html", courses=queries.courses_in_progress(),
-                           ordinals=courses.ordinals)
+    return render_template("staff/courses.html", courses=queries.courses_in_progress(), ordinals=courses.ordinals)
 
 
 @bp.get("/courses/new")
@@ -117,16 +121,22 @@ def propose_course():
 
 
 def _proposal_page(form, sessions, template_name: str, problem: str | None = None, status: int = 200):
-    confirm = ConfirmPlanForm(formdata=None, data={name: field.data for name, field in form._fields.items()
-                                                    if name != "csrf_token"})
-    confirm.plan.data = " ".join(f"{s.number},{s.chair_id},{s.starts_at.strftime('%Y%m%dT%H%M')}"
-                                 for s in sessions)
+    confirm = ConfirmPlanForm(
+        formdata=None, data={name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+    )
+    confirm.plan.data = " ".join(f"{s.number},{s.chair_id},{s.starts_at.strftime('%Y%m%dT%H%M')}" for s in sessions)
     chair_names = {c.id: c.name for c in resources.chairs()}
-    return render_template("staff/course_proposal.html", form=confirm, sessions=sessions, problem=problem,
-                           template_name=template_name, chair_names=chair_names,
-                           hhmm=lambda at: at.astimezone(clinic_zone()).strftime("%H:%M"),
-                           moved=sum(1 for s in sessions if s.moved),
-                           past=sum(1 for s in sessions if s.past_authorisation)), status
+    return render_template(
+        "staff/course_proposal.html",
+        form=confirm,
+        sessions=sessions,
+        problem=problem,
+        template_name=template_name,
+        chair_names=chair_names,
+        hhmm=lambda at: at.astimezone(clinic_zone()).strftime("%H:%M"),
+        moved=sum(1 for s in sessions if s.moved),
+        past=sum(1 for s in sessions if s.past_authorisation),
+    ), status
 
 
 def _times(plan: str) -> list[tuple[int, int, datetime]]:
@@ -170,19 +180,20 @@ def confirm_course():
         flash_error("The plan could not be read: here it is again, proposed afresh.")
         return propose_course()
     try:
-        course = courses.plan_course(_patient(form), plan_request, sessions, booking_id=_booking_id(form),
-                                     actor=current_user)
+        course = courses.plan_course(
+            _patient(form), plan_request, sessions, booking_id=_booking_id(form), actor=current_user
+        )
     except PlanClash as clash:
-        return _proposal_page(form, clash.proposals, _template_name(form, plan_request.template_id),
-                              clash.message, 409)
+        return _proposal_page(form, clash.proposals, _template_name(form, plan_request.template_id), clash.message, 409)
     except (TimeNotOpen, InvalidCourseInput) as error:
         if error.field not in ("start", None):
             if not _at_field(form, error):
                 flash_error(error.message)
             return _plan_page(form, 422)
         original = courses.proposal_from(plan_request.template_id, shown, plan_request.preferred_time)
-        return _proposal_page(form, original, _template_name(form, plan_request.template_id),
-                              f"{error.message} Nothing was booked.", 422)
+        return _proposal_page(
+            form, original, _template_name(form, plan_request.template_id), f"{error.message} Nothing was booked.", 422
+        )
     except DomainError as error:
         if not _at_field(form, error):
             flash_error(error.message)
@@ -200,15 +211,22 @@ def _course_or_404(course_id: str):
 
 def _course_page(course, end_form=None, resume_form=None, status: int = 200):
     if resume_form is None:
-        resume_form = ResumeForm(formdata=None, data={"start": _next_weekday(clinic_today()),
-                                                      "at": course.preferred_time})
+        resume_form = ResumeForm(
+            formdata=None, data={"start": _next_weekday(clinic_today()), "at": course.preferred_time}
+        )
     chair_names = {c.id: c.name for c in resources.chairs()}
     return render_template(
-        "staff/course_detail.html", course=course, ordinals=courses.ordinals(course),
-        past_authorisation=courses.is_past_authorisation, chair_names=chair_names,
-        today=clinic_today(), end_form=end_form or EndCourseForm(formdata=None), resume_form=resume_form,
+        "staff/course_detail.html",
+        course=course,
+        ordinals=courses.ordinals(course),
+        past_authorisation=courses.is_past_authorisation,
+        chair_names=chair_names,
+        today=clinic_today(),
+        end_form=end_form or EndCourseForm(formdata=None),
+        resume_form=resume_form,
         has_missed=any(s.status == SESSION_MISSED for s in course.sessions),
-        zone=clinic_zone(), PLANNED=SESSION_PLANNED,
+        zone=clinic_zone(),
+        PLANNED=SESSION_PLANNED,
         booking=queries.consultation_of(course),
     ), status
 
@@ -233,8 +251,11 @@ def _after_change(course_id: str, call, done: str):
 def course_attendance(course_id: str, number: int):
     status = request.form.get("status", "")
     label = {SESSION_ATTENDED: "attended", SESSION_MISSED: "missed"}.get(status, status)
-    return _after_change(course_id, lambda: courses.record_attendance(course_id, number, status, actor=current_user),
-                         f"Session marked {label}.")
+    return _after_change(
+        course_id,
+        lambda: courses.record_attendance(course_id, number, status, actor=current_user),
+        f"Session marked {label}.",
+    )
 
 
 @bp.post("/courses/<course_id>/add-session")
@@ -262,7 +283,8 @@ def course_move_session(course_id: str, number: int):
         abort(404)
     form = MoveSessionForm()
     form.chair.choices = [(0, "Its own chair, or any free one")] + [
-        (c.id, c.name) for c in resources.chairs(active_only=True)]
+        (c.id, c.name) for c in resources.chairs(active_only=True)
+    ]
     status = 200
     if request.method == "GET":
         local = _local(item.starts_at)
@@ -273,8 +295,14 @@ def course_move_session(course_id: str, number: int):
             form.at.errors = ["That time does not exist on that day (the clocks go forward)."]
         else:
             try:
-                moved = courses.move_session(course_id, number, starts_at, chair_id=form.chair.data or None,
-                                             later_too=form.later_too.data, actor=current_user)
+                moved = courses.move_session(
+                    course_id,
+                    number,
+                    starts_at,
+                    chair_id=form.chair.data or None,
+                    later_too=form.later_too.data,
+                    actor=current_user,
+                )
             except DomainError as error:
                 target = form.at if error.field == "start" else None
                 if target is not None:
@@ -288,14 +316,23 @@ def course_move_session(course_id: str, number: int):
     else:
         status = 422
     ordinal = courses.ordinals(course).get(number, number)
-    return render_template("staff/course_move.html", course=course, item=item, form=form, ordinal=ordinal,
-                           total=len(courses.ordinals(course))), status
+    return render_template(
+        "staff/course_move.html",
+        course=course,
+        item=item,
+        form=form,
+        ordinal=ordinal,
+        total=len(courses.ordinals(course)),
+    ), status
 
 
 @bp.post("/courses/<course_id>/pause")
 def course_pause(course_id: str):
-    return _after_change(course_id, lambda: courses.pause_course(course_id, actor=current_user),
-                         "Course paused: the sessions to come are cancelled and their chairs free.")
+    return _after_change(
+        course_id,
+        lambda: courses.pause_course(course_id, actor=current_user),
+        "Course paused: the sessions to come are cancelled and their chairs free.",
+    )
 
 
 @bp.post("/courses/<course_id>/resume")

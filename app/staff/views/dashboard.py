@@ -18,11 +18,14 @@ from app.staff.views import bp
 @bp.get("/")
 def dashboard():
     now = sessions.now()
-    return render_template("staff/dashboard.html", board=figures.summary(current_user, now=now),
-                           chair_use=course_queries.chair_use(week_start(clinic_today(now))),
-                           courses_in_progress=course_queries.count_in_progress(),
-                           waitlist=waitlist_admin.figures(),
-                           setup_problems=found_at_start() if current_user.is_admin else [])
+    return render_template(
+        "staff/dashboard.html",
+        board=figures.summary(current_user, now=now),
+        chair_use=course_queries.chair_use(week_start(clinic_today(now))),
+        courses_in_progress=course_queries.count_in_progress(),
+        waitlist=waitlist_admin.figures(),
+        setup_problems=found_at_start() if current_user.is_admin else [],
+    )
 
 
 @bp.get("")
@@ -35,6 +38,12 @@ def day_sheet():
     """A day's consultations as a printable list (today unless ?day=YYYY-MM-DD)."""
     now = sessions.now()
     on = parse_date(request.args.get("day")) or clinic_today(now)
-    return render_template("staff/day_sheet.html", on=on, bookings=figures.day_sheet(on, current_user),
-                           chairs=course_queries.day_sheet(on),
-                           printed_at=now, previous=on - timedelta(days=1), following=on + timedelta(days=1))
+    return render_template(
+        "staff/day_sheet.html",
+        on=on,
+        bookings=figures.day_sheet(on, current_user),
+        chairs=course_queries.day_sheet(on),
+        printed_at=now,
+        previous=on - timedelta(days=1),
+        following=on + timedelta(days=1),
+    )

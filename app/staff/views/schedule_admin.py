@@ -30,14 +30,17 @@ KINDS = {"chairs": "chair", "types": "appointment type", "templates": "course te
 @bp.get("/schedule")
 @admin_required
 def schedule_admin():
-    return render_template("staff/schedule_admin.html", chairs=resources.chairs(),
-                           types=resources.appointment_types(), templates=course_templates.templates(),
-                           cadence_text=lambda t: cadence_text(json.loads(t.cadence)))
+    return render_template(
+        "staff/schedule_admin.html",
+        chairs=resources.chairs(),
+        types=resources.appointment_types(),
+        templates=course_templates.templates(),
+        cadence_text=lambda t: cadence_text(json.loads(t.cadence)),
+    )
 
 
 def _edit_page(kind: str, form, item_id: int | None, status: int):
-    return render_template("staff/schedule_edit.html", kind=kind, label=KINDS[kind], form=form,
-                           item_id=item_id), status
+    return render_template("staff/schedule_edit.html", kind=kind, label=KINDS[kind], form=form, item_id=item_id), status
 
 
 def _show(form, error: DomainError) -> None:
@@ -64,8 +67,11 @@ def _edit_chair(item_id: int | None):
     form = ChairForm(obj=chair)
     if form.validate_on_submit():
         try:
-            saved = resources.save_chair(resources.ChairInput(validated(form.name.data), validated(form.position.data),
-                                                              form.is_active.data), current_user, item_id)
+            saved = resources.save_chair(
+                resources.ChairInput(validated(form.name.data), validated(form.position.data), form.is_active.data),
+                current_user,
+                item_id,
+            )
         except DomainError as error:
             _show(form, error)
         else:
@@ -93,10 +99,17 @@ def _edit_appointment_type(item_id: int | None):
     form = AppointmentTypeForm(obj=kind)
     if form.validate_on_submit():
         try:
-            saved = resources.save_type(resources.TypeInput(validated(form.key.data), validated(form.name.data),
-                                                            validated(form.minutes.data), form.needs_chair.data,
-                                                            form.is_active.data),
-                                        current_user, item_id)
+            saved = resources.save_type(
+                resources.TypeInput(
+                    validated(form.key.data),
+                    validated(form.name.data),
+                    validated(form.minutes.data),
+                    form.needs_chair.data,
+                    form.is_active.data,
+                ),
+                current_user,
+                item_id,
+            )
         except DomainError as error:
             _show(form, error)
         else:
@@ -129,11 +142,19 @@ def _edit_course_template(item_id: int | None):
         form.cadence.data = cadence_text(json.loads(template.cadence))
     if form.validate_on_submit():
         try:
-            saved = course_templates.save_template(course_templates.TemplateInput(
-                validated(form.key.data), validated(form.name.data), form.description.data or "",
-                form.first_type.data, form.session_type.data, parse_cadence(validated(form.cadence.data)),
-                form.is_active.data),
-                current_user, item_id)
+            saved = course_templates.save_template(
+                course_templates.TemplateInput(
+                    validated(form.key.data),
+                    validated(form.name.data),
+                    form.description.data or "",
+                    form.first_type.data,
+                    form.session_type.data,
+                    parse_cadence(validated(form.cadence.data)),
+                    form.is_active.data,
+                ),
+                current_user,
+                item_id,
+            )
         except DomainError as error:
             _show(form, error)
         else:

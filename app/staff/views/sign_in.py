@@ -55,8 +55,9 @@ def change_password():
             flash_error("The two new passwords are not the same. Please type them again.")
         else:
             try:
-                user = accounts.change_own_password(current_user._get_current_object(),
-                                                    form.current.data, form.new.data)
+                user = accounts.change_own_password(
+                    current_user._get_current_object(), form.current.data, form.new.data
+                )
             except accounts.AccountError as error:
                 flash_error(error.message)
             else:
@@ -64,5 +65,4 @@ def change_password():
                 auth.start_session(user)
                 flash_done("Your password is changed. Other devices have been signed out.")
                 return redirect(url_for("staff.dashboard"), code=303)
-    return render_template("staff/change_password.html", form=form,
-                           tokens=api_tokens.tokens(current_user.id))
+    return render_template("staff/change_password.html", form=form, tokens=api_tokens.tokens(current_user.id))
