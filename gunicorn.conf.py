@@ -16,6 +16,7 @@ from app.core.logs import app_token_paths, escape_controls, redact_tokens
 
 # --- workers -----------------------------------------------------------------------------
 
+
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     return int(raw) if raw else default
@@ -29,8 +30,7 @@ workers = _int_env("WEB_CONCURRENCY", min(2 * _cores + 1, 9))
 worker_class = "sync"
 threads = 1
 
-bind = [address.strip() for address in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
-        if address.strip()]
+bind = [address.strip() for address in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",") if address.strip()]
 
 # A request that takes longer than this is stuck: the worker is killed and replaced.
 timeout = 30
@@ -75,6 +75,7 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # No query strings (%(q)s, %(r)s) and no raw URI: only the method and the redacted path.
 access_log_format = '%(h)s - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 
+
 def redact_path(path: str | None, token_paths: re.Pattern[str] | None = None) -> str:
     """/manage/AbC.../cancel -> /manage/<token>/cancel, for every route of the app that takes
     a token (app.core.logs.token_paths: the app's URL map is the one list)."""
@@ -99,16 +100,18 @@ class RedactingLogger(Logger):
         atoms["r"] = f"{environ.get('REQUEST_METHOD')} {path} {environ.get('SERVER_PROTOCOL')}"
         atoms["q"] = "-"
         atoms["f"] = "-"
-        for key in ("{raw_uri}e", "{path_info}e", "{query_string}e", "{request_uri}e",
-                    "{referer}i", "{http_referer}e"):
+        for key in ("{raw_uri}e", "{path_info}e", "{query_string}e", "{request_uri}e", "{referer}i", "{http_referer}e"):
             atoms.pop(key, None)
-        return {key: escape_controls(value) if isinstance(value, str) else value
-                for key, value in atoms.items()}
+        return {key: escape_controls(value) if isinstance(value, str) else value for key, value in atoms.items()}
 
     def exception(self, msg, *args, **kwargs):
         # "Error handling request <uri>" would otherwise log the raw URI with its token.
-        args = tuple(escape_controls(redact_path(a.split("?", 1)[0], self.token_paths))
-                     if isinstance(a, str) and a.startswith("/") else a for a in args)
+        args = tuple(
+            escape_controls(redact_path(a.split("?", 1)[0], self.token_paths))
+            if isinstance(a, str) and a.startswith("/")
+            else a
+            for a in args
+        )
         super().exception(msg, *args, **kwargs)
 
 

@@ -56,24 +56,24 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.api import views as api
+    from app.api import bp as api_bp
     from app.booking.views import book, manage
     from app.content import views as content
     from app.core import health
     from app.core.deploy_check import dev_mail_viewer_enabled
+    from app.courses import views as courses
     from app.invites import views as invites
     from app.mail import dev_viewer
     from app.sms import views as sms
     from app.staff import views as staff
-    from app.waitlist import api as waitlist_api
     from app.waitlist import views as waitlist_pages
 
     app.register_blueprint(content.bp)
     app.register_blueprint(book.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(courses.bp)
     app.register_blueprint(invites.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(waitlist_api.bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(waitlist_pages.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(health.bp)
@@ -89,14 +89,25 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.booking.opening_hours import current_summary
     from app.booking.validation import display_phone
-    from app.core import assets, templating, timefmt
+    from app.core import templating
+    from app.invites.video import video_link
+    from app.invites.views import links_for
+    from app.schedule.opening_hours import current_summary
+    from app.staff.bookings_admin import ATTENDANCE_LABELS, CALENDAR_REPLY_LABELS, STATUS_LABELS
 
-    timefmt.register(app)
-    assets.register(app)
-    templating.register(app, hours=current_summary)
-    app.jinja_env.filters["display_phone"] = display_phone
+    templating.register(
+        app,
+        hours=current_summary,
+        filters={"display_phone": display_phone},
+        helpers={
+            "calendar_links_for": links_for,
+            "video_link": video_link,
+            "STATUS_LABELS": STATUS_LABELS,
+            "ATTENDANCE_LABELS": ATTENDANCE_LABELS,
+            "CALENDAR_REPLY_LABELS": CALENDAR_REPLY_LABELS,
+        },
+    )
 
 
 def register_commands(app: Flask) -> None:

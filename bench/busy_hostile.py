@@ -49,8 +49,14 @@ def main(path: str) -> None:
     server = FeedServer()
     server.routes["/feed.ics"] = Route(Path(path).read_bytes())
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db", "SECRET_KEY": "bench",
-                          "BUSY_ALLOW_PRIVATE_ADDRESSES": True, "MAIL_SERVER": ""})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db",
+                "SECRET_KEY": "bench",
+                "BUSY_ALLOW_PRIVATE_ADDRESSES": True,
+                "MAIL_SERVER": "",
+            }
+        )
         with app.app_context():
             db.create_all()
             service.add_source(server.url + "/feed.ics", "Hostile")
@@ -64,10 +70,12 @@ def main(path: str) -> None:
             sampler.join()
             db.session.remove()
     server.stop()
-    print(f"{Path(path).name}: {elapsed:.1f} s, "
-          f"{'ok, ' + str(result.intervals) + ' intervals' if result.ok else 'failed: ' + result.error}; "
-          f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB here, "
-          f"{peak[0] // 1024} MB in a child")
+    print(
+        f"{Path(path).name}: {elapsed:.1f} s, "
+        f"{'ok, ' + str(result.intervals) + ' intervals' if result.ok else 'failed: ' + result.error}; "
+        f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB here, "
+        f"{peak[0] // 1024} MB in a child"
+    )
 
 
 if __name__ == "__main__":

@@ -20,17 +20,24 @@ PY = sys.executable
 sys.path.insert(0, str(ROOT))
 
 # Limits that would turn a load test into a 429 test are off; mail is queued, not sent.
-SETTINGS = {"SECRET_KEY": "bench-secret-key", "RATELIMIT_ENABLED": "false",
-            "BOOKING_MIN_FILL_SECONDS": "0", "BOOKING_MAX_ACTIVE_PER_EMAIL": "1000000",
-            "MAIL_SERVER": "", "LOG_LEVEL": "WARNING"}
+SETTINGS = {
+    "SECRET_KEY": "bench-secret-key",
+    "RATELIMIT_ENABLED": "false",
+    "BOOKING_MIN_FILL_SECONDS": "0",
+    "BOOKING_MAX_ACTIVE_PER_EMAIL": "1000000",
+    "MAIL_SERVER": "",
+    "LOG_LEVEL": "WARNING",
+}
 STAFF = ("bench.staff@mindset-tms.example", "bench-Staff-passphrase-2931")
 USER_AGENT = "mindset-bench/1"  # the same at sign-in and in wrk, as one browser would send
 
 
 def stop_on_sigterm() -> None:
     """SIGTERM becomes KeyboardInterrupt, so `finally` blocks stop the servers and drop schemas."""
+
     def _raise(*_):
         raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, _raise)
 
 
@@ -50,8 +57,9 @@ class Database:
         self.kind, self.schema = "postgresql", f"bench_{name}_{os.getpid()}"
         self.admin = url.render_as_string(hide_password=False)
         self._execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE', f'CREATE SCHEMA "{self.schema}"')
-        self.url = url.update_query_dict({"options": f"-csearch_path={self.schema}"}) \
-            .render_as_string(hide_password=False)
+        self.url = url.update_query_dict({"options": f"-csearch_path={self.schema}"}).render_as_string(
+            hide_password=False
+        )
 
     def _execute(self, *statements: str) -> None:
         from sqlalchemy import create_engine, text
@@ -85,9 +93,25 @@ class Server:
         self.env = {**os.environ, **SETTINGS, "DATABASE_URL": database.url, "PUBLIC_BASE_URL": self.url}
         self.log = log
         self.process = subprocess.Popen(
-            [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}",
-             "--pythonpath", str(BENCH), app_spec], cwd=ROOT, env=self.env, start_new_session=True,
-            stdout=log.open("ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            [
+                PY,
+                "-m",
+                "gunicorn",
+                "-c",
+                "gunicorn.conf.py",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--pythonpath",
+                str(BENCH),
+                app_spec,
+            ],
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
 
     def wait_ready(self, path: str, timeout: float = 60) -> Server:
         import requests
@@ -108,12 +132,26 @@ class Server:
             self.process.wait(30)
 
 
-def wrk(url: str, seconds: int, connections: int = 32, threads: int = 2,
-        post_ids: Path | None = None, headers: tuple[str, ...] = ()) -> dict:
+def wrk(
+    url: str,
+    seconds: int,
+    connections: int = 32,
+    threads: int = 2,
+    post_ids: Path | None = None,
+    headers: tuple[str, ...] = (),
+) -> dict:
     """One wrk run through bench.lua: requests, req/s, errors (socket errors, timeouts and
     non-2xx answers) and latency (mean, p50, p99) in ms."""
-    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "2s",
-            "-s", str(BENCH / "bench.lua")]
+    args = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "2s",
+        "-s",
+        str(BENCH / "bench.lua"),
+    ]
     for header in headers:
         args += ["-H", header]
     args.append(url)
@@ -127,8 +165,12 @@ def wrk(url: str, seconds: int, connections: int = 32, threads: int = 2,
     # The server still answers requests queued when wrk stopped: let it finish them, so they
     # do not weigh on the next run (about one mean latency; wrk's timeout at most).
     time.sleep(min(2.0, data["mean_us"] / 1e6))
-    return {"requests": data["requests"], "rps": data["requests"] / (data["duration_us"] / 1e6),
-            "errors": data["errors"], **{k: data[k + "_us"] / 1000 for k in ("mean", "p50", "p99")}}
+    return {
+        "requests": data["requests"],
+        "rps": data["requests"] / (data["duration_us"] / 1e6),
+        "errors": data["errors"],
+        **{k: data[k + "_us"] / 1000 for k in ("mean", "p50", "p99")},
+    }
 
 
 def staff_headers(server: Server) -> tuple[str, ...]:
@@ -137,15 +179,39 @@ def staff_headers(server: Server) -> tuple[str, ...]:
     import requests
 
     email, password = STAFF
-    subprocess.run([PY, "-m", "flask", "--app", "wsgi", "staff", "create", "--email", email,
-                    "--name", "Bench Staff", "--password", password], cwd=ROOT, env=server.env,
-                   check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=120)
+    subprocess.run(
+        [
+            PY,
+            "-m",
+            "flask",
+            "--app",
+            "wsgi",
+            "staff",
+            "create",
+            "--email",
+            email,
+            "--name",
+            "Bench Staff",
+            "--password",
+            password,
+        ],
+        cwd=ROOT,
+        env=server.env,
+        check=True,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     page = session.get(server.url + "/staff/sign-in", timeout=10).text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    session.post(server.url + "/staff/sign-in", timeout=30, allow_redirects=False,
-                 data={"csrf_token": token, "email": email, "password": password})
+    session.post(
+        server.url + "/staff/sign-in",
+        timeout=30,
+        allow_redirects=False,
+        data={"csrf_token": token, "email": email, "password": password},
+    )
     check = session.get(server.url + "/staff/bookings", timeout=10, allow_redirects=False)
     if check.status_code != 200:
         raise RuntimeError(f"staff sign-in failed: /staff/bookings answered {check.status_code}")
@@ -154,8 +220,9 @@ def staff_headers(server: Server) -> tuple[str, ...]:
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-                      *("| " + " | ".join(row) + " |" for row in rows)])
+    return "\n".join(
+        ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(row) + " |" for row in rows)]
+    )
 
 
 def write_result(name: str, title: str, notes: list[str], table: str) -> None:

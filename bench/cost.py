@@ -28,6 +28,7 @@ def prepare(app) -> None:
     from app.booking import service
     from app.booking.cli import seed_demo
     from app.booking.slots import free_slots
+    from app.core.actors import THE_PATIENT
     from app.core.extensions import db
     from app.models import utcnow
     from app.staff.accounts import create_account
@@ -37,10 +38,11 @@ def prepare(app) -> None:
         seed_demo(days=int(app.config["BOOKING_HORIZON_DAYS"]))
         now = utcnow()
         free = free_slots(now, now + timedelta(days=90))
-        for number, slot in enumerate(free[::len(free) // BOOKINGS][:BOOKINGS]):
-            details = service.PatientDetails(name=f"Patient {number}", email=f"p{number}@example.com",
-                                             phone="+19705550142", interest="tms")
-            service.book(slot.public_id, slot.modes.split(",")[0], details)
+        for number, slot in enumerate(free[:: len(free) // BOOKINGS][:BOOKINGS]):
+            details = service.PatientDetails(
+                name=f"Patient {number}", email=f"p{number}@example.com", phone="+19705550142", interest="tms"
+            )
+            service.book(slot.public_id, slot.modes.split(",")[0], details, actor=THE_PATIENT)
         email, password = STAFF
         create_account(email, "Bench Staff", "admin", password)
         db.session.remove()
@@ -70,8 +72,19 @@ def main() -> int:
         prepare(app)
         today = datetime.now(UTC).date()
         slots = f"/api/v1/slots?start={today + timedelta(days=1)}&end={today + timedelta(days=14)}"
-        public = ["/book", "/es/book", slots, "/compare/tms-vs-ketamine", "/", "/treatments",
-                  "/treatments/tms", "/faq", "/about", "/privacy", "/es/compare/tms-vs-ketamine"]
+        public = [
+            "/book",
+            "/es/book",
+            slots,
+            "/compare/tms-vs-ketamine",
+            "/",
+            "/treatments",
+            "/treatments/tms",
+            "/faq",
+            "/about",
+            "/privacy",
+            "/es/compare/tms-vs-ketamine",
+        ]
         staff = ["/staff/bookings", "/staff/"]
         client, signed_in = app.test_client(), app.test_client()
         sign_in(signed_in)
@@ -102,11 +115,14 @@ def main() -> int:
                     chosen.get(path)
                 wall.append((time.perf_counter() - start) * 1000 / (opts.requests // 3))
                 cpu.append((time.process_time() - start_cpu) * 1000 / (opts.requests // 3))
-            rows.append([path.split("?")[0] + (" (two weeks)" if "?" in path else ""),
-                         f"{min(wall):.2f}", f"{min(cpu):.2f}"])
+            rows.append(
+                [path.split("?")[0] + (" (two weeks)" if "?" in path else ""), f"{min(wall):.2f}", f"{min(cpu):.2f}"]
+            )
             print(" | ".join(rows[-1]), flush=True)
-        print(f"\n{database.kind}, ms per request (best of three rounds): wall clock, and this "
-              "process's CPU time (the database server's not counted)\n")
+        print(
+            f"\n{database.kind}, ms per request (best of three rounds): wall clock, and this "
+            "process's CPU time (the database server's not counted)\n"
+        )
         print(markdown_table(["page", "ms", "CPU ms"], rows))
         return 0
     finally:

@@ -24,8 +24,16 @@ STAFF_FLOOR, STAFF_P99_MS = 0.15, 100
 POST_P99_MS = 100  # the booking POST has no ratio floor: its req/s is reported
 FULL_DAYS = 14  # booked in full before the staff pages are measured
 # The information pages besides the comparison page, in both languages where it matters.
-CONTENT_PAGES = ("/", "/treatments", "/treatments/tms", "/faq", "/about", "/privacy", "/self-check",
-                 "/es/compare/tms-vs-ketamine")
+CONTENT_PAGES = (
+    "/",
+    "/treatments",
+    "/treatments/tms",
+    "/faq",
+    "/about",
+    "/privacy",
+    "/self-check",
+    "/es/compare/tms-vs-ketamine",
+)
 SLOTS_PER_SECOND = 2500  # free slots set aside per second of POST load, above any rate reached
 
 
@@ -45,13 +53,21 @@ def add_booking_slots(app, count: int) -> list[str]:
         rows = []
         while len(rows) < count and minute < window.latest - timedelta(hours=1):
             if minute.minute % 30:  # demo slots start on the hour and half hour
-                rows.append({"public_id": new_public_id(), "starts_at": minute, "modes": "phone",
-                             "ends_at": minute + timedelta(minutes=1), "is_blocked": False,
-                             "source": "manual", "created_at": now})
+                rows.append(
+                    {
+                        "public_id": new_public_id(),
+                        "starts_at": minute,
+                        "modes": "phone",
+                        "ends_at": minute + timedelta(minutes=1),
+                        "is_blocked": False,
+                        "source": "manual",
+                        "created_at": now,
+                    }
+                )
             minute += timedelta(minutes=1)
         for start in range(0, len(rows), 5000):
             with write_transaction() as session:
-                session.execute(insert(Slot.__table__), rows[start:start + 5000])
+                session.execute(insert(Slot.__table__), rows[start : start + 5000])
     return [row["public_id"] for row in rows]
 
 
@@ -60,6 +76,7 @@ def book_coming_days(app, days: int) -> int:
     in a full clinic: the staff list's first page is full and the dashboard has a full week."""
     from app.booking import service
     from app.booking.slots import free_slots
+    from app.core.actors import THE_PATIENT
     from app.core.extensions import db
     from app.models import utcnow
 
@@ -67,9 +84,10 @@ def book_coming_days(app, days: int) -> int:
         now = utcnow()
         slots = free_slots(now, now + timedelta(days=days))
         for number, slot in enumerate(slots):
-            details = service.PatientDetails(name=f"Patient {number}", email=f"week{number}@example.com",
-                                             phone="+19705550142", interest="tms")
-            service.book(slot.public_id, slot.modes.split(",")[0], details)
+            details = service.PatientDetails(
+                name=f"Patient {number}", email=f"week{number}@example.com", phone="+19705550142", interest="tms"
+            )
+            service.book(slot.public_id, slot.modes.split(",")[0], details, actor=THE_PATIENT)
         db.session.remove()
     return len(slots)
 
@@ -88,22 +106,28 @@ def paired(server: Server, bare: Server, path: str, opts, workdir: Path, post_id
         if post_ids is not None:
             ids_file = workdir / f"ids-{number}.txt"
             share = seconds * SLOTS_PER_SECOND
-            ids_file.write_text("\n".join(post_ids[number * share:(number + 1) * share]) + "\n")
+            ids_file.write_text("\n".join(post_ids[number * share : (number + 1) * share]) + "\n")
         runs["app"].append(wrk(server.url + path, seconds, CONNECTIONS, post_ids=ids_file, headers=headers))
 
     def total(parts):
         p50s = sorted(p["p50"] for p in parts)
-        return {"requests": sum(p["requests"] for p in parts), "errors": sum(p["errors"] for p in parts),
-                "rps": sum(p["requests"] for p in parts) / (seconds * len(parts)),
-                "p50": p50s[len(p50s) // 2], "p99": max(p["p99"] for p in parts)}
+        return {
+            "requests": sum(p["requests"] for p in parts),
+            "errors": sum(p["errors"] for p in parts),
+            "rps": sum(p["requests"] for p in parts) / (seconds * len(parts)),
+            "p50": p50s[len(p50s) // 2],
+            "p99": max(p["p99"] for p in parts),
+        }
+
     return total(runs["app"]), total(runs["bare"])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint (default 10)")
-    parser.add_argument("--only", default="book,slots,compare,content,post,staff,dashboard",
-                        help="endpoints, comma-separated")
+    parser.add_argument(
+        "--only", default="book,slots,compare,content,post,staff,dashboard", help="endpoints, comma-separated"
+    )
     parser.add_argument("--database-url", help="PostgreSQL URL (a schema is made for the run); default SQLite")
     opts = parser.parse_args()
     only = set(opts.only.split(","))
@@ -137,10 +161,20 @@ def main() -> int:
             misses += [f"p99 > {p99_ms} ms"] * (result["p99"] > p99_ms)
             misses += ["errors"] * bool(result["errors"]) + ["no answers"] * (not result["requests"])
             failed |= bool(misses)
-            rows.append([name, f"{result['rps']:,.0f}", f"{reference['rps']:,.0f}", f"{ratio:.2f}",
-                         f">= {floor:.2f}" if floor is not None else "(reported)", f"{result['p50']:.1f}",
-                         f"{result['p99']:.1f}", f"<= {p99_ms}", str(result["errors"]),
-                         "FAIL: " + ", ".join(misses) if misses else "pass"])
+            rows.append(
+                [
+                    name,
+                    f"{result['rps']:,.0f}",
+                    f"{reference['rps']:,.0f}",
+                    f"{ratio:.2f}",
+                    f">= {floor:.2f}" if floor is not None else "(reported)",
+                    f"{result['p50']:.1f}",
+                    f"{result['p99']:.1f}",
+                    f"<= {p99_ms}",
+                    str(result["errors"]),
+                    "FAIL: " + ", ".join(misses) if misses else "pass",
+                ]
+            )
             print(" | ".join(rows[-1]), flush=True)
 
         if "book" in only:
@@ -157,22 +191,34 @@ def main() -> int:
         if only & {"staff", "dashboard"}:
             headers = staff_headers(server)
             if "staff" in only:
-                measure("GET /staff/bookings (signed in)", "/staff/bookings", STAFF_FLOOR, STAFF_P99_MS,
-                        headers=headers)
+                measure(
+                    "GET /staff/bookings (signed in)", "/staff/bookings", STAFF_FLOOR, STAFF_P99_MS, headers=headers
+                )
             if "dashboard" in only:
-                measure("GET /staff/ (dashboard, signed in)", "/staff/", STAFF_FLOOR, STAFF_P99_MS,
-                        headers=headers)
+                measure("GET /staff/ (dashboard, signed in)", "/staff/", STAFF_FLOOR, STAFF_P99_MS, headers=headers)
         post_ids = add_booking_slots(app, opts.duration * SLOTS_PER_SECOND)
         if "post" in only:
             measure("POST /api/v1/bookings", "/api/v1/bookings", None, POST_P99_MS, post_ids=post_ids)
-        notes = [f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {database.kind}, {demo_slots} demo slots in the "
-                 f"booking horizon, those of the next {FULL_DAYS} days booked ({booked}) before the staff "
-                 f"pages, and {len(post_ids):,} one-minute slots for the POST run; load average "
-                 f"{os.getloadavg()[0]:.2f} at the end (other work on the machine weighs on both sides)",
-                 f"wrk -t2 -c{CONNECTIONS}, {opts.duration} s per endpoint in slices alternating with the bare "
-                 "route's; floors: vs bare and p99 as shown, no errors (non-2xx answers count)"]
-        header = ["endpoint", "req/s", "bare req/s", "vs bare", "floor", "p50 ms", "p99 ms", "p99 floor",
-                  "errors", "result"]
+        notes = [
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {database.kind}, {demo_slots} demo slots in the "
+            f"booking horizon, those of the next {FULL_DAYS} days booked ({booked}) before the staff "
+            f"pages, and {len(post_ids):,} one-minute slots for the POST run; load average "
+            f"{os.getloadavg()[0]:.2f} at the end (other work on the machine weighs on both sides)",
+            f"wrk -t2 -c{CONNECTIONS}, {opts.duration} s per endpoint in slices alternating with the bare "
+            "route's; floors: vs bare and p99 as shown, no errors (non-2xx answers count)",
+        ]
+        header = [
+            "endpoint",
+            "req/s",
+            "bare req/s",
+            "vs bare",
+            "floor",
+            "p50 ms",
+            "p99 ms",
+            "p99 floor",
+            "errors",
+            "result",
+        ]
         write_result("latest.md", "Load benchmark", notes, markdown_table(header, rows))
         return 1 if failed else 0
     finally:

@@ -22,10 +22,50 @@ from pathlib import Path
 from common import Database, Server, markdown_table, staff_headers, stop_on_sigterm, write_result, wrk
 
 TARGET = 1.25
-FIRST = ["Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Mia", "Lucas",
-         "Maria", "Jose", "Ana", "Wei", "Mei", "Priya", "Arjun", "Fatima", "Grace", "Owen"]
-LAST = ["Smith", "Johnson", "Garcia", "Miller", "Davis", "Martinez", "Lopez", "Wilson", "Taylor",
-        "Moore", "Lee", "Nguyen", "Clark", "Walker", "Young", "King", "Wright", "Scott", "Hill", "Flores"]
+FIRST = [
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Elijah",
+    "Sophia",
+    "James",
+    "Mia",
+    "Lucas",
+    "Maria",
+    "Jose",
+    "Ana",
+    "Wei",
+    "Mei",
+    "Priya",
+    "Arjun",
+    "Fatima",
+    "Grace",
+    "Owen",
+]
+LAST = [
+    "Smith",
+    "Johnson",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Martinez",
+    "Lopez",
+    "Wilson",
+    "Taylor",
+    "Moore",
+    "Lee",
+    "Nguyen",
+    "Clark",
+    "Walker",
+    "Young",
+    "King",
+    "Wright",
+    "Scott",
+    "Hill",
+    "Flores",
+]
 
 
 _NUMBERS = itertools.count(1)
@@ -43,15 +83,28 @@ def booking(rng: random.Random, slot_id: int, starts_at: datetime, now: datetime
     n = rng.randrange(60_000)
     first, last = FIRST[n % 20], LAST[n // 20 % 20]
     created = min(starts_at - timedelta(hours=rng.uniform(13, 720)), now - timedelta(minutes=5))
-    row = {"public_id": secrets.token_urlsafe(12), "reference": _reference(next(_NUMBERS)),
-           "slot_id": slot_id, "mode": rng.choice(["in_person", "phone"]),
-           "status": "cancelled" if cancelled else "confirmed", "name": f"{first} {last}",
-           "email": f"{first}.{last}{n}@example.com".lower(), "phone": f"+1970555{n % 10000:04d}",
-           "interest": rng.choice(["tms", "ketamine", "not_sure"]), "note": "", "consent_at": created,
-           "manage_token_hash": secrets.token_hex(32), "ical_uid": f"{secrets.token_hex(16)}@bench.example",
-           "ical_sequence": int(cancelled), "created_at": created, "updated_at": created,
-           "cancelled_at": created if cancelled else None, "cancelled_by": "patient" if cancelled else None,
-           "attendance": "attended" if starts_at < now and not cancelled else None, "staff_notes": ""}
+    row = {
+        "public_id": secrets.token_urlsafe(12),
+        "reference": _reference(next(_NUMBERS)),
+        "slot_id": slot_id,
+        "mode": rng.choice(["in_person", "phone"]),
+        "status": "cancelled" if cancelled else "confirmed",
+        "name": f"{first} {last}",
+        "email": f"{first}.{last}{n}@example.com".lower(),
+        "phone": f"+1970555{n % 10000:04d}",
+        "interest": rng.choice(["tms", "ketamine", "not_sure"]),
+        "note": "",
+        "consent_at": created,
+        "manage_token_hash": secrets.token_hex(32),
+        "ical_uid": f"{secrets.token_hex(16)}@bench.example",
+        "ical_sequence": int(cancelled),
+        "created_at": created,
+        "updated_at": created,
+        "cancelled_at": created if cancelled else None,
+        "cancelled_by": "patient" if cancelled else None,
+        "attendance": "attended" if starts_at < now and not cancelled else None,
+        "staff_notes": "",
+    }
     return row
 
 
@@ -70,7 +123,7 @@ def build(database: Database, opts, history: bool) -> str:
     def insert_all(table, rows):
         for start in range(0, len(rows), 5000):
             with write_transaction() as session:
-                session.execute(insert(table), rows[start:start + 5000])
+                session.execute(insert(table), rows[start : start + 5000])
 
     app = database.app()
     with app.app_context():
@@ -80,8 +133,10 @@ def build(database: Database, opts, history: bool) -> str:
         seed_demo(days=horizon)
         rng = random.Random(6)
         upcoming = db.session.execute(select(Slot.id, Slot.starts_at).order_by(Slot.starts_at)).all()
-        insert_all(Booking.__table__, [booking(rng, *slot, now, cancelled=i % 8 == 5)
-                                       for i, slot in enumerate(upcoming) if i % 4 == 1])
+        insert_all(
+            Booking.__table__,
+            [booking(rng, *slot, now, cancelled=i % 8 == 5) for i, slot in enumerate(upcoming) if i % 4 == 1],
+        )
         if history:
             zone, today = clinic_zone(), now.astimezone(clinic_zone()).date()
             past = []
@@ -89,10 +144,21 @@ def build(database: Database, opts, history: bool) -> str:
                 start = datetime.combine(today - timedelta(days=back), clock(8), zone).astimezone(UTC)
                 if start.astimezone(zone).weekday() < 5:
                     past += [start + timedelta(minutes=m) for m in range(0, 600, 5)]
-            insert_all(Slot.__table__, [{"public_id": new_public_id(), "starts_at": at, "is_blocked": False,
-                                         "ends_at": at + timedelta(minutes=5), "modes": "in_person,phone",
-                                         "source": "manual", "created_at": at - timedelta(days=60)}
-                                        for at in past])
+            insert_all(
+                Slot.__table__,
+                [
+                    {
+                        "public_id": new_public_id(),
+                        "starts_at": at,
+                        "is_blocked": False,
+                        "ends_at": at + timedelta(minutes=5),
+                        "modes": "in_person,phone",
+                        "source": "manual",
+                        "created_at": at - timedelta(days=60),
+                    }
+                    for at in past
+                ],
+            )
             past = db.session.execute(select(Slot.id, Slot.starts_at).where(Slot.starts_at < now)).all()
             wanted = max(0, opts.bookings - db.session.execute(select(func.count(Booking.id))).scalar_one())
             confirmed = min(wanted * 4 // 5, len(past))
@@ -110,8 +176,12 @@ def build(database: Database, opts, history: bool) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint and database"
-                        " at each concurrency, in two rounds (default 10)")
+    parser.add_argument(
+        "--duration",
+        type=int,
+        default=10,
+        help="seconds of load per endpoint and database at each concurrency, in two rounds (default 10)",
+    )
     parser.add_argument("--bookings", type=int, default=100_000, help="bookings in the large database")
     parser.add_argument("--years", type=float, default=3.0, help="years of history in the large database")
     parser.add_argument("--database-url", help="PostgreSQL URL (a schema per database); default SQLite")
@@ -132,18 +202,29 @@ def main() -> int:
             servers[label] = Server("wsgi:app", database, workdir / f"{label}.log").wait_ready("/healthz")
         staff = {label: staff_headers(server) for label, server in servers.items()}
         today = datetime.now(UTC).date()
-        reads = [("GET /book", "/book"),
-                 ("GET /api/v1/slots (two weeks)",
-                  f"/api/v1/slots?start={today + timedelta(days=1)}&end={today + timedelta(days=14)}"),
-                 ("GET /compare/tms-vs-ketamine", "/compare/tms-vs-ketamine"),
-                 ("GET /staff/bookings (signed in)", "/staff/bookings"),
-                 ("GET /staff/ (dashboard, signed in)", "/staff/")]
+        reads = [
+            ("GET /book", "/book"),
+            (
+                "GET /api/v1/slots (two weeks)",
+                f"/api/v1/slots?start={today + timedelta(days=1)}&end={today + timedelta(days=14)}",
+            ),
+            ("GET /compare/tms-vs-ketamine", "/compare/tms-vs-ketamine"),
+            ("GET /staff/bookings (signed in)", "/staff/bookings"),
+            ("GET /staff/ (dashboard, signed in)", "/staff/"),
+        ]
         seconds = max(1, opts.duration // 2)
         rows, failed = [], False
         for name, path in reads:
+
             def run(label, connections, path=path, name=name):
-                return wrk(servers[label].url + path, seconds, connections, min(2, connections),
-                           headers=staff[label] if name.startswith("GET /staff") else ())
+                return wrk(
+                    servers[label].url + path,
+                    seconds,
+                    connections,
+                    min(2, connections),
+                    headers=staff[label] if name.startswith("GET /staff") else (),
+                )
+
             runs = {(label, c): [] for label in servers for c in (1, 32)}
             for label in servers:
                 run(label, 1)  # warm-up
@@ -157,15 +238,37 @@ def main() -> int:
             ratios = (p50[1] / p50[0] if p50[0] else 0, loaded[1] / loaded[0] if loaded[0] else 0)
             ok = max(ratios) <= TARGET and not errors
             failed |= not ok
-            rows.append([name, f"{p50[0]:.1f}", f"{p50[1]:.1f}", f"{ratios[0]:.2f}", f"{loaded[0]:.1f}",
-                         f"{loaded[1]:.1f}", f"{ratios[1]:.2f}", str(errors), "pass" if ok else "FAIL"])
+            rows.append(
+                [
+                    name,
+                    f"{p50[0]:.1f}",
+                    f"{p50[1]:.1f}",
+                    f"{ratios[0]:.2f}",
+                    f"{loaded[0]:.1f}",
+                    f"{loaded[1]:.1f}",
+                    f"{ratios[1]:.2f}",
+                    str(errors),
+                    "pass" if ok else "FAIL",
+                ]
+            )
             print(" | ".join(rows[-1]), flush=True)
-        notes += [f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; each server gunicorn -c gunicorn.conf.py, one loaded "
-                  f"at a time; two runs of {seconds} s per database and concurrency (fresh, large, large, fresh)",
-                  "p50 at 1 connection (wrk -t1 -c1) and mean latency at 32 (wrk -t2 -c32), in ms; "
-                  f"target: large within {TARGET}x of fresh for both, no errors"]
-        header = ["endpoint", "fresh p50", "large p50", "p50 x", "fresh mean@32", "large mean@32", "mean x",
-                  "errors", f"<= {TARGET}x"]
+        notes += [
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; each server gunicorn -c gunicorn.conf.py, one loaded "
+            f"at a time; two runs of {seconds} s per database and concurrency (fresh, large, large, fresh)",
+            "p50 at 1 connection (wrk -t1 -c1) and mean latency at 32 (wrk -t2 -c32), in ms; "
+            f"target: large within {TARGET}x of fresh for both, no errors",
+        ]
+        header = [
+            "endpoint",
+            "fresh p50",
+            "large p50",
+            "p50 x",
+            "fresh mean@32",
+            "large mean@32",
+            "mean x",
+            "errors",
+            f"<= {TARGET}x",
+        ]
         write_result("scale.md", "Scale benchmark", notes, markdown_table(header, rows))
         return 1 if failed else 0
     finally:

@@ -76,8 +76,12 @@ class FeedServer:
                     pass
 
             def send_slowly(self, route: Route) -> None:
-                answer = (b"HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nX-Padding: "
-                          + b"x" * 2000 + b"\r\nContent-Length: %d\r\n\r\n" % len(route.body) + route.body)
+                answer = (
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nX-Padding: "
+                    + b"x" * 2000
+                    + b"\r\nContent-Length: %d\r\n\r\n" % len(route.body)
+                    + route.body
+                )
                 for byte in answer:
                     try:
                         self.wfile.write(bytes([byte]))
@@ -108,16 +112,26 @@ def stamp(instant: datetime) -> str:
 
 
 def vevent(uid: str, starts_at: datetime, ends_at: datetime, *extra: str) -> str:
-    lines = ["BEGIN:VEVENT", f"DTSTART:{stamp(starts_at)}", f"DTEND:{stamp(ends_at)}",
-             "DTSTAMP:20261201T120000Z", f"UID:{uid}", "SUMMARY:Treatment session - J. Smith",
-             "DESCRIPTION:Private notes about a patient", *extra, "END:VEVENT"]
+    lines = [
+        "BEGIN:VEVENT",
+        f"DTSTART:{stamp(starts_at)}",
+        f"DTEND:{stamp(ends_at)}",
+        "DTSTAMP:20261201T120000Z",
+        f"UID:{uid}",
+        "SUMMARY:Treatment session - J. Smith",
+        "DESCRIPTION:Private notes about a patient",
+        *extra,
+        "END:VEVENT",
+    ]
     return "\r\n".join(lines) + "\r\n"
 
 
 def google_feed(*events: str) -> bytes:
-    head = ("BEGIN:VCALENDAR\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\nVERSION:2.0\r\n"
-            "CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:Dr Lee\r\n"
-            "X-WR-TIMEZONE:America/Denver\r\n")
+    head = (
+        "BEGIN:VCALENDAR\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\nVERSION:2.0\r\n"
+        "CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:Dr Lee\r\n"
+        "X-WR-TIMEZONE:America/Denver\r\n"
+    )
     return (head + "".join(events) + "END:VCALENDAR\r\n").encode()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from app.core.actors import THE_PATIENT
 from tests.busy_helpers import feeds  # noqa: E402,F401  (a fixture: a feed server on loopback)
 from tests.fixtures_mail import *  # noqa: E402,F403
 from tests.fixtures_sms import *  # noqa: E402,F403
@@ -34,8 +36,16 @@ settings.load_profile("suite")
 DENVER = ZoneInfo("America/Denver")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 # Settings every test app and live server gets, unless a test overrides them.
 TEST_SETTINGS = {
@@ -74,7 +84,12 @@ def postgres_available() -> str | None:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
+def sqlite_url(request, tmp_path: Path) -> str:
+    """A new SQLite file; for a test on the module's live server, that server's file emptied."""
+    if "live_server" in request.fixturenames:
+        url = request.getfixturevalue("module_server").database_url
+        empty_database(url)
+        return url
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
@@ -120,11 +135,16 @@ def _overrides(url: str, extra: dict | None = None) -> dict:
 
 def build_app(url: str, extra: dict | None = None):
     from app import create_app
+    from app.core.database import write_transaction
     from app.core.extensions import db
+    from app.schedule.seed import seed_schedule
 
     app = create_app(_overrides(url, extra))
     with app.app_context():
         db.create_all()
+        # The rows migration 0018 writes in production (chairs, appointment types, templates).
+        with write_transaction() as session:
+            seed_schedule(session)
     return app
 
 
@@ -172,6 +192,7 @@ def client(app):
 
 # --- factories -------------------------------------------------------------------------
 
+
 def local_dt(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=DENVER).astimezone(UTC)
 
@@ -183,8 +204,7 @@ def future_day(days_ahead: int = 3) -> date:
 _slot_counter = [0]
 
 
-def make_slot(starts_at: datetime | None = None, minutes: int = 30,
-              modes: str = "in_person,phone,video", **fields):
+def make_slot(starts_at: datetime | None = None, minutes: int = 30, modes: str = "in_person,phone,video", **fields):
     """A slot (in its own committed transaction). Defaults to a distinct time a few days ahead."""
     from app.core.database import write_transaction
     from app.models import Slot
@@ -194,8 +214,7 @@ def make_slot(starts_at: datetime | None = None, minutes: int = 30,
         # Distinct within any one test's database; wraps so a long suite stays inside the horizon.
         starts_at = local_dt(future_day(3), 9) + timedelta(minutes=30 * (_slot_counter[0] % 1000))
     with write_transaction() as session:
-        slot = Slot(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes),
-                    modes=modes, **fields)
+        slot = Slot(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes), modes=modes, **fields)
         session.add(slot)
     return slot
 
@@ -203,8 +222,13 @@ def make_slot(starts_at: datetime | None = None, minutes: int = 30,
 def patient(**fields):
     from app.booking.service import PatientDetails
 
-    values = {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+19705550123",
-              "interest": "tms", "note": ""}
+    values = {
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "phone": "+19705550123",
+        "interest": "tms",
+        "note": "",
+    }
     values.update(fields)
     return PatientDetails(**values)
 
@@ -216,7 +240,7 @@ def make_booking(slot=None, mode: str = "phone", **fields):
     from app.core.extensions import db
 
     slot = slot or make_slot()
-    result = service.book(slot.public_id, mode, patient(**fields))
+    result = service.book(slot.public_id, mode, patient(**fields), actor=THE_PATIENT)
     db.session.refresh(result.booking)
     db.session.refresh(result.booking.slot)
     return result
@@ -229,8 +253,13 @@ def csrf_token(html: str) -> str:
 
 
 BOOKING_FORM = {
-    "mode": "phone", "name": "Ada Lovelace", "email": "ada@example.com",
-    "phone": "970-555-0123", "interest": "tms", "note": "", "consent": "y",
+    "mode": "phone",
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "phone": "970-555-0123",
+    "interest": "tms",
+    "note": "",
+    "consent": "y",
 }
 
 
@@ -247,6 +276,7 @@ def booking_form(html: str, **fields) -> dict:
 
 # --- live server ---------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -254,53 +284,124 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """The app under gunicorn in its own processes, configured only through the environment."""
+    """The app under gunicorn in its own processes, configured only through the environment.
 
-    def __init__(self, database_url: str, workers: int = 2, threads: int = 4, env: dict | None = None):
-        self.port = free_port()
+    The listening socket is bound here and handed to gunicorn (`fd://`), so no other process
+    (another xdist worker) can take the port between choosing it and serving on it, and a
+    request made before gunicorn is ready waits in the socket's queue instead of being refused.
+    `production_config` runs gunicorn.conf.py as deployed (workers from WEB_CONCURRENCY)."""
+
+    def __init__(
+        self,
+        database_url: str,
+        workers: int = 2,
+        threads: int = 4,
+        env: dict | None = None,
+        production_config: bool = False,
+    ):
+        self.database_url = database_url
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(128)
+        self.port = self.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **TEST_SETTINGS, "DATABASE_URL": database_url,
-                    "PUBLIC_BASE_URL": self.url, **(env or {})}
-        self.args = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-                     "-b", f"127.0.0.1:{self.port}", "--timeout", "60", "--log-level", "warning",
-                     "wsgi:app"]
+        self.env = {
+            **os.environ,
+            **TEST_SETTINGS,
+            "DATABASE_URL": database_url,
+            "PUBLIC_BASE_URL": self.url,
+            **(env or {}),
+        }
+        bind = ["-b", f"fd://{self.socket.fileno()}"]
+        if production_config:
+            self.args = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *bind, "wsgi:app"]
+        else:
+            self.args = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(workers),
+                "--threads",
+                str(threads),
+                *bind,
+                "--timeout",
+                "60",
+                "--log-level",
+                "warning",
+                "wsgi:app",
+            ]
         self.process: subprocess.Popen | None = None
 
     def start(self) -> LiveServer:
         import requests
 
-        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env)
-        deadline = time.monotonic() + 30
+        # Its own session (process group), so stop() ends the master and its workers together.
+        self.process = subprocess.Popen(
+            self.args, cwd=ROOT, env=self.env, pass_fds=[self.socket.fileno()], start_new_session=True
+        )
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.socket.close()
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                # The socket already listens: this waits in its queue until a worker answers.
+                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
                     return self
             except requests.RequestException:
                 pass
-            time.sleep(0.1)
         self.stop()
-        raise RuntimeError("gunicorn did not become healthy within 30 s")
+        raise RuntimeError("gunicorn did not become healthy within 60 s")
 
-    def stop(self) -> None:
+    def stop(self, graceful: bool = False) -> None:
+        """Kill gunicorn and its workers at once: a test server holds nothing worth a graceful
+        stop, which costs seconds (each process tearing down a full interpreter). `graceful`
+        lets workers finish and flush what they write, for a test that reads gunicorn's logs."""
         if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            if graceful:
+                self.process.terminate()
+                try:
+                    self.process.wait(30)
+                except subprocess.TimeoutExpired:
+                    pass
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.socket.close()
 
 
-@pytest.fixture
-def live_server(app, sqlite_url):
-    """gunicorn serving the same SQLite file the `app` fixture created."""
-    server = LiveServer(sqlite_url).start()
+def empty_database(url: str) -> None:
+    """Delete every row of every table (the schema stays), as one transaction."""
+    from app import models  # noqa: F401  (every table in the metadata)
+    from app.core.extensions import db
+
+    engine = create_engine(url, connect_args={"timeout": 30})
+    with engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """One gunicorn for the whole module, on one SQLite file: starting one costs seconds, so
+    the module's tests share it and each gets the file emptied (see `sqlite_url`)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}"
+    dispose(build_app(url))
+    server = LiveServer(url).start()
     yield server
     server.stop()
 
 
+@pytest.fixture
+def live_server(app, module_server):
+    """gunicorn serving the same SQLite file the `app` fixture uses (emptied for each test)."""
+    return module_server
+
+
 # --- browser -------------------------------------------------------------------------------
+
 
 def chromium_missing() -> str | None:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
@@ -344,14 +445,16 @@ def tab_to(page, predicate: str, limit: int = 80) -> None:
 
 @pytest.fixture
 def phone_page(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
-                                  has_touch=True, timezone_id="America/New_York")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, timezone_id="America/New_York"
+    )
     page = context.new_page()
     yield page
     context.close()
 
 
 # --- CI: no skips ------------------------------------------------------------------------
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
@@ -362,3 +465,67 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped, but REQUIRE_ALL_TESTS=1 requires every test to run: {reason}"
+
+
+# --- xdist: what runs in parallel --------------------------------------------------------
+
+# Modules run one after another on one xdist worker (`make test` runs `-n auto --dist loadgroup`):
+# they drive chromium or race several gunicorn or mail-worker processes, and side by side they
+# would only starve each other. Every other test is spread over the workers one by one.
+SERIAL_MODULES = frozenset(
+    {
+        "test_accessibility.py",
+        "test_booking_figures.py",
+        "test_browser_booking.py",
+        "test_browser_pages.py",
+        "test_browser_phone.py",
+        "test_lighthouse.py",
+        "test_manage_pages.py",
+        "test_staff_browser.py",
+        "test_staff_day_sheet.py",
+        "test_browser_course.py",
+        "test_browser_courses.py",  # chromium
+        "test_concurrency.py",
+        "test_races.py",
+        "test_freshness.py",
+        "test_scale_out.py",  # gunicorn races
+        "test_course_races.py",  # planning processes
+        "test_mail_worker.py",  # worker processes
+    }
+)
+SERIAL_MARKERS = ("browser", "slow")
+SERIAL_FIXTURES = ("browser", "live_server")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that drives chromium or is marked slow must sit in a module of SERIAL_MODULES."""
+    stray = sorted(
+        {
+            item.path.name
+            for item in items
+            if item.path.name not in SERIAL_MODULES
+            and (
+                any(item.get_closest_marker(name) for name in SERIAL_MARKERS)
+                or any(name in getattr(item, "fixturenames", ()) for name in SERIAL_FIXTURES)
+            )
+        }
+    )
+    if stray:
+        raise pytest.UsageError(
+            f"{', '.join(stray)}: browser or slow tests; add them to SERIAL_MODULES in tests/conftest.py"
+        )
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` with SERIAL_MODULES as the one group. (xdist's own loadgroup reads the
+    group from a suffix it writes into each test's node id, which pytest 9.2 no longer keeps:
+    pytest-xdist issue 1386.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SerialModules(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "serial" if nodeid.split("::")[0].rsplit("/", 1)[-1] in SERIAL_MODULES else nodeid
+
+    return SerialModules(config, log)

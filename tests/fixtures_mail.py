@@ -1,5 +1,6 @@
 """Mail fixtures: a real SMTP server (aiosmtpd) on loopback that keeps every message's raw
-bytes, and can be told to refuse (451/550), to be slow, or to stop and start again."""
+bytes, and can be told to refuse (451/550), to be slow, to hold its answers until told (so a
+test sets up a moment by what has happened, not by how long it took), or to stop and start again."""
 
 from __future__ import annotations
 
@@ -50,7 +51,12 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, _server, _session, envelope):
+    async def handle_DATA(self, _server, session, envelope):
+        self.server.senders.add(session.peer)
+        waited = 0.0
+        while self.server.holding() and waited < 120:
+            await asyncio.sleep(0.01)
+            waited += 0.01
         if self.server.delay:
             await asyncio.sleep(self.server.delay)
         if self.server.data_reply:
@@ -68,10 +74,18 @@ class SmtpServer:
         self.port = port or _free_port()
         self.received: list[Received] = []
         self.lock = threading.Lock()
-        self.rcpt_reply: str | None = None   # e.g. "550 5.1.1 No such user"
-        self.data_reply: str | None = None   # e.g. "451 4.3.0 Try again later"
-        self.delay = 0.0                     # seconds to wait before answering DATA
+        self.rcpt_reply: str | None = None  # e.g. "550 5.1.1 No such user"
+        self.data_reply: str | None = None  # e.g. "451 4.3.0 Try again later"
+        self.delay = 0.0  # seconds to wait before answering DATA
+        self.stall_after: int | None = None  # accept this many messages, then hold DATA until None
+        self.wait_for_senders = 1  # hold DATA until this many connections are sending
+        self.senders: set = set()
         self._controller: Controller | None = None
+
+    def holding(self) -> bool:
+        with self.lock:
+            stalled = self.stall_after is not None and len(self.received) >= self.stall_after
+        return stalled or len(self.senders) < self.wait_for_senders
 
     @property
     def running(self) -> bool:
@@ -79,8 +93,7 @@ class SmtpServer:
 
     def start(self) -> SmtpServer:
         if self._controller is None:
-            controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
-                                    ready_timeout=10)
+            controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, ready_timeout=10)
             controller.start()
             self._controller = controller
         return self
@@ -116,6 +129,7 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 # --- reading what arrived ------------------------------------------------------------------
+
 
 def structure(message: EmailMessage) -> list[str]:
     """The MIME tree as 'type' strings, depth-first, e.g. ['multipart/mixed', ...]."""

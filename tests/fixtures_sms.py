@@ -46,8 +46,13 @@ class Provider:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def settings(self, **extra) -> dict:
-        return {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                "TWILIO_FROM_NUMBER": FROM_NUMBER, "TWILIO_API_BASE": self.url, **extra}
+        return {
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_FROM_NUMBER": FROM_NUMBER,
+            "TWILIO_API_BASE": self.url,
+            **extra,
+        }
 
     def answer(self, request: Request) -> tuple[int, dict]:
         if self.delay:
@@ -63,12 +68,23 @@ class Provider:
                 return 503, {"code": 20503, "message": "Service unavailable", "status": 503}
             to = request.form.get("To", "")
             if to in self.invalid_numbers:
-                return 400, {"code": 21211, "message": f"The 'To' number {to} is not a valid phone number.",
-                             "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}
+                return 400, {
+                    "code": 21211,
+                    "message": f"The 'To' number {to} is not a valid phone number.",
+                    "more_info": "https://www.twilio.com/docs/errors/21211",
+                    "status": 400,
+                }
             self.accepted.append(request)
-            return 201, {"sid": "SM" + secrets.token_hex(16), "account_sid": ACCOUNT_SID, "to": to,
-                         "from": request.form.get("From"), "body": request.form.get("Body"),
-                         "status": "queued", "num_segments": "1", "error_code": None}
+            return 201, {
+                "sid": "SM" + secrets.token_hex(16),
+                "account_sid": ACCOUNT_SID,
+                "to": to,
+                "from": request.form.get("From"),
+                "body": request.form.get("Body"),
+                "status": "queued",
+                "num_segments": "1",
+                "error_code": None,
+            }
 
 
 def basic_auth(user: str, password: str) -> str:
@@ -84,8 +100,11 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode("utf-8")
         form = {name: values[-1] for name, values in parse_qs(raw, keep_blank_values=True).items()}
-        status, body = self.provider.answer(Request("POST", self.path, self.headers.get("Authorization", ""),
-                                                    self.headers.get("Content-Type", ""), form))
+        status, body = self.provider.answer(
+            Request(
+                "POST", self.path, self.headers.get("Authorization", ""), self.headers.get("Content-Type", ""), form
+            )
+        )
         payload = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -26,8 +26,13 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-def make_staff(email: str = "sam@mindset-tms.example", role: str = "staff",
-               password: str = STAFF_PASSWORD, name: str | None = None, active: bool = True):
+def make_staff(
+    email: str = "sam@mindset-tms.example",
+    role: str = "staff",
+    password: str = STAFF_PASSWORD,
+    name: str | None = None,
+    active: bool = True,
+):
     """A staff account (in its own committed transaction). Needs an app context."""
     from app.staff import accounts
 
@@ -50,8 +55,9 @@ def sign_in(client, email: str, password: str = STAFF_PASSWORD, address: str | N
     """Sign in through the form, as a browser would. Returns the POST's response."""
     token = page_csrf(client)
     environ = {"REMOTE_ADDR": address} if address else {}
-    return client.post("/staff/sign-in", data={"email": email, "password": password, "csrf_token": token},
-                       environ_base=environ)
+    return client.post(
+        "/staff/sign-in", data={"email": email, "password": password, "csrf_token": token}, environ_base=environ
+    )
 
 
 def signed_in_client(app, email: str, role: str = "staff"):

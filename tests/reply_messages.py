@@ -20,19 +20,29 @@ def _crlf(text: str) -> str:
 
 def _b64(text: str) -> str:
     encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
-    return "\r\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76))
+    return "\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
 
 
 def _auth(result: str) -> str:
-    return (f"Authentication-Results: mx.mindset-tms.example;\r\n"
-            f"       dkim=pass header.i=@example.com header.s=20230601 header.b=abc;\r\n"
-            f"       spf=pass smtp.mailfrom=ada@example.com;\r\n"
-            f"       dmarc={result} (p=QUARANTINE sp=QUARANTINE dis=NONE) header.from=example.com\r\n")
+    return (
+        f"Authentication-Results: mx.mindset-tms.example;\r\n"
+        f"       dkim=pass header.i=@example.com header.s=20230601 header.b=abc;\r\n"
+        f"       spf=pass smtp.mailfrom=ada@example.com;\r\n"
+        f"       dmarc={result} (p=QUARANTINE sp=QUARANTINE dis=NONE) header.from=example.com\r\n"
+    )
 
 
-def google_reply(uid: str, starts_at: datetime, partstat: str = "DECLINED", *, sequence: int = 0,
-                 attendee: str = "ada@example.com", sender: str = "ada@example.com",
-                 name: str = "Ada Lovelace", dmarc: str = "pass") -> bytes:
+def google_reply(
+    uid: str,
+    starts_at: datetime,
+    partstat: str = "DECLINED",
+    *,
+    sequence: int = 0,
+    attendee: str = "ada@example.com",
+    sender: str = "ada@example.com",
+    name: str = "Ada Lovelace",
+    dmarc: str = "pass",
+) -> bytes:
     """What Google Calendar sends when an invitee presses Yes / Maybe / No: multipart/mixed
     with a 7bit text/calendar; method=REPLY beside the text, and the same as invite.ics."""
     ends_at = starts_at + timedelta(minutes=30)
@@ -111,16 +121,27 @@ Content-Transfer-Encoding: base64
     return message.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
 
 
-def outlook_reply(uid: str, starts_at: datetime, partstat: str = "ACCEPTED", *, sequence: int = 0,
-                  attendee: str = "ada@example.com", sender: str = "ada@example.com",
-                  method: str = "REPLY", proposed_start: datetime | None = None) -> bytes:
+def outlook_reply(
+    uid: str,
+    starts_at: datetime,
+    partstat: str = "ACCEPTED",
+    *,
+    sequence: int = 0,
+    attendee: str = "ada@example.com",
+    sender: str = "ada@example.com",
+    method: str = "REPLY",
+    proposed_start: datetime | None = None,
+) -> bytes:
     """What Outlook (Exchange Online) sends: multipart/alternative with a base64
     text/calendar; method=REPLY (or COUNTER for "Propose new time"), times in a Windows zone."""
     start = proposed_start or starts_at
     local = start.astimezone(UTC) - timedelta(hours=7)  # Mountain Standard Time in December
     verb = {"ACCEPTED": "Accepted", "DECLINED": "Declined", "TENTATIVE": "Tentative"}[partstat]
-    subject = "New Time Proposed: Consultation – Mindset TMS" if method == "COUNTER" else \
-        f"{verb}: Consultation – Mindset TMS"
+    subject = (
+        "New Time Proposed: Consultation – Mindset TMS"
+        if method == "COUNTER"
+        else f"{verb}: Consultation – Mindset TMS"
+    )
     counter = "X-MS-OLK-ORIGINALSTART:" + _stamp(starts_at) + "\n" if method == "COUNTER" else ""
     calendar = _crlf(f"""BEGIN:VCALENDAR
 METHOD:{method}
@@ -145,8 +166,8 @@ BEGIN:VEVENT
 ATTENDEE;PARTSTAT={partstat};CN=Ada Lovelace:MAILTO:{attendee}
 COMMENT;LANGUAGE=en-US:Could we do a bit later?\\n
 SUMMARY;LANGUAGE=en-US:{verb}: Consultation – Mindset TMS
-DTSTART;TZID=Mountain Standard Time:{local.strftime('%Y%m%dT%H%M%S')}
-DTEND;TZID=Mountain Standard Time:{(local + timedelta(minutes=30)).strftime('%Y%m%dT%H%M%S')}
+DTSTART;TZID=Mountain Standard Time:{local.strftime("%Y%m%dT%H%M%S")}
+DTEND;TZID=Mountain Standard Time:{(local + timedelta(minutes=30)).strftime("%Y%m%dT%H%M%S")}
 UID:{uid}
 CLASS:PUBLIC
 PRIORITY:5
@@ -197,8 +218,15 @@ Content-Transfer-Encoding: base64
     return message.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
 
 
-def apple_reply(uid: str, starts_at: datetime, partstat: str = "TENTATIVE", *, sequence: int = 0,
-                attendee: str = "ada@example.com", sender: str = "ada@example.com") -> bytes:
+def apple_reply(
+    uid: str,
+    starts_at: datetime,
+    partstat: str = "TENTATIVE",
+    *,
+    sequence: int = 0,
+    attendee: str = "ada@example.com",
+    sender: str = "ada@example.com",
+) -> bytes:
     """What Apple Calendar (macOS, iCloud) sends: multipart/alternative with a
     quoted-printable text/calendar; method=REPLY named iCal-....ics, the attendee's address
     also in an EMAIL parameter."""
@@ -245,8 +273,9 @@ Content-Type: text/calendar; charset=utf-8; method=REPLY; name=iCal-20261207-111
     return message.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
 
 
-def plain_message(text: str = "Hi, can I bring my husband to the consultation? Thanks, Ada",
-                  sender: str = "ada@example.com") -> bytes:
+def plain_message(
+    text: str = "Hi, can I bring my husband to the consultation? Thanks, Ada", sender: str = "ada@example.com"
+) -> bytes:
     """An ordinary email to the clinic's address (a reply to a confirmation, say)."""
     message = f"""From: Ada Lovelace <{sender}>
 To: Mindset TMS <{CLINIC}>

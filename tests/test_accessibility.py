@@ -22,13 +22,31 @@ from tests.conftest import (
 )
 
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-INFO_PAGES = ["/", "/treatments", "/treatments/tms", "/treatments/ketamine",
-              "/compare/tms-vs-ketamine", "/faq", "/about", "/privacy", "/self-check"]
+INFO_PAGES = [
+    "/",
+    "/treatments",
+    "/treatments/tms",
+    "/treatments/ketamine",
+    "/compare/tms-vs-ketamine",
+    "/faq",
+    "/about",
+    "/privacy",
+    "/self-check",
+]
 # The same information pages in Spanish, and a Spanish error page.
 ES_INFO_PAGES = ["/es" + path for path in INFO_PAGES] + ["/es/no-such-page"]
 # Pages that need data: filled in from the site fixture (slot ids, manage token).
-DATA_PAGES = ["/book", "book_day_by_phone", "book_nothing_fits", "book_form", "confirmed", "manage",
-              "cancel", "reschedule", "not_found"]
+DATA_PAGES = [
+    "/book",
+    "book_day_by_phone",
+    "book_nothing_fits",
+    "book_form",
+    "confirmed",
+    "manage",
+    "cancel",
+    "reschedule",
+    "not_found",
+]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, "height": 740}}
 
@@ -69,6 +87,7 @@ def site(tmp_path_factory):
 
 
 # --- Nu HTML checker ---------------------------------------------------------------------------
+
 
 def vnu_missing() -> str | None:
     if not shutil.which("java"):
@@ -111,9 +130,11 @@ def vnu_results(site, tmp_path_factory):
         files[str(path)] = name
     css = ROOT / "static" / "css" / "site.css"
     result = subprocess.run(
-        ["java", "-jar", str(VNU_JAR), "--errors-only", "--also-check-css", "--format", "json",
-         *files, str(css)],
-        capture_output=True, text=True, timeout=300)
+        ["java", "-jar", str(VNU_JAR), "--errors-only", "--also-check-css", "--format", "json", *files, str(css)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
     by_page: dict[str, list[dict]] = {name: [] for name in pages}
     by_page["site.css"] = []
@@ -129,21 +150,32 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
-VNU_PAGES = INFO_PAGES + ES_INFO_PAGES + DATA_PAGES + ["self-check results", "/es self-check results",
-                                                       "self-check expired",
-                                       "book_form with errors", "cancel with errors", "site.css"]
+VNU_PAGES = (
+    INFO_PAGES
+    + ES_INFO_PAGES
+    + DATA_PAGES
+    + [
+        "self-check results",
+        "/es self-check results",
+        "self-check expired",
+        "book_form with errors",
+        "cancel with errors",
+        "site.css",
+    ]
+)
 
 
 @pytest.mark.parametrize("name", VNU_PAGES)
 def test_html_is_valid(vnu_results, name):
     errors = vnu_results[name]
     readable = "\n".join(
-        f"  line {m.get('lastLine')}: {m.get('message')} [{m.get('extract', '').strip()[:120]}]"
-        for m in errors)
+        f"  line {m.get('lastLine')}: {m.get('message')} [{m.get('extract', '').strip()[:120]}]" for m in errors
+    )
     assert not errors, f"Nu HTML checker errors in {name}:\n{readable}"
 
 
 # --- axe-core in chromium ------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def server(site):
@@ -160,8 +192,9 @@ def chromium(browser):
 
 @pytest.fixture(params=list(VIEWPORTS))
 def tab(request, chromium):
-    context = chromium.new_context(viewport=VIEWPORTS[request.param], timezone_id="America/New_York",
-                                   is_mobile=request.param == "phone")
+    context = chromium.new_context(
+        viewport=VIEWPORTS[request.param], timezone_id="America/New_York", is_mobile=request.param == "phone"
+    )
     page = context.new_page()
     yield page
     context.close()
@@ -170,15 +203,15 @@ def tab(request, chromium):
 def assert_no_axe_violations(page, what: str) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
-                                       "resultTypes": ["violations"]})
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]})
     if results.violations_count:
         details = []
         for violation in results.response["violations"]:
             targets = "; ".join(" ".join(n["target"]) for n in violation["nodes"])
             details.append(f"  {violation['id']} ({violation['impact']}): {targets}")
-        pytest.fail(f"axe violations on {what} ({page.url}):\n" + "\n".join(details)
-                    + "\n\n" + results.generate_report())
+        pytest.fail(
+            f"axe violations on {what} ({page.url}):\n" + "\n".join(details) + "\n\n" + results.generate_report()
+        )
 
 
 @pytest.mark.browser
@@ -208,6 +241,7 @@ def test_axe_on_self_check_results_and_booking_with_answers(site, server, tab):
 
 # --- keyboard only ---------------------------------------------------------------------------------
 
+
 def focus_is_visible(page) -> bool:
     return page.evaluate("""(() => {
         const s = getComputedStyle(document.activeElement);
@@ -232,7 +266,7 @@ def test_booking_by_keyboard_alone_from_the_home_page(site, server, chromium):
         page.wait_for_url(f"**/book/{slot_id}")
 
         tab_to(page, "el.name === 'mode'")
-        page.keyboard.press("Space")                      # first meeting mode
+        page.keyboard.press("Space")  # first meeting mode
         tab_to(page, "el.name === 'name'")
         page.keyboard.type("Grace Hopper")
         page.keyboard.press("Tab")

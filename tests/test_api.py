@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,8 +12,14 @@ from app.core.extensions import db
 from app.models import Booking
 from tests.conftest import DENVER, make_booking, make_slot
 
-BODY = {"mode": "phone", "name": "Ada Lovelace", "email": "ada@example.com", "phone": "970-555-0123",
-        "interest": "not_sure", "consent": True}
+BODY = {
+    "mode": "phone",
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "phone": "970-555-0123",
+    "interest": "not_sure",
+    "consent": True,
+}
 
 
 def test_slots_lists_free_slots_with_offsets(ctx, client):
@@ -32,8 +39,16 @@ def test_slots_lists_free_slots_with_offsets(ctx, client):
     assert set(first["modes"]) == {"in_person", "phone", "video"}
 
 
-@pytest.mark.parametrize("query", ["start=2026-13-01", "start=tomorrow", "start=2026-12-10&end=2026-12-01",
-                                   "start=2026-12-01&end=2027-12-01", "end=20261201"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start=2026-13-01",
+        "start=tomorrow",
+        "start=2026-12-10&end=2026-12-01",
+        "start=2026-12-01&end=2027-12-01",
+        "end=20261201",
+    ],
+)
 def test_bad_slot_ranges_are_400_json(ctx, client, query):
     response = client.get(f"/api/v1/slots?{query}")
     assert response.status_code == 400
@@ -75,18 +90,28 @@ def test_taken_slot_is_409_with_alternatives(ctx, client):
 def test_reschedule_into_taken_slot_is_409_and_keeps_booking(ctx, client):
     mine = make_booking(email="me@example.com")
     theirs = make_booking(email="them@example.com")
-    response = client.post(f"/api/v1/bookings/{mine.manage_token}/reschedule",
-                           json={"slot_id": theirs.booking.slot.public_id})
+    response = client.post(
+        f"/api/v1/bookings/{mine.manage_token}/reschedule", json={"slot_id": theirs.booking.slot.public_id}
+    )
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "slot_taken"
     current = client.get(f"/api/v1/bookings/{mine.manage_token}").get_json()["booking"]
     assert datetime.fromisoformat(current["start"]) == mine.booking.slot.starts_at
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"email": "nope"}, "email"), ({"phone": "123"}, "phone"), ({"consent": False}, "consent"),
-    ({"name": "A\r\nB"}, "name"), ({"interest": "surgery"}, "interest"), ({"mode": 5}, "mode"),
-    ({"name": None}, "name"), ({"consent": "yes"}, "consent"), ({"slot_id": None}, "slot_id"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"email": "nope"}, "email"),
+        ({"phone": "123"}, "phone"),
+        ({"consent": False}, "consent"),
+        ({"name": "A\r\nB"}, "name"),
+        ({"interest": "surgery"}, "interest"),
+        ({"mode": 5}, "mode"),
+        ({"name": None}, "name"),
+        ({"consent": "yes"}, "consent"),
+        ({"slot_id": None}, "slot_id"),
+    ],
+)
 def test_invalid_fields_are_422_per_field(ctx, client, change, field):
     slot = make_slot()
     body = {**BODY, "slot_id": slot.public_id, **change}
@@ -100,8 +125,7 @@ def test_invalid_fields_are_422_per_field(ctx, client, change, field):
 
 def test_every_field_to_fix_is_reported_at_once(ctx, client):
     slot = make_slot()
-    body = {**BODY, "slot_id": slot.public_id, "email": "ada@", "phone": "12", "mode": "pigeon",
-            "note": "x" * 1001}
+    body = {**BODY, "slot_id": slot.public_id, "email": "ada@", "phone": "12", "mode": "pigeon", "note": "x" * 1001}
     del body["interest"], body["consent"]
     response = client.post("/api/v1/bookings", json=body)
     assert response.status_code == 422
@@ -115,8 +139,14 @@ def test_every_field_to_fix_is_reported_at_once(ctx, client):
 
 def test_booking_stores_the_cleaned_values(ctx, client):
     slot = make_slot()
-    body = {**BODY, "slot_id": slot.public_id, "name": "  Ada   Lovelace ", "email": "Ada@Example.COM",
-            "phone": "(970) 555-0123", "note": "  Evenings\r\nare best  "}
+    body = {
+        **BODY,
+        "slot_id": slot.public_id,
+        "name": "  Ada   Lovelace ",
+        "email": "Ada@Example.COM",
+        "phone": "(970) 555-0123",
+        "note": "  Evenings\r\nare best  ",
+    }
     response = client.post("/api/v1/bookings", json=body)
     assert response.status_code == 201
     booking = response.get_json()["booking"]
@@ -144,11 +174,32 @@ def test_unknown_token_is_404(ctx, client):
 def test_openapi_document_describes_every_route(ctx, client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/slots", "/bookings", "/bookings/{token}", "/bookings/{token}/cancel",
-                                  "/bookings/{token}/reschedule", "/waitlist", "/waitlist/{token}",
-                                  "/waitlist/{token}/leave", "/offers/{token}/claim"}
-    api_rules = {r.rule for r in ctx.url_map.iter_rules() if r.rule.startswith("/api/v1/")}
-    documented = {"/api/v1" + p.replace("{token}", "<token>") for p in spec["paths"]} | {"/api/v1/openapi.json"}
+    assert set(spec["paths"]) == {
+        "/slots",
+        "/bookings",
+        "/bookings/{token}",
+        "/bookings/{token}/cancel",
+        "/bookings/{token}/reschedule",
+        "/waitlist",
+        "/waitlist/{token}",
+        "/waitlist/{token}/leave",
+        "/offers/{token}/claim",
+        "/offers/{token}/decline",
+        "/course-templates",
+        "/courses",
+        "/courses/{course_id}",
+        "/courses/{course_id}/sessions/{number}",
+        "/courses/{course_id}/sessions/{number}/attendance",
+    }
+    api_rules = {
+        (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule), method)
+        for r in ctx.url_map.iter_rules()
+        if r.rule.startswith("/api/v1/")
+        for method in r.methods - {"HEAD", "OPTIONS"}
+    }
+    documented = {
+        ("/api/v1" + path, method.upper()) for path, methods in spec["paths"].items() for method in methods
+    } | {("/api/v1/openapi.json", "GET")}
     assert api_rules == documented
 
 
@@ -158,10 +209,16 @@ def test_booking_window_applies_to_api(ctx, client):
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "slot_unavailable"
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("TRACE", "/api/v1/slots"), ("PUT", "/api/v1/bookings"), ("DELETE", "/api/v1/bookings/" + "x" * 32),
-    ("GET", "/api/v1/offers/" + "x" * 32 + "/claim"), ("DELETE", "/api/v1/waitlist/" + "x" * 32),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("TRACE", "/api/v1/slots"),
+        ("PUT", "/api/v1/bookings"),
+        ("DELETE", "/api/v1/bookings/" + "x" * 32),
+        ("GET", "/api/v1/offers/" + "x" * 32 + "/claim"),
+        ("DELETE", "/api/v1/waitlist/" + "x" * 32),
+    ],
+)
 def test_an_undeclared_method_is_405_with_allow(ctx, client, method, path):
     response = client.open(path, method=method)
     assert response.status_code == 405
@@ -182,11 +239,16 @@ def test_slot_lists_say_the_days_they_cover(ctx, client):
     assert (body["start"], body["end"]) == ("2026-12-01", "2026-12-03")
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"name": "A" * 100 + " "}, "name"),  # the document counts what was sent, before trimming
-    ({"note": "Evenings\rare best"}, "note"), ({"phone": "1-800-FLOWERS"}, "phone"),
-    ({"locale": None}, "locale"), ({"slot_id": ""}, "slot_id"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": "A" * 100 + " "}, "name"),  # the document counts what was sent, before trimming
+        ({"note": "Evenings\rare best"}, "note"),
+        ({"phone": "1-800-FLOWERS"}, "phone"),
+        ({"locale": None}, "locale"),
+        ({"slot_id": ""}, "slot_id"),
+    ],
+)
 def test_the_api_refuses_what_its_document_calls_invalid(ctx, client, change, field):
     response = client.post("/api/v1/bookings", json={**BODY, "slot_id": make_slot().public_id, **change})
     assert response.status_code == 422

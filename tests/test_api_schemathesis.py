@@ -10,45 +10,72 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from datetime import timedelta
+from datetime import time, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.api.schema import openapi_document
 from app.booking import service
+from app.core.actors import THE_PATIENT
+from app.core.database import write_transaction
+from app.core.extensions import db
+from app.courses import service as courses
+from app.models import AvailabilityRule, CourseTemplate
+from app.staff import api_tokens
 from app.waitlist.offering import offer_freed_slots
 from tests.conftest import ROOT, LiveServer, build_app, dispose, future_day, make_booking, make_slot
+from tests.fixtures_staff import make_staff
 from tests.test_waitlist import offer_tokens
 
 # niquests brings urllib3-future, which takes urllib3's place; its connection pools have no
 # keys() for the CLI's count of open connections (used only to resend a request the server
 # dropped unanswered), so that count is read as none.
-CLI = ("import sys, schemathesis.transport.requests as transport; "
-       "transport._count_opened_connections = lambda session: 0; "
-       "from schemathesis.cli import schemathesis; sys.exit(schemathesis())")
+CLI = (
+    "import sys, schemathesis.transport.requests as transport; "
+    "transport._count_opened_connections = lambda session: 0; "
+    "from schemathesis.cli import schemathesis; sys.exit(schemathesis())"
+)
 
 
-def _seed() -> str:
+def _seed() -> tuple[str, str, str]:
     """Free slots in /slots' default fortnight, a booking, and an offer out; the offer's token,
-    which only its email carries, for the claim operation."""
+    which only its email carries, for the claim operation. Weekday opening hours, a course on
+    them and a staff API token, for the staff operations."""
     for _ in range(150):  # more than the fuzzer books
         make_slot()
+    with write_transaction() as session:
+        for weekday in range(5):
+            session.add(AvailabilityRule(weekday=weekday, start_time=time(8), end_time=time(18)))
+    token = api_tokens.create(make_staff("desk@mindset-tms.example").id).token
+    template = db.session.execute(select(CourseTemplate.id).where(CourseTemplate.key == "rtms_36")).scalar_one()
+    course = courses.plan_course(
+        courses.PatientDetails("Ana Díaz", "ana@example.com", "+19705550123"),
+        courses.PlanRequest(template, future_day(1), time(9)),
+    ).public_id
     make_booking(email="held@example.com")
     today = future_day(0)
     freed = make_booking(email="owner@example.com")
-    joining = {"name": "Ana Díaz", "email": "ana@example.com", "phone": "970-555-0123", "consent": True,
-                   "earliest": today.isoformat(), "latest": (today + timedelta(days=20)).isoformat()}
+    joining = {
+        "name": "Ana Díaz",
+        "email": "ana@example.com",
+        "phone": "970-555-0123",
+        "consent": True,
+        "earliest": today.isoformat(),
+        "latest": (today + timedelta(days=20)).isoformat(),
+    }
     assert current_app.test_client().post("/api/v1/waitlist", json=joining).status_code == 201
-    service.cancel(freed.booking.public_id)
+    service.cancel(freed.booking.public_id, actor=THE_PATIENT)
     assert offer_freed_slots().offered == 1
-    return offer_tokens("ana@example.com")[0]
+    return offer_tokens("ana@example.com")[0], token, course
 
 
 def _answered(har_path) -> dict[tuple[str, str], Counter]:
     """The statuses answered, by operation (method and documented path), from the run's HAR."""
-    paths = [(re.compile("^/api/v1" + re.sub(r"\{\w+\}", "[^/]+", path) + "$"), path)
-             for path in openapi_document()["paths"]]
+    paths = [
+        (re.compile("^/api/v1" + re.sub(r"\{\w+\}", "[^/]+", path) + "$"), path) for path in openapi_document()["paths"]
+    ]
     answered: dict[tuple[str, str], Counter] = {}
     for entry in json.loads(har_path.read_text())["log"]["entries"]:
         url_path = urlsplit(entry["request"]["url"]).path
@@ -62,7 +89,7 @@ def _answered(har_path) -> dict[tuple[str, str], Counter]:
 def test_schemathesis_finds_no_fault_and_reaches_every_operation(database_url, tmp_path):
     app = build_app(database_url)
     with app.app_context():
-        offer_token = _seed()
+        offer_token, staff_token, course_id = _seed()
     dispose(app)
     config = tmp_path / "schemathesis.toml"
     # Whether a phone number can be dialled depends on the numbering plans (app.booking.validation,
@@ -70,21 +97,46 @@ def test_schemathesis_finds_no_fault_and_reaches_every_operation(database_url, t
     # and entries it makes lead it on through the links.
     config.write_text(
         "[phases.stateful.generation]\nmax-examples = 100\n\n"
-        "[[operations]]\ninclude-operation-id = \"claimOffer\"\n"
-        f"parameters = {{ token = \"{offer_token}\" }}\n\n"
-        "[[operations]]\ninclude-operation-id = [\"createBooking\", \"joinWaitlist\"]\n"
-        "parameters = { \"body.phone\" = \"970-555-0123\" }\n")
+        '[[operations]]\ninclude-operation-id = ["claimOffer", "declineOffer"]\n'
+        f'parameters = {{ token = "{offer_token}" }}\n\n'
+        '[[operations]]\ninclude-operation-id = ["showCourse", "moveCourseSession", "recordAttendance"]\n'
+        f'parameters = {{ course_id = "{course_id}" }}\n\n'
+        '[[operations]]\ninclude-operation-id = ["createBooking", "joinWaitlist"]\n'
+        'parameters = { "body.phone" = "970-555-0123" }\n'
+    )
     har = tmp_path / "run.har"
     # One address may hold many bookings here, so the example body the fuzzer sends again and
     # again keeps booking (the limit itself is tested in test_booking_service).
     server = LiveServer(database_url, env={"BOOKING_MAX_ACTIVE_PER_EMAIL": "100000"}).start()
     try:
         run = subprocess.run(
-            [sys.executable, "-c", CLI, "--config-file", str(config), "run",
-             f"{server.url}/api/v1/openapi.json", "--checks", "all",
-             "--exclude-checks", "positive_data_acceptance", "--max-examples", "25",
-             "--no-color", "--report", "har", "--report-har-path", str(har)],
-            cwd=ROOT, capture_output=True, text=True, timeout=600)
+            [
+                sys.executable,
+                "-c",
+                CLI,
+                "--config-file",
+                str(config),
+                "run",
+                f"{server.url}/api/v1/openapi.json",
+                "--checks",
+                "all",
+                "--header",
+                f"Authorization: Bearer {staff_token}",
+                "--exclude-checks",
+                "positive_data_acceptance",
+                "--max-examples",
+                "25",
+                "--no-color",
+                "--report",
+                "har",
+                "--report-har-path",
+                str(har),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     finally:
         server.stop()
     report = run.stdout + run.stderr
@@ -94,10 +146,9 @@ def test_schemathesis_finds_no_fault_and_reaches_every_operation(database_url, t
     print(re.search(r"\d+ generated.*", report).group(0))
     for (method, path), statuses in sorted(answered.items(), key=lambda item: item[0][1]):
         print(method, path, dict(sorted(statuses.items())))
-    documented = {(method.upper(), path) for path, methods in openapi_document()["paths"].items()
-                  for method in methods}
+    documented = {(method.upper(), path) for path, methods in openapi_document()["paths"].items() for method in methods}
     # Every operation answered a request that got through to its service, neither refused at the
-    # edge (400, 413, 415) nor about an unknown token (404): the links lead the fuzzer there, and
-    # the offer's token to the claim.
-    reached = {key for key, statuses in answered.items() if set(statuses) - {400, 404, 413, 415}}
+    # edge (400, 413, 415, or 401 and 403 for want of a staff token) nor about an unknown token
+    # (404): the links lead the fuzzer there, and the offer's token to the claim.
+    reached = {key for key, statuses in answered.items() if set(statuses) - {400, 401, 403, 404, 413, 415}}
     assert documented <= reached, documented - reached

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.booking.availability import Closure, Hours, local_instant, slot_times, slots_for_hours
+from app.schedule.availability import Closure, Hours, local_instant, slot_times, slots_for_hours
 
 DENVER = ZoneInfo("America/Denver")
 MORNING = Hours(time(9, 0), time(12, 0), 30)
@@ -19,22 +19,28 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("before", "after"), [
-    (date(2026, 10, 30), date(2026, 11, 2)),   # fall back on Sunday 2026-11-01
-    (date(2027, 3, 12), date(2027, 3, 15)),    # spring forward on Sunday 2027-03-14
-])
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (date(2026, 10, 30), date(2026, 11, 2)),  # fall back on Sunday 2026-11-01
+        (date(2027, 3, 12), date(2027, 3, 15)),  # spring forward on Sunday 2027-03-14
+    ],
+)
 def test_weekly_nine_oclock_stays_nine_local_across_dst(before, after):
     weekly = {before.weekday(): [MORNING], after.weekday(): [MORNING]}
     slots = slot_times(weekly, before, after, DENVER)
-    firsts = {s.starts_at.astimezone(DENVER).date(): s.starts_at for s in slots
-              if s.starts_at.astimezone(DENVER).time() == time(9, 0)}
+    firsts = {
+        s.starts_at.astimezone(DENVER).date(): s.starts_at
+        for s in slots
+        if s.starts_at.astimezone(DENVER).time() == time(9, 0)
+    }
     assert firsts[before].astimezone(DENVER).hour == 9
     assert firsts[after].astimezone(DENVER).hour == 9
     # The UTC instant moves by exactly the change in offset.
-    offset_change = (firsts[before].astimezone(DENVER).utcoffset()
-                     - firsts[after].astimezone(DENVER).utcoffset())
-    assert firsts[after].astimezone(UTC).hour - firsts[before].astimezone(UTC).hour == \
-        offset_change.total_seconds() / 3600
+    offset_change = firsts[before].astimezone(DENVER).utcoffset() - firsts[after].astimezone(DENVER).utcoffset()
+    assert (
+        firsts[after].astimezone(UTC).hour - firsts[before].astimezone(UTC).hour == offset_change.total_seconds() / 3600
+    )
 
 
 def test_fall_back_day_utc_times_and_durations():
@@ -44,8 +50,12 @@ def test_fall_back_day_utc_times_and_durations():
     # 1:00 and 1:30 happen twice; the first occurrence (MDT) is used and nothing is doubled,
     # then 2:00 MST follows the wall clock.
     assert [s.starts_at for s in slots] == [
-        utc(2026, 11, 1, 6, 30), utc(2026, 11, 1, 7, 0), utc(2026, 11, 1, 7, 30),
-        utc(2026, 11, 1, 9, 0), utc(2026, 11, 1, 9, 30)]
+        utc(2026, 11, 1, 6, 30),
+        utc(2026, 11, 1, 7, 0),
+        utc(2026, 11, 1, 7, 30),
+        utc(2026, 11, 1, 9, 0),
+        utc(2026, 11, 1, 9, 30),
+    ]
     assert all(s.ends_at - s.starts_at == timedelta(minutes=30) for s in slots)
     assert len({s.starts_at for s in slots}) == len(slots)
 
@@ -77,10 +87,10 @@ def test_closures_and_extra_hours():
     closed = slot_times(weekly, monday, monday, DENVER, closures=[Closure(monday)])
     assert closed == []
     partly = slot_times(weekly, monday, monday, DENVER, closures=[Closure(monday, time(10), time(11))])
-    assert [s.starts_at.astimezone(DENVER).strftime("%H:%M") for s in partly] == \
-        ["09:00", "09:30", "11:00", "11:30"]
-    extra = slot_times(weekly, monday, monday, DENVER, extra={monday: [Hours(time(17), time(18), 30)]},
-                       closures=[Closure(monday)])
+    assert [s.starts_at.astimezone(DENVER).strftime("%H:%M") for s in partly] == ["09:00", "09:30", "11:00", "11:30"]
+    extra = slot_times(
+        weekly, monday, monday, DENVER, extra={monday: [Hours(time(17), time(18), 30)]}, closures=[Closure(monday)]
+    )
     assert [s.starts_at.astimezone(DENVER).strftime("%H:%M") for s in extra] == ["17:00", "17:30"]
 
 

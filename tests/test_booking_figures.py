@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.core.actors import THE_PATIENT
 from tests.conftest import ROOT, future_day, local_dt
 
 pytestmark = pytest.mark.browser
@@ -37,13 +38,19 @@ def site(app):
                     continue
                 for hour in (9, 10, 11, 13, 14, 15, 16):
                     start = local_dt(on, hour)
-                    session.add(Slot(starts_at=start, ends_at=start + timedelta(minutes=30),
-                                     modes="in_person,phone,video" if hour != 16 else "phone"))
+                    session.add(
+                        Slot(
+                            starts_at=start,
+                            ends_at=start + timedelta(minutes=30),
+                            modes="in_person,phone,video" if hour != 16 else "phone",
+                        )
+                    )
         from sqlalchemy import select
 
         from app.core.extensions import db
+
         last = db.session.execute(select(Slot).order_by(Slot.starts_at.desc())).scalars().first()
-        token = service.book(last.public_id, "phone", patient()).manage_token
+        token = service.book(last.public_id, "phone", patient(), actor=THE_PATIENT).manage_token
     return {"token": token}
 
 
@@ -54,8 +61,7 @@ def shot(page, name: str) -> None:
 
 
 def test_book_page_weight_elements_and_height_on_a_phone(live_server, browser, site):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
-                                  timezone_id="America/Denver")
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, timezone_id="America/Denver")
     page = context.new_page()
     sizes: dict[str, int] = {}
     failures: list[str] = []
@@ -68,8 +74,10 @@ def test_book_page_weight_elements_and_height_on_a_phone(live_server, browser, s
         elements = page.evaluate("document.getElementsByTagName('*').length")
         height = page.evaluate("document.documentElement.scrollHeight")
         header = page.evaluate("document.querySelector('.site-header').offsetHeight")
-        print(f"\n/book: {total} bytes in {len(sizes)} responses, {elements} elements, "
-              f"{height} px tall at 360 px ({height / PHONE['height']:.2f} screens), header {header} px")
+        print(
+            f"\n/book: {total} bytes in {len(sizes)} responses, {elements} elements, "
+            f"{height} px tall at 360 px ({height / PHONE['height']:.2f} screens), header {header} px"
+        )
         shot(page, "book")
         assert total <= MAX_BOOK_BYTES, sizes
         assert elements <= MAX_BOOK_ELEMENTS
@@ -107,9 +115,11 @@ def test_keyboard_tabs_to_a_time_and_arrows_through_the_days_without_a_reload(li
     assert second > first
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"day={second}"))
-    page.wait_for_function(f"document.activeElement.dataset.day === '{second}' && "
-                           "document.activeElement.getAttribute('aria-selected') === 'true'")
-    assert page.evaluate("window.__sameDocument") is True          # no full reload
+    page.wait_for_function(
+        f"document.activeElement.dataset.day === '{second}' && "
+        "document.activeElement.getAttribute('aria-selected') === 'true'"
+    )
+    assert page.evaluate("window.__sameDocument") is True  # no full reload
     heading = page.locator("#times-heading").inner_text()
     assert page.locator("[data-picker-status]").inner_text() == heading
     # The way to meet filters in place too, and carries into the times' links.
@@ -174,12 +184,19 @@ def test_the_whole_flow_without_javascript(live_server, browser, site):
 
 def test_no_sideways_scroll_at_320_px_and_a_screenshot_of_each_page(live_server, browser, site):
     token = site["token"]
-    pages = {"home": "/", "book": "/book", "book-phone": "/book?mode=phone&day=nonsense",
-             "confirmed": f"/manage/{token}/confirmed", "manage": f"/manage/{token}",
-             "cancel": f"/manage/{token}/cancel", "reschedule": f"/manage/{token}/reschedule"}
+    pages = {
+        "home": "/",
+        "book": "/book",
+        "book-phone": "/book?mode=phone&day=nonsense",
+        "confirmed": f"/manage/{token}/confirmed",
+        "manage": f"/manage/{token}",
+        "cancel": f"/manage/{token}/cancel",
+        "reschedule": f"/manage/{token}/reschedule",
+    }
     for width in (320, 1280):
-        context = browser.new_context(viewport={"width": width, "height": 800}, is_mobile=width < 400,
-                                      timezone_id="America/New_York")
+        context = browser.new_context(
+            viewport={"width": width, "height": 800}, is_mobile=width < 400, timezone_id="America/New_York"
+        )
         page = context.new_page()
         try:
             page.goto(live_server.url + "/book")

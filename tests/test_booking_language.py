@@ -11,8 +11,14 @@ from app.models import Booking
 from app.staff.export import HEADER, rows
 from tests.conftest import booking_form, make_booking, make_slot
 
-API_BODY = {"mode": "phone", "name": "Ana García", "email": "ana@example.com", "phone": "970-555-0123",
-            "interest": "not_sure", "consent": True}
+API_BODY = {
+    "mode": "phone",
+    "name": "Ana García",
+    "email": "ana@example.com",
+    "phone": "970-555-0123",
+    "interest": "not_sure",
+    "consent": True,
+}
 
 
 def only_booking() -> Booking:
@@ -37,11 +43,11 @@ def test_a_booking_made_on_the_english_form_is_english(ctx, client):
 
 
 def test_the_api_takes_and_returns_the_locale(ctx, client):
-    spanish = client.post("/api/v1/bookings", json={**API_BODY, "slot_id": make_slot().public_id,
-                                                     "locale": "es"})
+    spanish = client.post("/api/v1/bookings", json={**API_BODY, "slot_id": make_slot().public_id, "locale": "es"})
     assert spanish.status_code == 201 and spanish.get_json()["booking"]["locale"] == "es"
-    english = client.post("/api/v1/bookings", json={**API_BODY, "email": "bo@example.com",
-                                                     "slot_id": make_slot().public_id})
+    english = client.post(
+        "/api/v1/bookings", json={**API_BODY, "email": "bo@example.com", "slot_id": make_slot().public_id}
+    )
     assert english.status_code == 201 and english.get_json()["booking"]["locale"] == "en"
     token = spanish.get_json()["manage_token"]
     assert client.get(f"/api/v1/bookings/{token}").get_json()["booking"]["locale"] == "es"
@@ -49,8 +55,7 @@ def test_the_api_takes_and_returns_the_locale(ctx, client):
 
 def test_the_api_refuses_an_unknown_locale(ctx, client):
     for bad in ("fr", "ES", 1, None):
-        response = client.post("/api/v1/bookings", json={**API_BODY, "slot_id": make_slot().public_id,
-                                                          "locale": bad})
+        response = client.post("/api/v1/bookings", json={**API_BODY, "slot_id": make_slot().public_id, "locale": bad})
         assert response.status_code == 422, bad
         assert "locale" in response.get_json()["error"]["fields"]
 
@@ -90,8 +95,9 @@ def test_the_arrival_note_is_in_the_language_the_patient_booked_in(app, client):
         with app.app_context():
             slot_id = make_slot().public_id
         html = client.get(f"{prefix}/book/{slot_id}").get_data(as_text=True)
-        response = client.post(f"{prefix}/book/{slot_id}",
-                               data=booking_form(html, mode="in_person", email=f"{language}@example.com"))
+        response = client.post(
+            f"{prefix}/book/{slot_id}", data=booking_form(html, mode="in_person", email=f"{language}@example.com")
+        )
         confirmed = client.get(response.headers["Location"]).get_data(as_text=True)
         assert notes[language] in confirmed and notes[other] not in confirmed, language
 

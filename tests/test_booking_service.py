@@ -18,6 +18,7 @@ from app.booking.errors import (
     TooManyBookings,
 )
 from app.booking.slots import free_slots, regenerate_slots
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.core.tokens import hash_token
 from app.models import AvailabilityRule, Booking, DateOverride, Slot
@@ -32,7 +33,7 @@ def app(any_app):
 
 def test_book_stores_hashed_token_and_ical_identity(ctx):
     slot = make_slot()
-    result = service.book(slot.public_id, "video", patient(name="Grace Hopper"))
+    result = service.book(slot.public_id, "video", patient(name="Grace Hopper"), actor=THE_PATIENT)
     booking = db.session.execute(select(Booking)).scalar_one()
     assert booking.manage_token_hash == hash_token(result.manage_token)
     assert result.manage_token not in booking.manage_token_hash
@@ -47,9 +48,9 @@ def test_book_stores_hashed_token_and_ical_identity(ctx):
 def test_second_booking_of_a_slot_is_refused_with_alternatives(ctx):
     slot = make_slot()
     other = make_slot(slot.starts_at + timedelta(hours=2))
-    service.book(slot.public_id, "phone", patient())
+    service.book(slot.public_id, "phone", patient(), actor=THE_PATIENT)
     with pytest.raises(SlotTaken) as taken:
-        service.book(slot.public_id, "phone", patient(email="someone@example.com"))
+        service.book(slot.public_id, "phone", patient(email="someone@example.com"), actor=THE_PATIENT)
     assert [s.public_id for s in taken.value.alternatives] == [other.public_id]
     assert db.session.execute(select(func.count(Booking.id))).scalar_one() == 1
 
@@ -59,10 +60,19 @@ def test_database_refuses_a_second_active_booking_even_without_the_check(ctx):
 
     first = make_booking()
     booking = db.session.get(Booking, 1)
-    duplicate = Booking(slot_id=booking.slot_id, mode="phone", name="X", email="x@example.com",
-                        phone="+19705550123", interest="tms", consent_at=booking.consent_at,
-                        manage_token_hash="f" * 64, ical_uid="dup@example", status="confirmed",
-                        reference="ZZZZZZZZ")
+    duplicate = Booking(
+        slot_id=booking.slot_id,
+        mode="phone",
+        name="X",
+        email="x@example.com",
+        phone="+19705550123",
+        interest="tms",
+        consent_at=booking.consent_at,
+        manage_token_hash="f" * 64,
+        ical_uid="dup@example",
+        status="confirmed",
+        reference="ZZZZZZZZ",
+    )
     db.session.add(duplicate)
     with pytest.raises(IntegrityError):
         db.session.commit()
@@ -70,25 +80,26 @@ def test_database_refuses_a_second_active_booking_even_without_the_check(ctx):
     assert first.booking.public_id
 
 
-@pytest.mark.parametrize(("hours_ahead", "message"), [
-    (-1, "already passed"), (6, "at least 12 hours"), (24 * 61, "too far ahead")])
+@pytest.mark.parametrize(
+    ("hours_ahead", "message"), [(-1, "already passed"), (6, "at least 12 hours"), (24 * 61, "too far ahead")]
+)
 def test_slots_outside_the_booking_window_cannot_be_booked(ctx, hours_ahead, message):
     now = datetime.now(UTC)
     slot = make_slot(now.replace(microsecond=0) + timedelta(hours=hours_ahead))
     with pytest.raises(SlotUnavailable, match=message):
-        service.book(slot.public_id, "phone", patient())
+        service.book(slot.public_id, "phone", patient(), actor=THE_PATIENT)
     assert slot.public_id not in [s.public_id for s in free_slots(now - timedelta(days=1), now + timedelta(days=90))]
 
 
 def test_blocked_slot_and_unoffered_mode_and_unknown_slot(ctx):
     blocked = make_slot(is_blocked=True)
     with pytest.raises(SlotUnavailable):
-        service.book(blocked.public_id, "phone", patient())
+        service.book(blocked.public_id, "phone", patient(), actor=THE_PATIENT)
     phone_only = make_slot(modes="phone")
     with pytest.raises(ModeNotOffered):
-        service.book(phone_only.public_id, "in_person", patient())
+        service.book(phone_only.public_id, "in_person", patient(), actor=THE_PATIENT)
     with pytest.raises(SlotNotFound):
-        service.book("no-such-slot", "phone", patient())
+        service.book("no-such-slot", "phone", patient(), actor=THE_PATIENT)
     assert db.session.execute(select(func.count(Booking.id))).scalar_one() == 0
 
 
@@ -103,12 +114,12 @@ def test_active_bookings_per_email_are_limited(ctx):
 def test_cancel_frees_the_slot_and_bumps_sequence(ctx):
     result = make_booking()
     slot_id = result.booking.slot.public_id
-    cancelled = service.cancel(result.booking.public_id)
+    cancelled = service.cancel(result.booking.public_id, actor=THE_PATIENT)
     assert cancelled.status == "cancelled" and cancelled.ical_sequence == 1
     assert cancelled.cancelled_by == "patient"
     with pytest.raises(BookingClosed):
-        service.cancel(result.booking.public_id)
-    again = service.book(slot_id, "phone", patient(email="next@example.com"))
+        service.cancel(result.booking.public_id, actor=THE_PATIENT)
+    again = service.book(slot_id, "phone", patient(email="next@example.com"), actor=THE_PATIENT)
     assert again.booking.slot.public_id == slot_id
 
 
@@ -117,18 +128,20 @@ def test_reschedule_moves_keeping_uid_and_frees_old_slot(ctx):
     old_slot = result.booking.slot
     uid = result.booking.ical_uid
     new_slot = make_slot()
-    moved = service.reschedule(result.booking.public_id, new_slot.public_id, "video")
+    moved = service.reschedule(result.booking.public_id, new_slot.public_id, "video", actor=THE_PATIENT)
     assert moved.slot.public_id == new_slot.public_id and moved.mode == "video"
     assert moved.ical_uid == uid and moved.ical_sequence == 1
-    assert old_slot.public_id in [s.public_id for s in free_slots(
-        old_slot.starts_at - timedelta(minutes=1), old_slot.starts_at + timedelta(minutes=1))]
+    assert old_slot.public_id in [
+        s.public_id
+        for s in free_slots(old_slot.starts_at - timedelta(minutes=1), old_slot.starts_at + timedelta(minutes=1))
+    ]
 
 
 def test_reschedule_into_a_taken_slot_leaves_the_booking_as_it_was(ctx):
     mine = make_booking(email="me@example.com")
     theirs = make_booking(email="them@example.com")
     with pytest.raises(SlotTaken):
-        service.reschedule(mine.booking.public_id, theirs.booking.slot.public_id)
+        service.reschedule(mine.booking.public_id, theirs.booking.slot.public_id, actor=THE_PATIENT)
     db.session.expire_all()
     booking = db.session.execute(select(Booking).where(Booking.public_id == mine.booking.public_id)).scalar_one()
     assert booking.slot_id == mine.booking.slot_id and booking.ical_sequence == 0
@@ -138,13 +151,17 @@ def test_reschedule_into_a_taken_slot_leaves_the_booking_as_it_was(ctx):
 def test_cancelled_or_started_bookings_cannot_be_moved(ctx):
     result = make_booking()
     target = make_slot()
-    service.cancel(result.booking.public_id)
+    service.cancel(result.booking.public_id, actor=THE_PATIENT)
     with pytest.raises(BookingClosed):
-        service.reschedule(result.booking.public_id, target.public_id)
+        service.reschedule(result.booking.public_id, target.public_id, actor=THE_PATIENT)
     started = make_booking(email="late@example.com")
     with pytest.raises(BookingClosed, match="started"):
-        service.reschedule(started.booking.public_id, target.public_id,
-                           now=started.booking.slot.starts_at + timedelta(minutes=1))
+        service.reschedule(
+            started.booking.public_id,
+            target.public_id,
+            now=started.booking.slot.starts_at + timedelta(minutes=1),
+            actor=THE_PATIENT,
+        )
 
 
 def _rules(weekdays=range(5), start=time(9), end=time(12)):
@@ -184,7 +201,7 @@ def test_regeneration_is_idempotent_and_respects_bookings(ctx):
 
     booked_day = future_day(3)
     booked_slot = db.session.execute(select(Slot).where(Slot.starts_at == local_dt(booked_day, 10))).scalar_one()
-    service.book(booked_slot.public_id, "phone", patient())
+    service.book(booked_slot.public_id, "phone", patient(), actor=THE_PATIENT)
     # Close that whole day: its free slots go, the booked one stays untouched.
     from app.core.database import write_transaction
 
@@ -192,8 +209,13 @@ def test_regeneration_is_idempotent_and_respects_bookings(ctx):
         session.add(DateOverride(on_date=booked_day, kind="closed", reason="Holiday"))
     report = regenerate_slots(days=7)
     assert report.removed == 5
-    remaining = db.session.execute(select(Slot).where(
-        Slot.starts_at >= local_dt(booked_day, 0), Slot.starts_at < local_dt(booked_day, 23))).scalars().all()
+    remaining = (
+        db.session.execute(
+            select(Slot).where(Slot.starts_at >= local_dt(booked_day, 0), Slot.starts_at < local_dt(booked_day, 23))
+        )
+        .scalars()
+        .all()
+    )
     assert [s.public_id for s in remaining] == [booked_slot.public_id]
 
 

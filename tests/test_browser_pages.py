@@ -10,8 +10,18 @@ from tests.conftest import make_slot
 
 pytestmark = pytest.mark.browser
 
-INFO_PAGES = ["/", "/treatments", "/treatments/tms", "/treatments/ketamine",
-              "/compare/tms-vs-ketamine", "/faq", "/about", "/privacy", "/self-check", "/book"]
+INFO_PAGES = [
+    "/",
+    "/treatments",
+    "/treatments/tms",
+    "/treatments/ketamine",
+    "/compare/tms-vs-ketamine",
+    "/faq",
+    "/about",
+    "/privacy",
+    "/self-check",
+    "/book",
+]
 
 
 @pytest.fixture
@@ -46,7 +56,8 @@ def test_comparison_is_stacked_cards_on_a_phone(live_server, phone_page):
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360
     # Each value says which treatment it belongs to, since the column headers are hidden.
     labels = phone_page.locator("table.compare-table tbody tr:first-child td").evaluate_all(
-        "cells => cells.map(c => getComputedStyle(c, '::before').content)")
+        "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+    )
     assert labels == ['"TMS"', '"IV ketamine"']
     header = phone_page.locator("table.compare-table thead").bounding_box()
     assert header["height"] <= 1
@@ -82,7 +93,8 @@ def test_everything_works_without_javascript(live_server, browser, slots):
         page.wait_for_url("**/self-check")
         page.get_by_role("group", name="Have you ever had a seizure?").get_by_label("Yes").check()
         page.get_by_role("group", name="Which matters more to you right now?").get_by_label(
-            "An approach without medication").check()
+            "An approach without medication"
+        ).check()
         page.get_by_role("button", name="See things to discuss").click()
         assert page.get_by_role("heading", name="Things to discuss with a clinician").is_visible()
         assert page.get_by_role("heading", name="Your history of seizures").is_visible()
@@ -111,4 +123,3 @@ def test_keyboard_focus_is_visible_on_links_and_buttons(live_server, page):
         assert style[0] != "none" and style[1] >= 2, style
         seen += 1
     assert seen == 12
-

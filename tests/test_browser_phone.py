@@ -31,7 +31,8 @@ def busy_week(app):
 def outside(page, selector: str) -> list[str]:
     """The elements matching `selector` (and their text) that stick out of the viewport or,
     for text, out of their own box."""
-    return page.evaluate("""([selector, width]) => {
+    return page.evaluate(
+        """([selector, width]) => {
         const bad = [];
         for (const el of document.querySelectorAll(selector)) {
             const box = el.getBoundingClientRect();
@@ -39,7 +40,9 @@ def outside(page, selector: str) -> list[str]:
                 bad.push(el.textContent.trim() + ' ' + JSON.stringify([box.left, box.right]));
         }
         return bad;
-    }""", [selector, WIDTH])
+    }""",
+        [selector, WIDTH],
+    )
 
 
 @pytest.mark.parametrize("prefix", ["", "/es"])
@@ -91,9 +94,18 @@ def test_buttons_side_by_side_have_space_at_360px(app, live_server, phone_page, 
     assert vertical_or_horizontal_gap(move, keep) >= 8
 
     today = future_day(0)
-    joined = requests.post(f"{live_server.url}/api/v1/waitlist", json={
-        "name": "Ana", "email": "ana@example.com", "phone": "970-555-0123", "consent": True,
-        "earliest": today.isoformat(), "latest": (today + timedelta(days=20)).isoformat()}, timeout=10)
+    joined = requests.post(
+        f"{live_server.url}/api/v1/waitlist",
+        json={
+            "name": "Ana",
+            "email": "ana@example.com",
+            "phone": "970-555-0123",
+            "consent": True,
+            "earliest": today.isoformat(),
+            "latest": (today + timedelta(days=20)).isoformat(),
+        },
+        timeout=10,
+    )
     assert joined.status_code == 201, joined.text
     phone_page.goto(f"{live_server.url}{prefix}/waitlist/{joined.json()['token']}")
     shot(phone_page, f"waitlist-entry{prefix.replace('/', '-') or '-en'}")

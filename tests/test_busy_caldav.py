@@ -53,8 +53,7 @@ _calendars = [0]
 def calendar(radicale, ctx) -> str:
     _calendars[0] += 1
     path = radicale.new_calendar(f"busy-{_calendars[0]}")
-    busy.add_source(radicale.url + path, "Dr Lee (CalDAV)", kind="caldav", username=AUTH[0],
-                    password=AUTH[1])
+    busy.add_source(radicale.url + path, "Dr Lee (CalDAV)", kind="caldav", username=AUTH[0], password=AUTH[1])
     return path
 
 
@@ -63,16 +62,29 @@ def stamp(instant: datetime) -> str:
 
 
 def put(radicale: Radicale, calendar: str, name: str, *events: str) -> None:
-    body = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Apple Inc.//macOS 15.1//EN\r\n"
-            + "".join(events) + "END:VCALENDAR\r\n")
-    response = radicale.request("PUT", calendar + name, data=body.encode(),
-                                headers={"Content-Type": "text/calendar"})
+    body = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Apple Inc.//macOS 15.1//EN\r\n"
+        + "".join(events)
+        + "END:VCALENDAR\r\n"
+    )
+    response = radicale.request("PUT", calendar + name, data=body.encode(), headers={"Content-Type": "text/calendar"})
     assert response.status_code in (201, 204), response.text
 
 
 def vevent(uid: str, *lines: str) -> str:
-    return "\r\n".join(["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20261201T120000Z",
-                        "SUMMARY:Leadership meeting", *lines, "END:VEVENT"]) + "\r\n"
+    return (
+        "\r\n".join(
+            [
+                "BEGIN:VEVENT",
+                f"UID:{uid}",
+                "DTSTAMP:20261201T120000Z",
+                "SUMMARY:Leadership meeting",
+                *lines,
+                "END:VEVENT",
+            ]
+        )
+        + "\r\n"
+    )
 
 
 def free_ids() -> set[int]:
@@ -83,19 +95,38 @@ def free_ids() -> set[int]:
 def test_an_event_hides_its_slot_after_one_sync_and_moving_or_deleting_it_brings_it_back(radicale, calendar):
     day = future_day(5)
     nine, ten = make_slot(local_dt(day, 9)), make_slot(local_dt(day, 10))
-    put(radicale, calendar, "meeting.ics",
-        vevent("meeting-1@icloud.com", f"DTSTART:{stamp(local_dt(day, 9))}",
-               f"DTEND:{stamp(local_dt(day, 9, 30))}"))
-    put(radicale, calendar, "lunch.ics",
-        vevent("lunch-1@icloud.com", f"DTSTART:{stamp(local_dt(day, 10))}",
-               f"DTEND:{stamp(local_dt(day, 11))}", "TRANSP:TRANSPARENT"))
+    put(
+        radicale,
+        calendar,
+        "meeting.ics",
+        vevent("meeting-1@icloud.com", f"DTSTART:{stamp(local_dt(day, 9))}", f"DTEND:{stamp(local_dt(day, 9, 30))}"),
+    )
+    put(
+        radicale,
+        calendar,
+        "lunch.ics",
+        vevent(
+            "lunch-1@icloud.com",
+            f"DTSTART:{stamp(local_dt(day, 10))}",
+            f"DTEND:{stamp(local_dt(day, 11))}",
+            "TRANSP:TRANSPARENT",
+        ),
+    )
     [result] = busy.sync_all()
     assert result.ok, result.error
     assert free_ids() == {ten.id}
 
-    put(radicale, calendar, "meeting.ics",
-        vevent("meeting-1@icloud.com", f"DTSTART:{stamp(local_dt(day, 10))}",
-               f"DTEND:{stamp(local_dt(day, 10, 30))}", "SEQUENCE:1"))
+    put(
+        radicale,
+        calendar,
+        "meeting.ics",
+        vevent(
+            "meeting-1@icloud.com",
+            f"DTSTART:{stamp(local_dt(day, 10))}",
+            f"DTEND:{stamp(local_dt(day, 10, 30))}",
+            "SEQUENCE:1",
+        ),
+    )
     busy.sync_all()
     assert free_ids() == {nine.id}
 
@@ -116,14 +147,30 @@ def test_a_weekly_meeting_with_a_moved_and_a_cancelled_occurrence_across_dst(rad
     moved_to = make_slot(local_dt(weeks[2] + timedelta(days=1), 14))
     zone = "DTSTART;TZID=America/Denver:{:%Y%m%d}T{}"
     uid = "weekly-leadership@icloud.com"
-    put(radicale, calendar, "weekly.ics",
-        vevent(uid, zone.format(first, "100000"), zone.format(first, "110000").replace("DTSTART", "DTEND"),
-               "RRULE:FREQ=WEEKLY;COUNT=5"),
-        vevent(uid, zone.format(weeks[1], "100000"), zone.format(weeks[1], "110000").replace("DTSTART", "DTEND"),
-               zone.format(weeks[1], "100000").replace("DTSTART", "RECURRENCE-ID"), "STATUS:CANCELLED"),
-        vevent(uid, zone.format(moved_to.starts_at.astimezone(DENVER), "140000"),
-               zone.format(moved_to.starts_at.astimezone(DENVER), "150000").replace("DTSTART", "DTEND"),
-               zone.format(weeks[2], "100000").replace("DTSTART", "RECURRENCE-ID")))
+    put(
+        radicale,
+        calendar,
+        "weekly.ics",
+        vevent(
+            uid,
+            zone.format(first, "100000"),
+            zone.format(first, "110000").replace("DTSTART", "DTEND"),
+            "RRULE:FREQ=WEEKLY;COUNT=5",
+        ),
+        vevent(
+            uid,
+            zone.format(weeks[1], "100000"),
+            zone.format(weeks[1], "110000").replace("DTSTART", "DTEND"),
+            zone.format(weeks[1], "100000").replace("DTSTART", "RECURRENCE-ID"),
+            "STATUS:CANCELLED",
+        ),
+        vevent(
+            uid,
+            zone.format(moved_to.starts_at.astimezone(DENVER), "140000"),
+            zone.format(moved_to.starts_at.astimezone(DENVER), "150000").replace("DTSTART", "DTEND"),
+            zone.format(weeks[2], "100000").replace("DTSTART", "RECURRENCE-ID"),
+        ),
+    )
     [result] = busy.sync_all()
     assert result.ok, result.error
     hidden = {s.id for s in [*at_ten, *at_eleven, moved_to]} - free_ids()
@@ -131,6 +178,7 @@ def test_a_weekly_meeting_with_a_moved_and_a_cancelled_occurrence_across_dst(rad
 
 
 # Sync tokens (RFC 6578): an unchanged calendar costs one sync-collection REPORT.
+
 
 @pytest.fixture
 def reports(monkeypatch) -> list[str]:
@@ -145,8 +193,7 @@ def reports(monkeypatch) -> list[str]:
             body = response.request.body or b""
             body = body.encode() if isinstance(body, str) else bytes(body)
             if response.request.method == "REPORT":
-                seen.append("sync" if b"sync-collection" in body
-                            else "query" if b"calendar-query" in body else "other")
+                seen.append("sync" if b"sync-collection" in body else "query" if b"calendar-query" in body else "other")
             return response
 
         session.hooks["response"].append(hook)
@@ -166,13 +213,19 @@ def source() -> BusySource:
 
 def spans() -> list[tuple[datetime, datetime]]:
     db.session.expire_all()
-    return [(i.starts_at, i.ends_at) for i in db.session.execute(
-        select(BusyInterval).order_by(BusyInterval.starts_at)).scalars()]
+    return [
+        (i.starts_at, i.ends_at)
+        for i in db.session.execute(select(BusyInterval).order_by(BusyInterval.starts_at)).scalars()
+    ]
 
 
 def meeting(day: date, hour: int, sequence: int = 0) -> str:
-    return vevent("meeting-1@icloud.com", f"DTSTART:{stamp(local_dt(day, hour))}",
-                  f"DTEND:{stamp(local_dt(day, hour, 30))}", f"SEQUENCE:{sequence}")
+    return vevent(
+        "meeting-1@icloud.com",
+        f"DTSTART:{stamp(local_dt(day, hour))}",
+        f"DTEND:{stamp(local_dt(day, hour, 30))}",
+        f"SEQUENCE:{sequence}",
+    )
 
 
 def test_a_second_sync_with_no_change_reads_no_events(radicale, calendar, reports):
@@ -206,8 +259,12 @@ def test_events_added_moved_and_deleted_after_a_token_are_picked_up(radicale, ca
     tokens = [source().sync_token]
 
     put(radicale, calendar, "meeting.ics", meeting(day, 9))  # added
-    put(radicale, calendar, "other.ics", vevent("other@icloud.com", f"DTSTART:{stamp(local_dt(day, 11))}",
-                                                f"DTEND:{stamp(local_dt(day, 12))}"))
+    put(
+        radicale,
+        calendar,
+        "other.ics",
+        vevent("other@icloud.com", f"DTSTART:{stamp(local_dt(day, 11))}", f"DTEND:{stamp(local_dt(day, 12))}"),
+    )
     reports.clear()
     [result] = busy.sync_all()
     assert result.ok and result.changed and result.intervals == 2, result.error

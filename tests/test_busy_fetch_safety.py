@@ -25,8 +25,9 @@ REAL_IS_PUBLIC = fetch.is_public  # the tests below swap it; the address-form te
 
 @pytest.fixture(autouse=True)
 def only_127_0_0_1_is_public(monkeypatch):
-    monkeypatch.setattr(fetch, "is_public", lambda address: ipaddress.ip_address(address) ==
-                        ipaddress.ip_address(PUBLIC))
+    monkeypatch.setattr(
+        fetch, "is_public", lambda address: ipaddress.ip_address(address) == ipaddress.ip_address(PUBLIC)
+    )
 
 
 @pytest.fixture
@@ -44,7 +45,8 @@ def private(public):
 
 
 def test_a_name_rebinding_to_a_private_address_after_the_check_reaches_only_the_checked_one(
-        monkeypatch, public, private):
+    monkeypatch, public, private
+):
     answers = iter([PUBLIC] + [PRIVATE] * 10)
     real = socket.getaddrinfo
 
@@ -66,11 +68,13 @@ def test_a_name_rebinding_to_a_private_address_after_the_check_reaches_only_the_
 
 
 @pytest.mark.parametrize("target", [f"http://{PRIVATE}:{{port}}/f.ics", "http://127.0.0.2.nip.invalid/"])
-def test_a_redirect_to_a_private_address_is_refused_before_any_request_reaches_it(
-        monkeypatch, public, private, target):
+def test_a_redirect_to_a_private_address_is_refused_before_any_request_reaches_it(monkeypatch, public, private, target):
     real = socket.getaddrinfo
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: real(
-        PRIVATE if host == "127.0.0.2.nip.invalid" else host, port, *a, **k))
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, *a, **k: real(PRIVATE if host == "127.0.0.2.nip.invalid" else host, port, *a, **k),
+    )
     private.routes["/f.ics"] = Route(google_feed())
     public.routes["/go"] = Route(status=302, location=target.format(port=public.port))
     with pytest.raises(fetch.FetchError, match="private or local address"):
@@ -115,22 +119,42 @@ def test_the_sync_token_request_has_the_same_size_limit_and_address_check(public
     assert private.requests == []
 
 
-@pytest.mark.parametrize("address", [
-    "127.0.0.1", "10.1.2.3", "169.254.169.254", "0.0.0.0", "224.0.0.1", "::1", "::", "fe80::1%eth0",
-    "fc00::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
-    "::7f00:1", "::127.0.0.1", "::8.8.8.8",  # IPv4-compatible: deprecated, never routed
-    "64:ff9b::a9fe:a9fe", "64:ff9b::7f00:1", "64:ff9b::a01:203",  # NAT64 to a private address
-    "64:ff9b:1::808:808", "64:ff9b:1:a9fe:a9fe::",  # local-use NAT64, whatever it carries
-    "2002:7f00:1::", "2002:a9fe:a9fe::1", "2002:a01:203::",  # 6to4 of a private address
-    "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
-    "2001:0:a9fe:a9fe::1",  # Teredo, server 169.254.169.254
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "169.254.169.254",
+        "0.0.0.0",
+        "224.0.0.1",
+        "::1",
+        "::",
+        "fe80::1%eth0",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+        "::7f00:1",
+        "::127.0.0.1",
+        "::8.8.8.8",  # IPv4-compatible: deprecated, never routed
+        "64:ff9b::a9fe:a9fe",
+        "64:ff9b::7f00:1",
+        "64:ff9b::a01:203",  # NAT64 to a private address
+        "64:ff9b:1::808:808",
+        "64:ff9b:1:a9fe:a9fe::",  # local-use NAT64, whatever it carries
+        "2002:7f00:1::",
+        "2002:a9fe:a9fe::1",
+        "2002:a01:203::",  # 6to4 of a private address
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+        "2001:0:a9fe:a9fe::1",  # Teredo, server 169.254.169.254
+    ],
+)
 def test_every_form_of_a_private_or_local_address_is_refused(address):
     assert not REAL_IS_PUBLIC(address)
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808",
-                                     "2002:808:808::1"])
+@pytest.mark.parametrize(
+    "address", ["8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"]
+)
 def test_public_addresses_and_forms_carrying_a_public_one_are_allowed(address):
     assert REAL_IS_PUBLIC(address)
 
@@ -173,13 +197,16 @@ def test_a_caldav_redirect_to_another_port_gets_no_credentials(public, other_por
     assert other_port.requests and all("Authorization" not in headers for _p, headers in other_port.requests)
 
 
-@pytest.mark.parametrize(("given", "other"), [
-    ("https://cal.example/f.ics", "http://cal.example/f.ics"),
-    ("https://cal.example/f.ics", "https://cal.example:8443/f.ics"),
-    ("http://cal.example/f.ics", "https://cal.example/f.ics"),
-    ("https://cal.example/f.ics", "https://evil.example/f.ics"),
-    ("https://cal.example/f.ics", "https://cal.example.evil.example/f.ics"),
-])
+@pytest.mark.parametrize(
+    ("given", "other"),
+    [
+        ("https://cal.example/f.ics", "http://cal.example/f.ics"),
+        ("https://cal.example/f.ics", "https://cal.example:8443/f.ics"),
+        ("http://cal.example/f.ics", "https://cal.example/f.ics"),
+        ("https://cal.example/f.ics", "https://evil.example/f.ics"),
+        ("https://cal.example/f.ics", "https://cal.example.evil.example/f.ics"),
+    ],
+)
 def test_another_scheme_port_or_host_is_another_origin(given, other):
     assert fetch.origin(given) != fetch.origin(other)
     assert fetch.origin(given) == fetch.origin(given.replace("/f.ics", "/g.ics"))

@@ -13,6 +13,7 @@ from app.booking import service
 from app.booking.slots import free_slots
 from app.busy import service as busy
 from app.busy.rules import busy_times, owner_from_url, parse_calendars, published_booking_uid
+from app.core.actors import Actor
 from app.invites import feeds as staff_feeds
 from app.models import utcnow
 from tests.busy_helpers import Route, google_feed, vevent
@@ -85,9 +86,9 @@ END:VCALENDAR""")
 
 def test_an_outlook_vfb_blocks_busy_out_of_office_and_tentative_periods_but_not_free_ones():
     assert spans(OUTLOOK_VFB) == [
-        (local(10, 9), local(10, 10)),              # BUSY
-        (local(11, 8), local(11, 9)),               # BUSY-UNAVAILABLE (out of office)
-        (local(12, 9), local(12, 9, 30)),           # BUSY-TENTATIVE, two periods on one line
+        (local(10, 9), local(10, 10)),  # BUSY
+        (local(11, 8), local(11, 9)),  # BUSY-UNAVAILABLE (out of office)
+        (local(12, 9), local(12, 9, 30)),  # BUSY-TENTATIVE, two periods on one line
         (local(12, 13), local(12, 13, 30)),
     ]
 
@@ -152,20 +153,30 @@ END:VEVENT"""
 
 
 def test_outlooks_own_busy_status_wins_over_transp():
-    feed = crlf("\n".join([
-        "BEGIN:VCALENDAR", "METHOD:PUBLISH", "PRODID:Microsoft Exchange Server 2010", "VERSION:2.0",
-        "X-WR-CALNAME:Calendar", OUTLOOK_ZONE,
-        outlook_event(1, "FREE"),               # "Free" in Outlook, though OPAQUE
-        outlook_event(2, "WORKINGELSEWHERE"),   # "Working elsewhere", OPAQUE
-        outlook_event(3, "BUSY"),
-        outlook_event(4, "OOF"),                # "Away"
-        outlook_event(5, "TENTATIVE"),
-        outlook_event(8, "BUSY", transp="TRANSPARENT"),
-        "END:VCALENDAR"]))
+    feed = crlf(
+        "\n".join(
+            [
+                "BEGIN:VCALENDAR",
+                "METHOD:PUBLISH",
+                "PRODID:Microsoft Exchange Server 2010",
+                "VERSION:2.0",
+                "X-WR-CALNAME:Calendar",
+                OUTLOOK_ZONE,
+                outlook_event(1, "FREE"),  # "Free" in Outlook, though OPAQUE
+                outlook_event(2, "WORKINGELSEWHERE"),  # "Working elsewhere", OPAQUE
+                outlook_event(3, "BUSY"),
+                outlook_event(4, "OOF"),  # "Away"
+                outlook_event(5, "TENTATIVE"),
+                outlook_event(8, "BUSY", transp="TRANSPARENT"),
+                "END:VCALENDAR",
+            ]
+        )
+    )
     assert spans(feed) == [(local(day, 9), local(day, 10)) for day in (3, 4, 5, 8)]
 
 
 # --- the clinic's own bookings -------------------------------------------------------------
+
 
 def test_every_uid_the_service_publishes_leads_back_to_its_booking():
     assert published_booking_uid("staff-abc123@mindset-tms.example") == "abc123@mindset-tms.example"
@@ -193,8 +204,9 @@ def test_the_staff_feed_coming_back_through_a_staff_calendar_never_blocks(ctx, f
     # real meeting at 10:00.
     published = staff_feeds.feed_calendar(feed)
     events = published.split("BEGIN:VEVENT", 1)[1].rsplit("END:VCALENDAR", 1)[0]
-    calendar = google_feed("BEGIN:VEVENT" + events, vevent("meeting@google.com", local_dt(day, 10),
-                                                           local_dt(day, 10, 30)))
+    calendar = google_feed(
+        "BEGIN:VEVENT" + events, vevent("meeting@google.com", local_dt(day, 10), local_dt(day, 10, 30))
+    )
     assert f"UID:staff-{booked.ical_uid}".encode() in calendar.replace(b"\r\n ", b"")
     feeds.routes["/staff.ics"] = Route(calendar)
     busy.add_source(feeds.url + "/staff.ics", "Front desk calendar")
@@ -203,39 +215,58 @@ def test_the_staff_feed_coming_back_through_a_staff_calendar_never_blocks(ctx, f
 
     # The booking at 9:00 is cancelled: its slot is offered again at once, not kept by the
     # staff calendar's copy of it.
-    service.cancel(later.public_id, by="staff")
+    service.cancel(later.public_id, actor=Actor("staff"))
     assert nine.id in free_ids() and ten.id not in free_ids()
 
 
 # --- Google's secret address ---------------------------------------------------------------
 
+
 def test_the_owner_is_read_from_a_google_secret_address():
-    assert owner_from_url("https://calendar.google.com/calendar/ical/dr.lee%40gmail.com/"
-                          "private-0a1b2c3d4e5f60718293a4b5c6d7e8f9/basic.ics") == "dr.lee@gmail.com"
-    assert owner_from_url("https://calendar.google.com/calendar/ical/dr.lee@clinic.example/"
-                          "private-0a1b2c/basic.ics") == "dr.lee@clinic.example"
-    assert owner_from_url("https://calendar.google.com/calendar/ical/c_9f8e7d%40group.calendar.google.com/"
-                          "private-0a1b2c/basic.ics") == ""
+    assert (
+        owner_from_url(
+            "https://calendar.google.com/calendar/ical/dr.lee%40gmail.com/"
+            "private-0a1b2c3d4e5f60718293a4b5c6d7e8f9/basic.ics"
+        )
+        == "dr.lee@gmail.com"
+    )
+    assert (
+        owner_from_url("https://calendar.google.com/calendar/ical/dr.lee@clinic.example/private-0a1b2c/basic.ics")
+        == "dr.lee@clinic.example"
+    )
+    assert (
+        owner_from_url(
+            "https://calendar.google.com/calendar/ical/c_9f8e7d%40group.calendar.google.com/private-0a1b2c/basic.ics"
+        )
+        == ""
+    )
     assert owner_from_url("https://outlook.office365.com/owa/calendar/abc/def/calendar.ics") == ""
 
 
 def test_events_the_owner_declined_in_google_do_not_block(ctx, feeds):
     day = future_day(4)
     nine, ten = make_slot(local_dt(day, 9)), make_slot(local_dt(day, 10))
-    declined = ("ORGANIZER;CN=Practice Manager:mailto:manager@clinic.example",
-                "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN=Practice Manager;"
-                "X-NUM-GUESTS=0:mailto:manager@clinic.example",
-                "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=DECLINED;CN=dr.lee@gmail.com;"
-                "X-NUM-GUESTS=0:mailto:dr.lee@gmail.com")
-    accepted = ("ORGANIZER;CN=Practice Manager:mailto:manager@clinic.example",
-                "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=DECLINED;CN=Practice Manager;"
-                "X-NUM-GUESTS=0:mailto:manager@clinic.example",
-                "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN=dr.lee@gmail.com;"
-                "X-NUM-GUESTS=0:mailto:dr.lee@gmail.com")
+    declined = (
+        "ORGANIZER;CN=Practice Manager:mailto:manager@clinic.example",
+        "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN=Practice Manager;"
+        "X-NUM-GUESTS=0:mailto:manager@clinic.example",
+        "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=DECLINED;CN=dr.lee@gmail.com;"
+        "X-NUM-GUESTS=0:mailto:dr.lee@gmail.com",
+    )
+    accepted = (
+        "ORGANIZER;CN=Practice Manager:mailto:manager@clinic.example",
+        "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=DECLINED;CN=Practice Manager;"
+        "X-NUM-GUESTS=0:mailto:manager@clinic.example",
+        "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN=dr.lee@gmail.com;"
+        "X-NUM-GUESTS=0:mailto:dr.lee@gmail.com",
+    )
     path = "/calendar/ical/dr.lee%40gmail.com/private-0a1b2c3d4e5f60718293a4b5c6d7e8f9/basic.ics"
-    feeds.routes[path] = Route(google_feed(
-        vevent("staff-meeting@google.com", local_dt(day, 9), local_dt(day, 9, 30), *declined),
-        vevent("case-review@google.com", local_dt(day, 10), local_dt(day, 10, 30), *accepted)))
+    feeds.routes[path] = Route(
+        google_feed(
+            vevent("staff-meeting@google.com", local_dt(day, 9), local_dt(day, 9, 30), *declined),
+            vevent("case-review@google.com", local_dt(day, 10), local_dt(day, 10, 30), *accepted),
+        )
+    )
     busy.add_source(feeds.url + path, "Dr Lee")  # no --email: the address names the owner
     [result] = busy.sync_all()
     assert result.ok

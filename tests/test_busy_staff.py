@@ -16,8 +16,8 @@ from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import ago
 from app.models import BusyInterval, BusySource, utcnow
+from app.schedule.clinic_time import clinic_today, week_start
 from app.staff import bookings_admin, dashboard
-from app.staff.clinic_time import today, week_start
 from tests.conftest import future_day, local_dt, make_booking, make_slot
 from tests.fixtures_staff import make_staff, signed_in_client
 
@@ -64,13 +64,11 @@ def test_ago_reads_in_words():
 
 def test_busy_sources_names_the_calendars_over_each_slot_in_one_query(ctx):
     day = future_day(4)
-    nine, ten, eleven = (make_slot(local_dt(day, 9)), make_slot(local_dt(day, 10)),
-                         make_slot(local_dt(day, 11)))
+    nine, ten, eleven = (make_slot(local_dt(day, 9)), make_slot(local_dt(day, 10)), make_slot(local_dt(day, 11)))
     synced = utcnow() - timedelta(minutes=4)
     add_busy("Dr calendar", [(local_dt(day, 9, 15), local_dt(day, 10, 15))], synced)
     # Two intervals of one source over one slot name it once; ending at 11:00 touches, not overlaps.
-    add_busy("Clinic", [(local_dt(day, 10), local_dt(day, 10, 10)), (local_dt(day, 10, 20), local_dt(day, 11))],
-             None)
+    add_busy("Clinic", [(local_dt(day, 10), local_dt(day, 10, 10)), (local_dt(day, 10, 20), local_dt(day, 11))], None)
     ids = [nine.id, ten.id, eleven.id]
     statements, stop = count_queries(ctx)
     try:
@@ -78,8 +76,10 @@ def test_busy_sources_names_the_calendars_over_each_slot_in_one_query(ctx):
     finally:
         stop()
     assert [s for s in statements if s.startswith("SELECT")] == statements[-1:]
-    assert found == {nine.id: [BusyIn("Dr calendar", synced)],
-                     ten.id: [BusyIn("Clinic", None), BusyIn("Dr calendar", synced)]}
+    assert found == {
+        nine.id: [BusyIn("Dr calendar", synced)],
+        ten.id: [BusyIn("Clinic", None), BusyIn("Dr calendar", synced)],
+    }
     assert busy_sources([]) == {}
 
 
@@ -87,8 +87,11 @@ def test_the_week_view_says_which_calendar_hides_a_free_time_and_flags_a_booked_
     day = future_day(4)
     hidden, free = make_slot(local_dt(day, 9)), make_slot(local_dt(day, 10))
     booked = make_booking(make_slot(local_dt(day, 11)))
-    add_busy("Dr calendar", [(local_dt(day, 9), local_dt(day, 9, 30)), (local_dt(day, 11), local_dt(day, 12))],
-             utcnow() - timedelta(minutes=4, seconds=10))
+    add_busy(
+        "Dr calendar",
+        [(local_dt(day, 9), local_dt(day, 9, 30)), (local_dt(day, 11), local_dt(day, 12))],
+        utcnow() - timedelta(minutes=4, seconds=10),
+    )
     staff = signed_in_client(ctx, "sam@mindset-tms.example")
     page = staff.get(f"/staff/calendar?week={day.isoformat()}").get_data(as_text=True)
     assert page.count("Hidden from patients: busy in Dr calendar, last synced 4 min ago") == 1
@@ -104,7 +107,7 @@ def test_the_week_view_says_which_calendar_hides_a_free_time_and_flags_a_booked_
 def test_the_dashboard_lists_this_weeks_clashes(ctx):
     # The staff clock stands on a Wednesday morning a week or more ahead, so the booking is
     # bookable now and "this week" never ends between two lines of the test.
-    wednesday = week_start(today(utcnow())) + timedelta(days=9)
+    wednesday = week_start(clinic_today(utcnow())) + timedelta(days=9)
     now = local_dt(wednesday, 9)
     ctx.config["STAFF_CLOCK"] = lambda: now
     soon = now + timedelta(minutes=5)
@@ -143,8 +146,11 @@ def test_the_busy_calendars_page_and_the_cli_give_each_sources_age_and_last_erro
     now = utcnow()
     add_busy("Dr calendar", [], now - timedelta(minutes=4, seconds=5))
     with write_transaction() as session:
-        session.execute(update(BusySource).values(last_error="the server answered HTTP 500",
-                                                  last_error_at=now - timedelta(hours=2, minutes=1)))
+        session.execute(
+            update(BusySource).values(
+                last_error="the server answered HTTP 500", last_error_at=now - timedelta(hours=2, minutes=1)
+            )
+        )
     page = signed_in_client(ctx, "sam@mindset-tms.example").get("/staff/busy-calendars").get_data(as_text=True)
     assert "Synced 4 min ago" in page
     assert "the server answered HTTP 500" in page and "2 hours ago," in page

@@ -28,8 +28,7 @@ WAIT = 120  # seconds: far more than any of these steps takes
 
 @pytest.fixture
 def app_settings():
-    return {"BUSY_ALLOW_PRIVATE_ADDRESSES": True, "BUSY_FETCH_TIMEOUT_SECONDS": 60,
-            "BUSY_SYNC_SECONDS": 90}
+    return {"BUSY_ALLOW_PRIVATE_ADDRESSES": True, "BUSY_FETCH_TIMEOUT_SECONDS": 60, "BUSY_SYNC_SECONDS": 90}
 
 
 @pytest.fixture
@@ -53,12 +52,15 @@ def state(source_id: int) -> tuple[str, int]:
     return summary.last_error, summary.intervals
 
 
-@pytest.mark.parametrize(("feed", "error"), [
-    ("hostile_minutely.ics", "the feed has a time zone whose rule repeats more often than monthly"),
-    ("hostile_secondly.ics", "the feed has a time zone whose rule repeats more often than monthly"),
-    ("hostile_daily_zones.ics", "the feed has a time zone whose rule repeats more often than monthly"),
-    ("hostile_impossible.ics", "the feed has a time zone rule that never happens"),
-])
+@pytest.mark.parametrize(
+    ("feed", "error"),
+    [
+        ("hostile_minutely.ics", "the feed has a time zone whose rule repeats more often than monthly"),
+        ("hostile_secondly.ics", "the feed has a time zone whose rule repeats more often than monthly"),
+        ("hostile_daily_zones.ics", "the feed has a time zone whose rule repeats more often than monthly"),
+        ("hostile_impossible.ics", "the feed has a time zone rule that never happens"),
+    ],
+)
 def test_a_hostile_calendar_fails_with_a_clear_error_and_keeps_its_last_busy_times(ctx, feeds, feed, error):
     source_id = synced_once(feeds)
     feeds.routes["/dr-lee.ics"] = Route((FEEDS / feed).read_bytes())
@@ -115,9 +117,11 @@ def test_a_read_needing_more_memory_than_the_limit_fails_cleanly(ctx, feeds):
 
 def test_thousands_of_time_zones_are_refused_before_parsing(ctx, feeds):
     source_id = synced_once(feeds)
-    zone = ("BEGIN:VTIMEZONE\r\nTZID:Zone{n}\r\nBEGIN:STANDARD\r\nDTSTART:19701101T020000\r\n"
-            "TZOFFSETFROM:-0600\r\nTZOFFSETTO:-0700\r\nRRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\n"
-            "END:STANDARD\r\nEND:VTIMEZONE\r\n")
+    zone = (
+        "BEGIN:VTIMEZONE\r\nTZID:Zone{n}\r\nBEGIN:STANDARD\r\nDTSTART:19701101T020000\r\n"
+        "TZOFFSETFROM:-0600\r\nTZOFFSETTO:-0700\r\nRRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\n"
+        "END:STANDARD\r\nEND:VTIMEZONE\r\n"
+    )
     feeds.routes["/dr-lee.ics"] = Route(google_feed("".join(zone.format(n=n) for n in range(3000))))
     busy.request_sync()
     Worker().sync_busy_calendars()
@@ -131,8 +135,9 @@ def test_sync_now_queues_a_sync_and_reads_nothing_in_the_request(ctx, feeds, adm
     feeds.requests.clear()
     with write_transaction() as session:
         session.get(BusySource, source_id).next_sync_at = utcnow() + timedelta(hours=1)
-    page = staff_post(admin_client, "/staff/busy-calendars/sync", token_from="/staff/busy-calendars",
-                      follow_redirects=True).get_data(as_text=True)
+    page = staff_post(
+        admin_client, "/staff/busy-calendars/sync", token_from="/staff/busy-calendars", follow_redirects=True
+    ).get_data(as_text=True)
     assert "Sync queued for 1 calendar" in page
     assert feeds.requests == []
     db.session.expire_all()

@@ -10,6 +10,7 @@ import vobject
 from sqlalchemy import select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.tokens import hash_token
@@ -26,11 +27,12 @@ def app(any_app):
 
 def test_feed_lists_upcoming_consultations_without_private_details(ctx):
     client = ctx.test_client()
-    ada = make_booking(mode="phone", name="Ada King Lovelace", note="Severe anxiety",
-                       interest="ketamine", phone="+19705550123").booking
+    ada = make_booking(
+        mode="phone", name="Ada King Lovelace", note="Severe anxiety", interest="ketamine", phone="+19705550123"
+    ).booking
     grace = make_booking(mode="in_person", name="Grace Hopper", email="grace@example.com").booking
     gone = make_booking(mode="video", name="Alan Turing", email="alan@example.com").booking
-    service.cancel(gone.public_id)
+    service.cancel(gone.public_id, actor=THE_PATIENT)
     _feed, token = feeds.create_feed("Front desk")
 
     response = client.get(f"/calendar/{token}.ics")
@@ -43,8 +45,11 @@ def test_feed_lists_upcoming_consultations_without_private_details(ctx):
     assert calendar.method.value == "PUBLISH"
     assert calendar.contents["x-wr-calname"][0].value == "Mindset TMS consultations"
     events = {e.summary.value: e for e in calendar.vevent_list}
-    assert set(events) == {"Consultation: Ada L. (phone)", "Consultation: Grace H. (in person)",
-                           "Consultation: Alan T. (video)"}
+    assert set(events) == {
+        "Consultation: Ada L. (phone)",
+        "Consultation: Grace H. (in person)",
+        "Consultation: Alan T. (video)",
+    }
     # The cancelled one stays, marked cancelled, so subscribed calendars drop it.
     assert events["Consultation: Alan T. (video)"].status.value == "CANCELLED"
     assert events["Consultation: Alan T. (video)"].sequence.value == "1"
@@ -58,8 +63,7 @@ def test_feed_lists_upcoming_consultations_without_private_details(ctx):
     assert events["Consultation: Grace H. (in person)"].location.value.startswith("123 Sample Street")
     assert not hasattr(first, "attendee")
     lowered = text.lower()
-    for private in ("lovelace", "anxiety", "ketamine", "ada@example.com", "5550123", "turing",
-                    grace.email):
+    for private in ("lovelace", "anxiety", "ketamine", "ada@example.com", "5550123", "turing", grace.email):
         assert private not in lowered
 
 
@@ -129,7 +133,7 @@ def test_a_repeat_with_the_etag_or_the_date_gets_304_until_something_changes(ctx
     changed = client.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert "Grace H." in changed.get_data(as_text=True)
-    service.cancel(grace.public_id)
+    service.cancel(grace.public_id, actor=THE_PATIENT)
     cancelled = client.get(url, headers={"If-None-Match": changed.headers["ETag"]})
     assert cancelled.status_code == 200 and "STATUS:CANCELLED" in cancelled.get_data(as_text=True)
 
@@ -142,7 +146,7 @@ def test_cancelled_consultations_stay_fourteen_days_then_leave(ctx):
     ada = make_booking().booking
     feed, _token = feeds.create_feed("Front desk")
     cancelled_at = utcnow()
-    service.cancel(ada.public_id, now=cancelled_at)
+    service.cancel(ada.public_id, now=cancelled_at, actor=THE_PATIENT)
 
     soon = feeds.feed_answer(feed, now=cancelled_at + timedelta(days=13))
     assert f"UID:staff-{ada.ical_uid}" in soon.text.replace("\r\n ", "") and "STATUS:CANCELLED" in soon.text

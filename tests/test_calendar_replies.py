@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT, Actor
 from app.core.extensions import db
 from app.invites import ics
 from app.mail.rendering import render
@@ -39,8 +40,9 @@ def receive(app, raw: bytes):
 
 
 def confirmed_on(slot_id: int) -> int:
-    return db.session.execute(select(func.count(Booking.id)).where(
-        Booking.slot_id == slot_id, Booking.status == "confirmed")).scalar_one()
+    return db.session.execute(
+        select(func.count(Booking.id)).where(Booking.slot_id == slot_id, Booking.status == "confirmed")
+    ).scalar_one()
 
 
 def test_a_no_from_gmail_cancels_the_booking_through_mail_receive(ctx):
@@ -83,8 +85,9 @@ def test_a_reply_that_is_not_the_patients_changes_nothing(ctx, case):
     uid, starts = booking.ical_uid, booking.slot.starts_at
     raw = {
         "spoofed From": google_reply(uid, starts, "DECLINED", sender="mallory@example.net"),
-        "another attendee": google_reply(uid, starts, "DECLINED", attendee="mallory@example.net",
-                                         sender="mallory@example.net"),
+        "another attendee": google_reply(
+            uid, starts, "DECLINED", attendee="mallory@example.net", sender="mallory@example.net"
+        ),
         "dmarc=fail": google_reply(uid, starts, "DECLINED", dmarc="fail"),
         "unknown UID": google_reply("not-ours@mindset-tms.example", starts, "DECLINED"),
     }[case]
@@ -99,23 +102,27 @@ def test_a_reply_that_is_not_the_patients_changes_nothing(ctx, case):
 
 def test_a_reply_to_an_older_sequence_is_stale(ctx):
     booking = make_booking().booking
-    service.reschedule(booking.public_id, make_slot().public_id)  # SEQUENCE 1 now
+    service.reschedule(booking.public_id, make_slot().public_id, actor=THE_PATIENT)  # SEQUENCE 1 now
     output = receive(ctx, outlook_reply(booking.ical_uid, booking.slot.starts_at, "DECLINED", sequence=0))
 
     assert output.startswith("ignored: stale")
     after = booking_now(booking.public_id)
     assert after.status == "confirmed" and after.calendar_reply is None
     # The same "No" to the current invite is heard.
-    assert receive(ctx, outlook_reply(booking.ical_uid, after.slot.starts_at, "DECLINED",
-                                      sequence=1)).startswith("cancelled")
+    assert receive(ctx, outlook_reply(booking.ical_uid, after.slot.starts_at, "DECLINED", sequence=1)).startswith(
+        "cancelled"
+    )
     assert booking_now(booking.public_id).status == "cancelled"
 
 
-@pytest.mark.parametrize("write, partstat, expected", [
-    (outlook_reply, "ACCEPTED", "accepted"),  # base64 text/calendar
-    (apple_reply, "TENTATIVE", "tentative"),  # quoted-printable, EMAIL= parameter
-    (google_reply, "ACCEPTED", "accepted"),   # 7bit, with an invite.ics attachment
-])
+@pytest.mark.parametrize(
+    "write, partstat, expected",
+    [
+        (outlook_reply, "ACCEPTED", "accepted"),  # base64 text/calendar
+        (apple_reply, "TENTATIVE", "tentative"),  # quoted-printable, EMAIL= parameter
+        (google_reply, "ACCEPTED", "accepted"),  # 7bit, with an invite.ics attachment
+    ],
+)
 def test_yes_and_maybe_are_recorded_and_shown_to_staff(ctx, write, partstat, expected):
     from tests.fixtures_staff import signed_in_client
 
@@ -135,8 +142,10 @@ def test_yes_and_maybe_are_recorded_and_shown_to_staff(ctx, write, partstat, exp
 def test_a_proposed_new_time_goes_to_staff_as_a_request(ctx):
     booking = make_booking().booking
     proposed = booking.slot.starts_at + timedelta(hours=2)
-    output = receive(ctx, outlook_reply(booking.ical_uid, booking.slot.starts_at, "ACCEPTED",
-                                        method="COUNTER", proposed_start=proposed))
+    output = receive(
+        ctx,
+        outlook_reply(booking.ical_uid, booking.slot.starts_at, "ACCEPTED", method="COUNTER", proposed_start=proposed),
+    )
 
     assert output.startswith("counter")
     assert booking_now(booking.public_id).status == "confirmed"
@@ -191,8 +200,9 @@ def test_invites_ask_for_a_reply_only_when_someone_reads_them(ctx):
     assert "RSVP=FALSE" in ics.booking_invite(booking, ics.REQUEST, stamp).replace("\r\n ", "")
     ctx.config["INBOUND_MAIL_ENABLED"] = True
     assert "RSVP=TRUE" in ics.booking_invite(booking, ics.REQUEST, stamp).replace("\r\n ", "")
-    ctx.config.update(INBOUND_MAIL_ENABLED=False, IMAP_HOST="imap.example.org", IMAP_USER="bookings",
-                      IMAP_PASSWORD="secret")
+    ctx.config.update(
+        INBOUND_MAIL_ENABLED=False, IMAP_HOST="imap.example.org", IMAP_USER="bookings", IMAP_PASSWORD="secret"
+    )
     assert "RSVP=TRUE" in ics.booking_invite(booking, ics.REQUEST, stamp).replace("\r\n ", "")
 
 
@@ -213,7 +223,7 @@ def test_a_move_between_reading_a_no_and_cancelling_makes_it_stale(ctx, monkeypa
     real_cancel = service.cancel
 
     def moved_first(public_id, **kwargs):  # staff move the booking while the reply is read
-        service.reschedule(public_id, other.public_id, by="staff")
+        service.reschedule(public_id, other.public_id, actor=Actor("staff"))
         return real_cancel(public_id, **kwargs)
 
     monkeypatch.setattr("app.replies.service.booking_service.cancel", moved_first)
@@ -226,8 +236,10 @@ def test_a_move_between_reading_a_no_and_cancelling_makes_it_stale(ctx, monkeypa
 
 def test_a_no_after_the_consultation_began_is_flagged_for_staff(ctx):
     booking = make_booking().booking
-    outcome = handle_message(google_reply(booking.ical_uid, booking.slot.starts_at, "DECLINED"),
-                             now=booking.slot.starts_at + timedelta(minutes=5))
+    outcome = handle_message(
+        google_reply(booking.ical_uid, booking.slot.starts_at, "DECLINED"),
+        now=booking.slot.starts_at + timedelta(minutes=5),
+    )
     assert outcome.action == "flagged"
     after = booking_now(booking.public_id)
     assert after.status == "confirmed" and after.calendar_reply == "declined"
@@ -241,7 +253,8 @@ def test_a_forwarded_message_reaches_staff_with_its_words_and_no_header_of_the_s
     ctx.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_TIMEOUT_SECONDS=5)
     raw = plain_message("Please call me back.").replace(
         b"Subject: Re: Your consultation is booked \xe2\x80\x93 Mindset TMS",
-        b"Subject: =?utf-8?q?Hello=0D=0ABcc:_mallory@example.net=0D=0A=0D=0Abody?=")
+        b"Subject: =?utf-8?q?Hello=0D=0ABcc:_mallory@example.net=0D=0A=0D=0Abody?=",
+    )
     assert receive(ctx, raw).startswith("forwarded")
     report = deliver_due()
     assert report.sent == 1
@@ -263,9 +276,14 @@ def test_the_command_as_a_mail_servers_pipe_runs_it(ctx, database_url):
 
     booking = make_booking().booking
     env = {**os.environ, **TEST_SETTINGS, "DATABASE_URL": database_url}
-    piped = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "receive"], cwd=ROOT, env=env,
-                           input=outlook_reply(booking.ical_uid, booking.slot.starts_at, "DECLINED"),
-                           capture_output=True, timeout=60)
+    piped = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "mail", "receive"],
+        cwd=ROOT,
+        env=env,
+        input=outlook_reply(booking.ical_uid, booking.slot.starts_at, "DECLINED"),
+        capture_output=True,
+        timeout=60,
+    )
     assert piped.returncode == 0, piped.stderr
     assert piped.stdout.startswith(b"cancelled")
     assert booking_now(booking.public_id).status == "cancelled"

@@ -112,8 +112,9 @@ def dovecot() -> Iterator[Dovecot]:
     folder.chmod(0o755)
     port = free_port()
     (folder / "dovecot.conf").write_text(_config(folder, port))
-    process = subprocess.Popen([DOVECOT, "-F", "-c", str(folder / "dovecot.conf")],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [DOVECOT, "-F", "-c", str(folder / "dovecot.conf")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -138,8 +139,15 @@ def dovecot() -> Iterator[Dovecot]:
 
 @pytest.fixture
 def app(any_app, dovecot):
-    any_app.config.update(IMAP_HOST="127.0.0.1", IMAP_PORT=dovecot.port, IMAP_SSL=False, IMAP_USER=USER,
-                          IMAP_PASSWORD=PASSWORD, IMAP_FOLDER="INBOX", IMAP_DONE_FOLDER="Processed")
+    any_app.config.update(
+        IMAP_HOST="127.0.0.1",
+        IMAP_PORT=dovecot.port,
+        IMAP_SSL=False,
+        IMAP_USER=USER,
+        IMAP_PASSWORD=PASSWORD,
+        IMAP_FOLDER="INBOX",
+        IMAP_DONE_FOLDER="Processed",
+    )
     return any_app
 
 
@@ -168,8 +176,7 @@ def test_the_worker_reads_a_no_from_the_mailbox_and_cancels(ctx, dovecot):
 
 def test_a_spoofed_or_accepting_reply_from_the_mailbox_changes_nothing_but_is_filed(ctx, dovecot):
     booking = make_booking().booking
-    dovecot.deliver(google_reply(booking.ical_uid, booking.slot.starts_at, "DECLINED",
-                                 sender="mallory@example.net"))
+    dovecot.deliver(google_reply(booking.ical_uid, booking.slot.starts_at, "DECLINED", sender="mallory@example.net"))
     dovecot.deliver(outlook_reply(booking.ical_uid, booking.slot.starts_at, "ACCEPTED"))
 
     report = poll_mailbox()

@@ -20,10 +20,20 @@ DOMAINS = ("site", "booking", "content")
 # Templates a patient sees, by domain (the staff console and the local mail viewer stay in
 # the staff's language).
 TEMPLATES = {
-    "site": ["templates/base.html", "templates/_crisis.html", "templates/_head.html",
-             "templates/_macros/forms.html", "templates/errors/*.html"],
-    "booking": ["templates/booking/*.html", "templates/_macros/slots.html", "templates/waitlist/*.html",
-                "templates/email/*.html", "templates/email/*.txt"],
+    "site": [
+        "templates/base.html",
+        "templates/_crisis.html",
+        "templates/_head.html",
+        "templates/_macros/forms.html",
+        "templates/errors/*.html",
+    ],
+    "booking": [
+        "templates/booking/*.html",
+        "templates/_macros/slots.html",
+        "templates/waitlist/*.html",
+        "templates/email/*.html",
+        "templates/email/*.txt",
+    ],
     "content": ["templates/public/*.html"],
 }
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%-?\s*trans\b.*?endtrans\s*-?%\}|\{%.*?%\}|\{#.*?#\}", re.S)
@@ -31,15 +41,28 @@ _WORDS = re.compile(r"[A-Za-zÁÉÍÓÚÑáéíóúñ]{2,}")
 _TRANSLATABLE_ATTRIBUTES = {"alt", "title", "aria-label", "placeholder"}
 
 
-def extracted(domain: str) -> set[str]:
+def extracted(domain: str) -> set[tuple[str, str | None]]:
+    """Each message the domain's code and templates use, as (id, context)."""
     with open(ROOT / "babel" / f"{domain}.cfg") as config:
         method_map, options_map = parse_mapping_cfg(config)
     found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords={"_": None, "gettext": None, "ngettext": (1, 2),
-                                                          "_l": None, "lazy_gettext": None},
-            directory_filter=_searched):
-        found.add(message if isinstance(message, str) else message[0])
+    for _file, _line, message, _comments, context in extract_from_dir(
+        str(ROOT),
+        method_map,
+        options_map,
+        keywords={
+            "_": None,
+            "gettext": None,
+            "ngettext": (1, 2),
+            "_l": None,
+            "lazy_gettext": None,
+            "_lp": ((1, "c"), 2),
+            "pgettext": ((1, "c"), 2),
+            "lazy_pgettext": ((1, "c"), 2),
+        },
+        directory_filter=_searched,
+    ):
+        found.add((message if isinstance(message, str) else message[0], context))
     return found
 
 
@@ -58,8 +81,8 @@ def catalog(domain: str):
 def test_every_message_is_in_the_spanish_catalog_and_translated(domain):
     messages = catalog(domain)
     missing, untranslated = [], []
-    for message_id in sorted(extracted(domain)):
-        entry = messages.get(message_id)
+    for message_id, context in sorted(extracted(domain), key=lambda found: (found[0], found[1] or "")):
+        entry = messages.get(message_id, context)
         if entry is None:
             missing.append(message_id)
         elif not entry.string or (isinstance(entry.string, tuple) and not all(entry.string)) or entry.fuzzy:
@@ -119,18 +142,35 @@ def test_each_committed_mo_is_its_po_compiled(domain, tmp_path):
     from app.core.deploy_check import compiled_messages, mo_messages
 
     directory = ROOT / "translations" / "es" / "LC_MESSAGES"
-    tracked = subprocess.run(["git", "ls-files", "--error-unmatch", f"translations/es/LC_MESSAGES/{domain}.mo"],
-                             cwd=ROOT, capture_output=True, text=True)
+    tracked = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", f"translations/es/LC_MESSAGES/{domain}.mo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert tracked.returncode == 0, f"{domain}.mo is not committed: {tracked.stderr.strip()}"
-    shutil.copytree(ROOT / "translations", tmp_path / "translations",
-                    ignore=shutil.ignore_patterns("*.mo", "*.pot"))
-    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "compile", "-d", str(tmp_path / "translations"),
-                    "-D", domain, "-l", "es"], check=True, capture_output=True)
+    shutil.copytree(ROOT / "translations", tmp_path / "translations", ignore=shutil.ignore_patterns("*.mo", "*.pot"))
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "pybabel"),
+            "compile",
+            "-d",
+            str(tmp_path / "translations"),
+            "-D",
+            domain,
+            "-l",
+            "es",
+        ],
+        check=True,
+        capture_output=True,
+    )
     fresh = mo_messages(tmp_path / "translations" / "es" / "LC_MESSAGES" / f"{domain}.mo")
     assert fresh == compiled_messages(directory / f"{domain}.po")
     committed = mo_messages(directory / f"{domain}.mo")
-    assert committed == fresh, (f"{domain}.mo differs from its .po compiled (run `make translations`): "
-                                f"{sorted(set(fresh.items()) ^ set(committed.items()))[:5]}")
+    assert committed == fresh, (
+        f"{domain}.mo differs from its .po compiled (run `make translations`): "
+        f"{sorted(set(fresh.items()) ^ set(committed.items()))[:5]}"
+    )
 
 
 # British wording the US English text avoids (the clinic is in Colorado).
@@ -139,5 +179,5 @@ BRITISH = re.compile(r"\bcall us on\b|\blift\b|\bring us\b", re.IGNORECASE)
 
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_english_text_is_us_english(domain):
-    found = sorted(message for message in extracted(domain) if BRITISH.search(message))
+    found = sorted(message for message, _context in extracted(domain) if BRITISH.search(message))
     assert not found, found

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.booking import service
 from app.booking.errors import SlotTaken
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.models import Booking
 from tests.conftest import LiveServer, make_slot, patient
@@ -29,7 +30,7 @@ def test_threads_racing_for_one_slot_yield_exactly_one_booking(any_app):
         with any_app.app_context():
             barrier.wait()
             try:
-                service.book(slot_id, "phone", patient(email=f"p{i}@example.com"))
+                service.book(slot_id, "phone", patient(email=f"p{i}@example.com"), actor=THE_PATIENT)
                 return "booked"
             except SlotTaken:
                 return "taken"
@@ -52,9 +53,15 @@ def test_http_requests_racing_for_one_slot_through_gunicorn(any_app, database_ur
         barrier = threading.Barrier(ATTEMPTS)
 
         def attempt(i: int) -> tuple[int, str]:
-            body = {"slot_id": slot_id, "mode": "video", "name": f"Patient {i}",
-                    "email": f"p{i}@example.com", "phone": "970-555-0123", "interest": "tms",
-                    "consent": True}
+            body = {
+                "slot_id": slot_id,
+                "mode": "video",
+                "name": f"Patient {i}",
+                "email": f"p{i}@example.com",
+                "phone": "970-555-0123",
+                "interest": "tms",
+                "consent": True,
+            }
             with requests.Session() as http:
                 barrier.wait()
                 response = http.post(server.url + "/api/v1/bookings", json=body, timeout=60)
@@ -66,5 +73,4 @@ def test_http_requests_racing_for_one_slot_through_gunicorn(any_app, database_ur
         server.stop()
     assert outcomes == {(201, ""): 1, (409, "slot_taken"): ATTEMPTS - 1}, outcomes
     with any_app.app_context():
-        assert db.session.execute(
-            select(func.count(Booking.id)).where(Booking.status == "confirmed")).scalar_one() == 1
+        assert db.session.execute(select(func.count(Booking.id)).where(Booking.status == "confirmed")).scalar_one() == 1

@@ -17,8 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # ../shared beside a checkout where there is one, and the two must agree.
 FACT_SHEET = ROOT / "app" / "content" / "treatment-facts.md"
 MASTER_FACT_SHEET = ROOT.parent / "shared" / "treatment-facts.md"
-REQUIRED_SECTIONS = ("what_it_is", "how_it_works", "course", "may_suit", "may_not_suit",
-                     "side_effects", "insurance_cost")
+REQUIRED_SECTIONS = (
+    "what_it_is",
+    "how_it_works",
+    "course",
+    "may_suit",
+    "may_not_suit",
+    "side_effects",
+    "insurance_cost",
+)
 
 
 def normalise(text: str) -> str:
@@ -38,8 +45,7 @@ def test_the_project_copy_of_the_fact_sheet_is_in_step_with_the_clinic_master():
 
 
 def every_fact():
-    return (treatments.all_facts() + faq.all_facts() + self_check.all_facts()
-            + clinic.all_facts())
+    return treatments.all_facts() + faq.all_facts() + self_check.all_facts() + clinic.all_facts()
 
 
 def test_every_claim_quotes_a_line_of_the_fact_sheet(fact_sheet):
@@ -58,8 +64,7 @@ def test_every_claim_quotes_a_line_of_the_fact_sheet(fact_sheet):
 def test_comparison_attributes_cover_every_row_of_the_fact_sheet_table(fact_sheet):
     raw = FACT_SHEET.read_text()
     table = raw.split("## Comparison rows", 1)[1].split("\n## ", 1)[0]
-    rows = [line.split("|")[1].strip() for line in table.splitlines()
-            if line.startswith("|") and "---" not in line]
+    rows = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("|") and "---" not in line]
     sheet_rows = [r for r in rows if r != "attribute"]
     assert sheet_rows and [a.source for a in ATTRIBUTES] == sheet_rows
 
@@ -78,9 +83,18 @@ def test_each_guide_has_every_section_and_every_comparison_value(treatment):
 
 def test_a_treatment_missing_a_comparison_value_is_refused():
     with pytest.raises(ValueError, match="cost"):
-        Treatment(slug="x", name="X", long_name="X", column_label="X", title="X",
-                  description="X", summary=(), sections=(), factors={},
-                  comparison={a.key: fact("x", "x") for a in ATTRIBUTES if a.key != "cost"})
+        Treatment(
+            slug="x",
+            name="X",
+            long_name="X",
+            column_label="X",
+            title="X",
+            description="X",
+            summary=(),
+            sections=(),
+            factors={},
+            comparison={a.key: fact("x", "x") for a in ATTRIBUTES if a.key != "cost"},
+        )
 
 
 def test_the_comparison_is_balanced_and_the_clinic_view_is_separate():
@@ -89,8 +103,7 @@ def test_the_comparison_is_balanced_and_the_clinic_view_is_separate():
         tms, ket = TMS.comparison[attribute.key].text, KETAMINE.comparison[attribute.key].text
         assert len(tms) < 3 * len(ket) + 20 and len(ket) < 3 * len(tms) + 20, attribute.key
     assert "view" in treatments.CLINIC_VIEW.fact.text
-    assert all("our view" not in v.text.lower() for t in treatments.TREATMENTS
-               for v in t.comparison.values())
+    assert all("our view" not in v.text.lower() for t in treatments.TREATMENTS for v in t.comparison.values())
 
 
 def test_pairs_and_canonical_comparison_urls():
@@ -118,10 +131,16 @@ def test_no_flags_still_points_to_a_clinician_and_is_not_a_green_light():
     assert "not a green light" in points[0].facts[0].text
 
 
-@pytest.mark.parametrize(("key", "treatment"), [
-    ("seizures", "tms"), ("metal_implants", "tms"), ("blood_pressure", "ketamine"),
-    ("substance_misuse", "ketamine"), ("heart", "ketamine"),
-])
+@pytest.mark.parametrize(
+    ("key", "treatment"),
+    [
+        ("seizures", "tms"),
+        ("metal_implants", "tms"),
+        ("blood_pressure", "ketamine"),
+        ("substance_misuse", "ketamine"),
+        ("heart", "ketamine"),
+    ],
+)
 def test_each_screening_answer_becomes_a_point_about_the_right_treatment(key, treatment):
     points = self_check.things_to_discuss({**NO_TO_ALL, key: self_check.YES})
     assert [p.key for p in points] == [key]
@@ -153,9 +172,18 @@ def test_never_a_verdict_or_diagnosis():
     for answers in (every_answer, NO_TO_ALL, {}):
         for point in self_check.things_to_discuss(answers):
             text = (point.title + " " + " ".join(f.text for f in point.facts)).lower()
-            for verdict in ("you are eligible", "you qualify", "you should have", "diagnos",
-                            "we recommend", "you cannot", "you can't", "is right for you",
-                            "suitable for you", "best for you"):
+            for verdict in (
+                "you are eligible",
+                "you qualify",
+                "you should have",
+                "diagnos",
+                "we recommend",
+                "you cannot",
+                "you can't",
+                "is right for you",
+                "suitable for you",
+                "best for you",
+            ):
                 assert verdict not in text, (verdict, text)
 
 
@@ -168,8 +196,11 @@ def test_what_a_booking_keeps_is_readable_and_nothing_more():
     assert kept == {
         "answers": [
             {"key": "seizures", "question": "Have you ever had a seizure?", "answer": "Yes"},
-            {"key": "preference", "question": "Which matters more to you right now?",
-             "answer": "Feeling better as quickly as possible"},
+            {
+                "key": "preference",
+                "question": "Which matters more to you right now?",
+                "answer": "Feeling better as quickly as possible",
+            },
         ],
         "to_discuss": ["Your history of seizures", "Wanting relief quickly"],
     }
@@ -177,12 +208,17 @@ def test_what_a_booking_keeps_is_readable_and_nothing_more():
 
 # --- a third treatment is a data change --------------------------------------------------------
 
+
 def ect_treatment() -> Treatment:
     """Test data only (never shipped): enough to show pages appear from data alone."""
     value = fact("ECT test value.", NO_FIGURE)
     return Treatment(
-        slug="ect", name="ECT", long_name="Electroconvulsive therapy (ECT)", column_label="ECT",
-        title="ECT explained", description="A test guide to ECT.",
+        slug="ect",
+        name="ECT",
+        long_name="Electroconvulsive therapy (ECT)",
+        column_label="ECT",
+        title="ECT explained",
+        description="A test guide to ECT.",
         summary=(value, value),
         sections=(Section("what_it_is", "What ECT is", intro=(value,)),),
         factors={f.key: (value,) for f in treatments.FACTORS},
@@ -196,8 +232,7 @@ def with_ect(monkeypatch):
 
 
 def test_adding_ect_to_the_data_adds_its_guide_and_comparisons(with_ect, client):
-    assert [p.slug for p in treatments.pairs()] == ["tms-vs-ect", "tms-vs-ketamine",
-                                                     "ect-vs-ketamine"]
+    assert [p.slug for p in treatments.pairs()] == ["tms-vs-ect", "tms-vs-ketamine", "ect-vs-ketamine"]
     guide = client.get("/treatments/ect")
     assert guide.status_code == 200 and "Electroconvulsive therapy (ECT)" in guide.text
     for slug, columns in (("tms-vs-ect", ("TMS", "ECT")), ("ect-vs-ketamine", ("ECT", "IV ketamine"))):

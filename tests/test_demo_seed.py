@@ -54,11 +54,11 @@ def test_demo_bookings_are_in_opening_hours_and_past_ones_send_nothing(ctx, when
     deliver_due(now=now)  # the worker's first round
     db.session.expire_all()
     for booking in past:
-        statuses = set(db.session.execute(
-            select(OutboxMessage.status).where(OutboxMessage.booking_id == booking.id)).scalars())
+        statuses = set(
+            db.session.execute(select(OutboxMessage.status).where(OutboxMessage.booking_id == booking.id)).scalars()
+        )
         assert statuses == {"cancelled"}, (when, booking.slot.starts_at)
-    sent = set(db.session.execute(
-        select(OutboxMessage.booking_id).where(OutboxMessage.status == "sent")).scalars())
+    sent = set(db.session.execute(select(OutboxMessage.booking_id).where(OutboxMessage.status == "sent")).scalars())
     assert sent == {b.id for b in coming}
 
 
@@ -69,3 +69,26 @@ def test_on_an_open_day_two_are_today_and_one_has_started(ctx):
     board = dashboard.summary(make_staff(), now=now)
     assert [b.slot.starts_at.astimezone(DENVER).strftime("%H:%M") for b in board.today] == ["09:30", "13:00"]
     assert sum(w.no_shows for w in board.weeks) == 1
+
+
+def test_demo_courses_are_in_progress_with_a_missed_session_and_sessions_today(ctx):
+    from app.courses import queries
+    from app.courses import service as courses
+    from app.courses.demo import seed_demo_courses
+    from app.schedule.clinic_time import clinic_today
+    from tests.course_helpers import holds_match_sessions, overlapping_sessions
+
+    seed_demo(days=14)
+    seed_demo_bookings()
+    assert seed_demo_courses() == 2
+    assert seed_demo_courses() == 0  # once only
+    linda, tom = sorted(queries.courses_in_progress(), key=lambda c: c.name)
+    assert linda.booking_id is not None and len(courses.ordinals(linda)) == 36
+    statuses = {s.number: s.status for s in linda.sessions}
+    assert statuses[4] == "missed" and statuses[36] == "planned"
+    assert {statuses[n] for n in (1, 2, 3, 5)} == {"attended"}
+    assert not overlapping_sessions() and holds_match_sessions()
+    sheet = dict((chair.name, rows) for chair, rows in queries.day_sheet(clinic_today()))
+    if clinic_today().weekday() < 5:
+        assert [r.short_name for r in sheet["Chair 1"]] == ["Linda P."]
+        assert [r.short_name for r in sheet["Chair 2"]] == ["Tom R."]

@@ -20,9 +20,15 @@ PRODUCTION = {"PUBLIC_BASE_URL": "https://book.mindset-tms.org", "SESSION_COOKIE
 # A configuration with nothing to block a deploy.
 READY = {
     **PRODUCTION,
-    "MAIL_SERVER": "smtp.mindset-tms.org", "MAIL_PORT": 587, "MAIL_USE_TLS": True,
-    "SECRET_KEY": "f" * 64, "CLINIC_STREET": "1010 8th Avenue, Suite 2", "CLINIC_PHONE": "+1 970-555-0188",
-    "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", "PROXY_FIX_HOPS": 1,
+    "MAIL_SERVER": "smtp.mindset-tms.org",
+    "MAIL_PORT": 587,
+    "MAIL_USE_TLS": True,
+    "SECRET_KEY": "f" * 64,
+    "CLINIC_STREET": "1010 8th Avenue, Suite 2",
+    "CLINIC_PHONE": "+1 970-555-0188",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+    "PROXY_FIX_HOPS": 1,
 }
 MAKE_RUN = {"PUBLIC_BASE_URL": "http://127.0.0.1:5000", "DEV_MAIL_VIEWER": True, "MAIL_SERVER": ""}
 
@@ -43,16 +49,15 @@ def make_app(sqlite_url):
 
 def blockers(settings) -> dict[str, str]:
     """The blockers of the defaults with `settings` on top."""
-    return {p.setting: p.problem for p in deploy_check.problems({**DEFAULTS, **settings}, production=True)
-            if p.blocker}
+    return {p.setting: p.problem for p in deploy_check.problems({**DEFAULTS, **settings}, production=True) if p.blocker}
 
 
 def warnings(settings) -> set[str]:
-    return {p.setting for p in deploy_check.problems({**DEFAULTS, **settings}, production=True)
-            if not p.blocker}
+    return {p.setting for p in deploy_check.problems({**DEFAULTS, **settings}, production=True) if not p.blocker}
 
 
 # --- the dev mail viewer -----------------------------------------------------------------
+
 
 def test_https_without_mail_server_has_no_mail_viewer_and_an_unhealthy_healthz(make_app):
     app = make_app({**PRODUCTION, "SESSION_COOKIE_SECURE": False, "DEV_MAIL_VIEWER": True, "MAIL_SERVER": ""})
@@ -116,21 +121,25 @@ def test_a_development_run_logs_nothing(sqlite_url, caplog):
 
 # --- the checks --------------------------------------------------------------------------
 
+
 def test_a_ready_configuration_has_no_blockers():
     assert blockers(READY) == {}
     assert warnings(READY) >= {"CLINIC_EMAIL", "MAIL_DEFAULT_SENDER"}  # sample values, not blockers
 
 
-@pytest.mark.parametrize(("change", "setting", "words"), [
-    ({"MAIL_SERVER": ""}, "MAIL_SERVER", "no email leaves"),
-    ({"SECRET_KEY": "x" * 31}, "SECRET_KEY", "31 characters"),
-    ({"CLINIC_STREET": DEFAULTS["CLINIC_STREET"]}, "CLINIC_STREET", "sample address"),
-    ({"CLINIC_PHONE": DEFAULTS["CLINIC_PHONE"]}, "CLINIC_PHONE", "sample phone"),
-    ({"PUBLIC_BASE_URL": "http://book.mindset-tms.org"}, "PUBLIC_BASE_URL", "https"),
-    ({"PUBLIC_BASE_URL": "https://127.0.0.1:8443"}, "PUBLIC_BASE_URL", "only this machine"),
-    ({"PUBLIC_BASE_URL": "https://localhost"}, "PUBLIC_BASE_URL", "only this machine"),
-    ({"SQLALCHEMY_DATABASE_URI": "sqlite://"}, "DATABASE_URL", "in-memory"),
-])
+@pytest.mark.parametrize(
+    ("change", "setting", "words"),
+    [
+        ({"MAIL_SERVER": ""}, "MAIL_SERVER", "no email leaves"),
+        ({"SECRET_KEY": "x" * 31}, "SECRET_KEY", "31 characters"),
+        ({"CLINIC_STREET": DEFAULTS["CLINIC_STREET"]}, "CLINIC_STREET", "sample address"),
+        ({"CLINIC_PHONE": DEFAULTS["CLINIC_PHONE"]}, "CLINIC_PHONE", "sample phone"),
+        ({"PUBLIC_BASE_URL": "http://book.mindset-tms.org"}, "PUBLIC_BASE_URL", "https"),
+        ({"PUBLIC_BASE_URL": "https://127.0.0.1:8443"}, "PUBLIC_BASE_URL", "only this machine"),
+        ({"PUBLIC_BASE_URL": "https://localhost"}, "PUBLIC_BASE_URL", "only this machine"),
+        ({"SQLALCHEMY_DATABASE_URI": "sqlite://"}, "DATABASE_URL", "in-memory"),
+    ],
+)
 def test_each_blocker(change, setting, words):
     found = blockers({**READY, **change})
     assert list(found) == [setting] and words in found[setting]
@@ -169,8 +178,16 @@ def test_filesystem_of_reads_the_mount_table(tmp_path):
 
 
 def test_warnings_for_https_details():
-    found = warnings({**READY, "SESSION_COOKIE_SECURE": False, "PROXY_FIX_HOPS": 0, "DEV_MAIL_VIEWER": True,
-                      "MAIL_USERNAME": "clinic", "MAIL_USE_TLS": False})
+    found = warnings(
+        {
+            **READY,
+            "SESSION_COOKIE_SECURE": False,
+            "PROXY_FIX_HOPS": 0,
+            "DEV_MAIL_VIEWER": True,
+            "MAIL_USERNAME": "clinic",
+            "MAIL_USE_TLS": False,
+        }
+    )
     assert {"SESSION_COOKIE_SECURE", "PROXY_FIX_HOPS", "DEV_MAIL_VIEWER", "MAIL_USE_TLS"} <= found
 
 
@@ -183,9 +200,10 @@ def test_missing_or_stale_catalogs_block_everywhere(tmp_path, monkeypatch, make_
     po = catalogs / "booking.po"
     po.write_text(po.read_text().replace('msgstr "Reservar', 'msgstr "Reserve', 1))
     found = {p.setting: p.problem for p in deploy_check.catalog_problems()}
-    assert found == {"translations/es/LC_MESSAGES/site.mo": "is missing: Spanish pages are shown in English.",
-                     "translations/es/LC_MESSAGES/booking.mo":
-                         "does not match booking.po: Spanish pages show older text."}
+    assert found == {
+        "translations/es/LC_MESSAGES/site.mo": "is missing: Spanish pages are shown in English.",
+        "translations/es/LC_MESSAGES/booking.mo": "does not match booking.po: Spanish pages show older text.",
+    }
     app = make_app(MAKE_RUN)  # a development run too
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
@@ -201,6 +219,7 @@ def test_a_fresh_checkout_order_of_files_is_not_stale(tmp_path):
 
 
 # --- the command ---------------------------------------------------------------------------
+
 
 def test_check_command_prints_each_problem_with_its_fix(make_app):
     result = make_app({**READY, "MAIL_SERVER": ""}).test_cli_runner().invoke(args=["check"])
@@ -218,17 +237,100 @@ def test_check_command_passes_a_ready_configuration(make_app):
 
 def test_check_command_as_an_operator_runs_it(tmp_path):
     """`flask --app wsgi check` with an https address, a real key and no MAIL_SERVER."""
-    env = {**os.environ, "PUBLIC_BASE_URL": "https://book.mindset-tms.org", "SECRET_KEY": "k" * 64,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'mindset.db'}", "MAIL_SERVER": "", "LOG_FORMAT": "text"}
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "check"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PUBLIC_BASE_URL": "https://book.mindset-tms.org",
+        "SECRET_KEY": "k" * 64,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'mindset.db'}",
+        "MAIL_SERVER": "",
+        "LOG_FORMAT": "text",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "BLOCKER  MAIL_SERVER" in result.stdout
     assert "SECRET_KEY" not in result.stdout
     assert "Blocker: MAIL_SERVER" in result.stderr  # and the start-up log said so
 
 
+# --- video calls offered without a call address -----------------------------------------
+
+
+@pytest.fixture
+def schedule_app(database_url):
+    """A ready production configuration on SQLite and on PostgreSQL, to give a schedule."""
+    app = build_app(database_url, READY)
+    yield app
+    dispose(app)
+
+
+def offer(app, *, rule_modes: str | None = None, slot_modes: str | None = None, slot_days: int = 3) -> None:
+    from datetime import UTC, datetime, time, timedelta
+
+    from app.core.database import write_transaction
+    from app.models import AvailabilityRule, Slot
+
+    with app.app_context(), write_transaction() as session:
+        if rule_modes is not None:
+            session.add(AvailabilityRule(weekday=1, start_time=time(9), end_time=time(12), modes=rule_modes))
+        if slot_modes is not None:
+            starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=slot_days)
+            session.add(Slot(starts_at=starts, ends_at=starts + timedelta(minutes=30), modes=slot_modes))
+
+
+def check_output(app) -> str:
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 0, result.output  # a warning never stops a deploy
+    return result.output
+
+
+def test_video_offered_without_video_url_is_a_warning_with_its_fix(schedule_app):
+    assert "VIDEO_URL" not in check_output(schedule_app)  # nothing offered yet
+    offer(schedule_app, rule_modes="in_person,phone,video")
+    output = check_output(schedule_app)
+    assert "warning  VIDEO_URL is not set while video consultations are offered" in output
+    assert "fix: set VIDEO_URL to the clinic's call address" in output and "{room}" in output
+
+
+def test_a_time_to_come_offering_video_counts_and_a_past_one_does_not(schedule_app):
+    offer(schedule_app, slot_modes="phone,video", slot_days=-2)
+    assert "VIDEO_URL" not in check_output(schedule_app)
+    offer(schedule_app, slot_modes="video", slot_days=2)
+    assert "warning  VIDEO_URL" in check_output(schedule_app)
+
+
+def test_no_warning_when_video_is_not_offered_or_has_an_address(schedule_app):
+    offer(schedule_app, rule_modes="in_person,phone", slot_modes="in_person")
+    assert "VIDEO_URL" not in check_output(schedule_app)
+    offer(schedule_app, rule_modes="video")
+    schedule_app.config["VIDEO_URL"] = "https://meet.jit.si/mindset-{room}"
+    assert "VIDEO_URL" not in check_output(schedule_app)
+
+
+def test_a_video_url_that_is_not_https_is_a_warning():
+    assert "VIDEO_URL" in warnings({**READY, "VIDEO_URL": "http://doxy.me/mindset"})
+    assert "VIDEO_URL" not in warnings({**READY, "VIDEO_URL": "https://doxy.me/mindset"})
+
+
+def test_a_database_without_tables_is_said_not_a_crash(tmp_path):
+    from app import create_app
+    from tests.conftest import _overrides
+
+    app = create_app(_overrides(f"sqlite:///{tmp_path / 'empty.db'}", READY))
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 0, result.output
+    assert "warning  DATABASE_URL could not be read to check the schedule" in result.output
+    dispose(app)
+
+
 # --- the staff dashboard -------------------------------------------------------------------
+
 
 def test_admins_see_the_problems_on_the_dashboard(make_app):
     # (Cookies over http in the test client: the secure flag stays off, the address is https.)

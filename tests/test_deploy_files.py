@@ -1,5 +1,5 @@
 """The files a deploy starts from: `.env.example` lists exactly the settings the app reads
-(app/core/config.py SETTINGS) and gunicorn.conf.py reads, with their defaults, and the
+(the fields of app/core/config.py Settings) and gunicorn.conf.py reads, with their defaults, and the
 systemd units under deploy/ are valid (`systemd-analyze verify` where systemd is installed;
 everywhere, a strict parse and the options they must carry)."""
 
@@ -13,11 +13,12 @@ import shlex
 import shutil
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from app.core.config import SETTINGS
+from app.core.config import Settings
 from tests.conftest import ROOT
 
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -50,10 +51,12 @@ def shown(default: str | int | bool) -> str:
 def test_env_example_lists_every_setting_once():
     names = [name for _commented, name, _value in example_lines()]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
-    read = {setting.name for setting in SETTINGS} | gunicorn_settings()
+    read = {setting.name for setting in fields(Settings)} | gunicorn_settings()
     assert "WEB_CONCURRENCY" in read and "PUBLIC_BASE_URL" in read
-    assert set(names) == read, {"not in .env.example": sorted(read - set(names)),
-                                "not read by the app": sorted(set(names) - read)}
+    assert set(names) == read, {
+        "not in .env.example": sorted(read - set(names)),
+        "not read by the app": sorted(set(names) - read),
+    }
 
 
 def unquoted(value: str) -> str:
@@ -61,25 +64,35 @@ def unquoted(value: str) -> str:
 
 
 def test_env_example_shows_the_defaults():
-    defaults = {setting.name: shown(setting.default) for setting in SETTINGS}
-    wrong = {name: (value, defaults[name]) for commented, name, value in example_lines()
-             if commented and name in defaults and unquoted(value) != defaults[name]}
+    defaults = {setting.name: shown(setting.default) for setting in fields(Settings)}
+    wrong = {
+        name: (value, defaults[name])
+        for commented, name, value in example_lines()
+        if commented and name in defaults and unquoted(value) != defaults[name]
+    }
     assert wrong == {}
 
 
 def test_env_example_reads_the_same_in_a_shell(tmp_path):
     """Every line uncommented and sourced by sh gives each value as written (systemd reads the
     same quoting)."""
-    lines = [line[2:] if line.startswith("# ") and _LINE.match(line) else line
-             for line in ENV_EXAMPLE.read_text().splitlines()]
+    lines = [
+        line[2:] if line.startswith("# ") and _LINE.match(line) else line
+        for line in ENV_EXAMPLE.read_text().splitlines()
+    ]
     (tmp_path / "all.env").write_text("\n".join(lines) + "\n")
     dump = "import json, os; print(json.dumps(dict(os.environ)))"
-    result = subprocess.run(["sh", "-c", f'set -a; . "{tmp_path / "all.env"}"; set +a; exec "$0" -c "$1"',
-                             sys.executable, dump], capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    result = subprocess.run(
+        ["sh", "-c", f'set -a; . "{tmp_path / "all.env"}"; set +a; exec "$0" -c "$1"', sys.executable, dump],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"]},
+    )
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
     assert {name: seen.get(name, "") for _c, name, _v in example_lines()} == {
-        name: unquoted(value) for _c, name, value in example_lines()}
+        name: unquoted(value) for _c, name, value in example_lines()
+    }
 
 
 def test_env_example_leaves_the_secrets_empty():
@@ -105,8 +118,13 @@ def test_unit_carries_what_a_service_needs(name):
     assert service["WorkingDirectory"] == "/opt/mindset/app"
     assert service["Restart"] == "on-failure"
     assert service["User"] not in ("", "root", "0")
-    for option, value in {"NoNewPrivileges": "true", "ProtectSystem": "strict", "ProtectHome": "true",
-                          "PrivateTmp": "true", "CapabilityBoundingSet": ""}.items():
+    for option, value in {
+        "NoNewPrivileges": "true",
+        "ProtectSystem": "strict",
+        "ProtectHome": "true",
+        "PrivateTmp": "true",
+        "CapabilityBoundingSet": "",
+    }.items():
         assert service[option] == value, option
     assert parsed["Install"]["WantedBy"] == "multi-user.target"
 

@@ -15,8 +15,14 @@ from app.core.extensions import db
 from app.models import Booking
 from tests.conftest import POSTGRES_ADMIN_URL, booking_form, build_app, dispose, make_slot
 
-API_BODY = {"mode": "phone", "name": "Ada Lovelace", "email": "ada@example.com",
-            "phone": "970-555-0123", "interest": "tms", "consent": True}
+API_BODY = {
+    "mode": "phone",
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "phone": "970-555-0123",
+    "interest": "tms",
+    "consent": True,
+}
 
 
 def count_bookings(app) -> int:
@@ -123,8 +129,10 @@ def test_postgres_going_away_gives_503_then_recovers(postgres_url):
         proxy.start()  # back again: no app restart needed
         assert client.get("/healthz").status_code == 200
         assert client.post("/api/v1/bookings", json={**API_BODY, "slot_id": first}).status_code == 201
-        assert client.post("/api/v1/bookings", json={**API_BODY, "slot_id": second,
-                                                     "email": "b@example.com"}).status_code == 201
+        assert (
+            client.post("/api/v1/bookings", json={**API_BODY, "slot_id": second, "email": "b@example.com"}).status_code
+            == 201
+        )
         assert count_bookings(app) == 2
     finally:
         dispose(app)
@@ -132,8 +140,15 @@ def test_postgres_going_away_gives_503_then_recovers(postgres_url):
 
 
 def test_connections_killed_by_the_server_are_replaced_transparently(postgres_url):
-    app = build_app(postgres_url, {"SQLALCHEMY_ENGINE_OPTIONS": {
-        "pool_pre_ping": True, "connect_args": {"application_name": "mindset-fault-test"}}})
+    app = build_app(
+        postgres_url,
+        {
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_pre_ping": True,
+                "connect_args": {"application_name": "mindset-fault-test"},
+            }
+        },
+    )
     try:
         with app.app_context():
             slot_id = make_slot().public_id
@@ -141,9 +156,12 @@ def test_connections_killed_by_the_server_are_replaced_transparently(postgres_ur
         assert client.get("/api/v1/slots").status_code == 200
         admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            killed = conn.execute(text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name = 'mindset-fault-test'")).scalar_one()
+            killed = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = 'mindset-fault-test'"
+                )
+            ).scalar_one()
         admin.dispose()
         assert killed >= 1
         assert client.post("/api/v1/bookings", json={**API_BODY, "slot_id": slot_id}).status_code == 201

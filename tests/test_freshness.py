@@ -13,6 +13,7 @@ import requests
 
 from app.booking import service
 from app.busy import service as busy
+from app.core.actors import THE_PATIENT
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.models import BusyInterval, BusySource, Slot
@@ -68,7 +69,7 @@ def test_a_booking_and_a_cancellation_by_another_worker_show_at_once(app, other)
         booking_id = make_booking(slot).booking.public_id
     assert offered(client, staff, slot_id, day) == NOWHERE
     with other.app_context():
-        service.cancel(booking_id, by="patient")
+        service.cancel(booking_id, actor=THE_PATIENT)
     assert offered(client, staff, slot_id, day) == EVERYWHERE
 
 
@@ -82,7 +83,7 @@ def test_a_move_by_another_worker_frees_the_old_time_and_takes_the_new_one(app, 
     assert offered(client, staff, old_id, day) == NOWHERE
     assert offered(client, staff, new_id, day) == EVERYWHERE
     with other.app_context():
-        service.reschedule(booking_id, new_id, by="patient")
+        service.reschedule(booking_id, new_id, actor=THE_PATIENT)
     assert offered(client, staff, old_id, day) == EVERYWHERE
     assert offered(client, staff, new_id, day) == NOWHERE
 
@@ -96,8 +97,9 @@ def test_busy_times_recorded_by_another_worker_hide_and_free_a_time_at_once(app,
         busy.add_source("https://calendar.example.org/lee.ics", "Dr Lee")
         with write_transaction() as session:  # what a busy sync commits
             source = session.execute(db.select(BusySource)).scalar_one()
-            session.add(BusyInterval(source_id=source.id, starts_at=local_dt(day, 10, 45),
-                                     ends_at=local_dt(day, 11, 15)))
+            session.add(
+                BusyInterval(source_id=source.id, starts_at=local_dt(day, 10, 45), ends_at=local_dt(day, 11, 15))
+            )
     assert offered(client, staff, slot_id, day) == NOWHERE
     with other.app_context(), write_transaction() as session:  # the next sync finds it gone
         session.execute(db.delete(BusyInterval))
@@ -106,10 +108,9 @@ def test_busy_times_recorded_by_another_worker_hide_and_free_a_time_at_once(app,
 
 def test_hours_changed_by_another_worker_show_on_the_next_page(app, other):
     client, staff = app.test_client(), signed_in_client(app, "sam@mindset-tms.example")
-    assert "By appointment: please call" in client.get("/about").get_data(as_text=True)
+    assert "By appointment (please call us)" in client.get("/about").get_data(as_text=True)
     with other.app_context():
-        rules = availability_admin.add_hours([0, 1, 2, 3, 4], availability_admin.HoursInput(time(9), time(12)),
-                                             None)
+        rules = availability_admin.add_hours([0, 1, 2, 3, 4], availability_admin.HoursInput(time(9), time(12)), None)
         rule_id = rules[0].id
     assert "Monday to Friday 9:00 a.m.\u201312:00 p.m." in client.get("/about").get_data(as_text=True)
     assert "de lunes a viernes 9:00" in client.get("/es/about").get_data(as_text=True)
@@ -136,8 +137,7 @@ def test_four_workers_on_two_hosts_never_offer_a_booked_time(postgres_url):
         slot_id = make_slot(local_dt(day, 10)).public_id
         make_slot(local_dt(day, 11))  # another free time, so the day is never empty
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    hosts = [LiveServer(url, workers=2, threads=1, env={"BOOKING_MIN_NOTICE_HOURS": "0"}).start()
-             for _ in range(2)]
+    hosts = [LiveServer(url, workers=2, threads=1, env={"BOOKING_MIN_NOTICE_HOURS": "0"}).start() for _ in range(2)]
 
     def offered_by(number: int) -> bool:
         host = hosts[number % 2].url
@@ -150,8 +150,15 @@ def test_four_workers_on_two_hosts_never_offer_a_booked_time(postgres_url):
 
     try:
         assert [offered_by(n) for n in range(8)] == [True] * 8  # every host and both kinds of read
-        body = {"slot_id": slot_id, "mode": "video", "name": "Ada Lovelace", "email": "ada@example.com",
-                "phone": "970-555-0123", "interest": "tms", "consent": True}
+        body = {
+            "slot_id": slot_id,
+            "mode": "video",
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "phone": "970-555-0123",
+            "interest": "tms",
+            "consent": True,
+        }
         booked = requests.post(f"{hosts[0].url}/api/v1/bookings", json=body, timeout=30)
         assert booked.status_code == 201, booked.text
         assert [offered_by(n) for n in range(20)] == [False] * 20

@@ -10,6 +10,7 @@ import pytest
 import vobject
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.invites import ics
 from app.invites.links import calendar_links
 from tests.conftest import local_dt, make_booking, make_slot, patient
@@ -91,7 +92,7 @@ def test_names_cannot_break_the_calendar(ctx):
 def test_cancel_keeps_the_uid_raises_the_sequence_and_is_cancelled(ctx):
     booking = make_booking().booking
     uid = booking.ical_uid
-    cancelled = service.cancel(booking.public_id)
+    cancelled = service.cancel(booking.public_id, actor=THE_PATIENT)
     text = ics.booking_invite(cancelled, ics.CANCEL, STAMP)
     calendar = validated(text)
     assert calendar.method.value == "CANCEL"
@@ -126,8 +127,9 @@ def test_restamp_sets_dtstamp_to_the_send_time(ctx):
 
 def test_no_health_details_in_any_invite(ctx):
     secret_note = "Severe depression, tried sertraline"
-    booking = make_booking(interest="ketamine", note=secret_note,
-                           self_check={"phq": "answered 3 to everything"}).booking
+    booking = make_booking(
+        interest="ketamine", note=secret_note, self_check={"phq": "answered 3 to everything"}
+    ).booking
     texts = [ics.booking_invite(booking, method, STAMP) for method in (ics.REQUEST, ics.PUBLISH)]
     for text in texts:
         lowered = " ".join(unfolded(text)).lower()
@@ -135,34 +137,38 @@ def test_no_health_details_in_any_invite(ctx):
             assert word not in lowered
 
 
-@pytest.mark.parametrize("day, hour, utc_hour, zone", [
-    (date(2027, 3, 14), 9, 15, "MDT"),   # spring forward: the morning is already MDT (UTC-6)
-    (date(2027, 11, 7), 9, 16, "MST"),   # fall back: the morning is already MST (UTC-7)
-    (date(2027, 3, 13), 9, 16, "MST"),   # the day before the change
-])
+@pytest.mark.parametrize(
+    "day, hour, utc_hour, zone",
+    [
+        (date(2027, 3, 14), 9, 15, "MDT"),  # spring forward: the morning is already MDT (UTC-6)
+        (date(2027, 11, 7), 9, 16, "MST"),  # fall back: the morning is already MST (UTC-7)
+        (date(2027, 3, 13), 9, 16, "MST"),  # the day before the change
+    ],
+)
 def test_daylight_saving_change_days(ctx, day, hour, utc_hour, zone):
     from app.mail import compose
 
     slot = make_slot(local_dt(day, hour), minutes=30)
-    result = service.book(slot.public_id, "phone", patient(), now=slot.starts_at - timedelta(days=3))
+    result = service.book(slot.public_id, "phone", patient(), now=slot.starts_at - timedelta(days=3), actor=THE_PATIENT)
     text = ics.booking_invite(result.booking, ics.REQUEST, STAMP)
     stamp = day.strftime("%Y%m%d")
     assert prop(text, "DTSTART") == [f"DTSTART:{stamp}T{utc_hour:02d}0000Z"]
     assert prop(text, "DTEND") == [f"DTEND:{stamp}T{utc_hour:02d}3000Z"]
     event = validated(text).vevent
     assert event.dtend.value - event.dtstart.value == timedelta(minutes=30)
-    assert compose.local_when(result.booking.slot.starts_at).endswith(f"at 9:00 AM {zone} (Denver Time)")
+    assert compose.local_when(result.booking.slot.starts_at).endswith(f"at 9:00 AM {zone} (Mountain Time)")
 
 
 def test_a_slot_across_the_clock_change_keeps_its_real_length(ctx):
     # 1:30 AM MST to 3:30 AM MDT on 14 March 2027 is one hour, not two.
     start = datetime(2027, 3, 14, 8, 30, tzinfo=UTC)
     slot = make_slot(start, minutes=60)
-    result = service.book(slot.public_id, "phone", patient(), now=start - timedelta(days=2))
+    result = service.book(slot.public_id, "phone", patient(), now=start - timedelta(days=2), actor=THE_PATIENT)
     text = ics.booking_invite(result.booking, ics.REQUEST, STAMP)
     assert prop(text, "DTSTART") == ["DTSTART:20270314T083000Z"]
     assert prop(text, "DTEND") == ["DTEND:20270314T093000Z"]
     from app.mail import compose
+
     content = compose.confirmation(result.booking, "http://localhost/manage/x")
     assert "1:30 AM MST" in content.text and "3:30 AM MDT" in content.text
     assert "about 60 minutes" in content.text
@@ -183,20 +189,29 @@ def test_google_link():
     parts = urlsplit(links.google)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "calendar.google.com", "/calendar/render")
     query = _query(links.google)
-    assert query == {"action": "TEMPLATE", "text": "Consultation – Mindset TMS",
-                     "dates": "20261201T160000Z/20261201T163000Z", "details": "Details & more",
-                     "location": "Phone call"}
+    assert query == {
+        "action": "TEMPLATE",
+        "text": "Consultation – Mindset TMS",
+        "dates": "20261201T160000Z/20261201T163000Z",
+        "details": "Details & more",
+        "location": "Phone call",
+    }
 
 
-@pytest.mark.parametrize("attr, host", [("outlook_com", "outlook.live.com"),
-                                        ("office_365", "outlook.office.com")])
+@pytest.mark.parametrize("attr, host", [("outlook_com", "outlook.live.com"), ("office_365", "outlook.office.com")])
 def test_outlook_links(attr, host):
     url = getattr(calendar_links("Consultation", START, END, "Notes", "Video call"), attr)
     parts = urlsplit(url)
     assert (parts.netloc, parts.path) == (host, "/calendar/0/action/compose")
-    assert _query(url) == {"subject": "Consultation", "startdt": "2026-12-01T16:00:00Z",
-                           "enddt": "2026-12-01T16:30:00Z", "body": "Notes", "location": "Video call",
-                           "path": "/calendar/action/compose", "rru": "addevent"}
+    assert _query(url) == {
+        "subject": "Consultation",
+        "startdt": "2026-12-01T16:00:00Z",
+        "enddt": "2026-12-01T16:30:00Z",
+        "body": "Notes",
+        "location": "Video call",
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+    }
 
 
 def test_spaces_are_percent_encoded_not_plus():
@@ -216,6 +231,7 @@ def test_links_convert_other_zones_to_utc_and_refuse_naive_times():
 
 
 # --- the confirmation page and the .ics download ------------------------------------------
+
 
 def test_confirmation_page_offers_calendar_links_and_download(ctx, client):
     result = make_booking(mode="video", note="private note")
@@ -248,7 +264,7 @@ def test_ics_download(ctx, client):
     assert f"/manage/{result.manage_token}" in calendar.vevent.description.value
 
     assert client.get("/manage/" + "x" * 32 + "/invite.ics").status_code == 404
-    service.cancel(result.booking.public_id)
+    service.cancel(result.booking.public_id, actor=THE_PATIENT)
     assert client.get(f"/manage/{result.manage_token}/invite.ics").status_code == 404
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 
 import requests
 
@@ -32,9 +31,16 @@ def token_paths(app) -> list[str]:
 
 def test_the_token_routes_include_the_waiting_list_and_offers(app):
     paths = set(token_paths(app))
-    for expected in (f"/waitlist/{TOKEN}", f"/offers/{TOKEN}", f"/api/v1/waitlist/{TOKEN}",
-                     f"/api/v1/offers/{TOKEN}/claim", f"/es/waitlist/{TOKEN}", f"/es/offers/{TOKEN}",
-                     f"/manage/{TOKEN}", f"/calendar/{TOKEN}.ics"):
+    for expected in (
+        f"/waitlist/{TOKEN}",
+        f"/offers/{TOKEN}",
+        f"/api/v1/waitlist/{TOKEN}",
+        f"/api/v1/offers/{TOKEN}/claim",
+        f"/es/waitlist/{TOKEN}",
+        f"/es/offers/{TOKEN}",
+        f"/manage/{TOKEN}",
+        f"/calendar/{TOKEN}.ics",
+    ):
         assert expected in paths
 
 
@@ -42,8 +48,9 @@ def test_app_log_lines_carry_no_token_of_any_token_route(app):
     json_formatter, text_formatter = JsonFormatter(), TextFormatter()
     for path in token_paths(app):
         with app.test_request_context(path):
-            record = logging.LogRecord("app", logging.WARNING, __file__, 1, "GET %s from http://x%s",
-                                       (path, path), None)
+            record = logging.LogRecord(
+                "app", logging.WARNING, __file__, 1, "GET %s from http://x%s", (path, path), None
+            )
             entry = json_formatter.format(record)
             text = text_formatter.format(record)
         assert TOKEN not in entry and TOKEN not in text, path
@@ -53,6 +60,7 @@ def test_app_log_lines_carry_no_token_of_any_token_route(app):
 def test_a_new_token_route_is_redacted_without_being_listed(sqlite_url):
     app = build_app(sqlite_url)
     try:
+
         @app.get("/receipts/<int:year>/<token>/print")
         def receipt(year: int, token: str):
             return "ok"
@@ -69,18 +77,23 @@ def test_a_new_token_route_is_redacted_without_being_listed(sqlite_url):
 def test_the_gunicorn_access_log_carries_no_token(app, sqlite_url, tmp_path):
     """Every token route through the production gunicorn.conf.py, at both addresses."""
     access_log = tmp_path / "access.log"
-    server = LiveServer(sqlite_url, env={"ACCESS_LOG": str(access_log), "WEB_CONCURRENCY": "1",
-                                         "LOG_LEVEL": "WARNING"})
-    server.args = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b",
-                   f"127.0.0.1:{server.port}", "wsgi:app"]
+    server = LiveServer(
+        sqlite_url,
+        env={"ACCESS_LOG": str(access_log), "WEB_CONCURRENCY": "1", "LOG_LEVEL": "WARNING"},
+        production_config=True,
+    )
     server.start()
     paths = token_paths(app)
     try:
         for path in paths:
-            requests.get(server.url + path + "?t=" + TOKEN, timeout=10, allow_redirects=False,
-                         headers={"Referer": f"http://x{path}"})
+            requests.get(
+                server.url + path + "?t=" + TOKEN,
+                timeout=10,
+                allow_redirects=False,
+                headers={"Referer": f"http://x{path}"},
+            )
     finally:
-        server.stop()
+        server.stop(graceful=True)  # the workers write their last access-log lines
     lines = [line for line in access_log.read_text().splitlines() if "/healthz" not in line]
     assert len(lines) == len(paths)
     assert not [line for line in lines if TOKEN in line]

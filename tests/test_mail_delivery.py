@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.booking import service
 from app.booking.errors import SlotTaken
+from app.core.actors import THE_PATIENT, Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.mail import compose, outbox, rendering
@@ -29,8 +30,12 @@ STAFF = "staff@mindset-tms.example"
 
 @pytest.fixture
 def app_settings(smtp_server):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT_SECONDS": 5,
-            "DEV_MAIL_VIEWER": True}
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server.port,
+        "MAIL_TIMEOUT_SECONDS": 5,
+        "DEV_MAIL_VIEWER": True,
+    }
 
 
 def book_through_the_site(client, slot, **fields) -> str:
@@ -47,10 +52,10 @@ def text_of(message, subtype: str) -> str:
 
 # --- what arrives ----------------------------------------------------------------------------
 
+
 def test_booking_sends_an_invite_every_calendar_accepts(ctx, client, smtp_server):
     slot = make_slot()
-    token = book_through_the_site(client, slot, mode="in_person", note="Feeling low for months",
-                                  interest="ketamine")
+    token = book_through_the_site(client, slot, mode="in_person", note="Feeling low for months", interest="ketamine")
     assert {r.kind for r in rows()} == {"confirmation", "staff_notice", "reminder"}
     sent_at = utcnow().replace(microsecond=0) + timedelta(seconds=1)
     report = deliver_due(now=sent_at)
@@ -61,8 +66,14 @@ def test_booking_sends_an_invite_every_calendar_accepts(ctx, client, smtp_server
     assert b"\n" not in raw.replace(b"\r\n", b""), "CRLF line ends throughout"
     message = to_ada[0].message
 
-    assert structure(message) == ["multipart/mixed", "multipart/alternative", "text/plain",
-                                  "text/html", "text/calendar", "application/ics"]
+    assert structure(message) == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "text/calendar",
+        "application/ics",
+    ]
     assert message["Subject"] == "Your consultation is booked – Mindset TMS"
     assert message["From"].addresses[0].addr_spec == "bookings@mindset-tms.example"
     assert str(message["To"]) == "Ada <ada@example.com>"  # the first name only
@@ -85,7 +96,7 @@ def test_booking_sends_an_invite_every_calendar_accepts(ctx, client, smtp_server
 
     plain, html = text_of(message, "plain"), text_of(message, "html")
     local = compose.local_when(slot.starts_at)
-    assert local.endswith("(Denver Time)") and local in plain and local in html
+    assert local.endswith("(Mountain Time)") and local in plain and local in html
     assert f"http://localhost/manage/{token}" in plain and f"http://localhost/manage/{token}" in html
     assert "123 Sample Street" in plain and "988" in plain and "988" in html
     everything = message.as_string().lower() + plain.lower() + html.lower() + calendar.lower()
@@ -113,15 +124,26 @@ def test_each_message_has_its_own_message_id_and_the_database_refuses_a_repeat(c
 
     first = make_booking(name="Ada Lovelace")
     second = make_booking(name="Grace Hopper", email="grace@example.com")
-    ids = db.session.execute(select(OutboxMessage.message_id).where(
-        OutboxMessage.booking_id.in_([first.booking.id, second.booking.id]))).scalars().all()
+    ids = (
+        db.session.execute(
+            select(OutboxMessage.message_id).where(OutboxMessage.booking_id.in_([first.booking.id, second.booking.id]))
+        )
+        .scalars()
+        .all()
+    )
     pattern = re.compile(r"^<[0-9a-f]{32}@mindset-tms\.example>$")
     assert len(ids) == 6 and len(set(ids)) == 6 and all(pattern.match(i) for i in ids)
     copy = db.session.execute(select(OutboxMessage).limit(1)).scalar_one()
     with pytest.raises(IntegrityError):
-        db.session.execute(OutboxMessage.__table__.insert().values(
-            message_id=copy.message_id, kind=copy.kind, to_address=copy.to_address,
-            next_attempt_at=copy.next_attempt_at, created_at=copy.created_at))
+        db.session.execute(
+            OutboxMessage.__table__.insert().values(
+                message_id=copy.message_id,
+                kind=copy.kind,
+                to_address=copy.to_address,
+                next_attempt_at=copy.next_attempt_at,
+                created_at=copy.created_at,
+            )
+        )
     db.session.rollback()
 
 
@@ -130,7 +152,7 @@ def test_reschedule_moves_the_same_event(ctx, smtp_server):
     deliver_due()
     first = calendar_text(smtp_server.to(ADA)[0].message)
     new_slot = make_slot()
-    service.reschedule(result.booking.public_id, new_slot.public_id, "video")
+    service.reschedule(result.booking.public_id, new_slot.public_id, "video", actor=THE_PATIENT)
     assert deliver_due().sent == 2  # the update, and the staff notice
     update = smtp_server.to(ADA)[1].message
     assert update["Subject"] == "Your consultation has moved – Mindset TMS"
@@ -151,7 +173,7 @@ def test_cancel_withdraws_the_event(ctx, smtp_server, by):
     result = make_booking()
     deliver_due()
     note = "The clinic is closed that day." if by == "staff" else None
-    service.cancel(result.booking.public_id, by=by, message=note)
+    service.cancel(result.booking.public_id, actor=Actor(by), message=note)
     deliver_due()
     cancellation = smtp_server.to(ADA)[-1].message
     assert cancellation["Subject"] == "Your consultation is cancelled – Mindset TMS"
@@ -170,6 +192,7 @@ def test_cancel_withdraws_the_event(ctx, smtp_server, by):
 
 # --- atomic with the booking -----------------------------------------------------------------
 
+
 def test_a_booking_never_exists_without_its_queued_mail(ctx, monkeypatch):
     slot = make_slot()
 
@@ -178,7 +201,7 @@ def test_a_booking_never_exists_without_its_queued_mail(ctx, monkeypatch):
 
     monkeypatch.setattr(outbox, "event_json", broken)
     with pytest.raises(RuntimeError):
-        service.book(slot.public_id, "phone", patient())
+        service.book(slot.public_id, "phone", patient(), actor=THE_PATIENT)
     db.session.rollback()
     assert db.session.execute(select(Booking)).first() is None
     assert rows() == []
@@ -191,7 +214,7 @@ def test_a_message_queued_before_a_change_describes_the_booking_as_it_was(ctx, s
     (queued,) = rows("confirmation")
     assert queued.event is not None and queued.body_text == ""  # rendered by the worker, not here
     new_slot = make_slot()
-    service.reschedule(result.booking.public_id, new_slot.public_id)
+    service.reschedule(result.booking.public_id, new_slot.public_id, actor=THE_PATIENT)
     assert deliver_due().sent == 2
     confirmation, update = (r.message for r in smtp_server.to(ADA))
     assert prop(calendar_text(confirmation), "DTSTART") == [f"DTSTART:{first_start:%Y%m%dT%H%M%SZ}"]
@@ -206,12 +229,24 @@ def test_a_message_queued_before_a_change_describes_the_booking_as_it_was(ctx, s
 def test_each_queued_event_holds_the_booking_snapshot_and_its_own_details(ctx):
     result = make_booking()
     booking = db.session.get(Booking, result.booking.id)
-    expected = {"public_id": booking.public_id, "ical_uid": booking.ical_uid, "ical_sequence": 0,
-                "status": "confirmed", "name": "Ada Lovelace", "email": ADA, "mode": booking.mode,
-                "starts_at": booking.slot.starts_at.isoformat(), "ends_at": booking.slot.ends_at.isoformat(),
-                "updated_at": booking.updated_at.isoformat(), "cancelled_by": None,
-                "reference": booking.reference, "locale": "en", "calendar_reply": None,
-                "video_room": booking.video_room, "custom_video_url": None}
+    expected = {
+        "public_id": booking.public_id,
+        "ical_uid": booking.ical_uid,
+        "ical_sequence": 0,
+        "status": "confirmed",
+        "name": "Ada Lovelace",
+        "email": ADA,
+        "mode": booking.mode,
+        "starts_at": booking.slot.starts_at.isoformat(),
+        "ends_at": booking.slot.ends_at.isoformat(),
+        "updated_at": booking.updated_at.isoformat(),
+        "cancelled_by": None,
+        "reference": booking.reference,
+        "locale": "en",
+        "calendar_reply": None,
+        "video_room": booking.video_room,
+        "custom_video_url": None,
+    }
     assert set(expected) == {field.name for field in dataclasses.fields(rendering.BookingSnapshot)}
     queued = {r.kind: json.loads(r.event) for r in rows()}
     assert set(queued) == {"confirmation", "staff_notice", "reminder"}
@@ -265,14 +300,15 @@ def test_no_mail_is_queued_for_a_booking_that_fails(ctx):
     make_booking(slot)
     count = len(rows())
     with pytest.raises(SlotTaken):
-        service.book(slot.public_id, "phone", patient(email="grace@example.com"))
+        service.book(slot.public_id, "phone", patient(email="grace@example.com"), actor=THE_PATIENT)
     assert len(rows()) == count
 
 
 # --- reminders --------------------------------------------------------------------------------
 
+
 def _book_at(slot, now, **fields):
-    return service.book(slot.public_id, "phone", patient(**fields), now=now)
+    return service.book(slot.public_id, "phone", patient(**fields), now=now, actor=THE_PATIENT)
 
 
 def test_reminder_is_sent_once_a_day_before(ctx, smtp_server):
@@ -298,7 +334,7 @@ def test_reminder_is_sent_once_a_day_before(ctx, smtp_server):
 
 def test_a_late_reminder_says_when_it_is_sent_not_when_it_was_due(ctx, smtp_server):
     """A reminder held up (the worker was down) until the day itself says "today"."""
-    slot = make_slot()
+    slot = make_slot(local_dt(future_day(5), 15))  # mid-afternoon: two hours before is the same day
     _book_at(slot, slot.starts_at - timedelta(days=3))
     deliver_due(now=slot.starts_at - timedelta(hours=2))
     [reminder] = [r.message for r in smtp_server.to(ADA) if "Reminder" in str(r.message["Subject"])]
@@ -322,7 +358,7 @@ def test_reminder_window_is_a_setting(ctx):
 def test_no_reminder_for_a_cancelled_booking(ctx, smtp_server):
     slot = make_slot()
     result = _book_at(slot, slot.starts_at - timedelta(days=3))
-    service.cancel(result.booking.public_id, now=slot.starts_at - timedelta(days=2))
+    service.cancel(result.booking.public_id, now=slot.starts_at - timedelta(days=2), actor=THE_PATIENT)
     assert [r.status for r in rows("reminder")] == ["cancelled"]
     deliver_due(now=slot.starts_at - timedelta(hours=2))
     assert not [r for r in smtp_server.received if "Reminder" in str(r.message["Subject"])]
@@ -335,8 +371,9 @@ def test_a_moved_booking_is_reminded_of_its_new_time_only(ctx, smtp_server):
         moved = session.get(Slot, later.id)
         moved.starts_at, moved.ends_at = later_start, later_start + timedelta(minutes=30)
     result = _book_at(slot, slot.starts_at - timedelta(days=3))
-    service.reschedule(result.booking.public_id, later.public_id,
-                       now=slot.starts_at - timedelta(days=2))
+    service.reschedule(
+        result.booking.public_id, later.public_id, now=slot.starts_at - timedelta(days=2), actor=THE_PATIENT
+    )
     old, new = rows("reminder")
     assert old.status == "cancelled" and new.status == "pending"
     assert new.next_attempt_at == later_start - timedelta(hours=24)
@@ -361,6 +398,7 @@ def test_a_stale_reminder_is_withdrawn_at_send_time(ctx, smtp_server):
 
 
 # --- faults -----------------------------------------------------------------------------------
+
 
 def test_smtp_down_during_booking(ctx, client, smtp_server):
     smtp_server.stop()
@@ -438,7 +476,7 @@ def test_an_update_never_overtakes_its_confirmation(ctx, smtp_server):
     t0 = utcnow()
     deliver_due(now=t0)
     smtp_server.data_reply = None
-    service.reschedule(result.booking.public_id, make_slot().public_id)
+    service.reschedule(result.booking.public_id, make_slot().public_id, actor=THE_PATIENT)
     assert deliver_due(now=t0 + timedelta(seconds=10)).sent == 0
     assert deliver_due(now=t0 + timedelta(minutes=2)).sent == 2
     sequences = [prop(calendar_text(r.message), "SEQUENCE") for r in smtp_server.to(ADA)]
@@ -446,6 +484,7 @@ def test_an_update_never_overtakes_its_confirmation(ctx, smtp_server):
 
 
 # --- headers and logs -------------------------------------------------------------------------
+
 
 def test_names_with_line_breaks_never_reach_a_header(ctx, smtp_server):
     make_booking(name="Ada\r\nBcc: evil@example.com\r\nSubject: pwned")

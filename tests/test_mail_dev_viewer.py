@@ -24,8 +24,9 @@ def test_worker_captures_mail_to_files(ctx, tmp_path):
     assert report.sent == 2
     files = sorted(p.name for p in (tmp_path / "mail").iterdir())
     assert files == ["1-confirmation.eml", "2-staff_notice.eml"]
-    message = email.message_from_bytes((tmp_path / "mail" / "1-confirmation.eml").read_bytes(),
-                                       policy=email.policy.default)
+    message = email.message_from_bytes(
+        (tmp_path / "mail" / "1-confirmation.eml").read_bytes(), policy=email.policy.default
+    )
     assert message["Subject"] == "Your consultation is booked – Mindset TMS"
 
 

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.booking import service
-from app.invites.ics import one_line
+from app.core.actors import THE_PATIENT
+from app.core.text import one_line
 from app.mail import compose
 from app.mail.delivery import deliver_due
 from app.models import utcnow
@@ -30,19 +31,38 @@ STAFF = "staff@mindset-tms.example"
 EVIL = "evil@example.com"
 
 # The top-level headers each kind is composed with, once each (staff notices have no Reply-To).
-PATIENT_HEADERS = ["from", "to", "reply-to", "subject", "date", "message-id", "auto-submitted",
-                   "mime-version", "content-type"]
+PATIENT_HEADERS = [
+    "from",
+    "to",
+    "reply-to",
+    "subject",
+    "date",
+    "message-id",
+    "auto-submitted",
+    "mime-version",
+    "content-type",
+]
 STAFF_HEADERS = [name for name in PATIENT_HEADERS if name != "reply-to"]
 # The MIME tree: with an invite, and without (reminder, staff notice).
-WITH_INVITE = ["multipart/mixed", "multipart/alternative", "text/plain", "text/html",
-               "text/calendar", "application/ics"]
+WITH_INVITE = [
+    "multipart/mixed",
+    "multipart/alternative",
+    "text/plain",
+    "text/html",
+    "text/calendar",
+    "application/ics",
+]
 WITHOUT_INVITE = ["multipart/alternative", "text/plain", "text/html"]
 
 
 @pytest.fixture
 def app_settings(smtp_server):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT_SECONDS": 5,
-            "DEV_MAIL_VIEWER": True}
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server.port,
+        "MAIL_TIMEOUT_SECONDS": 5,
+        "DEV_MAIL_VIEWER": True,
+    }
 
 
 def q_word(text: str, charset: str = "utf-8") -> str:
@@ -63,15 +83,15 @@ def header_lines(raw: bytes) -> list[str]:
     return raw.split(b"\r\n\r\n", 1)[0].decode("ascii", "replace").split("\r\n")
 
 
-def assert_exactly_as_composed(raw: bytes, rcpt_tos: tuple[str, ...], recipient: str,
-                               headers: list[str], tree: list[str]) -> EmailMessage:
+def assert_exactly_as_composed(
+    raw: bytes, rcpt_tos: tuple[str, ...], recipient: str, headers: list[str], tree: list[str]
+) -> EmailMessage:
     """What the SMTP server got has exactly the intended headers (each once), one To naming
     the intended recipient, and the intended MIME tree (so no header block was smuggled
     into the body)."""
     assert rcpt_tos == (recipient,)
     assert b"\n" not in raw.replace(b"\r\n", b""), "bare LF in the raw message"
-    names = [line.split(":", 1)[0].lower() for line in header_lines(raw)
-             if line[:1] not in (" ", "\t")]
+    names = [line.split(":", 1)[0].lower() for line in header_lines(raw) if line[:1] not in (" ", "\t")]
     assert sorted(names) == sorted(headers), header_lines(raw)
     message = parsed(raw)
     assert not message.defects, message.defects
@@ -84,7 +104,10 @@ def assert_exactly_as_composed(raw: bytes, rcpt_tos: tuple[str, ...], recipient:
         assert not part.defects, part.defects
         if part is not message:
             assert {k.lower() for k in part.keys()} <= {
-                "content-type", "content-transfer-encoding", "content-disposition"}
+                "content-type",
+                "content-transfer-encoding",
+                "content-disposition",
+            }
     return message
 
 
@@ -97,19 +120,21 @@ def test_the_old_encoded_word_breaks_are_real_on_this_python():
         pytest.skip("this Python's email folding already refuses decoded line breaks")
 
 
-@pytest.mark.parametrize("name", [
-    "=?utf-8?q?x=0D=0ABcc:_evil@example.com?=",
-    "=?utf-8?q?Ada=0D=0AX-Evil:_1?= Lovelace",
-    "Ada " + b_word("x\r\n\r\n<html>evil</html>"),
-    b_word("Ada\r\nX-Evil: 1", "iso-8859-1") + " " + q_word("\r\nBcc: " + EVIL, "us-ascii"),
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "=?utf-8?q?x=0D=0ABcc:_evil@example.com?=",
+        "=?utf-8?q?Ada=0D=0AX-Evil:_1?= Lovelace",
+        "Ada " + b_word("x\r\n\r\n<html>evil</html>"),
+        b_word("Ada\r\nX-Evil: 1", "iso-8859-1") + " " + q_word("\r\nBcc: " + EVIL, "us-ascii"),
+    ],
+)
 def test_a_name_of_encoded_words_cannot_add_headers_or_end_the_header_block(ctx, smtp_server, name):
     make_booking(name=name)
     report = deliver_due()
     assert (report.sent, report.failed) == (2, 0), [r.last_error for r in rows()]
     [received] = smtp_server.to(ADA)
-    message = assert_exactly_as_composed(received.raw, received.rcpt_tos, ADA, PATIENT_HEADERS,
-                                         WITH_INVITE)
+    message = assert_exactly_as_composed(received.raw, received.rcpt_tos, ADA, PATIENT_HEADERS, WITH_INVITE)
     display = message["To"].addresses[0].display_name
     assert display == compose.display_name(compose.first_name(name))
     assert "\r" not in display and "\n" not in display
@@ -124,6 +149,7 @@ def test_a_name_of_encoded_words_cannot_add_headers_or_end_the_header_block(ctx,
 
 
 # --- the guard: what is read back must be what was composed ----------------------------------
+
 
 def _tamper(monkeypatch, change) -> None:
     """Fault injection: the top-level message serializes to `change(bytes)`, as if folding
@@ -150,17 +176,14 @@ def _assert_refused_and_shown(client, smtp_server, expected_error: str) -> None:
     assert client.get("/healthz").get_json()["outbox"]["failed"] == 1
 
 
-def test_the_guard_refuses_a_message_that_reads_back_with_an_extra_header(
-        ctx, client, smtp_server, monkeypatch):
+def test_the_guard_refuses_a_message_that_reads_back_with_an_extra_header(ctx, client, smtp_server, monkeypatch):
     ctx.config["STAFF_NOTIFY_EMAIL"] = ""
     make_booking()
-    _tamper(monkeypatch, lambda raw: raw.replace(b"\r\nSubject:", b"\r\nBcc: " + EVIL.encode()
-                                                 + b"\r\nSubject:", 1))
+    _tamper(monkeypatch, lambda raw: raw.replace(b"\r\nSubject:", b"\r\nBcc: " + EVIL.encode() + b"\r\nSubject:", 1))
     _assert_refused_and_shown(client, smtp_server, "extra bcc")
 
 
-def test_the_guard_refuses_a_message_whose_header_block_ends_early(
-        ctx, client, smtp_server, monkeypatch):
+def test_the_guard_refuses_a_message_whose_header_block_ends_early(ctx, client, smtp_server, monkeypatch):
     ctx.config["STAFF_NOTIFY_EMAIL"] = ""
     make_booking()
     _tamper(monkeypatch, lambda raw: raw.replace(b"\r\nReply-To:", b"\r\n\r\n<html>evil\r\nReply-To:", 1))
@@ -171,14 +194,14 @@ def test_the_guard_refuses_a_changed_recipient(ctx, client, smtp_server, monkeyp
     ctx.config["STAFF_NOTIFY_EMAIL"] = ""
     make_booking()
     # Same header names and count, another address in To: only the recipient check sees it.
-    _tamper(monkeypatch, lambda raw: raw.replace(b"<" + ADA.encode() + b">",
-                                                 b"<" + EVIL.encode() + b">", 1))
+    _tamper(monkeypatch, lambda raw: raw.replace(b"<" + ADA.encode() + b">", b"<" + EVIL.encode() + b">", 1))
     _assert_refused_and_shown(client, smtp_server, "recipients (To/Cc/Bcc) differ")
 
 
 def test_the_guard_alone_stops_an_encoded_word_name(ctx, smtp_server, monkeypatch):
     """With the neutraliser taken out (the old `one_line`), the crafted name is stopped at the
     last step: by the read-back on this Python, by the library's own check where it has one."""
+
     def old_one_line(text: str) -> str:
         return " ".join("".join(" " if ord(c) < 32 else c for c in text).split())
 
@@ -197,16 +220,35 @@ def test_the_guard_alone_stops_an_encoded_word_name(ctx, smtp_server, monkeypatc
 # --- the class, not the instance --------------------------------------------------------------
 
 CHARSETS = ("utf-8", "iso-8859-1", "us-ascii")
-DANGER = ("\r", "\n", "\r\n", "\u2028", "\u2029", "\u0085", "\x00", "\r\n\r\n<html>evil</html>",
-          "\r\nBcc: " + EVIL, "\r\nX-Evil: 1", "\r\n\r\n", "\r\n ", "=?", "?=", ":", '"', "\\",
-          f"<{EVIL}>, ", "(", "@", ";")
+DANGER = (
+    "\r",
+    "\n",
+    "\r\n",
+    "\u2028",
+    "\u2029",
+    "\u0085",
+    "\x00",
+    "\r\n\r\n<html>evil</html>",
+    "\r\nBcc: " + EVIL,
+    "\r\nX-Evil: 1",
+    "\r\n\r\n",
+    "\r\n ",
+    "=?",
+    "?=",
+    ":",
+    '"',
+    "\\",
+    f"<{EVIL}>, ",
+    "(",
+    "@",
+    ";",
+)
 WORDS = st.sampled_from(("Ada", "Lovelace", "Zoë", "Łukasz", "李", "O'Brien", "x"))
 
 
 def _q(data: bytes) -> str:
     # Letters and digits as they are, space as "_", everything else (CR, LF ...) as =XX.
-    return "".join(chr(b) if chr(b).isascii() and chr(b).isalnum() else
-                   "_" if b == 0x20 else f"={b:02X}" for b in data)
+    return "".join(chr(b) if chr(b).isascii() and chr(b).isalnum() else "_" if b == 0x20 else f"={b:02X}" for b in data)
 
 
 @st.composite
@@ -229,14 +271,17 @@ def encoded_words(draw) -> str:
     return draw(st.sampled_from((" ", "\r\n ", "\t", ""))).join(words)
 
 
-LONG_RUNS = st.one_of(st.integers(40, 160).map(lambda n: "x" * n),
-                      st.integers(5, 60).map(lambda n: " " * n),
-                      st.integers(10, 40).map(lambda n: "ë" * n))
+LONG_RUNS = st.one_of(
+    st.integers(40, 160).map(lambda n: "x" * n),
+    st.integers(5, 60).map(lambda n: " " * n),
+    st.integers(10, 40).map(lambda n: "ë" * n),
+)
 PIECES = st.one_of(encoded_words(), st.sampled_from(DANGER), WORDS, LONG_RUNS)
 HOSTILE_TEXT = st.lists(PIECES, min_size=1, max_size=5).flatmap(
-    lambda pieces: st.lists(st.sampled_from(("", " ", "  ", "\t", "\r\n ")),
-                            min_size=len(pieces), max_size=len(pieces))
-    .map(lambda gaps: "".join(g + p for g, p in zip(gaps, pieces, strict=True))))
+    lambda pieces: st.lists(
+        st.sampled_from(("", " ", "  ", "\t", "\r\n ")), min_size=len(pieces), max_size=len(pieces)
+    ).map(lambda gaps: "".join(g + p for g, p in zip(gaps, pieces, strict=True)))
+)
 # The name column holds 200 characters.
 HOSTILE_NAMES = HOSTILE_TEXT.map(lambda text: text[:200])
 
@@ -252,11 +297,13 @@ def test_one_line_leaves_no_line_break_control_or_encoded_word(text):
 _examples = iter(range(10**6))
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(name=HOSTILE_NAMES, note=HOSTILE_TEXT, cancel_message=HOSTILE_TEXT)
 def test_hostile_names_and_messages_reach_the_wire_with_exactly_the_composed_headers(
-        ctx, smtp_server, name, note, cancel_message):
+    ctx, smtp_server, name, note, cancel_message
+):
     """Book, cancel (with a message for the patient), deliver: the patient's confirmation
     and cancellation and both staff notices arrive with exactly their own headers, one To
     naming the intended recipient, and the intended MIME tree."""
@@ -264,15 +311,16 @@ def test_hostile_names_and_messages_reach_the_wire_with_exactly_the_composed_hea
         smtp_server.received.clear()
     patient_address = f"p{next(_examples)}@example.com"  # each example its own patient
     result = make_booking(name=name, email=patient_address, note=note)
-    service.cancel(result.booking.public_id, message=cancel_message)
+    service.cancel(result.booking.public_id, message=cancel_message, actor=THE_PATIENT)
     report = deliver_due()
     assert (report.sent, report.failed) == (4, 0), [r.last_error for r in rows() if r.last_error]
 
     to_patient = smtp_server.to(patient_address)
     assert len(to_patient) == 2
     for received in to_patient:
-        message = assert_exactly_as_composed(received.raw, received.rcpt_tos, patient_address,
-                                             PATIENT_HEADERS, WITH_INVITE)
+        message = assert_exactly_as_composed(
+            received.raw, received.rcpt_tos, patient_address, PATIENT_HEADERS, WITH_INVITE
+        )
         # As composed, give or take the spaces this Python's folding puts between the
         # encoded-words it writes.
         shown = message["To"].addresses[0].display_name
@@ -281,6 +329,5 @@ def test_hostile_names_and_messages_reach_the_wire_with_exactly_the_composed_hea
     notices = smtp_server.to(STAFF)
     assert len(notices) == 2
     for received in notices:
-        assert_exactly_as_composed(received.raw, received.rcpt_tos, STAFF, STAFF_HEADERS,
-                                   WITHOUT_INVITE)
+        assert_exactly_as_composed(received.raw, received.rcpt_tos, STAFF, STAFF_HEADERS, WITHOUT_INVITE)
     assert len(smtp_server.received) == 4

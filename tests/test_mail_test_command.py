@@ -12,8 +12,12 @@ from app.models import OutboxMessage
 
 @pytest.fixture
 def app_settings(smtp_server, tmp_path):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT_SECONDS": 5,
-            "MAIL_CAPTURE_DIR": str(tmp_path / "mail")}
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server.port,
+        "MAIL_TIMEOUT_SECONDS": 5,
+        "MAIL_CAPTURE_DIR": str(tmp_path / "mail"),
+    }
 
 
 def mail_test(app, *args):

@@ -23,10 +23,17 @@ WORKER = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
 
 
 def start_worker(database_url: str, smtp_port: int, *args: str) -> subprocess.Popen:
-    env = {**os.environ, **TEST_SETTINGS, "DATABASE_URL": database_url,
-           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port), "LOG_LEVEL": "INFO"}
-    return subprocess.Popen([*WORKER, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        **TEST_SETTINGS,
+        "DATABASE_URL": database_url,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_port),
+        "LOG_LEVEL": "INFO",
+    }
+    return subprocess.Popen(
+        [*WORKER, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def queue_bookings(count: int) -> set[str]:
@@ -34,8 +41,7 @@ def queue_bookings(count: int) -> set[str]:
     for number in range(count):
         make_booking(email=f"patient{number}@example.com", name=f"Patient {number}")
     db.session.expire_all()
-    return set(db.session.execute(
-        select(OutboxMessage.message_id).where(OutboxMessage.kind != "reminder")).scalars())
+    return set(db.session.execute(select(OutboxMessage.message_id).where(OutboxMessage.kind != "reminder")).scalars())
 
 
 def wait_until(condition, timeout: float, what: str) -> None:
@@ -62,22 +68,22 @@ def test_worker_killed_mid_batch_loses_nothing(app, sqlite_url, smtp_server):
     with app.app_context():
         expected = queue_bookings(20)
     assert len(expected) == 40
-    smtp_server.delay = 0.05
-    first = start_worker(sqlite_url, smtp_server.port, "--interval", "0.2", "--lease", "2",
-                         "--batch-size", "10")
+    smtp_server.stall_after = 12  # the 13th message waits: the worker is killed in the middle
+    first = start_worker(sqlite_url, smtp_server.port, "--interval", "0.2", "--lease", "2", "--batch-size", "10")
     try:
-        wait_until(lambda: len(smtp_server.received) >= 12, 30, "the first worker to send some mail")
+        wait_until(lambda: len(smtp_server.received) >= 12, 60, "the first worker to send some mail")
     finally:
         first.kill()
         first.wait()
     delivered_before_kill = len(smtp_server.received)
-    assert delivered_before_kill < 40, "the worker was killed part-way"
+    smtp_server.stall_after = None
+    assert delivered_before_kill == 12, "the worker was killed part-way"
 
-    second = start_worker(sqlite_url, smtp_server.port, "--interval", "0.2", "--lease", "2",
-                          "--batch-size", "10")
+    second = start_worker(sqlite_url, smtp_server.port, "--interval", "0.2", "--lease", "2", "--batch-size", "10")
     try:
-        wait_until(lambda: {r.message_id for r in list(smtp_server.received)} >= expected, 60,
-                   "every message to arrive")
+        wait_until(
+            lambda: {r.message_id for r in list(smtp_server.received)} >= expected, 60, "every message to arrive"
+        )
     finally:
         code, stderr = stop(second)
     assert code == 0, stderr  # SIGTERM: finishes the message in hand and exits cleanly
@@ -91,8 +97,9 @@ def test_worker_killed_mid_batch_loses_nothing(app, sqlite_url, smtp_server):
         copies = [r for r in smtp_server.received if r.message_id == message_id]
         assert len({c.rcpt_tos for c in copies}) == 1
     with app.app_context():
-        statuses = Counter(db.session.execute(
-            select(OutboxMessage.status).where(OutboxMessage.kind != "reminder")).scalars())
+        statuses = Counter(
+            db.session.execute(select(OutboxMessage.status).where(OutboxMessage.kind != "reminder")).scalars()
+        )
     assert statuses == {"sent": 40}
 
 
@@ -101,12 +108,14 @@ def test_two_workers_on_postgresql_never_send_a_message_twice(postgres_url, smtp
     try:
         with app.app_context():
             expected = queue_bookings(30)
-        smtp_server.delay = 0.02
-        workers = [start_worker(postgres_url, smtp_server.port, "--interval", "0.1",
-                                "--batch-size", "3") for _ in range(2)]
+        smtp_server.wait_for_senders = 2  # no answer until both workers are sending
+        workers = [
+            start_worker(postgres_url, smtp_server.port, "--interval", "0.1", "--batch-size", "3") for _ in range(2)
+        ]
         try:
-            wait_until(lambda: {r.message_id for r in list(smtp_server.received)} >= expected, 60,
-                       "every message to arrive")
+            wait_until(
+                lambda: {r.message_id for r in list(smtp_server.received)} >= expected, 60, "every message to arrive"
+            )
         finally:
             # Each worker finishes the message in hand before it exits, so a double send
             # would have arrived by the time both have stopped.
@@ -126,8 +135,7 @@ def test_worker_once_delivers_and_keeps_slots_generated(app, smtp_server):
     with app.app_context():
         make_booking()
         with write_transaction() as session:
-            session.add(AvailabilityRule(weekday=2, start_time=clock_time(9), end_time=clock_time(10),
-                                         slot_minutes=30))
+            session.add(AvailabilityRule(weekday=2, start_time=clock_time(9), end_time=clock_time(10), slot_minutes=30))
     handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     try:
         result = app.test_cli_runner().invoke(args=["worker", "--once"])
@@ -138,8 +146,7 @@ def test_worker_once_delivers_and_keeps_slots_generated(app, smtp_server):
     assert "sent 2" in result.output
     assert len(smtp_server.received) == 2
     with app.app_context():
-        generated = db.session.execute(
-            select(func.count(Slot.id)).where(Slot.source == "rule")).scalar_one()
+        generated = db.session.execute(select(func.count(Slot.id)).where(Slot.source == "rule")).scalar_one()
     assert generated >= 2 * 8  # Wednesdays 9-10 across the 60-day horizon
 
 
@@ -160,6 +167,7 @@ def test_claiming_due_mail_probes_by_booking_and_status(app):
         query = _due_query(utcnow(), 20)
         sql = str(query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
         plan = [str(row[-1]) for row in db.session.execute(db.text("EXPLAIN QUERY PLAN " + sql))]
-        assert any("USING INDEX ix_outbox_message_booking_id_status (booking_id=? AND status=?" in step
-                   for step in plan), plan
+        assert any(
+            "USING INDEX ix_outbox_message_booking_id_status (booking_id=? AND status=?" in step for step in plan
+        ), plan
         db.session.rollback()

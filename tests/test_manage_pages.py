@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.mail import rendering
 from app.models import Booking, OutboxMessage, utcnow
@@ -23,11 +24,13 @@ def test_confirmation_shows_the_facts_and_calendar_in_order(ctx, client):
     assert 'id="confirmed-heading" tabindex="-1" autofocus' in html
     ics = html.index(f"/manage/{result.manage_token}/invite.ics")
     assert ics < html.index("calendar.google.com") < html.index("will not update")
-    assert html.count("call or text") == 1          # the crisis line once
+    assert html.count("call or text") == 1  # the crisis line once
 
 
-@pytest.mark.parametrize(("mode", "words"), [("phone", "we will call you on (970) 555-0123"),
-                                              ("video", "to give you the link for the video call")])
+@pytest.mark.parametrize(
+    ("mode", "words"),
+    [("phone", "we will call you on (970) 555-0123"), ("video", "to give you the link for the video call")],
+)
 def test_manage_page_says_what_happens_for_phone_and_video(ctx, client, mode, words):
     result = make_booking(make_slot(), mode=mode)
     html = client.get(f"/manage/{result.manage_token}").get_data(as_text=True)
@@ -39,7 +42,7 @@ def test_cancel_asks_first_and_keeps_the_reason_for_staff_only(ctx, client, app)
     result = make_booking(make_slot())
     token = result.manage_token
     manage = client.get(f"/manage/{token}").get_data(as_text=True)
-    assert "<form" not in manage                     # nothing on the manage page cancels at once
+    assert "<form" not in manage  # nothing on the manage page cancels at once
     asking = client.get(f"/manage/{token}/cancel")
     assert asking.status_code == 200
     body = asking.get_data(as_text=True)
@@ -64,6 +67,7 @@ def test_cancel_asks_first_and_keeps_the_reason_for_staff_only(ctx, client, app)
 
 # --- emails ------------------------------------------------------------------------------------
 
+
 def _rendered(kind: str) -> rendering.Rendered:
     message = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == kind)).scalars().first()
     return rendering.render(message, utcnow())
@@ -76,7 +80,7 @@ def test_patient_emails_carry_the_reference_address_and_one_manage_button(ctx):
     for body in (confirmation.text, confirmation.html):
         assert shown in body and "openstreetmap.org/search" in body and "Free parking" in body
     assert confirmation.html.count("Manage my consultation") == 1
-    assert 'style="display:none;max-height:0' in confirmation.html      # the preheader
+    assert 'style="display:none;max-height:0' in confirmation.html  # the preheader
     assert "word-break:break-all" in confirmation.html
     assert f"Booking reference: {shown}" in confirmation.ics.replace("\r\n ", "")
 
@@ -86,7 +90,8 @@ def test_emails_fit_a_320_px_screen(ctx, browser):
     long_name = "Maximiliana Bartholomew-Featherstonehaugh"
     result = make_booking(make_slot(), mode="in_person", name=long_name)
     from app.booking import service
-    service.cancel(result.booking.public_id, by="patient")
+
+    service.cancel(result.booking.public_id, actor=THE_PATIENT)
     context = browser.new_context(viewport={"width": 320, "height": 640})
     page = context.new_page()
     try:
@@ -101,7 +106,7 @@ def test_the_spanish_cancelled_page_gives_the_reference_as_its_own_sentence(ctx,
     from app.booking import service
 
     made = make_booking(make_slot(), locale="es")
-    service.cancel(made.booking.public_id)
+    service.cancel(made.booking.public_id, actor=THE_PATIENT)
     html = client.get(f"/es/manage/{made.manage_token}").get_data(as_text=True)
     assert f". Referencia: {made.booking.reference_display}." in html
     assert ") (referencia" not in html

@@ -24,10 +24,13 @@ def test_upgrade_empty_database_to_head_and_models_match(database_url):
         assert set(db.metadata.tables) <= tables
         assert "alembic_version" in tables
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={
-                "compare_type": True,
-                "render_as_batch": True,
-            })
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "compare_type": True,
+                    "render_as_batch": True,
+                },
+            )
             differences = compare_metadata(context, db.metadata)
         assert differences == [], differences
         db.session.remove()
@@ -42,10 +45,10 @@ def index_names(connection, *tables: str) -> set[str]:
     if connection.dialect.name == "sqlite":
         query = text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN :tables")
     else:
-        query = text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
-                     "AND tablename IN :tables")
-    return set(connection.execute(query.bindparams(bindparam("tables", expanding=True)),
-                                  {"tables": list(tables)}).scalars())
+        query = text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN :tables")
+    return set(
+        connection.execute(query.bindparams(bindparam("tables", expanding=True)), {"tables": list(tables)}).scalars()
+    )
 
 
 def test_table_rebuilds_keep_every_row_and_index_and_0006_restores_the_unique_ids(database_url):
@@ -61,46 +64,73 @@ def test_table_rebuilds_keep_every_row_and_index_and_0006_restores_the_unique_id
     with app.app_context():
         upgrade(revision="0004")
         with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO slot (id, public_id, starts_at, ends_at, modes, is_blocked, source, created_at) "
-                "VALUES (1, 's1', '2027-01-05 16:00:00.000000', '2027-01-05 16:30:00.000000', 'phone', "
-                "false, 'manual', '2026-11-25 10:00:00.000000')"))
-            connection.execute(text(
-                "INSERT INTO booking (id, public_id, slot_id, status, mode, name, email, phone, interest, "
-                "note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, updated_at, "
-                "staff_notes) VALUES (7, 'b7', 1, 'confirmed', 'phone', 'Ada', 'Ada@Example.com', "
-                "'+19705550123', 'tms', '', '2026-11-25 10:00:00.000000', :hash, 'old-uid@example', 0, "
-                "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')"), {"hash": "a" * 64})
-            connection.execute(text(
-                "INSERT INTO outbox_message (id, message_id, kind, booking_id, to_address, to_name, event, "
-                "subject, body_text, body_html, status, attempts, next_attempt_at, last_error, created_at) "
-                "VALUES (3, '<m.1@example>', 'confirmation', 7, 'ada@example.com', 'Ada', '{}', '', '', '', "
-                "'pending', 0, '2026-11-25 10:00:00.000000', '', '2026-11-25 10:00:00.000000')"))
-            connection.execute(text(
-                "INSERT INTO audit_log (actor_email, booking_id, action, details, at) "
-                "VALUES ('', 7, 'booking.view', '', '2026-11-25 10:00:00.000000')"))
+            connection.execute(
+                text(
+                    "INSERT INTO slot (id, public_id, starts_at, ends_at, modes, is_blocked, source, created_at) "
+                    "VALUES (1, 's1', '2027-01-05 16:00:00.000000', '2027-01-05 16:30:00.000000', 'phone', "
+                    "false, 'manual', '2026-11-25 10:00:00.000000')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO booking (id, public_id, slot_id, status, mode, name, email, phone, interest, "
+                    "note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, updated_at, "
+                    "staff_notes) VALUES (7, 'b7', 1, 'confirmed', 'phone', 'Ada', 'Ada@Example.com', "
+                    "'+19705550123', 'tms', '', '2026-11-25 10:00:00.000000', :hash, 'old-uid@example', 0, "
+                    "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')"
+                ),
+                {"hash": "a" * 64},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO outbox_message (id, message_id, kind, booking_id, to_address, to_name, event, "
+                    "subject, body_text, body_html, status, attempts, next_attempt_at, last_error, created_at) "
+                    "VALUES (3, '<m.1@example>', 'confirmation', 7, 'ada@example.com', 'Ada', '{}', '', '', '', "
+                    "'pending', 0, '2026-11-25 10:00:00.000000', '', '2026-11-25 10:00:00.000000')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO audit_log (actor_email, booking_id, action, details, at) "
+                    "VALUES ('', 7, 'booking.view', '', '2026-11-25 10:00:00.000000')"
+                )
+            )
         upgrade(revision="0005")
 
         with db.engine.connect() as connection:
             booking = connection.execute(text("SELECT id, slot_id, email, ical_uid FROM booking")).one()
             assert tuple(booking) == (7, 1, "Ada@Example.com", "old-uid@example")
             assert connection.execute(text("SELECT booking_id, message_id FROM outbox_message")).one() == (
-                7, "<m.1@example>")
+                7,
+                "<m.1@example>",
+            )
             assert connection.execute(text("SELECT booking_id FROM audit_log")).scalar_one() == 7
             indexes = index_names(connection, "booking", "outbox_message")
-            uniques = {u["name"] for table in ("booking", "outbox_message")
-                       for u in inspect(connection).get_unique_constraints(table)}
-        assert {"ix_booking_slot_id", "uq_booking_active_slot", "ix_booking_email_lower_status",
-                "ix_outbox_message_due", "ix_outbox_message_booking_id_status"} <= set(indexes)
+            uniques = {
+                u["name"]
+                for table in ("booking", "outbox_message")
+                for u in inspect(connection).get_unique_constraints(table)
+            }
+        assert {
+            "ix_booking_slot_id",
+            "uq_booking_active_slot",
+            "ix_booking_email_lower_status",
+            "ix_outbox_message_due",
+            "ix_outbox_message_booking_id_status",
+        } <= set(indexes)
         assert uniques == {"uq_booking_public_id", "uq_booking_manage_token_hash"}
         # The partial unique index still refuses a second confirmed booking of the slot.
         with pytest.raises(IntegrityError), db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO booking (public_id, slot_id, status, mode, name, email, phone, interest, "
-                "note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, updated_at, "
-                "staff_notes) VALUES ('b8', 1, 'confirmed', 'phone', 'Bo', 'bo@example.com', "
-                "'+19705550123', 'tms', '', '2026-11-25 10:00:00.000000', :hash, 'b8@example', 0, "
-                "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')"), {"hash": "b" * 64})
+            connection.execute(
+                text(
+                    "INSERT INTO booking (public_id, slot_id, status, mode, name, email, phone, interest, "
+                    "note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, updated_at, "
+                    "staff_notes) VALUES ('b8', 1, 'confirmed', 'phone', 'Bo', 'bo@example.com', "
+                    "'+19705550123', 'tms', '', '2026-11-25 10:00:00.000000', :hash, 'b8@example', 0, "
+                    "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')"
+                ),
+                {"hash": "b" * 64},
+            )
         if db.engine.dialect.name == "sqlite":
             with db.engine.connect() as connection:  # the app's connections enforce references again
                 assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -110,18 +140,25 @@ def test_table_rebuilds_keep_every_row_and_index_and_0006_restores_the_unique_id
             assert connection.execute(text("SELECT id, ical_uid FROM booking")).one() == (7, "old-uid@example")
             assert connection.execute(text("SELECT count(*) FROM outbox_message")).scalar() == 1
             assert connection.execute(text("SELECT booking_id FROM audit_log")).scalar_one() == 7
-            uniques = {u["name"] for table in ("booking", "outbox_message")
-                       for u in inspect(connection).get_unique_constraints(table)}
+            uniques = {
+                u["name"]
+                for table in ("booking", "outbox_message")
+                for u in inspect(connection).get_unique_constraints(table)
+            }
             assert "calendar_state" not in inspect(connection).get_table_names()
             assert {"uq_booking_active_slot", "ix_booking_email_lower_status"} <= index_names(connection, "booking")
         assert {"uq_booking_ical_uid", "uq_outbox_message_message_id"} <= uniques
         with pytest.raises(IntegrityError), db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO booking (public_id, slot_id, status, mode, name, email, phone, interest, "
-                "note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, updated_at, "
-                "staff_notes) VALUES ('b9', 1, 'cancelled', 'phone', 'Bo', 'bo@example.com', "
-                "'+19705550123', 'tms', '', '2026-11-25 10:00:00.000000', :hash, 'old-uid@example', 0, "
-                "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')"), {"hash": "c" * 64})
+            connection.execute(
+                text(
+                    "INSERT INTO booking (public_id, slot_id, status, mode, name, email, phone, interest, "
+                    "note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, updated_at, "
+                    "staff_notes) VALUES ('b9', 1, 'cancelled', 'phone', 'Bo', 'bo@example.com', "
+                    "'+19705550123', 'tms', '', '2026-11-25 10:00:00.000000', :hash, 'old-uid@example', 0, "
+                    "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')"
+                ),
+                {"hash": "c" * 64},
+            )
         downgrade(revision="0004")
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM outbox_message")).scalar() == 1
@@ -141,26 +178,36 @@ def test_0007_adds_staff_sessions_and_drops_session_version_keeping_accounts(dat
     with app.app_context():
         upgrade(revision="0006")
         with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO staff_user (id, email, name, role, password_hash, is_active, session_version, "
-                "created_at) VALUES (4, 'sam@example.com', 'Sam', 'staff', 'x', true, 7, "
-                "'2026-11-25 10:00:00.000000')"))
-            connection.execute(text(
-                "INSERT INTO audit_log (actor_id, actor_email, action, details, at) "
-                "VALUES (4, 'sam@example.com', 'sign_in', '', '2026-11-25 10:00:00.000000')"))
+            connection.execute(
+                text(
+                    "INSERT INTO staff_user (id, email, name, role, password_hash, is_active, session_version, "
+                    "created_at) VALUES (4, 'sam@example.com', 'Sam', 'staff', 'x', true, 7, "
+                    "'2026-11-25 10:00:00.000000')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO audit_log (actor_id, actor_email, action, details, at) "
+                    "VALUES (4, 'sam@example.com', 'sign_in', '', '2026-11-25 10:00:00.000000')"
+                )
+            )
         upgrade()
         with db.engine.connect() as connection:
             columns = {c["name"] for c in inspect(connection).get_columns("staff_user")}
             assert "session_version" not in columns
-            assert connection.execute(text("SELECT email FROM staff_user WHERE id = 4")).scalar_one() == \
-                "sam@example.com"
+            assert (
+                connection.execute(text("SELECT email FROM staff_user WHERE id = 4")).scalar_one() == "sam@example.com"
+            )
             assert connection.execute(text("SELECT actor_id FROM audit_log")).scalar_one() == 4
             assert "ix_staff_session_staff_user_id" in index_names(connection, "staff_session")
         with pytest.raises(IntegrityError), db.engine.begin() as connection:  # sessions of real accounts only
-            connection.execute(text(
-                "INSERT INTO staff_session (token_hash, staff_user_id, created_at, last_seen_at) "
-                "VALUES (:hash, 99, '2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000')"),
-                {"hash": "c" * 64})
+            connection.execute(
+                text(
+                    "INSERT INTO staff_session (token_hash, staff_user_id, created_at, last_seen_at) "
+                    "VALUES (:hash, 99, '2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000')"
+                ),
+                {"hash": "c" * 64},
+            )
         downgrade(revision="0006")
         with db.engine.connect() as connection:
             assert "staff_session" not in inspect(connection).get_table_names()
@@ -177,22 +224,36 @@ def test_0010_gives_existing_bookings_unique_references(database_url):
     from sqlalchemy.exc import IntegrityError
 
     app = create_app(_overrides(database_url))
-    insert = ("INSERT INTO booking (id, public_id, slot_id, status, mode, name, email, phone, interest, "
-              "note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, updated_at, "
-              "staff_notes) VALUES (:id, :pid, :slot, :status, 'phone', 'Ada', 'ada@example.com', "
-              "'+19705550123', 'tms', '', '2026-11-25 10:00:00.000000', :hash, :uid, 0, "
-              "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')")
+    insert = (
+        "INSERT INTO booking (id, public_id, slot_id, status, mode, name, email, phone, interest, "
+        "note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, updated_at, "
+        "staff_notes) VALUES (:id, :pid, :slot, :status, 'phone', 'Ada', 'ada@example.com', "
+        "'+19705550123', 'tms', '', '2026-11-25 10:00:00.000000', :hash, :uid, 0, "
+        "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')"
+    )
     with app.app_context():
         upgrade(revision="0009")
         with db.engine.begin() as connection:
             for slot in (1, 2, 3):
-                connection.execute(text(
-                    "INSERT INTO slot (id, public_id, starts_at, ends_at, modes, is_blocked, source, created_at) "
-                    f"VALUES ({slot}, 's{slot}', '2027-01-0{slot} 16:00:00.000000', '2027-01-0{slot} 16:30:00.000000', "
-                    "'phone', false, 'manual', '2026-11-25 10:00:00.000000')"))
-                connection.execute(text(insert), {"id": slot, "pid": f"b{slot}", "slot": slot,
-                                                  "status": "confirmed", "hash": str(slot) * 64,
-                                                  "uid": f"u{slot}@example"})
+                connection.execute(
+                    text(
+                        "INSERT INTO slot (id, public_id, starts_at, ends_at, modes, is_blocked, source, created_at) "
+                        f"VALUES ({slot}, 's{slot}', '2027-01-0{slot} 16:00:00.000000', "
+                        f"'2027-01-0{slot} 16:30:00.000000', "
+                        "'phone', false, 'manual', '2026-11-25 10:00:00.000000')"
+                    )
+                )
+                connection.execute(
+                    text(insert),
+                    {
+                        "id": slot,
+                        "pid": f"b{slot}",
+                        "slot": slot,
+                        "status": "confirmed",
+                        "hash": str(slot) * 64,
+                        "uid": f"u{slot}@example",
+                    },
+                )
         upgrade(revision="0010")
         with db.engine.connect() as connection:
             references = connection.execute(text("SELECT reference FROM booking ORDER BY id")).scalars().all()
@@ -207,8 +268,10 @@ def test_0010_gives_existing_bookings_unique_references(database_url):
         with pytest.raises(IntegrityError), db.engine.begin() as connection:
             connection.execute(text("UPDATE booking SET reference = :r WHERE id = 2"), {"r": references[0]})
         with pytest.raises(IntegrityError), db.engine.begin() as connection:  # still one confirmed per slot
-            connection.execute(text(insert), {"id": 9, "pid": "b9", "slot": 1, "status": "confirmed",
-                                              "hash": "9" * 64, "uid": "u9@example"})
+            connection.execute(
+                text(insert),
+                {"id": 9, "pid": "b9", "slot": 1, "status": "confirmed", "hash": "9" * 64, "uid": "u9@example"},
+            )
         downgrade(revision="0009")
         with db.engine.connect() as connection:
             assert "reference" not in {c["name"] for c in inspect(connection).get_columns("booking")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from app.booking.opening_hours import NO_HOURS, clock, summarise
+from app.schedule.opening_hours import NO_HOURS, clock, summarise
 
 
 def weekdays(days, start, end):
@@ -12,8 +12,12 @@ def weekdays(days, start, end):
 
 
 def test_clock_reads_as_patients_write_it():
-    assert [clock(time(9)), clock(time(12)), clock(time(0, 30)), clock(time(17, 15))] == \
-        ["9:00 a.m.", "12:00 p.m.", "12:30 a.m.", "5:15 p.m."]
+    assert [clock(time(9)), clock(time(12)), clock(time(0, 30)), clock(time(17, 15))] == [
+        "9:00 a.m.",
+        "12:00 p.m.",
+        "12:30 a.m.",
+        "5:15 p.m.",
+    ]
 
 
 def test_weekdays_and_saturday():
@@ -22,10 +26,16 @@ def test_weekdays_and_saturday():
 
 
 def test_split_days_touching_ranges_and_gaps():
-    ranges = (weekdays([0, 2, 3, 4], (9,), (12,)) + weekdays([0, 2, 3, 4], (13,), (17,))
-              + weekdays([1], (9,), (12,)) + weekdays([1], (12,), (15,)))
-    assert summarise(ranges) == ("Monday, Wednesday to Friday 9:00 a.m.\u201312:00 p.m. and "
-                                 "1:00 p.m.\u20135:00 p.m., Tuesday 9:00 a.m.\u20133:00 p.m.")
+    ranges = (
+        weekdays([0, 2, 3, 4], (9,), (12,))
+        + weekdays([0, 2, 3, 4], (13,), (17,))
+        + weekdays([1], (9,), (12,))
+        + weekdays([1], (12,), (15,))
+    )
+    assert summarise(ranges) == (
+        "Monday, Wednesday to Friday 9:00 a.m.\u201312:00 p.m. and "
+        "1:00 p.m.\u20135:00 p.m., Tuesday 9:00 a.m.\u20133:00 p.m."
+    )
     assert summarise(weekdays([0, 1], (10,), (14,))) == "Monday and Tuesday 10:00 a.m.\u20132:00 p.m."
 
 
@@ -50,8 +60,8 @@ def test_the_public_footer_follows_the_opening_hours(app, client):
 def test_an_unreachable_database_gives_a_plain_line(app, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from app.booking import opening_hours
     from app.core.extensions import db
+    from app.schedule import opening_hours
 
     def refuse(*args, **kwargs):
         raise OperationalError("SELECT", {}, Exception("connection refused"))

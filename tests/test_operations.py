@@ -47,8 +47,9 @@ def test_json_log_lines_carry_no_token(app):
         token = make_booking().manage_token
     formatter = JsonFormatter()
     with app.test_request_context(f"/manage/{token}"):
-        record = logging.LogRecord("app", logging.WARNING, __file__, 1,
-                                   "problem with /manage/%s for %s", (token, "ada@example.com"), None)
+        record = logging.LogRecord(
+            "app", logging.WARNING, __file__, 1, "problem with /manage/%s for %s", (token, "ada@example.com"), None
+        )
         entry = json.loads(formatter.format(record))
     assert token not in json.dumps(entry) and "ada@example.com" not in json.dumps(entry)
     assert entry["path"] == "/manage/<token>" and entry["level"] == "WARNING"
@@ -59,9 +60,12 @@ def test_log_lines_of_one_request_share_its_id(app):
 
     def ids(headers: dict | None = None) -> list[str]:
         with app.test_request_context("/book", headers=headers or {}):
-            return [json.loads(formatter.format(logging.LogRecord(
-                "app", logging.WARNING, __file__, 1, f"line {n}", (), None)))["request_id"]
-                for n in range(2)]
+            return [
+                json.loads(
+                    formatter.format(logging.LogRecord("app", logging.WARNING, __file__, 1, f"line {n}", (), None))
+                )["request_id"]
+                for n in range(2)
+            ]
 
     first, second = ids(), ids()
     assert first[0] == first[1] and len(first[0]) == 16

@@ -41,8 +41,17 @@ def test_names_are_shown_only_as_a_neutral_first_name():
     assert first_name("Ada Lovelace") == "Ada"
     assert first_name("José María") == "José"
     assert first_name("O'Brien-Smith Jr") == "O'Brien-Smith"
-    for typed in ("=1+1", "+1 Ada", "@SUM(A1)", "evil.example is here", "http://evil.example",
-                  "=?utf-8?q?x?=", "Ada2 Lovelace", "", "   "):
+    for typed in (
+        "=1+1",
+        "+1 Ada",
+        "@SUM(A1)",
+        "evil.example is here",
+        "http://evil.example",
+        "=?utf-8?q?x?=",
+        "Ada2 Lovelace",
+        "",
+        "   ",
+    ):
         assert first_name(typed) == "", typed
     assert first_name("claim your prize at evil.example") == "claim"
 
@@ -69,8 +78,7 @@ def test_offer_emails_greet_and_address_a_neutralised_first_name(ctx, client, sm
     free_a_slot()
     offer_freed_slots()
     deliver_due()
-    formula, prize, grace = (smtp_server.to(f"{who}@example.com")[-1].message
-                             for who in ("formula", "prize", "grace"))
+    formula, prize, grace = (smtp_server.to(f"{who}@example.com")[-1].message for who in ("formula", "prize", "grace"))
     assert formula["To"].addresses[0].display_name == ""
     assert prize["To"].addresses[0].display_name == "claim"
     assert grace["To"].addresses[0].display_name == "Grace"

@@ -19,8 +19,17 @@ from app.models import Booking
 from tests.conftest import booking_form, build_app, csrf_token, dispose, make_slot
 
 BASE = "http://localhost"
-PUBLIC_PAGES = ["/", "/treatments", "/treatments/tms", "/treatments/ketamine",
-                "/compare/tms-vs-ketamine", "/faq", "/about", "/privacy", "/self-check"]
+PUBLIC_PAGES = [
+    "/",
+    "/treatments",
+    "/treatments/tms",
+    "/treatments/ketamine",
+    "/compare/tms-vs-ketamine",
+    "/faq",
+    "/about",
+    "/privacy",
+    "/self-check",
+]
 INDEXED_PAGES = [*PUBLIC_PAGES, "/book"]
 
 
@@ -95,8 +104,11 @@ def test_every_page_has_crisis_line_disclaimer_and_booking_call_to_action(client
     assert 'href="tel:988"' in html and "call or text" in html and 'href="tel:911"' in html
     assert "not medical advice" in html
     # The header's button reads "Book" on phones; its accessible name is always the full phrase.
-    assert re.search(r'<a class="button[^"]*" href="/book"(?: aria-label="Book a free consultation")?>'
-                     r'Book(?:<span class="cta-more">)? a free consultation(?:</span>)?</a>', html)
+    assert re.search(
+        r'<a class="button[^"]*" href="/book"(?: aria-label="Book a free consultation")?>'
+        r'Book(?:<span class="cta-more">)? a free consultation(?:</span>)?</a>',
+        html,
+    )
 
 
 def test_error_pages_keep_the_crisis_line_and_have_no_canonical(client):
@@ -153,8 +165,7 @@ def test_faq_has_faqpage_json_ld_matching_the_visible_questions(client):
 
 @pytest.fixture
 def custom_clinic():
-    return {"CLINIC_PHONE": "+1 970-555-0199",
-            "CLINIC_EMAIL": "test@clinic.example", "CLINIC_STREET": "1 Test Way"}
+    return {"CLINIC_PHONE": "+1 970-555-0199", "CLINIC_EMAIL": "test@clinic.example", "CLINIC_STREET": "1 Test Way"}
 
 
 def test_clinic_details_come_from_settings(sqlite_url, custom_clinic):
@@ -210,6 +221,7 @@ def test_static_assets_have_content_hashed_urls_and_long_cache(client):
 
 # --- guides and comparison ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("treatment", treatments.TREATMENTS, ids=lambda t: t.slug)
 def test_guides_show_every_section(client, treatment):
     html = get_ok(client, f"/treatments/{treatment.slug}")
@@ -228,9 +240,14 @@ def test_comparison_table_has_caption_headers_and_every_attribute(client):
     for attribute in treatments.ATTRIBUTES:
         for treatment in (treatments.TMS, treatments.KETAMINE):
             assert str(escape(treatment.comparison[attribute.key].text)) in table
-    for heading in ("Your medical history", "Fitting treatment into your life",
-                    "What matters most to you", "If you have bipolar disorder",
-                    "Using both together", "Other options"):
+    for heading in (
+        "Your medical history",
+        "Fitting treatment into your life",
+        "What matters most to you",
+        "If you have bipolar disorder",
+        "Using both together",
+        "Other options",
+    ):
         assert heading in html
     assert "Electroconvulsive therapy (ECT)" in html
     assert "Our view, as a TMS clinic" in html
@@ -252,6 +269,7 @@ def test_main_navigation_marks_the_current_page(client):
 
 # --- the self-check ------------------------------------------------------------------------------
 
+
 def answers_form(html: str, **answers) -> dict:
     return {"csrf_token": csrf_token_any(html), **answers}
 
@@ -266,8 +284,7 @@ def test_self_check_lists_points_and_stores_nothing(client):
     html = get_ok(client, "/self-check")
     for question in self_check.QUESTIONS:
         assert str(escape(question.text)) in html
-    response = client.post("/self-check", data=answers_form(html, seizures="yes", heart="not_sure",
-                                                             preference="fast"))
+    response = client.post("/self-check", data=answers_form(html, seizures="yes", heart="not_sure", preference="fast"))
     assert response.status_code == 200
     result = response.get_data(as_text=True)
     assert "Things to discuss with a clinician" in result
@@ -297,8 +314,9 @@ def test_attaching_answers_hands_them_to_booking_and_they_reach_the_booking(ctx,
     html = get_ok(client, "/self-check")
     result = client.post("/self-check", data=answers_form(html, seizures="yes", preference="both"))
     attach_form = result.get_data(as_text=True).split('action="/self-check/attach"', 1)[1]
-    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">',
-                             attach_form.split("</form>", 1)[0]))
+    hidden = dict(
+        re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', attach_form.split("</form>", 1)[0])
+    )
     assert hidden.keys() == {"csrf_token", "seizures", "preference"}
     response = client.post("/self-check/attach", data=hidden)
     assert response.status_code == 303 and response.headers["Location"] == "/book"
@@ -382,6 +400,7 @@ def test_icons_and_manifest_are_served(client):
 
 # --- the Spanish pages ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
 def test_spanish_pages_have_their_language_crisis_line_language_help_and_alternates(client, path):
     html = get_ok(client, "/es" + path)
@@ -406,8 +425,11 @@ def test_spanish_pages_have_their_language_crisis_line_language_help_and_alterna
 def test_english_pages_offer_spanish_and_free_language_help(client, path):
     html = get_ok(client, path)
     assert '<html lang="en">' in html and "Free language help" in html
-    assert re.search(r'<a class="language-switch" href="/language/es\?next=[^"]+" lang="es" hreflang="es">'
-                     r'Español</a>', html)
+    assert re.search(
+        r'<a class="language-switch" href="/language/es\?next=[^"]+" lang="es" hreflang="es">'
+        r"Español</a>",
+        html,
+    )
     assert parse(html).meta["og:locale"] == "en_US"
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from app.booking import service
 from app.booking.errors import BookingClosed, SlotTaken
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.models import Booking
 from tests.conftest import LiveServer, make_booking, make_slot, patient
@@ -25,9 +26,15 @@ def _attempt_batch(args: tuple[list[str], list[str], int]) -> list[tuple[int, st
     urls, slot_ids, offset = args
 
     def one(i: int) -> tuple[int, str]:
-        body = {"slot_id": slot_ids[i % len(slot_ids)], "mode": "phone", "name": f"Patient {offset + i}",
-                "email": f"p{offset + i}@example.com", "phone": "970-555-0123", "interest": "tms",
-                "consent": True}
+        body = {
+            "slot_id": slot_ids[i % len(slot_ids)],
+            "mode": "phone",
+            "name": f"Patient {offset + i}",
+            "email": f"p{offset + i}@example.com",
+            "phone": "970-555-0123",
+            "interest": "tms",
+            "consent": True,
+        }
         url = urls[(offset + i) % len(urls)]
         response = requests.post(url + "/api/v1/bookings", json=body, timeout=60)
         try:
@@ -46,8 +53,10 @@ def test_500_attempts_over_50_slots_from_separate_processes(any_app, database_ur
     with any_app.app_context():
         slot_ids = [make_slot().public_id for _ in range(SLOTS)]
     # On PostgreSQL two app servers share the database, as two hosts would.
-    servers = [LiveServer(database_url, workers=3, threads=8).start()
-               for _ in range(2 if database_url.startswith("postgresql") else 1)]
+    servers = [
+        LiveServer(database_url, workers=3, threads=8).start()
+        for _ in range(2 if database_url.startswith("postgresql") else 1)
+    ]
     try:
         urls = [s.url for s in servers]
         batches = [(urls, slot_ids[p::PROCESSES] + slot_ids, p * 1000) for p in range(PROCESSES)]
@@ -63,8 +72,10 @@ def test_500_attempts_over_50_slots_from_separate_processes(any_app, database_ur
     assert not any("locked" in code for _, code in results)
     with any_app.app_context():
         per_slot = db.session.execute(
-            select(Booking.slot_id, func.count(Booking.id)).where(Booking.status == "confirmed")
-            .group_by(Booking.slot_id)).all()
+            select(Booking.slot_id, func.count(Booking.id))
+            .where(Booking.status == "confirmed")
+            .group_by(Booking.slot_id)
+        ).all()
     assert len(per_slot) == SLOTS and all(count == 1 for _, count in per_slot)
 
 
@@ -91,7 +102,7 @@ def test_concurrent_reschedules_into_one_slot(any_app):
         originals = {b.public_id: b.slot_id for b in bookings}
         target = make_slot()
         target_id, target_pk = target.public_id, target.id
-    calls = [lambda pid=pid: service.reschedule(pid, target_id).public_id for pid in originals]
+    calls = [lambda pid=pid: service.reschedule(pid, target_id, actor=THE_PATIENT).public_id for pid in originals]
     results = _race(any_app, calls)
     winners = [r for r in results if isinstance(r, str)]
     assert len(winners) == 1, results
@@ -112,11 +123,14 @@ def test_cancel_racing_a_reschedule(any_app, round_):
         booking_id, original_slot = booking.public_id, booking.slot_id
         target = make_slot()
         target_id, target_pk = target.public_id, target.id
-    cancel_result, move_result = _race(any_app, [
-        lambda: service.cancel(booking_id) and "cancelled",
-        # What the call answered, not the row read back later (the cancel may follow it).
-        lambda: service.reschedule(booking_id, target_id) and "moved",
-    ])
+    cancel_result, move_result = _race(
+        any_app,
+        [
+            lambda: service.cancel(booking_id, actor=THE_PATIENT) and "cancelled",
+            # What the call answered, not the row read back later (the cancel may follow it).
+            lambda: service.reschedule(booking_id, target_id, actor=THE_PATIENT) and "moved",
+        ],
+    )
     # Cancelling always succeeds; the move either happened first or found the booking cancelled.
     assert cancel_result == "cancelled"
     assert move_result == "moved" or isinstance(move_result, BookingClosed), move_result
@@ -131,4 +145,4 @@ def test_cancel_racing_a_reschedule(any_app, round_):
         assert active == 0
         # Both slots are free for others again.
         for slot_id in (target_id,):
-            assert service.book(slot_id, "phone", patient(email="after@example.com")).booking
+            assert service.book(slot_id, "phone", patient(email="after@example.com"), actor=THE_PATIENT).booking

@@ -17,6 +17,7 @@ import requests
 import vobject
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.mail.delivery import deliver_due
 from tests.conftest import booking_form, csrf_token, free_port, make_booking, make_slot
 from tests.fixtures_mail import calendar_text, prop
@@ -29,10 +30,24 @@ class Radicale:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{self.port}",
-             "--storage-filesystem-folder", str(storage), "--auth-type", "none",
-             "--rights-type", "owner_only", "--logging-level", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-m",
+                "radicale",
+                "--server-hosts",
+                f"127.0.0.1:{self.port}",
+                "--storage-filesystem-folder",
+                str(storage),
+                "--auth-type",
+                "none",
+                "--rights-type",
+                "owner_only",
+                "--logging-level",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -61,19 +76,19 @@ class Radicale:
         body = '<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>'
         response = self.request("PROPFIND", collection, headers={"Depth": "1"}, data=body)
         assert response.status_code == 207, response.text
-        return [h for h in re.findall(r"<(?:\w+:)?href>([^<]+)</(?:\w+:)?href>", response.text)
-                if h.endswith(".ics")]
+        return [h for h in re.findall(r"<(?:\w+:)?href>([^<]+)</(?:\w+:)?href>", response.text) if h.endswith(".ics")]
 
     def events(self, collection: str) -> list:
         """Every VEVENT in the collection, via a CalDAV calendar-query REPORT."""
-        query = ('<?xml version="1.0"?>'
-                 '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
-                 '<D:prop><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR">'
-                 '<C:comp-filter name="VEVENT"/></C:comp-filter></C:filter></C:calendar-query>')
+        query = (
+            '<?xml version="1.0"?>'
+            '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+            '<D:prop><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR">'
+            '<C:comp-filter name="VEVENT"/></C:comp-filter></C:filter></C:calendar-query>'
+        )
         response = self.request("REPORT", collection, headers={"Depth": "1"}, data=query)
         assert response.status_code == 207, response.text
-        blocks = re.findall(r"BEGIN:VCALENDAR.*?END:VCALENDAR", response.text.replace("&#13;", "\r"),
-                            flags=re.DOTALL)
+        blocks = re.findall(r"BEGIN:VCALENDAR.*?END:VCALENDAR", response.text.replace("&#13;", "\r"), flags=re.DOTALL)
         return [vobject.readOne(block).vevent for block in blocks]
 
 
@@ -91,8 +106,11 @@ def app_settings(smtp_server):
 
 def invite_attachment(message) -> str:
     [attachment] = [p for p in message.iter_attachments() if p.get_filename() == "invite.ics"]
-    text = attachment.get_content() if attachment.get_content_maintype() == "text" else \
-        attachment.get_payload(decode=True).decode("utf-8")
+    text = (
+        attachment.get_content()
+        if attachment.get_content_maintype() == "text"
+        else attachment.get_payload(decode=True).decode("utf-8")
+    )
     assert text == calendar_text(message), "the attachment is the inline invite"
     vobject.readOne(text, validate=True).validate(raiseException=True)
     return text
@@ -106,21 +124,27 @@ def test_invite_update_and_cancel_in_a_caldav_server(ctx, smtp_server, radicale)
     uid = result.booking.ical_uid
     resource = collection + quote(uid.split("@")[0]) + ".ics"
 
-    created = radicale.request("PUT", resource, data=request.encode("utf-8"),
-                               headers={"Content-Type": "text/calendar; charset=utf-8",
-                                        "If-None-Match": "*"})
+    created = radicale.request(
+        "PUT",
+        resource,
+        data=request.encode("utf-8"),
+        headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"},
+    )
     assert created.status_code == 201, created.text  # accepted as is, METHOD:REQUEST included
     [event] = radicale.events(collection)
     assert event.uid.value == uid and event.dtstart.value == result.booking.slot.starts_at
 
     new_slot = make_slot()
-    service.reschedule(result.booking.public_id, new_slot.public_id, "phone")
+    service.reschedule(result.booking.public_id, new_slot.public_id, "phone", actor=THE_PATIENT)
     deliver_due()
     update = invite_attachment(smtp_server.to("ada@example.com")[1].message)
     assert prop(update, "UID") == [f"UID:{uid}"]
-    replaced = radicale.request("PUT", resource, data=update.encode("utf-8"),
-                                headers={"Content-Type": "text/calendar; charset=utf-8",
-                                         "If-Match": created.headers["ETag"]})
+    replaced = radicale.request(
+        "PUT",
+        resource,
+        data=update.encode("utf-8"),
+        headers={"Content-Type": "text/calendar; charset=utf-8", "If-Match": created.headers["ETag"]},
+    )
     assert replaced.status_code == 204, replaced.text  # the same event, updated in place
     assert radicale.hrefs(collection) == [resource]
     [event] = radicale.events(collection)
@@ -128,7 +152,7 @@ def test_invite_update_and_cancel_in_a_caldav_server(ctx, smtp_server, radicale)
     assert event.dtstart.value == new_slot.starts_at and event.sequence.value == "1"
     assert event.location.value == "Phone call"
 
-    service.cancel(result.booking.public_id)
+    service.cancel(result.booking.public_id, actor=THE_PATIENT)
     deliver_due()
     cancel = invite_attachment(smtp_server.to("ada@example.com")[2].message)
     cancelled = vobject.readOne(cancel).vevent
@@ -147,8 +171,9 @@ def test_a_new_user_books_and_imports_the_captured_invite(tmp_path, sqlite_url, 
     shows it; the captured .eml's invite goes into a calendar, moves, and disappears."""
     from tests.conftest import build_app, dispose
 
-    app = build_app(sqlite_url, {"MAIL_SERVER": "", "DEV_MAIL_VIEWER": True,
-                                 "MAIL_CAPTURE_DIR": str(tmp_path / "mail")})
+    app = build_app(
+        sqlite_url, {"MAIL_SERVER": "", "DEV_MAIL_VIEWER": True, "MAIL_CAPTURE_DIR": str(tmp_path / "mail")}
+    )
     client = app.test_client()
     try:
         with app.app_context():
@@ -176,8 +201,9 @@ def test_a_new_user_books_and_imports_the_captured_invite(tmp_path, sqlite_url, 
             assert put.status_code == 201
 
             page = client.get(f"/manage/{token}/reschedule/{later.public_id}").get_data(as_text=True)
-            moved = client.post(f"/manage/{token}/reschedule/{later.public_id}",
-                                data={"csrf_token": csrf_token(page), "mode": "phone"})
+            moved = client.post(
+                f"/manage/{token}/reschedule/{later.public_id}", data={"csrf_token": csrf_token(page), "mode": "phone"}
+            )
             assert moved.status_code == 303
             deliver_due()
             put = radicale.request("PUT", resource, data=latest_invite("moved").encode("utf-8"))
@@ -186,8 +212,7 @@ def test_a_new_user_books_and_imports_the_captured_invite(tmp_path, sqlite_url, 
             assert event.dtstart.value == later.starts_at
 
             asking = client.get(f"/manage/{token}/cancel").get_data(as_text=True)
-            assert client.post(f"/manage/{token}/cancel",
-                               data={"csrf_token": csrf_token(asking)}).status_code == 303
+            assert client.post(f"/manage/{token}/cancel", data={"csrf_token": csrf_token(asking)}).status_code == 303
             deliver_due()
             cancel = vobject.readOne(latest_invite("cancelled")).vevent
             assert cancel.uid.value == event.uid.value

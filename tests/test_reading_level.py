@@ -8,10 +8,19 @@ from html.parser import HTMLParser
 import pytest
 import textstat
 
-PAGES = ["/", "/treatments", "/treatments/tms", "/treatments/ketamine", "/compare/tms-vs-ketamine",
-         "/faq", "/about", "/privacy", "/self-check"]
-MAX_GRADE = 9.0          # Flesch-Kincaid grade, English (we aim at 8)
-MIN_EASE_ES = 60.0       # Fernández-Huerta: 60-70 is "normal", higher is easier
+PAGES = [
+    "/",
+    "/treatments",
+    "/treatments/tms",
+    "/treatments/ketamine",
+    "/compare/tms-vs-ketamine",
+    "/faq",
+    "/about",
+    "/privacy",
+    "/self-check",
+]
+MAX_GRADE = 9.0  # Flesch-Kincaid grade, English (we aim at 8)
+MIN_EASE_ES = 60.0  # Fernández-Huerta: 60-70 is "normal", higher is easier
 
 
 class _MainText(HTMLParser):

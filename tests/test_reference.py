@@ -12,10 +12,19 @@ from app.models.booking import format_reference
 from tests.conftest import make_booking, make_slot
 
 
-@pytest.mark.parametrize(("typed", "stored"), [
-    ("K7Q4-92MP", "K7Q492MP"), ("k7q492mp", "K7Q492MP"), (" k7q4 92mp ", "K7Q492MP"),
-    ("I0L1-OOOO", "1011" + "0000"), ("K7Q4-92M", None), ("K7Q4-92MU", None), ("", None),
-    ("K7Q4-92MP-1", None)])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("K7Q4-92MP", "K7Q492MP"),
+        ("k7q492mp", "K7Q492MP"),
+        (" k7q4 92mp ", "K7Q492MP"),
+        ("I0L1-OOOO", "1011" + "0000"),
+        ("K7Q4-92M", None),
+        ("K7Q4-92MU", None),
+        ("", None),
+        ("K7Q4-92MP-1", None),
+    ],
+)
 def test_normalise_accepts_what_people_type(typed, stored):
     assert reference.normalise(typed) == stored
 
@@ -44,5 +53,6 @@ def test_api_booking_carries_the_reference(app, client):
         result = make_booking()
         body = client.get(f"/api/v1/bookings/{result.manage_token}").get_json()
         assert body["booking"]["reference"] == result.booking.reference_display
-        assert "reference" in client.get("/api/v1/openapi.json").get_json()[
-            "components"]["schemas"]["Booking"]["required"]
+        assert (
+            "reference" in client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Booking"]["required"]
+        )

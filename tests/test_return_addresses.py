@@ -18,18 +18,48 @@ EMAIL = "sam@mindset-tms.example"
 
 # Each written as it arrives in the `next` parameter (after the query string is decoded).
 BYPASSES = (
-    "https://evil.example", "http://evil.example/", "//evil.example", "///evil.example",
-    "////evil.example", "//evil.example/%2F..", "/\\evil.example", "\\/evil.example",
-    "/\\/evil.example", "\\\\evil.example", "https:evil.example", "https:/evil.example",
-    "http:/\\/\\evil.example", "//evil.example@clinic.example", "/%09/evil.example",
-    "/%2F/evil.example", "/%2f%2fevil.example", "/%5Cevil.example", "/%5C%5Cevil.example",
-    "/%252F%252Fevil.example", "/%25252F%25252Fevil.example", "%2F%2Fevil.example",
-    "/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "/\r\n/evil.example",
-    " //evil.example", "\t//evil.example", "/%0D%0A/evil.example", "/%0A/evil.example",
-    "/\u00a0/evil.example", "/\u2028/evil.example", "/\u200b/evil.example",
-    "javascript:alert(1)", "JavaScript://%0Aalert(1)", "data:text/html,<script>alert(1)</script>",
-    "//evil%E3%80%82example", "//\u3002evil.example", "//evil.example/..",
-    "evil.example", "@evil.example", ".evil.example",
+    "https://evil.example",
+    "http://evil.example/",
+    "//evil.example",
+    "///evil.example",
+    "////evil.example",
+    "//evil.example/%2F..",
+    "/\\evil.example",
+    "\\/evil.example",
+    "/\\/evil.example",
+    "\\\\evil.example",
+    "https:evil.example",
+    "https:/evil.example",
+    "http:/\\/\\evil.example",
+    "//evil.example@clinic.example",
+    "/%09/evil.example",
+    "/%2F/evil.example",
+    "/%2f%2fevil.example",
+    "/%5Cevil.example",
+    "/%5C%5Cevil.example",
+    "/%252F%252Fevil.example",
+    "/%25252F%25252Fevil.example",
+    "%2F%2Fevil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r/evil.example",
+    "/\r\n/evil.example",
+    " //evil.example",
+    "\t//evil.example",
+    "/%0D%0A/evil.example",
+    "/%0A/evil.example",
+    "/\u00a0/evil.example",
+    "/\u2028/evil.example",
+    "/\u200b/evil.example",
+    "javascript:alert(1)",
+    "JavaScript://%0Aalert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "//evil%E3%80%82example",
+    "//\u3002evil.example",
+    "//evil.example/..",
+    "evil.example",
+    "@evil.example",
+    ".evil.example",
 )
 # The Spanish forms: the switch takes the language prefix off before the target leaves.
 SPANISH = tuple(f"/es{target}" for target in BYPASSES if target.startswith("/"))
@@ -84,8 +114,10 @@ def test_the_staff_sign_in_never_returns_to_another_site(app):
             continue
         kept = re.search(r'name="next" type="hidden" value="([^"]*)"', page.get_data(as_text=True))
         assert kept is not None and (kept.group(1) == "" or stays_on_site(kept.group(1))), target
-        response = client.post("/staff/sign-in", data={"email": EMAIL, "password": STAFF_PASSWORD,
-                                                       "csrf_token": page_csrf(client), "next": target})
+        response = client.post(
+            "/staff/sign-in",
+            data={"email": EMAIL, "password": STAFF_PASSWORD, "csrf_token": page_csrf(client), "next": target},
+        )
         assert response.status_code in (303, 400), target
         if response.status_code == 303:
             location = response.headers["Location"]
@@ -97,8 +129,11 @@ def test_the_staff_sign_in_never_returns_to_another_site(app):
 def test_every_view_reading_a_return_address_uses_the_one_rule():
     """A new route that reads `next` must go through safe_return_path (directly or through
     the staff console's safe_next, which calls it)."""
-    readers = [path for path in (ROOT / "app").rglob("*.py")
-               if re.search(r"""args\.get\(["']next["']\)|\.next\.data""", path.read_text())]
+    readers = [
+        path
+        for path in (ROOT / "app").rglob("*.py")
+        if re.search(r"""args\.get\(["']next["']\)|\.next\.data""", path.read_text())
+    ]
     assert readers, "no view reads a return address: update this test"
     for path in readers:
         text = path.read_text()

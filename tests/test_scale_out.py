@@ -27,13 +27,19 @@ def test_two_app_servers_and_two_workers_on_one_postgres(postgres_url, smtp_serv
         slot_ids = [make_slot().public_id for _ in range(SLOTS)]
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     servers = [LiveServer(url, workers=2, threads=4).start() for _ in range(2)]
-    workers = [start_worker(url, smtp_server.port, "--interval", "0.2", "--batch-size", "5")
-               for _ in range(2)]
+    workers = [start_worker(url, smtp_server.port, "--interval", "0.2", "--batch-size", "5") for _ in range(2)]
     barrier = threading.Barrier(40)
 
     def attempt(i: int) -> int:
-        body = {"slot_id": slot_ids[i % SLOTS], "mode": "video", "name": f"Patient {i}",
-                "email": f"p{i}@example.com", "phone": "970-555-0123", "interest": "tms", "consent": True}
+        body = {
+            "slot_id": slot_ids[i % SLOTS],
+            "mode": "video",
+            "name": f"Patient {i}",
+            "email": f"p{i}@example.com",
+            "phone": "970-555-0123",
+            "interest": "tms",
+            "consent": True,
+        }
         if i < 40:
             barrier.wait()
         return requests.post(servers[i % 2].url + "/api/v1/bookings", json=body, timeout=60).status_code
@@ -43,11 +49,13 @@ def test_two_app_servers_and_two_workers_on_one_postgres(postgres_url, smtp_serv
             statuses = Counter(pool.map(attempt, range(ATTEMPTS)))
         assert statuses == {201: SLOTS, 409: ATTEMPTS - SLOTS}, statuses
         with app.app_context():
-            expected = set(db.session.execute(select(OutboxMessage.message_id)
-                                              .where(OutboxMessage.kind != "reminder")).scalars())
+            expected = set(
+                db.session.execute(select(OutboxMessage.message_id).where(OutboxMessage.kind != "reminder")).scalars()
+            )
         assert len(expected) == 2 * SLOTS  # a confirmation and a staff notice per booking
-        wait_until(lambda: {r.message_id for r in list(smtp_server.received)} >= expected, 60,
-                   "every message to arrive")
+        wait_until(
+            lambda: {r.message_id for r in list(smtp_server.received)} >= expected, 60, "every message to arrive"
+        )
     finally:
         results = [stop(worker) for worker in workers]
         for server in servers:
@@ -58,7 +66,8 @@ def test_two_app_servers_and_two_workers_on_one_postgres(postgres_url, smtp_serv
     assert [code for code, _ in results] == [0, 0]
     app = build_app(postgres_url)
     with app.app_context():
-        per_slot = db.session.execute(select(Booking.slot_id, func.count()).where(
-            Booking.status == "confirmed").group_by(Booking.slot_id)).all()
+        per_slot = db.session.execute(
+            select(Booking.slot_id, func.count()).where(Booking.status == "confirmed").group_by(Booking.slot_id)
+        ).all()
     dispose(app)
     assert len(per_slot) == SLOTS and {n for _, n in per_slot} == {1}

@@ -9,10 +9,17 @@ import uuid
 
 import pytest
 
+from app.core.actors import THE_PATIENT
 from tests.conftest import ROOT, LiveServer, booking_form, build_app, dispose, make_booking, make_slot
 
-API_BODY = {"mode": "phone", "name": "Ada Lovelace", "email": "ada@example.com",
-            "phone": "970-555-0123", "interest": "tms", "consent": True}
+API_BODY = {
+    "mode": "phone",
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "phone": "970-555-0123",
+    "interest": "tms",
+    "consent": True,
+}
 
 
 def test_security_headers_on_every_page(ctx, client):
@@ -41,12 +48,16 @@ def test_a_view_keeps_its_own_security_headers_and_none_is_sent_twice(app):
     assert headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
     assert headers.getlist("Cache-Control") == ["private, max-age=60"]
     assert headers.getlist("Referrer-Policy") == ["no-referrer"]
-    for name in ("X-Content-Type-Options", "X-Frame-Options", "Permissions-Policy",
-                 "Strict-Transport-Security"):
+    for name in ("X-Content-Type-Options", "X-Frame-Options", "Permissions-Policy", "Strict-Transport-Security"):
         assert len(headers.getlist(name)) == 1, name
     page = client.get("/book").headers
-    for name in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
-                 "X-Frame-Options", "Permissions-Policy"):
+    for name in (
+        "Content-Security-Policy",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "X-Frame-Options",
+        "Permissions-Policy",
+    ):
         assert len(page.getlist(name)) == 1, name
 
 
@@ -72,8 +83,10 @@ def test_session_cookie_flags(app):
 
 @pytest.fixture
 def limited_app(sqlite_url):
-    app = build_app(sqlite_url, {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-                                 "RATELIMIT_BOOKING": "3 per minute"})
+    app = build_app(
+        sqlite_url,
+        {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_BOOKING": "3 per minute"},
+    )
     yield app
     dispose(app)
 
@@ -82,9 +95,10 @@ def test_booking_rate_limit_gives_friendly_429(limited_app):
     client = limited_app.test_client()
     with limited_app.app_context():
         slot_id = make_slot().public_id
-    statuses = [client.post("/api/v1/bookings", json={**API_BODY, "slot_id": slot_id,
-                                                      "email": f"p{i}@example.com"}).status_code
-                for i in range(4)]
+    statuses = [
+        client.post("/api/v1/bookings", json={**API_BODY, "slot_id": slot_id, "email": f"p{i}@example.com"}).status_code
+        for i in range(4)
+    ]
     assert statuses[:1] == [201] and statuses[1:3] == [409, 409] and statuses[3] == 429
     json_429 = client.post("/api/v1/bookings", json=API_BODY)
     assert json_429.status_code == 429 and json_429.get_json()["error"]["code"] == "rate_limited"
@@ -100,8 +114,10 @@ def test_booking_rate_limit_gives_friendly_429(limited_app):
 def test_booking_form_and_api_share_one_booking_limit(sqlite_url):
     """One address's bookings count together, whichever way they arrive: 4 allowed a
     minute, spent 2 through the form and 2 through the API, then both refuse."""
-    app = build_app(sqlite_url, {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-                                 "RATELIMIT_BOOKING": "4 per minute"})
+    app = build_app(
+        sqlite_url,
+        {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_BOOKING": "4 per minute"},
+    )
     try:
         client = app.test_client()
         with app.app_context():
@@ -109,8 +125,9 @@ def test_booking_form_and_api_share_one_booking_limit(sqlite_url):
         statuses = []
         for n, slot_id in enumerate(slot_ids[:4]):
             if n % 2:
-                response = client.post("/api/v1/bookings", json={
-                    **API_BODY, "slot_id": slot_id, "email": f"p{n}@example.com"})
+                response = client.post(
+                    "/api/v1/bookings", json={**API_BODY, "slot_id": slot_id, "email": f"p{n}@example.com"}
+                )
             else:
                 page = client.get(f"/book/{slot_id}").get_data(as_text=True)
                 response = client.post(f"/book/{slot_id}", data=booking_form(page, email=f"p{n}@example.com"))
@@ -119,8 +136,9 @@ def test_booking_form_and_api_share_one_booking_limit(sqlite_url):
         assert client.post("/api/v1/bookings", json={**API_BODY, "slot_id": slot_ids[4]}).status_code == 429
         assert client.post(f"/book/{slot_ids[4]}", data={}).status_code == 429
         # Another address has its own budget.
-        other = client.post("/api/v1/bookings", json={**API_BODY, "slot_id": slot_ids[4]},
-                            environ_base={"REMOTE_ADDR": "203.0.113.9"})
+        other = client.post(
+            "/api/v1/bookings", json={**API_BODY, "slot_id": slot_ids[4]}, environ_base={"REMOTE_ADDR": "203.0.113.9"}
+        )
         assert other.status_code == 201
     finally:
         dispose(app)
@@ -136,31 +154,59 @@ def test_every_token_route_is_rate_limited(sqlite_url):
     of them draw on one budget per address."""
     from app.core.extensions import limiter
 
-    app = build_app(sqlite_url, {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-                                 "RATELIMIT_TOKEN_LOOKUP": "3 per minute",
-                                 "RATELIMIT_MANAGE": "100 per minute", "WTF_CSRF_ENABLED": False})
+    app = build_app(
+        sqlite_url,
+        {
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_TOKEN_LOOKUP": "3 per minute",
+            "RATELIMIT_MANAGE": "100 per minute",
+            "WTF_CSRF_ENABLED": False,
+        },
+    )
     try:
         client = app.test_client()
         with app.app_context():
             slot_id = make_slot().public_id
         rules = token_rules(app)
         assert {rule.endpoint for rule in rules} >= {
-            "manage.show", "manage.confirmed", "manage.cancel", "manage.choose_new_slot",
-            "manage.confirm_new_slot", "manage.invite", "manage.confirm_cancel", "calendar.staff_feed",
-            "api.show_booking", "api.cancel_booking", "api.reschedule_booking", "waitlist_api.show",
-            "waitlist_api.leave", "waitlist_api.claim", "waitlist.entry", "waitlist.leave",
-            "waitlist.offer", "waitlist.claim", "waitlist.change", "waitlist_api.change",
-            "waitlist.join_for_booking", "sms.short_link"}
+            "manage.show",
+            "manage.confirmed",
+            "manage.cancel",
+            "manage.choose_new_slot",
+            "manage.confirm_new_slot",
+            "manage.invite",
+            "manage.confirm_cancel",
+            "calendar.staff_feed",
+            "api.show_booking",
+            "api.cancel_booking",
+            "api.reschedule_booking",
+            "api.show_entry",
+            "api.leave_waitlist",
+            "api.claim_offer",
+            "api.decline_offer",
+            "waitlist.entry",
+            "waitlist.leave",
+            "waitlist.offer",
+            "waitlist.claim",
+            "waitlist.change",
+            "api.change_entry",
+            "waitlist.join_for_booking",
+            "sms.short_link",
+            "course.show",
+            "course.calendar",
+            "course.choose_time",
+        }
         checked = 0
         for rule in rules:
-            path = rule.rule.replace("<token>", "x" * 32).replace("<slot_id>", slot_id)
+            path = rule.rule.replace("<token>", "x" * 32).replace("<slot_id>", slot_id).replace("<int:number>", "1")
             for method in sorted(rule.methods & {"GET", "POST", "PATCH"}):
                 with app.app_context():
                     limiter.reset()
                 statuses = [client.open(path, method=method, json={}).status_code for _ in range(4)]
                 assert 429 not in statuses[:3] and statuses[3] == 429, (method, rule.rule, statuses)
                 checked += 1
-        assert checked == 24  # every method of the routes above
+        assert checked == 29  # every method of the routes above
         # One budget: three guesses on one route leave none for another.
         with app.app_context():
             limiter.reset()
@@ -184,12 +230,15 @@ def test_api_hides_interest_and_note_of_cancelled_and_past_bookings(any_app):
     with any_app.app_context():
         upcoming = make_booking(note="Worried about side effects")
         cancelled = make_booking(note="Has had seizures", email="c@example.com")
-        service.cancel(cancelled.booking.public_id, by="patient")
+        service.cancel(cancelled.booking.public_id, actor=THE_PATIENT)
         past = make_booking(note="Tried three medications", email="p@example.com")
         starts = utcnow() - timedelta(days=2)
         with write_transaction() as session:
-            session.execute(update(Slot).where(Slot.id == past.booking.slot_id)
-                            .values(starts_at=starts, ends_at=starts + timedelta(minutes=30)))
+            session.execute(
+                update(Slot)
+                .where(Slot.id == past.booking.slot_id)
+                .values(starts_at=starts, ends_at=starts + timedelta(minutes=30))
+            )
         public_ids = {result.manage_token: result.booking.public_id for result in (cancelled, past)}
     shown = client.get(f"/api/v1/bookings/{upcoming.manage_token}").get_json()["booking"]
     assert shown["interest"] == "tms" and shown["note"] == "Worried about side effects"
@@ -211,10 +260,11 @@ def test_access_log_lines_escape_control_characters(sqlite_url, app, tmp_path):
     import socket
 
     access_log = tmp_path / "access.log"
-    server = LiveServer(sqlite_url, env={"ACCESS_LOG": str(access_log), "WEB_CONCURRENCY": "1",
-                                         "LOG_LEVEL": "WARNING"})
-    server.args = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b",
-                   f"127.0.0.1:{server.port}", "wsgi:app"]
+    server = LiveServer(
+        sqlite_url,
+        env={"ACCESS_LOG": str(access_log), "WEB_CONCURRENCY": "1", "LOG_LEVEL": "WARNING"},
+        production_config=True,
+    )
     server.start()
     try:
         forged = "/nothing%0A127.0.0.1%20-%20-%20%22GET%20/staff/%22%20200%0D%00end"
@@ -223,7 +273,7 @@ def test_access_log_lines_escape_control_characters(sqlite_url, app, tmp_path):
             while sock.recv(65536):
                 pass
     finally:
-        server.stop()
+        server.stop(graceful=True)  # the worker writes its last access-log line
     raw = access_log.read_bytes()
     assert b"\x00" not in raw and b"\r" not in raw
     lines = [line for line in raw.decode().splitlines() if "/healthz" not in line]
@@ -247,8 +297,9 @@ def test_text_log_lines_leave_out_colour_codes_and_escape_other_escapes():
 
     from app.core.logs import TextFormatter
 
-    banner = logging.LogRecord("werkzeug", logging.INFO, __file__, 1,
-                               "\x1b[31m\x1b[1mWARNING: This is a development server.\x1b[0m", (), None)
+    banner = logging.LogRecord(
+        "werkzeug", logging.INFO, __file__, 1, "\x1b[31m\x1b[1mWARNING: This is a development server.\x1b[0m", (), None
+    )
     assert TextFormatter().format(banner).endswith("werkzeug: WARNING: This is a development server.")
     cursor = logging.LogRecord("app", logging.INFO, __file__, 1, "a\x1b[2Jb\x1b]0;title\x07", (), None)
     assert TextFormatter().format(cursor).endswith("app: a\\x1b[2Jb\\x1b]0;title\\x07")
@@ -259,24 +310,36 @@ def test_the_dev_server_banner_is_readable_lines_and_nothing_else_splits():
 
     from app.core.logs import TextFormatter
 
-    banner = ("\x1b[31m\x1b[1mWARNING: This is a development server. Do not use it in a production deployment."
-              "\x1b[0m\n * Running on http://127.0.0.1:5000")
+    banner = (
+        "\x1b[31m\x1b[1mWARNING: This is a development server. Do not use it in a production deployment."
+        "\x1b[0m\n * Running on http://127.0.0.1:5000"
+    )
     record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, banner, (), None)
     lines = TextFormatter().format(record).split("\n")
     assert len(lines) == 2 and "\\x" not in "".join(lines)
-    assert lines[0].endswith("werkzeug: WARNING: This is a development server. Do not use it in a production "
-                             "deployment.")
+    assert lines[0].endswith(
+        "werkzeug: WARNING: This is a development server. Do not use it in a production deployment."
+    )
     assert lines[1].endswith("werkzeug:  * Running on http://127.0.0.1:5000")
     # The same words from anywhere else, or with arguments filled in, stay on one line.
-    for name, message, args in (("app", banner, ()), ("werkzeug", "WARNING: This is a development server.%s",
-                                                        ("\nFORGED",))):
+    for name, message, args in (
+        ("app", banner, ()),
+        ("werkzeug", "WARNING: This is a development server.%s", ("\nFORGED",)),
+    ):
         line = TextFormatter().format(logging.LogRecord(name, logging.INFO, __file__, 1, message, args, None))
         assert "\n" not in line and "\\x0a" in line
 
 
 def test_proxy_fix_uses_forwarded_address_for_limits(sqlite_url):
-    app = build_app(sqlite_url, {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-                                 "RATELIMIT_BOOKING": "1 per minute", "PROXY_FIX_HOPS": 1})
+    app = build_app(
+        sqlite_url,
+        {
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_BOOKING": "1 per minute",
+            "PROXY_FIX_HOPS": 1,
+        },
+    )
     try:
         from app.core.security import register  # noqa: F401  (ProxyFix is applied in create_app)
 
@@ -308,15 +371,26 @@ def test_limits_hold_across_gunicorn_workers_only_with_redis(app, sqlite_url, st
         if reason:
             pytest.skip(reason)
     uri = "redis://127.0.0.1:6379/0" if storage == "redis" else "memory://"
-    server = LiveServer(sqlite_url, workers=2, threads=1, env={
-        "RATELIMIT_ENABLED": "true", "RATELIMIT_STORAGE_URI": uri,
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}", "RATELIMIT_TOKEN_LOOKUP": "4 per minute"}).start()
+    server = LiveServer(
+        sqlite_url,
+        workers=2,
+        threads=1,
+        env={
+            "RATELIMIT_ENABLED": "true",
+            "RATELIMIT_STORAGE_URI": uri,
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            "RATELIMIT_TOKEN_LOOKUP": "4 per minute",
+        },
+    ).start()
     try:
         statuses = []
         for _ in range(16):
             # A fresh connection each time, so both workers answer.
-            statuses.append(requests.get(f"{server.url}/api/v1/bookings/{'x' * 32}",
-                                         headers={"Connection": "close"}, timeout=10).status_code)
+            statuses.append(
+                requests.get(
+                    f"{server.url}/api/v1/bookings/{'x' * 32}", headers={"Connection": "close"}, timeout=10
+                ).status_code
+            )
     finally:
         server.stop()
     allowed = statuses.count(404)
@@ -330,8 +404,12 @@ def test_limits_hold_across_gunicorn_workers_only_with_redis(app, sqlite_url, st
 def test_bandit_finds_no_medium_or_high_issues():
     if shutil.which("bandit", path=str(ROOT / ".venv" / "bin")) is None and not _has_module("bandit"):
         pytest.skip("bandit is not installed")
-    result = subprocess.run([sys.executable, "-m", "bandit", "-r", "app", "-ll", "-q", "-f", "txt"],
-                            cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bandit", "-r", "app", "-ll", "-q", "-f", "txt"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

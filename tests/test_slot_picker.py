@@ -25,8 +25,9 @@ def picker(slots, requested=None, mode=None, last=D0 + timedelta(days=59)):
     by_day: dict[date, list] = {}
     for slot in sorted(slots, key=lambda s: s.starts_at):
         by_day.setdefault(slot.starts_at.astimezone(DENVER).date(), []).append(slot)
-    return build_picker({day: len(times) for day, times in by_day.items()}, D0, last, requested, mode,
-                        DENVER, by_day.__getitem__)
+    return build_picker(
+        {day: len(times) for day, times in by_day.items()}, D0, last, requested, mode, DENVER, by_day.__getitem__
+    )
 
 
 def test_first_day_with_a_free_time_is_selected_and_counted():
@@ -34,8 +35,12 @@ def test_first_day_with_a_free_time_is_selected_and_counted():
     result = picker(slots)
     assert result.selected == D0 + timedelta(days=2)
     assert [(c.day, c.free) for c in result.days][:5] == [
-        (D0, 0), (D0 + timedelta(days=1), 0), (D0 + timedelta(days=2), 3),
-        (D0 + timedelta(days=3), 0), (D0 + timedelta(days=4), 1)]
+        (D0, 0),
+        (D0 + timedelta(days=1), 0),
+        (D0 + timedelta(days=2), 3),
+        (D0 + timedelta(days=3), 0),
+        (D0 + timedelta(days=4), 1),
+    ]
     assert len(result.days) == 7
     assert [s.starts_at.astimezone(DENVER).hour for s in result.morning] == [9, 10]
     assert [s.starts_at.astimezone(DENVER).hour for s in result.afternoon] == [13]
@@ -49,8 +54,8 @@ def test_requested_day_picks_its_strip_and_next_available_jumps_ahead():
     result = picker(slots, requested=D0 + timedelta(days=9))
     assert result.days[0].day == D0 + timedelta(days=7)
     assert result.selected_free == 0 and result.next_free == D0 + timedelta(days=20)
-    assert result.previous_strip == D0 + timedelta(days=1)   # the first free day of that strip
-    assert result.next_strip == D0 + timedelta(days=20)     # its first free day
+    assert result.previous_strip == D0 + timedelta(days=1)  # the first free day of that strip
+    assert result.next_strip == D0 + timedelta(days=20)  # its first free day
 
 
 def test_out_of_range_day_falls_back_with_a_notice_and_nothing_free_is_empty():
@@ -61,28 +66,42 @@ def test_out_of_range_day_falls_back_with_a_notice_and_nothing_free_is_empty():
 
 
 def test_last_strip_is_cut_at_the_horizon():
-    result = picker([fake(D0 + timedelta(days=8), 9)], requested=D0 + timedelta(days=8),
-                    last=D0 + timedelta(days=9))
-    assert [c.day for c in result.days] == [D0 + timedelta(days=7), D0 + timedelta(days=8),
-                                           D0 + timedelta(days=9)]
+    result = picker([fake(D0 + timedelta(days=8), 9)], requested=D0 + timedelta(days=8), last=D0 + timedelta(days=9))
+    assert [c.day for c in result.days] == [D0 + timedelta(days=7), D0 + timedelta(days=8), D0 + timedelta(days=9)]
     assert result.next_strip is None
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (None, (None, False)), ("", (None, False)), ("2027-03-04", (date(2027, 3, 4), False)),
-    ("2027-02-30", (None, True)), ("tomorrow", (None, True)), ("<script>", (None, True))])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (None, (None, False)),
+        ("", (None, False)),
+        ("2027-03-04", (date(2027, 3, 4), False)),
+        ("2027-02-30", (None, True)),
+        ("tomorrow", (None, True)),
+        ("<script>", (None, True)),
+    ],
+)
 def test_parse_day(text, expected):
     assert parse_day(text) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (None, (None, False)), ("any", (None, False)), ("phone", ("phone", False)),
-    ("in_person", ("in_person", False)), ("pigeon", (None, True))])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (None, (None, False)),
+        ("any", (None, False)),
+        ("phone", ("phone", False)),
+        ("in_person", ("in_person", False)),
+        ("pigeon", (None, True)),
+    ],
+)
 def test_parse_mode(text, expected):
     assert parse_mode(text) == expected
 
 
 # --- through the client ---------------------------------------------------------------------
+
 
 def test_book_shows_one_day_and_links_other_days(ctx, client):
     first = make_slot(local_dt(future_day(3), 9))
@@ -100,14 +119,23 @@ def test_mode_filter_carries_into_the_form(ctx, client):
     both = make_slot(local_dt(future_day(3), 9))
     video_only = make_slot(local_dt(future_day(3), 10), modes="video")
     html = client.get("/book?mode=phone").get_data(as_text=True)
-    assert f'/book/{both.public_id}?mode=phone' in html
+    assert f"/book/{both.public_id}?mode=phone" in html
     assert video_only.public_id not in html
     form = client.get(f"/book/{both.public_id}?mode=phone").get_data(as_text=True)
     assert re.search(r'<input checked id="mode-\d" name="mode" (?:required )?type="radio" value="phone"', form), form
 
 
-@pytest.mark.parametrize("query", ["?day=2026-02-30", "?day=nonsense", "?day=1999-01-01", "?mode=pigeon",
-                                   "?day=2999-12-31&mode=", "?mode=phone&day=2026-13-01"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?day=2026-02-30",
+        "?day=nonsense",
+        "?day=1999-01-01",
+        "?mode=pigeon",
+        "?day=2999-12-31&mode=",
+        "?mode=phone&day=2026-13-01",
+    ],
+)
 def test_bad_query_values_fall_back_to_a_friendly_page(ctx, client, query):
     slot = make_slot()
     response = client.get("/book" + query)
@@ -142,8 +170,9 @@ def test_reschedule_uses_the_same_picker_and_keeps_the_mode(ctx, client):
     assert f"/manage/{token}/reschedule/{target.public_id}?mode=video" in html
     confirm = client.get(f"/manage/{token}/reschedule/{target.public_id}?mode=video").get_data(as_text=True)
     assert re.search(r'checked[^>]*value="video"', confirm)
-    response = client.post(f"/manage/{token}/reschedule/{target.public_id}",
-                           data={"csrf_token": csrf_token(confirm), "mode": "video"})
+    response = client.post(
+        f"/manage/{token}/reschedule/{target.public_id}", data={"csrf_token": csrf_token(confirm), "mode": "video"}
+    )
     assert response.status_code == 303
 
 

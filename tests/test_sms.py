@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.mail import texts
 from app.mail.delivery import deliver_due
@@ -49,14 +50,15 @@ def book_with_texts(slot=None, **fields):
 
 # --- consent ---------------------------------------------------------------------------------
 
+
 def test_the_booking_form_offers_texts_unticked_with_what_to_expect(app):
     # No app context around the requests: each request's language is its own.
     with app.app_context():
         slot_id = make_slot().public_id
-    for prefix, words in (("", ("Text me reminders at the number above", "Two texts",
-                                "Reply STOP to end them")),
-                          ("/es", ("Envíeme recordatorios por mensaje de texto al número de arriba",
-                                   "Dos mensajes", "Responda STOP"))):
+    for prefix, words in (
+        ("", ("Text me reminders at the number above", "Two texts", "Reply STOP to end them")),
+        ("/es", ("Envíeme recordatorios por mensaje de texto al número de arriba", "Dos mensajes", "Responda STOP")),
+    ):
         html = app.test_client().get(f"{prefix}/book/{slot_id}").get_data(as_text=True)
         box = re.search(r'<input[^>]*name="sms_consent"[^>]*>', html).group(0)
         assert "checked" not in box
@@ -67,8 +69,17 @@ def test_the_booking_form_offers_texts_unticked_with_what_to_expect(app):
 def test_no_consent_no_text(ctx, client, sms_provider):
     slot = make_slot()
     html = client.get(f"/book/{slot.public_id}").get_data(as_text=True)
-    form = {"csrf_token": csrf_token(html), "slot_id": slot.public_id, "mode": "phone", "name": "Ada Lovelace",
-            "email": "ada@example.com", "phone": "970-555-0123", "interest": "tms", "consent": "y", "started": ""}
+    form = {
+        "csrf_token": csrf_token(html),
+        "slot_id": slot.public_id,
+        "mode": "phone",
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "phone": "970-555-0123",
+        "interest": "tms",
+        "consent": "y",
+        "started": "",
+    }
     assert client.post(f"/book/{slot.public_id}", data=form).status_code == 303
     booking = db.session.execute(select(Booking)).scalar_one()
     assert booking.sms_consent_at is None and booking.sms_consent_source is None
@@ -80,44 +91,99 @@ def test_no_consent_no_text(ctx, client, sms_provider):
 def test_consent_is_stored_with_its_time_and_source_from_every_form(ctx, client):
     slot = make_slot()
     html = client.get(f"/book/{slot.public_id}").get_data(as_text=True)
-    form = {"csrf_token": csrf_token(html), "slot_id": slot.public_id, "mode": "phone", "name": "Ada Lovelace",
-            "email": "ada@example.com", "phone": "970-555-0123", "interest": "tms", "consent": "y",
-            "sms_consent": "y", "started": ""}
+    form = {
+        "csrf_token": csrf_token(html),
+        "slot_id": slot.public_id,
+        "mode": "phone",
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "phone": "970-555-0123",
+        "interest": "tms",
+        "consent": "y",
+        "sms_consent": "y",
+        "started": "",
+    }
     assert client.post(f"/book/{slot.public_id}", data=form).status_code == 303
 
     api_slot = make_slot()
-    answer = client.post("/api/v1/bookings", json={
-        "slot_id": api_slot.public_id, "mode": "phone", "name": "Grace Hopper", "email": "grace@example.com",
-        "phone": "970-555-0142", "interest": "not_sure", "consent": True, "sms_consent": True})
+    answer = client.post(
+        "/api/v1/bookings",
+        json={
+            "slot_id": api_slot.public_id,
+            "mode": "phone",
+            "name": "Grace Hopper",
+            "email": "grace@example.com",
+            "phone": "970-555-0142",
+            "interest": "not_sure",
+            "consent": True,
+            "sms_consent": True,
+        },
+    )
     assert answer.status_code == 201 and answer.get_json()["booking"]["sms_consent"] is True
-    refused = client.post("/api/v1/bookings", json={
-        "slot_id": api_slot.public_id, "mode": "phone", "name": "Grace Hopper", "email": "grace@example.com",
-        "phone": "970-555-0142", "interest": "not_sure", "consent": True, "sms_consent": "yes"})
+    refused = client.post(
+        "/api/v1/bookings",
+        json={
+            "slot_id": api_slot.public_id,
+            "mode": "phone",
+            "name": "Grace Hopper",
+            "email": "grace@example.com",
+            "phone": "970-555-0142",
+            "interest": "not_sure",
+            "consent": True,
+            "sms_consent": "yes",
+        },
+    )
     assert refused.status_code == 422 and "sms_consent" in refused.get_json()["error"]["fields"]
 
     desk = signed_in_client(ctx, "sam@mindset-tms.example", "staff")
     staff_slot = make_slot()
-    made = staff_post(desk, f"/staff/bookings/new?slot={staff_slot.public_id}", {
-        "slot_id": staff_slot.public_id, "mode": "phone", "name": "Alan Turing", "email": "alan@example.com",
-        "phone": "970-555-0177", "interest": "tms", "note": "", "locale": "es", "consent": "y",
-        "sms_consent": "y"}, token_from=f"/staff/bookings/new?slot={staff_slot.public_id}")
+    made = staff_post(
+        desk,
+        f"/staff/bookings/new?slot={staff_slot.public_id}",
+        {
+            "slot_id": staff_slot.public_id,
+            "mode": "phone",
+            "name": "Alan Turing",
+            "email": "alan@example.com",
+            "phone": "970-555-0177",
+            "interest": "tms",
+            "note": "",
+            "locale": "es",
+            "consent": "y",
+            "sms_consent": "y",
+        },
+        token_from=f"/staff/bookings/new?slot={staff_slot.public_id}",
+    )
     assert made.status_code == 303
 
     today = future_day(0)
-    joined = client.post("/api/v1/waitlist", json={
-        "name": "Mary Somerville", "email": "mary@example.com", "phone": "970-555-0188", "consent": True,
-        "sms_consent": True, "earliest": today.isoformat(), "latest": (today + timedelta(days=9)).isoformat()})
+    joined = client.post(
+        "/api/v1/waitlist",
+        json={
+            "name": "Mary Somerville",
+            "email": "mary@example.com",
+            "phone": "970-555-0188",
+            "consent": True,
+            "sms_consent": True,
+            "earliest": today.isoformat(),
+            "latest": (today + timedelta(days=9)).isoformat(),
+        },
+    )
     assert joined.status_code == 201 and joined.get_json()["entry"]["sms_consent"] is True
 
     db.session.expire_all()
-    sources = {b.email: (b.sms_consent_source, b.sms_consent_at is not None)
-               for b in db.session.execute(select(Booking)).scalars()}
-    assert sources == {"ada@example.com": ("web", True), "grace@example.com": ("api", True),
-                       "alan@example.com": ("staff", True)}
+    sources = {
+        b.email: (b.sms_consent_source, b.sms_consent_at is not None)
+        for b in db.session.execute(select(Booking)).scalars()
+    }
+    assert sources == {
+        "ada@example.com": ("web", True),
+        "grace@example.com": ("api", True),
+        "alan@example.com": ("staff", True),
+    }
     entry = db.session.execute(select(WaitlistEntry)).scalar_one()
     assert entry.sms_consent_source == "api" and entry.sms_consent_at is not None
-    assert {m.to_address for m in texts_queued("confirmation")} == {"+19705550123", "+19705550142",
-                                                                   "+19705550177"}
+    assert {m.to_address for m in texts_queued("confirmation")} == {"+19705550123", "+19705550142", "+19705550177"}
 
 
 def test_the_waiting_list_form_carries_consent_to_the_booking_an_offer_makes(ctx, client):
@@ -127,22 +193,35 @@ def test_the_waiting_list_form_carries_consent_to_the_booking_an_offer_makes(ctx
     box = re.search(r'<input[^>]*name="sms_consent"[^>]*>', html).group(0)
     assert "checked" not in box and "Reply STOP to end them" in html
     today = future_day(0)
-    answer = client.post("/waitlist", data={
-        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', html).group(1),
-        "name": "Mary Somerville", "email": "mary@example.com",
-        "phone": "970-555-0188", "earliest": today.isoformat(), "latest": (today + timedelta(days=9)).isoformat(),
-        "consent": "y", "sms_consent": "y"})
+    answer = client.post(
+        "/waitlist",
+        data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', html).group(1),
+            "name": "Mary Somerville",
+            "email": "mary@example.com",
+            "phone": "970-555-0188",
+            "earliest": today.isoformat(),
+            "latest": (today + timedelta(days=9)).isoformat(),
+            "consent": "y",
+            "sms_consent": "y",
+        },
+    )
     assert answer.status_code == 303
     entry = db.session.execute(select(WaitlistEntry)).scalar_one()
     assert entry.sms_consent_source == "web"
     details = claims.booking_service.PatientDetails(
-        name=entry.name, email=entry.email, phone=entry.phone, interest="not_sure",
-        sms_consent="waitlist" if entry.sms_consent_at else None)
-    made = service.book(make_slot().public_id, "phone", details)
+        name=entry.name,
+        email=entry.email,
+        phone=entry.phone,
+        interest="not_sure",
+        sms_consent="waitlist" if entry.sms_consent_at else None,
+    )
+    made = service.book(make_slot().public_id, "phone", details, actor=THE_PATIENT)
     assert made.booking.sms_consent_source == "waitlist"
 
 
 # --- what is sent, and how -------------------------------------------------------------------
+
 
 def test_a_confirmation_text_reaches_the_provider_field_by_field(ctx, client, sms_provider):
     made = book_with_texts()
@@ -196,8 +275,11 @@ def test_every_text_is_one_short_segment_in_both_languages_with_no_health_words(
             if row.booking_id != made.booking.id:
                 continue
             # A reminder is sent the day before (REMINDER_HOURS_BEFORE) or, late, on the day.
-            moments = ((utcnow(),) if row.kind == "confirmation"
-                       else (slot.starts_at - timedelta(hours=24), slot.starts_at - timedelta(hours=3)))
+            moments = (
+                (utcnow(),)
+                if row.kind == "confirmation"
+                else (slot.starts_at - timedelta(hours=24), slot.starts_at - timedelta(hours=3))
+            )
             for sent_at in moments:
                 from app.mail import rendering
 
@@ -209,9 +291,13 @@ def test_every_text_is_one_short_segment_in_both_languages_with_no_health_words(
                 assert not HEALTH.search(body), body
                 assert rendering.message_locale(row.kind, event) == locale
         assert len(bodies) == 3
-        service.cancel(made.booking.public_id)
-    spanish = texts.render("reminder", {"booking": {"starts_at": slot.starts_at.isoformat(), "locale": "es"},
-                                        "sms_link": None}, slot.starts_at - timedelta(hours=24), "es")
+        service.cancel(made.booking.public_id, actor=THE_PATIENT)
+    spanish = texts.render(
+        "reminder",
+        {"booking": {"starts_at": slot.starts_at.isoformat(), "locale": "es"}, "sms_link": None},
+        slot.starts_at - timedelta(hours=24),
+        "es",
+    )
     assert spanish.startswith("Mindset: su consulta es mañana a las ")
 
 
@@ -243,7 +329,7 @@ def test_at_most_one_automatic_text_a_day(ctx, sms_provider):
     from app.booking import service as booking_service
     from tests.conftest import patient
 
-    booking_service.book(slot.public_id, "phone", patient(sms_consent="web"), booked_at)
+    booking_service.book(slot.public_id, "phone", patient(sms_consent="web"), booked_at, actor=THE_PATIENT)
     deliver_due(now=booked_at)
     deliver_due(now=slot.starts_at - timedelta(hours=23))
     assert len(sms_provider.accepted) == 1
@@ -256,12 +342,12 @@ def test_a_cancelled_or_moved_booking_is_not_reminded_of_the_old_time(ctx, sms_p
     made = book_with_texts(slot)
     deliver_due()
     later = make_slot(local_dt(future_day(6), 11))
-    service.reschedule(made.booking.public_id, later.public_id)
+    service.reschedule(made.booking.public_id, later.public_id, actor=THE_PATIENT)
     deliver_due(now=slot.starts_at - timedelta(hours=23))
     assert len(sms_provider.accepted) == 1
     deliver_due(now=later.starts_at - timedelta(hours=23))
     assert len(sms_provider.accepted) == 2 and "11:00 AM" in sms_provider.accepted[1].form["Body"]
-    service.cancel(made.booking.public_id)
+    service.cancel(made.booking.public_id, actor=THE_PATIENT)
     assert all(m.status != "pending" for m in texts_queued())
 
 
@@ -299,8 +385,7 @@ def test_a_provider_outage_loses_nothing_and_sends_nothing_twice(ctx, sms_provid
     assert deliver_due(now=t0 + timedelta(seconds=30)).sent == 0  # backing off
     assert deliver_due(now=t0 + timedelta(minutes=2)).sent == 3
     assert deliver_due(now=t0 + timedelta(hours=7)).sent == 0
-    assert sorted(r.form["To"] for r in sms_provider.accepted) == ["+19705550140", "+19705550141",
-                                                                  "+19705550142"]
+    assert sorted(r.form["To"] for r in sms_provider.accepted) == ["+19705550140", "+19705550141", "+19705550142"]
     assert {m.status for m in texts_queued("confirmation")} == {"sent"}
 
 
@@ -343,7 +428,7 @@ def test_a_resent_confirmation_moves_the_text_reminder_to_the_new_link(ctx, sms_
     slot = make_slot(local_dt(future_day(4), 10))
     made = book_with_texts(slot)
     deliver_due()
-    again = service.resend_confirmation(made.booking.public_id)
+    again = service.resend_confirmation(made.booking.public_id, actor=THE_PATIENT)
     reminders = texts_queued("reminder")
     assert [m.status for m in reminders] == ["cancelled", "pending"]
     assert f"/m/{again.manage_token}" in reminders[1].event
@@ -358,7 +443,7 @@ def test_erasing_a_patient_clears_their_texts_and_replies(ctx, client, sms_provi
     made = book_with_texts()
     deliver_due()
     reply(client, "See you then", "SM" + "9" * 32)
-    service.cancel(made.booking.public_id)
+    service.cancel(made.booking.public_id, actor=THE_PATIENT)
     erase.erase_patient(made.booking.public_id, None)
     db.session.expire_all()
     assert all(m.to_address == "" and m.body_text == "" for m in texts_queued())
@@ -368,26 +453,46 @@ def test_erasing_a_patient_clears_their_texts_and_replies(ctx, client, sms_provi
 
 # --- replies and delivery reports --------------------------------------------------------------
 
+
 def webhook(client, path: str, fields: dict, *, token: str = AUTH_TOKEN):
     signed = signature(f"http://localhost{path}", fields.items(), token)
     return client.post(path, data=fields, headers={"X-Twilio-Signature": signed})
 
 
 def reply(client, body: str, sid: str, number: str = PHONE, **kwargs):
-    return webhook(client, "/sms/inbound", {"MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": number,
-                                            "To": FROM_NUMBER, "Body": body, "NumMedia": "0"}, **kwargs)
+    return webhook(
+        client,
+        "/sms/inbound",
+        {
+            "MessageSid": sid,
+            "AccountSid": ACCOUNT_SID,
+            "From": number,
+            "To": FROM_NUMBER,
+            "Body": body,
+            "NumMedia": "0",
+        },
+        **kwargs,
+    )
 
 
 def test_the_signature_is_the_documented_one():
     # Twilio's documented example (https://www.twilio.com/docs/usage/security).
-    fields = {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234",
-              "From": "+12349013030", "To": "+18005551212"}
-    assert signature("https://mycompany.com/myapp.php?foo=1&bar=2", fields.items(),
-                     "12345") == "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+    fields = {
+        "CallSid": "CA1234567890ABCDE",
+        "Caller": "+12349013030",
+        "Digits": "1234",
+        "From": "+12349013030",
+        "To": "+18005551212",
+    }
+    assert (
+        signature("https://mycompany.com/myapp.php?foo=1&bar=2", fields.items(), "12345")
+        == "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+    )
 
 
-@pytest.mark.parametrize("word", ["STOP", "stop", "  Stop ", "STOPALL", "unsubscribe", "CANCEL", "End",
-                                  "QUIT", "alto", "PARAR"])
+@pytest.mark.parametrize(
+    "word", ["STOP", "stop", "  Stop ", "STOPALL", "unsubscribe", "CANCEL", "End", "QUIT", "alto", "PARAR"]
+)
 def test_a_signed_stop_ends_every_text_to_the_number_at_once(ctx, client, sms_provider, word):
     slot = make_slot(local_dt(future_day(4), 10))
     book_with_texts(slot)
@@ -408,12 +513,15 @@ def test_a_signed_stop_ends_every_text_to_the_number_at_once(ctx, client, sms_pr
 def test_a_forged_or_unsigned_reply_is_refused(ctx, client):
     book_with_texts()
     assert reply(client, "STOP", "SM" + "b" * 32, token="not-the-token").status_code == 403
-    assert client.post("/sms/inbound", data={"From": PHONE, "Body": "STOP",
-                                             "MessageSid": "SM1"}).status_code == 403
-    signed = signature("http://localhost/sms/inbound", {"From": PHONE, "Body": "START", "MessageSid": "SM2"}.items(),
-                       AUTH_TOKEN)
-    tampered = client.post("/sms/inbound", data={"From": PHONE, "Body": "STOP", "MessageSid": "SM2"},
-                           headers={"X-Twilio-Signature": signed})
+    assert client.post("/sms/inbound", data={"From": PHONE, "Body": "STOP", "MessageSid": "SM1"}).status_code == 403
+    signed = signature(
+        "http://localhost/sms/inbound", {"From": PHONE, "Body": "START", "MessageSid": "SM2"}.items(), AUTH_TOKEN
+    )
+    tampered = client.post(
+        "/sms/inbound",
+        data={"From": PHONE, "Body": "STOP", "MessageSid": "SM2"},
+        headers={"X-Twilio-Signature": signed},
+    )
     assert tampered.status_code == 403
     assert db.session.execute(select(SmsOptOut)).first() is None
     assert db.session.execute(select(SmsReply)).first() is None
@@ -423,11 +531,9 @@ def test_the_signature_covers_the_public_address_not_the_request_one(ctx, client
     ctx.config["PUBLIC_BASE_URL"] = "https://book.example.org"
     fields = {"MessageSid": "SM" + "c" * 32, "From": PHONE, "Body": "STOP"}
     by_request_url = signature("http://localhost/sms/inbound", fields.items(), AUTH_TOKEN)
-    assert client.post("/sms/inbound", data=fields,
-                       headers={"X-Twilio-Signature": by_request_url}).status_code == 403
+    assert client.post("/sms/inbound", data=fields, headers={"X-Twilio-Signature": by_request_url}).status_code == 403
     by_public_url = signature("https://book.example.org/sms/inbound", fields.items(), AUTH_TOKEN)
-    assert client.post("/sms/inbound", data=fields,
-                       headers={"X-Twilio-Signature": by_public_url}).status_code == 200
+    assert client.post("/sms/inbound", data=fields, headers={"X-Twilio-Signature": by_public_url}).status_code == 200
 
 
 def test_start_resumes_texts(ctx, client, sms_provider):
@@ -444,10 +550,13 @@ def test_start_resumes_texts(ctx, client, sms_provider):
     assert len(sms_provider.accepted) == 1
 
 
-@pytest.mark.parametrize(("word", "expected"), [
-    ("HELP", "appointment texts. Questions: +1 970-555-0100. Reply STOP to opt out."),
-    ("ayuda", "mensajes de sus consultas. Preguntas: +1 970-555-0100. Responda STOP para no recibir más."),
-])
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("HELP", "appointment texts. Questions: +1 970-555-0100. Reply STOP to opt out."),
+        ("ayuda", "mensajes de sus consultas. Preguntas: +1 970-555-0100. Responda STOP para no recibir más."),
+    ],
+)
 def test_help_answers_with_the_clinics_name_and_phone(ctx, client, word, expected):
     answer = reply(client, word, "SM" + "1" * 32)
     assert answer.status_code == 200 and answer.mimetype == "text/xml"
@@ -482,13 +591,15 @@ def test_delivery_reports_update_the_text(ctx, client, sms_provider):
     book_with_texts(email="other@example.com", phone="+19705550150")
     deliver_due()
     other = texts_queued("confirmation")[1]
-    webhook(client, "/sms/status", {"MessageSid": other.provider_id, "MessageStatus": "undelivered",
-                                    "ErrorCode": "30006"})
+    webhook(
+        client, "/sms/status", {"MessageSid": other.provider_id, "MessageStatus": "undelivered", "ErrorCode": "30006"}
+    )
     other = texts_queued("confirmation")[1]
     assert other.status == "failed" and other.provider_status == "undelivered" and "30006" in other.last_error
 
 
 # --- staff -------------------------------------------------------------------------------------
+
 
 def test_staff_see_the_texts_and_send_a_one_off(ctx, sms_provider):
     made = book_with_texts()
@@ -533,6 +644,7 @@ def test_staff_cannot_text_a_patient_who_did_not_agree_or_replied_stop(ctx, clie
 
 # --- the worker as it runs in production ---------------------------------------------------------
 
+
 def start_text_worker(database_url: str, provider, capture_dir, *args: str):
     import os
     import subprocess
@@ -540,10 +652,23 @@ def start_text_worker(database_url: str, provider, capture_dir, *args: str):
 
     from tests.conftest import ROOT, TEST_SETTINGS
 
-    env = {**os.environ, **TEST_SETTINGS, **provider.settings(), "DATABASE_URL": database_url,
-           "MAIL_SERVER": "", "MAIL_CAPTURE_DIR": str(capture_dir), "LOG_LEVEL": "INFO"}
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", *args], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        **TEST_SETTINGS,
+        **provider.settings(),
+        "DATABASE_URL": database_url,
+        "MAIL_SERVER": "",
+        "MAIL_CAPTURE_DIR": str(capture_dir),
+        "LOG_LEVEL": "INFO",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def queue_texts(count: int) -> set[str]:
@@ -565,11 +690,16 @@ def test_two_workers_on_postgresql_never_send_a_text_twice(postgres_url, sms_pro
         with app.app_context():
             numbers = queue_texts(24)
         sms_provider.delay = 0.02
-        workers = [start_text_worker(postgres_url, sms_provider, tmp_path, "--interval", "0.1",
-                                     "--batch-size", "3") for _ in range(2)]
+        workers = [
+            start_text_worker(postgres_url, sms_provider, tmp_path, "--interval", "0.1", "--batch-size", "3")
+            for _ in range(2)
+        ]
         try:
-            wait_until(lambda: {r.form["To"] for r in list(sms_provider.accepted)} >= numbers, 60,
-                       "every text to reach the provider")
+            wait_until(
+                lambda: {r.form["To"] for r in list(sms_provider.accepted)} >= numbers,
+                60,
+                "every text to reach the provider",
+            )
         finally:
             results = [stop(worker) for worker in workers]
         counts = Counter(r.form["To"] for r in sms_provider.accepted)
@@ -596,19 +726,24 @@ def test_a_worker_killed_mid_batch_loses_no_text(sqlite_url, sms_provider, tmp_p
     finally:
         dispose(app)
     sms_provider.delay = 0.05
-    first = start_text_worker(sqlite_url, sms_provider, tmp_path, "--interval", "0.2", "--lease", "2",
-                              "--batch-size", "4")
+    first = start_text_worker(
+        sqlite_url, sms_provider, tmp_path, "--interval", "0.2", "--lease", "2", "--batch-size", "4"
+    )
     try:
         wait_until(lambda: len(sms_provider.accepted) >= 4, 30, "the first worker to send some texts")
     finally:
         first.kill()
         first.wait()
     assert len(sms_provider.accepted) < 12, "the worker was killed part-way"
-    second = start_text_worker(sqlite_url, sms_provider, tmp_path, "--interval", "0.2", "--lease", "2",
-                               "--batch-size", "4")
+    second = start_text_worker(
+        sqlite_url, sms_provider, tmp_path, "--interval", "0.2", "--lease", "2", "--batch-size", "4"
+    )
     try:
-        wait_until(lambda: {r.form["To"] for r in list(sms_provider.accepted)} >= numbers, 60,
-                   "every text to reach the provider")
+        wait_until(
+            lambda: {r.form["To"] for r in list(sms_provider.accepted)} >= numbers,
+            60,
+            "every text to reach the provider",
+        )
     finally:
         code, stderr = stop(second)
     assert code == 0, stderr

@@ -13,6 +13,7 @@ import vobject
 from sqlalchemy import select
 
 from app.booking import service
+from app.core.actors import Actor
 from app.core.extensions import db
 from app.mail import rendering
 from app.mail.delivery import deliver_due
@@ -25,8 +26,20 @@ from tests.test_radicale import Radicale
 ANA = "ana@example.com"
 STAFF = "staff@mindset-tms.example"
 # Health words, in both languages, that no email or invite may carry.
-HEALTH_WORDS = ("ketamine", "ketamina", "depression", "depresión", "sertraline", "sertralina",
-                "tms therapy", "terapia", "estimulación magnética", "interest", "interés", "phq")
+HEALTH_WORDS = (
+    "ketamine",
+    "ketamina",
+    "depression",
+    "depresión",
+    "sertraline",
+    "sertralina",
+    "tms therapy",
+    "terapia",
+    "estimulación magnética",
+    "interest",
+    "interés",
+    "phq",
+)
 NOTE = "Depresión desde hace meses, probé sertralina"
 
 
@@ -61,7 +74,7 @@ def assert_spanish_invite(calendar: str) -> None:
     assert event.summary.value == "Consulta – Mindset TMS"
     assert event.description.value.startswith("Su consulta con Mindset TMS.")
     assert "Número de referencia:" in event.description.value
-    assert "En una crisis, llame o envíe un mensaje de texto al 988" in event.description.value
+    assert "Si está en crisis, llame al 988 y marque 2 para hablar en español" in event.description.value
 
 
 def assert_no_health_words(*texts: str) -> None:
@@ -80,11 +93,11 @@ def book_in_spanish_through_the_site(client, slot, **fields) -> str:
     return re.search(r"/manage/([A-Za-z0-9_-]+)/confirmed", location).group(1)
 
 
-def test_a_spanish_booking_on_the_site_gets_a_spanish_confirmation_and_invite(ctx, client, smtp_server,
-                                                                               radicale):
+def test_a_spanish_booking_on_the_site_gets_a_spanish_confirmation_and_invite(ctx, client, smtp_server, radicale):
     slot = make_slot()
-    token = book_in_spanish_through_the_site(client, slot, name="Ana García", email=ANA, mode="in_person",
-                                             interest="ketamine", note=NOTE)
+    token = book_in_spanish_through_the_site(
+        client, slot, name="Ana García", email=ANA, mode="in_person", interest="ketamine", note=NOTE
+    )
     deliver_due()
     [received] = smtp_server.to(ANA)
     message = received.message
@@ -92,7 +105,7 @@ def test_a_spanish_booking_on_the_site_gets_a_spanish_confirmation_and_invite(ct
     plain, html = readable(text_of(message, "plain")), readable(text_of(message, "html"))
     assert plain.startswith("Hola, Ana:")
     assert "Su consulta gratuita con Mindset TMS está reservada." in plain
-    assert "(hora de Denver)" in plain and ("a. m." in plain or "p. m." in plain)
+    assert "(hora de Colorado)" in plain and ("a. m." in plain or "p. m." in plain)
     assert f"http://localhost/es/manage/{token}" in plain and f"http://localhost/es/manage/{token}" in html
     assert 'lang="es"' in html and "Administrar mi consulta" in html
     assert "No es para emergencias." in plain and "988" in html
@@ -106,8 +119,12 @@ def test_a_spanish_booking_on_the_site_gets_a_spanish_confirmation_and_invite(ct
 
     collection = radicale.new_calendar("es-site")
     resource = collection + the_booking().public_id + ".ics"
-    created = radicale.request("PUT", resource, data=calendar.encode("utf-8"),
-                               headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"})
+    created = radicale.request(
+        "PUT",
+        resource,
+        data=calendar.encode("utf-8"),
+        headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"},
+    )
     assert created.status_code == 201, created.text
     [stored] = radicale.events(collection)
     assert stored.summary.value == "Consulta – Mindset TMS"
@@ -116,9 +133,20 @@ def test_a_spanish_booking_on_the_site_gets_a_spanish_confirmation_and_invite(ct
 
 def test_an_api_booking_in_spanish_gets_spanish_mail_and_invite(ctx, client, smtp_server, radicale):
     slot = make_slot()
-    response = client.post("/api/v1/bookings", json={
-        "slot_id": slot.public_id, "mode": "phone", "name": "Ana García", "email": ANA,
-        "phone": "970-555-0123", "interest": "ketamine", "note": NOTE, "consent": True, "locale": "es"})
+    response = client.post(
+        "/api/v1/bookings",
+        json={
+            "slot_id": slot.public_id,
+            "mode": "phone",
+            "name": "Ana García",
+            "email": ANA,
+            "phone": "970-555-0123",
+            "interest": "ketamine",
+            "note": NOTE,
+            "consent": True,
+            "locale": "es",
+        },
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert body["manage_url"] == f"http://localhost/es/manage/{body['manage_token']}"
@@ -134,8 +162,12 @@ def test_an_api_booking_in_spanish_gets_spanish_mail_and_invite(ctx, client, smt
     assert vobject.readOne(calendar).vevent.location.value == "Llamada telefónica"
     assert_no_health_words(message.as_string(), plain, text_of(message, "html"), " ".join(unfolded(calendar)))
     collection = radicale.new_calendar("es-api")
-    created = radicale.request("PUT", collection + body["booking"]["id"] + ".ics", data=calendar.encode("utf-8"),
-                               headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"})
+    created = radicale.request(
+        "PUT",
+        collection + body["booking"]["id"] + ".ics",
+        data=calendar.encode("utf-8"),
+        headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"},
+    )
     assert created.status_code == 201, created.text
 
 
@@ -152,7 +184,7 @@ def test_staff_moving_a_spanish_booking_sends_the_update_in_spanish(ctx, smtp_se
     update = smtp_server.to(ANA)[-1].message
     assert update["Subject"] == "Su consulta cambió de horario – Mindset TMS"
     plain = readable(text_of(update, "plain"))
-    assert "Hola, Ana:" in plain and "Antes era:" in plain and "(hora de Denver)" in plain
+    assert "Hola, Ana:" in plain and "Antes era:" in plain and "(hora de Colorado)" in plain
     calendar = calendar_text(update)
     assert_spanish_invite(calendar)
     assert vobject.readOne(calendar).vevent.sequence.value == "1"
@@ -172,7 +204,7 @@ def test_the_reminder_and_the_cancellation_are_in_spanish(ctx, smtp_server):
     plain = readable(text_of(reminder, "plain"))
     assert "Le recordamos su consulta con Mindset TMS." in plain
     assert f"/es/manage/{result.manage_token}" in plain
-    service.cancel(result.booking.public_id, by="staff", message="Lo sentimos, la doctora está enferma.")
+    service.cancel(result.booking.public_id, actor=Actor("staff"), message="Lo sentimos, la doctora está enferma.")
     deliver_due(now=slot.starts_at - timedelta(hours=22))
     cancellation = smtp_server.to(ANA)[-1].message
     assert cancellation["Subject"] == "Su consulta está cancelada – Mindset TMS"
@@ -191,14 +223,20 @@ def test_an_english_booking_still_gets_english_words(ctx, smtp_server):
 
 def test_a_waiting_list_offer_is_written_in_the_entry_language(ctx):
     slot = make_slot()
-    event = {"name": "Ana García", "starts_at": slot.starts_at.isoformat(), "ends_at": slot.ends_at.isoformat(),
-             "modes": ["phone", "video"], "claim_url": "http://localhost/es/offers/tok",
-             "expires_at": (slot.starts_at - timedelta(hours=30)).isoformat(), "locale": "es"}
+    event = {
+        "name": "Ana García",
+        "starts_at": slot.starts_at.isoformat(),
+        "ends_at": slot.ends_at.isoformat(),
+        "modes": ["phone", "video"],
+        "claim_url": "http://localhost/es/offers/tok",
+        "expires_at": (slot.starts_at - timedelta(hours=30)).isoformat(),
+        "locale": "es",
+    }
     rendered = rendering.render_event(rendering.OFFER, json.loads(json.dumps(event)), slot.starts_at)
     assert rendered.subject == "Se liberó un horario de consulta más pronto"
     text = readable(rendered.text)
     assert text.startswith("Hola, Ana:") and "Llamada telefónica, Videollamada" in text
-    assert "hora de Denver" in text
+    assert "hora de Colorado" in text and "Denver" not in text
 
 
 def test_manage_pages_follow_the_booking_language(ctx, client):
@@ -261,16 +299,22 @@ def test_the_repeated_autumn_hour_says_which_one_in_spanish_email(ctx):
     from datetime import UTC, datetime
 
     def offer_text(starts_at: datetime, locale: str) -> str:
-        event = {"name": "Ana", "starts_at": starts_at.isoformat(),
-                 "ends_at": (starts_at + timedelta(minutes=30)).isoformat(), "modes": ["phone"],
-                 "claim_url": "http://localhost/es/offers/x", "expires_at": starts_at.isoformat(),
-                 "locale": locale}
+        event = {
+            "name": "Ana",
+            "starts_at": starts_at.isoformat(),
+            "ends_at": (starts_at + timedelta(minutes=30)).isoformat(),
+            "modes": ["phone"],
+            "claim_url": "http://localhost/es/offers/x",
+            "expires_at": starts_at.isoformat(),
+            "locale": locale,
+        }
         return rendering.render_event(rendering.OFFER, event, starts_at).text
 
     first, second = datetime(2027, 11, 7, 7, tzinfo=UTC), datetime(2027, 11, 7, 8, tzinfo=UTC)
     assert "1:00 AM MDT" in offer_text(first, "en") and "1:00 AM MST" in offer_text(second, "en")
     daylight, standard = offer_text(first, "es"), offer_text(second, "es")
-    assert re.search(r"1:00\sa\.\sm\. \(hora de verano", daylight), daylight
-    assert re.search(r"1:00\sa\.\sm\. \(hora estándar", standard), standard
-    # Any other hour names the city, as before.
-    assert "(hora de Denver)" in offer_text(datetime(2027, 11, 8, 16, tzinfo=UTC), "es")
+    assert re.search(r"1:00\sa\.\sm\. \(hora de Colorado, horario de verano\)", daylight), daylight
+    assert re.search(r"1:00\sa\.\sm\. \(hora de Colorado, horario estándar\)", standard), standard
+    assert "Denver" not in daylight + standard
+    # Any other hour names the zone in the same words, once.
+    assert "(hora de Colorado)" in offer_text(datetime(2027, 11, 8, 16, tzinfo=UTC), "es")

@@ -7,17 +7,34 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.extensions import db
+from app.courses import service as courses
 from app.models import AvailabilityRule, Booking, CalendarFeed, DateOverride, Slot
-from app.models.staff import AuditLog, StaffUser
+from app.models.staff import ApiToken, AuditLog, StaffUser
+from app.staff import api_tokens
 from tests.conftest import make_booking, make_slot
+from tests.course_helpers import next_monday, template_id
 from tests.fixtures_staff import make_staff, signed_in_client
 
 PATIENT_NAME = "Ada Lovelace"
 PATIENT_EMAIL = "ada@example.com"
 ADMIN_ENDPOINTS = {
-    "staff.audit_log", "staff.accounts", "staff.account_active", "staff.account_role",
-    "staff.account_password", "staff.calendar_feeds", "staff.revoke_calendar_feed", "staff.erase_patient",
-    "staff.add_busy_calendar", "staff.remove_busy_calendar",
+    "staff.audit_log",
+    "staff.accounts",
+    "staff.account_active",
+    "staff.account_role",
+    "staff.account_password",
+    "staff.calendar_feeds",
+    "staff.revoke_calendar_feed",
+    "staff.erase_patient",
+    "staff.add_busy_calendar",
+    "staff.remove_busy_calendar",
+    "staff.schedule_admin",
+    "staff.edit_chair",
+    "staff.edit_appointment_type",
+    "staff.edit_course_template",
+    "staff.new_chair",
+    "staff.new_appointment_type",
+    "staff.new_course_template",
 }
 
 
@@ -43,8 +60,23 @@ def world(app):
             override = DateOverride(on_date=free.starts_at.date(), kind="closed")
             feed = CalendarFeed(token_hash="0" * 64, label="Front desk")
             session.add_all([rule, override, feed])
-        return {"public_id": booking.public_id, "slot_id": free.public_id, "rule_id": rule.id,
-                "override_id": override.id, "user_id": admin.id, "feed_id": feed.id}
+        course = courses.plan_course(
+            courses.PatientDetails(PATIENT_NAME, PATIENT_EMAIL),
+            courses.PlanRequest(template_id("maintenance_6"), next_monday(), time(9)),
+        )
+        token = api_tokens.create(admin.id).record
+        return {
+            "public_id": booking.public_id,
+            "slot_id": free.public_id,
+            "rule_id": rule.id,
+            "override_id": override.id,
+            "user_id": admin.id,
+            "feed_id": feed.id,
+            "course_id": course.public_id,
+            "number": 1,
+            "item_id": 1,
+            "token_id": token.id,
+        }
 
 
 def staff_routes(app):
@@ -68,10 +100,18 @@ def snapshot(app) -> dict:
     with app.app_context():
         count = lambda model: db.session.execute(select(func.count()).select_from(model)).scalar_one()  # noqa: E731
         booking = db.session.execute(select(Booking)).scalar_one()
-        return {"slots": count(Slot), "rules": count(AvailabilityRule), "overrides": count(DateOverride),
-                "audit": count(AuditLog), "staff": count(StaffUser), "feeds_active": db.session.execute(
-                    select(func.count()).where(CalendarFeed.revoked_at.is_(None))).scalar_one(),
-                "booking": (booking.status, booking.name, booking.staff_notes, booking.attendance)}
+        return {
+            "slots": count(Slot),
+            "rules": count(AvailabilityRule),
+            "overrides": count(DateOverride),
+            "audit": count(AuditLog),
+            "staff": count(StaffUser),
+            "feeds_active": db.session.execute(
+                select(func.count()).where(CalendarFeed.revoked_at.is_(None))
+            ).scalar_one(),
+            "tokens_active": db.session.execute(select(func.count()).where(ApiToken.revoked_at.is_(None))).scalar_one(),
+            "booking": (booking.status, booking.name, booking.staff_notes, booking.attendance),
+        }
 
 
 def assert_refused(response, where: str) -> None:
@@ -88,9 +128,21 @@ def sweep(app, client, values) -> int:
     for endpoint, rule in staff_routes(app):
         url = url_for_rule(rule, values)
         for method in sorted(rule.methods & {"GET", "POST"}):
-            form = {"slot": values["slot_id"], "action": "delete_confirmed", "message": "x", "note": "x",
-                    "attendance": "no_show", "active": "0", "role": "staff", "password": "p" * 20,
-                    "label": "x", "first": "2030-01-01", "weekdays": "0", "start": "09:00", "end": "10:00"}
+            form = {
+                "slot": values["slot_id"],
+                "action": "delete_confirmed",
+                "message": "x",
+                "note": "x",
+                "attendance": "no_show",
+                "active": "0",
+                "role": "staff",
+                "password": "p" * 20,
+                "label": "x",
+                "first": "2030-01-01",
+                "weekdays": "0",
+                "start": "09:00",
+                "end": "10:00",
+            }
             response = client.open(url, method=method, data=form if method == "POST" else None)
             assert_refused(response, f"{method} {url} ({endpoint})")
             checked += 1

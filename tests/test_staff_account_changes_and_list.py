@@ -54,6 +54,7 @@ def sign_out_token(html: str) -> str:
 
 # --- account changes are read on every request -----------------------------------------------
 
+
 def test_account_changes_apply_on_the_very_next_request(app):
     with app.app_context():
         make_staff(ALEX, "admin", name="Alex Admin")  # so Sam may be demoted again
@@ -89,6 +90,7 @@ def test_account_changes_apply_on_the_very_next_request(app):
 
 # --- the bookings list ----------------------------------------------------------------------
 
+
 def test_each_account_sees_its_own_name_on_the_list(app):
     sam = signed_in(app, SAM, "Sam Lee")
     robin = signed_in(app, ROBIN, "Robin Park")
@@ -106,8 +108,7 @@ def test_new_booking_shows_on_the_next_list_view(app):
     assert "Grace Hopper" not in list_page(sam, query)
     assert "Grace Hopper" not in list_page(sam, query)
     with app.app_context():
-        make_booking(make_slot(local_dt(future_day(4), 10)), name="Grace Hopper",
-                     email="grace@navy.example")
+        make_booking(make_slot(local_dt(future_day(4), 10)), name="Grace Hopper", email="grace@navy.example")
     assert "Grace Hopper" in list_page(sam, query)
     assert "Grace Hopper" in list_page(sam)
     assert "Grace Hopper" not in list_page(sam, "?status=cancelled")  # each query its own page
@@ -136,12 +137,12 @@ def test_flashed_message_shows_once_on_the_list(app):
     day = future_day(5)
     with app.app_context():
         make_booking(make_slot(local_dt(day, 10)), name="Ada Lovelace")
-    target = (f"/staff/bookings?date_from={day.isoformat()}&date_to={day.isoformat()}"
-              "&status=confirmed&when=all")
+    target = f"/staff/bookings?date_from={day.isoformat()}&date_to={day.isoformat()}&status=confirmed&when=all"
     kept = "1 booked consultation(s) on those days are kept"
     list_page(sam, target.removeprefix("/staff/bookings"))  # the same page, before the message
-    closed = staff_post(sam, "/staff/hours/closed", {"first": day.isoformat(), "last": "", "reason": ""},
-                        token_from="/staff/hours")
+    closed = staff_post(
+        sam, "/staff/hours/closed", {"first": day.isoformat(), "last": "", "reason": ""}, token_from="/staff/hours"
+    )
     assert closed.status_code == 303 and closed.headers["Location"] == target
 
     shown = sam.get(target).get_data(as_text=True)
@@ -185,8 +186,11 @@ def test_a_new_worker_can_answer_a_signed_in_page_first(app):
     client = signed_in(app, SAM, "Sam Fresh")
     cookie = client.get_cookie("session").value
     done = subprocess.run(
-        [sys.executable, "-c", FIRST_REQUEST, app.config["SQLALCHEMY_DATABASE_URI"],
-         app.config["SECRET_KEY"], cookie],
-        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120)
+        [sys.executable, "-c", FIRST_REQUEST, app.config["SQLALCHEMY_DATABASE_URI"], app.config["SECRET_KEY"], cookie],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-2:] == ["200", "True"], done.stdout[-500:] + done.stderr[-2000:]

@@ -54,9 +54,11 @@ def test_same_message_for_unknown_email_wrong_password_and_disabled_account(app)
     with app.app_context():
         make_staff(EMAIL)
         make_staff("gone@mindset-tms.example", active=False)
-    responses = [sign_in(app.test_client(), "nobody@mindset-tms.example", "whatever it is"),
-                 sign_in(app.test_client(), EMAIL, "not the password"),
-                 sign_in(app.test_client(), "gone@mindset-tms.example")]
+    responses = [
+        sign_in(app.test_client(), "nobody@mindset-tms.example", "whatever it is"),
+        sign_in(app.test_client(), EMAIL, "not the password"),
+        sign_in(app.test_client(), "gone@mindset-tms.example"),
+    ]
     assert {r.status_code for r in responses} == {401}
     texts = {visible_text(r) for r in responses}
     assert len(texts) == 1
@@ -68,9 +70,15 @@ def test_sign_in_is_case_insensitive_and_redirects_to_next_page(app, client):
         make_staff(EMAIL)
     client.get("/staff/bookings?when=past")
     token = page_csrf(client, "/staff/sign-in?next=/staff/bookings?when=past")
-    response = client.post("/staff/sign-in", data={"email": "  Sam@Mindset-TMS.example ",
-                                                   "password": STAFF_PASSWORD,
-                                                   "csrf_token": token, "next": "/staff/bookings?when=past"})
+    response = client.post(
+        "/staff/sign-in",
+        data={
+            "email": "  Sam@Mindset-TMS.example ",
+            "password": STAFF_PASSWORD,
+            "csrf_token": token,
+            "next": "/staff/bookings?when=past",
+        },
+    )
     assert response.status_code == 303 and response.headers["Location"] == "/staff/bookings?when=past"
 
 
@@ -81,8 +89,9 @@ def test_next_never_leaves_the_staff_console(app, client):
     for target in ("https://evil.example/staff/", "//evil.example/staff/", "/book", "/staff/sign-in"):
         fresh = app.test_client()
         token = page_csrf(fresh)
-        response = fresh.post("/staff/sign-in", data={"email": EMAIL, "password": STAFF_PASSWORD,
-                                                      "csrf_token": token, "next": target})
+        response = fresh.post(
+            "/staff/sign-in", data={"email": EMAIL, "password": STAFF_PASSWORD, "csrf_token": token, "next": target}
+        )
         assert response.headers["Location"] == "/staff/", target
 
 
@@ -102,8 +111,7 @@ def test_account_locks_after_repeated_failures_even_from_many_addresses(app):
     # An unknown email locks the same way, so the lockout does not reveal which emails exist.
     for _ in range(5):
         sign_in(app.test_client(), "ghost@mindset-tms.example", "x" * 12, address="10.0.1.1")
-    assert sign_in(app.test_client(), "ghost@mindset-tms.example", "x" * 12,
-                   address="10.0.1.2").status_code == 429
+    assert sign_in(app.test_client(), "ghost@mindset-tms.example", "x" * 12, address="10.0.1.2").status_code == 429
 
 
 def test_address_locks_after_failures_across_accounts(app):
@@ -111,8 +119,12 @@ def test_address_locks_after_failures_across_accounts(app):
     with app.app_context():
         make_staff(EMAIL)
     for n in range(6):
-        assert sign_in(app.test_client(), f"guess{n}@mindset-tms.example", "guess guess guess",
-                       address="192.0.2.7").status_code == 401
+        assert (
+            sign_in(
+                app.test_client(), f"guess{n}@mindset-tms.example", "guess guess guess", address="192.0.2.7"
+            ).status_code
+            == 401
+        )
     assert sign_in(app.test_client(), EMAIL, address="192.0.2.7").status_code == 429
     assert sign_in(app.test_client(), EMAIL, address="192.0.2.8").status_code == 303
 
@@ -139,11 +151,14 @@ def test_sign_in_post_is_rate_limited_with_a_friendly_page(sqlite_url):
     try:
         client = app.test_client()
         token = page_csrf(client)
-        statuses = [client.post("/staff/sign-in", data={"email": f"x{n}@example.com", "password": "nope nope",
-                                                        "csrf_token": token}).status_code for n in range(4)]
+        statuses = [
+            client.post(
+                "/staff/sign-in", data={"email": f"x{n}@example.com", "password": "nope nope", "csrf_token": token}
+            ).status_code
+            for n in range(4)
+        ]
         assert statuses == [401, 401, 401, 429]
-        limited = client.post("/staff/sign-in",
-                              data={"email": "x@example.com", "password": "n", "csrf_token": token})
+        limited = client.post("/staff/sign-in", data={"email": "x@example.com", "password": "n", "csrf_token": token})
         assert limited.status_code == 429 and "Please slow down" in limited.get_data(as_text=True)
         assert client.get("/staff/sign-in").status_code == 200  # only the POST is limited
     finally:
@@ -158,9 +173,12 @@ def test_session_cookie_flags(app):
 
     https = app.test_client()
     token = page_csrf(https)
-    response = https.post("/staff/sign-in", base_url="https://localhost",
-                          data={"email": EMAIL, "password": STAFF_PASSWORD, "csrf_token": token},
-                          headers={"Referer": "https://localhost/staff/sign-in"})
+    response = https.post(
+        "/staff/sign-in",
+        base_url="https://localhost",
+        data={"email": EMAIL, "password": STAFF_PASSWORD, "csrf_token": token},
+        headers={"Referer": "https://localhost/staff/sign-in"},
+    )
     assert response.status_code == 303
     assert "Secure" in response.headers["Set-Cookie"]
 
@@ -217,8 +235,9 @@ def test_password_change_signs_out_other_sessions(app):
     assert sign_in(tablet, EMAIL).status_code == 303
     token = page_csrf(laptop, "/staff/account/password")
     new = "a brand new long password"
-    response = laptop.post("/staff/account/password", data={"current": STAFF_PASSWORD, "new": new,
-                                                             "confirm": new, "csrf_token": token})
+    response = laptop.post(
+        "/staff/account/password", data={"current": STAFF_PASSWORD, "new": new, "confirm": new, "csrf_token": token}
+    )
     assert response.status_code == 303
     assert laptop.get("/staff/").status_code == 200
     assert tablet.get("/staff/").status_code == 302
@@ -250,9 +269,10 @@ def test_successful_sign_in_is_audited_and_remembers_the_previous_visit(app):
 
 def test_cli_create_list_disable(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["staff", "create", "--email", "Admin@Mindset-TMS.example",
-                                 "--name", "Alex Admin",
-                                 "--role", "admin"], input=f"{STAFF_PASSWORD}\n{STAFF_PASSWORD}\n")
+    result = runner.invoke(
+        args=["staff", "create", "--email", "Admin@Mindset-TMS.example", "--name", "Alex Admin", "--role", "admin"],
+        input=f"{STAFF_PASSWORD}\n{STAFF_PASSWORD}\n",
+    )
     assert result.exit_code == 0, result.output
     assert STAFF_PASSWORD not in result.output
     result = runner.invoke(args=["staff", "create", "--email", EMAIL, "--password", STAFF_PASSWORD])
@@ -266,7 +286,8 @@ def test_cli_create_list_disable(app):
     assert f"{EMAIL}\tSam\tstaff\tdisabled" in runner.invoke(args=["staff", "list"]).output
     assert sign_in(app.test_client(), EMAIL).status_code == 401
     assert sign_in(app.test_client(), "admin@mindset-tms.example").status_code == 303
-    changed = runner.invoke(args=["staff", "set-password", "--email", "admin@mindset-tms.example",
-                                  "--password", "another long password"])
+    changed = runner.invoke(
+        args=["staff", "set-password", "--email", "admin@mindset-tms.example", "--password", "another long password"]
+    )
     assert changed.exit_code == 0
     assert sign_in(app.test_client(), "admin@mindset-tms.example", "another long password").status_code == 303

@@ -3,22 +3,28 @@ PostgreSQL: rules make slots at once, changes never touch booked slots, /book fo
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from app.booking.slots import regenerate_slots
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.models import AvailabilityRule, Booking, DateOverride, Slot
 from app.models.staff import AuditLog
+from app.schedule.clinic_time import day_range
 from app.staff import availability_admin
-from app.staff.clinic_time import day_range
 from tests.conftest import DENVER, future_day, local_dt, make_booking, make_slot
 from tests.fixtures_staff import signed_in_client, staff_post
 
-HOURS = {"start": "09:00", "end": "12:00", "slot_minutes": "30", "buffer_minutes": "0",
-         "modes": ["in_person", "phone", "video"]}
+HOURS = {
+    "start": "09:00",
+    "end": "12:00",
+    "slot_minutes": "30",
+    "buffer_minutes": "0",
+    "modes": ["in_person", "phone", "video"],
+}
 
 
 @pytest.fixture
@@ -35,8 +41,11 @@ def app(any_app):
 def slots_on(day: date) -> list[Slot]:
     start, end = day_range(day, day)
     db.session.expire_all()
-    return list(db.session.execute(
-        select(Slot).where(Slot.starts_at >= start, Slot.starts_at < end).order_by(Slot.starts_at)).scalars())
+    return list(
+        db.session.execute(
+            select(Slot).where(Slot.starts_at >= start, Slot.starts_at < end).order_by(Slot.starts_at)
+        ).scalars()
+    )
 
 
 def local_clock(slot: Slot) -> str:
@@ -120,9 +129,9 @@ def test_holiday_removes_free_slots_but_not_booked_ones(ctx, admin):
     add_weekly(admin, day)
     booked = slots_on(day)[1]
     booking = make_booking(booked).booking
-    response = staff_post(admin, "/staff/hours/closed",
-                          {"first": day.isoformat(), "reason": "Staff training"},
-                          token_from="/staff/hours")
+    response = staff_post(
+        admin, "/staff/hours/closed", {"first": day.isoformat(), "reason": "Staff training"}, token_from="/staff/hours"
+    )
     assert response.status_code == 303
     # The booked consultation is kept, and staff are sent to it.
     assert "status=confirmed" in response.headers["Location"]
@@ -149,10 +158,12 @@ def test_bulk_close_a_date_range(ctx, admin):
     add_weekly(admin, after)
     booked = slots_on(first + timedelta(days=2))[0]
     make_booking(booked)
-    response = staff_post(admin, "/staff/hours/closed", {"first": first.isoformat(),
-                                                         "last": (first + timedelta(days=2)).isoformat(),
-                                                         "back": "calendar"},
-                          token_from="/staff/calendar")
+    response = staff_post(
+        admin,
+        "/staff/hours/closed",
+        {"first": first.isoformat(), "last": (first + timedelta(days=2)).isoformat(), "back": "calendar"},
+        token_from="/staff/calendar",
+    )
     assert response.status_code == 303
     for offset in range(3):
         free = [s for s in slots_on(first + timedelta(days=offset)) if not s.is_blocked and s.id != booked.id]
@@ -165,18 +176,24 @@ def test_bulk_close_a_date_range(ctx, admin):
 
 def test_extra_hours_on_a_date(ctx, admin):
     day = future_day(6)
-    response = staff_post(admin, "/staff/hours/extra", dict(HOURS, on_date=day.isoformat(), start="18:00",
-                                                            end="19:00", modes=["video"]),
-                          token_from="/staff/hours")
+    response = staff_post(
+        admin,
+        "/staff/hours/extra",
+        dict(HOURS, on_date=day.isoformat(), start="18:00", end="19:00", modes=["video"]),
+        token_from="/staff/hours",
+    )
     assert response.status_code == 303
     assert [(local_clock(s), s.modes) for s in slots_on(day)] == [("18:00", "video"), ("18:30", "video")]
 
 
 def test_one_off_slot_appears_on_book_page(ctx, admin):
     day = future_day(4)
-    response = staff_post(admin, "/staff/calendar/add", {"on_date": day.isoformat(), "at": "16:15",
-                                                         "minutes": "45", "modes": ["phone"]},
-                          token_from="/staff/calendar")
+    response = staff_post(
+        admin,
+        "/staff/calendar/add",
+        {"on_date": day.isoformat(), "at": "16:15", "minutes": "45", "modes": ["phone"]},
+        token_from="/staff/calendar",
+    )
     assert response.status_code == 303
     (slot,) = slots_on(day)
     assert (local_clock(slot), slot.source, slot.modes) == ("16:15", "manual", "phone")
@@ -184,13 +201,19 @@ def test_one_off_slot_appears_on_book_page(ctx, admin):
     assert f"/book/{slot.public_id}" in admin.get("/book").get_data(as_text=True)
     week = admin.get(f"/staff/calendar?week={day.isoformat()}").get_data(as_text=True)
     assert "4:15 PM" in week and "one-off" in week
-    overlap = staff_post(admin, "/staff/calendar/add", {"on_date": day.isoformat(), "at": "16:30",
-                                                        "minutes": "30", "modes": ["phone"]},
-                         token_from="/staff/calendar")
+    overlap = staff_post(
+        admin,
+        "/staff/calendar/add",
+        {"on_date": day.isoformat(), "at": "16:30", "minutes": "30", "modes": ["phone"]},
+        token_from="/staff/calendar",
+    )
     assert overlap.status_code == 422 and "overlaps" in overlap.get_data(as_text=True)
-    past = staff_post(admin, "/staff/calendar/add", {"on_date": (day - timedelta(days=10)).isoformat(),
-                                                     "at": "10:00", "minutes": "30", "modes": ["phone"]},
-                      token_from="/staff/calendar")
+    past = staff_post(
+        admin,
+        "/staff/calendar/add",
+        {"on_date": (day - timedelta(days=10)).isoformat(), "at": "10:00", "minutes": "30", "modes": ["phone"]},
+        token_from="/staff/calendar",
+    )
     assert past.status_code == 422 and "already passed" in past.get_data(as_text=True)
 
 
@@ -199,9 +222,12 @@ def test_week_view_shows_free_booked_and_blocked(ctx, admin):
     add_weekly(admin, day)
     slots = slots_on(day)
     make_booking(slots[0], name="Grace Hopper")
-    availability_admin_block = staff_post(admin, f"/staff/calendar/slots?week={day.isoformat()}",
-                                          {"slot": [slots[1].public_id], "action": "block"},
-                                          token_from="/staff/calendar")
+    availability_admin_block = staff_post(
+        admin,
+        f"/staff/calendar/slots?week={day.isoformat()}",
+        {"slot": [slots[1].public_id], "action": "block"},
+        token_from="/staff/calendar",
+    )
     assert availability_admin_block.status_code == 303
     page = admin.get(f"/staff/calendar?week={day.isoformat()}").get_data(as_text=True)
     assert "Booked: Grace H." in page
@@ -214,8 +240,9 @@ def test_block_and_unblock_free_slots(ctx, admin):
     add_weekly(admin, day)
     first, second = slots_on(day)[:2]
     url = f"/staff/calendar/slots?week={day.isoformat()}"
-    staff_post(admin, url, {"slot": [first.public_id, second.public_id], "action": "block"},
-               token_from="/staff/calendar")
+    staff_post(
+        admin, url, {"slot": [first.public_id, second.public_id], "action": "block"}, token_from="/staff/calendar"
+    )
     assert all(s.is_blocked for s in slots_on(day)[:2])
     book_page = admin.get("/book").get_data(as_text=True)
     assert f"/book/{first.public_id}" not in book_page and f"/book/{second.public_id}" not in book_page
@@ -250,9 +277,12 @@ def test_a_booked_slot_cannot_be_deleted_or_blocked(ctx, admin):
     booked, free = slots_on(day)[:2]
     booking = make_booking(booked).booking
     url = f"/staff/calendar/slots?week={day.isoformat()}"
-    refused = staff_post(admin, url,
-                         {"slot": [free.public_id, booked.public_id], "action": "delete_confirmed"},
-                         token_from="/staff/calendar")
+    refused = staff_post(
+        admin,
+        url,
+        {"slot": [free.public_id, booked.public_id], "action": "delete_confirmed"},
+        token_from="/staff/calendar",
+    )
     assert refused.status_code == 303
     assert refused.headers["Location"].endswith(f"/staff/bookings/{booking.public_id}")
     message = admin.get(refused.headers["Location"]).get_data(as_text=True)
@@ -268,9 +298,13 @@ def test_slot_with_cancelled_history_is_kept_blocked_when_deleted(ctx, admin):
 
     slot = make_slot()
     booking = make_booking(slot).booking
-    service.cancel(booking.public_id, by="patient")
-    staff_post(admin, "/staff/calendar/slots", {"slot": [slot.public_id], "action": "delete_confirmed"},
-               token_from="/staff/calendar")
+    service.cancel(booking.public_id, actor=THE_PATIENT)
+    staff_post(
+        admin,
+        "/staff/calendar/slots",
+        {"slot": [slot.public_id], "action": "delete_confirmed"},
+        token_from="/staff/calendar",
+    )
     db.session.expire_all()
     kept = db.session.get(Slot, slot.id)
     assert kept is not None and kept.is_blocked
@@ -286,6 +320,7 @@ def test_closing_dates_validates_range(ctx):
 
 
 # --- changing weekly hours in place ------------------------------------------------------------
+
 
 def edit(admin, rule_id: int, action: str, **changes):
     data = dict(HOURS, action=action, **changes)
@@ -310,8 +345,11 @@ def test_editing_hours_previews_then_keeps_booked_ones_as_one_off_times(ctx, adm
     assert "What changes" in html and "would fall outside the new hours" in html
     assert booking.public_id in html and 'name="booked"' in html
     preview = availability_admin.preview_edit_hours(
-        rule.id, availability_admin.HoursInput(start=local_dt(day, 8).astimezone(DENVER).time(),
-                                               end=local_dt(day, 10, 30).astimezone(DENVER).time()))
+        rule.id,
+        availability_admin.HoursInput(
+            start=local_dt(day, 8).astimezone(DENVER).time(), end=local_dt(day, 10, 30).astimezone(DENVER).time()
+        ),
+    )
     assert preview.appear == 2 * weeks  # 8:00 and 8:30, every week of the horizon
     assert preview.go == 3 * weeks - 1  # 10:30, 11:00 and 11:30, less the booked 11:00
     assert [b.id for b in preview.booked_outside] == [booking.id]
@@ -344,3 +382,34 @@ def test_an_edit_that_overlaps_other_hours_is_refused(ctx, admin):
     morning = db.session.execute(select(AvailabilityRule).order_by(AvailabilityRule.start_time)).scalars().first()
     response = edit(admin, morning.id, "preview", start="09:00", end="14:00")
     assert response.status_code == 422 and "which overlap" in response.get_data(as_text=True)
+
+
+def test_public_holidays_close_as_ordinary_closures_once(ctx):
+    """One click closes the coming year's public holidays (each a closure named after it, so
+    both planners skip it and staff can remove it); a second click adds nothing."""
+    from app.models import DateOverride
+    from app.schedule.holidays import public_holidays
+    from app.staff.availability_admin import close_public_holidays
+
+    now = datetime(2026, 12, 7, 17, 0, tzinfo=UTC)
+    added = close_public_holidays(None, now=now)
+    names = {name for _day, name in added}
+    assert {"Christmas Day", "New Year's Day", "Thanksgiving Day", "Independence Day"} <= names
+    assert "Columbus Day" not in names and "Veterans Day" not in names
+    assert (date(2026, 12, 25), "Christmas Day") in added and all(day >= date(2026, 12, 7) for day, _ in added)
+    closed = {o.on_date: o.reason for o in db.session.execute(select(DateOverride)).scalars()}
+    assert closed[date(2026, 12, 25)] == "Christmas Day" and closed[date(2027, 11, 25)] == "Thanksgiving Day"
+    assert close_public_holidays(None, now=now) == []
+    # A holiday on a weekend brings its observed weekday with it (Independence Day 2027 is a Sunday).
+    assert (date(2027, 7, 5), "Independence Day (observed)") in public_holidays(date(2027, 7, 1), date(2027, 7, 31))
+
+
+def test_the_hours_page_closes_public_holidays_and_lists_them(ctx, admin):
+    page = admin.get("/staff/hours").get_data(as_text=True)
+    assert "Close on public holidays" in page
+    answer = staff_post(admin, "/staff/hours/holidays", token_from="/staff/hours", follow_redirects=True)
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Christmas Day" in text and "public holiday(s)" in text
+    again = staff_post(admin, "/staff/hours/holidays", token_from="/staff/hours", follow_redirects=True)
+    assert "already closed" in again.get_data(as_text=True)
+    assert db.session.execute(select(func.count(AuditLog.id)).where(AuditLog.action == "override.closed")).scalar() >= 6

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from app.booking import notifications, service
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
 from app.mail import rendering
@@ -35,8 +36,7 @@ def desk(ctx):
     return signed_in_client(ctx, "sam@mindset-tms.example", "staff")
 
 
-FORM = {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "(970) 555-0123",
-        "locale": "en", "mode": "phone"}
+FORM = {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "(970) 555-0123", "locale": "en", "mode": "phone"}
 
 
 def booked(**fields):
@@ -55,20 +55,27 @@ def fresh(booking_id: int) -> Booking:
 
 def messages(booking_id: int) -> list[OutboxMessage]:
     db.session.expire_all()
-    return list(db.session.execute(select(OutboxMessage).where(OutboxMessage.booking_id == booking_id)
-                                   .order_by(OutboxMessage.id)).scalars())
+    return list(
+        db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.booking_id == booking_id).order_by(OutboxMessage.id)
+        ).scalars()
+    )
 
 
 def pending(booking_id: int) -> list[tuple[str, str]]:
     """The patient's messages still to send (the staff notice of the booking aside)."""
-    return [(m.kind, m.to_address) for m in messages(booking_id)
-            if m.status == OUTBOX_PENDING and m.kind != "staff_notice"]
+    return [
+        (m.kind, m.to_address) for m in messages(booking_id) if m.status == OUTBOX_PENDING and m.kind != "staff_notice"
+    ]
 
 
 def edits(booking_id: int) -> list[AuditLog]:
     db.session.expire_all()
-    return list(db.session.execute(select(AuditLog).where(
-        AuditLog.booking_id == booking_id, AuditLog.action == "booking.edit")).scalars())
+    return list(
+        db.session.execute(
+            select(AuditLog).where(AuditLog.booking_id == booking_id, AuditLog.action == "booking.edit")
+        ).scalars()
+    )
 
 
 def test_the_edit_page_shows_the_current_details(desk):
@@ -95,16 +102,24 @@ def test_a_new_email_gets_the_confirmation_and_the_old_one_only_hears_it_changed
 
     # Nothing more goes to the old address but the notice; the new one gets the confirmation
     # (and, later, the reminder) with the new link.
-    assert pending(booking.id) == [("contact_changed", "ada@example.com"),
-                                   ("confirmation", "ada.lovelace@example.org"),
-                                   ("reminder", "ada.lovelace@example.org")]
+    assert pending(booking.id) == [
+        ("contact_changed", "ada@example.com"),
+        ("confirmation", "ada.lovelace@example.org"),
+        ("reminder", "ada.lovelace@example.org"),
+    ]
     rows = messages(booking.id)
     assert [m.status for m in rows if m.kind == "confirmation"][0] == OUTBOX_CANCELLED
     notice = next(m for m in rows if m.kind == "contact_changed")
     words = rendering.render(notice, utcnow())
     assert notice.to_name == "" and words.ics is None
-    for detail in ("Ada", "Lovelace", booking.reference_display, "/manage/", "ada.lovelace",
-                   booking.slot.starts_at.astimezone(clinic_zone()).strftime("%A")):
+    for detail in (
+        "Ada",
+        "Lovelace",
+        booking.reference_display,
+        "/manage/",
+        "ada.lovelace",
+        booking.slot.starts_at.astimezone(clinic_zone()).strftime("%A"),
+    ):
         assert detail not in words.text and detail not in words.html and detail not in words.subject, detail
     assert "email address" in words.text
 
@@ -178,8 +193,9 @@ def test_a_meeting_type_the_time_does_not_offer_is_refused_at_the_field(desk):
     response = edit(desk, made.booking.public_id, mode="in_person")
     assert response.status_code == 422 and 'id="mode-error"' in response.get_data(as_text=True)
     actor = db.session.execute(select(StaffUser)).scalar_one()
-    details = bookings_admin.Details(name="Ada Lovelace", email="ada@example.com", phone="+19705550123",
-                                     locale="en", mode="in_person")
+    details = bookings_admin.Details(
+        name="Ada Lovelace", email="ada@example.com", phone="+19705550123", locale="en", mode="in_person"
+    )
     with pytest.raises(bookings_admin.StaffActionError) as refused:
         bookings_admin.edit_details(made.booking.public_id, details, actor)
     assert refused.value.field == "mode"
@@ -188,10 +204,11 @@ def test_a_meeting_type_the_time_does_not_offer_is_refused_at_the_field(desk):
 
 def test_a_cancelled_booking_cannot_be_edited(desk):
     made = booked()
-    service.cancel(made.booking.public_id)
+    service.cancel(made.booking.public_id, actor=THE_PATIENT)
     url = f"/staff/bookings/{made.booking.public_id}/edit"
-    response = staff_post(desk, url, {**FORM, "phone": "303 555 0199"},
-                          token_from=f"/staff/bookings/{made.booking.public_id}")
+    response = staff_post(
+        desk, url, {**FORM, "phone": "303 555 0199"}, token_from=f"/staff/bookings/{made.booking.public_id}"
+    )
     assert response.status_code == 303
     assert "can be edited" in desk.get(response.headers["Location"]).get_data(as_text=True)
     assert fresh(made.booking.id).phone == "+19705550123" and edits(made.booking.id) == []
@@ -206,8 +223,9 @@ def test_the_change_its_audit_entry_and_its_emails_land_together_or_not_at_all(d
 
     monkeypatch.setattr(notifications, "confirmation_resent", broken)
     actor = db.session.execute(select(StaffUser)).scalar_one()
-    details = bookings_admin.Details(name="Ada Lovelace", email="new@example.com", phone="+19705550123",
-                                     locale="en", mode="phone")
+    details = bookings_admin.Details(
+        name="Ada Lovelace", email="new@example.com", phone="+19705550123", locale="en", mode="phone"
+    )
     with pytest.raises(RuntimeError):
         bookings_admin.edit_details(made.booking.public_id, details, actor)
     assert fresh(made.booking.id).email == "ada@example.com"
@@ -226,10 +244,11 @@ def test_a_resent_confirmation_raises_the_sequence(desk):
 
 # --- every patient email carries the manage link ---------------------------------------------
 
+
 def test_a_move_with_the_patient_s_link_keeps_it_and_the_update_carries_it(ctx):
     made = booked()
     target = make_slot(utcnow().replace(microsecond=0) + timedelta(days=4))
-    service.reschedule(made.booking.public_id, target.public_id, by="patient", manage_token=made.manage_token)
+    service.reschedule(made.booking.public_id, target.public_id, actor=THE_PATIENT, manage_token=made.manage_token)
     update = [m for m in messages(made.booking.id) if m.kind == "update"][-1]
     assert f"/manage/{made.manage_token}" in rendering.render(update, utcnow()).text
     assert service.find_by_token(made.manage_token).id == made.booking.id

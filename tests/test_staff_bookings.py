@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.booking import service
+from app.core.actors import THE_PATIENT, Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.mail import rendering
@@ -46,8 +47,11 @@ def fresh(model, row_id):
 def shift_slot(slot_id: int, starts_at) -> None:
     """Put a booked slot at another instant (the booking service rightly refuses past times)."""
     with write_transaction() as session:
-        session.execute(update(Slot).where(Slot.id == slot_id)
-                        .values(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30)))
+        session.execute(
+            update(Slot)
+            .where(Slot.id == slot_id)
+            .values(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30))
+        )
 
 
 def audit_rows(booking_id=None, action=None) -> list[AuditLog]:
@@ -62,21 +66,42 @@ def audit_rows(booking_id=None, action=None) -> list[AuditLog]:
 
 def outbox_for(booking_id: int) -> list[OutboxMessage]:
     db.session.expire_all()
-    return list(db.session.execute(
-        select(OutboxMessage).where(OutboxMessage.booking_id == booking_id)
-        .order_by(OutboxMessage.id)).scalars())
+    return list(
+        db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.booking_id == booking_id).order_by(OutboxMessage.id)
+        ).scalars()
+    )
 
 
 # --- list, search, filters --------------------------------------------------------------
 
+
 @pytest.fixture
 def three(ctx):
-    ada = make_booking(make_slot(local_dt(future_day(3), 9)), mode="phone", name="Ada Lovelace",
-                       email="ada@example.com", phone="+19705550123", interest="tms").booking
-    grace = make_booking(make_slot(local_dt(future_day(4), 10)), mode="video", name="Grace Hopper",
-                         email="grace@navy.example", phone="+13035550199", interest="ketamine").booking
-    alan = make_booking(make_slot(local_dt(future_day(8), 11)), mode="in_person", name="Alan Turing",
-                        email="alan@example.org", phone="+17205550142", interest="not_sure").booking
+    ada = make_booking(
+        make_slot(local_dt(future_day(3), 9)),
+        mode="phone",
+        name="Ada Lovelace",
+        email="ada@example.com",
+        phone="+19705550123",
+        interest="tms",
+    ).booking
+    grace = make_booking(
+        make_slot(local_dt(future_day(4), 10)),
+        mode="video",
+        name="Grace Hopper",
+        email="grace@navy.example",
+        phone="+13035550199",
+        interest="ketamine",
+    ).booking
+    alan = make_booking(
+        make_slot(local_dt(future_day(8), 11)),
+        mode="in_person",
+        name="Alan Turing",
+        email="alan@example.org",
+        phone="+17205550142",
+        interest="not_sure",
+    ).booking
     return ada, grace, alan
 
 
@@ -98,10 +123,12 @@ def test_filters_by_date_status_mode_and_interest(three, staff):
     ada, grace, alan = three
     assert listed(staff, mode="video") == {"Grace Hopper"}
     assert listed(staff, interest="not_sure") == {"Alan Turing"}
-    assert listed(staff, date_from=future_day(4).isoformat(), date_to=future_day(8).isoformat()) == \
-        {"Grace Hopper", "Alan Turing"}
+    assert listed(staff, date_from=future_day(4).isoformat(), date_to=future_day(8).isoformat()) == {
+        "Grace Hopper",
+        "Alan Turing",
+    }
     assert listed(staff, date_to=future_day(3).isoformat()) == {"Ada Lovelace"}
-    service.cancel(grace.public_id, by="patient")
+    service.cancel(grace.public_id, actor=THE_PATIENT)
     assert listed(staff, status="cancelled") == {"Grace Hopper"}
     assert listed(staff, status="confirmed") == {"Ada Lovelace", "Alan Turing"}
     shift_slot(ada.slot_id, utcnow() - timedelta(days=2))
@@ -113,30 +140,41 @@ def test_filters_by_date_status_mode_and_interest(three, staff):
 def count_line(client, **params) -> str:
     html = client.get("/staff/bookings", query_string=params).get_data(as_text=True)
     start = html.index('class="result-count"')
-    return html[html.index(">", start) + 1:html.index("</p>", start)]
+    return html[html.index(">", start) + 1 : html.index("</p>", start)]
 
 
 def test_the_count_says_how_many_listed_bookings_are_cancelled(three, staff):
     ada, grace, alan = three
     assert count_line(staff) == "3 bookings coming up."
-    service.cancel(grace.public_id, by="patient")
+    service.cancel(grace.public_id, actor=THE_PATIENT)
     assert count_line(staff) == "3 bookings coming up, 1 of them cancelled."
     assert count_line(staff, status="confirmed") == "2 bookings coming up."
     assert count_line(staff, status="cancelled") == "1 booking coming up."
     assert count_line(staff, q="grace") == "1 booking coming up matching &ldquo;grace&rdquo;, cancelled."
-    service.cancel(ada.public_id, by="patient")
-    service.cancel(alan.public_id, by="patient")
+    service.cancel(ada.public_id, actor=THE_PATIENT)
+    service.cancel(alan.public_id, actor=THE_PATIENT)
     assert count_line(staff) == "3 bookings coming up, all cancelled."
 
 
 def test_detail_page_shows_everything_the_patient_gave(ctx, staff):
-    answers = {"answers": [{"key": "mood", "question": "How has your mood been?", "answer": "Low most days"}],
-               "to_discuss": ["Medication history"]}
+    answers = {
+        "answers": [{"key": "mood", "question": "How has your mood been?", "answer": "Low most days"}],
+        "to_discuss": ["Medication history"],
+    }
     booking = make_booking(note="I prefer mornings", self_check=answers).booking
     page = staff.get(f"/staff/bookings/{booking.public_id}").get_data(as_text=True)
-    for text in ("Ada Lovelace", "ada@example.com", "(970) 555-0123", "I prefer mornings", "TMS",
-                 "Phone call", "Self-check answers (shared by the patient)", "How has your mood been?",
-                 "Low most days", "Medication history"):
+    for text in (
+        "Ada Lovelace",
+        "ada@example.com",
+        "(970) 555-0123",
+        "I prefer mornings",
+        "TMS",
+        "Phone call",
+        "Self-check answers (shared by the patient)",
+        "How has your mood been?",
+        "Low most days",
+        "Medication history",
+    ):
         assert text in page, text
     (view,) = audit_rows(booking.id, "booking.view")
     assert view.actor.email == "sam@mindset-tms.example"
@@ -145,14 +183,18 @@ def test_detail_page_shows_everything_the_patient_gave(ctx, staff):
 
 # --- cancel and move --------------------------------------------------------------------
 
+
 def test_cancel_asks_first_then_frees_the_slot_and_emails_the_patient(ctx, staff):
     booking = make_booking().booking
     confirm = staff.get(f"/staff/bookings/{booking.public_id}/cancel")
     assert confirm.status_code == 200 and "Yes, cancel" in confirm.get_data(as_text=True)
     assert fresh(Booking, booking.id).status == "confirmed"
-    response = staff_post(staff, f"/staff/bookings/{booking.public_id}/cancel",
-                          {"message": "Dr. Reyes is away that day, sorry."},
-                          token_from=f"/staff/bookings/{booking.public_id}/cancel")
+    response = staff_post(
+        staff,
+        f"/staff/bookings/{booking.public_id}/cancel",
+        {"message": "Dr. Reyes is away that day, sorry."},
+        token_from=f"/staff/bookings/{booking.public_id}/cancel",
+    )
     assert response.status_code == 303
     cancelled = fresh(Booking, booking.id)
     assert (cancelled.status, cancelled.cancelled_by) == ("cancelled", "staff")
@@ -225,6 +267,7 @@ def test_move_refuses_a_taken_slot(ctx, staff):
 
 # --- attendance and notes ---------------------------------------------------------------
 
+
 def test_mark_attended_and_no_show_after_the_start(ctx, staff):
     booking = make_booking().booking
     url = f"/staff/bookings/{booking.public_id}/attendance"
@@ -283,6 +326,7 @@ def test_admin_sees_the_audit_log(ctx, admin, staff):
 
 # --- dashboard --------------------------------------------------------------------------
 
+
 def test_dashboard_figures(ctx):
     # Midday tomorrow in the clinic: "today" is one whole clinic day at any hour the suite
     # runs, and every booking made below was made before it.
@@ -325,13 +369,19 @@ def test_dashboard_page(ctx, staff):
 
 # --- erase ------------------------------------------------------------------------------
 
+
 def test_erase_anonymises_bookings_and_mail_but_keeps_history(ctx, admin):
-    first = make_booking(note="Anxious about the machine",
-                         self_check={"answers": [{"question": "Q", "answer": "A"}]}).booking
+    first = make_booking(
+        note="Anxious about the machine", self_check={"answers": [{"question": "Q", "answer": "A"}]}
+    ).booking
     second = make_booking(email="ADA@example.com").booking
     other = make_booking(email="grace@example.com", name="Grace Hopper").booking
-    staff_post(admin, f"/staff/bookings/{first.public_id}/notes", {"note": "Has a pacemaker"},
-               token_from=f"/staff/bookings/{first.public_id}")
+    staff_post(
+        admin,
+        f"/staff/bookings/{first.public_id}/notes",
+        {"note": "Has a pacemaker"},
+        token_from=f"/staff/bookings/{first.public_id}",
+    )
     shift_slot(first.slot_id, utcnow() - timedelta(days=3))
     # One message already went out; the rest are still queued.
     sent_id = outbox_for(first.id)[0].id
@@ -343,7 +393,7 @@ def test_erase_anonymises_bookings_and_mail_but_keeps_history(ctx, admin):
     refused = staff_post(admin, url, token_from=url)
     assert refused.status_code == 200 and "Cancel it first" in refused.get_data(as_text=True)
     assert fresh(Booking, first.id).erased_at is None
-    service.cancel(second.public_id, by="staff")
+    service.cancel(second.public_id, actor=Actor("staff"))
     confirm = admin.get(url).get_data(as_text=True)
     assert "Yes, erase" in confirm and "2 bookings" in confirm
     response = staff_post(admin, url, token_from=url)
@@ -376,15 +426,16 @@ def test_erase_anonymises_bookings_and_mail_but_keeps_history(ctx, admin):
 
 def test_erase_is_refused_twice(ctx, admin):
     booking = make_booking().booking
-    service.cancel(booking.public_id, by="staff")
+    service.cancel(booking.public_id, actor=Actor("staff"))
     assert erase.erase_patient(booking.public_id, None) == 1
     with pytest.raises(erase.EraseError, match="already been erased"):
         erase.erase_patient(booking.public_id, None)
 
 
 def test_self_check_json_is_shown_readably():
-    booking = Booking(self_check=json.dumps({"answers": [{"question": "Sleep?", "answer": "Poor"}],
-                                             "to_discuss": ["Sleep"]}))
+    booking = Booking(
+        self_check=json.dumps({"answers": [{"question": "Sleep?", "answer": "Poor"}], "to_discuss": ["Sleep"]})
+    )
     result = bookings_admin.self_check(booking)
     assert result.answers == [("Sleep?", "Poor")] and result.to_discuss == ["Sleep"]
     assert bookings_admin.self_check(Booking(self_check=None)) is None
@@ -404,11 +455,10 @@ def test_erase_removes_the_patients_captured_mail_files(database_url, tmp_path):
             ada = make_booking().booking
             grace = make_booking(email="grace@example.com", name="Grace Hopper").booking
             deliver_due()
-            service.cancel(ada.public_id, by="staff")
+            service.cancel(ada.public_id, actor=Actor("staff"))
             deliver_due()  # the cancellation is captured too
             ada_files = {captured_file(m).name for m in outbox_for(ada.id)}
-            grace_files = {captured_file(m).name for m in outbox_for(grace.id)
-                           if m.status == OUTBOX_SENT}
+            grace_files = {captured_file(m).name for m in outbox_for(grace.id) if m.status == OUTBOX_SENT}
             present = {p.name for p in mail_dir.iterdir()}
             assert len(ada_files & present) >= 3 and grace_files <= present
 

@@ -127,11 +127,25 @@ def _staff_pages(app) -> list[str]:
             session.add(rule)
         rule_id = rule.id
     detail = f"/staff/bookings/{booking_id}"
-    return ["/staff/", "/staff/calendar", "/staff/hours", "/staff/bookings", detail, detail + "/cancel",
-            detail + "/move", detail + "/erase", "/staff/bookings/new", f"/staff/bookings/new?slot={free}",
-            f"/staff/hours/weekly/{rule_id}/edit", f"/staff/hours/to-move?b={booking_id}",
-            "/staff/export", "/staff/audit", "/staff/accounts", "/staff/settings/calendar-feeds",
-            "/staff/account/password"]
+    return [
+        "/staff/",
+        "/staff/calendar",
+        "/staff/hours",
+        "/staff/bookings",
+        detail,
+        detail + "/cancel",
+        detail + "/move",
+        detail + "/erase",
+        "/staff/bookings/new",
+        f"/staff/bookings/new?slot={free}",
+        f"/staff/hours/weekly/{rule_id}/edit",
+        f"/staff/hours/to-move?b={booking_id}",
+        "/staff/export",
+        "/staff/audit",
+        "/staff/accounts",
+        "/staff/settings/calendar-feeds",
+        "/staff/account/password",
+    ]
 
 
 def _sign_in_admin(page, live_server) -> None:
@@ -145,8 +159,7 @@ def _sign_in_admin(page, live_server) -> None:
 def _axe_failures(page, path: str) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
-                                       "resultTypes": ["violations"]})
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]})
     return [f"{path}: {v['id']} {[n['target'] for n in v['nodes']]}" for v in results.response["violations"]]
 
 

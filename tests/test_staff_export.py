@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.core.actors import Actor
 from app.core.extensions import db
 from app.models.staff import AuditLog
 from app.staff.export import FORMULA_STARTS, HEADER, neutralise
@@ -31,8 +32,10 @@ def app(any_app):
 
 
 def download(client, first, last, fmt="csv"):
-    return client.get("/staff/export", query_string={"preset": "custom", "first": first.isoformat(),
-                                                     "last": last.isoformat(), "fmt": fmt})
+    return client.get(
+        "/staff/export",
+        query_string={"preset": "custom", "first": first.isoformat(), "last": last.isoformat(), "fmt": fmt},
+    )
 
 
 def parse(response) -> list[dict]:
@@ -46,10 +49,20 @@ def parse(response) -> list[dict]:
 
 def test_csv_opens_cleanly_and_neutralises_formulas(ctx, staff):
     day = future_day(4)
-    make_booking(make_slot(local_dt(day, 9)), name='=HYPERLINK("http://evil.example","Click")',
-                 email="mallory@example.com", phone="+19705550123", note="-2+3\nsecond line, with comma")
-    make_booking(make_slot(local_dt(day, 10)), name="José Ñúñez 山田", email="jose@example.com",
-                 phone="+13035550100", note='@SUM(1,2) and "quotes"')
+    make_booking(
+        make_slot(local_dt(day, 9)),
+        name='=HYPERLINK("http://evil.example","Click")',
+        email="mallory@example.com",
+        phone="+19705550123",
+        note="-2+3\nsecond line, with comma",
+    )
+    make_booking(
+        make_slot(local_dt(day, 10)),
+        name="José Ñúñez 山田",
+        email="jose@example.com",
+        phone="+13035550100",
+        note='@SUM(1,2) and "quotes"',
+    )
     make_booking(make_slot(local_dt(future_day(9), 10)), name="Outside Range", email="out@example.com")
     response = download(staff, day, day)
     assert response.status_code == 200
@@ -59,13 +72,12 @@ def test_csv_opens_cleanly_and_neutralises_formulas(ctx, staff):
     assert f"{day.isoformat()}-to-{day.isoformat()}.csv" in disposition
     assert response.headers["Cache-Control"] == "no-store"
     rows = parse(response)
-    assert [r["Name"] for r in rows] == ["'=HYPERLINK(\"http://evil.example\",\"Click\")", "José Ñúñez 山田"]
+    assert [r["Name"] for r in rows] == ['\'=HYPERLINK("http://evil.example","Click")', "José Ñúñez 山田"]
     evil, jose = rows
     assert evil["Phone"] == "(970) 555-0123" and jose["Phone"] == "(303) 555-0100"
-    assert not any(r["Reference"].startswith("'") and not r["Reference"][1:].startswith("-")
-                   for r in rows)
+    assert not any(r["Reference"].startswith("'") and not r["Reference"][1:].startswith("-") for r in rows)
     assert evil["Patient's note"] == "'-2+3\nsecond line, with comma"
-    assert jose["Patient's note"] == "'@SUM(1,2) and \"quotes\""
+    assert jose["Patient's note"] == '\'@SUM(1,2) and "quotes"'
     assert (evil["Date"], evil["Start"], evil["End"]) == (day.isoformat(), "09:00", "09:30")
     assert evil["Time zone"] in ("MST", "MDT") and evil["Status"] == "Booked" and evil["How"] == "Phone call"
     for row in rows:
@@ -82,8 +94,12 @@ def test_no_cell_starts_a_formula_whatever_the_separator(ctx, staff):
     CSV line there, quotes or not: no piece of any line, split on any separator, starts like
     a formula."""
     day = future_day(4)
-    make_booking(make_slot(local_dt(day, 9)), name="Ada;=1+1", email="ada@example.com",
-                 note='x;=1+1\ty\t+SUM(1);\uff1dcmd, -3;@A1\n=HYPERLINK("http://evil.example")')
+    make_booking(
+        make_slot(local_dt(day, 9)),
+        name="Ada;=1+1",
+        email="ada@example.com",
+        note='x;=1+1\ty\t+SUM(1);\uff1dcmd, -3;@A1\n=HYPERLINK("http://evil.example")',
+    )
     raw = download(staff, day, day).get_data().decode("utf-8-sig")
     formula_starts = tuple(c for c in FORMULA_STARTS if not c.isspace())
     pieces = [raw]
@@ -106,10 +122,10 @@ def test_an_empty_range_is_said_on_the_page_not_downloaded(ctx, staff):
 
 
 def test_the_form_defaults_to_the_coming_30_days_as_xlsx(ctx, staff):
-    from app.staff.clinic_time import today
+    from app.schedule.clinic_time import clinic_today
 
     html = staff.get("/staff/export").get_data(as_text=True)
-    start, end = today(), today() + timedelta(days=29)
+    start, end = clinic_today(), clinic_today() + timedelta(days=29)
     assert f'value="{start.isoformat()}"' in html and f'value="{end.isoformat()}"' in html
     assert re.search(r'<input checked[^>]*value="next30"', html)
     assert re.search(r'<input checked[^>]*value="xlsx"', html)
@@ -119,9 +135,14 @@ def test_the_form_defaults_to_the_coming_30_days_as_xlsx(ctx, staff):
     assert f"{start.isoformat()}-to-{end.isoformat()}.xlsx" in response.headers["Content-Disposition"]
 
 
-@pytest.mark.parametrize(("preset", "expected"), [
-    ("next7", ("2026-03-10", "2026-03-16")), ("next30", ("2026-03-10", "2026-04-08")),
-    ("last_month", ("2026-02-01", "2026-02-28"))])
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        ("next7", ("2026-03-10", "2026-03-16")),
+        ("next30", ("2026-03-10", "2026-04-08")),
+        ("last_month", ("2026-02-01", "2026-02-28")),
+    ],
+)
 def test_presets(preset, expected):
     from datetime import date
 
@@ -135,10 +156,20 @@ def test_xlsx_cells_are_clean_text(ctx, staff):
     from openpyxl import load_workbook
 
     day = future_day(4)
-    make_booking(make_slot(local_dt(day, 9)), name='=HYPERLINK("http://evil.example","Click")',
-                 email="mallory@example.com", phone="+19705550142", note="-2+3\nsecond line")
-    make_booking(make_slot(local_dt(day, 10)), name="José Ñúñez 山田", email="jose@example.com",
-                 phone="+442079460958", note="@SUM(1,2)")
+    make_booking(
+        make_slot(local_dt(day, 9)),
+        name='=HYPERLINK("http://evil.example","Click")',
+        email="mallory@example.com",
+        phone="+19705550142",
+        note="-2+3\nsecond line",
+    )
+    make_booking(
+        make_slot(local_dt(day, 10)),
+        name="José Ñúñez 山田",
+        email="jose@example.com",
+        phone="+442079460958",
+        note="@SUM(1,2)",
+    )
     response = download(staff, day, day, fmt="xlsx")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.get_data())).active
@@ -169,11 +200,11 @@ def test_xlsx_dates_are_date_cells_in_clinic_time_with_filters_and_the_patients_
     from openpyxl import load_workbook
 
     from app.booking import service
-    from app.staff.clinic_time import local
+    from app.schedule.clinic_time import local
 
     day = future_day(4)
     booked = make_booking(make_slot(local_dt(day, 14, 30)), email="a@example.com").booking
-    service.cancel(booked.public_id, by="staff")
+    service.cancel(booked.public_id, actor=Actor("staff"))
     response = download(staff, day, day, fmt="xlsx")
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     by_name = {h: i for i, h in enumerate(HEADER)}
@@ -205,11 +236,26 @@ def test_bad_ranges_are_explained(ctx, staff):
     assert no_dates.status_code == 422 and "Please choose the first day." in no_dates.get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("=1+1", "'=1+1"), ("+1 970", "'+1 970"), ("-5", "'-5"), ("@cmd", "'@cmd"), ("\t=x", "'\t'=x"),
-    ("\uff1dcmd", "'\uff1dcmd"), ("Ada", "Ada"), ("", ""), (None, ""), ("a=b", "a=b"),
-    ("x;=1+1", "x;'=1+1"), ("x,=1+1", "x,'=1+1"), ("x\t+1", "x\t'+1"), ("x; @SUM(A1)", "x; '@SUM(A1)"),
-    ("line\n-2", "line\n'-2"), ("a;b, c", "a;b, c"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1 970", "'+1 970"),
+        ("-5", "'-5"),
+        ("@cmd", "'@cmd"),
+        ("\t=x", "'\t'=x"),
+        ("\uff1dcmd", "'\uff1dcmd"),
+        ("Ada", "Ada"),
+        ("", ""),
+        (None, ""),
+        ("a=b", "a=b"),
+        ("x;=1+1", "x;'=1+1"),
+        ("x,=1+1", "x,'=1+1"),
+        ("x\t+1", "x\t'+1"),
+        ("x; @SUM(A1)", "x; '@SUM(A1)"),
+        ("line\n-2", "line\n'-2"),
+        ("a;b, c", "a;b, c"),
+    ],
+)
 def test_neutralise(value, expected):
     assert neutralise(value) == expected

@@ -23,8 +23,13 @@ PARALLEL = 20
 def app_settings() -> dict:
     # Cheap argon2 so twenty checks stay quick, but still slow enough (a few ms, outside the
     # GIL) that unguarded attempts overlap.
-    return {"STAFF_ARGON2_TIME_COST": 1, "STAFF_ARGON2_MEMORY_KIB": 8192, "STAFF_ARGON2_PARALLELISM": 1,
-            "STAFF_LOCKOUT_ACCOUNT_FAILURES": LIMIT, "STAFF_LOCKOUT_ADDRESS_FAILURES": 1000}
+    return {
+        "STAFF_ARGON2_TIME_COST": 1,
+        "STAFF_ARGON2_MEMORY_KIB": 8192,
+        "STAFF_ARGON2_PARALLELISM": 1,
+        "STAFF_LOCKOUT_ACCOUNT_FAILURES": LIMIT,
+        "STAFF_LOCKOUT_ADDRESS_FAILURES": 1000,
+    }
 
 
 def test_parallel_wrong_passwords_get_no_more_checks_than_the_limit(any_app):
@@ -59,7 +64,8 @@ def test_parallel_wrong_passwords_get_no_more_checks_than_the_limit(any_app):
     assert outcomes.count("locked") == PARALLEL - LIMIT, outcomes
     with any_app.app_context():
         recorded = db.session.execute(
-            select(func.count(SignInAttempt.id)).where(SignInAttempt.email == EMAIL)).scalar_one()
+            select(func.count(SignInAttempt.id)).where(SignInAttempt.email == EMAIL)
+        ).scalar_one()
         assert recorded == LIMIT
         with pytest.raises(accounts.SignInRefused) as refused:
             accounts.authenticate(EMAIL, STAFF_PASSWORD, "10.9.1.1")

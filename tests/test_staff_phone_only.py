@@ -12,17 +12,26 @@ import pytest
 from sqlalchemy import select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT, Actor
 from app.core.extensions import db
 from app.models import Booking, OutboxMessage, utcnow
 from app.models.mail import OUTBOX_PENDING
 from app.models.staff import StaffUser
+from app.schedule.clinic_time import clinic_today
 from app.staff import erase
-from app.staff.clinic_time import today
 from tests.conftest import local_dt, make_slot, patient
 from tests.fixtures_staff import signed_in_client, staff_post
 
-CALLER = {"mode": "phone", "name": "Rosa Díaz", "email": "", "phone": "970-555-0142",
-          "interest": "tms", "note": "", "locale": "es", "consent": "y"}
+CALLER = {
+    "mode": "phone",
+    "name": "Rosa Díaz",
+    "email": "",
+    "phone": "970-555-0142",
+    "interest": "tms",
+    "note": "",
+    "locale": "es",
+    "consent": "y",
+}
 
 
 @pytest.fixture
@@ -45,14 +54,17 @@ def slot_in(**delta):
 
 
 def phone_only(slot, **fields) -> Booking:
-    made = service.book(slot.public_id, "phone", patient(email=None, **fields), by_staff=actor())
+    made = service.book(slot.public_id, "phone", patient(email=None, **fields), actor=Actor.staff(actor()))
     return made.booking
 
 
 def patient_mail(booking_id: int) -> list[OutboxMessage]:
     db.session.expire_all()
-    return list(db.session.execute(select(OutboxMessage).where(
-        OutboxMessage.booking_id == booking_id, OutboxMessage.kind != "staff_notice")).scalars())
+    return list(
+        db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.booking_id == booking_id, OutboxMessage.kind != "staff_notice")
+        ).scalars()
+    )
 
 
 def test_the_form_speaks_to_the_receptionist_and_books_without_an_email(desk):
@@ -88,11 +100,12 @@ def test_phone_only_bookings_are_not_held_to_the_per_address_limit(ctx):
 
 def test_moving_and_cancelling_send_the_patient_nothing(desk):
     booking = phone_only(slot_in(days=3))
-    service.reschedule(booking.public_id, slot_in(days=4).public_id, by="staff")
-    service.cancel(booking.public_id, by="staff", message="The clinic is closed.")
+    service.reschedule(booking.public_id, slot_in(days=4).public_id, actor=Actor("staff"))
+    service.cancel(booking.public_id, actor=Actor("staff"), message="The clinic is closed.")
     assert patient_mail(booking.id) == []
-    staff_notices = db.session.execute(select(OutboxMessage.kind).where(
-        OutboxMessage.booking_id == booking.id)).scalars().all()
+    staff_notices = (
+        db.session.execute(select(OutboxMessage.kind).where(OutboxMessage.booking_id == booking.id)).scalars().all()
+    )
     assert sorted(staff_notices) == ["staff_notice"] * 3  # booked, moved, cancelled
 
 
@@ -104,14 +117,15 @@ def test_resend_is_refused_for_a_phone_only_booking(desk):
 
 
 def test_the_dashboard_lists_tomorrows_phone_only_consultations_as_calls_to_make(desk):
-    tomorrow = today(utcnow()) + timedelta(days=1)
+    tomorrow = clinic_today(utcnow()) + timedelta(days=1)
     call = phone_only(make_slot(local_dt(tomorrow, 10)), name="Rosa Díaz", phone="+19705550142")
-    service.book(make_slot(local_dt(tomorrow, 11)).public_id, "phone", patient(name="Ada Lovelace"),
-                 by_staff=actor())
+    service.book(
+        make_slot(local_dt(tomorrow, 11)).public_id, "phone", patient(name="Ada Lovelace"), actor=Actor.staff(actor())
+    )
     phone_only(make_slot(local_dt(tomorrow + timedelta(days=1), 10)), name="Later Caller")
     page = desk.get("/staff/").get_data(as_text=True)
-    section = page[page.index('id="to-call-heading"'):]
-    section = section[:section.index("</section>")]
+    section = page[page.index('id="to-call-heading"') :]
+    section = section[: section.index("</section>")]
     assert "Rosa Díaz" in section and "(970) 555-0142" in section
     assert "Ada Lovelace" not in section and "Later Caller" not in section
     assert call.public_id in section
@@ -123,7 +137,9 @@ def test_adding_an_email_sends_the_confirmation_and_removing_it_stops_the_mail(d
     form = {"name": "Ada Lovelace", "phone": "+19705550123", "locale": "en", "mode": "phone"}
     staff_post(desk, url, dict(form, email="ada@example.com"), token_from=url)
     assert sorted((m.kind, m.to_address) for m in patient_mail(booking.id)) == [
-        ("confirmation", "ada@example.com"), ("reminder", "ada@example.com")]  # nothing to an old address
+        ("confirmation", "ada@example.com"),
+        ("reminder", "ada@example.com"),
+    ]  # nothing to an old address
 
     response = staff_post(desk, url, dict(form, email=""), token_from=url)
     assert "now phone only" in desk.get(response.headers["Location"]).get_data(as_text=True)
@@ -136,10 +152,16 @@ def test_adding_an_email_sends_the_confirmation_and_removing_it_stops_the_mail(d
 
 def test_export_leaves_the_email_cell_empty(desk):
     phone_only(slot_in(days=3), name="Rosa Díaz")
-    first = today(utcnow())
-    response = desk.get("/staff/export", query_string={
-        "preset": "custom", "first": first.isoformat(), "last": (first + timedelta(days=10)).isoformat(),
-        "fmt": "csv"})
+    first = clinic_today(utcnow())
+    response = desk.get(
+        "/staff/export",
+        query_string={
+            "preset": "custom",
+            "first": first.isoformat(),
+            "last": (first + timedelta(days=10)).isoformat(),
+            "fmt": "csv",
+        },
+    )
     (row,) = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"), newline="")))
     assert row["Name"] == "Rosa Díaz" and row["Email"] == ""
 
@@ -148,9 +170,9 @@ def test_erasing_a_phone_only_patient_takes_their_phone_only_bookings(desk):
     mine = phone_only(slot_in(days=3), phone="+19705550142")
     also_mine = phone_only(slot_in(days=4), phone="+19705550142")
     other = phone_only(slot_in(days=5), phone="+19705550199")
-    emailed = service.book(slot_in(days=6).public_id, "phone", patient(phone="+19705550142")).booking
+    emailed = service.book(slot_in(days=6).public_id, "phone", patient(phone="+19705550142"), actor=THE_PATIENT).booking
     for booking in (mine, also_mine, other, emailed):
-        service.cancel(booking.public_id, by="staff")
+        service.cancel(booking.public_id, actor=Actor("staff"))
     assert erase.erase_patient(mine.public_id, actor()) == 2
     db.session.expire_all()
     erased = {b.id for b in db.session.execute(select(Booking).where(Booking.erased_at.is_not(None))).scalars()}

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, select, text
 from app import create_app
 from app.booking import service
 from app.booking.search import fold, search_text, words
+from app.core.actors import Actor
 from app.core.extensions import db
 from app.models import Booking, utcnow
 from app.models.staff import StaffUser
@@ -37,12 +38,13 @@ def staff(ctx):
 @pytest.fixture
 def people(ctx):
     start = utcnow().replace(microsecond=0) + timedelta(days=3)
-    maria = make_booking(make_slot(start), name="María López", email="MLopez@Example.com",
-                         phone="+19705550142").booking
-    ada = make_booking(make_slot(start + timedelta(hours=1)), name="Ada Lovelace",
-                       email="ada@example.com", phone="+13035550199").booking
-    marianne = make_booking(make_slot(start + timedelta(hours=2)), name="Marianne Lopes",
-                            email="m.lopes@example.org", phone="+17205550123").booking
+    maria = make_booking(make_slot(start), name="María López", email="MLopez@Example.com", phone="+19705550142").booking
+    ada = make_booking(
+        make_slot(start + timedelta(hours=1)), name="Ada Lovelace", email="ada@example.com", phone="+13035550199"
+    ).booking
+    marianne = make_booking(
+        make_slot(start + timedelta(hours=2)), name="Marianne Lopes", email="m.lopes@example.org", phone="+17205550123"
+    ).booking
     return maria, ada, marianne
 
 
@@ -58,8 +60,9 @@ def test_fold_drops_accents_case_and_extra_spaces():
     assert words("Lopez, María") == ["lopez,", "maria"]
 
 
-@pytest.mark.parametrize("query", ["maria lopez", "López", "Lopez Maria", "MARÍA LÓPEZ", "maría  lópez",
-                                   "mlopez@example", "lópez marí"])
+@pytest.mark.parametrize(
+    "query", ["maria lopez", "López", "Lopez Maria", "MARÍA LÓPEZ", "maría  lópez", "mlopez@example", "lópez marí"]
+)
 def test_names_are_found_whatever_the_accents_case_and_order(people, staff, query):
     assert found(staff, query) == {"María López"}
 
@@ -70,8 +73,7 @@ def test_every_word_must_match(people, staff):
     assert found(staff, "100%_") == set()
 
 
-@pytest.mark.parametrize("query", ["(970) 555-0142", "970.555.0142", "9705550142", "+1 970 555 0142",
-                                   "555-0142"])
+@pytest.mark.parametrize("query", ["(970) 555-0142", "970.555.0142", "9705550142", "+1 970 555 0142", "555-0142"])
 def test_phone_digits_in_any_format(people, staff, query):
     assert found(staff, query) == {"María López"}
 
@@ -86,14 +88,18 @@ def test_the_reference_with_or_without_its_dash(people, staff):
 def test_the_search_text_follows_an_edit_and_is_emptied_by_erasure(people, staff):
     maria = people[0]
     actor = db.session.execute(select(StaffUser)).scalar_one()
-    bookings_admin.edit_details(maria.public_id, bookings_admin.Details(
-        name="Maria Lopes-Ortiz", email="maria@example.net", phone="+19705550142", locale="en",
-        mode="phone"), actor)
+    bookings_admin.edit_details(
+        maria.public_id,
+        bookings_admin.Details(
+            name="Maria Lopes-Ortiz", email="maria@example.net", phone="+19705550142", locale="en", mode="phone"
+        ),
+        actor,
+    )
     html = staff.get("/staff/bookings", query_string={"q": "ortiz"}).get_data(as_text=True)
     assert "Maria Lopes-Ortiz" in html
     assert found(staff, "mlopez") == set()
 
-    service.cancel(maria.public_id, by="staff")
+    service.cancel(maria.public_id, actor=Actor("staff"))
     erase.erase_patient(maria.public_id, actor)
     db.session.expire_all()
     assert db.session.get(Booking, maria.id).search_text == ""
@@ -103,27 +109,54 @@ def test_0015_fills_in_the_search_text_and_lets_email_be_empty(database_url):
     from flask_migrate import downgrade, upgrade
 
     app = create_app(_overrides(database_url))
-    insert = ("INSERT INTO booking (id, public_id, reference, slot_id, status, mode, name, email, phone, "
-              "interest, note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, "
-              "updated_at, staff_notes) VALUES (:id, :pid, :ref, :id, 'confirmed', 'phone', :name, :email, "
-              "'+19705550142', 'tms', '', '2026-11-25 10:00:00.000000', :hash, :uid, 0, "
-              "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')")
+    insert = (
+        "INSERT INTO booking (id, public_id, reference, slot_id, status, mode, name, email, phone, "
+        "interest, note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, "
+        "updated_at, staff_notes) VALUES (:id, :pid, :ref, :id, 'confirmed', 'phone', :name, :email, "
+        "'+19705550142', 'tms', '', '2026-11-25 10:00:00.000000', :hash, :uid, 0, "
+        "'2026-11-25 10:00:00.000000', '2026-11-25 10:00:00.000000', '')"
+    )
     with app.app_context():
         upgrade(revision="0014")
         with db.engine.begin() as connection:
             for row in (1, 2):
-                connection.execute(text(
-                    "INSERT INTO slot (id, public_id, starts_at, ends_at, modes, is_blocked, source, created_at) "
-                    f"VALUES ({row}, 's{row}', '2027-01-0{row} 16:00:00.000000', "
-                    f"'2027-01-0{row} 16:30:00.000000', 'phone', false, 'manual', '2026-11-25 10:00:00.000000')"))
-            connection.execute(text(insert), {"id": 1, "pid": "b1", "ref": "K7Q492MP", "name": "María López",
-                                              "email": "MLopez@Example.com", "hash": "1" * 64, "uid": "u1@x"})
+                connection.execute(
+                    text(
+                        "INSERT INTO slot (id, public_id, starts_at, ends_at, modes, is_blocked, source, created_at) "
+                        f"VALUES ({row}, 's{row}', '2027-01-0{row} 16:00:00.000000', "
+                        f"'2027-01-0{row} 16:30:00.000000', 'phone', false, 'manual', '2026-11-25 10:00:00.000000')"
+                    )
+                )
+            connection.execute(
+                text(insert),
+                {
+                    "id": 1,
+                    "pid": "b1",
+                    "ref": "K7Q492MP",
+                    "name": "María López",
+                    "email": "MLopez@Example.com",
+                    "hash": "1" * 64,
+                    "uid": "u1@x",
+                },
+            )
         upgrade(revision="0015")
         with db.engine.begin() as connection:
-            assert connection.execute(text("SELECT search_text FROM booking")).scalar_one() == \
-                "maria lopez mlopez@example.com"
-            connection.execute(text(insert), {"id": 2, "pid": "b2", "ref": "K7Q492MQ", "name": "Rosa",
-                                              "email": None, "hash": "2" * 64, "uid": "u2@x"})
+            assert (
+                connection.execute(text("SELECT search_text FROM booking")).scalar_one()
+                == "maria lopez mlopez@example.com"
+            )
+            connection.execute(
+                text(insert),
+                {
+                    "id": 2,
+                    "pid": "b2",
+                    "ref": "K7Q492MQ",
+                    "name": "Rosa",
+                    "email": None,
+                    "hash": "2" * 64,
+                    "uid": "u2@x",
+                },
+            )
         downgrade(revision="0014")
         with db.engine.connect() as connection:
             columns = {c["name"]: c for c in inspect(connection).get_columns("booking")}

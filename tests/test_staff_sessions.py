@@ -73,8 +73,9 @@ def test_a_copied_cookie_is_refused_after_a_password_change(app):
     assert works(copy)
     token = page_csrf(browser, "/staff/account/password")
     new = "a brand new long password"
-    changed = browser.post("/staff/account/password", data={"current": STAFF_PASSWORD, "new": new,
-                                                            "confirm": new, "csrf_token": token})
+    changed = browser.post(
+        "/staff/account/password", data={"current": STAFF_PASSWORD, "new": new, "confirm": new, "csrf_token": token}
+    )
     assert changed.status_code == 303
     assert works(browser)  # this device goes on in a fresh session
     assert refused(copy.get(EXPORT))
@@ -85,8 +86,12 @@ def test_a_copied_cookie_is_refused_after_an_admin_sets_a_new_password(app):
     browser = signed_in_client(app, SAM)
     copy = copy_of(browser, app)
     assert works(copy)
-    response = staff_post(admin, f"/staff/accounts/{account_id(app, SAM)}/password",
-                          {"password": "set by the admin today"}, token_from="/staff/accounts")
+    response = staff_post(
+        admin,
+        f"/staff/accounts/{account_id(app, SAM)}/password",
+        {"password": "set by the admin today"},
+        token_from="/staff/accounts",
+    )
     assert response.status_code == 303
     assert refused(copy.get(EXPORT))
     assert refused(browser.get("/staff/bookings"))
@@ -98,8 +103,7 @@ def test_a_copied_cookie_is_refused_after_the_account_is_disabled(app):
     copy = copy_of(browser, app)
     assert works(copy)
     sam_id = account_id(app, SAM)
-    response = staff_post(admin, f"/staff/accounts/{sam_id}/active", {"active": "0"},
-                          token_from="/staff/accounts")
+    response = staff_post(admin, f"/staff/accounts/{sam_id}/active", {"active": "0"}, token_from="/staff/accounts")
     assert response.status_code == 303
     assert refused(copy.get(EXPORT))
     # Enabling the account again does not bring its old sessions back.

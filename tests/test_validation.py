@@ -61,9 +61,13 @@ def test_notes_keep_newlines_but_nothing_else_odd(value):
         assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", result)
 
 
-@given(st.one_of(st.from_regex(r"\+?1?[ -]?\(?[2-9]\d{2}\)?[ -]?\d{3}[ -]?\d{4}", fullmatch=True),
-                 st.from_regex(r"\+\d{7,14}", fullmatch=True)),
-       st.sampled_from(["US", "CA", "GB"]))
+@given(
+    st.one_of(
+        st.from_regex(r"\+?1?[ -]?\(?[2-9]\d{2}\)?[ -]?\d{3}[ -]?\d{4}", fullmatch=True),
+        st.from_regex(r"\+\d{7,14}", fullmatch=True),
+    ),
+    st.sampled_from(["US", "CA", "GB"]),
+)
 def test_phone_check_agrees_with_the_full_validity_check(raw, region):
     import phonenumbers
 
@@ -75,11 +79,17 @@ def test_phone_check_agrees_with_the_full_validity_check(raw, region):
     assert isinstance(result, str) == expected, (raw, region, result)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("416-967-1111", "+14169671111"), ("+1 264 497 2340", "+12644972340"),
-    ("970-555-0123", "+19705550123"), ("(970) 555 0123", "+19705550123"),
-    ("+44 20 7946 0958", "+442079460958"), ("1 970 555 0123", "+19705550123"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("416-967-1111", "+14169671111"),
+        ("+1 264 497 2340", "+12644972340"),
+        ("970-555-0123", "+19705550123"),
+        ("(970) 555 0123", "+19705550123"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("1 970 555 0123", "+19705550123"),
+    ],
+)
 def test_phone_examples(raw, expected):
     assert validation.phone_number(raw) == expected
 

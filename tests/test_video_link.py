@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.mail import rendering
 from app.models import OutboxMessage, utcnow
@@ -28,15 +29,17 @@ def app(any_app):
 
 
 def video_booking(days: int = 3, **fields):
-    return make_booking(make_slot(utcnow().replace(microsecond=0) + timedelta(days=days)), mode="video",
-                        **fields)
+    return make_booking(make_slot(utcnow().replace(microsecond=0) + timedelta(days=days)), mode="video", **fields)
 
 
 def rendered(booking_id: int, kind: str):
     db.session.expire_all()
-    message = db.session.execute(select(OutboxMessage).where(
-        OutboxMessage.booking_id == booking_id, OutboxMessage.kind == kind)
-        .order_by(OutboxMessage.id.desc()).limit(1)).scalar_one()
+    message = db.session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.booking_id == booking_id, OutboxMessage.kind == kind)
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).scalar_one()
     return rendering.render(message, utcnow())
 
 
@@ -62,7 +65,7 @@ def test_a_room_template_gives_each_booking_its_own_link_everywhere(ctx, client)
         assert link in client.get(f"/manage/{made.manage_token}").get_data(as_text=True)
     assert links[0] != links[1]  # no one can reach another patient's call
 
-    service.reschedule(first.booking.public_id, make_slot(utcnow() + timedelta(days=5)).public_id)
+    service.reschedule(first.booking.public_id, make_slot(utcnow() + timedelta(days=5)).public_id, actor=THE_PATIENT)
     update = rendered(first.booking.id, "update")
     assert links[0] in update.text and f"LOCATION:{links[0]}" in unfolded(update.ics)
 
@@ -99,8 +102,13 @@ def test_staff_set_a_booking_s_own_link_and_the_patient_is_sent_it(ctx):
     desk = signed_in_client(ctx, "sam@mindset-tms.example", "staff")
     made = video_booking()
     url = f"/staff/bookings/{made.booking.public_id}/edit"
-    form = {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+19705550123", "locale": "en",
-            "mode": "video"}
+    form = {
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "phone": "+19705550123",
+        "locale": "en",
+        "mode": "video",
+    }
     refused = staff_post(desk, url, dict(form, custom_video_url="zoom.us/j/123"), token_from=url)
     assert refused.status_code == 422 and 'id="custom_video_url-error"' in refused.get_data(as_text=True)
     assert 'value="zoom.us/j/123"' in refused.get_data(as_text=True)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.mail.delivery import deliver_due
 from app.models import Booking, FreedSlot, OutboxMessage, WaitlistEntry, WaitlistOffer, utcnow
@@ -20,9 +21,24 @@ from app.waitlist import claims
 from app.waitlist.offering import offer_freed_slots
 from tests.conftest import DENVER, future_day, local_dt, make_booking, make_slot
 
-HEALTH_WORDS = ("tms", "ketamine", "depress", "anxiety", "treatment", "therapy", "medication",
-                "diagnos", "symptom", "mental", "psychiat", "brain", "magnetic", "suicid", "crisis",
-                "health")
+HEALTH_WORDS = (
+    "tms",
+    "ketamine",
+    "depress",
+    "anxiety",
+    "treatment",
+    "therapy",
+    "medication",
+    "diagnos",
+    "symptom",
+    "mental",
+    "psychiat",
+    "brain",
+    "magnetic",
+    "suicid",
+    "crisis",
+    "health",
+)
 
 
 @pytest.fixture
@@ -38,8 +54,14 @@ def app_settings(smtp_server):
 
 def join_body(n: int = 0, **fields) -> dict:
     today = future_day(0)
-    body = {"name": f"Person {n}", "email": f"p{n}@example.com", "phone": "970-555-0123",
-            "consent": True, "earliest": today.isoformat(), "latest": (today + timedelta(days=20)).isoformat()}
+    body = {
+        "name": f"Person {n}",
+        "email": f"p{n}@example.com",
+        "phone": "970-555-0123",
+        "consent": True,
+        "earliest": today.isoformat(),
+        "latest": (today + timedelta(days=20)).isoformat(),
+    }
     body.update(fields)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -52,9 +74,8 @@ def join(client, n: int = 0, **fields) -> dict:
 
 def free_a_slot(slot=None, **booking_fields):
     """A slot booked and then cancelled: freed, as the booking service records it."""
-    result = make_booking(slot or make_slot(), email=booking_fields.pop("email", "owner@example.com"),
-                          **booking_fields)
-    service.cancel(result.booking.public_id)
+    result = make_booking(slot or make_slot(), email=booking_fields.pop("email", "owner@example.com"), **booking_fields)
+    service.cancel(result.booking.public_id, actor=THE_PATIENT)
     return result.booking.slot
 
 
@@ -66,8 +87,11 @@ def offer_tokens(email: str | None = None) -> list[str]:
         query = query.where(OutboxMessage.to_address == email)
     tokens = []
     for message in db.session.execute(query).scalars():
-        url = json.loads(message.event)["claim_url"] if message.event else \
-            message.body_text.split("/offers/")[1].split()[0]
+        url = (
+            json.loads(message.event)["claim_url"]
+            if message.event
+            else message.body_text.split("/offers/")[1].split()[0]
+        )
         tokens.append(url.rsplit("/", 1)[-1])
     return tokens
 
@@ -78,6 +102,7 @@ def offers_by_status() -> Counter:
 
 
 # --- joining and managing --------------------------------------------------------------
+
 
 def test_join_look_up_and_leave_through_the_api(ctx, client):
     made = join(client, weekdays=[5, 1], parts_of_day=["morning"], modes=["video"], locale="es")
@@ -94,17 +119,40 @@ def test_join_look_up_and_leave_through_the_api(ctx, client):
 
 
 def test_join_refuses_bad_fields_with_field_errors(ctx, client):
-    response = client.post("/api/v1/waitlist", json={
-        "name": "", "email": "not-an-email", "phone": "12", "consent": False, "earliest": "2027-13-01",
-        "latest": "tomorrow", "weekdays": [0, 8], "parts_of_day": ["night"], "modes": ["fax"], "locale": "fr"})
+    response = client.post(
+        "/api/v1/waitlist",
+        json={
+            "name": "",
+            "email": "not-an-email",
+            "phone": "12",
+            "consent": False,
+            "earliest": "2027-13-01",
+            "latest": "tomorrow",
+            "weekdays": [0, 8],
+            "parts_of_day": ["night"],
+            "modes": ["fax"],
+            "locale": "fr",
+        },
+    )
     assert response.status_code == 422
     fields = response.get_json()["error"]["fields"]
-    assert set(fields) == {"name", "email", "phone", "consent", "earliest", "latest", "weekdays",
-                           "parts_of_day", "modes", "locale"}
+    assert set(fields) == {
+        "name",
+        "email",
+        "phone",
+        "consent",
+        "earliest",
+        "latest",
+        "weekdays",
+        "parts_of_day",
+        "modes",
+        "locale",
+    }
     past = (future_day(0) - timedelta(days=2)).isoformat()
     response = client.post("/api/v1/waitlist", json=join_body(latest=past, earliest=past))
     assert response.get_json()["error"]["fields"] == {
-        "latest": "The latest date has already passed. Please choose a later one."}
+        "latest": "The latest date has already passed. Please choose a later one."
+    }
 
 
 def test_the_waitlist_api_refuses_what_its_document_calls_invalid_and_ignores_unknown_fields(ctx, client):
@@ -126,19 +174,18 @@ def test_a_change_through_the_api_keeps_the_queue_place_and_the_new_choices_matc
     other_day = day.isoweekday() % 7 + 1
     first = join(client, 0, weekdays=[other_day], modes=["video"])
     join(client, 1)
-    before = db.session.execute(select(WaitlistEntry).where(WaitlistEntry.email == "p0@example.com")
-                                ).scalar_one()
+    before = db.session.execute(select(WaitlistEntry).where(WaitlistEntry.email == "p0@example.com")).scalar_one()
     joined_at, earliest, latest = before.created_at, before.earliest, before.latest
-    changed = client.patch(f"/api/v1/waitlist/{first['token']}",
-                           json={"weekdays": [day.isoweekday()], "parts_of_day": ["morning"]})
+    changed = client.patch(
+        f"/api/v1/waitlist/{first['token']}", json={"weekdays": [day.isoweekday()], "parts_of_day": ["morning"]}
+    )
     assert changed.status_code == 200, changed.get_json()
     entry = changed.get_json()["entry"]
     assert entry["weekdays"] == [day.isoweekday()] and entry["parts_of_day"] == ["morning"]
     assert entry["modes"] == ["video"]  # left out: unchanged
     assert entry["earliest"] == earliest.isoformat() and entry["latest"] == latest.isoformat()
     db.session.commit()  # a fresh read
-    after = db.session.execute(select(WaitlistEntry).where(WaitlistEntry.email == "p0@example.com")
-                               ).scalar_one()
+    after = db.session.execute(select(WaitlistEntry).where(WaitlistEntry.email == "p0@example.com")).scalar_one()
     assert after.created_at == joined_at
     free_a_slot(make_slot(local_dt(day, 10)))
     offer_freed_slots()
@@ -149,14 +196,19 @@ def test_a_change_through_the_api_keeps_the_queue_place_and_the_new_choices_matc
 def test_a_change_with_bad_fields_gives_field_errors_and_changes_nothing(ctx, client):
     made = join(client, 0, weekdays=[2], modes=["phone"])
     shown = client.get(f"/api/v1/waitlist/{made['token']}").get_json()["entry"]
-    response = client.patch(f"/api/v1/waitlist/{made['token']}", json={
-        "weekdays": [0, 8], "parts_of_day": "morning", "modes": ["fax"], "earliest": "2027-13-01"})
+    response = client.patch(
+        f"/api/v1/waitlist/{made['token']}",
+        json={"weekdays": [0, 8], "parts_of_day": "morning", "modes": ["fax"], "earliest": "2027-13-01"},
+    )
     assert response.status_code == 422
     assert set(response.get_json()["error"]["fields"]) == {"weekdays", "parts_of_day", "modes", "earliest"}
-    response = client.patch(f"/api/v1/waitlist/{made['token']}",
-                            json={"earliest": future_day(10).isoformat(), "latest": future_day(5).isoformat()})
+    response = client.patch(
+        f"/api/v1/waitlist/{made['token']}",
+        json={"earliest": future_day(10).isoformat(), "latest": future_day(5).isoformat()},
+    )
     assert response.get_json()["error"]["fields"] == {
-        "latest": "The latest date must be on or after the earliest date."}
+        "latest": "The latest date must be on or after the earliest date."
+    }
     assert client.get(f"/api/v1/waitlist/{made['token']}").get_json()["entry"] == shown
     assert client.patch(f"/api/v1/waitlist/{made['token']}", data="x").status_code == 415
 
@@ -199,6 +251,7 @@ def test_a_manage_token_links_the_entry_to_its_booking(ctx, client):
 
 # --- offering -----------------------------------------------------------------------------
 
+
 def test_a_cancellation_is_offered_to_the_first_three_who_fit_in_join_order(ctx, client):
     day = future_day(4)
     while day.isoweekday() != 2:
@@ -209,8 +262,13 @@ def test_a_cancellation_is_offered_to_the_first_three_who_fit_in_join_order(ctx,
     assert db.session.execute(select(FreedSlot.reason)).scalar_one() == "cancelled"
     report = offer_freed_slots()
     assert report.offered == 3
-    offered = db.session.execute(select(OutboxMessage.to_address).where(OutboxMessage.kind == "offer")
-                                 .order_by(OutboxMessage.id)).scalars().all()
+    offered = (
+        db.session.execute(
+            select(OutboxMessage.to_address).where(OutboxMessage.kind == "offer").order_by(OutboxMessage.id)
+        )
+        .scalars()
+        .all()
+    )
     assert offered == ["p0@example.com", "p2@example.com", "p3@example.com"]
     # While offers are out, nothing more is sent; the slot stays on /book (an offer is not a hold).
     assert offer_freed_slots().offered == 0
@@ -257,6 +315,7 @@ def test_an_offer_never_outlasts_the_booking_window(ctx, client):
 
 # --- claiming -------------------------------------------------------------------------------
 
+
 def test_claiming_books_the_slot_ends_the_entry_and_tells_the_others_kindly(ctx, client):
     for n in range(3):
         join(client, n)
@@ -267,8 +326,13 @@ def test_claiming_books_the_slot_ends_the_entry_and_tells_the_others_kindly(ctx,
     assert won.status_code == 201, won.get_json()
     body = won.get_json()
     assert body["moved"] is False and set(body["booking"]) == {"id", "reference", "status", "start", "end", "mode"}
-    assert db.session.get(Booking, db.session.execute(select(Booking.id).where(
-        Booking.public_id == body["booking"]["id"])).scalar_one()).email == "p1@example.com"
+    assert (
+        db.session.get(
+            Booking,
+            db.session.execute(select(Booking.id).where(Booking.public_id == body["booking"]["id"])).scalar_one(),
+        ).email
+        == "p1@example.com"
+    )
     assert body["booking"]["start"] == slot.starts_at.astimezone(DENVER).isoformat()
     lost = client.post(f"/api/v1/offers/{first}/claim")
     assert lost.status_code == 409 and lost.get_json()["error"]["code"] == "slot_taken"
@@ -292,6 +356,21 @@ def test_a_public_booking_of_the_slot_withdraws_its_offers_at_once(ctx, client):
     response = client.post(f"/api/v1/offers/{token}/claim")
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "slot_taken"
     assert db.session.execute(select(WaitlistEntry.status)).scalar_one() == "waiting"
+
+
+def test_an_offer_whose_slot_staff_blocked_says_it_is_withdrawn(ctx, client):
+    """The slot closed without a booking: opening the offer ends it as withdrawn, not taken."""
+    from app.core.database import write_transaction
+    from app.models import Slot
+
+    join(client, 0)
+    slot = free_a_slot()
+    offer_freed_slots()
+    [token] = offer_tokens()
+    with write_transaction() as session:
+        session.get_one(Slot, slot.id).is_blocked = True
+    assert claims.open_offer(token).status == "withdrawn"
+    assert offers_by_status() == Counter({"withdrawn": 1})
 
 
 def test_expired_offers_give_way_to_the_next_people(ctx, client):
@@ -336,12 +415,12 @@ def test_a_claim_moves_a_linked_booking_and_its_old_slot_is_offered_on(ctx, clie
     offer_freed_slots()
     [next_token] = offer_tokens("p1@example.com")
     assert client.post(f"/api/v1/offers/{next_token}/claim").status_code == 201
-    late_booking = db.session.execute(select(Booking).where(Booking.slot_id == late.id,
-                                                            Booking.status == "confirmed")).scalar_one()
+    late_booking = db.session.execute(
+        select(Booking).where(Booking.slot_id == late.id, Booking.status == "confirmed")
+    ).scalar_one()
     assert late_booking.email == "p1@example.com"
     deliver_due()
-    updates = [r.message for r in smtp_server.to("mover@example.com")
-               if "moved" in str(r.message["Subject"])]
+    updates = [r.message for r in smtp_server.to("mover@example.com") if "moved" in str(r.message["Subject"])]
     assert len(updates) == 1
 
 
@@ -371,12 +450,18 @@ def test_twenty_people_race_for_one_offered_slot_and_exactly_one_wins(ctx, clien
         thread.join()
     db.session.commit()
     statuses = Counter(status for status, _ in results)
-    print(f"\nrace on {db.engine.dialect.name}: {len(results)} claims, {statuses[201]} won, "
-          f"{sum(n for s, n in statuses.items() if s >= 500)} 5xx, {dict(statuses)}")
+    print(
+        f"\nrace on {db.engine.dialect.name}: {len(results)} claims, {statuses[201]} won, "
+        f"{sum(n for s, n in statuses.items() if s >= 500)} 5xx, {dict(statuses)}"
+    )
     assert statuses[201] == 1, results
     assert statuses[409] == 19 and {code for status, code in results if status == 409} == {"slot_taken"}
-    assert db.session.execute(select(func.count(Booking.id)).where(
-        Booking.slot_id == slot.id, Booking.status == "confirmed")).scalar_one() == 1
+    assert (
+        db.session.execute(
+            select(func.count(Booking.id)).where(Booking.slot_id == slot.id, Booking.status == "confirmed")
+        ).scalar_one()
+        == 1
+    )
     assert offers_by_status() == Counter({"claimed": 1, "taken": 19})
 
 
@@ -402,9 +487,14 @@ def test_a_claim_racing_a_public_booking_of_the_same_slot(ctx, client):
             with ctx.app_context():
                 barrier.wait()
                 try:
-                    outcomes["book"] = service.book(slot_id, "phone", service.PatientDetails(
-                        name="Walk In", email=f"walkin{attempt}@example.com", phone="+19705550123",
-                        interest="tms"))
+                    outcomes["book"] = service.book(
+                        slot_id,
+                        "phone",
+                        service.PatientDetails(
+                            name="Walk In", email=f"walkin{attempt}@example.com", phone="+19705550123", interest="tms"
+                        ),
+                        actor=THE_PATIENT,
+                    )
                 except service.SlotTaken as error:
                     outcomes["book"] = error
                 db.session.remove()
@@ -417,10 +507,17 @@ def test_a_claim_racing_a_public_booking_of_the_same_slot(ctx, client):
         winners = [k for k, v in outcomes.items() if not isinstance(v, Exception)]
         assert len(winners) == 1, outcomes
         db.session.commit()  # a fresh read: other threads may have written
-        assert db.session.execute(select(func.count(Booking.id)).where(
-            Booking.slot_id == slot.id, Booking.status == "confirmed")).scalar_one() == 1
-        offer = db.session.execute(select(WaitlistOffer).where(
-            WaitlistOffer.slot_id == slot.id, WaitlistOffer.email == f"claimer{attempt}@example.com")).scalar_one()
+        assert (
+            db.session.execute(
+                select(func.count(Booking.id)).where(Booking.slot_id == slot.id, Booking.status == "confirmed")
+            ).scalar_one()
+            == 1
+        )
+        offer = db.session.execute(
+            select(WaitlistOffer).where(
+                WaitlistOffer.slot_id == slot.id, WaitlistOffer.email == f"claimer{attempt}@example.com"
+            )
+        ).scalar_one()
         assert offer.status == ("claimed" if winners == ["claim"] else "taken")
 
 
@@ -471,9 +568,13 @@ def test_times_staff_add_or_unblock_are_offered_too(ctx, client):
     assert offer_freed_slots().offered == 2
 
 
-@pytest.mark.parametrize(("locale", "prefix", "words"), [
-    ("en", "", ("only way to change your choices or leave the list", "You stay on the list until")),
-    ("es", "/es", ("única forma de cambiar sus preferencias o salir de la lista", "Seguirá en la lista hasta el"))])
+@pytest.mark.parametrize(
+    ("locale", "prefix", "words"),
+    [
+        ("en", "", ("only way to change your choices or leave the list", "You stay on the list until")),
+        ("es", "/es", ("única forma de cambiar sus preferencias o salir de la lista", "Seguirá en la lista hasta el")),
+    ],
+)
 def test_joining_emails_the_private_link_in_the_entrys_language(ctx, client, smtp_server, locale, prefix, words):
     made = join(client, 7, locale=locale)
     deliver_due()
@@ -525,13 +626,48 @@ def test_no_thanks_passes_the_offer_on_at_once(ctx, client, smtp_server):
     # Declining again changes nothing; the person who declined is still waiting.
     client.post(f"/offers/{first}/decline", data={"csrf_token": form_token(page)})
     assert offers_by_status() == Counter({"sent": per_slot, "declined": 1})
-    assert db.session.execute(select(WaitlistEntry.status).where(WaitlistEntry.email == "p0@example.com")
-                              ).scalar_one() == "waiting"
+    assert (
+        db.session.execute(select(WaitlistEntry.status).where(WaitlistEntry.email == "p0@example.com")).scalar_one()
+        == "waiting"
+    )
     # The offer email says how to pass it on.
     deliver_due()
     offer_mail = [r.message for r in smtp_server.to("p0@example.com") if "earlier" in str(r.message["Subject"])][0]
     assert "No thanks" in offer_mail.get_body(("plain",)).get_content()
     assert f"/offers/{first}#no-thanks" in offer_mail.get_body(("html",)).get_content()
+
+
+def test_no_thanks_in_the_api_passes_the_offer_on_as_the_page_does(ctx, client):
+    per_slot = int(ctx.config["WAITLIST_OFFERS_PER_SLOT"])
+    for n in range(per_slot + 1):
+        join(client, n)
+    slot = free_a_slot(make_slot(local_dt(future_day(3), 14)))
+    offer_freed_slots()
+    [first] = offer_tokens("p0@example.com")
+    # Not JSON: refused before anything changes.
+    assert client.post(f"/api/v1/offers/{first}/decline", data="x", content_type="text/plain").status_code == 415
+    assert offers_by_status() == Counter({"sent": per_slot})
+    declined = client.post(f"/api/v1/offers/{first}/decline")
+    assert declined.status_code == 200, declined.get_json()
+    offer = declined.get_json()["offer"]
+    assert offer["status"] == "declined"
+    assert offer["start"] == slot.starts_at.astimezone(DENVER).isoformat()
+    assert len(offer_tokens(f"p{per_slot}@example.com")) == 1
+    assert offers_by_status() == Counter({"sent": per_slot, "declined": 1})
+    # Again: nothing changes; an offer claimed by someone else answers its own state.
+    again = client.post(f"/api/v1/offers/{first}/decline", json={})
+    assert again.status_code == 200 and again.get_json()["offer"]["status"] == "declined"
+    assert offers_by_status() == Counter({"sent": per_slot, "declined": 1})
+    [second] = offer_tokens("p1@example.com")
+    assert client.post(f"/api/v1/offers/{second}/claim").status_code == 201
+    [third] = offer_tokens("p2@example.com")
+    assert client.post(f"/api/v1/offers/{third}/decline").get_json()["offer"]["status"] == "taken"
+    unknown = client.post("/api/v1/offers/" + "x" * 32 + "/decline")
+    assert unknown.status_code == 404 and unknown.get_json()["error"]["code"] == "not_found"
+    assert (
+        db.session.execute(select(WaitlistEntry.status).where(WaitlistEntry.email == "p0@example.com")).scalar_one()
+        == "waiting"
+    )
 
 
 def test_an_offer_for_any_way_to_meet_asks_how_on_the_claim_page(ctx, client, smtp_server):
@@ -547,8 +683,9 @@ def test_an_offer_for_any_way_to_meet_asks_how_on_the_claim_page(ctx, client, sm
     assert offers_by_status() == Counter({"sent": 1})
     taken = client.post(f"/offers/{token}", data={"csrf_token": form_token(page), "mode": "video"})
     assert taken.status_code == 303
-    booking = db.session.execute(select(Booking).where(Booking.slot_id == slot.id,
-                                                       Booking.status == "confirmed")).scalar_one()
+    booking = db.session.execute(
+        select(Booking).where(Booking.slot_id == slot.id, Booking.status == "confirmed")
+    ).scalar_one()
     assert booking.mode == "video" and booking.email == "p0@example.com"
 
 

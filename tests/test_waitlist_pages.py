@@ -8,6 +8,7 @@ import re
 from sqlalchemy import select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.models import Booking, WaitlistEntry, WaitlistOffer
 from app.waitlist.offering import offer_freed_slots
@@ -22,9 +23,15 @@ def token_in(html: str) -> str:
 
 
 def form(html: str, **fields) -> dict:
-    data = {"csrf_token": token_in(html), "name": "Ada Lovelace", "email": "ada@example.com",
-            "phone": "970-555-0123", "earliest": future_day(0).isoformat(),
-            "latest": future_day(20).isoformat(), "consent": "y"}
+    data = {
+        "csrf_token": token_in(html),
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "phone": "970-555-0123",
+        "earliest": future_day(0).isoformat(),
+        "latest": future_day(20).isoformat(),
+        "consent": "y",
+    }
     data.update(fields)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -32,8 +39,9 @@ def form(html: str, **fields) -> dict:
 def test_join_form_keeps_typed_values_and_shows_errors_at_the_field(ctx, client):
     page = client.get("/waitlist").get_data(as_text=True)
     assert 'type="checkbox" name="weekdays"' in page and 'name="parts_of_day"' in page and 'name="modes"' in page
-    response = client.post("/waitlist", data=form(page, email="nope", consent=None, weekdays=["2", "4"],
-                                                   modes=["video"], name="Ada Typed"))
+    response = client.post(
+        "/waitlist", data=form(page, email="nope", consent=None, weekdays=["2", "4"], modes=["video"], name="Ada Typed")
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="email-error"' in html and 'id="consent-error"' in html and 'id="name-error"' not in html
@@ -65,8 +73,13 @@ def test_changing_the_choices_on_the_private_page(ctx, client):
     shown = client.get(private).get_data(as_text=True)
     assert 'id="weekdays-1" value="1" checked' in shown and 'id="modes-phone" value="phone" checked' in shown
     assert f'name="latest" value="{future_day(20).isoformat()}"' in shown
-    choices = {"csrf_token": token_in(shown), "earliest": future_day(1).isoformat(),
-               "latest": future_day(10).isoformat(), "weekdays": ["3"], "modes": ["video"]}
+    choices = {
+        "csrf_token": token_in(shown),
+        "earliest": future_day(1).isoformat(),
+        "latest": future_day(10).isoformat(),
+        "weekdays": ["3"],
+        "modes": ["video"],
+    }
     assert client.post(private, data={**choices, "csrf_token": ""}).status_code == 400  # no CSRF token
     wrong = client.post(private, data={**choices, "latest": "soon"})
     html = wrong.get_data(as_text=True)
@@ -100,8 +113,9 @@ def test_the_booking_pages_link_to_the_waiting_list(ctx, client):
     assert shown.headers["Cache-Control"] == "no-store" and shown.headers["Referrer-Policy"] == "no-referrer"
     page = shown.get_data(as_text=True)
     assert f'name="manage_token" value="{held.manage_token}"' in page and 'value="Ada Lovelace"' in page
-    response = client.post("/waitlist", data=form(page, manage_token=held.manage_token,
-                                                   latest=future_day(3).isoformat()))
+    response = client.post(
+        "/waitlist", data=form(page, manage_token=held.manage_token, latest=future_day(3).isoformat())
+    )
     assert response.status_code == 303
     assert db.session.execute(select(WaitlistEntry.booking_id)).scalar_one() == held.booking.id
 
@@ -112,14 +126,16 @@ def test_the_offer_page_shows_and_only_a_post_claims(ctx, client):
     client.post("/waitlist", data=form(page, email="grace@example.com", name="Grace Hopper"))
     slot = make_slot()
     result = make_booking(slot, email="owner@example.com")
-    service.cancel(result.booking.public_id)
+    service.cancel(result.booking.public_id, actor=THE_PATIENT)
     offer_freed_slots()
     ada, grace = offer_tokens("ada@example.com")[0], offer_tokens("grace@example.com")[0]
     shown = client.get(f"/offers/{ada}")
     html = shown.get_data(as_text=True)
     assert shown.status_code == 200 and "Take this time" in html
-    assert db.session.execute(select(WaitlistOffer.status).where(WaitlistOffer.email == "ada@example.com")
-                              ).scalar_one() == "sent"
+    assert (
+        db.session.execute(select(WaitlistOffer.status).where(WaitlistOffer.email == "ada@example.com")).scalar_one()
+        == "sent"
+    )
     assert client.post(f"/offers/{ada}", data={}).status_code == 400  # no CSRF token
     claimed = client.post(f"/offers/{ada}", data={"csrf_token": token_in(html)})
     assert claimed.status_code == 303 and "/manage/" in claimed.headers["Location"]
@@ -136,7 +152,7 @@ def test_staff_see_the_list_its_offers_and_which_booking_came_from_one(ctx, clie
     client.post("/waitlist", data=form(page, modes=["video"], weekdays=["1", "2"]))
     client.post("/waitlist", data=form(page, email="grace@example.com", name="Grace Hopper"))
     result = make_booking(make_slot(), email="owner@example.com")
-    service.cancel(result.booking.public_id)
+    service.cancel(result.booking.public_id, actor=THE_PATIENT)
     offer_freed_slots()
     listing = staff_client.get("/staff/waitlist").get_data(as_text=True)
     assert 'href="/staff/waitlist" aria-current="page">Waiting list' in listing
@@ -151,8 +167,9 @@ def test_staff_see_the_list_its_offers_and_which_booking_came_from_one(ctx, clie
     assert '<span class="stat-number">1</span> of 1 freed time re-booked from the waiting list' in dashboard
     detail = staff_client.get(f"/staff/bookings/{booking_id}").get_data(as_text=True)
     assert "Booked from a waiting-list offer" in detail
-    assert "waiting-list offer" not in staff_client.get(
-        f"/staff/bookings/{result.booking.public_id}").get_data(as_text=True)
+    assert "waiting-list offer" not in staff_client.get(f"/staff/bookings/{result.booking.public_id}").get_data(
+        as_text=True
+    )
 
 
 def test_the_spanish_private_page_writes_dates_in_words(ctx, client):

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.booking import service
+from app.core.actors import THE_PATIENT
 from app.core.extensions import db
 from app.mail.delivery import deliver_due
 from app.models import Booking, OutboxMessage, WaitlistEntry, WaitlistOffer
@@ -21,8 +22,13 @@ from tests.conftest import future_day, local_dt, make_booking, make_slot
 from tests.test_waitlist import free_a_slot, join, offer_tokens, offers_by_status
 
 NOTE = "Taking sertraline 50 mg since March"
-VICTIM = {"name": "Vera Victim", "email": "vera@example.com", "phone": "+19705550999",
-          "interest": "ketamine", "note": NOTE}
+VICTIM = {
+    "name": "Vera Victim",
+    "email": "vera@example.com",
+    "phone": "+19705550999",
+    "interest": "ketamine",
+    "note": NOTE,
+}
 
 
 @pytest.fixture
@@ -63,7 +69,7 @@ def test_a_new_manage_link_ends_the_entries_and_offers_made_with_the_old_one(ctx
     free_a_slot(early)
     offer_freed_slots()
     [offer] = offer_tokens()
-    service.resend_confirmation(held.booking.public_id)  # staff's "Resend confirmation"
+    service.resend_confirmation(held.booking.public_id, actor=THE_PATIENT)  # staff's "Resend confirmation"
     assert entry_states() == ["revoked"]
     assert offers_by_status() == Counter({"withdrawn": 1})
     refused = client.post(f"/api/v1/offers/{offer}/claim")
@@ -80,11 +86,11 @@ def test_a_new_manage_link_ends_the_entries_and_offers_made_with_the_old_one(ctx
 def test_cancelling_or_erasing_the_booking_ends_the_entries_made_with_its_link(ctx, client):
     _early, held = held_booking()
     join_with(client, held.manage_token)
-    service.cancel(held.booking.public_id)
+    service.cancel(held.booking.public_id, actor=THE_PATIENT)
     assert entry_states() == ["revoked"]
     other = make_booking(make_slot(local_dt(future_day(6), 9)), email="pat@example.com")
     join(client, 1, manage_token=other.manage_token)
-    service.cancel(other.booking.public_id)
+    service.cancel(other.booking.public_id, actor=THE_PATIENT)
     erase.erase_patient(other.booking.public_id, None)
     assert sorted(entry_states()) == ["revoked", "revoked"]
 
@@ -97,11 +103,10 @@ def test_the_join_page_entry_ends_when_the_link_is_replaced(ctx, client):
     html = page.get_data(as_text=True)
     from tests.test_waitlist_pages import form
 
-    joined = client.post("/waitlist", data=form(html, manage_token=held.manage_token,
-                                                  latest=future_day(5).isoformat()))
+    joined = client.post("/waitlist", data=form(html, manage_token=held.manage_token, latest=future_day(5).isoformat()))
     assert joined.status_code == 303
     entry_page = joined.headers["Location"]
-    service.resend_confirmation(held.booking.public_id)
+    service.resend_confirmation(held.booking.public_id, actor=THE_PATIENT)
     assert entry_states() == ["revoked"]
     shown = client.get(entry_page).get_data(as_text=True)
     assert "Your place on the list has ended" in shown and "Change your choices" not in shown
@@ -130,9 +135,11 @@ def test_no_waiting_list_or_offer_answer_carries_interest_note_or_contact_detail
     free_a_slot(early)
     offer_freed_slots()
     [offer] = offer_tokens()
-    answers = [client.get(f"/api/v1/waitlist/{made['token']}").get_data(as_text=True),
-               client.get(f"/waitlist/{made['token']}").get_data(as_text=True),
-               client.get(f"/offers/{offer}").get_data(as_text=True)]
+    answers = [
+        client.get(f"/api/v1/waitlist/{made['token']}").get_data(as_text=True),
+        client.get(f"/waitlist/{made['token']}").get_data(as_text=True),
+        client.get(f"/offers/{offer}").get_data(as_text=True),
+    ]
     claimed = client.post(f"/api/v1/offers/{offer}/claim")
     assert claimed.status_code == 200
     body = claimed.get_json()
@@ -140,8 +147,9 @@ def test_no_waiting_list_or_offer_answer_carries_interest_note_or_contact_detail
     assert set(body["booking"]) == {"id", "reference", "status", "start", "end", "mode"}
     answers.append(claimed.get_data(as_text=True))
     deliver_due()
-    answers += [r.message.as_string() for r in smtp_server.to(VICTIM["email"])
-                if "earlier" in str(r.message["Subject"])]
+    answers += [
+        r.message.as_string() for r in smtp_server.to(VICTIM["email"]) if "earlier" in str(r.message["Subject"])
+    ]
     assert len(answers) == 5
     for answer in answers:
         assert NOTE not in answer and VICTIM["phone"] not in answer
@@ -173,10 +181,10 @@ def test_a_link_replaced_while_someone_joins_with_it_ends_that_entry_too(postgre
         read, go = threading.Event(), threading.Event()
         real_can_change = service.can_change
 
-        def can_change_then_wait(booking, now=None, by="patient"):
+        def can_change_then_wait(booking, now=None, actor=THE_PATIENT):
             read.set()  # the booking has been read (and, with the fix, locked) by its token
             assert go.wait(20)
-            return real_can_change(booking, now, by)
+            return real_can_change(booking, now, actor)
 
         monkeypatch.setattr(service, "can_change", can_change_then_wait)
         outcomes: dict[str, object] = {}
@@ -184,10 +192,17 @@ def test_a_link_replaced_while_someone_joins_with_it_ends_that_entry_too(postgre
         def joining() -> None:
             with app.app_context():
                 try:
-                    waitlist_service.join(JoinRequest(
-                        name="Mallory Joiner", email="mallory@example.com", phone="+19705550123",
-                        locale="en", earliest=future_day(0), latest=future_day(5),
-                        manage_token=held.manage_token))
+                    waitlist_service.join(
+                        JoinRequest(
+                            name="Mallory Joiner",
+                            email="mallory@example.com",
+                            phone="+19705550123",
+                            locale="en",
+                            earliest=future_day(0),
+                            latest=future_day(5),
+                            manage_token=held.manage_token,
+                        )
+                    )
                     outcomes["join"] = "joined"
                 except Exception as error:  # noqa: BLE001 - refused is a right outcome too
                     outcomes["join"] = type(error).__name__
@@ -195,7 +210,7 @@ def test_a_link_replaced_while_someone_joins_with_it_ends_that_entry_too(postgre
 
         def resending() -> None:
             with app.app_context():
-                service.resend_confirmation(held.booking.public_id)
+                service.resend_confirmation(held.booking.public_id, actor=THE_PATIENT)
                 db.session.remove()
 
         joiner = threading.Thread(target=joining)
@@ -204,12 +219,16 @@ def test_a_link_replaced_while_someone_joins_with_it_ends_that_entry_too(postgre
         resender = threading.Thread(target=resending)
         resender.start()
         with app.app_context():
+
             def resend_waits_or_is_done() -> bool:
                 if not resender.is_alive():
                     return True
-                waiting = db.session.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()")).scalar_one()
+                waiting = db.session.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                ).scalar_one()
                 db.session.rollback()
                 return waiting > 0
 

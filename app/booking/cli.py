@@ -11,10 +11,12 @@ from sqlalchemy import func, select
 
 from app.booking import service
 from app.booking.slots import count_slots, regenerate_slots
+from app.core.actors import THE_PATIENT
 from app.core.database import write_transaction
 from app.core.timefmt import clinic_zone
 from app.models import AvailabilityRule, Booking, Slot, utcnow
 from app.models.booking import MODES
+from app.schedule.holidays import public_holidays
 
 DEMO_HOURS = ((time(9, 0), time(12, 0)), (time(13, 0), time(17, 0)))
 
@@ -22,16 +24,24 @@ DEMO_HOURS = ((time(9, 0), time(12, 0)), (time(13, 0), time(17, 0)))
 def seed_demo(days: int | None = None) -> tuple[bool, int]:
     """Demo opening hours (weekdays 9-12 and 1-5, 30-minute consultations, all modes) and the
     slots they give for `days` days (default: the booking horizon, as the worker keeps them).
-    Idempotent: rules are added only when there are none."""
+    Idempotent: rules (and closures on the coming year's public holidays) are added only when
+    there are none."""
+    from app.staff.availability_admin import close_public_holidays
+
     created_rules = False
     with write_transaction() as session:
         if session.execute(select(func.count(AvailabilityRule.id))).scalar_one() == 0:
             for weekday in range(5):
                 for start, end in DEMO_HOURS:
-                    session.add(AvailabilityRule(weekday=weekday, start_time=start, end_time=end,
-                                                 slot_minutes=30, modes=",".join(MODES)))
+                    session.add(
+                        AvailabilityRule(
+                            weekday=weekday, start_time=start, end_time=end, slot_minutes=30, modes=",".join(MODES)
+                        )
+                    )
             created_rules = True
     report = regenerate_slots(days=days)
+    if created_rules:
+        close_public_holidays(None)  # takes the holidays' slots away again
     return created_rules, report.added
 
 
@@ -52,13 +62,14 @@ DEMO_SLOT = timedelta(minutes=30)
 
 
 def demo_opening_times(first: date, last: date) -> list[datetime]:
-    """Every start of a demo consultation (DEMO_HOURS on DEMO_WEEKDAYS) from `first` to
-    `last`, local days, as UTC instants."""
+    """Every start of a demo consultation (DEMO_HOURS on DEMO_WEEKDAYS but public holidays)
+    from `first` to `last`, local days, as UTC instants."""
     zone = clinic_zone()
+    holidays = {day for day, _name in public_holidays(first, last)}
     found = []
     day = first
     while day <= last:
-        if day.weekday() in DEMO_WEEKDAYS:
+        if day.weekday() in DEMO_WEEKDAYS and day not in holidays:
             for opens, closes in DEMO_HOURS:
                 at = datetime.combine(day, opens, zone)
                 while at + DEMO_SLOT <= datetime.combine(day, closes, zone):
@@ -75,9 +86,11 @@ def demo_time(now: datetime, hours: float, taken: set[datetime]) -> datetime:
     target = now + timedelta(hours=hours)
     zone = clinic_zone()
     local_target = target.astimezone(zone).date()
-    candidates = [at for at in demo_opening_times(local_target - timedelta(days=14),
-                                                  local_target + timedelta(days=14))
-                  if at not in taken and ((at < now) if hours < 0 else (at > now))]
+    candidates = [
+        at
+        for at in demo_opening_times(local_target - timedelta(days=14), local_target + timedelta(days=14))
+        if at not in taken and ((at < now) if hours < 0 else (at > now))
+    ]
     if abs(hours) < 24:
         today = now.astimezone(zone).date()
         candidates = [at for at in candidates if at.astimezone(zone).date() == today] or candidates
@@ -117,7 +130,7 @@ def seed_demo_bookings(now: datetime | None = None) -> int:
         # Booked 12 hours ahead: the notice period is met and no reminder falls due.
         booked_at = min(now, slot.starts_at - timedelta(hours=12))
         details = service.PatientDetails(name=name, email=email, phone="+19705550142", interest="tms")
-        booking = service.book(slot.public_id, mode, details, now=booked_at).booking
+        booking = service.book(slot.public_id, mode, details, now=booked_at, actor=THE_PATIENT).booking
         if starts_at < now:
             with write_transaction():
                 outbox.withdraw_pending(booking, kind=None)
@@ -129,11 +142,15 @@ def seed_demo_bookings(now: datetime | None = None) -> int:
 
 def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
-    @click.option("--days", type=int, default=None,
-                  help="How many days of slots to create (default: BOOKING_HORIZON_DAYS).")
+    @click.option(
+        "--days", type=int, default=None, help="How many days of slots to create (default: BOOKING_HORIZON_DAYS)."
+    )
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has slots.")
-    @click.option("--with-bookings", is_flag=True,
-                  help="Also add a handful of demo bookings (today, past with attendance, coming days).")
+    @click.option(
+        "--with-bookings",
+        is_flag=True,
+        help="Also add a handful of demo bookings (today, past with attendance, coming days).",
+    )
     def seed_demo_command(days: int | None, if_empty: bool, with_bookings: bool) -> None:
         """Fill the coming weeks with demo consultation slots (safe to run again)."""
         if if_empty and count_slots() > 0:
@@ -144,11 +161,15 @@ def register(app: Flask) -> None:
             click.echo("Added demo opening hours: weekdays 9:00-12:00 and 13:00-17:00.")
         click.echo(f"Added {added} slots.")
         if with_bookings:
+            from app.courses.demo import seed_demo_courses
+
             click.echo(f"Added {seed_demo_bookings()} demo bookings.")
+            click.echo(f"Added {seed_demo_courses()} demo treatment courses.")
 
     @app.cli.command("regenerate-slots")
     def regenerate_command() -> None:
         """Bring generated slots in line with the opening hours for the booking horizon."""
         report = regenerate_slots()
-        click.echo(f"added {report.added}, removed {report.removed}, "
-                   f"retired {report.retired}, updated {report.updated}")
+        click.echo(
+            f"added {report.added}, removed {report.removed}, retired {report.retired}, updated {report.updated}"
+        )

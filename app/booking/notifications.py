@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from app.core.i18n import PREFIXES
-from app.invites.feeds import public_url, staff_booking_url
+from app.core.urls import public_url, staff_booking_url
 from app.mail import outbox
 from app.mail.outbox import Message
 from app.models import Booking
@@ -39,33 +39,52 @@ def _now(booking: Booking) -> datetime:
 
 def _to_patient(kind: str, booking: Booking, **details: str | None) -> list[Message]:
     """The patient's message, or none for a caller booked without an email (phone only)."""
-    if booking.is_phone_only:
+    if booking.email is None:  # phone only
         return []
     return [Message(kind, to_address=booking.email, to_name=booking.name, details=details)]
 
 
 def _to_staff(booking: Booking, event: str, previous_start: datetime | None = None) -> list[Message]:
-    address = current_app.config.get("STAFF_NOTIFY_EMAIL")
+    address = current_app.config["STAFF_NOTIFY_EMAIL"]
     if not address:
         return []
-    return [Message(outbox.STAFF_NOTICE, to_address=address, to_name=current_app.config["CLINIC_NAME"],
-                    details={"staff_event": event, "staff_url": staff_booking_url(booking),
-                             "previous_start": previous_start.isoformat() if previous_start else None})]
+    return [
+        Message(
+            outbox.STAFF_NOTICE,
+            to_address=address,
+            to_name=current_app.config["CLINIC_NAME"],
+            details={
+                "staff_event": event,
+                "staff_url": staff_booking_url(booking),
+                "previous_start": previous_start.isoformat() if previous_start else None,
+            },
+        )
+    ]
 
 
 def _reminder(booking: Booking, link: str | None, channel: str = CHANNEL_EMAIL) -> list[Message]:
     """A reminder REMINDER_HOURS_BEFORE the start, unless that moment has already passed."""
-    hours = int(current_app.config.get("REMINDER_HOURS_BEFORE", 24))
+    hours = current_app.config["REMINDER_HOURS_BEFORE"]
     due_at = booking.slot.starts_at - timedelta(hours=hours)
     if hours <= 0 or due_at <= _now(booking):
         return []
     if channel == CHANNEL_SMS:
-        return [Message(outbox.REMINDER, to_address=booking.phone, due_at=due_at, channel=CHANNEL_SMS,
-                        details={"sms_link": link})]
-    if booking.is_phone_only:
+        return [
+            Message(
+                outbox.REMINDER,
+                to_address=booking.phone,
+                due_at=due_at,
+                channel=CHANNEL_SMS,
+                details={"sms_link": link},
+            )
+        ]
+    if booking.email is None:  # phone only
         return []
-    return [Message(outbox.REMINDER, to_address=booking.email, to_name=booking.name, due_at=due_at,
-                    details={"manage_url": link})]
+    return [
+        Message(
+            outbox.REMINDER, to_address=booking.email, to_name=booking.name, due_at=due_at, details={"manage_url": link}
+        )
+    ]
 
 
 def _texts(booking: Booking, token: str | None, *, confirmation: bool) -> list[Message]:
@@ -74,15 +93,17 @@ def _texts(booking: Booking, token: str | None, *, confirmation: bool) -> list[M
     if booking.sms_consent_at is None:
         return []
     link = short_manage_url(token) if token else None
-    confirmed = [Message(outbox.CONFIRMATION, to_address=booking.phone, channel=CHANNEL_SMS,
-                         details={"sms_link": link})] if confirmation else []
+    confirmed = (
+        [Message(outbox.CONFIRMATION, to_address=booking.phone, channel=CHANNEL_SMS, details={"sms_link": link})]
+        if confirmation
+        else []
+    )
     return [*confirmed, *_reminder(booking, link, CHANNEL_SMS)]
 
 
 # --- who hears about what: the one rule ------------------------------------------------
 
-BOOKED, MOVED, CANCELLED, RESENT, NOTE, ATTENDANCE = (
-    "booked", "moved", "cancelled", "resent", "note", "attendance")
+BOOKED, MOVED, CANCELLED, RESENT, NOTE, ATTENDANCE = ("booked", "moved", "cancelled", "resent", "note", "attendance")
 
 
 def recipients(change: str) -> tuple[bool, bool]:
@@ -112,9 +133,13 @@ def booking_confirmed(booking: Booking, manage_token: str) -> None:
     """Queue the patient's confirmation (with invite), the staff notice and the reminder, in
     the booking's own transaction."""
     link = manage_url(manage_token, booking.locale)
-    outbox.enqueue(booking, *_to_patient(outbox.CONFIRMATION, booking, manage_url=link),
-                   *_staff_if(BOOKED, booking), *_reminder(booking, link),
-                   *_texts(booking, manage_token, confirmation=True))
+    outbox.enqueue(
+        booking,
+        *_to_patient(outbox.CONFIRMATION, booking, manage_url=link),
+        *_staff_if(BOOKED, booking),
+        *_reminder(booking, link),
+        *_texts(booking, manage_token, confirmation=True),
+    )
 
 
 def confirmation_resent(booking: Booking, manage_token: str) -> None:
@@ -122,9 +147,13 @@ def confirmation_resent(booking: Booking, manage_token: str) -> None:
     carries the old link, is replaced by one with the new link."""
     link = manage_url(manage_token, booking.locale)
     outbox.withdraw_pending(booking, outbox.REMINDER)
-    outbox.enqueue(booking, *_to_patient(outbox.CONFIRMATION, booking, manage_url=link),
-                   *_staff_if(RESENT, booking), *_reminder(booking, link),
-                   *_texts(booking, manage_token, confirmation=False))
+    outbox.enqueue(
+        booking,
+        *_to_patient(outbox.CONFIRMATION, booking, manage_url=link),
+        *_staff_if(RESENT, booking),
+        *_reminder(booking, link),
+        *_texts(booking, manage_token, confirmation=False),
+    )
 
 
 def contact_changed(booking: Booking, *, to_new_address: bool) -> None:
@@ -134,7 +163,7 @@ def contact_changed(booking: Booking, *, to_new_address: bool) -> None:
     (confirmation_resent)."""
     for kind in (outbox.CONFIRMATION, outbox.UPDATE):
         outbox.withdraw_pending(booking, kind)
-    if to_new_address and not booking.is_phone_only:
+    if to_new_address and booking.email is not None:  # not phone only
         outbox.enqueue(booking, Message(outbox.CONTACT_CHANGED, to_address=booking.email))
 
 
@@ -143,14 +172,16 @@ def booking_rescheduled(booking: Booking, previous_start: datetime, manage_token
     with the manage link."""
     link = manage_url(manage_token, booking.locale)
     outbox.withdraw_pending(booking, outbox.REMINDER)
-    outbox.enqueue(booking, *_to_patient(outbox.UPDATE, booking, previous_start=previous_start.isoformat(),
-                                         manage_url=link),
-                   *_staff_if(MOVED, booking, previous_start), *_reminder(booking, link),
-                   *_texts(booking, manage_token, confirmation=False))
+    outbox.enqueue(
+        booking,
+        *_to_patient(outbox.UPDATE, booking, previous_start=previous_start.isoformat(), manage_url=link),
+        *_staff_if(MOVED, booking, previous_start),
+        *_reminder(booking, link),
+        *_texts(booking, manage_token, confirmation=False),
+    )
 
 
 def booking_cancelled(booking: Booking, message: str | None = None) -> None:
     """Queue the patient's cancellation (METHOD:CANCEL) and withdraw the reminder."""
     outbox.withdraw_pending(booking, outbox.REMINDER)
-    outbox.enqueue(booking, *_to_patient(outbox.CANCELLATION, booking, message=message),
-                   *_staff_if(CANCELLED, booking))
+    outbox.enqueue(booking, *_to_patient(outbox.CANCELLATION, booking, message=message), *_staff_if(CANCELLED, booking))

@@ -20,6 +20,6 @@ class BookingWindow:
 def booking_window(now: datetime) -> BookingWindow:
     config = current_app.config
     return BookingWindow(
-        earliest=now + timedelta(hours=int(config["BOOKING_MIN_NOTICE_HOURS"])),
-        latest=now + timedelta(days=int(config["BOOKING_HORIZON_DAYS"])),
+        earliest=now + timedelta(hours=config["BOOKING_MIN_NOTICE_HOURS"]),
+        latest=now + timedelta(days=config["BOOKING_HORIZON_DAYS"]),
     )

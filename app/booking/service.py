@@ -4,7 +4,6 @@ completes (with its emails queued) or changes nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +14,8 @@ from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from app.booking import notifications
+from app.booking import changes, slot_records
+from app.booking.changes import BOOKED, CANCELLED, MOVED, RESENT, Change
 from app.booking.errors import (
     BookingClosed,
     BookingError,
@@ -26,23 +26,21 @@ from app.booking.errors import (
     SlotUnavailable,
     TooManyBookings,
 )
-from app.booking.labels import mode_label
 from app.booking.reference import new_reference
 from app.booking.reference import normalise as normalise_reference
 from app.booking.rules import booking_window
 from app.booking.search import search_text
 from app.booking.slots import nearest_free_slots
 from app.busy.overlap import overlaps_busy
+from app.core.actors import PATIENT, THE_PATIENT, Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.core.labels import mode_label
 from app.core.timefmt import when
 from app.core.tokens import hash_token, looks_like_token, new_manage_token
 from app.mail import outbox
 from app.models import Booking, Slot, new_public_id, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED, STATUS_CANCELLED, STATUS_CONFIRMED
-from app.models.staff import StaffUser
-from app.staff import audit
-from app.waitlist import events as waitlist_events
 
 
 @dataclass(frozen=True)
@@ -87,14 +85,20 @@ class _LockedSlot:
 _BOOKED_SLOT = aliased(Slot, name="booked_slot")  # the slots of those bookings, beside the one locked
 _REFERENCE_TAKEN = exists().where(Booking.reference == bindparam("reference"))
 # Built once: every change locks its slot with the same statement; only the values differ.
-_LOCK_SLOT = (select(Slot, overlaps_busy(Slot.starts_at, Slot.ends_at), waitlist_events.involves(Slot.id))
-              .where(Slot.public_id == bindparam("public_id")).with_for_update(of=Slot))
+_LOCK_SLOT = (
+    select(Slot, overlaps_busy(Slot.starts_at, Slot.ends_at), slot_records.involves(Slot.id))
+    .where(Slot.public_id == bindparam("public_id"))
+    .with_for_update(of=Slot)
+)
 _LOCK_SLOT_TO_BOOK = _LOCK_SLOT.add_columns(
-    select(func.count(Booking.id)).join(_BOOKED_SLOT, Booking.slot_id == _BOOKED_SLOT.id)
-    .where(func.lower(Booking.email) == bindparam("email"), BOOKING_IS_CONFIRMED,
-           _BOOKED_SLOT.starts_at > bindparam("now"))
+    select(func.count(Booking.id))
+    .join(_BOOKED_SLOT, Booking.slot_id == _BOOKED_SLOT.id)
+    .where(
+        func.lower(Booking.email) == bindparam("email"), BOOKING_IS_CONFIRMED, _BOOKED_SLOT.starts_at > bindparam("now")
+    )
     .scalar_subquery(),
-    _REFERENCE_TAKEN)
+    _REFERENCE_TAKEN,
+)
 _REFERENCE_IN_USE = select(_REFERENCE_TAKEN)
 
 
@@ -112,9 +116,12 @@ def _lock_slot(public_id: str) -> _LockedSlot:
 def _lock_slot_to_book(public_id: str, email: str | None, reference: str, now: datetime) -> _LockedSlot:
     """As _lock_slot, and counts the upcoming consultations `email` holds at `now` (none
     without an email) and looks up `reference`, in the same statement."""
-    return _locked(db.session.execute(_LOCK_SLOT_TO_BOOK, {
-        "public_id": public_id, "email": email.lower() if email else None, "now": now,
-        "reference": reference}).one_or_none())
+    return _locked(
+        db.session.execute(
+            _LOCK_SLOT_TO_BOOK,
+            {"public_id": public_id, "email": email.lower() if email else None, "now": now, "reference": reference},
+        ).one_or_none()
+    )
 
 
 def find_slot(public_id: str) -> Slot | None:
@@ -129,21 +136,20 @@ def is_open(slot: Slot, now: datetime | None = None) -> bool:
         _check_bookable(slot, None, now, busy=busy)
     except BookingError:
         return False
-    return not _slot_is_held(slot)
+    return not slot.is_booked
 
 
-def can_change(booking: Booking, now: datetime | None = None, by: str = "patient") -> bool:
-    """Whether `by` may still cancel or move this booking: the rule cancel() and
+def can_change(booking: Booking, now: datetime | None = None, actor: Actor = THE_PATIENT) -> bool:
+    """Whether `actor` may still cancel or move this booking: the rule cancel() and
     reschedule() apply."""
     try:
-        _check_changeable(booking, now or utcnow(), by)
+        _check_changeable(booking, now or utcnow(), actor)
     except BookingError:
         return False
     return True
 
 
-def _check_bookable(slot: Slot, mode: str | None, now: datetime, *, busy: bool,
-                    enforce_notice: bool = True) -> None:
+def _check_bookable(slot: Slot, mode: str | None, now: datetime, *, busy: bool, enforce_notice: bool = True) -> None:
     """Raises SlotUnavailable or ModeNotOffered unless `slot` may be booked now (in `mode`,
     when one is given); `busy` says whether a busy time overlaps it. Staff may book inside
     the notice period (`enforce_notice=False`)."""
@@ -152,45 +158,42 @@ def _check_bookable(slot: Slot, mode: str | None, now: datetime, *, busy: bool,
         raise SlotUnavailable(_("That time has already passed. Please choose another."))
     if enforce_notice and slot.starts_at < window.earliest:
         hours = current_app.config["BOOKING_MIN_NOTICE_HOURS"]
-        raise SlotUnavailable(_("Consultations need to be booked at least %(hours)s hours ahead. "
-                                "Please choose a later time.", hours=hours))
+        raise SlotUnavailable(
+            _(
+                "Consultations need to be booked at least %(hours)s hours ahead. Please choose a later time.",
+                hours=hours,
+            )
+        )
     if slot.starts_at > window.latest:
         raise SlotUnavailable(_("That time is too far ahead to book yet. Please choose an earlier time."))
     if slot.is_blocked or busy:
         raise SlotUnavailable(_("That time is no longer offered. Please choose another."))
     if mode is not None and not slot.offers(mode):
         offered = ", ".join(mode_label(m).lower() for m in slot.mode_list)
-        raise ModeNotOffered(_("That time is offered as: %(modes)s. Please choose one of those.",
-                               modes=offered))
+        raise ModeNotOffered(_("That time is offered as: %(modes)s. Please choose one of those.", modes=offered))
 
 
-def _slot_is_held(slot: Slot, except_booking_id: int | None = None) -> bool:
-    query = select(func.count(Booking.id)).where(Booking.slot_id == slot.id, BOOKING_IS_CONFIRMED)
-    if except_booking_id is not None:
-        query = query.where(Booking.id != except_booking_id)
-    return db.session.execute(query).scalar_one() > 0
-
-
-def _taken(slot_starts_at: datetime, mode: str, now: datetime, exclude_id: int | None, *,
-           staff: bool = False) -> SlotTaken:
+def _taken(
+    slot_starts_at: datetime, mode: str, now: datetime, exclude_id: int | None, *, staff: bool = False
+) -> SlotTaken:
     # Staff may book inside the notice period, so their alternatives may be sooner too.
-    alternatives = nearest_free_slots(slot_starts_at, 3, now=now, mode=mode, exclude_id=exclude_id,
-                                      enforce_notice=not staff)
-    return SlotTaken(_("Sorry, %(when)s was just booked by someone else.", when=when(slot_starts_at)),
-                     alternatives=alternatives)
+    alternatives = nearest_free_slots(
+        slot_starts_at, 3, now=now, mode=mode, exclude_id=exclude_id, enforce_notice=not staff
+    )
+    return SlotTaken(
+        _("Sorry, %(when)s was just booked by someone else.", when=when(slot_starts_at)), alternatives=alternatives
+    )
 
 
-def book(slot_public_id: str, mode: str, patient: PatientDetails,
-         now: datetime | None = None, *, by_staff: StaffUser | None = None,
-         on_booked: Callable[[Booking], None] | None = None) -> NewBooking:
+def book(
+    slot_public_id: str, mode: str, patient: PatientDetails, now: datetime | None = None, *, actor: Actor
+) -> NewBooking:
     """Book a free slot for a patient. Raises SlotTaken (with alternatives) when it is held.
 
-    One short write transaction: lock the slot, check it, add the booking and queue its
-    emails (rendered later by the worker). `by_staff` is the signed-in person booking for a
-    caller: the minimum notice is for the public form only, and the booking records who
-    made it (on the booking and in the audit log, in the same transaction). `on_booked`
-    runs inside the transaction once the booking holds the slot (a waiting-list claim
-    records itself there); if it raises, nothing is booked."""
+    One short write transaction: lock the slot, check it, add the booking and run the
+    change's hooks (app.booking.changes: its audit line, waiting-list records and queued
+    emails). A staff `actor` books for a caller: the minimum notice is for the patient
+    only, and the booking records who made it. If a hook raises, nothing is booked."""
     now = now or utcnow()
     token = new_manage_token()
     taken_at: tuple[datetime, int] | None = None
@@ -199,7 +202,7 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
             reference = new_reference()
             locked = _lock_slot_to_book(slot_public_id, patient.email, reference, now)
             slot = locked.slot
-            _check_bookable(slot, mode, now, busy=locked.busy, enforce_notice=by_staff is None)
+            _check_bookable(slot, mode, now, busy=locked.busy, enforce_notice=not actor.is_staff)
             # Whether another booking holds the slot is decided by the partial unique index
             # when the booking is flushed below.
             _check_email_limit(locked.active_for_email)
@@ -207,16 +210,29 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                 reference = _unused_reference()
             public_id = new_public_id()
             booking = Booking(
-                public_id=public_id, reference=reference, slot=slot, mode=mode, status=STATUS_CONFIRMED,
-                name=patient.name, email=patient.email, phone=patient.phone,
-                interest=patient.interest, note=patient.note, locale=patient.locale,
+                public_id=public_id,
+                reference=reference,
+                slot=slot,
+                mode=mode,
+                status=STATUS_CONFIRMED,
+                name=patient.name,
+                email=patient.email,
+                phone=patient.phone,
+                interest=patient.interest,
+                note=patient.note,
+                locale=patient.locale,
                 self_check=json.dumps(patient.self_check) if patient.self_check else None,
-                consent_at=now, manage_token_hash=hash_token(token),
-                sms_consent_at=now if patient.sms_consent else None, sms_consent_source=patient.sms_consent,
-                ical_uid=f"{public_id}@{outbox.sender_domain()}", ical_sequence=0,
-                created_at=now, updated_at=now,
-                booked_by=by_staff.name if by_staff is not None else None,
-                search_text=search_text(patient.name, patient.email))
+                consent_at=now,
+                manage_token_hash=hash_token(token),
+                sms_consent_at=now if patient.sms_consent else None,
+                sms_consent_source=patient.sms_consent,
+                ical_uid=f"{public_id}@{outbox.sender_domain()}",
+                ical_sequence=0,
+                created_at=now,
+                updated_at=now,
+                booked_by=actor.member.name if actor.member is not None else None,
+                search_text=search_text(patient.name, patient.email),
+            )
             session.add(booking)
             slot_at = (slot.starts_at, slot.id)  # a failed flush expires the slot object
             try:
@@ -226,17 +242,12 @@ def book(slot_public_id: str, mode: str, patient: PatientDetails,
                     raise
                 taken_at = slot_at
                 raise SlotTaken("taken") from error
-            if by_staff is not None:
-                audit.record(session, by_staff, "booking.create", booking_id=booking.id,
-                             details=f"for a caller, {when(slot.starts_at)}")
-            if on_booked is not None:
-                on_booked(booking)
-            if locked.waitlisted:
-                waitlist_events.slot_taken(slot.id, now)
-            notifications.booking_confirmed(booking, token)
+            changes.run_hooks(
+                Change(BOOKED, booking, actor, now, manage_token=token, slot_waitlisted=locked.waitlisted)
+            )
     except SlotTaken:
         assert taken_at is not None
-        raise _taken(taken_at[0], mode, now, taken_at[1], staff=by_staff is not None) from None
+        raise _taken(taken_at[0], mode, now, taken_at[1], staff=actor.is_staff) from None
     return NewBooking(booking=booking, manage_token=token)
 
 
@@ -257,12 +268,16 @@ def find_by_reference(text: str) -> Booking | None:
 
 
 def _check_email_limit(active: int) -> None:
-    if active >= int(current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"]):
-        raise TooManyBookings(ngettext(
-            "This email address already has %(num)d upcoming consultation. "
-            "Please manage or cancel it from its email before booking another.",
-            "This email address already has %(num)d upcoming consultations. "
-            "Please manage or cancel one from its email before booking another.", active))
+    if active >= current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"]:
+        raise TooManyBookings(
+            ngettext(
+                "This email address already has %(num)d upcoming consultation. "
+                "Please manage or cancel it from its email before booking another.",
+                "This email address already has %(num)d upcoming consultations. "
+                "Please manage or cancel one from its email before booking another.",
+                active,
+            )
+        )
 
 
 def find_by_token(token: str, *, lock: bool = False) -> Booking | None:
@@ -275,9 +290,7 @@ def find_by_token(token: str, *, lock: bool = False) -> Booking | None:
 
 
 def find_by_public_id(public_id: str) -> Booking | None:
-    return db.session.execute(
-        select(Booking).where(Booking.public_id == public_id)
-    ).scalar_one_or_none()
+    return db.session.execute(select(Booking).where(Booking.public_id == public_id)).scalar_one_or_none()
 
 
 def _lock_booking(public_id: str) -> Booking:
@@ -289,47 +302,54 @@ def _lock_booking(public_id: str) -> Booking:
     return booking
 
 
-def _check_changeable(booking: Booking, now: datetime, by: str) -> None:
+def _check_changeable(booking: Booking, now: datetime, actor: Actor) -> None:
     if booking.status == STATUS_CANCELLED:
         raise BookingClosed(_("This consultation was already cancelled."))
-    if by != "staff" and booking.slot.starts_at <= now:
-        raise BookingClosed(_("This consultation has already started, so it can no longer be "
-                              "changed online. Please call the clinic."))
+    if not actor.is_staff and booking.slot.starts_at <= now:
+        raise BookingClosed(
+            _("This consultation has already started, so it can no longer be changed online. Please call the clinic.")
+        )
 
 
-def cancel(booking_public_id: str, *, by: str = "patient", message: str | None = None,
-           reason: str | None = None, now: datetime | None = None,
-           on_cancelled: Callable[[Booking], None] | None = None) -> Booking:
-    """Cancel an active booking; its slot is free again at once. `by` says who: "patient",
-    "staff" or "calendar" (the patient's calendar reply). `message` is the clinic's
-    note to the patient (emailed); `reason` is the patient's own, kept for staff only.
-    `on_cancelled` runs inside the transaction before the emails are queued (a calendar
-    reply records itself there, so the emails say what led to the cancellation)."""
+def cancel(
+    booking_public_id: str,
+    *,
+    actor: Actor,
+    message: str | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Cancel an active booking; its slot is free again at once. `actor` says who (kept as
+    `cancelled_by`). `message` is the clinic's note to the patient (emailed); `reason` is
+    the patient's own, kept for staff only. The change's hooks run before the transaction
+    commits (a calendar reply's first, so the emails say what led to the cancellation)."""
     now = now or utcnow()
     with write_transaction():
         booking = _lock_booking(booking_public_id)
-        _check_changeable(booking, now, by)
+        _check_changeable(booking, now, actor)
         booking.status = STATUS_CANCELLED
         booking.cancelled_at = now
-        booking.cancelled_by = by
+        booking.cancelled_by = actor.kind
         booking.cancel_reason = (reason or "").strip() or None
         booking.ical_sequence += 1
         booking.updated_at = now
-        waitlist_events.manage_link_ended(booking.id, now)
-        if on_cancelled is not None:
-            on_cancelled(booking)
-        waitlist_events.slot_freed(booking.slot_id, waitlist_events.CANCELLED, now)
-        notifications.booking_cancelled(booking, message)
+        changes.run_hooks(Change(CANCELLED, booking, actor, now, message=message))
     return booking
 
 
-def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None = None, *,
-               by: str = "patient", now: datetime | None = None,
-               on_moved: Callable[[Booking], None] | None = None,
-               manage_token: str | None = None) -> Booking:
+def reschedule(
+    booking_public_id: str,
+    new_slot_public_id: str,
+    mode: str | None = None,
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+    manage_token: str | None = None,
+) -> Booking:
     """Move a booking to another free slot in one step: the old slot is released only when
-    the new one is secured; if it is not, the booking stays exactly as it was. `on_moved`
-    runs inside the transaction once the new slot is held (as `on_booked` in book).
+    the new one is secured; if it is not, the booking stays exactly as it was. The change's
+    hooks run once the new slot is held (as in book). Only the patient keeps the minimum
+    notice.
 
     The update email carries the manage link: `manage_token` is the patient's own, when they
     move it with their link; without it (staff, a waiting-list claim) a new link is issued
@@ -339,17 +359,17 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
     try:
         with write_transaction() as session:
             booking = _lock_booking(booking_public_id)
-            _check_changeable(booking, now, by)
+            _check_changeable(booking, now, actor)
             locked = _lock_slot(new_slot_public_id)
             new_slot = locked.slot
             chosen_mode = mode or booking.mode
             if new_slot.id == booking.slot_id:
                 raise SlotUnavailable(_("That is the time you already have. Please choose a different one."))
-            _check_bookable(new_slot, chosen_mode, now, busy=locked.busy, enforce_notice=(by == "patient"))
-            if _slot_is_held(new_slot, except_booking_id=booking.id):
+            _check_bookable(new_slot, chosen_mode, now, busy=locked.busy, enforce_notice=actor.kind == PATIENT)
+            if new_slot.is_booked:  # by another booking: this one holds a different slot
                 taken_at = (new_slot.starts_at, new_slot.id, chosen_mode)
                 raise SlotTaken("taken")
-            previous_start, previous_slot_id = booking.slot.starts_at, booking.slot_id
+            previous_start, previous_slot_id, previous_mode = booking.slot.starts_at, booking.slot_id, booking.mode
             booking.slot = new_slot
             booking.mode = chosen_mode
             booking.ical_sequence += 1
@@ -361,29 +381,35 @@ def reschedule(booking_public_id: str, new_slot_public_id: str, mode: str | None
                     raise
                 taken_at = (new_slot.starts_at, new_slot.id, chosen_mode)
                 raise SlotTaken("taken") from error
-            if on_moved is not None:
-                on_moved(booking)
-            if locked.waitlisted:
-                waitlist_events.slot_taken(new_slot.id, now)
-            waitlist_events.slot_freed(previous_slot_id, waitlist_events.MOVED, now)
             if manage_token is None or hash_token(manage_token) != booking.manage_token_hash:
                 manage_token = new_manage_token()
                 booking.manage_token_hash = hash_token(manage_token)
-            notifications.booking_rescheduled(booking, previous_start, manage_token)
+            changes.run_hooks(
+                Change(
+                    MOVED,
+                    booking,
+                    actor,
+                    now,
+                    manage_token=manage_token,
+                    slot_waitlisted=locked.waitlisted,
+                    previous_start=previous_start,
+                    previous_slot_id=previous_slot_id,
+                    previous_mode=previous_mode,
+                )
+            )
     except SlotTaken:
         assert taken_at is not None
         raise _taken(taken_at[0], taken_at[2], now, taken_at[1]) from None
     return booking
 
 
-def resend_confirmation(booking_public_id: str, *, by_staff: StaffUser | None = None,
-                        now: datetime | None = None) -> NewBooking:
+def resend_confirmation(booking_public_id: str, *, actor: Actor, now: datetime | None = None) -> NewBooking:
     """Send the confirmation again with a new manage link: the old link stops working (only
     the new token's hash is kept), and so does whatever was made with it (waiting-list
     entries and their offers); the pending reminder is queued again with the new link."""
     now = now or utcnow()
     token = new_manage_token()
-    with write_transaction() as session:
+    with write_transaction():
         booking = _lock_booking(booking_public_id)
         if booking.status == STATUS_CANCELLED:
             raise BookingClosed(_("This consultation was cancelled, so there is nothing to confirm."))
@@ -396,8 +422,5 @@ def resend_confirmation(booking_public_id: str, *, by_staff: StaffUser | None = 
         booking.manage_token_hash = hash_token(token)
         booking.ical_sequence += 1  # the invite carries the new link: calendars keep the newest
         booking.updated_at = now
-        waitlist_events.manage_link_ended(booking.id, now)
-        if by_staff is not None:
-            audit.record(session, by_staff, "booking.resend", booking_id=booking.id)
-        notifications.confirmation_resent(booking, token)
+        changes.run_hooks(Change(RESENT, booking, actor, now, manage_token=token))
     return NewBooking(booking=booking, manage_token=token)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -13,18 +12,14 @@ from sqlalchemy import Date, Row, and_, bindparam, delete, exists, func, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
-from app.booking.availability import Closure, Hours, SlotTime, slot_times
 from app.booking.rules import booking_window
 from app.busy.overlap import overlaps_busy
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
-from app.models import AvailabilityRule, Booking, DateOverride, Slot, utcnow
-from app.models.booking import BOOKING_IS_CONFIRMED
-
-
-def _has_active_booking():
-    return exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
+from app.models import Booking, Slot, utcnow
+from app.schedule.availability import Closure, Hours, SlotTime, slot_times
+from app.schedule.opening_hours import opening_rules
 
 
 def is_offered():
@@ -37,8 +32,7 @@ def _free_clauses(by_mode: bool, except_slot: bool) -> tuple:
     """The WHERE clauses of a free slot starting in [:lower, :upper): offered, not booked,
     with :mode among its ways of meeting and not :except_slot_id (the one being moved)
     when asked. Built once per shape; the values are bound at each execution."""
-    clauses = [Slot.starts_at >= bindparam("lower"), Slot.starts_at < bindparam("upper"),
-               is_offered(), ~_has_active_booking()]
+    clauses = [Slot.starts_at >= bindparam("lower"), Slot.starts_at < bindparam("upper"), is_offered(), ~Slot.is_booked]
     if by_mode:
         clauses.append(Slot.modes.contains(bindparam("mode")))
     if except_slot:
@@ -62,12 +56,12 @@ class FreeFilter:
 
     @property
     def params(self) -> dict:
-        return {"lower": self.lower, "upper": self.upper, "mode": self.mode,
-                "except_slot_id": self.except_slot_id}
+        return {"lower": self.lower, "upper": self.upper, "mode": self.mode, "except_slot_id": self.except_slot_id}
 
 
-def free_slots(start: datetime, end: datetime, now: datetime | None = None,
-               mode: str | None = None, limit: int | None = None) -> Sequence[Row]:
+def free_slots(
+    start: datetime, end: datetime, now: datetime | None = None, mode: str | None = None, limit: int | None = None
+) -> Sequence[Row]:
     """Bookable slots starting in [start, end) (not blocked, not booked, inside the booking
     window), soonest first, as rows of (id, public_id, starts_at, ends_at, modes)."""
     window = booking_window(now or utcnow())
@@ -75,31 +69,43 @@ def free_slots(start: datetime, end: datetime, now: datetime | None = None,
     if lower >= upper:
         return []
     free = FreeFilter(lower, upper, mode)
-    query = (select(Slot.id, Slot.public_id, Slot.starts_at, Slot.ends_at, Slot.modes)
-             .where(*free.clauses).order_by(Slot.starts_at))
+    query = (
+        select(Slot.id, Slot.public_id, Slot.starts_at, Slot.ends_at, Slot.modes)
+        .where(*free.clauses)
+        .order_by(Slot.starts_at)
+    )
     if limit:
         query = query.limit(limit)
     return db.session.execute(query, free.params).all()
 
 
-def nearest_free_slots(around: datetime, count: int = 3, now: datetime | None = None,
-                       mode: str | None = None, exclude_id: int | None = None, *,
-                       enforce_notice: bool = True) -> list[Slot]:
+def nearest_free_slots(
+    around: datetime,
+    count: int = 3,
+    now: datetime | None = None,
+    mode: str | None = None,
+    exclude_id: int | None = None,
+    *,
+    enforce_notice: bool = True,
+) -> list[Slot]:
     """The free slots closest in time to `around`, before or after it, soonest first.
     Without `enforce_notice` (staff booking for a caller) any time not yet started counts."""
     now = now or utcnow()
     window = booking_window(now)
     not_too_soon = Slot.starts_at >= window.earliest if enforce_notice else Slot.starts_at > now
-    base = select(Slot).where(is_offered(), ~_has_active_booking(), not_too_soon,
-                              Slot.starts_at <= window.latest)
+    base = select(Slot).where(is_offered(), ~Slot.is_booked, not_too_soon, Slot.starts_at <= window.latest)
     if mode:
         base = base.where(Slot.modes.contains(mode))
     if exclude_id is not None:
         base = base.where(Slot.id != exclude_id)
-    after = db.session.execute(
-        base.where(Slot.starts_at >= around).order_by(Slot.starts_at).limit(count)).scalars().all()
-    before = db.session.execute(
-        base.where(Slot.starts_at < around).order_by(Slot.starts_at.desc()).limit(count)).scalars().all()
+    after = (
+        db.session.execute(base.where(Slot.starts_at >= around).order_by(Slot.starts_at).limit(count)).scalars().all()
+    )
+    before = (
+        db.session.execute(base.where(Slot.starts_at < around).order_by(Slot.starts_at.desc()).limit(count))
+        .scalars()
+        .all()
+    )
     nearest = sorted([*after, *before], key=lambda s: abs((s.starts_at - around).total_seconds()))
     return sorted(nearest[:count], key=lambda s: s.starts_at)
 
@@ -112,33 +118,18 @@ class RegenerationReport:
     updated: int
 
 
-def opening_rules() -> tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closure]]:
-    """The weekly hours, extra hours by date and closures, as app.booking.availability takes them."""
-    weekly: dict[int, list[Hours]] = defaultdict(list)
-    for rule in db.session.execute(select(AvailabilityRule)).scalars():
-        weekly[rule.weekday].append(Hours(rule.start_time, rule.end_time, rule.slot_minutes,
-                                          rule.buffer_minutes, tuple(rule.modes.split(","))))
-    extra: dict[date, list[Hours]] = defaultdict(list)
-    closures: list[Closure] = []
-    for override in db.session.execute(select(DateOverride)).scalars():
-        if override.kind == "closed":
-            closures.append(Closure(override.on_date, override.start_time, override.end_time))
-        elif override.start_time and override.end_time:
-            extra[override.on_date].append(Hours(override.start_time, override.end_time,
-                                                 override.slot_minutes, override.buffer_minutes,
-                                                 tuple(override.modes.split(","))))
-    return weekly, extra, closures
-
-
-def wanted_slots(rules: tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closure]],
-                 now: datetime, days: int) -> dict[datetime, SlotTime]:
+def wanted_slots(
+    rules: tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closure]], now: datetime, days: int
+) -> dict[datetime, SlotTime]:
     """The generated slots `rules` give from `now` for `days` days, by start instant."""
     weekly, extra, closures = rules
     zone = clinic_zone()
     first_day = now.astimezone(zone).date()
-    return {s.starts_at: s for s in slot_times(weekly, first_day, first_day + timedelta(days=days), zone,
-                                               extra, closures)
-            if s.starts_at > now}
+    return {
+        s.starts_at: s
+        for s in slot_times(weekly, first_day, first_day + timedelta(days=days), zone, extra, closures)
+        if s.starts_at > now
+    }
 
 
 def regenerate_slots(now: datetime | None = None, days: int | None = None) -> RegenerationReport:
@@ -150,7 +141,7 @@ def regenerate_slots(now: datetime | None = None, days: int | None = None) -> Re
     from flask import current_app
 
     now = now or utcnow()
-    days = days if days is not None else int(current_app.config["BOOKING_HORIZON_DAYS"])
+    days = days if days is not None else current_app.config["BOOKING_HORIZON_DAYS"]
     zone = clinic_zone()
     first_day = now.astimezone(zone).date()
     last_day = first_day + timedelta(days=days)
@@ -160,9 +151,9 @@ def regenerate_slots(now: datetime | None = None, days: int | None = None) -> Re
         horizon_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), zone)
         window_end = max(window_end, horizon_end)
         existing = session.execute(
-            select(Slot, _has_active_booking().label("booked"),
-                   exists().where(Booking.slot_id == Slot.id).label("has_history"))
-            .where(Slot.starts_at > now, Slot.starts_at < window_end)
+            select(
+                Slot, Slot.is_booked.label("booked"), exists().where(Booking.slot_id == Slot.id).label("has_history")
+            ).where(Slot.starts_at > now, Slot.starts_at < window_end)
         ).all()
         existing_starts = set()
         added = removed = retired = updated = 0
@@ -190,8 +181,7 @@ def regenerate_slots(now: datetime | None = None, days: int | None = None) -> Re
             removed = len(doomed)
         for start, target in wanted.items():
             if start not in existing_starts:
-                session.add(Slot(starts_at=start, ends_at=target.ends_at,
-                                 modes=",".join(target.modes), source="rule"))
+                session.add(Slot(starts_at=start, ends_at=target.ends_at, modes=",".join(target.modes), source="rule"))
                 added += 1
     return RegenerationReport(added=added, removed=removed, retired=retired, updated=updated)
 
@@ -254,9 +244,17 @@ def parse_mode(text: str | None) -> tuple[str | None, bool]:
     return (text, False) if text in MODES else (None, True)
 
 
-def build_picker(counts: dict[date, int], first_day: date, last_day: date, requested: date | None,
-                 mode: str | None, zone, times_on: Callable[[date], Sequence[Row]],
-                 strip_days: int = STRIP_DAYS, notice: str | None = None) -> SlotPicker:
+def build_picker(
+    counts: dict[date, int],
+    first_day: date,
+    last_day: date,
+    requested: date | None,
+    mode: str | None,
+    zone,
+    times_on: Callable[[date], Sequence[Row]],
+    strip_days: int = STRIP_DAYS,
+    notice: str | None = None,
+) -> SlotPicker:
     """From the free count of each bookable day in [first_day, last_day] (days with none
     may be left out), the picker for `requested` (or the first day with a free time), with
     that day's free times from `times_on(day)` (soonest first)."""
@@ -270,8 +268,7 @@ def build_picker(counts: dict[date, int], first_day: date, last_day: date, reque
         selected = first_free or first_day
     strip_index = (selected - first_day).days // strip_days
     strip_start = first_day + timedelta(days=strip_index * strip_days)
-    strip = [strip_start + timedelta(days=i) for i in range(strip_days)
-             if strip_start + timedelta(days=i) <= last_day]
+    strip = [strip_start + timedelta(days=i) for i in range(strip_days) if strip_start + timedelta(days=i) <= last_day]
 
     def first_free_in(start: date) -> date:
         end = start + timedelta(days=strip_days)
@@ -321,12 +318,14 @@ def _local_date_postgresql(element: _LocalDate, compiler, **kw) -> str:
 @compiles(_LocalDate)
 def _local_date_sqlite(element: _LocalDate, compiler, **kw) -> str:
     column = compiler.process(element.column, **kw)
-    shifted = [f"date({column}, {compiler.process(bindparam(f'offset_{n}'), **kw)})"
-               for n in range(element.changes + 1)]
+    shifted = [
+        f"date({column}, {compiler.process(bindparam(f'offset_{n}'), **kw)})" for n in range(element.changes + 1)
+    ]
     if not element.changes:
         return shifted[0]
-    changes = [compiler.process(bindparam(f"change_{n}", type_=Slot.starts_at.type), **kw)
-               for n in range(element.changes)]
+    changes = [
+        compiler.process(bindparam(f"change_{n}", type_=Slot.starts_at.type), **kw) for n in range(element.changes)
+    ]
     branches = " ".join(f"WHEN {column} < {changes[n]} THEN {shifted[n]}" for n in range(element.changes))
     return f"CASE {branches} ELSE {shifted[-1]} END"
 
@@ -334,8 +333,11 @@ def _local_date_sqlite(element: _LocalDate, compiler, **kw) -> str:
 def _offset_changes(lower: datetime, upper: datetime, zone) -> list[tuple[datetime | None, int]]:
     """The zone's UTC offsets in [lower, upper] as (instant the offset ends or None for the
     last, offset in minutes), found hour by hour on the days whose midnights differ."""
+
     def offset(instant: datetime) -> int:
-        return int(instant.astimezone(zone).utcoffset().total_seconds() // 60)
+        utc_offset = instant.astimezone(zone).utcoffset()
+        assert utc_offset is not None, "a time converted to a zone has that zone's offset"
+        return int(utc_offset.total_seconds() // 60)
 
     changes, current, cursor = [], offset(lower), lower
     while cursor < upper:
@@ -353,16 +355,20 @@ def _offset_changes(lower: datetime, upper: datetime, zone) -> list[tuple[dateti
 def _per_day_statement(changes: int, by_mode: bool, except_slot: bool):
     """Free slots counted per local day, grouped by the clinic's date of each start."""
     day = _LocalDate(Slot.starts_at, changes).label("day")
-    return (select(day, func.count()).where(*_free_clauses(by_mode, except_slot))
-            .group_by(literal_column("day")))
+    return select(day, func.count()).where(*_free_clauses(by_mode, except_slot)).group_by(literal_column("day"))
 
 
 @cache
 def _times_statement(by_mode: bool, except_slot: bool):
-    return (select(Slot.public_id, Slot.starts_at)
-            .where(*_free_clauses(by_mode, except_slot), Slot.starts_at >= bindparam("day_start"),
-                   Slot.starts_at < bindparam("day_end"))
-            .order_by(Slot.starts_at))
+    return (
+        select(Slot.public_id, Slot.starts_at)
+        .where(
+            *_free_clauses(by_mode, except_slot),
+            Slot.starts_at >= bindparam("day_start"),
+            Slot.starts_at < bindparam("day_end"),
+        )
+        .order_by(Slot.starts_at)
+    )
 
 
 def free_per_day(free: FreeFilter, first_day: date, last_day: date, zone) -> dict[date, int]:
@@ -383,19 +389,35 @@ def free_per_day(free: FreeFilter, first_day: date, last_day: date, zone) -> dic
 def free_times_on(free: FreeFilter, day: date, zone) -> Sequence[Row]:
     """The (public_id, starts_at) of the free slots on local day `day`, soonest first."""
     statement = _times_statement(bool(free.mode), free.except_slot_id is not None)
-    return db.session.execute(statement, {**free.params, "day_start": _midnight(day, zone),
-                                          "day_end": _midnight(day + timedelta(days=1), zone)}).all()
+    return db.session.execute(
+        statement,
+        {**free.params, "day_start": _midnight(day, zone), "day_end": _midnight(day + timedelta(days=1), zone)},
+    ).all()
 
 
-def picker_between(lower: datetime, upper: datetime, requested: date | None, mode: str | None,
-                   notice: str | None = None, except_slot_id: int | None = None) -> SlotPicker:
+def picker_between(
+    lower: datetime,
+    upper: datetime,
+    requested: date | None,
+    mode: str | None,
+    notice: str | None = None,
+    except_slot_id: int | None = None,
+) -> SlotPicker:
     """The picker of the free slots starting in [lower, upper] (instants), on the clinic's
     days from lower's to upper's: two queries, the counts per day and the chosen day's times."""
     zone = clinic_zone()
     free = FreeFilter(lower, upper + timedelta(microseconds=1), mode, except_slot_id)
     first_day, last_day = lower.astimezone(zone).date(), upper.astimezone(zone).date()
-    return build_picker(free_per_day(free, first_day, last_day, zone), first_day, last_day, requested,
-                        mode, zone, lambda day: free_times_on(free, day, zone), notice=notice)
+    return build_picker(
+        free_per_day(free, first_day, last_day, zone),
+        first_day,
+        last_day,
+        requested,
+        mode,
+        zone,
+        lambda day: free_times_on(free, day, zone),
+        notice=notice,
+    )
 
 
 def slot_picker(day_text: str | None, mode_text: str | None, now: datetime | None = None) -> SlotPicker:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -24,8 +25,7 @@ class Invalid(ValueError):
     """A value that cannot be accepted; the message tells the person what to fix."""
 
 
-def single_line(value: str, label: str, *, max_length: int, required: bool = True,
-                missing: str | None = None) -> str:
+def single_line(value: str, label: str, *, max_length: int, required: bool = True, missing: str | None = None) -> str:
     """One line of text; `missing` is what to say when a required one is empty."""
     value = unicodedata.normalize("NFC", value or "").strip()
     if _CONTROL.search(value):
@@ -42,34 +42,96 @@ def multi_line(value: str, label: str, *, max_length: int) -> str:
     if _CONTROL_EXCEPT_NEWLINE.search(value):
         raise Invalid(_("%(label)s cannot contain control characters.", label=label))
     if len(value) > max_length:
-        raise Invalid(_("%(label)s must be %(count)d characters or fewer (it is %(now)d now).",
-                        label=label, count=max_length, now=len(value)))
+        raise Invalid(
+            _(
+                "%(label)s must be %(count)d characters or fewer (it is %(now)d now).",
+                label=label,
+                count=max_length,
+                now=len(value),
+            )
+        )
     return value
 
 
-def person_name(value: str) -> str:
-    name = single_line(value, _("Name"), max_length=100, missing=_("Please enter your name."))
+@dataclass(frozen=True)
+class Voice:
+    """How the problems with a person's details are worded. The rules that find them are the
+    same for everyone; only the words differ: a patient's own form asks them ("Please enter
+    your name."), the staff console tells staff about the person they book for ("Enter the
+    caller's name.")."""
+
+    name_missing: str
+    name_letters: str
+    email_missing: str
+    email_accents: str
+    email_shape: str
+    phone_missing: str
+    phone_unreadable: str
+    phone_incomplete: str
+    interest_missing: str
+    consent_missing: str
+
+
+# The patient's own forms, in their language (lazy: worded when the message is shown).
+PATIENT = Voice(
+    name_missing=_l("Please enter your name."),
+    name_letters=_l("Please enter your name using letters."),
+    email_missing=_l("Please enter your email address."),
+    email_accents=_l(
+        "Please check your email address: letters with accents (such as í or ñ) cannot be used before the @."
+    ),
+    email_shape=_l("Please check your email address: it should look like name@example.com."),
+    phone_missing=_l("Please enter your phone number."),
+    phone_unreadable=_l("Please enter a phone number we can call, such as 970-555-0123."),
+    phone_incomplete=_l(
+        "That phone number does not look complete. Please enter it with its area code, such as 970-555-0123."
+    ),
+    interest_missing=_l("Please choose what you would like to talk about."),
+    consent_missing=_l("Please tick the box to agree to the privacy notice, so we can keep your details."),
+)
+
+
+def staff_voice(person: str) -> Voice:
+    """The staff console's words about `person` ("caller", "patient"); the console is in English."""
+    return Voice(
+        name_missing=f"Enter the {person}'s name.",
+        name_letters=f"Enter the {person}'s name using letters.",
+        email_missing=f"Enter the {person}'s email address.",
+        email_accents=f"Check the {person}'s email address: letters with accents (such as í or ñ) "
+        "cannot be used before the @ (mail servers refuse them).",
+        email_shape=f"Check the {person}'s email address: it should look like name@example.com.",
+        phone_missing=f"Enter the {person}'s phone number.",
+        phone_unreadable=f"Enter the {person}'s phone number in digits, such as 970-555-0123.",
+        phone_incomplete=f"The {person}'s phone number does not look complete: enter it with its "
+        "area code, such as 970-555-0123 (or +52 and the number for Mexico).",
+        interest_missing=f"Choose what the {person} would like to talk about.",
+        consent_missing=f"Tick the box once the {person} has agreed to the privacy notice.",
+    )
+
+
+CALLER = staff_voice("caller")
+
+
+def person_name(value: str, voice: Voice = PATIENT) -> str:
+    name = single_line(value, _("Name"), max_length=100, missing=str(voice.name_missing))
     if not any(ch.isalpha() for ch in name):
-        raise Invalid(_("Please enter your name using letters."))
+        raise Invalid(str(voice.name_letters))
     return name
 
 
-def email_address(value: str) -> str:
-    raw = single_line(value, _("Email address"), max_length=254,
-                      missing=_("Please enter your email address."))
+def email_address(value: str, voice: Voice = PATIENT) -> str:
+    raw = single_line(value, _("Email address"), max_length=254, missing=str(voice.email_missing))
     if not raw.rpartition("@")[0].isascii():
         # Mail servers without SMTPUTF8 refuse such a mailbox, so the confirmation could never
         # be sent: say so at the field rather than accept an address no email reaches.
-        raise Invalid(_("Please check your email address: letters with accents (such as í or ñ) "
-                        "cannot be used before the @."))
+        raise Invalid(str(voice.email_accents))
     try:
         # Deliverability (DNS) is not checked: the clinic's network may not resolve,
         # and a syntax check plus the confirmation email is what a booking needs.
         result = validate_email(raw, check_deliverability=False)
     except EmailNotValidError:
         # email_validator explains the problem in English only, so people get a plain request.
-        raise Invalid(_("Please check your email address: it should look like name@example.com.")
-                      ) from None
+        raise Invalid(str(voice.email_shape)) from None
     return result.normalized
 
 
@@ -82,11 +144,11 @@ def mailbox_key(address: str) -> str:
     return f"{local.split('+', 1)[0] or local}@{domain}"
 
 
-def optional_email_address(value: str) -> str | None:
+def optional_email_address(value: str, voice: Voice = PATIENT) -> str | None:
     """An email address, or None when left empty (staff booking a caller who has none)."""
     if not unicodedata.normalize("NFC", value or "").strip():
         return None
-    return email_address(value)
+    return email_address(value, voice)
 
 
 def optional_web_address(value: str, label: str) -> str | None:
@@ -100,19 +162,17 @@ def optional_web_address(value: str, label: str) -> str | None:
     return raw
 
 
-def phone_number(value: str, region: str = "US") -> str:
+def phone_number(value: str, region: str = "US", voice: Voice = PATIENT) -> str:
     """Returns E.164 (+19705550100)."""
-    raw = single_line(value, _("Phone number"), max_length=32, missing=_("Please enter your phone number."))
+    raw = single_line(value, _("Phone number"), max_length=32, missing=str(voice.phone_missing))
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
-        raise Invalid(_("Please enter a phone number we can call, such as 970-555-0123.")) from None
+        raise Invalid(str(voice.phone_unreadable)) from None
     # Most numbers are local: checking against the clinic's region first is half the work
     # of finding the number's own region (for +1, up to 25 of them) and checking there.
-    if not (phonenumbers.is_valid_number_for_region(parsed, region)
-            or phonenumbers.is_valid_number(parsed)):
-        raise Invalid(_("That phone number does not look complete. "
-                        "Please enter it with its area code, such as 970-555-0123."))
+    if not (phonenumbers.is_valid_number_for_region(parsed, region) or phonenumbers.is_valid_number(parsed)):
+        raise Invalid(str(voice.phone_incomplete))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -122,8 +182,11 @@ def display_phone(e164: str) -> str:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return e164
-    fmt = (phonenumbers.PhoneNumberFormat.NATIONAL if parsed.country_code == 1
-           else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if parsed.country_code == 1
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
     return phonenumbers.format_number(parsed, fmt)
 
 
@@ -132,8 +195,8 @@ def display_phone(e164: str) -> str:
 
 # The text fields of a booking request, in the order they are checked (consent is a yes/no).
 BOOKING_TEXT_FIELDS = ("slot_id", "mode", "name", "email", "phone", "interest", "note")
-CONSENT_REQUIRED = _l("Please tick the box to agree to the privacy notice, so we can keep your details.")
-INTEREST_REQUIRED = _l("Please choose what you would like to talk about.")
+CONSENT_REQUIRED = PATIENT.consent_missing
+INTEREST_REQUIRED = PATIENT.interest_missing
 MODE_REQUIRED = _l("Please choose how you would like to meet.")
 
 
@@ -146,8 +209,7 @@ def _choice(value: str, choices: tuple[str, ...] | None, required: str) -> str:
     return value
 
 
-def booking_fields(raw: dict[str, str], phone_region: str, *, consent: bool
-                   ) -> tuple[dict[str, str], dict[str, str]]:
+def booking_fields(raw: dict[str, str], phone_region: str, *, consent: bool) -> tuple[dict[str, str], dict[str, str]]:
     """Check every field of a booking request and return (clean values, errors by field).
 
     All fields are checked, so one answer lists everything to fix. `raw` holds the text of

@@ -15,13 +15,24 @@ def register(app: Flask) -> None:
     @busy.command("add")
     @click.argument("url")
     @click.option("--label", required=True, help="A name for the calendar, e.g. 'Dr Lee (Google)'.")
-    @click.option("--kind", type=click.Choice(["ics", "caldav"]), default="ics", show_default=True,
-                  help="An ICS subscription link, or a CalDAV calendar collection.")
+    @click.option(
+        "--kind",
+        type=click.Choice(["ics", "caldav"]),
+        default="ics",
+        show_default=True,
+        help="An ICS subscription link, or a CalDAV calendar collection.",
+    )
     @click.option("--username", default="", help="For a CalDAV server or a password-protected feed.")
-    @click.option("--password", default="", help="Stored encrypted; prompted for when a user "
-                  "name is given without one.")
-    @click.option("--email", "owner", default="", help="The calendar owner's address: events they "
-                  "declined are not busy (defaults to the user name when it is an address).")
+    @click.option(
+        "--password", default="", help="Stored encrypted; prompted for when a user name is given without one."
+    )
+    @click.option(
+        "--email",
+        "owner",
+        default="",
+        help="The calendar owner's address: events they "
+        "declined are not busy (defaults to the user name when it is an address).",
+    )
     def add_command(url: str, label: str, kind: str, username: str, password: str, owner: str) -> None:
         """Add a calendar; its busy times block slots from the next sync."""
         from app.busy.service import SourceError, add_source
@@ -32,8 +43,9 @@ def register(app: Flask) -> None:
             source = add_source(url, label, kind, username, password, owner)
         except SourceError as error:
             raise click.ClickException(str(error)) from None
-        click.echo(f"Added {source.label} ({source.kind}, {source.host}). "
-                   "Run `flask busy sync` or let the worker read it.")
+        click.echo(
+            f"Added {source.label} ({source.kind}, {source.host}). Run `flask busy sync` or let the worker read it."
+        )
 
     @busy.command("list")
     def list_command() -> None:
@@ -48,7 +60,7 @@ def register(app: Flask) -> None:
         for s in sources:
             synced = f"{ago(s.last_synced_at, now)} ({when(s.last_synced_at)})" if s.last_synced_at else "never"
             click.echo(f"{s.label}\t{s.kind}\t{s.host}\tlast sync: {synced}\tintervals: {s.intervals}")
-            if s.last_error:
+            if s.last_error and s.last_error_at:
                 click.echo(f"\tlast error {ago(s.last_error_at, now)} ({when(s.last_error_at)}): {s.last_error}")
 
     @busy.command("remove")

@@ -168,8 +168,7 @@ def _session(limits: Limits) -> tuple[niquests.Session, _CheckedResolver]:
 
 def _connection_error(error: Exception, resolver: _CheckedResolver, limits: Limits) -> FetchError:
     if resolver.refused:
-        return FetchError(f"the host {resolver.refused} resolves to a private or local address, "
-                          "which is not allowed")
+        return FetchError(f"the host {resolver.refused} resolves to a private or local address, which is not allowed")
     if isinstance(error, niquests.Timeout):
         return FetchError(f"the server did not answer within {limits.timeout:g} s")
     if isinstance(error, niquests.TooManyRedirects):
@@ -177,14 +176,14 @@ def _connection_error(error: Exception, resolver: _CheckedResolver, limits: Limi
     return FetchError(f"could not connect ({type(error).__name__})")
 
 
-def fetch_ics(url: str, limits: Limits, etag: str = "", last_modified: str = "",
-              auth: tuple[str, str] | None = None) -> Fetched:
+def fetch_ics(
+    url: str, limits: Limits, etag: str = "", last_modified: str = "", auth: tuple[str, str] | None = None
+) -> Fetched:
     with deadline(limits.timeout):
         return _fetch_ics(url, limits, etag, last_modified, auth)
 
 
-def _fetch_ics(url: str, limits: Limits, etag: str, last_modified: str,
-               auth: tuple[str, str] | None) -> Fetched:
+def _fetch_ics(url: str, limits: Limits, etag: str, last_modified: str, auth: tuple[str, str] | None) -> Fetched:
     headers = {"Accept": "text/calendar, */*;q=0.1", "User-Agent": "MindsetTMS-busy-sync/1"}
     if etag:
         headers["If-None-Match"] = etag
@@ -195,8 +194,9 @@ def _fetch_ics(url: str, limits: Limits, etag: str, last_modified: str,
         for _hop in range(MAX_REDIRECTS + 1):
             check_url(url)
             try:
-                response = session.get(url, headers=headers, auth=auth, timeout=limits.timeout,
-                                       allow_redirects=False, stream=True)
+                response = session.get(
+                    url, headers=headers, auth=auth, timeout=limits.timeout, allow_redirects=False, stream=True
+                )
             except niquests.RequestException as error:
                 raise _connection_error(error, resolver, limits) from error
             with response:
@@ -211,8 +211,7 @@ def _fetch_ics(url: str, limits: Limits, etag: str, last_modified: str,
                 if response.status_code != 200:
                     raise FetchError(f"the server answered HTTP {response.status_code}")
                 body = _read_limited(response, limits)
-                return Fetched([body], response.headers.get("ETag", ""),
-                               response.headers.get("Last-Modified", ""))
+                return Fetched([body], response.headers.get("ETag", ""), response.headers.get("Last-Modified", ""))
     raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
 
@@ -243,8 +242,15 @@ def _bounded_body(limits: Limits):
     return read
 
 
-def fetch_caldav(url: str, limits: Limits, start: datetime, end: datetime,
-                 username: str = "", password: str = "", sync_token: str = "") -> Fetched:
+def fetch_caldav(
+    url: str,
+    limits: Limits,
+    start: datetime,
+    end: datetime,
+    username: str = "",
+    password: str = "",
+    sync_token: str = "",
+) -> Fetched:
     """The events of one CalDAV calendar collection in [start, end) (a calendar-query
     REPORT), each resource's iCalendar text as it is stored; recurrences are expanded here.
     The client talks through the same checked, bounded session as the ICS fetch.
@@ -258,17 +264,23 @@ def fetch_caldav(url: str, limits: Limits, start: datetime, end: datetime,
         return _fetch_caldav(url, limits, start, end, username, password, sync_token)
 
 
-def _fetch_caldav(url: str, limits: Limits, start: datetime, end: datetime,
-                  username: str, password: str, sync_token: str) -> Fetched:
-    import caldav
+def _fetch_caldav(
+    url: str, limits: Limits, start: datetime, end: datetime, username: str, password: str, sync_token: str
+) -> Fetched:
+    from caldav.davclient import DAVClient
 
     check_url(url)
     session, resolver = _session(limits)
     session.hooks["response"].append(_bounded_body(limits))
     try:
-        client = caldav.DAVClient(url=url, username=username or None, password=password or None,
-                                  timeout=int(limits.timeout), enable_rfc6764=False,
-                                  require_tls=urlsplit(url).scheme == "https")
+        client = DAVClient(
+            url=url,
+            username=username or None,
+            password=password or None,
+            timeout=int(limits.timeout),
+            enable_rfc6764=False,
+            require_tls=urlsplit(url).scheme == "https",
+        )
         client.session.close()
         client.session = session
         with client:
@@ -305,8 +317,7 @@ def _changed_since(calendar, sync_token: str) -> tuple[str, bool] | None:
     if sync_token.startswith("fake-"):
         return None  # the caldav library would emulate sync with an unbounded full read
     try:
-        changes = calendar.objects_by_sync_token(sync_token=sync_token, load_objects=False,
-                                                 disable_fallback=True)
+        changes = calendar.objects_by_sync_token(sync_token=sync_token, load_objects=False, disable_fallback=True)
     except error.DAVError:
         return None
     new_token = str(changes.sync_token or "")

@@ -8,21 +8,23 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, select
 
 from app.core.extensions import db
 from app.models import Slot
 from app.models.busy import BusyInterval, BusySource
 
 
-def _overlapping(starts_at: ColumnElement[datetime] | datetime,
-                 ends_at: ColumnElement[datetime] | datetime) -> ColumnElement[bool]:
+def _overlapping(
+    starts_at: SQLColumnExpression[datetime] | datetime, ends_at: SQLColumnExpression[datetime] | datetime
+) -> ColumnElement[bool]:
     # Half-open spans: a meeting ending at 9:00 does not touch a slot starting at 9:00.
     return and_(BusyInterval.starts_at < ends_at, BusyInterval.ends_at > starts_at)
 
 
-def overlaps_busy(starts_at: ColumnElement[datetime] | datetime,
-                  ends_at: ColumnElement[datetime] | datetime) -> ColumnElement[bool]:
+def overlaps_busy(
+    starts_at: SQLColumnExpression[datetime] | datetime, ends_at: SQLColumnExpression[datetime] | datetime
+) -> ColumnElement[bool]:
     """True when any busy interval overlaps [starts_at, ends_at): pass Slot.starts_at and
     Slot.ends_at inside a slot query, or one slot's values. Slots carry no buffer of their
     own (the rules space them), so a slot's span is what must be free."""
@@ -43,7 +45,8 @@ def busy_sources(slot_ids: Collection[int]) -> dict[int, list[BusyIn]]:
     if not slot_ids:
         return {}
     rows = db.session.execute(
-        select(Slot.id, BusySource.label, BusySource.last_synced_at).distinct()
+        select(Slot.id, BusySource.label, BusySource.last_synced_at)
+        .distinct()
         .join(BusyInterval, _overlapping(Slot.starts_at, Slot.ends_at))
         .join(BusySource, BusySource.id == BusyInterval.source_id)
         .where(Slot.id.in_(list(slot_ids)))

@@ -70,8 +70,7 @@ _PROCESSES.set_forkserver_preload([__name__])
 
 def read(job: Job, seconds: float, memory_mb: int) -> Read:
     receiving, sending = _PROCESSES.Pipe(duplex=False)
-    child = _PROCESSES.Process(target=_child, args=(job, seconds, memory_mb, sending),
-                               name="busy-reader", daemon=True)
+    child = _PROCESSES.Process(target=_child, args=(job, seconds, memory_mb, sending), name="busy-reader", daemon=True)
     child.start()
     sending.close()
     answered, in_time = None, False
@@ -91,8 +90,10 @@ def read(job: Job, seconds: float, memory_mb: int) -> Read:
         raise ReadError(f"reading the calendar took more than {seconds:g} s and was stopped")
     if not isinstance(answered, dict):
         log.warning("busy calendar reader ended with exit status %s and no answer", child.exitcode)
-        raise ReadError(f"reading the calendar stopped unexpectedly (exit status {child.exitcode}); "
-                        f"it may need more than {memory_mb} MB")
+        raise ReadError(
+            f"reading the calendar stopped unexpectedly (exit status {child.exitcode}); "
+            f"it may need more than {memory_mb} MB"
+        )
     return result(answered)
 
 
@@ -144,8 +145,7 @@ def _read_here(job: Job) -> dict:
     limits = fetch.Limits(**job.limits)
     start, end = datetime.fromisoformat(job.start), datetime.fromisoformat(job.end)
     if job.caldav:
-        fetched = fetch.fetch_caldav(job.url, limits, start, end, job.username, job.password,
-                                     job.sync_token)
+        fetched = fetch.fetch_caldav(job.url, limits, start, end, job.username, job.password, job.sync_token)
     else:
         auth = (job.username, job.password) if job.username else None
         fetched = fetch.fetch_ics(job.url, limits, job.etag, job.last_modified, auth)
@@ -156,8 +156,12 @@ def _read_here(job: Job) -> dict:
         calendars = rules.parse_calendars(fetched.texts) if fetched.texts else []
         found = rules.busy_times(calendars, start, end, ZoneInfo(job.zone), job.owner)
         busy = [(b.starts_at, b.ends_at, b.uid) for b in found]
-    return {"busy": busy, "etag": fetched.etag, "last_modified": fetched.last_modified,
-            "sync_token": fetched.sync_token}
+    return {
+        "busy": busy,
+        "etag": fetched.etag,
+        "last_modified": fetched.last_modified,
+        "sync_token": fetched.sync_token,
+    }
 
 
 def _out_of_memory(error: BaseException | None, memory_mb: int) -> bool:

@@ -53,7 +53,7 @@ def _as_utc(value: date | datetime, zone: tzinfo) -> datetime:
 
 def _address(value) -> str:
     text = str(value).strip().lower()
-    return text[len("mailto:"):] if text.startswith("mailto:") else text
+    return text[len("mailto:") :] if text.startswith("mailto:") else text
 
 
 def _declined(event, owner: str) -> bool:
@@ -62,8 +62,7 @@ def _declined(event, owner: str) -> bool:
         return False
     if not isinstance(attendees, list):
         attendees = [attendees]
-    states = [(_address(a), str(getattr(a, "params", {}).get("PARTSTAT", "NEEDS-ACTION")).upper())
-              for a in attendees]
+    states = [(_address(a), str(getattr(a, "params", {}).get("PARTSTAT", "NEEDS-ACTION")).upper()) for a in attendees]
     if owner:
         return any(address == owner and state == "DECLINED" for address, state in states)
     return bool(states) and all(state == "DECLINED" for _, state in states)
@@ -98,12 +97,11 @@ STAFF_FEED_UID_PREFIX = "staff-"
 def published_booking_uid(uid: str) -> str:
     """The booking UID behind an event UID this service publishes (the UID unchanged when
     it is not one of the staff feed's): the caller looks it up among the bookings."""
-    return uid[len(STAFF_FEED_UID_PREFIX):] if uid.startswith(STAFF_FEED_UID_PREFIX) else uid
+    return uid[len(STAFF_FEED_UID_PREFIX) :] if uid.startswith(STAFF_FEED_UID_PREFIX) else uid
 
 
 _GOOGLE_SECRET_PATH = re.compile(r"/calendar/ical/([^/]+)/private-[^/]*/")
-_GOOGLE_CALENDAR_IDS = ("group.calendar.google.com", "group.v.calendar.google.com",
-                        "import.calendar.google.com")
+_GOOGLE_CALENDAR_IDS = ("group.calendar.google.com", "group.v.calendar.google.com", "import.calendar.google.com")
 
 
 def owner_from_url(url: str) -> str:
@@ -138,9 +136,15 @@ def parse_calendars(texts: Iterable[bytes | str]) -> list[icalendar.Calendar]:
     return calendars
 
 
-def busy_times(calendars: Iterable[icalendar.Calendar], start: datetime, end: datetime,
-               zone: tzinfo, owner: str = "", limit: int = MAX_OCCURRENCES,
-               seconds: float = MAX_SECONDS) -> list[Busy]:
+def busy_times(
+    calendars: Iterable[icalendar.Calendar],
+    start: datetime,
+    end: datetime,
+    zone: tzinfo,
+    owner: str = "",
+    limit: int = MAX_OCCURRENCES,
+    seconds: float = MAX_SECONDS,
+) -> list[Busy]:
     """Busy spans overlapping [start, end), recurrences expanded inside the window only.
     Raises FeedError when the calendar cannot be read, holds more than `limit` occurrences
     in the window, or takes longer than `seconds` to expand."""
@@ -157,17 +161,17 @@ def busy_times(calendars: Iterable[icalendar.Calendar], start: datetime, end: da
         _check_series(calendar, end, zone, limit)
         try:
             for event in recurring_ical_events.of(calendar, skip_bad_series=True).after(start):
-                span = _span(event, zone)
-                if span is not None and span[0] >= end:
+                occurrence = _span(event, zone)
+                if occurrence is not None and occurrence[0] >= end:
                     break  # occurrences come in order of start
                 seen += 1
                 if seen > limit:
                     raise FeedError(f"the feed has more than {limit} events in the booking horizon")
                 if time_now() > deadline:
                     raise FeedError("the feed took too long to read")
-                if span is None or span[1] <= start or not is_busy(event, owner):
+                if occurrence is None or occurrence[1] <= start or not is_busy(event, owner):
                     continue
-                found.append(Busy(span[0], span[1], str(event.get("UID", ""))))
+                found.append(Busy(occurrence[0], occurrence[1], str(event.get("UID", ""))))
         except FeedError:
             raise
         except Exception as error:  # noqa: BLE001 - bad dates, rules or zones in the feed
@@ -192,10 +196,26 @@ def _free_busy(calendar: icalendar.Calendar, zone: tzinfo) -> Iterator[tuple[dat
                 yield starts_at, ends_at
 
 
-_PERIOD_SECONDS = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": 86400,
-                   "WEEKLY": 7 * 86400, "MONTHLY": 28 * 86400, "YEARLY": 365 * 86400}
-_EXPANDING_PARTS = ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY",
-                    "BYWEEKNO", "BYMONTH", "BYSETPOS")
+_PERIOD_SECONDS = {
+    "SECONDLY": 1,
+    "MINUTELY": 60,
+    "HOURLY": 3600,
+    "DAILY": 86400,
+    "WEEKLY": 7 * 86400,
+    "MONTHLY": 28 * 86400,
+    "YEARLY": 365 * 86400,
+}
+_EXPANDING_PARTS = (
+    "BYSECOND",
+    "BYMINUTE",
+    "BYHOUR",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYYEARDAY",
+    "BYWEEKNO",
+    "BYMONTH",
+    "BYSETPOS",
+)
 
 
 def _check_series(calendar: icalendar.Calendar, end: datetime, zone: tzinfo, limit: int) -> None:
@@ -209,7 +229,7 @@ def _check_series(calendar: icalendar.Calendar, end: datetime, zone: tzinfo, lim
             continue
         for rule in rules if isinstance(rules, list) else [rules]:
             try:
-                first = _as_utc(event["DTSTART"].dt, zone)
+                first = _as_utc(event.decoded("DTSTART"), zone)
                 period = _PERIOD_SECONDS[str(rule.get("FREQ", ["DAILY"])[0]).upper()]
                 interval = max(1, int(rule.get("INTERVAL", [1])[0]))
                 steps = max(0.0, (end - first).total_seconds()) / (period * interval) + 1
@@ -220,8 +240,7 @@ def _check_series(calendar: icalendar.Calendar, end: datetime, zone: tzinfo, lim
             except Exception as error:  # noqa: BLE001
                 raise FeedError("the feed has a repeating event that cannot be read") from error
             if steps > budget:
-                raise FeedError(f"the feed has a repeating event with more than {budget} "
-                                "occurrences to expand")
+                raise FeedError(f"the feed has a repeating event with more than {budget} occurrences to expand")
 
 
 def _span(event, zone: tzinfo) -> tuple[datetime, datetime] | None:

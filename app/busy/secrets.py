@@ -29,8 +29,9 @@ def _fernet() -> Fernet:
     if key:
         return Fernet(key.encode() if isinstance(key, str) else key)
     secret = str(current_app.config["SECRET_KEY"]).encode()
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=b"mindset-tms busy-source credentials").derive(secret)
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"mindset-tms busy-source credentials").derive(
+        secret
+    )
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
@@ -43,5 +44,6 @@ def unseal(token: bytes) -> Credentials:
     try:
         return Credentials(**json.loads(_fernet().decrypt(bytes(token))))
     except (InvalidToken, ValueError, TypeError) as error:
-        raise ValueError("the stored credentials cannot be read with the current key "
-                         "(was BUSY_SECRET_KEY or SECRET_KEY changed?)") from error
+        raise ValueError(
+            "the stored credentials cannot be read with the current key (was BUSY_SECRET_KEY or SECRET_KEY changed?)"
+        ) from error

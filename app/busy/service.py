@@ -54,13 +54,22 @@ class SyncResult:
 
 def _limits() -> fetch.Limits:
     config = current_app.config
-    return fetch.Limits(timeout=float(config["BUSY_FETCH_TIMEOUT_SECONDS"]),
-                        max_bytes=int(config["BUSY_MAX_FEED_BYTES"]),
-                        allow_private=bool(config["BUSY_ALLOW_PRIVATE_ADDRESSES"]))
+    return fetch.Limits(
+        timeout=config["BUSY_FETCH_TIMEOUT_SECONDS"],
+        max_bytes=config["BUSY_MAX_FEED_BYTES"],
+        allow_private=config["BUSY_ALLOW_PRIVATE_ADDRESSES"],
+    )
 
 
-def add_source(url: str, label: str, kind: str = "ics", username: str = "", password: str = "",
-               owner: str = "", now: datetime | None = None) -> BusySource:
+def add_source(
+    url: str,
+    label: str,
+    kind: str = "ics",
+    username: str = "",
+    password: str = "",
+    owner: str = "",
+    now: datetime | None = None,
+) -> BusySource:
     label = label.strip()
     if not label or len(label) > 100:
         raise SourceError("A label of 1 to 100 characters is needed.")
@@ -75,9 +84,13 @@ def add_source(url: str, label: str, kind: str = "ics", username: str = "", pass
     with write_transaction() as session:
         if session.execute(select(BusySource.id).where(BusySource.label == label)).first():
             raise SourceError(f"A source labelled {label!r} already exists.")
-        source = BusySource(label=label, kind=kind, host=fetch.host_of(url),
-                            secret=seal(Credentials(url, username, password, owner.strip().lower())),
-                            next_sync_at=now or utcnow())
+        source = BusySource(
+            label=label,
+            kind=kind,
+            host=fetch.host_of(url),
+            secret=seal(Credentials(url, username, password, owner.strip().lower())),
+            next_sync_at=now or utcnow(),
+        )
         session.add(source)
     log.info("busy source added: %s (%s)", label, kind)
     return source
@@ -94,17 +107,24 @@ def remove_source(label: str) -> None:
 
 
 def list_sources() -> list[SourceSummary]:
-    counts = (select(BusyInterval.source_id, func.count(BusyInterval.id).label("n"))
-              .group_by(BusyInterval.source_id).subquery())
+    counts = (
+        select(BusyInterval.source_id, func.count(BusyInterval.id).label("n"))
+        .group_by(BusyInterval.source_id)
+        .subquery()
+    )
     rows = db.session.execute(
         select(BusySource, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.source_id == BusySource.id).order_by(BusySource.label)).all()
-    return [SourceSummary(s.id, s.label, s.kind, s.host, s.last_synced_at, n, s.last_error,
-                          s.last_error_at, s.next_sync_at) for s, n in rows]
+        .outerjoin(counts, counts.c.source_id == BusySource.id)
+        .order_by(BusySource.label)
+    ).all()
+    return [
+        SourceSummary(s.id, s.label, s.kind, s.host, s.last_synced_at, n, s.last_error, s.last_error_at, s.next_sync_at)
+        for s, n in rows
+    ]
 
 
 def _window(now: datetime) -> tuple[datetime, datetime]:
-    return now, now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]) + 1)
+    return now, now + timedelta(days=current_app.config["BOOKING_HORIZON_DAYS"] + 1)
 
 
 # The booking horizon moves on a day each day, so busy times expanded a day ago may stop
@@ -119,19 +139,27 @@ def _read(source: BusySource, now: datetime) -> tuple[reader.Read, list[tuple[da
     start, end = _window(now)
     conditional = source.read_at is not None and now - source.read_at < FULL_READ_EVERY
     config = current_app.config
-    job = reader.Job(url=credentials.url, caldav=source.kind == KIND_CALDAV, start=start.isoformat(),
-                     end=end.isoformat(), zone=clinic_zone().key, limits=asdict(_limits()),
-                     username=credentials.username, password=credentials.password,
-                     owner=credentials.owner or rules.owner_from_url(credentials.url),
-                     etag=source.etag if conditional else "",
-                     last_modified=source.last_modified if conditional else "",
-                     sync_token=(source.sync_token or "") if conditional else "")
-    read = reader.read(job, float(config["BUSY_SYNC_SECONDS"]), int(config["BUSY_SYNC_MEMORY_MB"]))
+    job = reader.Job(
+        url=credentials.url,
+        caldav=source.kind == KIND_CALDAV,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        zone=clinic_zone().key,
+        limits=asdict(_limits()),
+        username=credentials.username,
+        password=credentials.password,
+        owner=credentials.owner or rules.owner_from_url(credentials.url),
+        etag=source.etag if conditional else "",
+        last_modified=source.last_modified if conditional else "",
+        sync_token=(source.sync_token or "") if conditional else "",
+    )
+    read = reader.read(job, config["BUSY_SYNC_SECONDS"], config["BUSY_SYNC_MEMORY_MB"])
     if read.busy is None:
         return read, None
     own = _booking_uids({rules.published_booking_uid(b.uid) for b in read.busy if b.uid})
-    return read, rules.merge((b.starts_at, b.ends_at) for b in read.busy
-                             if rules.published_booking_uid(b.uid) not in own)
+    return read, rules.merge(
+        (b.starts_at, b.ends_at) for b in read.busy if rules.published_booking_uid(b.uid) not in own
+    )
 
 
 def _booking_uids(uids: set[str]) -> set[str]:
@@ -141,8 +169,9 @@ def _booking_uids(uids: set[str]) -> set[str]:
     found: set[str] = set()
     ordered = sorted(uids)
     for i in range(0, len(ordered), 500):
-        found.update(db.session.execute(
-            select(Booking.ical_uid).where(Booking.ical_uid.in_(ordered[i:i + 500]))).scalars())
+        found.update(
+            db.session.execute(select(Booking.ical_uid).where(Booking.ical_uid.in_(ordered[i : i + 500]))).scalars()
+        )
     return found
 
 
@@ -151,7 +180,7 @@ def sync_source(source_id: int, now: datetime | None = None) -> SyncResult:
     source = db.session.get(BusySource, source_id)
     if source is None:
         raise SourceError("That source no longer exists.")
-    label, every = source.label, timedelta(minutes=int(current_app.config["BUSY_SYNC_MINUTES"]))
+    label, every = source.label, timedelta(minutes=current_app.config["BUSY_SYNC_MINUTES"])
     try:
         fetched, spans = _read(source, now)
     except (reader.ReadError, ValueError) as error:
@@ -179,12 +208,12 @@ def sync_source(source_id: int, now: datetime | None = None) -> SyncResult:
 
 
 def _count(source_id: int) -> int:
-    return db.session.execute(select(func.count(BusyInterval.id))
-                              .where(BusyInterval.source_id == source_id)).scalar_one()
+    return db.session.execute(
+        select(func.count(BusyInterval.id)).where(BusyInterval.source_id == source_id)
+    ).scalar_one()
 
 
-def _record_failure(source_id: int, label: str, message: str, now: datetime,
-                    every: timedelta) -> SyncResult:
+def _record_failure(source_id: int, label: str, message: str, now: datetime, every: timedelta) -> SyncResult:
     db.session.rollback()
     with write_transaction() as session:
         source = session.get(BusySource, source_id, with_for_update=True)
@@ -213,6 +242,11 @@ def sync_all(now: datetime | None = None) -> list[SyncResult]:
 
 def sync_due(now: datetime | None = None) -> list[SyncResult]:
     now = now or utcnow()
-    ids = db.session.execute(select(BusySource.id).where(BusySource.next_sync_at <= now)
-                             .order_by(BusySource.next_sync_at)).scalars().all()
+    ids = (
+        db.session.execute(
+            select(BusySource.id).where(BusySource.next_sync_at <= now).order_by(BusySource.next_sync_at)
+        )
+        .scalars()
+        .all()
+    )
     return [sync_source(i, now) for i in ids]

@@ -52,13 +52,16 @@ class Point:
 
 QUESTIONS: tuple[Question, ...] = (
     Question("seizures", _l("Have you ever had a seizure?"), None),
-    Question("metal_implants", _l("Do you have any metal implant or device in your head, or "
-                                  "within 12 inches (30 cm) of it?"),
-             _l("Only implants that respond to magnets matter here. If you are unsure what yours "
-                "is made of, choose \u201cI'm not sure\u201d.")),
+    Question(
+        "metal_implants",
+        _l("Do you have any metal implant or device in your head, or within 12 inches (30 cm) of it?"),
+        _l(
+            "Only implants that respond to magnets matter here. If you are unsure what yours "
+            "is made of, choose \u201cI'm not sure\u201d."
+        ),
+    ),
     Question("blood_pressure", _l("Do you have high blood pressure that is not under control?"), None),
-    Question("substance_misuse", _l("Have you ever had problems with alcohol or drug use "
-                                    "(substance misuse)?"), None),
+    Question("substance_misuse", _l("Have you ever had problems with alcohol or drug use (substance misuse)?"), None),
     Question("heart", _l("Do you have a heart condition?"), None),
     Question("bipolar", _l("Have you been diagnosed with bipolar disorder?"), None),
     Question("preference", _l("Which matters more to you right now?"), None, PREFERENCES),
@@ -66,59 +69,79 @@ QUESTIONS: tuple[Question, ...] = (
 
 QUESTION_KEYS = tuple(q.key for q in QUESTIONS)
 
-_SEIZURES = fact(
-    _l("A history of seizures is one of the things that can make TMS unsuitable."),
-    "history of seizures")
+_SEIZURES = fact(_l("A history of seizures is one of the things that can make TMS unsuitable."), "history of seizures")
 _IMPLANTS = fact(
-    _l("TMS uses magnetic pulses, so metal implants that respond to magnets, in the head or within "
-       "12 inches of it, can make TMS unsuitable. Bring any details you have about the implant."),
-    "magnetic-sensitive metal implants in the head or within 12 inches of it.")
+    _l(
+        "TMS uses magnetic pulses, so metal implants that respond to magnets, in the head or within "
+        "12 inches of it, can make TMS unsuitable. Bring any details you have about the implant."
+    ),
+    "magnetic-sensitive metal implants in the head or within 12 inches of it.",
+)
 _BLOOD_PRESSURE = fact(
-    _l("High blood pressure that is not under control can make ketamine unsuitable. Ketamine can "
-       "also raise blood pressure during sessions."),
+    _l(
+        "High blood pressure that is not under control can make ketamine unsuitable. Ketamine can "
+        "also raise blood pressure during sessions."
+    ),
     "uncontrolled high blood pressure",
-    "raised blood pressure during sessions.")
+    "raised blood pressure during sessions.",
+)
 _SUBSTANCE = fact(
     _l("A history of substance misuse is one of the things that can make ketamine unsuitable."),
-    "history of substance misuse")
+    "history of substance misuse",
+)
 _HEART = fact(
-    _l("Certain heart conditions can make ketamine unsuitable. It helps to bring what you know "
-       "about your condition."),
-    "certain heart conditions")
+    _l("Certain heart conditions can make ketamine unsuitable. It helps to bring what you know about your condition."),
+    "certain heart conditions",
+)
 _BIPOLAR = (
-    fact(_l("TMS may be used for bipolar depression, with caution and under medical supervision, "
-            "because there is a risk of triggering mania."),
-         "Bipolar depression: may be used under medical supervision, with caution (risk of "
-         "triggering mania)."),
-    fact(_l("Ketamine also carries a risk of destabilizing mood, so a full psychiatric evaluation "
-            "is needed first."),
-         "Bipolar depression: also a risk of mood destabilisation; needs a full psychiatric "
-         "evaluation first."),
+    fact(
+        _l(
+            "TMS may be used for bipolar depression, with caution and under medical supervision, "
+            "because there is a risk of triggering mania."
+        ),
+        "Bipolar depression: may be used under medical supervision, with caution (risk of triggering mania).",
+    ),
+    fact(
+        _l("Ketamine also carries a risk of destabilizing mood, so a full psychiatric evaluation is needed first."),
+        "Bipolar depression: also a risk of mood destabilisation; needs a full psychiatric evaluation first.",
+    ),
 )
 _FAST = fact(
-    _l("Ketamine often works within hours or days, but its effects tend to be shorter-lived and "
-       "booster treatments are common. TMS works gradually, over several weeks, and can be "
-       "long-lasting."),
-    "Response: often within hours or days;", "Effects tend to be shorter-lived; ongoing or "
-    "booster treatments are common.", "Response: gradual, over several weeks. Effects can be "
-    "long-lasting")
+    _l(
+        "Ketamine often works within hours or days, but its effects tend to be shorter-lived and "
+        "booster treatments are common. TMS works gradually, over several weeks, and can be "
+        "long-lasting."
+    ),
+    "Response: often within hours or days;",
+    "Effects tend to be shorter-lived; ongoing or booster treatments are common.",
+    "Response: gradual, over several weeks. Effects can be long-lasting",
+)
 _MEDICATION_FREE = fact(
-    _l("TMS is a gradual, medication-free approach, without the systemic side effects of "
-       "antidepressant medication. Ketamine is a medication, usually faster to act."),
+    _l(
+        "TMS is a gradual, medication-free approach, without the systemic side effects of "
+        "antidepressant medication. Ketamine is a medication, usually faster to act."
+    ),
     "gradual and medication-free vs fast and medication-based.",
-    "no systemic side effects of antidepressant medication.")
+    "no systemic side effects of antidepressant medication.",
+)
 _BOTH = fact(
-    _l("Broadly, TMS is gradual and medication-free, and ketamine is faster and medication-based. "
-       "For severe or treatment-resistant depression, combining them may help when one alone is "
-       "not enough."),
+    _l(
+        "Broadly, TMS is gradual and medication-free, and ketamine is faster and medication-based. "
+        "For severe or treatment-resistant depression, combining them may help when one alone is "
+        "not enough."
+    ),
     "gradual and medication-free vs fast and medication-based.",
     "Combined TMS + IV ketamine: may help severe or treatment-resistant depression when one "
-    "alone is not enough; needs coordination between providers on safety and timing;")
+    "alone is not enough; needs coordination between providers on safety and timing;",
+)
 _NOTHING_FLAGGED = fact(
-    _l("None of your answers matched the screening questions here. That is not a green light: a "
-       "clinician still goes through your full medical history with you."),
+    _l(
+        "None of your answers matched the screening questions here. That is not a green light: a "
+        "clinician still goes through your full medical history with you."
+    ),
     "Medical history (the screening flags above).",
-    "a consultation with a clinician decides.")
+    "a consultation with a clinician decides.",
+)
 
 # Yes/no questions: (title when "yes", what it means, treatments concerned).
 _FLAGS: dict[str, tuple[str, tuple[Fact, ...], tuple[str, ...]]] = {
@@ -139,10 +162,8 @@ _UNSURE_TITLES = {
 }
 _PREFERENCE_POINTS = {
     FAST: Point("preference", _l("Wanting relief quickly"), (_FAST,), ("ketamine", "tms")),
-    MEDICATION_FREE: Point("preference", _l("Wanting to avoid medication"), (_MEDICATION_FREE,),
-                           ("tms", "ketamine")),
-    BOTH: Point("preference", _l("Weighing speed against a medication-free approach"), (_BOTH,),
-                ("tms", "ketamine")),
+    MEDICATION_FREE: Point("preference", _l("Wanting to avoid medication"), (_MEDICATION_FREE,), ("tms", "ketamine")),
+    BOTH: Point("preference", _l("Weighing speed against a medication-free approach"), (_BOTH,), ("tms", "ketamine")),
 }
 
 
@@ -166,10 +187,23 @@ def things_to_discuss(answers: Mapping[str, str | None]) -> list[Point]:
         if value == YES:
             points.append(Point(key, title, notes, treatments))
         elif value == NOT_SURE:
-            points.append(Point(key, _UNSURE_TITLES[key], (fact(
-                _l("You were not sure about this. That is fine: a clinician can go through it "
-                   "with you, because it matters when choosing a treatment."),
-                "Medical history (the screening flags above)."),) + notes, treatments))
+            points.append(
+                Point(
+                    key,
+                    _UNSURE_TITLES[key],
+                    (
+                        fact(
+                            _l(
+                                "You were not sure about this. That is fine: a clinician can go through it "
+                                "with you, because it matters when choosing a treatment."
+                            ),
+                            "Medical history (the screening flags above).",
+                        ),
+                    )
+                    + notes,
+                    treatments,
+                )
+            )
     if not points:
         points.append(Point("history", _l("Your full medical history"), (_NOTHING_FLAGGED,)))
     preference = answers.get("preference")
@@ -187,7 +221,8 @@ def for_booking(answers: Mapping[str, str | None]) -> dict:
         return {
             "answers": [
                 {"key": q.key, "question": str(q.text), "answer": str(q.label(answers[q.key]))}
-                for q in QUESTIONS if q.key in answers
+                for q in QUESTIONS
+                if q.key in answers
             ],
             "to_discuss": [str(p.title) for p in things_to_discuss(answers)],
         }
@@ -195,11 +230,13 @@ def for_booking(answers: Mapping[str, str | None]) -> dict:
 
 # --- keeping attached answers between the self-check and the booking form ---------------------
 
+
 def _fernet(secret_key: str) -> Fernet:
     """A Fernet key of its own, derived from the app's SECRET_KEY (HKDF, SHA-256): the
     session's signing key is never used as an encryption key directly."""
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=b"mindset-tms self-check answers").derive(secret_key.encode())
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"mindset-tms self-check answers").derive(
+        secret_key.encode()
+    )
     return Fernet(base64.urlsafe_b64encode(derived))
 
 

@@ -23,21 +23,29 @@ from markupsafe import escape
 from wtforms import RadioField
 from wtforms.validators import Optional
 
-from app.booking.opening_hours import current_summary
 from app.booking.views.book import SELF_CHECK_SESSION_KEY
 from app.content import clinic as clinic_content
 from app.content import faq, self_check, treatments
 from app.core.assets import static_url
 from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, address_in, current_language
 from app.core.templating import hours_shown_as
+from app.core.urls import public_url
 from app.models import utcnow
+from app.schedule.opening_hours import current_summary
 
 bp = Blueprint("public", __name__)
 
 # Pages that are indexable, carry a canonical URL and appear in the sitemap (besides the
 # per-treatment and per-pair pages).
-STATIC_PAGES = ("public.home", "public.treatment_list", "public.faq", "public.self_check",
-                "public.about", "public.privacy", "booking.choose_slot")
+STATIC_PAGES = (
+    "public.home",
+    "public.treatment_list",
+    "public.faq",
+    "public.self_check",
+    "public.about",
+    "public.privacy",
+    "booking.choose_slot",
+)
 CANONICAL_ENDPOINTS = {*STATIC_PAGES, "public.treatment", "public.compare"}
 # Open Graph's locale for each language the site speaks.
 OG_LOCALES = {"en": "en_US", "es": "es_US"}
@@ -52,12 +60,11 @@ class SelfCheckForm(FlaskForm):
 
 
 for _question in self_check.QUESTIONS:
-    setattr(SelfCheckForm, _question.key,
-            RadioField(_question.text, choices=list(_question.choices), validators=[Optional()]))
-
-
-def base_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    setattr(
+        SelfCheckForm,
+        _question.key,
+        RadioField(_question.text, choices=list(_question.choices), validators=[Optional()]),
+    )
 
 
 def canonical_url() -> str | None:
@@ -65,7 +72,7 @@ def canonical_url() -> str | None:
     private or one-off pages."""
     if request.endpoint not in CANONICAL_ENDPOINTS:
         return None
-    return base_url() + address_in(current_language(), request.path)
+    return public_url(address_in(current_language(), request.path))
 
 
 def alternate_urls() -> list[tuple[str, str]]:
@@ -73,8 +80,8 @@ def alternate_urls() -> list[tuple[str, str]]:
     empty where there is no canonical address."""
     if request.endpoint not in CANONICAL_ENDPOINTS:
         return []
-    urls = [(language, base_url() + address_in(language, request.path)) for language in LANGUAGES]
-    return [*urls, ("x-default", base_url() + address_in(DEFAULT_LANGUAGE, request.path))]
+    urls = [(language, public_url(address_in(language, request.path))) for language in LANGUAGES]
+    return [*urls, ("x-default", public_url(address_in(DEFAULT_LANGUAGE, request.path)))]
 
 
 def clinic_json_ld() -> dict:
@@ -82,9 +89,9 @@ def clinic_json_ld() -> dict:
     return {
         "@context": "https://schema.org",
         "@type": "MedicalClinic",
-        "@id": base_url() + "/#clinic",
+        "@id": public_url("/#clinic"),
         "name": config["CLINIC_NAME"],
-        "url": base_url() + "/",
+        "url": public_url("/"),
         "telephone": config["CLINIC_PHONE"],
         "email": config["CLINIC_EMAIL"],
         "address": {
@@ -105,8 +112,7 @@ def faq_json_ld() -> dict:
         "@context": "https://schema.org",
         "@type": "FAQPage",
         "mainEntity": [
-            {"@type": "Question", "name": str(q.question),
-             "acceptedAnswer": {"@type": "Answer", "text": q.answer_text}}
+            {"@type": "Question", "name": str(q.question), "acceptedAnswer": {"@type": "Answer", "text": q.answer_text}}
             for q in faq.FAQ
         ],
     }
@@ -146,16 +152,27 @@ def _site():
 
 @bp.get("/")
 def home():
-    return information_page("public/home.html", lambda: {
-        "treatments": treatments.all_treatments(), "pairs": treatments.pairs(),
-        "offers": clinic_content.OFFERS, "consultation": clinic_content.CONSULTATION})
+    return information_page(
+        "public/home.html",
+        lambda: {
+            "treatments": treatments.all_treatments(),
+            "pairs": treatments.pairs(),
+            "offers": clinic_content.OFFERS,
+            "consultation": clinic_content.CONSULTATION,
+        },
+    )
 
 
 @bp.get("/treatments")
 def treatment_list():
-    return information_page("public/treatment_list.html", lambda: {
-        "treatments": treatments.all_treatments(), "pairs": treatments.pairs(),
-        "other_options": treatments.OTHER_OPTIONS})
+    return information_page(
+        "public/treatment_list.html",
+        lambda: {
+            "treatments": treatments.all_treatments(),
+            "pairs": treatments.pairs(),
+            "other_options": treatments.OTHER_OPTIONS,
+        },
+    )
 
 
 @bp.get("/treatments/<slug>")
@@ -163,9 +180,14 @@ def treatment(slug: str):
     found = treatments.get(slug)
     if found is None:
         abort(404)
-    return information_page("public/treatment.html", lambda: {
-        "treatment": found, "comparisons": [p for p in treatments.pairs() if found in p.treatments],
-        "clinic_view": treatments.clinic_view_for({found.slug})})
+    return information_page(
+        "public/treatment.html",
+        lambda: {
+            "treatment": found,
+            "comparisons": [p for p in treatments.pairs() if found in p.treatments],
+            "clinic_view": treatments.clinic_view_for({found.slug}),
+        },
+    )
 
 
 @bp.get("/compare/<pair_slug>")
@@ -178,10 +200,17 @@ def compare(pair_slug: str):
 
     def context() -> dict:
         guides, mentioned = treatments.other_options(pair)
-        return {"pair": pair, "attributes": treatments.ATTRIBUTES, "factors": treatments.FACTORS,
-                "combined": treatments.combined(pair), "other_guides": guides, "other_options": mentioned,
-                "other_pairs": [p for p in treatments.pairs() if p != pair],
-                "clinic_view": treatments.clinic_view_for({pair.first.slug, pair.second.slug})}
+        return {
+            "pair": pair,
+            "attributes": treatments.ATTRIBUTES,
+            "factors": treatments.FACTORS,
+            "combined": treatments.combined(pair),
+            "other_guides": guides,
+            "other_options": mentioned,
+            "other_pairs": [p for p in treatments.pairs() if p != pair],
+            "clinic_view": treatments.clinic_view_for({pair.first.slug, pair.second.slug}),
+        }
+
     return information_page("public/compare.html", context)
 
 
@@ -192,8 +221,9 @@ def faq_page():
 
 @bp.get("/about")
 def about():
-    return information_page("public/about.html", lambda: {
-        "offers": clinic_content.OFFERS, "consultation": clinic_content.CONSULTATION})
+    return information_page(
+        "public/about.html", lambda: {"offers": clinic_content.OFFERS, "consultation": clinic_content.CONSULTATION}
+    )
 
 
 @bp.get("/privacy")
@@ -207,11 +237,14 @@ def self_check_page():
     if request.method == "POST" and "edit" not in request.args:
         if form.validate_on_submit():
             answers = self_check.clean({q.key: form[q.key].data for q in self_check.QUESTIONS})
-            return render_template("public/self_check_result.html", form=form, answers=answers,
-                                   questions=self_check.QUESTIONS,
-                                   points=self_check.things_to_discuss(answers))
-        return render_template("public/self_check.html", form=form,
-                               questions=self_check.QUESTIONS), 400
+            return render_template(
+                "public/self_check_result.html",
+                form=form,
+                answers=answers,
+                questions=self_check.QUESTIONS,
+                points=self_check.things_to_discuss(answers),
+            )
+        return render_template("public/self_check.html", form=form, questions=self_check.QUESTIONS), 400
     return information_page("public/self_check.html", lambda: {"form": form, "questions": self_check.QUESTIONS})
 
 
@@ -226,7 +259,8 @@ def attach_self_check():
     answers = self_check.clean({q.key: form[q.key].data for q in self_check.QUESTIONS})
     if answers:
         session[SELF_CHECK_SESSION_KEY] = self_check.seal(
-            self_check.for_booking(answers), current_app.config["SECRET_KEY"], int(utcnow().timestamp()))
+            self_check.for_booking(answers), current_app.config["SECRET_KEY"], int(utcnow().timestamp())
+        )
     return redirect(url_for("booking.choose_slot"), code=303)
 
 
@@ -238,18 +272,25 @@ def sitemap():
     paths += [url_for("public.compare", pair_slug=p.slug) for p in treatments.pairs()]
     # On /es/sitemap.xml url_for already carries the prefix; list each page once, by its path.
     paths = [p.removeprefix(request.script_root) or "/" for p in paths]
-    alternates = {p: [(language, base_url() + address_in(language, p)) for language in LANGUAGES]
-                  for p in paths}
-    urls = [(base_url() + address_in(language, p), alternates[p]) for language in LANGUAGES for p in paths]
+    alternates = {p: [(language, public_url(address_in(language, p))) for language in LANGUAGES] for p in paths}
+    urls = [(public_url(address_in(language, p)), alternates[p]) for language in LANGUAGES for p in paths]
     body = render_template("public/sitemap.xml", urls=urls)
     return Response(body, mimetype="application/xml")
 
 
 @bp.get("/robots.txt")
 def robots():
-    lines = ["User-agent: *", "Disallow: /manage/", "Disallow: /api/", "Disallow: /staff/",
-             "Disallow: /dev/", "Disallow: /self-check/attach", "",
-             f"Sitemap: {base_url()}/sitemap.xml", ""]
+    lines = [
+        "User-agent: *",
+        "Disallow: /manage/",
+        "Disallow: /api/",
+        "Disallow: /staff/",
+        "Disallow: /dev/",
+        "Disallow: /self-check/attach",
+        "",
+        f"Sitemap: {public_url('/sitemap.xml')}",
+        "",
+    ]
     return Response("\n".join(lines), mimetype="text/plain")
 
 
@@ -258,11 +299,17 @@ def web_manifest():
     """Name, colours and icons for 'Add to Home Screen'."""
     name = current_app.config["CLINIC_NAME"]
     manifest = {
-        "name": name, "short_name": name, "start_url": "/", "display": "browser",
-        "background_color": "#ffffff", "theme_color": "#0b5566",
-        "icons": [{"src": static_url("img/icon-192.png"), "sizes": "192x192", "type": "image/png"},
-                  {"src": static_url("img/icon-512.png"), "sizes": "512x512", "type": "image/png"},
-                  {"src": static_url("img/favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+        "name": name,
+        "short_name": name,
+        "start_url": "/",
+        "display": "browser",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5566",
+        "icons": [
+            {"src": static_url("img/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static_url("img/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {"src": static_url("img/favicon.svg"), "sizes": "any", "type": "image/svg+xml"},
+        ],
     }
     response = Response(json.dumps(manifest), mimetype="application/manifest+json")
     response.cache_control.max_age = 86400

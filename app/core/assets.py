@@ -6,7 +6,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, current_app, url_for
+from flask import current_app, url_for
 
 
 @lru_cache(maxsize=256)
@@ -21,7 +21,3 @@ def static_url(filename: str) -> str:
     except FileNotFoundError:
         version = "missing"
     return url_for("static", filename=filename, v=version)
-
-
-def register(app: Flask) -> None:
-    app.jinja_env.globals["static_url"] = static_url

@@ -14,8 +14,12 @@ from app.core.backup import backup_sqlite
 
 def register(app: Flask) -> None:
     @app.cli.command("backup")
-    @click.option("--to", "destination", type=click.Path(dir_okay=False, path_type=Path),
-                  help="Where to write the copy (default: instance/backups/<name>-<time>.db).")
+    @click.option(
+        "--to",
+        "destination",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Where to write the copy (default: instance/backups/<name>-<time>.db).",
+    )
     def backup_command(destination: Path | None) -> None:
         """Copy the SQLite database while the app keeps running."""
         try:
@@ -26,9 +30,10 @@ def register(app: Flask) -> None:
 
     @app.cli.command("check")
     def check_command() -> None:
-        """Check this configuration as a production deploy: each problem with its fix; exits
-        non-zero when any blocks the deploy."""
+        """Check this configuration as a production deploy, and what the schedule offers
+        against it: each problem with its fix; exits non-zero when any blocks the deploy."""
         found = deploy_check.problems(app.config, production=True)
+        found += deploy_check.schedule_problems(app.config)
         for problem in found:
             click.echo(f"{'BLOCKER' if problem.blocker else 'warning'}  {problem.setting} {problem.problem}")
             click.echo(f"         fix: {problem.fix}")
@@ -37,7 +42,8 @@ def register(app: Flask) -> None:
         if not found:
             click.echo("Ready for production: no problems found.")
         else:
-            click.echo(f"{blockers} blocker{'s' if blockers != 1 else ''}, "
-                       f"{warnings} warning{'s' if warnings != 1 else ''}.")
+            click.echo(
+                f"{blockers} blocker{'s' if blockers != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}."
+            )
         if blockers:
             raise SystemExit(1)

@@ -1,159 +1,188 @@
 """Settings read from the environment, with safe defaults for a local run.
 
-`SETTINGS` is the one list of what the environment may set: each setting's name and default
-(whose type is the setting's type). `.env.example` lists the same names (a test checks it).
-An empty value counts as unset."""
+`Settings` is the one list of what the environment may set: a frozen dataclass whose fields
+are the settings, each with its type and default. `.env.example` lists the same names with
+the same defaults (tests/test_deploy_files.py checks it). An empty value counts as unset."""
 
 from __future__ import annotations
 
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import Field, asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 INSTANCE_DIR = Path(__file__).resolve().parents[2] / "instance"
 
 
 @dataclass(frozen=True)
-class Setting:
-    name: str
-    default: str | int | bool
+class Settings:
+    """Every setting the environment may set, with its type and its default, each written
+    once here. Built once from the environment (`from_environ`), it fills app.config, where
+    the app reads it (tests may override a value there)."""
 
-    def read(self, environ: Mapping[str, str]) -> str | int | bool:
-        raw = environ.get(self.name)
-        if raw is None or raw.strip() == "":
-            return self.default
-        if isinstance(self.default, bool):
-            return _bool(raw)
-        if isinstance(self.default, int):
-            return int(raw)
-        return raw
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting("DATABASE_URL", ""),  # empty: instance/mindset.db
-    Setting("SQLITE_BUSY_TIMEOUT_MS", 5000),
-    Setting("SECRET_KEY", ""),  # empty: random, kept in instance/secret_key (development only)
+    DATABASE_URL: str = ""  # empty: instance/mindset.db
+    SQLITE_BUSY_TIMEOUT_MS: int = 5000
+    SECRET_KEY: str = ""  # empty: random, kept in instance/secret_key (development only)
     # Public address used in links inside emails and calendar invites.
-    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:5000"
     # The clinic. Address, phone and hours are sample values until configured.
-    Setting("CLINIC_NAME", "Mindset TMS"),
-    Setting("CLINIC_TIMEZONE", "America/Denver"),
-    Setting("CLINIC_STREET", "123 Sample Street, Suite 100 (sample address)"),
-    Setting("CLINIC_CITY", "Greeley"),
-    Setting("CLINIC_REGION", "CO"),
-    Setting("CLINIC_POSTCODE", "80631"),
-    Setting("CLINIC_PHONE", "+1 970-555-0100"),
-    Setting("CLINIC_EMAIL", "hello@mindset-tms.example"),
+    CLINIC_NAME: str = "Mindset TMS"
+    CLINIC_TIMEZONE: str = "America/Denver"
+    CLINIC_STREET: str = "123 Sample Street, Suite 100 (sample address)"
+    CLINIC_CITY: str = "Greeley"
+    CLINIC_REGION: str = "CO"
+    CLINIC_POSTCODE: str = "80631"
+    CLINIC_PHONE: str = "+1 970-555-0100"
+    CLINIC_EMAIL: str = "hello@mindset-tms.example"
     # Where to park and how to find the door, shown to patients meeting in person: the
     # _ES text to those who booked in Spanish. A clinic that sets only the English note
     # shows it to everyone rather than the Spanish sample (see load_config).
-    Setting("CLINIC_ARRIVAL_NOTE",
-            "Free parking is behind the building (sample note). Come in by the main door, take the "
-            "elevator to the first floor and let the front desk know you are here. Please arrive 5 "
-            "minutes early."),
-    Setting("CLINIC_ARRIVAL_NOTE_ES",
-            "Hay estacionamiento gratis detrás del edificio (nota de ejemplo). Entre por la puerta "
-            "principal, suba en el elevador al primer piso y avise en la recepción que ya llegó. "
-            "Por favor llegue 5 minutos antes."),
-    Setting("STAFF_NOTIFY_EMAIL", "staff@mindset-tms.example"),
+    CLINIC_ARRIVAL_NOTE: str = (
+        "Free parking is behind the building (sample note). Come in by the main door, take the "
+        "elevator to the first floor and let the front desk know you are here. Please arrive 5 "
+        "minutes early."
+    )
+    CLINIC_ARRIVAL_NOTE_ES: str = (
+        "Hay estacionamiento gratis detrás del edificio (nota de ejemplo). Entre por la puerta "
+        "principal, suba en el elevador al primer piso y avise en la recepción que ya llegó. "
+        "Por favor llegue 5 minutos antes."
+    )
+    STAFF_NOTIFY_EMAIL: str = "staff@mindset-tms.example"
     # The video call address: a fixed room, or a template whose `{room}` becomes each
     # booking's own unguessable room. Empty: the clinic calls video patients with a link.
-    Setting("VIDEO_URL", ""),
+    VIDEO_URL: str = ""
     # Booking rules.
-    Setting("BOOKING_MIN_NOTICE_HOURS", 12),
-    Setting("BOOKING_HORIZON_DAYS", 60),
-    Setting("BOOKING_MAX_ACTIVE_PER_EMAIL", 3),
-    Setting("BOOKING_MIN_FILL_SECONDS", 3),
-    Setting("REMINDER_HOURS_BEFORE", 24),
-    Setting("PHONE_DEFAULT_REGION", "US"),
+    BOOKING_MIN_NOTICE_HOURS: int = 12
+    BOOKING_HORIZON_DAYS: int = 60
+    BOOKING_MAX_ACTIVE_PER_EMAIL: int = 3
+    BOOKING_MIN_FILL_SECONDS: int = 3
+    REMINDER_HOURS_BEFORE: int = 24
+    PHONE_DEFAULT_REGION: str = "US"
     # The waiting list (app/waitlist): entries, offers of freed slots.
-    Setting("WAITLIST_ENTRY_DAYS", 30),
-    Setting("WAITLIST_OFFERS_PER_SLOT", 3),
-    Setting("WAITLIST_OFFER_HOURS", 2),
-    Setting("WAITLIST_MAX_OFFERS_PER_DAY", 3),
+    WAITLIST_ENTRY_DAYS: int = 30
+    WAITLIST_OFFERS_PER_SLOT: int = 3
+    WAITLIST_OFFER_HOURS: int = 2
+    WAITLIST_MAX_OFFERS_PER_DAY: int = 3
     # Busy calendars (app/busy): staff calendars whose busy times hide overlapping slots.
-    Setting("BUSY_SYNC_MINUTES", 10),
-    Setting("BUSY_FETCH_TIMEOUT_SECONDS", 20),
-    Setting("BUSY_MAX_FEED_BYTES", 5 * 1024 * 1024),
+    BUSY_SYNC_MINUTES: int = 10
+    BUSY_FETCH_TIMEOUT_SECONDS: int = 20
+    BUSY_MAX_FEED_BYTES: int = 5 * 1024 * 1024
     # One source's whole read (download, parse, expand) runs in a child process with these bounds.
-    Setting("BUSY_SYNC_SECONDS", 60),
-    Setting("BUSY_SYNC_MEMORY_MB", 512),
-    Setting("BUSY_ALLOW_PRIVATE_ADDRESSES", False),
+    BUSY_SYNC_SECONDS: int = 60
+    BUSY_SYNC_MEMORY_MB: int = 512
+    BUSY_ALLOW_PRIVATE_ADDRESSES: bool = False
     # A Fernet key for sources' URLs and passwords; derived from SECRET_KEY when empty.
-    Setting("BUSY_SECRET_KEY", ""),
+    BUSY_SECRET_KEY: str = ""
     # Mail. Without MAIL_SERVER, mail is captured locally (development).
-    Setting("MAIL_SERVER", ""),
-    Setting("MAIL_PORT", 25),
-    Setting("MAIL_USERNAME", ""),
-    Setting("MAIL_PASSWORD", ""),
-    Setting("MAIL_USE_TLS", False),
-    Setting("MAIL_USE_SSL", False),
-    Setting("MAIL_TIMEOUT_SECONDS", 20),
-    Setting("MAIL_DEFAULT_SENDER", "Mindset TMS <bookings@mindset-tms.example>"),
-    Setting("MAIL_MAX_ATTEMPTS", 8),
+    MAIL_SERVER: str = ""
+    MAIL_PORT: int = 25
+    MAIL_USERNAME: str = ""
+    MAIL_PASSWORD: str = ""
+    MAIL_USE_TLS: bool = False
+    MAIL_USE_SSL: bool = False
+    MAIL_TIMEOUT_SECONDS: int = 20
+    MAIL_DEFAULT_SENDER: str = "Mindset TMS <bookings@mindset-tms.example>"
+    MAIL_MAX_ATTEMPTS: int = 8
     # Where mail is written when there is no MAIL_SERVER (empty: instance/mail).
-    Setting("MAIL_CAPTURE_DIR", ""),
+    MAIL_CAPTURE_DIR: str = ""
     # How long a worker holds a claimed message before another may retry it.
-    Setting("MAIL_CLAIM_SECONDS", 300),
+    MAIL_CLAIM_SECONDS: int = 300
     # Inbound mail (app/replies): calendar replies and other mail to the clinic, read from
     # an IMAP mailbox by the worker, or piped into `flask mail receive` by the mail server
     # (INBOUND_MAIL_ENABLED says that pipe is wired).
-    Setting("IMAP_HOST", ""),
-    Setting("IMAP_PORT", 993),
-    Setting("IMAP_SSL", True),
-    Setting("IMAP_USER", ""),
-    Setting("IMAP_PASSWORD", ""),
-    Setting("IMAP_FOLDER", "INBOX"),
-    Setting("IMAP_DONE_FOLDER", "Processed"),
-    Setting("IMAP_POLL_SECONDS", 60),
-    Setting("INBOUND_MAIL_ENABLED", False),
+    IMAP_HOST: str = ""
+    IMAP_PORT: int = 993
+    IMAP_SSL: bool = True
+    IMAP_USER: str = ""
+    IMAP_PASSWORD: str = ""
+    IMAP_FOLDER: str = "INBOX"
+    IMAP_DONE_FOLDER: str = "Processed"
+    IMAP_POLL_SECONDS: int = 60
+    INBOUND_MAIL_ENABLED: bool = False
     # A "No" from the patient's calendar cancels the booking; off, it only flags it for staff.
-    Setting("CALENDAR_REPLY_AUTO_CANCEL", True),
+    CALENDAR_REPLY_AUTO_CANCEL: bool = True
     # Text messages through a Twilio-compatible REST API; without an account and a sender
     # they are captured locally (MAIL_CAPTURE_DIR). Texts name the clinic by SMS_CLINIC_NAME,
     # which must carry no health words (they are read on lock screens).
-    Setting("TWILIO_ACCOUNT_SID", ""),
-    Setting("TWILIO_AUTH_TOKEN", ""),
-    Setting("TWILIO_FROM_NUMBER", ""),
-    Setting("TWILIO_MESSAGING_SERVICE_SID", ""),
-    Setting("TWILIO_API_BASE", "https://api.twilio.com"),
-    Setting("SMS_TIMEOUT_SECONDS", 20),
-    Setting("SMS_CLINIC_NAME", "Mindset"),
+    TWILIO_ACCOUNT_SID: str = ""
+    TWILIO_AUTH_TOKEN: str = ""
+    TWILIO_FROM_NUMBER: str = ""
+    TWILIO_MESSAGING_SERVICE_SID: str = ""
+    TWILIO_API_BASE: str = "https://api.twilio.com"
+    SMS_TIMEOUT_SECONDS: int = 20
+    SMS_CLINIC_NAME: str = "Mindset"
     # /dev/mail, the captured mail without sign-in: only when asked for (`make run` does),
     # and never in a production configuration (app.core.deploy_check.is_production).
-    Setting("DEV_MAIL_VIEWER", False),
+    DEV_MAIL_VIEWER: bool = False
     # Rate limits: the in-memory store suits one process; use Redis for several.
-    Setting("RATELIMIT_STORAGE_URI", "memory://"),
-    Setting("RATELIMIT_ENABLED", True),
-    Setting("RATELIMIT_KEY_PREFIX", "mindset"),
+    RATELIMIT_STORAGE_URI: str = "memory://"
+    RATELIMIT_ENABLED: bool = True
+    RATELIMIT_KEY_PREFIX: str = "mindset"
     # Limits per client address (see app/core/ratelimits.py).
-    Setting("RATELIMIT_BOOKING", "10 per minute;40 per hour"),
-    Setting("RATELIMIT_MANAGE", "30 per minute"),
-    Setting("RATELIMIT_TOKEN_LOOKUP", "60 per minute"),
-    Setting("RATELIMIT_API_READ", "300 per minute"),
+    RATELIMIT_BOOKING: str = "10 per minute;40 per hour"
+    RATELIMIT_MANAGE: str = "30 per minute"
+    RATELIMIT_TOKEN_LOOKUP: str = "60 per minute"  # noqa: S105 (a rate, not a password)
+    RATELIMIT_API_READ: str = "300 per minute"
     # Staff sign-in.
-    Setting("STAFF_IDLE_MINUTES", 30),
-    Setting("STAFF_SIGN_IN_RATE_LIMIT", "10 per minute"),
-    Setting("STAFF_LOCKOUT_ACCOUNT_FAILURES", 5),
-    Setting("STAFF_LOCKOUT_ADDRESS_FAILURES", 20),
-    Setting("STAFF_LOCKOUT_MINUTES", 15),
-    Setting("STAFF_PASSWORD_MIN_LENGTH", 12),
-    Setting("STAFF_ARGON2_TIME_COST", 3),
-    Setting("STAFF_ARGON2_MEMORY_KIB", 65536),
-    Setting("STAFF_ARGON2_PARALLELISM", 4),
+    STAFF_IDLE_MINUTES: int = 30
+    STAFF_SIGN_IN_RATE_LIMIT: str = "10 per minute"
+    STAFF_LOCKOUT_ACCOUNT_FAILURES: int = 5
+    STAFF_LOCKOUT_ADDRESS_FAILURES: int = 20
+    STAFF_LOCKOUT_MINUTES: int = 15
+    STAFF_PASSWORD_MIN_LENGTH: int = 12
+    STAFF_ARGON2_TIME_COST: int = 3
+    STAFF_ARGON2_MEMORY_KIB: int = 65536
+    STAFF_ARGON2_PARALLELISM: int = 4
     # Serving. A form or JSON body larger than this is refused with 413 before it is
     # read (a booking is well under 4 KB).
-    Setting("MAX_CONTENT_LENGTH", 64 * 1024),
+    MAX_CONTENT_LENGTH: int = 64 * 1024
     # How long self-check answers kept (encrypted) for the booking form stay readable.
-    Setting("SELF_CHECK_TTL_SECONDS", 2 * 3600),
-    Setting("LOG_FORMAT", "json"),
-    Setting("LOG_LEVEL", "INFO"),
-    Setting("PROXY_FIX_HOPS", 0),
-    Setting("SESSION_COOKIE_SECURE", False),
-)
+    SELF_CHECK_TTL_SECONDS: int = 2 * 3600
+    LOG_FORMAT: str = "json"
+    LOG_LEVEL: str = "INFO"
+    PROXY_FIX_HOPS: int = 0
+    SESSION_COOKIE_SECURE: bool = False
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """The settings `environ` gives, each as its type; unset or empty: the default."""
+        types = get_type_hints(cls)
+        # Each value has its own field's type, read from the type hints at run time: a
+        # per-key type the checker cannot follow through `**`, hence Any here.
+        given: dict[str, Any] = {}
+        for setting in fields(cls):
+            raw = environ.get(setting.name)
+            if raw is not None and raw.strip() != "":
+                given[setting.name] = _parse(types[setting.name], raw)
+        return cls(**given)
+
+
+def _parse(kind: type, raw: str) -> str | int | bool:
+    if kind is bool:
+        return _bool(raw)
+    if kind is int:
+        return int(raw)
+    return raw
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting's name and default, as `.env.example` and the deploy check list them."""
+
+    name: str
+    default: str | int | bool
+
+
+def _setting(field: Field[Any]) -> Setting:
+    """`field` as a Setting; every setting has a plain default (no factory)."""
+    if not isinstance(field.default, str | int | bool):
+        raise TypeError(f"setting {field.name} needs a str, int or bool default")
+    return Setting(field.name, field.default)
+
+
+SETTINGS: tuple[Setting, ...] = tuple(_setting(each) for each in fields(Settings))
 DEFAULTS: dict[str, str | int | bool] = {setting.name: setting.default for setting in SETTINGS}
 
 
@@ -169,9 +198,9 @@ def database_url(raw: str | None) -> str:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{INSTANCE_DIR / 'mindset.db'}"
     if raw.startswith("postgres://"):
-        raw = "postgresql://" + raw[len("postgres://"):]
+        raw = "postgresql://" + raw[len("postgres://") :]
     if raw.startswith("postgresql://"):
-        raw = "postgresql+psycopg://" + raw[len("postgresql://"):]
+        raw = "postgresql+psycopg://" + raw[len("postgresql://") :]
     return raw
 
 
@@ -203,7 +232,7 @@ def inbound_mail_configured(config: Mapping[str, Any]) -> bool:
 def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Every setting the app reads, from the environment, with defaults."""
     environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {setting.name: setting.read(environ) for setting in SETTINGS}
+    values: dict[str, Any] = asdict(Settings.from_environ(environ))
     url = database_url(values.pop("DATABASE_URL"))
     idle_minutes = values.pop("STAFF_IDLE_MINUTES")
     if not environ.get("CLINIC_ARRIVAL_NOTE_ES", "").strip() and environ.get("CLINIC_ARRIVAL_NOTE", "").strip():

@@ -77,7 +77,7 @@ def write_transaction() -> Iterator[Session]:
         with write_intent(), session.begin():
             yield session
     else:
-        if not _sqlite_writers.acquire(timeout=int(current_app.config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000):
+        if not _sqlite_writers.acquire(timeout=current_app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000):
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
         try:
             with write_intent(), session.begin():

@@ -22,10 +22,14 @@ MESSAGES = {
     413: (_l("Too much data"), _l("That request was larger than we accept.")),
     415: (_l("Unsupported format"), _l("Please send JSON with the Content-Type application/json.")),
     429: (_l("Please slow down"), _l("You have tried this a lot in a short time. Please wait a minute and try again.")),
-    500: (_l("Something went wrong on our side"),
-          _l("Nothing you did caused this. Please try again in a moment, or call the clinic.")),
-    503: (_l("We are briefly unavailable"), _l("We could not reach our booking calendar just now. Nothing was changed. "
-          "Please try again in a minute.")),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("Nothing you did caused this. Please try again in a moment, or call the clinic."),
+    ),
+    503: (
+        _l("We are briefly unavailable"),
+        _l("We could not reach our booking calendar just now. Nothing was changed. Please try again in a minute."),
+    ),
 }
 
 
@@ -51,15 +55,13 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.endswith(".json")
 
 
-def error_response(status: int, code: str | None = None, message: str | None = None,
-                   retry_after: int | None = None):
+def error_response(status: int, code: str | None = None, message: str | None = None, retry_after: int | None = None):
     title, detail = MESSAGES.get(status, MESSAGES[500])
     message = str(message or detail)
     if wants_json():
         response = jsonify(error={"code": code or str(title).lower().replace(" ", "_"), "message": message})
     else:
-        response = make_response(
-            render_template("errors/error.html", status=status, title=title, message=message))
+        response = make_response(render_template("errors/error.html", status=status, title=title, message=message))
     response.status_code = status
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
@@ -70,8 +72,15 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         status = error.code or 500
-        code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                413: "too_much_data", 415: "unsupported_media_type", 429: "rate_limited"}.get(status)
+        code = {
+            400: "bad_request",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "too_much_data",
+            415: "unsupported_media_type",
+            429: "rate_limited",
+        }.get(status)
         message = None
         if status == 429:
             message = MESSAGES[429][1]
@@ -84,9 +93,15 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        return error_response(400, "csrf", _l("This form expired or was sent from somewhere else. "
-                                              "Please go back, reload the page and try again; what "
-                                              "you typed may need re-entering."))
+        return error_response(
+            400,
+            "csrf",
+            _l(
+                "This form expired or was sent from somewhere else. "
+                "Please go back, reload the page and try again; what "
+                "you typed may need re-entering."
+            ),
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

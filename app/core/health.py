@@ -20,8 +20,9 @@ def healthz():
     now = utcnow()
     try:
         backlog, oldest = db.session.execute(
-            select(func.count(OutboxMessage.id), func.min(OutboxMessage.created_at))
-            .where(OutboxMessage.status == OUTBOX_PENDING, OutboxMessage.next_attempt_at <= now)
+            select(func.count(OutboxMessage.id), func.min(OutboxMessage.created_at)).where(
+                OutboxMessage.status == OUTBOX_PENDING, OutboxMessage.next_attempt_at <= now
+            )
         ).one()
         failed = db.session.execute(
             select(func.count(OutboxMessage.id)).where(OutboxMessage.status == OUTBOX_FAILED)

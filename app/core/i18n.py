@@ -8,8 +8,9 @@ comes from the Babel catalogs in translations/ (domains: site, booking, content)
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, has_request_context, redirect, request
+from flask import Flask, current_app, g, has_request_context, redirect, request
 from flask_babel import Babel, get_translations
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.core.security import location_of, safe_return_path
 from app.models.booking import LOCALE_NAMES, LOCALES
@@ -23,8 +24,18 @@ COOKIE = "lang"
 ENVIRON_KEY = "mindset.language"
 # Pages a language applies to: the public site and the patient's booking pages. Staff pages,
 # the API, calendar files and static files keep one address.
-_UNTRANSLATED = ("/staff", "/api/", "/static/", "/calendar/", "/dev/", "/healthz", "/language/",
-                 "/robots.txt", "/favicon.ico", "/site.webmanifest")
+_UNTRANSLATED = (
+    "/staff",
+    "/api/",
+    "/static/",
+    "/calendar/",
+    "/dev/",
+    "/healthz",
+    "/language/",
+    "/robots.txt",
+    "/favicon.ico",
+    "/site.webmanifest",
+)
 DOMAINS = ("site", "booking", "content")
 
 
@@ -38,7 +49,7 @@ class LanguagePrefix:
         path = environ.get("PATH_INFO", "")
         for language, prefix in PREFIXES.items():
             if path == prefix or path.startswith(prefix + "/"):
-                environ["PATH_INFO"] = path[len(prefix):] or "/"
+                environ["PATH_INFO"] = path[len(prefix) :] or "/"
                 environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
                 environ[ENVIRON_KEY] = language
                 break
@@ -90,21 +101,27 @@ def _follow_preference():
 def _without_prefix(target: str) -> str:
     """`/es/book` -> `/book`, `/es` -> `/`: the same page's address without its language."""
     for prefix in PREFIXES.values():
-        rest = target[len(prefix):]
+        rest = target[len(prefix) :]
         if target.startswith(prefix) and (not rest or rest[0] in "/?"):
             return rest if rest.startswith("/") else "/" + rest
     return target
 
 
-def choose_language(code: str) -> Response:
+def choose_language(code: str) -> WerkzeugResponse:
     """Remember the visitor's choice and show the page they were on in that language. The
     return address is checked as it will be sent (after its language prefix is taken off):
     anything but a path on this site leads to the home page."""
     language = code if code in LANGUAGES else DEFAULT_LANGUAGE
     target = safe_return_path(_without_prefix(request.args.get("next") or "/")) or "/"
     response = redirect(address_in(language, target), code=303)
-    response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True)
+    response.set_cookie(
+        COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+    )
     return response
 
 
@@ -139,12 +156,6 @@ def register(app: Flask) -> None:
         npgettext=lambda context, singular, plural, n: catalog().unpgettext(context, singular, plural, n),
         newstyle=True,
     )
-    app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]  # middleware, as Flask documents
     app.before_request(_follow_preference)
     app.add_url_rule("/language/<code>", "choose_language", choose_language)
-
-    @app.context_processor
-    def _language_helpers() -> dict:
-        return {"current_language": current_language(), "LANGUAGE_NAMES": LANGUAGE_NAMES,
-                "LANGUAGES": LANGUAGES, "address_in": address_in,
-                "is_translated_path": is_translated_path}

@@ -38,8 +38,10 @@ def escape_controls(text: str) -> str:
     """`text` with every control character written as a visible escape (a newline as \\x0a),
     so input that reaches a log line (a request path, a header) cannot start a forged line
     or write a NUL."""
-    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}" if ord(found.group()) < 0x100
-                        else f"\\u{ord(found.group()):04x}", text)
+    return _CONTROL.sub(
+        lambda found: f"\\x{ord(found.group()):02x}" if ord(found.group()) < 0x100 else f"\\u{ord(found.group()):04x}",
+        text,
+    )
 
 
 def token_paths(url_map: Map) -> re.Pattern[str]:
@@ -50,8 +52,7 @@ def token_paths(url_map: Map) -> re.Pattern[str]:
     for rule in url_map.iter_rules():
         if TOKEN_ARGUMENT not in rule.arguments:
             continue
-        before = rule.rule[:next(m.start() for m in _VARIABLE.finditer(rule.rule)
-                                 if m.group(1) == TOKEN_ARGUMENT)]
+        before = rule.rule[: next(m.start() for m in _VARIABLE.finditer(rule.rule) if m.group(1) == TOKEN_ARGUMENT)]
         parts = _VARIABLE.split(before)  # static, variable name, static, ...
         leads.add("".join(re.escape(part) if n % 2 == 0 else "[^/]+" for n, part in enumerate(parts)))
     if not leads:
@@ -148,7 +149,6 @@ def register(app: Flask) -> None:
     root = logging.getLogger()
     if not any(isinstance(h.formatter, JsonFormatter | TextFormatter) for h in root.handlers):
         root.handlers = [handler]
-        root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+        root.setLevel(app.config["LOG_LEVEL"])
     # Alembic announces every plugin it loads at INFO; that is noise in an app log.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-

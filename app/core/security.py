@@ -143,8 +143,7 @@ def malformed_input() -> bool:
     database, or JSON nested too deep to parse. One check for every route, so no view, query
     or log line meets such input. (Reading the form or JSON body here is also where a body
     over MAX_CONTENT_LENGTH is refused with 413, before it is parsed.)"""
-    if any(value > MAX_PATH_INT for value in (request.view_args or {}).values()
-           if isinstance(value, int)):
+    if any(value > MAX_PATH_INT for value in (request.view_args or {}).values() if isinstance(value, int)):
         return True
     body = _json_body()
     if body is _MALFORMED:
@@ -178,9 +177,9 @@ def register(app: Flask) -> None:
             return error_response(400, "malformed_input", MALFORMED_MESSAGE)
         return None
 
-    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    hops = app.config["PROXY_FIX_HOPS"]
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]  # middleware
 
     @app.after_request
     def _headers(response):

@@ -1,19 +1,37 @@
-"""Values every template (and every macro) can use: the clinic's settings and labels."""
+"""The one home of template helpers: every global, filter and per-request value a template
+(or a macro) can use is registered by `register`, which create_app calls once. Helpers
+that belong to a feature (add-to-calendar links, the staff console's labels) are handed in
+by create_app, since core imports no feature."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from urllib.parse import quote
 
 from flask import Flask
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
-from app.models.booking import INTEREST_LABELS, MODE_LABELS
+from app.core import timefmt
+from app.core.assets import static_url
+from app.core.i18n import LANGUAGE_NAMES, LANGUAGES, address_in, current_language, is_translated_path
+from app.core.labels import INTEREST_LABELS, MODE_LABELS, mode_label
+from app.models import utcnow
 
 _hours_shown_as: ContextVar[str | None] = ContextVar("hours_shown_as", default=None)
+# The sample address's note (the CLINIC_STREET default ends with it): said in the reader's language.
+_SAMPLE_NOTE = " (sample address)"
+
+
+def street_shown(street: str) -> str:
+    """The street as people read it: the sample default's note in the page's or email's
+    language ('(dirección de ejemplo)'), a real address as it was set."""
+    if street.endswith(_SAMPLE_NOTE):
+        return f"{street.removesuffix(_SAMPLE_NOTE)} {_('(sample address)')}"
+    return street
 
 
 class ClinicDetails(dict):
@@ -33,6 +51,10 @@ class ClinicDetails(dict):
             return _hours_shown_as.get() or self._hours()
         if key == "arrival_note":
             return self._arrival_notes.get(str(get_locale() or "en")) or self._arrival_notes["en"]
+        if key == "street":
+            return street_shown(super().__getitem__("street"))
+        if key == "address":
+            return f"{self['street']}, {self['city']}, {self['region']} {self['postcode']}"
         return super().__getitem__(key)
 
 
@@ -52,24 +74,48 @@ def map_url(config) -> str:
     return "https://www.openstreetmap.org/search?query=" + quote(query, safe="")
 
 
-def register(app: Flask, hours: Callable[[], str]) -> None:
+def _per_request() -> dict:
+    """Values that change with each request: its language, and the moment it is shown."""
+    return {"current_language": current_language(), "now": utcnow()}
+
+
+def register(
+    app: Flask, *, hours: Callable[[], str], helpers: Mapping[str, object], filters: Mapping[str, Callable]
+) -> None:
+    """`hours` says the clinic's opening hours; `helpers` and `filters` are the features'."""
     config = app.config
+    timefmt.register(app)
+    app.jinja_env.filters.update(filters)
+    app.context_processor(_per_request)
     app.jinja_env.globals.update(
-        clinic=ClinicDetails({
-            "name": config["CLINIC_NAME"],
-            "street": config["CLINIC_STREET"],
-            "city": config["CLINIC_CITY"],
-            "region": config["CLINIC_REGION"],
-            "postcode": config["CLINIC_POSTCODE"],
-            "phone": config["CLINIC_PHONE"],
-            "email": config["CLINIC_EMAIL"],
-            "hours": None,
-            "timezone": config["CLINIC_TIMEZONE"],
-            "address": (f"{config['CLINIC_STREET']}, {config['CLINIC_CITY']}, "
-                        f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}"),
-            "map_url": map_url(config),
-            "arrival_note": None,
-        }, hours, {"en": config["CLINIC_ARRIVAL_NOTE"], "es": config["CLINIC_ARRIVAL_NOTE_ES"]}),
+        clinic=ClinicDetails(
+            {
+                "name": config["CLINIC_NAME"],
+                "street": config["CLINIC_STREET"],
+                "city": config["CLINIC_CITY"],
+                "region": config["CLINIC_REGION"],
+                "postcode": config["CLINIC_POSTCODE"],
+                "phone": config["CLINIC_PHONE"],
+                "email": config["CLINIC_EMAIL"],
+                "hours": None,
+                "timezone": config["CLINIC_TIMEZONE"],
+                "address": (
+                    f"{config['CLINIC_STREET']}, {config['CLINIC_CITY']}, "
+                    f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}"
+                ),
+                "map_url": map_url(config),
+                "arrival_note": None,
+            },
+            hours,
+            {"en": config["CLINIC_ARRIVAL_NOTE"], "es": config["CLINIC_ARRIVAL_NOTE_ES"]},
+        ),
         MODE_LABELS=MODE_LABELS,
         INTEREST_LABELS=INTEREST_LABELS,
+        mode_label=mode_label,
+        static_url=static_url,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        LANGUAGES=LANGUAGES,
+        address_in=address_in,
+        is_translated_path=is_translated_path,
+        **helpers,
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from babel.dates import get_timezone_name as _zone_name
 from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from babel import Locale
@@ -20,6 +21,14 @@ DEFAULT_LOCALE = "en"
 _CLOCK = "h:mm a"
 _YEAR_AT_END = re.compile(r"[\s,]*(?:'[^']*'\s*)?y+\s*$")
 
+
+# People's words for the US zones (the glossary's "hora de Colorado" for Mountain Time).
+ZONE_NAMES = {
+    "America/Denver": _l("Mountain Time"),
+    "America/Chicago": _l("Central Time"),
+    "America/New_York": _l("Eastern Time"),
+    "America/Los_Angeles": _l("Pacific Time"),
+}
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -46,7 +55,7 @@ def clinic_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
 
 
-def to_local(instant: datetime, zone: ZoneInfo | None = None) -> datetime:
+def to_local(instant: datetime, zone: tzinfo | None = None) -> datetime:
     return instant.astimezone(zone or clinic_zone())
 
 
@@ -70,7 +79,7 @@ def _short_day_pattern(locale: Locale) -> str:
     return str(locale.datetime_skeletons[match_skeleton("MMMEd", locale.datetime_skeletons)])
 
 
-def clock(instant: datetime, zone: ZoneInfo | None = None) -> str:
+def clock(instant: datetime, zone: tzinfo | None = None) -> str:
     """'9:00 AM'; Spanish '9:00 a. m.'"""
     local = to_local(instant, zone)
     return _clock_text(time(local.hour, local.minute), current_locale())
@@ -82,24 +91,27 @@ def zone_abbreviation(local: datetime, locale: Locale | None = None) -> str | No
     return name if name.isalpha() else None
 
 
-def city_time(zone: ZoneInfo | None = None, locale: Locale | None = None) -> str:
-    """'Denver Time'; Spanish 'hora de Denver'."""
-    locale = locale or current_locale()
-    city = get_timezone_location(zone or clinic_zone(), locale=locale, return_city=True)
+def _city_time(zone: ZoneInfo, locale: Locale) -> str:
+    """Babel's 'Denver Time' / 'hora de Denver', for a zone people have no words of ours for."""
+    city = get_timezone_location(zone, locale=locale, return_city=True)
     return locale.zone_formats["region"] % city
 
 
 def _zone_words(local: datetime, locale: Locale) -> str:
-    """The zone in words where the language has no short name for it: 'hora de Denver', or,
-    in the hour the clocks repeat in the autumn, which of the two it is ('hora de verano…' /
-    'hora estándar…'), as English says MDT or MST."""
+    """The zone in words where the language has no short name for it: 'hora de Colorado', or,
+    in the hour the clocks repeat in the autumn, which of the two it is ('hora de Colorado,
+    horario de verano' / '..., horario estándar'), as English says MDT or MST."""
+    zone = local.tzinfo if isinstance(local.tzinfo, ZoneInfo) else clinic_zone()
+    words = zone_label(zone, locale)
     if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
-        return _zone_name(local, "long", locale=locale)
-    return city_time(local.tzinfo, locale)
+        if local.dst():
+            return gettext("%(zone)s, daylight saving time", zone=words)
+        return gettext("%(zone)s, standard time", zone=words)
+    return words
 
 
 def clock_with_zone(instant: datetime, zone: ZoneInfo | None = None) -> str:
-    """'9:00 AM MST'; Spanish '9:00 a. m. (hora de Denver)' (Spanish has no short name for it)."""
+    """'9:00 AM MST'; Spanish '9:00 a. m. (hora de Colorado)' (Spanish has no short name for it)."""
     local = to_local(instant, zone)
     locale = current_locale()
     abbreviation = zone_abbreviation(local, locale)
@@ -141,11 +153,10 @@ def _date_and_time_pattern(locale: Locale) -> str:
 
 def when(instant: datetime, zone: ZoneInfo | None = None) -> str:
     """'Tuesday, December 1, 2026 at 9:00 AM MST'; Spanish
-    'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Denver)'"""
+    'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Colorado)'"""
     local = to_local(instant, zone)
     locale = current_locale()
-    pattern = (_date_and_time_pattern(locale).replace("{1}", str(locale.date_formats["full"]))
-               .replace("{0}", _CLOCK))
+    pattern = _date_and_time_pattern(locale).replace("{1}", str(locale.date_formats["full"])).replace("{0}", _CLOCK)
     text = format_datetime(local, pattern, locale=locale)
     abbreviation = zone_abbreviation(local, locale)
     if abbreviation:
@@ -153,14 +164,14 @@ def when(instant: datetime, zone: ZoneInfo | None = None) -> str:
     return locale.zone_formats["fallback"] % {"1": text, "0": _zone_words(local, locale)}
 
 
-def when_with_city(instant: datetime, zone: ZoneInfo | None = None) -> str:
-    """when(), always naming the clinic's city: 'Tuesday, December 1, 2026 at 9:00 AM MST
-    (Denver Time)'; Spanish 'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Denver)'."""
+def when_with_zone_name(instant: datetime, zone: ZoneInfo | None = None) -> str:
+    """when(), always naming the zone in words: 'Tuesday, December 1, 2026 at 9:00 AM MST
+    (Mountain Time)'; Spanish 'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Colorado)'."""
     zone = zone or clinic_zone()
     locale = current_locale()
     if zone_abbreviation(to_local(instant, zone), locale) is None:
-        return when(instant, zone)  # already names the city
-    return locale.zone_formats["fallback"] % {"1": when(instant, zone), "0": city_time(zone, locale)}
+        return when(instant, zone)  # already names the zone in words
+    return locale.zone_formats["fallback"] % {"1": when(instant, zone), "0": zone_label(zone, locale)}
 
 
 def ago(instant: datetime | None, now: datetime | None = None) -> str:
@@ -178,20 +189,25 @@ def ago(instant: datetime | None, now: datetime | None = None) -> str:
     return f"{hours // 24} days ago"
 
 
-def zone_label(zone: ZoneInfo | None = None) -> str:
-    """'Mountain Time' (Spanish 'hora de Colorado') for the clinic's default zone: people's
-    words, never the zone's database key, unless the zone has no such name."""
+def zone_label(zone: ZoneInfo | None = None, locale: Locale | None = None) -> str:
+    """'Mountain Time' (Spanish 'hora de Colorado'): the one phrase every page, email and
+    invite uses for the clinic's zone, never the zone's key nor Babel's 'hora de Denver'.
+    A zone with no words of ours gets Babel's city wording ('hora de Chihuahua')."""
     zone = zone or clinic_zone()
-    names = {"America/Denver": _l("Mountain Time"), "America/Chicago": _l("Central Time"),
-             "America/New_York": _l("Eastern Time"), "America/Los_Angeles": _l("Pacific Time")}
-    friendly = names.get(zone.key)
-    return str(friendly) if friendly else zone.key
+    friendly = ZONE_NAMES.get(zone.key)
+    return str(friendly) if friendly else _city_time(zone, locale or current_locale())
 
 
 def register(app) -> None:
     app.jinja_env.filters.update(
-        clock=clock, clock_with_zone=clock_with_zone, day=day, short_day=short_day,
-        when=when, to_local=to_local, ago=ago, weekday_and_date=weekday_and_date,
+        clock=clock,
+        clock_with_zone=clock_with_zone,
+        day=day,
+        short_day=short_day,
+        when=when,
+        to_local=to_local,
+        ago=ago,
+        weekday_and_date=weekday_and_date,
         weekday_abbr=weekday_abbr,
     )
     app.jinja_env.globals["zone_label"] = zone_label

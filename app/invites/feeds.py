@@ -20,12 +20,17 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from app.core import audit
+from app.core.actors import THE_SYSTEM, Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.core.labels import mode_label
+from app.core.text import one_line
 from app.core.tokens import hash_token, looks_like_token
+from app.core.urls import public_url, staff_booking_url
 from app.invites import ics
 from app.models import Booking, CalendarFeed, Slot, utcnow
-from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS, STATUS_CANCELLED
+from app.models.booking import BOOKING_IS_CONFIRMED, STATUS_CANCELLED
 
 # Consultations this far back stay in the feed, so today's and last week's remain visible;
 # so do consultations cancelled this recently, marked cancelled.
@@ -40,37 +45,35 @@ class FeedNotFound(LookupError):
     pass
 
 
-def public_url(path: str) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
-
-
 def feed_url(token: str) -> str:
     return public_url(f"/calendar/{token}.ics")
 
 
-def staff_booking_url(booking: Booking) -> str:
-    """The booking's page in the staff console."""
-    return public_url(f"/staff/bookings/{booking.public_id}")
-
-
-def create_feed(label: str, now: datetime | None = None) -> tuple[CalendarFeed, str]:
-    """A new feed and its token (returned once; only the hash is kept)."""
-    label = ics.one_line(label)[:100] or "Calendar feed"
+def create_feed(label: str, now: datetime | None = None, *, actor: Actor = THE_SYSTEM) -> tuple[CalendarFeed, str]:
+    """A new feed and its token (returned once; only the hash is kept). A staff member's is
+    written in the audit log, in the same transaction."""
+    written = label
+    label = one_line(label)[:100] or "Calendar feed"
     token = secrets.token_urlsafe(24)
     with write_transaction() as session:
         feed = CalendarFeed(token_hash=hash_token(token), label=label, created_at=now or utcnow())
         session.add(feed)
+        if actor.member is not None:
+            audit.record(session, actor.member, "feed.create", details=written)
     return feed, token
 
 
-def revoke_feed(feed_id: int, now: datetime | None = None) -> CalendarFeed:
-    """Stop a feed from answering. Revoking twice is harmless."""
+def revoke_feed(feed_id: int, now: datetime | None = None, *, actor: Actor = THE_SYSTEM) -> CalendarFeed:
+    """Stop a feed from answering. Revoking twice is harmless. A staff member's is written
+    in the audit log, in the same transaction."""
     with write_transaction() as session:
         feed = session.get(CalendarFeed, feed_id, with_for_update=True)
         if feed is None:
             raise FeedNotFound(f"No calendar feed with id {feed_id}.")
         if feed.revoked_at is None:
             feed.revoked_at = now or utcnow()
+        if actor.member is not None:
+            audit.record(session, actor.member, "feed.revoke", details=f"feed {feed_id}")
     return feed
 
 
@@ -82,34 +85,51 @@ def find_active_feed(token: str) -> CalendarFeed | None:
     if not looks_like_token(token):
         return None
     return db.session.execute(
-        select(CalendarFeed).where(CalendarFeed.token_hash == hash_token(token),
-                                   CalendarFeed.revoked_at.is_(None))
+        select(CalendarFeed).where(CalendarFeed.token_hash == hash_token(token), CalendarFeed.revoked_at.is_(None))
     ).scalar_one_or_none()
 
 
 def feed_bookings(now: datetime) -> Sequence[Booking]:
     """Consultations from FEED_PAST_DAYS ago on, and those cancelled in that time."""
     since = now - timedelta(days=FEED_PAST_DAYS)
-    return db.session.execute(
-        select(Booking).join(Slot).options(joinedload(Booking.slot))
-        .where(or_(BOOKING_IS_CONFIRMED & (Slot.starts_at >= since),
-                   (Booking.status == STATUS_CANCELLED) & (Booking.cancelled_at >= since)))
-        .order_by(Slot.starts_at, Booking.id)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            select(Booking)
+            .join(Slot)
+            .options(joinedload(Booking.slot))
+            .where(
+                or_(
+                    BOOKING_IS_CONFIRMED & (Slot.starts_at >= since),
+                    (Booking.status == STATUS_CANCELLED) & (Booking.cancelled_at >= since),
+                )
+            )
+            .order_by(Slot.starts_at, Booking.id)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _last_change(feed: CalendarFeed, bookings: Sequence[Booking], now: datetime) -> datetime:
     """When the feed's content last changed: a listed booking's last change, or the moment
     the latest one left the feed (FEED_PAST_DAYS after it began or was cancelled)."""
     since = now - timedelta(days=FEED_PAST_DAYS)
-    left_started, left_cancelled = db.session.execute(select(
-        select(func.max(Slot.starts_at)).join(Booking)
-        .where(BOOKING_IS_CONFIRMED, Slot.starts_at < since).scalar_subquery(),
-        select(func.max(Booking.cancelled_at))
-        .where(Booking.status == STATUS_CANCELLED, Booking.cancelled_at < since).scalar_subquery(),
-    )).one()
-    moments = [feed.created_at, *(b.updated_at for b in bookings),
-               *(moment + timedelta(days=FEED_PAST_DAYS) for moment in (left_started, left_cancelled) if moment)]
+    left_started, left_cancelled = db.session.execute(
+        select(
+            select(func.max(Slot.starts_at))
+            .join(Booking)
+            .where(BOOKING_IS_CONFIRMED, Slot.starts_at < since)
+            .scalar_subquery(),
+            select(func.max(Booking.cancelled_at))
+            .where(Booking.status == STATUS_CANCELLED, Booking.cancelled_at < since)
+            .scalar_subquery(),
+        )
+    ).one()
+    moments = [
+        feed.created_at,
+        *(b.updated_at for b in bookings),
+        *(moment + timedelta(days=FEED_PAST_DAYS) for moment in (left_started, left_cancelled) if moment),
+    ]
     return min(max(moments), now)
 
 
@@ -124,9 +144,9 @@ def staff_event(booking: Booking) -> ics.InviteEvent:
         sequence=booking.ical_sequence,
         starts_at=booking.slot.starts_at,
         ends_at=booking.slot.ends_at,
-        summary=f"Consultation: {ics.one_line(booking.first_name_initial)} ({mode})",
+        summary=f"Consultation: {one_line(booking.first_name_initial)} ({mode})",
         location=ics.location(booking.mode),
-        description=f"{MODE_LABELS[booking.mode]}.\nStaff console: {url}",
+        description=f"{mode_label(booking.mode)}.\nStaff console: {url}",
         organizer=ics.organizer(),
         url=url,
         last_modified=booking.updated_at,
@@ -146,8 +166,7 @@ def feed_answer(feed: CalendarFeed, now: datetime | None = None) -> FeedAnswer:
     now = now or utcnow()
     name = f"{current_app.config['CLINIC_NAME']} consultations"
     bookings = feed_bookings(now)
-    text = ics.build_calendar([staff_event(b) for b in bookings], ics.PUBLISH, now, name=name,
-                              refresh=FEED_REFRESH)
+    text = ics.build_calendar([staff_event(b) for b in bookings], ics.PUBLISH, now, name=name, refresh=FEED_REFRESH)
     etag = hashlib.sha256(ics.restamp(text, _ETAG_STAMP).encode("utf-8")).hexdigest()[:32]
     return FeedAnswer(text, etag, _last_change(feed, bookings, now))
 

@@ -9,7 +9,6 @@ carries only practical details.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,8 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vDuration
 
 from app.core.config import inbound_mail_configured
+from app.core.templating import street_shown
+from app.core.text import one_line
 from app.invites.video import video_link
 from app.models import Booking
 from app.models.booking import STATUS_CANCELLED
@@ -54,19 +55,6 @@ class InviteEvent:
     conference: str | None = None  # a video call's address (RFC 7986 CONFERENCE)
 
 
-def one_line(text: str) -> str:
-    """Text safe for an email header, an iCalendar parameter or a feed summary, whatever the
-    Python version: control and format characters (CR, LF, NUL, U+0085 ...) and line or
-    paragraph separators (U+2028, U+2029) become spaces, runs of spaces collapse, and every
-    `=?` becomes `= ?`, so no RFC 2047 encoded-word can be read into the text. (Python
-    builds without the CVE-2024-6923 fix decode such a word while folding a header and
-    write its CR/LF out as a real line break.) The readable text is otherwise kept."""
-    cleaned = "".join(" " if unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" else c
-                      for c in text)
-    # Last, on the collapsed text: nothing removed afterwards can bring `=` and `?` together.
-    return " ".join(cleaned.split()).replace("=?", "= ?")
-
-
 def _cn(name: str) -> str:
     # A DQUOTE cannot appear inside a quoted parameter; the RFC 6868 escape (^') is not
     # understood by every client, so use an apostrophe instead.
@@ -98,8 +86,9 @@ def _vevent(event: InviteEvent, method: str | None, dtstamp: datetime) -> Event:
     if event.url:
         vevent.add("url", event.url)
     if event.conference:
-        vevent.add("conference", event.conference,
-                   parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": _("Video call")})
+        vevent.add(
+            "conference", event.conference, parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": _("Video call")}
+        )
     if event.last_modified:
         vevent.add("last-modified", _utc(event.last_modified))
     vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
@@ -116,8 +105,13 @@ def _vevent(event: InviteEvent, method: str | None, dtstamp: datetime) -> Event:
     return vevent
 
 
-def build_calendar(events: Iterable[InviteEvent], method: str | None, dtstamp: datetime,
-                   name: str | None = None, refresh: timedelta | None = None) -> str:
+def build_calendar(
+    events: Iterable[InviteEvent],
+    method: str | None,
+    dtstamp: datetime,
+    name: str | None = None,
+    refresh: timedelta | None = None,
+) -> str:
     """A VCALENDAR text with CRLF line endings, folded at 75 octets (RFC 5545). `refresh` is
     how often a subscriber should read it again (RFC 7986 REFRESH-INTERVAL, and Outlook's
     X-PUBLISHED-TTL)."""
@@ -154,10 +148,13 @@ def restamp(ics: str, dtstamp: datetime) -> str:
 
 # --- from bookings -------------------------------------------------------------------------
 
+
 def clinic_address() -> str:
     config = current_app.config
-    return (f"{config['CLINIC_STREET']}, {config['CLINIC_CITY']}, "
-            f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}")
+    return (
+        f"{street_shown(config['CLINIC_STREET'])}, {config['CLINIC_CITY']}, "
+        f"{config['CLINIC_REGION']} {config['CLINIC_POSTCODE']}"
+    )
 
 
 def location(mode: str, video_url: str | None = None) -> str:
@@ -213,13 +210,12 @@ def booking_event(booking: Booking, manage_url: str | None = None) -> InviteEven
         location=location(booking.mode, video_link(booking)),
         description=patient_description(booking, manage_url),
         organizer=organizer(),
-        attendee=Party(name=booking.name, email=booking.email),
+        attendee=Party(name=booking.name, email=booking.email or ""),  # invites go to email bookings only
         cancelled=booking.status == STATUS_CANCELLED,
         url=manage_url,
         conference=video_link(booking),
     )
 
 
-def booking_invite(booking: Booking, method: str, dtstamp: datetime,
-                   manage_url: str | None = None) -> str:
+def booking_invite(booking: Booking, method: str, dtstamp: datetime, manage_url: str | None = None) -> str:
     return invite(booking_event(booking, manage_url), method, dtstamp)

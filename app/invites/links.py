@@ -36,23 +36,24 @@ def _encode(query: dict[str, str]) -> str:
 
 def google_link(title: str, starts_at: datetime, ends_at: datetime, details: str, location: str) -> str:
     dates = f"{_utc(starts_at):%Y%m%dT%H%M%SZ}/{_utc(ends_at):%Y%m%dT%H%M%SZ}"
-    query = {"action": "TEMPLATE", "text": title, "dates": dates, "details": details,
-             "location": location}
+    query = {"action": "TEMPLATE", "text": title, "dates": dates, "details": details, "location": location}
     return f"{GOOGLE}?{_encode(query)}"
 
 
-def _outlook(base: str, title: str, starts_at: datetime, ends_at: datetime, details: str,
-             location: str) -> str:
-    query = {"subject": title,
-             "startdt": _utc(starts_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
-             "enddt": _utc(ends_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
-             "body": details, "location": location,
-             "path": "/calendar/action/compose", "rru": "addevent"}
+def _outlook(base: str, title: str, starts_at: datetime, ends_at: datetime, details: str, location: str) -> str:
+    query = {
+        "subject": title,
+        "startdt": _utc(starts_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "enddt": _utc(ends_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "body": details,
+        "location": location,
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+    }
     return f"{base}?{_encode(query)}"
 
 
-def calendar_links(title: str, starts_at: datetime, ends_at: datetime, details: str,
-                   location: str) -> CalendarLinks:
+def calendar_links(title: str, starts_at: datetime, ends_at: datetime, details: str, location: str) -> CalendarLinks:
     return CalendarLinks(
         google=google_link(title, starts_at, ends_at, details, location),
         outlook_com=_outlook(OUTLOOK_COM, title, starts_at, ends_at, details, location),

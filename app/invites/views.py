@@ -45,12 +45,14 @@ def staff_feed(token: str):
 def links_for(booking: Booking) -> CalendarLinks:
     """'Add to calendar' links. They carry no manage link: these URLs go to third parties."""
     config = current_app.config
-    details = (f"Your consultation with {config['CLINIC_NAME']}. To move or cancel, use the link "
-               f"in your confirmation email. Questions: call {config['CLINIC_PHONE']}.")
-    return calendar_links(ics.summary(), booking.slot.starts_at, booking.slot.ends_at, details,
-                          ics.location(booking.mode, video_link(booking)))
-
-
-@bp.app_context_processor
-def _calendar_helpers() -> dict:
-    return {"calendar_links_for": links_for, "video_link": video_link}
+    details = (
+        f"Your consultation with {config['CLINIC_NAME']}. To move or cancel, use the link "
+        f"in your confirmation email. Questions: call {config['CLINIC_PHONE']}."
+    )
+    return calendar_links(
+        ics.summary(),
+        booking.slot.starts_at,
+        booking.slot.ends_at,
+        details,
+        ics.location(booking.mode, video_link(booking)),
+    )

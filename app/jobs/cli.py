@@ -8,18 +8,22 @@ import logging
 import click
 from flask import Flask
 
-from app.mail.delivery import DEFAULT_BATCH_SIZE, DEFAULT_LEASE_SECONDS
+from app.mail.delivery import DEFAULT_BATCH_SIZE
 
 
 def register(app: Flask) -> None:
     @app.cli.command("worker")
-    @click.option("--once", is_flag=True, help="Deliver what is due now and read the busy calendars "
-                  "that are due, then exit.")
-    @click.option("--interval", default=5.0, show_default=True, type=float,
-                  help="Seconds between delivery rounds.")
-    @click.option("--lease", "lease_seconds", type=float,
-                  default=lambda: float(app.config.get("MAIL_CLAIM_SECONDS", DEFAULT_LEASE_SECONDS)),
-                  help="Seconds a claimed message is reserved for this worker (default 300).")
+    @click.option(
+        "--once", is_flag=True, help="Deliver what is due now and read the busy calendars that are due, then exit."
+    )
+    @click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between delivery rounds.")
+    @click.option(
+        "--lease",
+        "lease_seconds",
+        type=float,
+        default=lambda: app.config["MAIL_CLAIM_SECONDS"],
+        help="Seconds a claimed message is reserved for this worker (default 300).",
+    )
     @click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=int)
     def worker_command(once: bool, interval: float, lease_seconds: float, batch_size: int) -> None:
         """Deliver queued mail (confirmations, updates, reminders), offer freed slots, keep slots

@@ -17,6 +17,7 @@ from app.booking.slots import regenerate_slots
 from app.busy.service import sync_due
 from app.core.config import imap_configured
 from app.core.extensions import db
+from app.courses.reminders import queue_due_reminders
 from app.mail.delivery import DEFAULT_BATCH_SIZE, DEFAULT_LEASE_SECONDS, DeliveryReport, deliver_due
 from app.replies.imap import poll_mailbox
 from app.waitlist.offering import offer_freed_slots
@@ -29,9 +30,14 @@ WAITLIST_EVERY_SECONDS = 30  # how often freed slots are offered to the waiting 
 
 
 class Worker:
-    def __init__(self, *, interval: float = 5.0, lease_seconds: float = DEFAULT_LEASE_SECONDS,
-                 batch_size: int = DEFAULT_BATCH_SIZE,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        interval: float = 5.0,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.interval = interval
         self.lease_seconds = lease_seconds
         self.batch_size = batch_size
@@ -56,8 +62,13 @@ class Worker:
         self._regenerated_at = now
         try:
             report = regenerate_slots()
-            log.info("slots regenerated: added %s, removed %s, retired %s, updated %s",
-                     report.added, report.removed, report.retired, report.updated)
+            log.info(
+                "slots regenerated: added %s, removed %s, retired %s, updated %s",
+                report.added,
+                report.removed,
+                report.retired,
+                report.updated,
+            )
         except Exception:  # noqa: BLE001 - mail delivery must go on; the next hour tries again
             db.session.rollback()
             log.exception("slot regeneration failed")
@@ -75,7 +86,7 @@ class Worker:
 
     def start_busy_sync(self) -> threading.Thread:
         """The busy-calendar loop, on its own thread (in this app's context) until stop()."""
-        app = current_app._get_current_object()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's app, for the thread
 
         def loop() -> None:
             with app.app_context():
@@ -109,7 +120,7 @@ class Worker:
         if not imap_configured(config):
             return
         now = self.clock()
-        if self._inbox_read_at is not None and now - self._inbox_read_at < int(config["IMAP_POLL_SECONDS"]):
+        if self._inbox_read_at is not None and now - self._inbox_read_at < config["IMAP_POLL_SECONDS"]:
             return
         self._inbox_read_at = now
         try:
@@ -120,13 +131,25 @@ class Worker:
             db.session.rollback()
             log.exception("reading the IMAP mailbox failed")
 
+    def keep_course_reminders(self) -> None:
+        """Queues the course reminders now due (before delivery, so they go out in this pass)."""
+        try:
+            queued = queue_due_reminders()
+            if queued:
+                log.info("course reminders queued: %s", queued)
+        except Exception:  # noqa: BLE001 - mail delivery must go on; the next round tries again
+            db.session.rollback()
+            log.exception("course reminders failed")
+
     def run_once(self) -> DeliveryReport:
         self.keep_slots_generated()
         self.keep_inbox_read()
         self.keep_waitlist_offered()
+        self.keep_course_reminders()
         try:
-            return deliver_due(batch_size=self.batch_size, lease_seconds=self.lease_seconds,
-                               should_stop=self.stopping.is_set)
+            return deliver_due(
+                batch_size=self.batch_size, lease_seconds=self.lease_seconds, should_stop=self.stopping.is_set
+            )
         finally:
             db.session.remove()
 

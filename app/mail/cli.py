@@ -19,8 +19,10 @@ def register(app: Flask) -> None:
         config = app.config
         if config.get("MAIL_SERVER"):
             security = "SSL" if config.get("MAIL_USE_SSL") else "STARTTLS" if config.get("MAIL_USE_TLS") else "no TLS"
-            click.echo(f"Sending to {to_address} through {config['MAIL_SERVER']}:{config.get('MAIL_PORT')} "
-                       f"({security}{', as ' + config['MAIL_USERNAME'] if config.get('MAIL_USERNAME') else ''})")
+            click.echo(
+                f"Sending to {to_address} through {config['MAIL_SERVER']}:{config.get('MAIL_PORT')} "
+                f"({security}{', as ' + config['MAIL_USERNAME'] if config.get('MAIL_USERNAME') else ''})"
+            )
         try:
             answer = delivery.send_test(to_address)
         except compose.InvalidMessage as error:

@@ -23,15 +23,14 @@ from email.utils import format_datetime, parseaddr
 from flask import current_app
 from flask_babel import gettext as _
 
-from app.booking.labels import mode_label
 from app.core.i18n import PREFIXES
-from app.core.timefmt import clinic_zone, clock_with_zone, current_locale, short_day, to_local, when_with_city
+from app.core.labels import mode_label
+from app.core.text import one_line
+from app.core.timefmt import clinic_zone, clock_with_zone, current_locale, short_day, to_local, when_with_zone_name
+from app.core.urls import public_url
 from app.invites import ics
-from app.invites.feeds import public_url
-from app.invites.ics import one_line
 from app.invites.video import video_link
 from app.models import Booking, OutboxMessage
-from app.models.booking import MODE_LABELS
 
 CALENDAR_METHODS = ("REQUEST", "CANCEL", "PUBLISH")
 _ADDR_SPEC = re.compile(r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+$")
@@ -67,9 +66,9 @@ def first_name(name: str) -> str:
 
 
 def local_when(instant: datetime) -> str:
-    """'Tuesday, December 1, 2026 at 9:00 AM MST (Denver Time)'; Spanish
-    'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Denver)'"""
-    return when_with_city(instant, clinic_zone())
+    """'Tuesday, December 1, 2026 at 9:00 AM MST (Mountain Time)'; Spanish
+    'martes, 1 de diciembre de 2026, 9:00 a. m. (hora de Colorado)'"""
+    return when_with_zone_name(instant, clinic_zone())
 
 
 def _clinic(suffix: str) -> str:
@@ -82,9 +81,11 @@ def _render(kind: str, subject: str, **context) -> Content:
     context.setdefault("subject", subject)
     context.setdefault("email_language", current_locale().language)
     env = current_app.jinja_env
-    return Content(subject=one_line(subject),
-                   text=env.get_template(f"email/{kind}.txt").render(**context),
-                   html=env.get_template(f"email/{kind}.html").render(**context))
+    return Content(
+        subject=one_line(subject),
+        text=env.get_template(f"email/{kind}.txt").render(**context),
+        html=env.get_template(f"email/{kind}.html").render(**context),
+    )
 
 
 def _booking_context(booking: Booking, manage_url: str | None) -> dict:
@@ -103,18 +104,25 @@ def _booking_context(booking: Booking, manage_url: str | None) -> dict:
 
 
 def confirmation(booking: Booking, manage_url: str) -> Content:
-    return _render("confirmation", _clinic(_("Your consultation is booked")),
-                   **_booking_context(booking, manage_url))
+    return _render("confirmation", _clinic(_("Your consultation is booked")), **_booking_context(booking, manage_url))
 
 
 def update(booking: Booking, previous_start: datetime, manage_url: str | None = None) -> Content:
-    return _render("update", _clinic(_("Your consultation has moved")),
-                   previous=local_when(previous_start), **_booking_context(booking, manage_url))
+    return _render(
+        "update",
+        _clinic(_("Your consultation has moved")),
+        previous=local_when(previous_start),
+        **_booking_context(booking, manage_url),
+    )
 
 
 def cancellation(booking: Booking, message: str | None = None) -> Content:
-    return _render("cancellation", _clinic(_("Your consultation is cancelled")),
-                   message=(message or "").strip(), **_booking_context(booking, None))
+    return _render(
+        "cancellation",
+        _clinic(_("Your consultation is cancelled")),
+        message=(message or "").strip(),
+        **_booking_context(booking, None),
+    )
 
 
 def contact_changed() -> Content:
@@ -134,23 +142,33 @@ def reminder_subject(starts_at: datetime, sent_at: datetime) -> str:
 
 
 def reminder(booking: Booking, sent_at: datetime, manage_url: str | None) -> Content:
-    return _render("reminder", reminder_subject(booking.slot.starts_at, sent_at),
-                   **_booking_context(booking, manage_url))
+    return _render(
+        "reminder", reminder_subject(booking.slot.starts_at, sent_at), **_booking_context(booking, manage_url)
+    )
 
 
-def staff_notice(booking: Booking, event: str, staff_url: str,
-                 previous_start: datetime | None = None) -> Content:
+def staff_notice(booking: Booking, event: str, staff_url: str, previous_start: datetime | None = None) -> Content:
     """A short notice for the clinic's staff address: no contact or health details."""
-    headline = {"booked": "New consultation booked", "moved": "Consultation moved",
-                "cancelled": "Consultation cancelled"}[event]
+    headline = {
+        "booked": "New consultation booked",
+        "moved": "Consultation moved",
+        "cancelled": "Consultation cancelled",
+    }[event]
     if event == "cancelled" and getattr(booking, "calendar_reply", None) == "declined":
         headline = "Consultation cancelled: the patient declined it in their calendar"
     slot = booking.slot
     subject = f"{headline}: {short_day(slot.starts_at)} at {clock_with_zone(slot.starts_at)}"
-    return _render("staff_notice", subject, headline=headline, event=event,
-                   who=one_line(booking.first_name_initial), starts=local_when(slot.starts_at),
-                   previous=local_when(previous_start) if previous_start else None,
-                   mode_label=MODE_LABELS[booking.mode], staff_url=staff_url)
+    return _render(
+        "staff_notice",
+        subject,
+        headline=headline,
+        event=event,
+        who=one_line(booking.first_name_initial),
+        starts=local_when(slot.starts_at),
+        previous=local_when(previous_start) if previous_start else None,
+        mode_label=mode_label(booking.mode),
+        staff_url=staff_url,
+    )
 
 
 def inbound_notice(event: dict) -> Content:
@@ -160,9 +178,11 @@ def inbound_notice(event: dict) -> Content:
     subject = f"{event['headline']}: {event.get('subject') or '(no subject)'}"
     context = {"event": event, "starts": local_when(datetime.fromisoformat(starts_at)) if starts_at else None}
     env = current_app.jinja_env
-    return Content(subject=one_line(subject)[:200],
-                   text=env.get_template("staff/email/inbound_notice.txt").render(subject=subject, **context),
-                   html=env.get_template("staff/email/inbound_notice.html").render(subject=subject, **context))
+    return Content(
+        subject=one_line(subject)[:200],
+        text=env.get_template("staff/email/inbound_notice.txt").render(subject=subject, **context),
+        html=env.get_template("staff/email/inbound_notice.html").render(subject=subject, **context),
+    )
 
 
 def offer(event: dict) -> Content:
@@ -170,22 +190,111 @@ def offer(event: dict) -> Content:
     meeting types and the link: no health words (it may be read on a shared screen)."""
     starts_at = datetime.fromisoformat(event["starts_at"])
     ends_at = datetime.fromisoformat(event["ends_at"])
-    return _render("offer", _("An earlier consultation time is free"),
-                   first_name=first_name(event.get("name") or "") or _("there"), starts=local_when(starts_at),
-                   minutes=int((ends_at - starts_at).total_seconds() // 60),
-                   mode_labels=[mode_label(m) for m in event["modes"]], claim_url=event["claim_url"],
-                   expires=local_when(datetime.fromisoformat(event["expires_at"])))
+    return _render(
+        "offer",
+        _("An earlier consultation time is free"),
+        first_name=first_name(event.get("name") or "") or _("there"),
+        starts=local_when(starts_at),
+        minutes=int((ends_at - starts_at).total_seconds() // 60),
+        mode_labels=[mode_label(m) for m in event["modes"]],
+        claim_url=event["claim_url"],
+        expires=local_when(datetime.fromisoformat(event["expires_at"])),
+    )
 
 
 def waitlist_joined(event: dict) -> Content:
     """The waiting list's private link, sent on joining: the only way to change or leave the
     place. No health words, as for an offer."""
-    return _render("waitlist_joined", _("You are on the waiting list"),
-                   first_name=first_name(event.get("name") or "") or _("there"), entry_url=event["entry_url"],
-                   until=local_when(datetime.fromisoformat(event["expires_at"])))
+    return _render(
+        "waitlist_joined",
+        _("You are on the waiting list"),
+        first_name=first_name(event.get("name") or "") or _("there"),
+        entry_url=event["entry_url"],
+        until=local_when(datetime.fromisoformat(event["expires_at"])),
+    )
+
+
+# --- treatment courses -------------------------------------------------------------------
+# Subjects, preview text and calendar titles say "appointment" and nothing about health: a
+# lock screen or a shared calendar may show them.
+
+
+def _course_visits(data: list[dict]) -> list[dict]:
+    """Each session as the email lists it: its number, day and time, chair, and length."""
+    visits = []
+    for item in data:
+        starts_at = datetime.fromisoformat(item["starts_at"])
+        ends_at = datetime.fromisoformat(item["ends_at"])
+        visits.append(
+            {
+                "number": item["number"],
+                "total": item["total"],
+                "when": local_when(starts_at),
+                "short": f"{short_day(starts_at)}, {clock_with_zone(starts_at)}",
+                "chair": item["chair"],
+                "cancelled": item.get("cancelled", False),
+                "minutes": int((ends_at - starts_at).total_seconds() // 60),
+                "starts_at": starts_at,
+            }
+        )
+    return visits
+
+
+def _course_context(event: dict) -> dict:
+    return {
+        "first_name": first_name(event.get("name") or "") or _("there"),
+        "page_url": event.get("page_url"),
+        "address": ics.clinic_address(),
+    }
+
+
+def course_planned(event: dict, now: datetime) -> Content:
+    """The one email of a planned course: every visit, the calendar data and the private page."""
+    visits = _course_visits(event["sessions"])
+    return _render(
+        "course_planned",
+        _clinic(_("Your appointments are booked")),
+        visits=visits,
+        first=visits[0],
+        count=len(visits),
+        **_course_context(event),
+    )
+
+
+def course_changed(event: dict, now: datetime) -> Content:
+    """One email per change: the visits at their new times, those withdrawn, and the next ones."""
+    visits = _course_visits(event["sessions"])
+    upcoming = [v for v in _course_visits(event.get("upcoming", [])) if v["starts_at"] > now][:3]
+    return _render(
+        "course_changed",
+        _clinic(_("Your appointments have changed")),
+        moved=[v for v in visits if not v["cancelled"]],
+        withdrawn=[v for v in visits if v["cancelled"]],
+        upcoming=upcoming,
+        **_course_context(event),
+    )
+
+
+def course_reminder_subject(starts_at: datetime, sent_at: datetime) -> str:
+    start_day = to_local(starts_at).date()
+    send_day = to_local(sent_at).date()
+    if start_day == send_day:
+        return _clinic(_("Reminder: your appointment today"))
+    if start_day == send_day + timedelta(days=1):
+        return _clinic(_("Reminder: your appointment tomorrow"))
+    return _clinic(_("Reminder: your appointment on %(day)s", day=short_day(starts_at)))
+
+
+def course_reminder(event: dict, sent_at: datetime) -> Content:
+    """The reminder of one visit; "today" or "tomorrow" as of the moment it is sent."""
+    [visit] = _course_visits(event["sessions"])
+    return _render(
+        "course_reminder", course_reminder_subject(visit["starts_at"], sent_at), visit=visit, **_course_context(event)
+    )
 
 
 # --- MIME --------------------------------------------------------------------------------
+
 
 def address(addr_spec: str, name: str = "") -> Address:
     addr_spec = addr_spec.strip()
@@ -267,15 +376,17 @@ def build(message: OutboxMessage, sent_at: datetime) -> EmailMessage:
         calendar = ics.restamp(message.ics, sent_at)
         alternative.attach(calendar_part(calendar, method))
         email.make_mixed()
-        email.attach(alternative)
+        email.attach(alternative)  # type: ignore[arg-type]  # typeshed: attach(Self); a sub-part is a MIMEPart
         attachment = MIMEPart(policy=SMTP)
-        attachment.set_content(calendar.encode("utf-8"), maintype="application", subtype="ics",
-                               disposition="attachment", filename="invite.ics")
-        email.attach(attachment)
+        filename = "appointments.ics" if message.kind.startswith("course_") else "invite.ics"
+        attachment.set_content(
+            calendar.encode("utf-8"), maintype="application", subtype="ics", disposition="attachment", filename=filename
+        )
+        email.attach(attachment)  # type: ignore[arg-type]  # as above
     else:
         email.make_alternative()
         for part in alternative.iter_parts():
-            email.attach(part)
+            email.attach(part)  # type: ignore[arg-type]  # as above
     return email
 
 
@@ -290,9 +401,10 @@ _RECIPIENT_HEADERS = ("To", "Cc", "Bcc")
 
 
 def _recipients(message: EmailMessage) -> dict[str, list[str]]:
-    return {name: [address.addr_spec for header in message.get_all(name, [])
-                   for address in header.addresses]
-            for name in _RECIPIENT_HEADERS}
+    return {
+        name: [address.addr_spec for header in message.get_all(name, []) for address in header.addresses]
+        for name in _RECIPIENT_HEADERS
+    }
 
 
 def verify(email: EmailMessage, raw: bytes) -> None:
@@ -307,13 +419,19 @@ def verify(email: EmailMessage, raw: bytes) -> None:
     if read_names != composed_names:
         extra = sorted(set(read_names) - set(composed_names))
         missing = sorted(set(composed_names) - set(read_names))
-        detail = "; ".join(part for part in (
-            f"extra {', '.join(extra)}"[:200] if extra else "",
-            f"missing {', '.join(missing)}" if missing else "",
-            f"{len(read_names)} headers read back, {len(composed_names)} composed",
-        ) if part)
-        raise InvalidMessage(f"refused: the serialized headers differ from the composed ones "
-                             f"(possible header injection): {detail}")
+        detail = "; ".join(
+            part
+            for part in (
+                f"extra {', '.join(extra)}"[:200] if extra else "",
+                f"missing {', '.join(missing)}" if missing else "",
+                f"{len(read_names)} headers read back, {len(composed_names)} composed",
+            )
+            if part
+        )
+        raise InvalidMessage(
+            f"refused: the serialized headers differ from the composed ones (possible header injection): {detail}"
+        )
     if _recipients(read) != _recipients(email):
-        raise InvalidMessage("refused: the serialized recipients (To/Cc/Bcc) differ from the "
-                             "composed ones (possible header injection)")
+        raise InvalidMessage(
+            "refused: the serialized recipients (To/Cc/Bcc) differ from the composed ones (possible header injection)"
+        )

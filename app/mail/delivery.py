@@ -15,6 +15,7 @@ Logs name outbox ids and SMTP codes only: never addresses, names or links.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import smtplib
@@ -28,7 +29,9 @@ from flask import current_app
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import aliased
 
+from app.core.config import Settings
 from app.core.database import is_postgres, write_transaction
+from app.core.extensions import db
 from app.mail import compose, outbox, rendering, sms
 from app.mail.transport import DeliveryError, Envelope
 from app.models import Booking, OutboxMessage, utcnow
@@ -41,6 +44,7 @@ from app.models.mail import (
     OUTBOX_PENDING,
     OUTBOX_SENT,
 )
+from app.models.schedule import SESSION_PLANNED, CourseSession
 
 CHANNELS = (CHANNEL_EMAIL, CHANNEL_SMS)
 
@@ -48,7 +52,7 @@ log = logging.getLogger("app.mail")
 
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 6 * 3600
-DEFAULT_LEASE_SECONDS = 300
+DEFAULT_LEASE_SECONDS = Settings.MAIL_CLAIM_SECONDS
 DEFAULT_BATCH_SIZE = 20
 
 
@@ -61,8 +65,7 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, "
-                f"withdrawn {self.withdrawn}")
+        return f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, withdrawn {self.withdrawn}"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -73,13 +76,14 @@ def backoff(attempts: int) -> timedelta:
 
 # --- transports ----------------------------------------------------------------------------
 
+
 class _RemembersDataReply:
     """smtplib's sendmail drops the server's answer to the message itself: keep it."""
 
     data_reply: tuple[int, bytes] = (0, b"")
 
     def data(self, msg):
-        self.data_reply = super().data(msg)  # type: ignore[misc]
+        self.data_reply = super().data(msg)
         return self.data_reply
 
 
@@ -96,12 +100,12 @@ class SmtpTransport:
 
     def __init__(self, config) -> None:
         self.host = config["MAIL_SERVER"]
-        self.port = int(config.get("MAIL_PORT") or 25)
+        self.port = config["MAIL_PORT"]
         self.username = config.get("MAIL_USERNAME") or ""
         self.password = config.get("MAIL_PASSWORD") or ""
-        self.use_tls = bool(config.get("MAIL_USE_TLS"))
-        self.use_ssl = bool(config.get("MAIL_USE_SSL"))
-        self.timeout = float(config.get("MAIL_TIMEOUT_SECONDS") or 20)
+        self.use_tls = config["MAIL_USE_TLS"]
+        self.use_ssl = config["MAIL_USE_SSL"]
+        self.timeout = config["MAIL_TIMEOUT_SECONDS"]
         self._smtp: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
@@ -138,26 +142,27 @@ class SmtpTransport:
         try:
             smtp = self._connection()
             smtp.sendmail(envelope.sender, [envelope.recipient], envelope.raw)
-            code, text = smtp.data_reply  # type: ignore[attr-defined]
+            code, text = smtp.data_reply  # type: ignore[attr-defined]  # every connection made is a _RemembersDataReply
             return f"{code} {_text(text)}"
         except smtplib.SMTPRecipientsRefused as error:
             code, answer = next(iter(error.recipients.values()), (0, b""))
             raise _smtp_error(code, answer) from None
-        except (smtplib.SMTPAuthenticationError, smtplib.SMTPConnectError,
-                smtplib.SMTPServerDisconnected, smtplib.SMTPNotSupportedError) as error:
+        except (
+            smtplib.SMTPAuthenticationError,
+            smtplib.SMTPConnectError,
+            smtplib.SMTPServerDisconnected,
+            smtplib.SMTPNotSupportedError,
+        ) as error:
             self.close()
-            raise DeliveryError(f"SMTP connection: {_describe(error)}", permanent=False,
-                                connection=True) from None
+            raise DeliveryError(f"SMTP connection: {_describe(error)}", permanent=False, connection=True) from None
         except smtplib.SMTPResponseException as error:
             raise _smtp_error(error.smtp_code, error.smtp_error) from None
         except (OSError, smtplib.SMTPException) as error:
             self.close()
-            raise DeliveryError(f"SMTP connection: {_describe(error)}", permanent=False,
-                                connection=True) from None
+            raise DeliveryError(f"SMTP connection: {_describe(error)}", permanent=False, connection=True) from None
         except Exception as error:  # noqa: BLE001 - unknown trouble: retried, then given up on
             self.close()
-            raise DeliveryError(f"unexpected {type(error).__name__}: {error}"[:300],
-                                permanent=False) from None
+            raise DeliveryError(f"unexpected {type(error).__name__}: {error}"[:300], permanent=False) from None
 
     def close(self) -> None:
         if self._smtp is not None:
@@ -225,14 +230,20 @@ def send_test(to_address: str, now: datetime | None = None) -> str:
     now = now or utcnow()
     clinic = current_app.config["CLINIC_NAME"]
     message = OutboxMessage(
-        kind="test", to_address=to_address, to_name="", message_id=outbox.new_message_ids(1)[0],
-        subject=f"Test message – {clinic}", body_html="",
-        body_text=(f"This is a test message from {clinic}'s booking service "
-                   f"({current_app.config['PUBLIC_BASE_URL']}), sent with `flask mail test`.\n"
-                   "If it arrived, confirmations and reminders can reach patients too.\n"))
+        kind="test",
+        to_address=to_address,
+        to_name="",
+        message_id=outbox.new_message_ids(1)[0],
+        subject=f"Test message – {clinic}",
+        body_html="",
+        body_text=(
+            f"This is a test message from {clinic}'s booking service "
+            f"({current_app.config['PUBLIC_BASE_URL']}), sent with `flask mail test`.\n"
+            "If it arrived, confirmations and reminders can reach patients too.\n"
+        ),
+    )
     raw = compose.as_bytes(compose.build(message, now))
-    envelope = Envelope(0, "test", compose.sender_address().addr_spec,
-                        compose.address(to_address).addr_spec, raw)
+    envelope = Envelope(0, "test", compose.sender_address().addr_spec, compose.address(to_address).addr_spec, raw)
     transport = make_transport()
     try:
         return transport.send(envelope)
@@ -241,6 +252,7 @@ def send_test(to_address: str, now: datetime | None = None) -> str:
 
 
 # --- the outbox ----------------------------------------------------------------------------
+
 
 def _due_query(now: datetime, limit: int, channel: str = CHANNEL_EMAIL):
     earlier = aliased(OutboxMessage)
@@ -255,18 +267,24 @@ def _due_query(now: datetime, limit: int, channel: str = CHANNEL_EMAIL):
     )
     return (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == OUTBOX_PENDING,
-               OutboxMessage.next_attempt_at <= now,
-               OutboxMessage.channel == channel,
-               or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
-               ~waits_for_earlier)
+        .where(
+            OutboxMessage.status == OUTBOX_PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.channel == channel,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+            ~waits_for_earlier,
+        )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
 
 
-def claim(now: datetime, limit: int = DEFAULT_BATCH_SIZE,
-          lease_seconds: float = DEFAULT_LEASE_SECONDS, channel: str = CHANNEL_EMAIL) -> list[int]:
+def claim(
+    now: datetime,
+    limit: int = DEFAULT_BATCH_SIZE,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    channel: str = CHANNEL_EMAIL,
+) -> list[int]:
     """Take up to `limit` due messages of `channel` for this worker until now + lease."""
     with write_transaction() as session:
         query = _due_query(now, limit, channel)
@@ -275,16 +293,31 @@ def claim(now: datetime, limit: int = DEFAULT_BATCH_SIZE,
         ids = list(session.execute(query).scalars())
         if ids:
             session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
                 .values(claimed_until=now + timedelta(seconds=lease_seconds))
-                .execution_options(synchronize_session=False))
+                .execution_options(synchronize_session=False)
+            )
     return ids
 
 
 def _is_stale_reminder(message: OutboxMessage, booking: Booking | None) -> bool:
-    return (booking is None or booking.status != STATUS_CONFIRMED
-            or booking.erased_at is not None
-            or booking.ical_sequence != message.booking_sequence)
+    return (
+        booking is None
+        or booking.status != STATUS_CONFIRMED
+        or booking.erased_at is not None
+        or booking.ical_sequence != message.booking_sequence
+    )
+
+
+def _is_stale_course_reminder(message: OutboxMessage) -> bool:
+    """A course reminder whose session has since moved (a higher SEQUENCE), been cancelled or
+    gone is not sent (the move clears `reminded_at`, so the new time gets its own)."""
+    if message.event is None:
+        return False
+    [entry] = json.loads(message.event)["sessions"]
+    item = db.session.execute(select(CourseSession).where(CourseSession.ical_uid == entry["uid"])).scalar_one_or_none()
+    return item is None or item.status != SESSION_PLANNED or item.ical_sequence != entry["sequence"]
 
 
 def _prepare(message_id: int, now: datetime) -> Envelope | str:
@@ -296,6 +329,8 @@ def _prepare(message_id: int, now: datetime) -> Envelope | str:
         needs_booking = message.kind == outbox.REMINDER or message.channel == CHANNEL_SMS
         booking = session.get(Booking, message.booking_id) if message.booking_id and needs_booking else None
         if message.kind == outbox.REMINDER and _is_stale_reminder(message, booking):
+            return _withdraw(message)
+        if message.kind == outbox.COURSE_REMINDER and _is_stale_course_reminder(message):
             return _withdraw(message)
         if message.channel == CHANNEL_SMS:
             reason = sms.reason_not_to_send(message, booking, now)
@@ -334,8 +369,7 @@ def _prepare_text(message: OutboxMessage, now: datetime) -> Envelope | str:
     if not sms.can_receive_texts(message.to_address):
         _record_failure(message, "this number cannot receive texts (a landline)", permanent=True, now=now)
         return "invalid: a landline"
-    return Envelope(message.id, message.kind, "", message.to_address, message.body_text.encode("utf-8"),
-                    CHANNEL_SMS)
+    return Envelope(message.id, message.kind, "", message.to_address, message.body_text.encode("utf-8"), CHANNEL_SMS)
 
 
 def _record_failure(message: OutboxMessage, error: str, *, permanent: bool, now: datetime) -> bool:
@@ -343,7 +377,7 @@ def _record_failure(message: OutboxMessage, error: str, *, permanent: bool, now:
     message.attempts += 1
     message.last_error = error[:1000]
     message.claimed_until = None
-    limit = int(current_app.config.get("MAIL_MAX_ATTEMPTS", 8))
+    limit = current_app.config["MAIL_MAX_ATTEMPTS"]
     if permanent or message.attempts >= limit:
         message.status = OUTBOX_FAILED
         if not permanent:
@@ -374,28 +408,37 @@ def _mark_failed(message_id: int, error: DeliveryError, now: datetime, report: D
             return
         if _record_failure(message, str(error), permanent=error.permanent, now=now):
             report.failed += 1
-            log.warning("outbox %s (%s) failed permanently after %s attempt(s)",
-                        message.id, message.kind, message.attempts)
+            log.warning(
+                "outbox %s (%s) failed permanently after %s attempt(s)", message.id, message.kind, message.attempts
+            )
         else:
             report.retrying += 1
-            log.info("outbox %s (%s) will be retried at %s", message.id, message.kind,
-                     message.next_attempt_at.isoformat())
+            log.info(
+                "outbox %s (%s) will be retried at %s", message.id, message.kind, message.next_attempt_at.isoformat()
+            )
 
 
 def _release(ids: list[int]) -> None:
     if not ids:
         return
     with write_transaction() as session:
-        session.execute(update(OutboxMessage)
-                        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OUTBOX_PENDING)
-                        .values(claimed_until=None)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OUTBOX_PENDING)
+            .values(claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
-def deliver_due(now: datetime | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                lease_seconds: float = DEFAULT_LEASE_SECONDS,
-                should_stop: Callable[[], bool] = lambda: False,
-                transport=None, sms_transport=None) -> DeliveryReport:
+def deliver_due(
+    now: datetime | None = None,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    should_stop: Callable[[], bool] = lambda: False,
+    transport=None,
+    sms_transport=None,
+) -> DeliveryReport:
     """Send every message due at `now` (default: the clock), batch by batch, until none is
     due or `should_stop()` says so (the current message is always finished first): the
     emails (through `transport`), then the texts (through `sms_transport`)."""
@@ -403,13 +446,21 @@ def deliver_due(now: datetime | None = None, *, batch_size: int = DEFAULT_BATCH_
     for channel, chosen in zip(CHANNELS, (transport, sms_transport), strict=True):
         if should_stop():
             break
-        _deliver_channel(channel, chosen or make_transport(channel), report, now, batch_size,
-                         lease_seconds, should_stop)
+        _deliver_channel(
+            channel, chosen or make_transport(channel), report, now, batch_size, lease_seconds, should_stop
+        )
     return report
 
 
-def _deliver_channel(channel: str, transport, report: DeliveryReport, now: datetime | None,
-                     batch_size: int, lease_seconds: float, should_stop: Callable[[], bool]) -> None:
+def _deliver_channel(
+    channel: str,
+    transport,
+    report: DeliveryReport,
+    now: datetime | None,
+    batch_size: int,
+    lease_seconds: float,
+    should_stop: Callable[[], bool],
+) -> None:
     try:
         while not should_stop():
             moment = now or utcnow()
@@ -437,7 +488,7 @@ def _deliver_channel(channel: str, transport, report: DeliveryReport, now: datet
                     _mark_failed(message_id, error, moment, report)
                     if error.connection:
                         # The server is unreachable: the rest of the batch waits its turn too.
-                        for waiting in ids[position + 1:]:
+                        for waiting in ids[position + 1 :]:
                             _mark_failed(waiting, error, moment, report)
                         return
                     continue
@@ -448,4 +499,3 @@ def _deliver_channel(channel: str, transport, report: DeliveryReport, now: datet
                 log.info("outbox %s (%s) sent", envelope.id, envelope.kind)
     finally:
         transport.close()
-

@@ -19,8 +19,7 @@ bp = Blueprint("dev_mail", __name__, url_prefix="/dev/mail")
 
 # The stored HTML body is shown in a sandboxed frame, under a policy of its own that
 # allows the inline styles emails rely on and nothing else.
-BODY_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-               "frame-ancestors 'self'; sandbox")
+BODY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
 
 
 def _shown(message: OutboxMessage) -> OutboxMessage:
@@ -46,9 +45,7 @@ def _no_store(response: Response) -> Response:
 
 @bp.get("/")
 def index():
-    messages = db.session.execute(
-        select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)
-    ).scalars().all()
+    messages = db.session.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)).scalars().all()
     messages = [_shown(message) for message in messages]
     return _no_store(Response(render_template("dev_mail/index.html", messages=messages)))
 
@@ -57,8 +54,7 @@ def index():
 def show(message_id: int):
     message = _message_or_404(message_id)
     captured = delivery.captured_file(message).exists()
-    return _no_store(Response(render_template("dev_mail/message.html", message=message,
-                                              captured=captured)))
+    return _no_store(Response(render_template("dev_mail/message.html", message=message, captured=captured)))
 
 
 @bp.get("/<int:message_id>/body.html")
@@ -94,8 +90,7 @@ def eml(message_id: int):
         try:
             raw = compose.as_bytes(compose.build(message, message.sent_at or utcnow()))
         except compose.InvalidMessage as error:
-            return _no_store(Response(f"This message cannot be built: {error}", status=409,
-                                      mimetype="text/plain"))
+            return _no_store(Response(f"This message cannot be built: {error}", status=409, mimetype="text/plain"))
     response = Response(raw, mimetype="message/rfc822")
     response.headers["Content-Disposition"] = f'attachment; filename="{message.id}-{message.kind}.eml"'
     return _no_store(response)

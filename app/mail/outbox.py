@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
 from functools import lru_cache
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import insert, update
+from sqlalchemy import CursorResult, Table, insert, update
 
 from app.core.extensions import db
 from app.mail import texts
@@ -21,6 +22,9 @@ from app.mail.rendering import (  # noqa: F401 - the kinds are named here too
     CANCELLATION,
     CONFIRMATION,
     CONTACT_CHANGED,
+    COURSE_CHANGED,
+    COURSE_PLANNED,
+    COURSE_REMINDER,
     INBOUND,
     KINDS,
     OFFER,
@@ -60,7 +64,7 @@ class Message:
     to_address: str
     to_name: str = ""
     due_at: datetime | None = None
-    details: dict[str, str | None] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)  # JSON values
     channel: str = CHANNEL_EMAIL
 
 
@@ -69,9 +73,14 @@ def enqueue(booking: Booking, *messages: Message) -> None:
 
     Only the events are stored (a snapshot of the booking, and each message's details); the
     worker renders each one when it sends it."""
-    _insert(messages, lambda message: {
-        "booking_id": booking.id, "booking_sequence": booking.ical_sequence,
-        "event": event_json(booking, **message.details)})
+    _insert(
+        messages,
+        lambda message: {
+            "booking_id": booking.id,
+            "booking_sequence": booking.ical_sequence,
+            "event": event_json(booking, **message.details),
+        },
+    )
 
 
 def enqueue_unbooked(*messages: Message) -> None:
@@ -92,21 +101,35 @@ def _insert(messages: tuple[Message, ...], about: Callable[[Message], dict]) -> 
     for message, message_id in zip(messages, new_message_ids(len(messages)), strict=True):
         if message.kind not in (texts.KINDS if message.channel == CHANNEL_SMS else KINDS):
             raise ValueError(f"unknown {message.channel} kind {message.kind!r}")
-        rows.append({"message_id": message_id, "kind": message.kind, "channel": message.channel,
-                     "to_address": message.to_address,
-                     "to_name": message.to_name, "status": OUTBOX_PENDING,
-                     "next_attempt_at": message.due_at or now, "created_at": now, **about(message)})
-    session.execute(insert(OutboxMessage.__table__), rows)
+        rows.append(
+            {
+                "message_id": message_id,
+                "kind": message.kind,
+                "channel": message.channel,
+                "to_address": message.to_address,
+                "to_name": message.to_name,
+                "status": OUTBOX_PENDING,
+                "next_attempt_at": message.due_at or now,
+                "created_at": now,
+                **about(message),
+            }
+        )
+    session.execute(insert(cast(Table, OutboxMessage.__table__)), rows)
 
 
 def withdraw_pending(booking: Booking, kind: str | None = REMINDER) -> int:
     """Mark this booking's unsent messages of `kind` (None: of every kind) as no longer wanted."""
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.booking_id == booking.id,
-               OutboxMessage.kind == kind if kind is not None else OutboxMessage.kind.is_not(None),
-               OutboxMessage.status == OUTBOX_PENDING)
-        .values(status=OUTBOX_CANCELLED, claimed_until=None)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult,
+        db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.booking_id == booking.id,
+                OutboxMessage.kind == kind if kind is not None else OutboxMessage.kind.is_not(None),
+                OutboxMessage.status == OUTBOX_PENDING,
+            )
+            .values(status=OUTBOX_CANCELLED, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        ),
     )
     return result.rowcount or 0

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from flask_babel import force_locale
 
-from app.invites import ics
+from app.invites import course_ics, ics
 from app.mail import compose, texts
 from app.models import Booking, OutboxMessage
 from app.models.booking import LOCALES, first_name_initial, format_reference
@@ -31,8 +32,23 @@ WAITLIST_JOINED = "waitlist_joined"  # the waiting list's private link, sent on 
 INBOUND = "inbound"  # mail to the clinic passed on to staff (app.replies): about no booking row
 # To a booking's previous address when staff change it: that it changed, and nothing more.
 CONTACT_CHANGED = "contact_changed"
-KINDS = (CONFIRMATION, UPDATE, CANCELLATION, REMINDER, STAFF_NOTICE, OFFER, WAITLIST_JOINED, INBOUND,
-         CONTACT_CHANGED)
+# A treatment course's mail (app.courses): about a course's sessions, not a booking row.
+COURSE_PLANNED = "course_planned"
+COURSE_CHANGED = "course_changed"
+COURSE_REMINDER = "course_reminder"
+COURSE_KINDS = (COURSE_PLANNED, COURSE_CHANGED, COURSE_REMINDER)
+KINDS = (
+    CONFIRMATION,
+    UPDATE,
+    CANCELLATION,
+    REMINDER,
+    STAFF_NOTICE,
+    OFFER,
+    WAITLIST_JOINED,
+    INBOUND,
+    CONTACT_CHANGED,
+    *COURSE_KINDS,
+)
 
 
 @dataclass(frozen=True)
@@ -77,21 +93,32 @@ class BookingSnapshot:
     @classmethod
     def from_json(cls, data: dict) -> BookingSnapshot:
         times = ("starts_at", "ends_at", "updated_at")
-        return cls(**{key: datetime.fromisoformat(value) if key in times else value
-                      for key, value in data.items()})
+        values: dict[str, Any] = {
+            key: datetime.fromisoformat(value) if key in times else value for key, value in data.items()
+        }
+        return cls(**values)
 
 
 def snapshot(booking: Booking) -> dict:
     """A BookingSnapshot of `booking` as JSON-ready values (read back by from_json)."""
     slot = booking.slot
     return {
-        "public_id": booking.public_id, "ical_uid": booking.ical_uid,
-        "ical_sequence": booking.ical_sequence, "status": booking.status, "name": booking.name,
-        "email": booking.email, "mode": booking.mode, "starts_at": slot.starts_at.isoformat(),
-        "ends_at": slot.ends_at.isoformat(), "updated_at": booking.updated_at.isoformat(),
-        "cancelled_by": booking.cancelled_by, "reference": booking.reference,
-        "locale": booking.locale or "en", "calendar_reply": booking.calendar_reply,
-        "video_room": booking.video_room, "custom_video_url": booking.custom_video_url,
+        "public_id": booking.public_id,
+        "ical_uid": booking.ical_uid,
+        "ical_sequence": booking.ical_sequence,
+        "status": booking.status,
+        "name": booking.name,
+        "email": booking.email,
+        "mode": booking.mode,
+        "starts_at": slot.starts_at.isoformat(),
+        "ends_at": slot.ends_at.isoformat(),
+        "updated_at": booking.updated_at.isoformat(),
+        "cancelled_by": booking.cancelled_by,
+        "reference": booking.reference,
+        "locale": booking.locale or "en",
+        "calendar_reply": booking.calendar_reply,
+        "video_room": booking.video_room,
+        "custom_video_url": booking.custom_video_url,
     }
 
 
@@ -122,7 +149,7 @@ def message_locale(kind: str, event: dict) -> str:
     entry's for its mail), whoever made the change; staff notices are in the staff's English."""
     if kind in (STAFF_NOTICE, INBOUND):
         return "en"
-    unbooked = kind in (OFFER, WAITLIST_JOINED)
+    unbooked = kind in (OFFER, WAITLIST_JOINED, *COURSE_KINDS)
     language = event.get("locale") if unbooked else event.get("booking", {}).get("locale")
     return language if language in LOCALES else "en"
 
@@ -144,15 +171,19 @@ def _render_event(kind: str, event: dict, now: datetime) -> Rendered:
     if kind == INBOUND:
         content = compose.inbound_notice(event)
         return Rendered(content.subject, content.text, content.html)
-    booking = BookingSnapshot.from_json(event["booking"])
+    if kind in COURSE_KINDS:
+        return _render_course(kind, event, now)
+    # The composers read a booking's fields, and a snapshot has each of them as it stood when
+    # the email was queued.
+    booking = cast(Booking, BookingSnapshot.from_json(event["booking"]))
     link = event.get("manage_url")
     previous = _instant(event.get("previous_start"))
     if kind == CONFIRMATION:
-        content = compose.confirmation(booking, link)
+        content = compose.confirmation(booking, event["manage_url"])
         calendar = ics.booking_invite(booking, ics.REQUEST, booking.updated_at, manage_url=link)
         return Rendered(content.subject, content.text, content.html, calendar, ics.REQUEST)
     if kind == UPDATE:
-        content = compose.update(booking, previous, link)
+        content = compose.update(booking, datetime.fromisoformat(event["previous_start"]), link)
         calendar = ics.booking_invite(booking, ics.REQUEST, booking.updated_at, manage_url=link)
         return Rendered(content.subject, content.text, content.html, calendar, ics.REQUEST)
     if kind == CANCELLATION:
@@ -171,12 +202,24 @@ def _render_event(kind: str, event: dict, now: datetime) -> Rendered:
     raise ValueError(f"unknown message kind {kind!r}")
 
 
+def _render_course(kind: str, event: dict, now: datetime) -> Rendered:
+    """A course's email: the planned course or a change carries its calendar data (see
+    app.invites.course_ics for which method), a reminder none."""
+    if kind == COURSE_REMINDER:
+        content = compose.course_reminder(event, now)
+        return Rendered(content.subject, content.text, content.html)
+    entries = [course_ics.SessionEntry.from_json(data) for data in event["sessions"]]
+    content = (compose.course_planned if kind == COURSE_PLANNED else compose.course_changed)(event, now)
+    attendee = ics.Party(name=event["name"], email=event["email"]) if event.get("email") else None
+    method, calendar = course_ics.course_calendar(entries, now, attendee, event.get("page_url"))
+    return Rendered(content.subject, content.text, content.html, calendar, method)
+
+
 def render(message: OutboxMessage, now: datetime) -> Rendered:
     """The message's words: rendered from its event (as sent at `now`) if it has not been
     rendered yet."""
     if message.event is None:
-        return Rendered(message.subject, message.body_text, message.body_html, message.ics,
-                        message.ics_method)
+        return Rendered(message.subject, message.body_text, message.body_html, message.ics, message.ics_method)
     return render_event(message.kind, json.loads(message.event), now)
 
 

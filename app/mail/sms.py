@@ -21,11 +21,13 @@ from sqlalchemy import exists, select
 
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
+from app.core.urls import public_url
 from app.mail import texts
 from app.mail.transport import DeliveryError
 from app.models import Booking, OutboxMessage, SmsOptOut
 from app.models.booking import STATUS_CONFIRMED
 from app.models.mail import IS_TEXT, OUTBOX_SENT
+from app.schedule.clinic_time import clinic_today
 
 # Provider error codes for a number that cannot take texts: invalid (21211), not a mobile
 # number (21614), unreachable or not allowed (21612, 21408), opted out at the carrier (21610).
@@ -33,8 +35,11 @@ UNREACHABLE_NUMBER_CODES = frozenset({21211, 21408, 21610, 21612, 21614})
 
 
 def is_configured(config) -> bool:
-    return bool(config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")
-                and (config.get("TWILIO_FROM_NUMBER") or config.get("TWILIO_MESSAGING_SERVICE_SID")))
+    return bool(
+        config.get("TWILIO_ACCOUNT_SID")
+        and config.get("TWILIO_AUTH_TOKEN")
+        and (config.get("TWILIO_FROM_NUMBER") or config.get("TWILIO_MESSAGING_SERVICE_SID"))
+    )
 
 
 def can_receive_texts(e164: str) -> bool:
@@ -45,8 +50,11 @@ def can_receive_texts(e164: str) -> bool:
     except phonenumbers.NumberParseException:
         return False
     return phonenumbers.number_type(number) not in (
-        phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.TOLL_FREE,
-        phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.SHARED_COST)
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+    )
 
 
 def reason_not_to_send(message: OutboxMessage, booking: Booking | None, now: datetime) -> str | None:
@@ -70,15 +78,22 @@ def reason_not_to_send(message: OutboxMessage, booking: Booking | None, now: dat
 def _texted_today(phone: str, now: datetime) -> bool:
     """Whether a confirmation or reminder went to `phone` on the clinic's day of `now`: the
     automatic texts come at most one a day."""
-    midnight = datetime.combine(now.astimezone(clinic_zone()).date(), time(0), clinic_zone())
-    return db.session.execute(select(exists().where(
-        IS_TEXT, OutboxMessage.to_address == phone,
-        OutboxMessage.status == OUTBOX_SENT, OutboxMessage.kind.in_((texts.CONFIRMATION, texts.REMINDER)),
-        OutboxMessage.sent_at >= midnight))).scalar_one()
+    midnight = datetime.combine(clinic_today(now), time(0), clinic_zone())
+    return db.session.execute(
+        select(
+            exists().where(
+                IS_TEXT,
+                OutboxMessage.to_address == phone,
+                OutboxMessage.status == OUTBOX_SENT,
+                OutboxMessage.kind.in_((texts.CONFIRMATION, texts.REMINDER)),
+                OutboxMessage.sent_at >= midnight,
+            )
+        )
+    ).scalar_one()
 
 
 def status_callback_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/sms/status"
+    return public_url("/sms/status")
 
 
 class RestTransport:
@@ -86,12 +101,12 @@ class RestTransport:
 
     def __init__(self, config) -> None:
         sid = config["TWILIO_ACCOUNT_SID"]
-        base = (config.get("TWILIO_API_BASE") or "https://api.twilio.com").rstrip("/")
+        base = config["TWILIO_API_BASE"].rstrip("/")
         self.url = f"{base}/2010-04-01/Accounts/{sid}/Messages.json"
         self.auth = (sid, config["TWILIO_AUTH_TOKEN"])
         service = config.get("TWILIO_MESSAGING_SERVICE_SID")
         self.sender = {"MessagingServiceSid": service} if service else {"From": config["TWILIO_FROM_NUMBER"]}
-        self.timeout = float(config.get("SMS_TIMEOUT_SECONDS") or 20)
+        self.timeout = config["SMS_TIMEOUT_SECONDS"]
         self.callback = status_callback_url()
         self._session: niquests.Session | None = None
 
@@ -109,19 +124,22 @@ class RestTransport:
         """Returns the provider's id for the message; raises DeliveryError."""
         try:
             response = self._connection().post(
-                self.url, data=self.form(envelope.recipient, envelope.raw.decode("utf-8")),
-                auth=self.auth, timeout=self.timeout, allow_redirects=False)
+                self.url,
+                data=self.form(envelope.recipient, envelope.raw.decode("utf-8")),
+                auth=self.auth,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
         except niquests.RequestException as error:
             self.close()
-            raise DeliveryError(f"SMS provider: {type(error).__name__}", permanent=False,
-                                connection=True) from None
+            raise DeliveryError(f"SMS provider: {type(error).__name__}", permanent=False, connection=True) from None
         try:
             answer = response.json() if response.content else {}
         except ValueError:
             answer = {}
         if not isinstance(answer, dict):
             answer = {}
-        status = response.status_code
+        status = response.status_code or 0
         if status in (200, 201) and isinstance(answer.get("sid"), str) and answer["sid"]:
             return answer["sid"][:64]
         code = answer.get("code")

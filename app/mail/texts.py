@@ -27,13 +27,24 @@ KINDS = (CONFIRMATION, REMINDER, STAFF_TEXT)
 # The GSM 03.38 default alphabet and its extension table (each extension character takes two).
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 SEGMENT_GSM7, SEGMENT_GSM7_MULTI = 160, 153
 SEGMENT_UCS2, SEGMENT_UCS2_MULTI = 70, 67
 # No text may carry these words (any case): what a consultation is about stays private.
-HEALTH_WORDS = ("tms", "ketamine", "ketamina", "depression", "depresión", "depresion",
-                "treatment", "tratamiento", "therapy", "terapia")
+HEALTH_WORDS = (
+    "tms",
+    "ketamine",
+    "ketamina",
+    "depression",
+    "depresión",
+    "depresion",
+    "treatment",
+    "tratamiento",
+    "therapy",
+    "terapia",
+)
 
 
 def is_gsm7(text: str) -> bool:
@@ -83,7 +94,7 @@ def _day_words(starts_at: datetime, sent_at: datetime) -> str:
 
 def _time(starts_at: datetime) -> str:
     """'10:00 AM MST'; Spanish '10:00 a. m. MST' (the zone's short English name, where the
-    language has none: 'hora de Denver' would not leave room for the link)."""
+    language has none: 'hora de Colorado' would not leave room for the link)."""
     local = to_local(starts_at)
     short = zone_abbreviation(local) or zone_abbreviation(local, Locale.parse("en"))
     return f"{clock(local, local.tzinfo)} {short}" if short else clock_with_zone(starts_at)
@@ -102,16 +113,17 @@ def _words(kind: str, event: dict, now: datetime) -> str:
     else:
         starts_at = datetime.fromisoformat(event["booking"]["starts_at"])
         if kind == CONFIRMATION:
-            text = _("%(clinic)s: booked for %(when)s.", clinic=clinic,
-                     when=_day_and_time(starts_at, None))
+            text = _("%(clinic)s: booked for %(when)s.", clinic=clinic, when=_day_and_time(starts_at, None))
         elif kind == REMINDER:
-            text = _("%(clinic)s: reminder for %(when)s.", clinic=clinic,
-                     when=_day_and_time(starts_at, now))
+            text = _("%(clinic)s: reminder for %(when)s.", clinic=clinic, when=_day_and_time(starts_at, now))
         else:
             raise ValueError(f"no text for message kind {kind!r}")
         link = event.get("sms_link")
-        text += " " + (_("Manage: %(link)s", link=link) if link
-                       else _("Questions: %(phone)s", phone=current_app.config["CLINIC_PHONE"]))
+        text += " " + (
+            _("Manage: %(link)s", link=link)
+            if link
+            else _("Questions: %(phone)s", phone=current_app.config["CLINIC_PHONE"])
+        )
     return text + " " + _("Reply STOP to opt out.")
 
 

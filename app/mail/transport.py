@@ -19,6 +19,7 @@ class DeliveryError(Exception):
 @dataclass(frozen=True)
 class Envelope:
     """A message ready for the wire: the raw email, or a text's words (UTF-8)."""
+
     id: int
     kind: str
     sender: str

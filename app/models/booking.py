@@ -5,22 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    ColumnElement,
     ForeignKey,
     Index,
     String,
     Text,
+    exists,
     func,
     literal_column,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from app.models.base import Base, UTCDateTime, new_public_id, new_video_room, utcnow
 
 MODES = ("in_person", "phone", "video")
-MODE_LABELS = {"in_person": "In person at the clinic", "phone": "Phone call", "video": "Video call"}
 INTERESTS = ("tms", "ketamine", "not_sure")
-INTEREST_LABELS = {"tms": "TMS", "ketamine": "Ketamine therapy", "not_sure": "Not sure yet"}
 
 # The language the patient booked in; every message they get is written in it.
 LOCALES = ("en", "es")
@@ -64,6 +66,20 @@ class Slot(Base):
 
     def offers(self, mode: str) -> bool:
         return mode in self.mode_list
+
+    @hybrid_property
+    def is_booked(self) -> bool:
+        """Whether a confirmed booking holds this slot: the one way to ask, in a query
+        (`select(Slot).where(~Slot.is_booked)`) or of a slot (read from the database now, in
+        the caller's transaction, never from a relationship loaded earlier)."""
+        session = object_session(self)
+        assert session is not None, "a slot not in a session cannot say whether it is booked"
+        return bool(session.execute(select(Slot.is_booked).where(Slot.id == self.id)).scalar_one())
+
+    @is_booked.inplace.expression
+    @classmethod
+    def _is_booked_expression(cls) -> ColumnElement[bool]:
+        return exists().where(Booking.slot_id == cls.id, BOOKING_IS_CONFIRMED)
 
     def __repr__(self) -> str:
         return f"<Slot {self.starts_at.isoformat()}>"

@@ -32,8 +32,12 @@ class OutboxMessage(Base):
         Index("ix_outbox_message_booking_id_status", "booking_id", "status"),
         # Texts by number (a STOP withdraws them, a reminder looks for today's text), kept for
         # texts only so that queuing an email costs no more.
-        Index("ix_outbox_message_sms_to_address", "to_address",
-              sqlite_where=text("channel = 'sms'"), postgresql_where=text("channel = 'sms'")),
+        Index(
+            "ix_outbox_message_sms_to_address",
+            "to_address",
+            sqlite_where=text("channel = 'sms'"),
+            postgresql_where=text("channel = 'sms'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -128,9 +128,7 @@ class Course(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     template: Mapped[CourseTemplate] = relationship()
-    sessions: Mapped[list[CourseSession]] = relationship(
-        back_populates="course", order_by="CourseSession.number"
-    )
+    sessions: Mapped[list[CourseSession]] = relationship(back_populates="course", order_by="CourseSession.number")
 
 
 class CourseSession(Base):
@@ -167,9 +165,7 @@ class ChairHold(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     chair_id: Mapped[int] = mapped_column(ForeignKey("chair.id"))
     cell_start: Mapped[datetime] = mapped_column(UTCDateTime)
-    session_id: Mapped[int] = mapped_column(
-        ForeignKey("course_session.id", ondelete="CASCADE"), index=True
-    )
+    session_id: Mapped[int] = mapped_column(ForeignKey("course_session.id", ondelete="CASCADE"), index=True)
 
 
 Index("ix_course_session_chair_start", CourseSession.chair_id, CourseSession.starts_at)

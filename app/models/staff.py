@@ -139,6 +139,5 @@ def _refuse_delete(mapper, connection, target) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_changes(state) -> None:
-    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
-            and state.bind_mapper.class_ is AuditLog:
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None and state.bind_mapper.class_ is AuditLog:
         raise AuditLogIsAppendOnly("audit log entries cannot be changed or deleted")

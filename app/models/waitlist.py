@@ -64,8 +64,7 @@ class WaitlistEntry(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     booking: Mapped[Booking | None] = relationship()
-    offers: Mapped[list[WaitlistOffer]] = relationship(back_populates="entry",
-                                                       order_by="WaitlistOffer.id")
+    offers: Mapped[list[WaitlistOffer]] = relationship(back_populates="entry", order_by="WaitlistOffer.id")
 
     @staticmethod
     def _list(value: str) -> list[str]:
@@ -116,8 +115,7 @@ class WaitlistOffer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("waitlist_entry.id", ondelete="CASCADE"), index=True)
-    freed_slot_id: Mapped[int] = mapped_column(ForeignKey("waitlist_freed_slot.id", ondelete="CASCADE"),
-                                               index=True)
+    freed_slot_id: Mapped[int] = mapped_column(ForeignKey("waitlist_freed_slot.id", ondelete="CASCADE"), index=True)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id", ondelete="CASCADE"))
     # The recipient's mailbox (app.booking.validation.mailbox_key: lower case, no +tag), so
     # the daily limit per person is one index probe.

@@ -49,4 +49,3 @@ def register(app: Flask) -> None:
         if not imap_configured(current_app.config):
             raise click.ClickException("Set IMAP_HOST, IMAP_USER and IMAP_PASSWORD first.")
         click.echo(str(poll_mailbox()))
-

@@ -31,11 +31,16 @@ def poll_mailbox(handle: Callable[[bytes], Outcome] = handle_message) -> PollRep
     """Handle the mailbox's messages, oldest first, moving each one away once handled. A
     message whose handling fails (the database is away) stays where it is for the next round."""
     config = current_app.config
-    timeout = float(config.get("MAIL_TIMEOUT_SECONDS", 20))
-    use_ssl = bool(config.get("IMAP_SSL", True))
+    timeout = config["MAIL_TIMEOUT_SECONDS"]
+    use_ssl = config["IMAP_SSL"]
     done = config["IMAP_DONE_FOLDER"]
-    with IMAPClient(config["IMAP_HOST"], port=int(config["IMAP_PORT"]), ssl=use_ssl,
-                    ssl_context=ssl.create_default_context() if use_ssl else None, timeout=timeout) as client:
+    with IMAPClient(
+        config["IMAP_HOST"],
+        port=config["IMAP_PORT"],
+        ssl=use_ssl,
+        ssl_context=ssl.create_default_context() if use_ssl else None,
+        timeout=timeout,
+    ) as client:
         client.login(config["IMAP_USER"], config["IMAP_PASSWORD"])
         if not client.folder_exists(done):
             client.create_folder(done)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.policy import default as default_policy
 
 from icalendar import Calendar
@@ -37,8 +37,11 @@ class CalendarReply:
     ends_at: datetime | None = None
     comment: str = ""
 
-    def partstat_of(self, address: str) -> str | None:
-        """The PARTSTAT this reply gives for `address`, or None when it names no such attendee."""
+    def partstat_of(self, address: str | None) -> str | None:
+        """The PARTSTAT this reply gives for `address`, or None when it names no such attendee
+        (or there is no address: a booking by phone only)."""
+        if address is None:
+            return None
         address = address.strip().lower()
         for attendee, partstat in self.attendees:
             if attendee == address:
@@ -60,7 +63,7 @@ class Inbound:
 def _mailto(value: object) -> str:
     text = str(value).strip()
     if text.lower().startswith("mailto:"):
-        text = text[len("mailto:"):]
+        text = text[len("mailto:") :]
     return text.strip().lower()
 
 
@@ -102,14 +105,22 @@ def calendar_reply(text: str) -> CalendarReply | None:
     except (TypeError, ValueError):
         sequence = 0
     found = event.get("ATTENDEE", [])
-    attendees = tuple((_attendee_address(attendee), str(attendee.params.get("PARTSTAT", "NEEDS-ACTION")).upper())
-                      for attendee in (found if isinstance(found, list) else [found]))
-    return CalendarReply(method=method, uid=uid, sequence=sequence, attendees=attendees,
-                         starts_at=_instant(event, "DTSTART"), ends_at=_instant(event, "DTEND"),
-                         comment=str(event.get("COMMENT", "")).strip())
+    attendees = tuple(
+        (_attendee_address(attendee), str(attendee.params.get("PARTSTAT", "NEEDS-ACTION")).upper())
+        for attendee in (found if isinstance(found, list) else [found])
+    )
+    return CalendarReply(
+        method=method,
+        uid=uid,
+        sequence=sequence,
+        attendees=attendees,
+        starts_at=_instant(event, "DTSTART"),
+        ends_at=_instant(event, "DTEND"),
+        comment=str(event.get("COMMENT", "")).strip(),
+    )
 
 
-def _part_text(part: EmailMessage) -> str:
+def _part_text(part: MIMEPart) -> str:
     try:
         content = part.get_content()
     except (LookupError, ValueError, AssertionError):  # unknown charset, broken encoding
@@ -149,7 +160,9 @@ def _header(message: EmailMessage, name: str) -> str:
 def _from_address(message: EmailMessage) -> str:
     try:
         header = message.get("From")
-        addresses = header.addresses if header is not None else ()
+        if header is None:
+            return ""
+        addresses = header.addresses
     except (ValueError, IndexError, TypeError, AttributeError):
         return ""
     if len(addresses) != 1:

@@ -18,13 +18,15 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from app.booking import changes
 from app.booking import service as booking_service
 from app.booking.errors import BookingError
+from app.core.actors import CALENDAR, Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.core.text import one_line
 from app.core.timefmt import when
-from app.invites.feeds import staff_booking_url
-from app.invites.ics import one_line
+from app.core.urls import staff_booking_url
 from app.mail import outbox
 from app.mail.outbox import Message
 from app.models import Booking, utcnow
@@ -40,10 +42,15 @@ log = logging.getLogger("app.replies")
 
 # What handling a message did.
 CANCELLED, FLAGGED, RECORDED, COUNTER, FORWARDED, IGNORED = (
-    "cancelled", "flagged", "recorded", "counter", "forwarded", "ignored")
+    "cancelled",
+    "flagged",
+    "recorded",
+    "counter",
+    "forwarded",
+    "ignored",
+)
 
-_ANSWERS = {parse.ACCEPTED: CALENDAR_ACCEPTED, parse.TENTATIVE: CALENDAR_TENTATIVE,
-            parse.DECLINED: CALENDAR_DECLINED}
+_ANSWERS = {parse.ACCEPTED: CALENDAR_ACCEPTED, parse.TENTATIVE: CALENDAR_TENTATIVE, parse.DECLINED: CALENDAR_DECLINED}
 
 
 @dataclass(frozen=True)
@@ -83,16 +90,11 @@ def handle_message(raw: bytes, now: datetime | None = None) -> Outcome:
         return Outcome(RECORDED, answer, booking.public_id)
     if booking.status == STATUS_CANCELLED:
         return Outcome(IGNORED, "the booking is already cancelled", booking.public_id)
-    if current_app.config.get("CALENDAR_REPLY_AUTO_CANCEL", True):
-        def declined(changed: Booking) -> None:
-            # Checked again on the locked row: a move since it was read makes the reply stale.
-            if reply.sequence < changed.ical_sequence - 1:
-                raise _Stale(f"stale: SEQUENCE {reply.sequence}, the booking was moved meanwhile")
-            _mark(changed, CALENDAR_DECLINED, now)
-
+    if current_app.config["CALENDAR_REPLY_AUTO_CANCEL"]:
         try:
-            booking_service.cancel(booking.public_id, by="calendar", reason=reply.comment or None, now=now,
-                                   on_cancelled=declined)
+            booking_service.cancel(
+                booking.public_id, actor=Actor.calendar(reply.sequence), reason=reply.comment or None, now=now
+            )
         except _Stale as stale:
             log.warning("calendar reply ignored: %s", stale)
             return Outcome(IGNORED, str(stale), booking.public_id)
@@ -105,8 +107,12 @@ def handle_message(raw: bytes, now: datetime | None = None) -> Outcome:
             return Outcome(FLAGGED, str(error), booking.public_id)
         return Outcome(CANCELLED, "declined in the patient's calendar", booking.public_id)
     _record(booking.public_id, CALENDAR_DECLINED, now)
-    _forward(message, "The patient declined in their calendar (not cancelled: "
-                      "CALENDAR_REPLY_AUTO_CANCEL is off)", now, booking)
+    _forward(
+        message,
+        "The patient declined in their calendar (not cancelled: CALENDAR_REPLY_AUTO_CANCEL is off)",
+        now,
+        booking,
+    )
     return Outcome(FLAGGED, "declined; auto-cancel is off", booking.public_id)
 
 
@@ -114,10 +120,25 @@ class _Stale(Exception):
     """The reply answers an invite older than the booking's current one."""
 
 
+@changes.hook
+def record_decline(change: changes.Change) -> None:
+    """Inside the transaction of a cancellation by the patient's calendar, first of its hooks
+    (so the emails say what led to it): the answer is kept on the booking. Checked again on
+    the locked row: a move since the reply was read makes it stale, and nothing changes."""
+    sequence = change.actor.reply_sequence
+    if change.actor.kind != CALENDAR or change.what != changes.CANCELLED or sequence is None:
+        return
+    if sequence < change.booking.ical_sequence - 1:
+        raise _Stale(f"stale: SEQUENCE {sequence}, the booking was moved meanwhile")
+    _mark(change.booking, CALENDAR_DECLINED, change.now)
+
+
 def _is_cancelled(public_id: str) -> bool:
     db.session.rollback()
-    return db.session.execute(select(Booking.status).where(Booking.public_id == public_id)).scalar_one() \
+    return (
+        db.session.execute(select(Booking.status).where(Booking.public_id == public_id)).scalar_one()
         == STATUS_CANCELLED
+    )
 
 
 def _refusal(message: parse.Inbound, reply: parse.CalendarReply, booking: Booking | None) -> str | None:
@@ -126,7 +147,7 @@ def _refusal(message: parse.Inbound, reply: parse.CalendarReply, booking: Bookin
         return "no booking has this UID"
     if booking.erased_at is not None:
         return "the booking's personal data was erased"
-    if reply.partstat_of(booking.email) is None:
+    if booking.email is None or reply.partstat_of(booking.email) is None:
         return "the ATTENDEE is not the booking's address"
     if message.from_address != booking.email.strip().lower():
         return "the From address is not the booking's address"
@@ -146,7 +167,8 @@ def _record(public_id: str, answer: str, now: datetime) -> None:
     """Keep the patient's answer on the booking, for staff."""
     with write_transaction():
         booking = db.session.execute(
-            select(Booking).where(Booking.public_id == public_id).with_for_update()).scalar_one()
+            select(Booking).where(Booking.public_id == public_id).with_for_update()
+        ).scalar_one()
         _mark(booking, answer, now)
 
 
@@ -157,13 +179,18 @@ def _forward(message: parse.Inbound, headline: str, now: datetime, booking: Book
         log.warning("inbound message not forwarded: STAFF_NOTIFY_EMAIL is empty")
         return Outcome(IGNORED, "no staff address to forward to")
     details = {
-        "headline": headline, "from": one_line(message.from_address), "subject": one_line(message.subject),
-        "date": one_line(message.date), "text": message.text, "received": now.isoformat(),
+        "headline": headline,
+        "from": one_line(message.from_address),
+        "subject": one_line(message.subject),
+        "date": one_line(message.date),
+        "text": message.text,
+        "received": now.isoformat(),
         "who": one_line(booking.first_name_initial) if booking else None,
         "starts_at": booking.slot.starts_at.isoformat() if booking else None,
         "staff_url": staff_booking_url(booking) if booking else None,
     }
     with write_transaction():
-        outbox.enqueue_unbooked(Message(outbox.INBOUND, to_address=address,
-                                        to_name=current_app.config["CLINIC_NAME"], details=details))
+        outbox.enqueue_unbooked(
+            Message(outbox.INBOUND, to_address=address, to_name=current_app.config["CLINIC_NAME"], details=details)
+        )
     return Outcome(FORWARDED, headline)

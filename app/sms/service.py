@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from app.booking import validation
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.mail import outbox, texts
@@ -29,7 +30,6 @@ from app.mail.outbox import Message
 from app.models import Booking, OutboxMessage, SmsOptOut, SmsReply, utcnow
 from app.models.mail import CHANNEL_SMS, IS_TEXT, OUTBOX_CANCELLED, OUTBOX_FAILED, OUTBOX_PENDING
 from app.models.staff import StaffUser
-from app.staff import audit
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR"})
 START_WORDS = frozenset({"START", "UNSTOP", "INICIO"})
@@ -45,6 +45,7 @@ _HEALTH_WORD = re.compile(r"\b(?:" + "|".join(texts.HEALTH_WORDS) + r")\b", re.I
 
 
 # --- the provider's signature ------------------------------------------------------------
+
 
 def signature(url: str, fields: Iterable[tuple[str, str]], token: str) -> str:
     """X-Twilio-Signature: base64 of HMAC-SHA1, keyed by the auth token, over the webhook's
@@ -64,6 +65,7 @@ def is_signed(url: str, fields: Iterable[tuple[str, str]], given: str | None) ->
 
 # --- replies -------------------------------------------------------------------------------
 
+
 def keyword(body: str) -> str | None:
     """stop, start or help when the whole text is one of their words (any case or spacing)."""
     word = " ".join(body.split()).upper().rstrip(".!")
@@ -79,15 +81,22 @@ def keyword(body: str) -> str | None:
 def _texting_booking(phone: str) -> Booking | None:
     """The latest booking with this number that agreed to texts: where staff see its replies."""
     return db.session.execute(
-        select(Booking).where(Booking.phone == phone, Booking.sms_consent_at.is_not(None),
-                              Booking.erased_at.is_(None))
-        .order_by(Booking.created_at.desc(), Booking.id.desc()).limit(1)).scalar_one_or_none()
+        select(Booking)
+        .where(Booking.phone == phone, Booking.sms_consent_at.is_not(None), Booking.erased_at.is_(None))
+        .order_by(Booking.created_at.desc(), Booking.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def help_text(locale: str) -> str:
     with force_locale(locale):
-        return texts.to_gsm7(_("%(clinic)s: appointment texts. Questions: %(phone)s. Reply STOP to opt out.",
-                               clinic=texts.sender_name(), phone=current_app.config["CLINIC_PHONE"]))
+        return texts.to_gsm7(
+            _(
+                "%(clinic)s: appointment texts. Questions: %(phone)s. Reply STOP to opt out.",
+                clinic=texts.sender_name(),
+                phone=current_app.config["CLINIC_PHONE"],
+            )
+        )
 
 
 def _stop(session, phone: str, word: str, now: datetime) -> None:
@@ -98,7 +107,8 @@ def _stop(session, phone: str, word: str, now: datetime) -> None:
         update(OutboxMessage)
         .where(IS_TEXT, OutboxMessage.to_address == phone, OutboxMessage.status == OUTBOX_PENDING)
         .values(status=OUTBOX_CANCELLED, claimed_until=None, last_error="not sent: the number replied STOP")
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def receive(provider_id: str, phone: str, body: str, now: datetime | None = None) -> str | None:
@@ -112,8 +122,16 @@ def receive(provider_id: str, phone: str, body: str, now: datetime | None = None
             return None
         booking = _texting_booking(phone)
         locale = booking.locale if booking else "en"
-        session.add(SmsReply(provider_id=provider_id, phone=phone, body=body[:1600], keyword=word,
-                             booking_id=booking.id if booking else None, received_at=now))
+        session.add(
+            SmsReply(
+                provider_id=provider_id,
+                phone=phone,
+                body=body[:1600],
+                keyword=word,
+                booking_id=booking.id if booking else None,
+                received_at=now,
+            )
+        )
         if word == STOP:
             _stop(session, phone, " ".join(body.split()).upper(), now)
         elif word == START:
@@ -140,11 +158,13 @@ def delivery_report(provider_id: str, status: str, error_code: str = "") -> bool
         if status in ("undelivered", "failed"):
             message.status = OUTBOX_FAILED
             message.last_error = f"the provider reported it {status}" + (
-                f" (code {error_code[:10]})" if error_code else "")
+                f" (code {error_code[:10]})" if error_code else ""
+            )
     return True
 
 
 # --- what staff see and do ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TextsState:
@@ -162,16 +182,26 @@ class TextsState:
 
 def state(booking: Booking) -> TextsState:
     opt_out = db.session.get(SmsOptOut, booking.phone) if booking.phone else None
-    sent = db.session.execute(
-        select(OutboxMessage).where(OutboxMessage.booking_id == booking.id,
-                                    OutboxMessage.channel == CHANNEL_SMS)
-        .order_by(OutboxMessage.id.desc())).scalars().all()
-    replies = db.session.execute(
-        select(SmsReply).where(SmsReply.booking_id == booking.id).order_by(SmsReply.id.desc())
-    ).scalars().all()
-    return TextsState(agreed=booking.sms_consent_at is not None and booking.erased_at is None,
-                      stopped_at=opt_out.opted_out_at if opt_out else None,
-                      sent=list(sent), replies=list(replies))
+    sent = (
+        db.session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.booking_id == booking.id, OutboxMessage.channel == CHANNEL_SMS)
+            .order_by(OutboxMessage.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    replies = (
+        db.session.execute(select(SmsReply).where(SmsReply.booking_id == booking.id).order_by(SmsReply.id.desc()))
+        .scalars()
+        .all()
+    )
+    return TextsState(
+        agreed=booking.sms_consent_at is not None and booking.erased_at is None,
+        stopped_at=opt_out.opted_out_at if opt_out else None,
+        sent=list(sent),
+        replies=list(replies),
+    )
 
 
 class TextNotSent(Exception):
@@ -183,17 +213,20 @@ class TextNotSent(Exception):
 def check_staff_text(text: str) -> str:
     """The one-off text as it will be sent, or TextNotSent saying what to change."""
     try:
-        clean = validation.single_line(text, "The text", max_length=STAFF_TEXT_MAX,
-                                       missing="Please type the text first.")
+        clean = validation.single_line(
+            text, "The text", max_length=STAFF_TEXT_MAX, missing="Please type the text first."
+        )
     except validation.Invalid as error:
         raise TextNotSent(str(error)) from None
     if _HEALTH_WORD.search(clean):
-        raise TextNotSent("Texts may be read on a lock screen: leave out words about treatment "
-                          "or health (such as " + ", ".join(w.upper() for w in texts.HEALTH_WORDS[:3]) + ").")
+        raise TextNotSent(
+            "Texts may be read on a lock screen: leave out words about treatment "
+            "or health (such as " + ", ".join(w.upper() for w in texts.HEALTH_WORDS[:3]) + ")."
+        )
     return clean
 
 
-def send_text(booking_public_id: str, text: str, by_staff: StaffUser, now: datetime | None = None) -> None:
+def send_text(booking_public_id: str, text: str, actor: StaffUser, now: datetime | None = None) -> None:
     """Queue a one-off text to the booking's patient (who agreed to texts and has not replied
     STOP), through the outbox like every text, and record it in the audit log."""
     clean = check_staff_text(text)
@@ -208,6 +241,10 @@ def send_text(booking_public_id: str, text: str, by_staff: StaffUser, now: datet
             raise TextNotSent("This patient did not agree to texts. Please call or email them instead.")
         if session.get(SmsOptOut, booking.phone) is not None:
             raise TextNotSent("This number replied STOP, so no text can be sent. Please call instead.")
-        outbox.enqueue(booking, Message(texts.STAFF_TEXT, to_address=booking.phone, channel=CHANNEL_SMS,
-                                        due_at=now, details={"text": clean}))
-        audit.record(session, by_staff, "booking.text", booking_id=booking.id)
+        outbox.enqueue(
+            booking,
+            Message(
+                texts.STAFF_TEXT, to_address=booking.phone, channel=CHANNEL_SMS, due_at=now, details={"text": clean}
+            ),
+        )
+        audit.record(session, actor, "booking.text", booking_id=booking.id)

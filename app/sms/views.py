@@ -12,6 +12,7 @@ from app.booking import notifications
 from app.booking import service as booking_service
 from app.core.extensions import csrf
 from app.core.ratelimits import token_lookup_limit
+from app.core.urls import public_url
 from app.sms import service
 
 bp = Blueprint("sms", __name__)
@@ -21,7 +22,7 @@ csrf.exempt(bp)  # the provider signs its requests instead (X-Twilio-Signature)
 def _signed_form() -> dict[str, str]:
     """The webhook's form, once its signature is checked against the public address the
     provider was given (PUBLIC_BASE_URL: behind a proxy the request's own URL differs)."""
-    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + request.path
+    url = public_url(request.path)
     if request.query_string:
         url += "?" + request.query_string.decode("latin-1")
     if not service.is_signed(url, request.form.items(multi=True), request.headers.get("X-Twilio-Signature")):
@@ -39,8 +40,7 @@ def _e164(value: str) -> str:
 
 def twiml(answer: str | None) -> Response:
     body = f"<Message>{escape(answer)}</Message>" if answer else ""
-    return Response(f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>',
-                    mimetype="text/xml")
+    return Response(f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>', mimetype="text/xml")
 
 
 @bp.post("/sms/inbound")

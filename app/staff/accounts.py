@@ -11,17 +11,20 @@ from flask import current_app
 from sqlalchemy import delete, func, select, text, update
 
 from app.booking import validation
+from app.core import audit
 from app.core.database import is_postgres, write_transaction
 from app.core.extensions import db
 from app.models import utcnow
 from app.models.staff import ROLE_ADMIN, ROLES, SignInAttempt, StaffUser
-from app.staff import audit, sessions
+from app.staff import api_tokens, sessions
 from app.staff.passwords import hash_password, needs_rehash, spend_equal_time, verify_password
 
 # The one message for every refused sign-in, so it never tells whether an email has an account.
 WRONG_DETAILS = "That email and password do not match an active account. Please try again."
-LOCKED_OUT = ("Too many unsuccessful sign-in attempts. For safety, sign-in is paused for "
-              "{minutes} minutes. Please wait and try again, or ask an admin to help.")
+LOCKED_OUT = (
+    "Too many unsuccessful sign-in attempts. For safety, sign-in is paused for "
+    "{minutes} minutes. Please wait and try again, or ask an admin to help."
+)
 
 
 class AccountError(Exception):
@@ -39,27 +42,29 @@ class SignInRefused(Exception):
         self.locked = locked
 
 
-def _setting(name: str, default: int) -> int:
-    return int(current_app.config.get(name, default))
-
-
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
 def check_password_strength(password: str) -> str:
-    minimum = _setting("STAFF_PASSWORD_MIN_LENGTH", 12)
+    minimum = current_app.config["STAFF_PASSWORD_MIN_LENGTH"]
     if len(password or "") < minimum:
-        raise AccountError(f"Please choose a password of at least {minimum} characters. "
-                           "A few unrelated words make a strong one that is easy to type.")
+        raise AccountError(
+            f"Please choose a password of at least {minimum} characters. "
+            "A few unrelated words make a strong one that is easy to type."
+        )
     if len(password) > 256:
         raise AccountError("Please choose a password of 256 characters or fewer.")
     return password
 
 
+# A staff account's email is typed by an admin, about the person the account is for.
+_ABOUT_STAFF = validation.staff_voice("person")
+
+
 def _valid_email(email: str) -> str:
     try:
-        return validation.email_address(email).lower()
+        return validation.email_address(email, _ABOUT_STAFF).lower()
     except validation.Invalid as error:
         raise AccountError(str(error)) from None
 
@@ -72,9 +77,7 @@ def _valid_name(name: str) -> str:
 
 
 def find_by_email(email: str) -> StaffUser | None:
-    return db.session.execute(
-        select(StaffUser).where(StaffUser.email == normalise_email(email))
-    ).scalar_one_or_none()
+    return db.session.execute(select(StaffUser).where(StaffUser.email == normalise_email(email))).scalar_one_or_none()
 
 
 def get(user_id: int) -> StaffUser | None:
@@ -82,13 +85,10 @@ def get(user_id: int) -> StaffUser | None:
 
 
 def list_accounts() -> list[StaffUser]:
-    return list(db.session.execute(
-        select(StaffUser).order_by(StaffUser.is_active.desc(), StaffUser.name)
-    ).scalars())
+    return list(db.session.execute(select(StaffUser).order_by(StaffUser.is_active.desc(), StaffUser.name)).scalars())
 
 
-def create_account(email: str, name: str, role: str, password: str,
-                   actor: StaffUser | None = None) -> StaffUser:
+def create_account(email: str, name: str, role: str, password: str, actor: StaffUser | None = None) -> StaffUser:
     email = _valid_email(email)
     name = _valid_name(name)
     if role not in ROLES:
@@ -106,9 +106,7 @@ def create_account(email: str, name: str, role: str, password: str,
 
 
 def _lock_user(session, user_id: int) -> StaffUser:
-    user = session.execute(
-        select(StaffUser).where(StaffUser.id == user_id).with_for_update()
-    ).scalar_one_or_none()
+    user = session.execute(select(StaffUser).where(StaffUser.id == user_id).with_for_update()).scalar_one_or_none()
     if user is None:
         raise AccountError("That account does not exist.")
     return user
@@ -116,9 +114,9 @@ def _lock_user(session, user_id: int) -> StaffUser:
 
 def _other_active_admins(session, user: StaffUser) -> int:
     return session.execute(
-        select(func.count(StaffUser.id)).where(StaffUser.role == ROLE_ADMIN,
-                                               StaffUser.is_active.is_(True),
-                                               StaffUser.id != user.id)
+        select(func.count(StaffUser.id)).where(
+            StaffUser.role == ROLE_ADMIN, StaffUser.is_active.is_(True), StaffUser.id != user.id
+        )
     ).scalar_one()
 
 
@@ -131,10 +129,12 @@ def set_active(user_id: int, active: bool, actor: StaffUser | None = None) -> St
             raise AccountError("This is the only active admin account; add another admin first.")
         if user.is_active != active:
             user.is_active = active
-            # Signs the person out everywhere (enabling again brings no old session back).
+            # Signs the person out everywhere and ends their API tokens (enabling again brings
+            # no old session or token back).
+            if not active:
+                api_tokens.revoke_all(session, user.id)
             sessions.end_all(session, user.id)
-            audit.record(session, actor, "account.enable" if active else "account.disable",
-                         details=user.email)
+            audit.record(session, actor, "account.enable" if active else "account.disable", details=user.email)
     return user
 
 
@@ -172,6 +172,7 @@ def change_own_password(user: StaffUser, current: str, new: str) -> StaffUser:
 
 # --- sign-in -----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Lockout:
     account_failures: int
@@ -181,31 +182,35 @@ class Lockout:
 
 def _recent_failures(column, value: str, since: datetime) -> int:
     last_success = db.session.execute(
-        select(func.max(SignInAttempt.at)).where(column == value, SignInAttempt.succeeded.is_(True),
-                                                 SignInAttempt.at >= since)
+        select(func.max(SignInAttempt.at)).where(
+            column == value, SignInAttempt.succeeded.is_(True), SignInAttempt.at >= since
+        )
     ).scalar_one_or_none()
     start = max(since, last_success) if last_success else since
     return db.session.execute(
-        select(func.count(SignInAttempt.id)).where(column == value, SignInAttempt.succeeded.is_(False),
-                                                   SignInAttempt.at >= start)
+        select(func.count(SignInAttempt.id)).where(
+            column == value, SignInAttempt.succeeded.is_(False), SignInAttempt.at >= start
+        )
     ).scalar_one()
 
 
 def is_locked_out(email: str, address: str, now: datetime | None = None) -> bool:
     now = now or utcnow()
-    minutes = _setting("STAFF_LOCKOUT_MINUTES", 15)
+    minutes = current_app.config["STAFF_LOCKOUT_MINUTES"]
     since = now - timedelta(minutes=minutes)
-    if _recent_failures(SignInAttempt.email, normalise_email(email), since) \
-            >= _setting("STAFF_LOCKOUT_ACCOUNT_FAILURES", 5):
+    if (
+        _recent_failures(SignInAttempt.email, normalise_email(email), since)
+        >= current_app.config["STAFF_LOCKOUT_ACCOUNT_FAILURES"]
+    ):
         return True
     # Per address, a success does not reset the count: one good account must not shelter
     # guessing at the others.
     address_failures = db.session.execute(
-        select(func.count(SignInAttempt.id)).where(SignInAttempt.address == address,
-                                                   SignInAttempt.succeeded.is_(False),
-                                                   SignInAttempt.at >= since)
+        select(func.count(SignInAttempt.id)).where(
+            SignInAttempt.address == address, SignInAttempt.succeeded.is_(False), SignInAttempt.at >= since
+        )
     ).scalar_one()
-    return address_failures >= _setting("STAFF_LOCKOUT_ADDRESS_FAILURES", 20)
+    return address_failures >= current_app.config["STAFF_LOCKOUT_ADDRESS_FAILURES"]
 
 
 def _record_attempt(session, email: str, address: str, succeeded: bool, now: datetime) -> SignInAttempt:
@@ -236,7 +241,7 @@ def _admit_attempt(email: str, address: str, now: datetime) -> int:
     with write_transaction() as session:
         _serialise_attempts(session, email, address)
         if is_locked_out(email, address, now):
-            minutes = _setting("STAFF_LOCKOUT_MINUTES", 15)
+            minutes = current_app.config["STAFF_LOCKOUT_MINUTES"]
             raise SignInRefused(LOCKED_OUT.format(minutes=minutes), locked=True)
         return _record_attempt(session, email, address, False, now).id
 
@@ -257,12 +262,11 @@ def authenticate(email: str, password: str, address: str, now: datetime | None =
         ok = False
     else:
         ok = verify_password(user.password_hash, password or "") and user.is_active
-    if not ok:
+    if user is None or not ok:
         raise SignInRefused(WRONG_DETAILS)
     new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
     with write_transaction() as session:
-        session.execute(update(SignInAttempt).where(SignInAttempt.id == attempt_id)
-                        .values(succeeded=True))
+        session.execute(update(SignInAttempt).where(SignInAttempt.id == attempt_id).values(succeeded=True))
         user = _lock_user(session, user.id)
         user.previous_sign_in_at = user.last_sign_in_at
         user.last_sign_in_at = now

@@ -8,17 +8,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, select
+from sqlalchemy import select
 
-from app.booking.availability import Hours
 from app.booking.slots import opening_rules, regenerate_slots, wanted_slots
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.core.labels import MODE_LABELS, mode_label
 from app.models import AvailabilityRule, Booking, DateOverride, Slot, utcnow
-from app.models.booking import BOOKING_IS_CONFIRMED, MODE_LABELS, MODES
+from app.models.booking import BOOKING_IS_CONFIRMED, MODES
 from app.models.staff import StaffUser
-from app.staff import audit
-from app.staff.clinic_time import clock, day_range, local, today
+from app.schedule.availability import Hours
+from app.schedule.clinic_time import clinic_today, clock, day_range, local
+from app.schedule.holidays import public_holidays
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SLOT_LENGTHS = (15, 20, 30, 45, 60, 90)
@@ -52,10 +54,12 @@ def _check_hours(hours: HoursInput) -> None:
         raise HoursError("The break between consultations must be between 0 and 120 minutes.")
     if not hours.modes or any(m not in MODES for m in hours.modes):
         raise HoursError("Please tick at least one way to meet (in person, phone or video).")
-    length = (datetime.combine(date.min, hours.end) - datetime.combine(date.min, hours.start))
+    length = datetime.combine(date.min, hours.end) - datetime.combine(date.min, hours.start)
     if length < timedelta(minutes=hours.slot_minutes):
-        raise HoursError(f"From {clock(hours.start)} to {clock(hours.end)} is too short for one "
-                         f"{hours.slot_minutes}-minute consultation.")
+        raise HoursError(
+            f"From {clock(hours.start)} to {clock(hours.end)} is too short for one "
+            f"{hours.slot_minutes}-minute consultation."
+        )
 
 
 def _overlaps(a_start: time, a_end: time, b_start: time, b_end: time) -> bool:
@@ -64,10 +68,12 @@ def _overlaps(a_start: time, a_end: time, b_start: time, b_end: time) -> bool:
 
 def modes_text(modes: str | tuple[str, ...]) -> str:
     items = modes.split(",") if isinstance(modes, str) else modes
-    return ", ".join(MODE_LABELS[m].split(" at ")[0] for m in items if m in MODE_LABELS)
+    return ", ".join(mode_label(m).split(" at ")[0] for m in items if m in MODE_LABELS)
 
 
 def describe_hours(item: AvailabilityRule | DateOverride) -> str:
+    """Open hours in words (a closed day's override has no hours and is never described)."""
+    assert item.start_time is not None and item.end_time is not None
     text = f"{clock(item.start_time)} to {clock(item.end_time)}, {item.slot_minutes}-minute consultations"
     if item.buffer_minutes:
         text += f" with {item.buffer_minutes} minutes between"
@@ -75,6 +81,7 @@ def describe_hours(item: AvailabilityRule | DateOverride) -> str:
 
 
 # --- weekly hours -----------------------------------------------------------------------
+
 
 def weekly_rules() -> list[tuple[int, str, list[AvailabilityRule]]]:
     by_day: dict[int, list[AvailabilityRule]] = defaultdict(list)
@@ -90,7 +97,8 @@ def _check_no_overlap(session, weekday: int, hours: HoursInput, except_id: int |
         if rule.id != except_id and _overlaps(hours.start, hours.end, rule.start_time, rule.end_time):
             raise HoursError(
                 f"{WEEKDAYS[weekday]} already has hours from {clock(rule.start_time)} to "
-                f"{clock(rule.end_time)}, which overlap. Remove those first, or choose other times.")
+                f"{clock(rule.end_time)}, which overlap. Remove those first, or choose other times."
+            )
 
 
 def add_hours(weekdays: list[int], hours: HoursInput, actor: StaffUser | None) -> list[AvailabilityRule]:
@@ -103,15 +111,21 @@ def add_hours(weekdays: list[int], hours: HoursInput, actor: StaffUser | None) -
     with write_transaction() as session:
         for weekday in sorted(set(weekdays)):
             _check_no_overlap(session, weekday, hours)
-            rule = AvailabilityRule(weekday=weekday, start_time=hours.start, end_time=hours.end,
-                                    slot_minutes=hours.slot_minutes, buffer_minutes=hours.buffer_minutes,
-                                    modes=",".join(hours.modes))
+            rule = AvailabilityRule(
+                weekday=weekday,
+                start_time=hours.start,
+                end_time=hours.end,
+                slot_minutes=hours.slot_minutes,
+                buffer_minutes=hours.buffer_minutes,
+                modes=",".join(hours.modes),
+            )
             session.add(rule)
             added.append(rule)
         session.flush()
         days = ", ".join(WEEKDAYS[d] for d in sorted(set(weekdays)))
-        audit.record(session, actor, "hours.add", details=f"{days}: {describe_hours(added[0])} "
-                                                          f"({modes_text(hours.modes)})")
+        audit.record(
+            session, actor, "hours.add", details=f"{days}: {describe_hours(added[0])} ({modes_text(hours.modes)})"
+        )
     regenerate_slots()
     return added
 
@@ -124,7 +138,7 @@ class RemovalPreview:
 
 
 def _rule_slots(rule: AvailabilityRule, now: datetime) -> list[tuple[Slot, bool]]:
-    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
+    booked = Slot.is_booked
     rows = db.session.execute(
         select(Slot, booked.label("booked")).where(Slot.source == "rule", Slot.starts_at > now)
     ).all()
@@ -141,8 +155,9 @@ def preview_remove_hours(rule_id: int, now: datetime | None = None) -> RemovalPr
     if rule is None:
         raise HoursError("Those hours were already removed.")
     slots = _rule_slots(rule, now or utcnow())
-    return RemovalPreview(rule=rule, free_slots=sum(1 for _, b in slots if not b),
-                          booked_slots=sum(1 for _, b in slots if b))
+    return RemovalPreview(
+        rule=rule, free_slots=sum(1 for _, b in slots if not b), booked_slots=sum(1 for _, b in slots if b)
+    )
 
 
 def remove_hours(rule_id: int, actor: StaffUser | None) -> None:
@@ -150,8 +165,7 @@ def remove_hours(rule_id: int, actor: StaffUser | None) -> None:
         rule = session.get(AvailabilityRule, rule_id)
         if rule is None:
             raise HoursError("Those hours were already removed.")
-        audit.record(session, actor, "hours.remove",
-                     details=f"{WEEKDAYS[rule.weekday]}: {describe_hours(rule)}")
+        audit.record(session, actor, "hours.remove", details=f"{WEEKDAYS[rule.weekday]}: {describe_hours(rule)}")
         session.delete(rule)
     regenerate_slots()
 
@@ -173,8 +187,9 @@ class EditPreview:
 
 def _as_hours(item: AvailabilityRule | HoursInput) -> Hours:
     if isinstance(item, AvailabilityRule):
-        return Hours(item.start_time, item.end_time, item.slot_minutes, item.buffer_minutes,
-                     tuple(item.modes.split(",")))
+        return Hours(
+            item.start_time, item.end_time, item.slot_minutes, item.buffer_minutes, tuple(item.modes.split(","))
+        )
     return Hours(item.start, item.end, item.slot_minutes, item.buffer_minutes, tuple(item.modes))
 
 
@@ -192,30 +207,42 @@ def preview_edit_hours(rule_id: int, hours: HoursInput, now: datetime | None = N
         raise HoursError("Those hours were removed in the meantime.")
     _check_hours(hours)
     _check_no_overlap(db.session, rule.weekday, hours, except_id=rule.id)
-    days = int(current_app.config["BOOKING_HORIZON_DAYS"])
+    days = current_app.config["BOOKING_HORIZON_DAYS"]
     weekly, extra, closures = opening_rules()
     before = wanted_slots((weekly, extra, closures), now, days)
     changed = {day: list(ranges) for day, ranges in weekly.items()}
     changed[rule.weekday].remove(_as_hours(rule))
     changed[rule.weekday].append(_as_hours(hours))
     after = wanted_slots((changed, extra, closures), now, days)
-    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
-    existing = dict(db.session.execute(
-        select(Slot.starts_at, booked.label("booked")).where(Slot.starts_at > now)).all())
+    booked = Slot.is_booked
+    existing = dict(
+        db.session.execute(select(Slot.starts_at, booked.label("booked")).where(Slot.starts_at > now)).all()
+    )
     leaving = set(before) - set(after)
-    outside = list(db.session.execute(
-        select(Booking).join(Slot).where(BOOKING_IS_CONFIRMED, Slot.source == "rule",
-                                         Slot.starts_at.in_(leaving))
-        .order_by(Slot.starts_at)).scalars()) if leaving else []
+    outside = (
+        list(
+            db.session.execute(
+                select(Booking)
+                .join(Slot)
+                .where(BOOKING_IS_CONFIRMED, Slot.source == "rule", Slot.starts_at.in_(leaving))
+                .order_by(Slot.starts_at)
+            ).scalars()
+        )
+        if leaving
+        else []
+    )
     return EditPreview(
-        rule=rule, hours=hours,
+        rule=rule,
+        hours=hours,
         appear=sum(1 for start in after if start not in existing),
         go=sum(1 for start in leaving if start in existing and not existing[start]),
-        booked_outside=outside)
+        booked_outside=outside,
+    )
 
 
-def edit_hours(rule_id: int, hours: HoursInput, booked_choice: str | None, actor: StaffUser | None,
-               now: datetime | None = None) -> EditPreview:
+def edit_hours(
+    rule_id: int, hours: HoursInput, booked_choice: str | None, actor: StaffUser | None, now: datetime | None = None
+) -> EditPreview:
     """Change one weekly range in place. Booked consultations the new hours leave out are
     kept: as one-off times (`keep`), or as they are for staff to move (`move`; their old
     times go once they are moved). Raises HoursError when there are some and no choice."""
@@ -232,11 +259,12 @@ def edit_hours(rule_id: int, hours: HoursInput, booked_choice: str | None, actor
         rule.modes = ",".join(hours.modes)
         if booked_choice == KEEP_AS_ONE_OFF:
             for booking in preview.booked_outside:
-                session.get(Slot, booking.slot_id).source = "manual"
+                session.get_one(Slot, booking.slot_id).source = "manual"
         details = f"{before} -> {describe_hours(rule)} ({modes_text(hours.modes)})"
         if preview.booked_outside:
-            details += (f"; {len(preview.booked_outside)} booked outside, "
-                        + ("kept as one-off times" if booked_choice == KEEP_AS_ONE_OFF else "to move"))
+            details += f"; {len(preview.booked_outside)} booked outside, " + (
+                "kept as one-off times" if booked_choice == KEEP_AS_ONE_OFF else "to move"
+            )
         audit.record(session, actor, "hours.edit", details=details)
     regenerate_slots()
     return preview
@@ -244,11 +272,15 @@ def edit_hours(rule_id: int, hours: HoursInput, booked_choice: str | None, actor
 
 # --- date changes -----------------------------------------------------------------------
 
+
 def upcoming_overrides(now: datetime | None = None) -> list[DateOverride]:
-    return list(db.session.execute(
-        select(DateOverride).where(DateOverride.on_date >= today(now))
-        .order_by(DateOverride.on_date, DateOverride.start_time)
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(DateOverride)
+            .where(DateOverride.on_date >= clinic_today(now))
+            .order_by(DateOverride.on_date, DateOverride.start_time)
+        ).scalars()
+    )
 
 
 def describe_override(override: DateOverride) -> str:
@@ -275,8 +307,9 @@ def _clean_reason(reason: str) -> str:
     return " ".join((reason or "").split())[:200]
 
 
-def close_dates(first: date, last: date | None, reason: str, actor: StaffUser | None,
-                now: datetime | None = None) -> ClosureResult:
+def close_dates(
+    first: date, last: date | None, reason: str, actor: StaffUser | None, now: datetime | None = None
+) -> ClosureResult:
     """Close the clinic all day from `first` to `last` inclusive ("closed Dec 24-26"). Free
     times on those days disappear from /book; booked consultations stay until staff cancel
     or move them (they are returned so the page can list them)."""
@@ -284,19 +317,23 @@ def close_dates(first: date, last: date | None, reason: str, actor: StaffUser | 
     last = last or first
     if last < first:
         raise HoursError("The last closed day must be on or after the first.")
-    if first < today(now):
+    if first < clinic_today(now):
         raise HoursError("Please choose today or a later date.")
     if (last - first).days + 1 > MAX_CLOSED_DAYS:
         raise HoursError(f"Please close at most {MAX_CLOSED_DAYS} days at a time.")
     reason = _clean_reason(reason)
     start_utc, end_utc = day_range(first, last)
-    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
+    booked = Slot.is_booked
     with write_transaction() as session:
-        already = set(session.execute(
-            select(DateOverride.on_date).where(DateOverride.kind == "closed",
-                                               DateOverride.start_time.is_(None),
-                                               DateOverride.on_date.between(first, last))
-        ).scalars())
+        already = set(
+            session.execute(
+                select(DateOverride.on_date).where(
+                    DateOverride.kind == "closed",
+                    DateOverride.start_time.is_(None),
+                    DateOverride.on_date.between(first, last),
+                )
+            ).scalars()
+        )
         days = 0
         current = first
         while current <= last:
@@ -305,54 +342,81 @@ def close_dates(first: date, last: date | None, reason: str, actor: StaffUser | 
                 days += 1
             current += timedelta(days=1)
         # Generated times follow the closure through regeneration; one-off times are blocked here.
-        manual = session.execute(
-            select(Slot).where(Slot.source != "rule", Slot.is_blocked.is_(False), ~booked,
-                               Slot.starts_at >= max(start_utc, now), Slot.starts_at < end_utc)
-        ).scalars().all()
+        manual = (
+            session.execute(
+                select(Slot).where(
+                    Slot.source != "rule",
+                    Slot.is_blocked.is_(False),
+                    ~booked,
+                    Slot.starts_at >= max(start_utc, now),
+                    Slot.starts_at < end_utc,
+                )
+            )
+            .scalars()
+            .all()
+        )
         for slot in manual:
             slot.is_blocked = True
         span = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
-        audit.record(session, actor, "override.closed",
-                     details=f"{span}" + (f" ({reason})" if reason else ""))
+        audit.record(session, actor, "override.closed", details=f"{span}" + (f" ({reason})" if reason else ""))
     regenerate_slots()
-    kept = list(db.session.execute(
-        select(Booking).join(Slot).where(BOOKING_IS_CONFIRMED,
-                                         Slot.starts_at >= start_utc, Slot.starts_at < end_utc)
-        .order_by(Slot.starts_at)
-    ).scalars())
-    return ClosureResult(first=first, last=last, days_closed=days, blocked_manual=len(manual),
-                         kept_bookings=kept)
+    kept = list(
+        db.session.execute(
+            select(Booking)
+            .join(Slot)
+            .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= start_utc, Slot.starts_at < end_utc)
+            .order_by(Slot.starts_at)
+        ).scalars()
+    )
+    return ClosureResult(first=first, last=last, days_closed=days, blocked_manual=len(manual), kept_bookings=kept)
 
 
 def close_slot_time(session, slot: Slot, reason: str) -> DateOverride:
     """Keep a generated time from coming back: a closure of exactly its local span."""
     start, end = local(slot.starts_at), local(slot.ends_at)
-    override = DateOverride(on_date=start.date(), kind="closed", start_time=start.time(),
-                            end_time=end.time() if end.date() == start.date() else time(23, 59),
-                            reason=reason)
+    override = DateOverride(
+        on_date=start.date(),
+        kind="closed",
+        start_time=start.time(),
+        end_time=end.time() if end.date() == start.date() else time(23, 59),
+        reason=reason,
+    )
     session.add(override)
     return override
 
 
-def add_extra_hours(on: date, hours: HoursInput, reason: str, actor: StaffUser | None,
-                    now: datetime | None = None) -> DateOverride:
-    if on < today(now):
+def add_extra_hours(
+    on: date, hours: HoursInput, reason: str, actor: StaffUser | None, now: datetime | None = None
+) -> DateOverride:
+    if on < clinic_today(now):
         raise HoursError("Please choose today or a later date.")
     _check_hours(hours)
     with write_transaction() as session:
-        for other in session.execute(select(DateOverride).where(DateOverride.on_date == on,
-                                                                DateOverride.kind == "extra")).scalars():
-            if other.start_time and other.end_time and _overlaps(hours.start, hours.end,
-                                                                 other.start_time, other.end_time):
-                raise HoursError(f"{on:%B} {on.day} already has extra hours from "
-                                 f"{clock(other.start_time)} to {clock(other.end_time)}.")
-        override = DateOverride(on_date=on, kind="extra", start_time=hours.start, end_time=hours.end,
-                                slot_minutes=hours.slot_minutes, buffer_minutes=hours.buffer_minutes,
-                                modes=",".join(hours.modes), reason=_clean_reason(reason))
+        for other in session.execute(
+            select(DateOverride).where(DateOverride.on_date == on, DateOverride.kind == "extra")
+        ).scalars():
+            if (
+                other.start_time
+                and other.end_time
+                and _overlaps(hours.start, hours.end, other.start_time, other.end_time)
+            ):
+                raise HoursError(
+                    f"{on:%B} {on.day} already has extra hours from "
+                    f"{clock(other.start_time)} to {clock(other.end_time)}."
+                )
+        override = DateOverride(
+            on_date=on,
+            kind="extra",
+            start_time=hours.start,
+            end_time=hours.end,
+            slot_minutes=hours.slot_minutes,
+            buffer_minutes=hours.buffer_minutes,
+            modes=",".join(hours.modes),
+            reason=_clean_reason(reason),
+        )
         session.add(override)
         session.flush()
-        audit.record(session, actor, "override.extra",
-                     details=f"{on.isoformat()}: {describe_hours(override)}")
+        audit.record(session, actor, "override.extra", details=f"{on.isoformat()}: {describe_hours(override)}")
     regenerate_slots()
     return override
 
@@ -362,8 +426,27 @@ def remove_override(override_id: int, actor: StaffUser | None) -> DateOverride:
         override = session.get(DateOverride, override_id)
         if override is None:
             raise HoursError("That date change was already removed.")
-        audit.record(session, actor, "override.remove",
-                     details=f"{override.on_date.isoformat()}: {describe_override(override)}")
+        audit.record(
+            session, actor, "override.remove", details=f"{override.on_date.isoformat()}: {describe_override(override)}"
+        )
         session.delete(override)
     regenerate_slots()
     return override
+
+
+def close_public_holidays(
+    actor: StaffUser | None, now: datetime | None = None, days: int = 365
+) -> list[tuple[date, str]]:
+    """Close the clinic on the public holidays (app.schedule.holidays) of the next `days` days
+    that are not closed already, each as an ordinary closure named after its holiday."""
+    now = now or utcnow()
+    today = clinic_today(now)
+    closed = set(
+        db.session.execute(
+            select(DateOverride.on_date).where(DateOverride.kind == "closed", DateOverride.start_time.is_(None))
+        ).scalars()
+    )
+    added = [(day, name) for day, name in public_holidays(today, today + timedelta(days=days)) if day not in closed]
+    for day, name in added:
+        close_dates(day, day, name, actor, now=now)
+    return added

@@ -8,9 +8,10 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import SQLColumnExpression, and_, false, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from app.booking import notifications, service, validation
@@ -19,6 +20,8 @@ from app.booking.reference import normalise as normalise_reference
 from app.booking.search import search_text
 from app.booking.search import words as search_words
 from app.booking.slots import FreeFilter, SlotPicker, parse_day, picker_between
+from app.core import audit
+from app.core.actors import Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone, when
@@ -34,14 +37,16 @@ from app.models.booking import (
     STATUSES,
 )
 from app.models.staff import StaffUser
-from app.staff import audit
-from app.staff.clinic_time import day_range
+from app.schedule.clinic_time import day_range
 
 PER_PAGE = 50
 ATTENDANCE_LABELS = {"attended": "Attended", "no_show": "Did not attend (no-show)"}
 STATUS_LABELS = {"confirmed": "Booked", "cancelled": "Cancelled"}
-CALENDAR_REPLY_LABELS = {"accepted": "Accepted in their calendar", "tentative": "Maybe (tentative)",
-                         "declined": "Declined in their calendar"}
+CALENDAR_REPLY_LABELS = {
+    "accepted": "Accepted in their calendar",
+    "tentative": "Maybe (tentative)",
+    "declined": "Declined in their calendar",
+}
 
 
 class StaffActionError(Exception):
@@ -119,7 +124,7 @@ def search(filters: Filters, now: datetime | None = None) -> SearchResult:
     # page directly, instead of walking years of history.
     if filters.when == "upcoming":
         conditions += [Slot.ends_at > now, Slot.starts_at > now - timedelta(days=1)]
-        order = (Slot.starts_at, Booking.id)
+        order: tuple[SQLColumnExpression[Any], ...] = (Slot.starts_at, Booking.id)
     elif filters.when == "past":
         conditions += [Slot.ends_at <= now, Slot.starts_at <= now]
         order = (Slot.starts_at.desc(), Booking.id.desc())
@@ -127,13 +132,30 @@ def search(filters: Filters, now: datetime | None = None) -> SearchResult:
         order = (Slot.starts_at.desc(), Booking.id.desc())
     total, cancelled = db.session.execute(
         select(func.count(Booking.id), func.count(Booking.id).filter(Booking.status == STATUS_CANCELLED))
-        .join(Slot, Booking.slot_id == Slot.id).where(*conditions)).one()
-    rows = db.session.execute(
-        select(Booking).join(Slot).options(contains_eager(Booking.slot)).where(*conditions)
-        .order_by(*order).offset((filters.page - 1) * PER_PAGE).limit(PER_PAGE + 1)
-    ).scalars().all()
-    return SearchResult(bookings=list(rows[:PER_PAGE]), total=total, page=filters.page,
-                        has_next=len(rows) > PER_PAGE, filters=filters, cancelled=cancelled)
+        .join(Slot, Booking.slot_id == Slot.id)
+        .where(*conditions)
+    ).one()
+    rows = (
+        db.session.execute(
+            select(Booking)
+            .join(Slot)
+            .options(contains_eager(Booking.slot))
+            .where(*conditions)
+            .order_by(*order)
+            .offset((filters.page - 1) * PER_PAGE)
+            .limit(PER_PAGE + 1)
+        )
+        .scalars()
+        .all()
+    )
+    return SearchResult(
+        bookings=list(rows[:PER_PAGE]),
+        total=total,
+        page=filters.page,
+        has_next=len(rows) > PER_PAGE,
+        filters=filters,
+        cancelled=cancelled,
+    )
 
 
 def get(public_id: str) -> Booking | None:
@@ -195,8 +217,7 @@ def _text(value) -> str:
 
 
 def _booking_id(public_id: str) -> int:
-    booking_id = db.session.execute(
-        select(Booking.id).where(Booking.public_id == public_id)).scalar_one_or_none()
+    booking_id = db.session.execute(select(Booking.id).where(Booking.public_id == public_id)).scalar_one_or_none()
     if booking_id is None:
         raise StaffActionError("We could not find that booking.")
     return booking_id
@@ -207,12 +228,9 @@ def cancel(public_id: str, message: str, actor: StaffUser) -> Booking:
         message = validation.multi_line(message or "", "The message", max_length=1000)
     except validation.Invalid as error:
         raise StaffActionError(str(error)) from None
-    booking_id = _booking_id(public_id)
-    # The audit entry says a message went, never what it said (it may mention health).
-    details = "with a message to the patient" if message else "without a message"
+    _booking_id(public_id)
     try:
-        with audit.record_with_next_commit(actor, "booking.cancel", booking_id=booking_id, details=details):
-            return service.cancel(public_id, by="staff", message=message or None)
+        return service.cancel(public_id, actor=Actor.staff(actor), message=message or None)
     except BookingError as error:
         raise StaffActionError(error.message) from None
 
@@ -224,12 +242,8 @@ def move(public_id: str, slot_public_id: str, mode: str | None, actor: StaffUser
     new_slot = db.session.execute(select(Slot).where(Slot.public_id == slot_public_id)).scalar_one_or_none()
     if new_slot is None:
         raise StaffActionError("That time no longer exists. Please choose another.")
-    details = f"from {when(booking.slot.starts_at)} to {when(new_slot.starts_at)}"
-    if mode and mode != booking.mode:
-        details += f", now {mode.replace('_', ' ')}"
     try:
-        with audit.record_with_next_commit(actor, "booking.move", booking_id=booking.id, details=details):
-            return service.reschedule(public_id, slot_public_id, mode or None, by="staff")
+        return service.reschedule(public_id, slot_public_id, mode or None, actor=Actor.staff(actor))
     except BookingError as error:
         raise StaffActionError(error.message) from None
 
@@ -240,18 +254,16 @@ def free_slots(now: datetime | None = None, except_slot_id: int | None = None) -
     times sooner than patients can (no minimum notice)."""
     lower, upper = _staff_window(now or utcnow())
     free = FreeFilter(lower, upper + timedelta(microseconds=1), except_slot_id=except_slot_id)
-    return list(db.session.execute(select(Slot).where(*free.clauses).order_by(Slot.starts_at), free.params)
-                .scalars())
+    return list(db.session.execute(select(Slot).where(*free.clauses).order_by(Slot.starts_at), free.params).scalars())
 
 
 def _staff_window(now: datetime) -> tuple[datetime, datetime]:
     """The first and last instants a staff member may book: any time not yet started, up to
     the booking horizon."""
-    return now + timedelta(microseconds=1), now + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]))
+    return now + timedelta(microseconds=1), now + timedelta(days=current_app.config["BOOKING_HORIZON_DAYS"])
 
 
-def time_picker(day_text: str | None, now: datetime | None = None,
-                except_slot_id: int | None = None) -> SlotPicker:
+def time_picker(day_text: str | None, now: datetime | None = None, except_slot_id: int | None = None) -> SlotPicker:
     """What staff choose a time from (a new booking for a caller, or a move): a strip of days
     from today to the end of the booking horizon with each day's free times counted, and
     the chosen day's times (`day=YYYY-MM-DD` from the page; the first day with a free time
@@ -265,23 +277,25 @@ def time_picker(day_text: str | None, now: datetime | None = None,
     if unreadable:
         notice = "That date could not be read, so the first day with a free time is shown."
     elif requested is not None and not first <= requested <= last:
-        notice = (f"Times can be booked from today to {last:%A, %B} {last.day}, so the first day "
-                  "with a free time is shown.")
+        notice = (
+            f"Times can be booked from today to {last:%A, %B} {last.day}, so the first day with a free time is shown."
+        )
         requested = None
     return picker_between(lower, upper, requested, None, notice=notice, except_slot_id=except_slot_id)
 
 
-def book_for_caller(slot_public_id: str, mode: str, patient: service.PatientDetails,
-                    actor: StaffUser) -> service.NewBooking:
+def book_for_caller(
+    slot_public_id: str, mode: str, patient: service.PatientDetails, actor: StaffUser
+) -> service.NewBooking:
     """Book for someone on the phone, through the same service as the public form (same
     double-booking guarantee and emails), without its minimum notice. SlotTaken passes
     through, with its alternatives, for the page to offer."""
-    return service.book(slot_public_id, mode, patient, by_staff=actor)
+    return service.book(slot_public_id, mode, patient, actor=Actor.staff(actor))
 
 
 def resend_confirmation(public_id: str, actor: StaffUser) -> Booking:
     try:
-        return service.resend_confirmation(public_id, by_staff=actor).booking
+        return service.resend_confirmation(public_id, actor=Actor.staff(actor)).booking
     except BookingError as error:
         raise StaffActionError(error.message) from None
 
@@ -295,8 +309,7 @@ def _lock(session, public_id: str) -> Booking:
     return booking
 
 
-def set_attendance(public_id: str, value: str | None, actor: StaffUser,
-                   now: datetime | None = None) -> Booking:
+def set_attendance(public_id: str, value: str | None, actor: StaffUser | None, now: datetime | None = None) -> Booking:
     now = now or utcnow()
     if value not in (*ATTENDANCE, None):
         raise StaffActionError("Please choose attended or no-show.")
@@ -309,8 +322,7 @@ def set_attendance(public_id: str, value: str | None, actor: StaffUser,
         if booking.attendance != value:
             booking.attendance = value
             booking.updated_at = now
-            audit.record(session, actor, "booking.attendance", booking_id=booking.id,
-                         details=value or "cleared")
+            audit.record(session, actor, "booking.attendance", booking_id=booking.id, details=value or "cleared")
     return booking
 
 
@@ -348,14 +360,19 @@ class Details:
 
 
 # What each field is called in the audit log (never its value: entries outlive an erasure).
-DETAIL_LABELS = {"name": "name", "email": "email address", "phone": "phone number",
-                 "locale": "language", "mode": "meeting type", "custom_video_url": "video call link"}
+DETAIL_LABELS = {
+    "name": "name",
+    "email": "email address",
+    "phone": "phone number",
+    "locale": "language",
+    "mode": "meeting type",
+    "custom_video_url": "video call link",
+}
 # The fields the patient's emails and invite show: changing one sends them the confirmation again.
 _PATIENT_SEES = {"name", "email", "locale", "mode", "custom_video_url"}
 
 
-def edit_details(public_id: str, details: Details, actor: StaffUser,
-                 now: datetime | None = None) -> list[str]:
+def edit_details(public_id: str, details: Details, actor: StaffUser, now: datetime | None = None) -> list[str]:
     """Correct a booking's details in place; returns the fields that changed (none: nothing
     is written). When the patient's emails would read differently, they are sent the
     confirmation again (same UID, higher SEQUENCE, a new manage link; the old link stops
@@ -373,8 +390,7 @@ def edit_details(public_id: str, details: Details, actor: StaffUser,
             raise StaffActionError("This consultation was cancelled, so its details can no longer be edited.")
         if details.mode != booking.mode and not booking.slot.offers(details.mode):
             offered = ", ".join(m.replace("_", " ") for m in booking.slot.mode_list)
-            raise StaffActionError(f"This time is offered as: {offered}. Please choose one of those.",
-                                   field="mode")
+            raise StaffActionError(f"This time is offered as: {offered}. Please choose one of those.", field="mode")
         changed = [name for name in DETAIL_LABELS if getattr(booking, name) != getattr(details, name)]
         if not changed:
             return []
@@ -391,8 +407,13 @@ def edit_details(public_id: str, details: Details, actor: StaffUser,
             booking.ical_sequence += 1
             if upcoming:  # without an email (phone only) this only withdraws the reminder
                 notifications.confirmation_resent(booking, token)
-        audit.record(session, actor, "booking.edit", booking_id=booking.id,
-                     details="changed the " + ", ".join(DETAIL_LABELS[name] for name in changed))
+        audit.record(
+            session,
+            actor,
+            "booking.edit",
+            booking_id=booking.id,
+            details="changed the " + ", ".join(DETAIL_LABELS[name] for name in changed),
+        )
     return changed
 
 

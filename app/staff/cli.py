@@ -1,4 +1,5 @@
-"""Staff account commands: `flask --app wsgi staff create|list|disable|enable|set-password`."""
+"""Staff account commands: `flask --app wsgi staff create|list|disable|enable|set-password`, and
+personal API tokens: `staff token create|list|revoke`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.models.staff import ROLES
-from app.staff import accounts
+from app.staff import accounts, api_tokens
 
 staff_cli = AppGroup("staff", help="Manage staff console accounts.")
 
@@ -20,8 +21,9 @@ def _fail(message: str) -> None:
 @click.option("--email", required=True, help="Sign-in email address.")
 @click.option("--name", default=None, help="The person's name (defaults to the email's first part).")
 @click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True)
-@click.option("--password", default=None,
-              help="For scripts only: otherwise you are asked, and the password is not echoed.")
+@click.option(
+    "--password", default=None, help="For scripts only: otherwise you are asked, and the password is not echoed."
+)
 def create_command(email: str, name: str | None, role: str, password: str | None) -> None:
     """Create a staff account."""
     if password is None:
@@ -86,6 +88,55 @@ def set_password_command(email: str, password: str | None) -> None:
     except accounts.AccountError as error:
         _fail(error.message)
     click.echo(f"Password changed for {email}.")
+
+
+token_cli = AppGroup("token", help="Personal API tokens for the staff routes of /api/v1.")
+staff_cli.add_command(token_cli)
+
+
+def _when(instant) -> str:
+    return instant.strftime("%Y-%m-%d %H:%M UTC") if instant else "never"
+
+
+@token_cli.command("create")
+@click.option("--email", required=True, help="The account the token acts as.")
+def token_create_command(email: str) -> None:
+    """Make a token and print it once (only its hash is kept)."""
+    try:
+        new = api_tokens.create(_user(email).id)
+    except api_tokens.TokenError as error:
+        _fail(error.message)
+    click.echo(f"API token for {email} (id {new.record.id}); it is shown only this once:")
+    click.echo(new.token)
+    click.echo("Send it as the header: Authorization: Bearer <token>")
+
+
+@token_cli.command("list")
+@click.option("--email", default=None, help="Only this account's tokens.")
+def token_list_command(email: str | None) -> None:
+    """List tokens: id, prefix, account, created, last used, revoked."""
+    users = {user.id: user.email for user in accounts.list_accounts()}
+    found = api_tokens.tokens(_user(email).id if email else None)
+    if not found:
+        click.echo("No API tokens. Make one with: flask --app wsgi staff token create --email ...")
+        return
+    for record in found:
+        state = f"revoked {_when(record.revoked_at)}" if record.revoked_at else "active"
+        click.echo(
+            f"{record.id}\t{record.prefix}\t{users.get(record.staff_user_id, '?')}\t"
+            f"created {_when(record.created_at)}\tlast used {_when(record.last_used_at)}\t{state}"
+        )
+
+
+@token_cli.command("revoke")
+@click.argument("token")
+def token_revoke_command(token: str) -> None:
+    """Revoke a token, named by its id or its prefix (as `staff token list` shows them)."""
+    try:
+        record = api_tokens.revoke(api_tokens.find(token).id)
+    except api_tokens.TokenError as error:
+        _fail(error.message)
+    click.echo(f"Revoked token {record.prefix} (id {record.id}).")
 
 
 def register(app: Flask) -> None:

@@ -8,17 +8,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import and_, bindparam, case, exists, func, literal_column, select
+from sqlalchemy import bindparam, case, func, literal_column, select
 from sqlalchemy.orm import contains_eager
 
 from app.busy.overlap import BusyIn, busy_sources
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.models import Booking, Slot, utcnow
 from app.models.booking import BOOKING_IS_CONFIRMED
 from app.models.staff import StaffUser
-from app.staff import audit
-from app.staff.clinic_time import day_range, start_of_day, today, week_start
+from app.schedule.clinic_time import clinic_today, day_range, start_of_day, week_start
 
 NO_SHOW_DAYS = 90
 CHART_WEEKS = 12
@@ -67,29 +67,37 @@ class Dashboard:
 
 
 def _confirmed_between(start: datetime, end: datetime, *conditions) -> list[Booking]:
-    return list(db.session.execute(
-        select(Booking).join(Slot).options(contains_eager(Booking.slot))
-        .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= start, Slot.starts_at < end, *conditions)
-        .order_by(Slot.starts_at)
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(Booking)
+            .join(Slot)
+            .options(contains_eager(Booking.slot))
+            .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= start, Slot.starts_at < end, *conditions)
+            .order_by(Slot.starts_at)
+        ).scalars()
+    )
 
 
 def no_show_rate(now: datetime) -> NoShowRate:
     since = now - timedelta(days=NO_SHOW_DAYS)
-    counts = dict(db.session.execute(
-        select(Booking.attendance, func.count(Booking.id)).join(Slot)
-        .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= since, Slot.starts_at < now)
-        .group_by(Booking.attendance)
-    ).all())
+    counts = dict(
+        db.session.execute(
+            select(Booking.attendance, func.count(Booking.id))
+            .join(Slot)
+            .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= since, Slot.starts_at < now)
+            .group_by(Booking.attendance)
+        ).all()
+    )
     no_shows, attended = counts.get("no_show", 0), counts.get("attended", 0)
     return NoShowRate(no_shows=no_shows, recorded=no_shows + attended, unrecorded=counts.get(None, 0))
 
 
 def free_between(start: datetime, end: datetime) -> int:
-    booked = exists().where(and_(Booking.slot_id == Slot.id, BOOKING_IS_CONFIRMED))
+    booked = Slot.is_booked
     return db.session.execute(
-        select(func.count(Slot.id)).where(Slot.starts_at >= start, Slot.starts_at < end,
-                                          Slot.is_blocked.is_(False), ~booked)
+        select(func.count(Slot.id)).where(
+            Slot.starts_at >= start, Slot.starts_at < end, Slot.is_blocked.is_(False), ~booked
+        )
     ).scalar_one()
 
 
@@ -97,13 +105,15 @@ def free_between(start: datetime, end: datetime) -> int:
 def _weekly_statement(weeks: int):
     """Confirmed consultations and no-shows per week in one GROUP BY: week n ends where
     :start_n of week n + 1 begins. Built once; the weeks' starts are bound each time."""
-    week = case(*((Slot.starts_at < bindparam(f"start_{n}"), n - 1) for n in range(1, weeks)),
-                else_=weeks - 1).label("week_number")
-    return (select(week, func.count(), func.count(case((Booking.attendance == "no_show", 1))))
-            .join(Booking, Booking.slot_id == Slot.id)
-            .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= bindparam("start_0"),
-                   Slot.starts_at < bindparam("end"))
-            .group_by(literal_column("week_number")))
+    week = case(*((Slot.starts_at < bindparam(f"start_{n}"), n - 1) for n in range(1, weeks)), else_=weeks - 1).label(
+        "week_number"
+    )
+    return (
+        select(week, func.count(), func.count(case((Booking.attendance == "no_show", 1))))
+        .join(Booking, Booking.slot_id == Slot.id)
+        .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= bindparam("start_0"), Slot.starts_at < bindparam("end"))
+        .group_by(literal_column("week_number"))
+    )
 
 
 def weekly(this_monday: date, weeks: int = CHART_WEEKS) -> list[WeekFigures]:
@@ -111,8 +121,9 @@ def weekly(this_monday: date, weeks: int = CHART_WEEKS) -> list[WeekFigures]:
     and including this one, oldest first (weeks with none are zero)."""
     mondays = [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
     starts = {f"start_{n}": start_of_day(monday) for n, monday in enumerate(mondays)}
-    rows = db.session.execute(_weekly_statement(weeks),
-                              {**starts, "end": start_of_day(this_monday + timedelta(days=7))}).all()
+    rows = db.session.execute(
+        _weekly_statement(weeks), {**starts, "end": start_of_day(this_monday + timedelta(days=7))}
+    ).all()
     counts = {number: (booked, no_shows) for number, booked, no_shows in rows}
     return [WeekFigures(monday, *counts.get(n, (0, 0))) for n, monday in enumerate(mondays)]
 
@@ -127,11 +138,12 @@ def day_sheet(on: date, actor: StaffUser) -> list[Booking]:
 
 def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
     now = now or utcnow()
-    on = today(now)
+    on = clinic_today(now)
     monday = week_start(on)
     new_since = user.previous_sign_in_at
-    new_query = (select(Booking).join(Slot).options(contains_eager(Booking.slot))
-                 .order_by(Booking.created_at.desc()).limit(20))
+    new_query = (
+        select(Booking).join(Slot).options(contains_eager(Booking.slot)).order_by(Booking.created_at.desc()).limit(20)
+    )
     if new_since is not None:
         new_query = new_query.where(Booking.created_at > new_since)
     else:
@@ -146,6 +158,5 @@ def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
         free_this_week=free_between(now, day_range(monday, monday + timedelta(days=6))[1]),
         weeks=weekly(monday),
         clashes=busy_sources([b.slot_id for b in this_week if b.slot.ends_at > now]),
-        to_call=_confirmed_between(*day_range(on + timedelta(days=1), on + timedelta(days=1)),
-                                   Booking.email.is_(None)),
+        to_call=_confirmed_between(*day_range(on + timedelta(days=1), on + timedelta(days=1)), Booking.email.is_(None)),
     )

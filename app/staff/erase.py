@@ -14,6 +14,8 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import and_, func, select, update
 
+from app.booking import slot_records
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.mail import delivery
@@ -21,8 +23,6 @@ from app.models import Booking, OutboxMessage, Slot, SmsReply, utcnow
 from app.models.booking import STATUS_CONFIRMED
 from app.models.mail import OUTBOX_CANCELLED, OUTBOX_PENDING
 from app.models.staff import StaffUser
-from app.staff import audit
-from app.waitlist import events as waitlist_events
 
 ERASED_NAME = "Erased patient"
 ERASED_SUBJECT = "(erased)"
@@ -57,13 +57,16 @@ def plan(public_id: str, now: datetime | None = None) -> ErasePlan:
         raise EraseError("We could not find that booking.")
     if booking.erased_at is not None:
         return ErasePlan(bookings=[], upcoming=[])
-    same_patient = (and_(Booking.email.is_(None), Booking.phone == booking.phone) if booking.is_phone_only
-                    else func.lower(Booking.email) == booking.email.lower())
-    bookings = list(db.session.execute(
-        select(Booking).join(Slot)
-        .where(same_patient, Booking.erased_at.is_(None))
-        .order_by(Slot.starts_at)
-    ).scalars())
+    same_patient = (
+        and_(Booking.email.is_(None), Booking.phone == booking.phone)
+        if booking.email is None
+        else func.lower(Booking.email) == booking.email.lower()
+    )
+    bookings = list(
+        db.session.execute(
+            select(Booking).join(Slot).where(same_patient, Booking.erased_at.is_(None)).order_by(Slot.starts_at)
+        ).scalars()
+    )
     upcoming = [b for b in bookings if b.status == STATUS_CONFIRMED and b.slot.ends_at > now]
     return ErasePlan(bookings=bookings, upcoming=upcoming)
 
@@ -76,12 +79,13 @@ def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None 
         if not found.bookings:
             raise EraseError("This patient's data has already been erased.")
         if found.upcoming:
-            raise EraseError("This patient still has an upcoming consultation. Cancel it first "
-                             "(the patient is told), then erase their data.")
+            raise EraseError(
+                "This patient still has an upcoming consultation. Cancel it first "
+                "(the patient is told), then erase their data."
+            )
         ids = [b.id for b in found.bookings]
         captured: list[tuple[Path, str]] = []
-        for booking in session.execute(
-                select(Booking).where(Booking.id.in_(ids)).with_for_update()).scalars():
+        for booking in session.execute(select(Booking).where(Booking.id.in_(ids)).with_for_update()).scalars():
             booking.name = ERASED_NAME
             booking.email = erased_email(booking)
             booking.search_text = ""
@@ -91,9 +95,10 @@ def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None 
             booking.staff_notes = ""
             booking.erased_at = now
             booking.updated_at = now
-            waitlist_events.manage_link_ended(booking.id, now)
+            slot_records.manage_link_ended(booking.id, now)
         for message in session.execute(
-                select(OutboxMessage).where(OutboxMessage.booking_id.in_(ids)).with_for_update()).scalars():
+            select(OutboxMessage).where(OutboxMessage.booking_id.in_(ids)).with_for_update()
+        ).scalars():
             if message.status == OUTBOX_PENDING:
                 message.status = OUTBOX_CANCELLED
             if capturing_mail():
@@ -106,12 +111,20 @@ def erase_patient(public_id: str, actor: StaffUser | None, now: datetime | None 
             message.ics = None
             message.event = None
             message.last_error = ""
-        session.execute(update(SmsReply).where(SmsReply.booking_id.in_(ids)).values(phone="", body="")
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(SmsReply)
+            .where(SmsReply.booking_id.in_(ids))
+            .values(phone="", body="")
+            .execution_options(synchronize_session=False)
+        )
         for booking_id in ids:
-            audit.record(session, actor, "patient.erase", booking_id=booking_id,
-                         details=f"erased on the patient's request ({len(ids)} booking"
-                                 f"{'s' if len(ids) != 1 else ''})")
+            audit.record(
+                session,
+                actor,
+                "patient.erase",
+                booking_id=booking_id,
+                details=f"erased on the patient's request ({len(ids)} booking{'s' if len(ids) != 1 else ''})",
+            )
     for path, message_id in captured:
         remove_captured_file(path, message_id)
     return len(ids)

@@ -11,26 +11,47 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
 from app.booking.validation import display_phone
+from app.core import audit
 from app.core.database import write_transaction
 from app.core.extensions import db
+from app.core.labels import interest_label, mode_label
 from app.models import Booking, Slot
-from app.models.booking import INTEREST_LABELS, MODE_LABELS
 from app.models.staff import StaffUser
-from app.staff import audit
+from app.schedule.clinic_time import day_range, local
 from app.staff.bookings_admin import ATTENDANCE_LABELS, STATUS_LABELS
-from app.staff.clinic_time import day_range, local
 
 MAX_DAYS = 366
-HEADER = ("Reference", "Date", "Start", "End", "Time zone", "How", "Status", "Attendance", "Name",
-          "Email", "Phone", "Language", "Interest", "Patient's note", "Booked at", "Booked by", "Cancelled at",
-          "Cancelled by", "Internal notes")
+HEADER = (
+    "Reference",
+    "Date",
+    "Start",
+    "End",
+    "Time zone",
+    "How",
+    "Status",
+    "Attendance",
+    "Name",
+    "Email",
+    "Phone",
+    "Language",
+    "Interest",
+    "Patient's note",
+    "Booked at",
+    "Booked by",
+    "Cancelled at",
+    "Cancelled by",
+    "Internal notes",
+)
 # Cells starting with these are formulas (or DDE) to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # What a spreadsheet may split a CSV line on, by its locale's list separator (a comma in
@@ -38,15 +59,17 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uf
 # the text after any of them may be read as a cell of its own.
 SEPARATORS = (",", ";", "\t", "\r", "\n")
 _FORMULA_AFTER_A_SEPARATOR = re.compile(
-    "([" + re.escape("".join(SEPARATORS)) + r"]\s*)(?=["
-    + re.escape("".join(c for c in FORMULA_STARTS if not c.isspace())) + "])")
+    "(["
+    + re.escape("".join(SEPARATORS))
+    + r"]\s*)(?=["
+    + re.escape("".join(c for c in FORMULA_STARTS if not c.isspace()))
+    + "])"
+)
 
-PRESETS = {"next7": "Next 7 days", "next30": "Next 30 days", "last_month": "Last month",
-           "custom": "Choose dates"}
+PRESETS = {"next7": "Next 7 days", "next30": "Next 30 days", "last_month": "Last month", "custom": "Choose dates"}
 DEFAULT_PRESET = "next30"
 FORMATS = {"xlsx": "Excel workbook (.xlsx)", "csv": "CSV (.csv)"}
-MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             "csv": "text/csv"}
+MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
 
 
 class ExportError(Exception):
@@ -67,8 +90,9 @@ class Download:
     mimetype: str
 
 
-def preset_range(preset: str, today: date, first: date | None = None,
-                 last: date | None = None) -> tuple[date | None, date | None]:
+def preset_range(
+    preset: str, today: date, first: date | None = None, last: date | None = None
+) -> tuple[date | None, date | None]:
     """The dates a preset stands for, from `today` (clinic time); custom uses first and last."""
     if preset == "next7":
         return today, today + timedelta(days=6)
@@ -100,10 +124,14 @@ def _local_stamp(instant, typed: bool = False) -> str | datetime | None:
 
 def bookings_between(first: date, last: date) -> list[Booking]:
     start, end = day_range(first, last)
-    return list(db.session.execute(
-        select(Booking).join(Slot).where(Slot.starts_at >= start, Slot.starts_at < end)
-        .order_by(Slot.starts_at, Booking.id)
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(Booking)
+            .join(Slot)
+            .where(Slot.starts_at >= start, Slot.starts_at < end)
+            .order_by(Slot.starts_at, Booking.id)
+        ).scalars()
+    )
 
 
 def rows(bookings: list[Booking], typed: bool = False):
@@ -114,16 +142,34 @@ def rows(bookings: list[Booking], typed: bool = False):
         start, end = local(b.slot.starts_at), local(b.slot.ends_at)
         # National format ("(970) 555-0142") for US numbers: readable, and not a formula.
         phone = display_phone(b.phone) if b.phone else ""
+        day: date | str
+        starts: time | str
+        ends: time | str
         if typed:
             day, starts, ends = start.date(), start.time().replace(tzinfo=None), end.time().replace(tzinfo=None)
         else:
             day, starts, ends = start.strftime("%Y-%m-%d"), start.strftime("%H:%M"), end.strftime("%H:%M")
-        yield (b.reference_display, day, starts, ends,
-               start.tzname(), MODE_LABELS.get(b.mode, b.mode), STATUS_LABELS.get(b.status, b.status),
-               ATTENDANCE_LABELS.get(b.attendance or "", ""), b.name, b.email or "", phone,
-               b.language_name, INTEREST_LABELS.get(b.interest, b.interest), b.note,
-               _local_stamp(b.created_at, typed), b.booked_by or "", _local_stamp(b.cancelled_at, typed),
-               b.cancelled_by or "", b.staff_notes)
+        yield (
+            b.reference_display,
+            day,
+            starts,
+            ends,
+            start.tzname(),
+            mode_label(b.mode),
+            STATUS_LABELS.get(b.status, b.status),
+            ATTENDANCE_LABELS.get(b.attendance or "", ""),
+            b.name,
+            b.email or "",
+            phone,
+            b.language_name,
+            interest_label(b.interest),
+            b.note,
+            _local_stamp(b.created_at, typed),
+            b.booked_by or "",
+            _local_stamp(b.cancelled_at, typed),
+            b.cancelled_by or "",
+            b.staff_notes,
+        )
 
 
 def to_csv(bookings: list[Booking]) -> bytes:
@@ -145,7 +191,7 @@ def to_xlsx(bookings: list[Booking]) -> bytes:
     (type string, format "@"): a value such as "=1+1" or "+1 970" shows as written and never
     runs, without an apostrophe. The header row stays in view and carries filters."""
     book = Workbook()
-    sheet = book.active
+    sheet = cast(Worksheet, book.active)  # a new workbook has its one sheet
     sheet.title = "Bookings"
     widths = [len(h) for h in HEADER]
     for row_number, row in enumerate(rows(bookings, typed=True), start=1):
@@ -166,7 +212,7 @@ def to_xlsx(bookings: list[Booking]) -> bytes:
                 cell.font = Font(bold=True)
             widths[column - 1] = max(widths[column - 1], min(len(text), 40))
     for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[sheet.cell(row=1, column=column).column_letter].width = width + 2
+        sheet.column_dimensions[get_column_letter(column)].width = width + 2
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     buffer = io.BytesIO()
@@ -183,14 +229,19 @@ def export(first: date, last: date, actor: StaffUser, fmt: str = "xlsx") -> Down
         raise ExportError(f"Please export at most {MAX_DAYS} days at a time.")
     bookings = bookings_between(first, last)
     if not bookings:
-        raise NothingToExport(f"There are no bookings from {_day(first)} to {_day(last)}, so there "
-                              "is nothing to download. Try another range.")
+        raise NothingToExport(
+            f"There are no bookings from {_day(first)} to {_day(last)}, so there "
+            "is nothing to download. Try another range."
+        )
     data = to_xlsx(bookings) if fmt == "xlsx" else to_csv(bookings)
     with write_transaction() as session:
-        audit.record(session, actor, "export.csv",
-                     details=f"{first.isoformat()} to {last.isoformat()}, {len(bookings)} bookings, {fmt}")
-    return Download(data=data, count=len(bookings), filename=filename(first, last, fmt),
-                    mimetype=MIMETYPES[fmt])
+        audit.record(
+            session,
+            actor,
+            "export.csv",
+            details=f"{first.isoformat()} to {last.isoformat()}, {len(bookings)} bookings, {fmt}",
+        )
+    return Download(data=data, count=len(bookings), filename=filename(first, last, fmt), mimetype=MIMETYPES[fmt])
 
 
 def _day(on: date) -> str:

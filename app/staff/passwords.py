@@ -13,9 +13,9 @@ _dummy_hashes: dict[tuple[int, int, int], str] = {}
 def hasher() -> PasswordHasher:
     config = current_app.config
     return PasswordHasher(
-        time_cost=int(config.get("STAFF_ARGON2_TIME_COST", 3)),
-        memory_cost=int(config.get("STAFF_ARGON2_MEMORY_KIB", 65536)),
-        parallelism=int(config.get("STAFF_ARGON2_PARALLELISM", 4)),
+        time_cost=config["STAFF_ARGON2_TIME_COST"],
+        memory_cost=config["STAFF_ARGON2_MEMORY_KIB"],
+        parallelism=config["STAFF_ARGON2_PARALLELISM"],
         type=Type.ID,
     )
 

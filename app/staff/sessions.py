@@ -12,9 +12,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import CursorResult, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.core.database import write_transaction
@@ -29,8 +30,8 @@ RESTAMP_SECONDS = 60
 KEEP_ENDED = timedelta(days=1)
 
 ACTIVE = "active"
-IDLE = "idle"          # ended now for want of activity
-ENDED = "ended"        # signed out, password changed, account disabled, or unknown token
+IDLE = "idle"  # ended now for want of activity
+ENDED = "ended"  # signed out, password changed, account disabled, or unknown token
 
 
 @dataclass(frozen=True)
@@ -58,15 +59,17 @@ def begin(user: StaffUser) -> str:
     token = secrets.token_urlsafe(32)
     at = now()
     with write_transaction() as session:
-        session.add(StaffSession(token_hash=_hash(token), staff_user_id=user.id,
-                                 created_at=at, last_seen_at=at))
+        session.add(StaffSession(token_hash=_hash(token), staff_user_id=user.id, created_at=at, last_seen_at=at))
         session.execute(delete(StaffSession).where(StaffSession.last_seen_at < at - KEEP_ENDED))
     return token
 
 
 # Built once: every signed-in request runs it; only the token's hash differs.
-_SESSION_BY_TOKEN = (select(StaffSession, StaffUser).join(StaffUser, StaffSession.staff_user_id == StaffUser.id)
-                     .where(StaffSession.token_hash == bindparam("token_hash")))
+_SESSION_BY_TOKEN = (
+    select(StaffSession, StaffUser)
+    .join(StaffUser, StaffSession.staff_user_id == StaffUser.id)
+    .where(StaffSession.token_hash == bindparam("token_hash"))
+)
 
 
 def resume(token: str | None) -> Resumed:
@@ -89,10 +92,13 @@ def resume(token: str | None) -> Resumed:
         return Resumed(ACTIVE, user)
     with write_transaction() as session:
         # Only while it is still going: a sign-out in between must not be undone.
-        moved = session.execute(
-            update(StaffSession).where(StaffSession.id == staff_session.id,
-                                       StaffSession.ended_at.is_(None))
-            .values(last_seen_at=at)
+        moved = cast(
+            CursorResult,
+            session.execute(
+                update(StaffSession)
+                .where(StaffSession.id == staff_session.id, StaffSession.ended_at.is_(None))
+                .values(last_seen_at=at)
+            ),
         ).rowcount
     if not moved:
         return Resumed(ENDED)
@@ -104,21 +110,27 @@ def end(token: str | None) -> None:
     if not token or not isinstance(token, str):
         return
     with write_transaction() as session:
-        session.execute(update(StaffSession).where(StaffSession.token_hash == _hash(token),
-                                                   StaffSession.ended_at.is_(None))
-                        .values(ended_at=now()))
+        session.execute(
+            update(StaffSession)
+            .where(StaffSession.token_hash == _hash(token), StaffSession.ended_at.is_(None))
+            .values(ended_at=now())
+        )
 
 
 def _end_one(session_id: int, at: datetime) -> None:
     with write_transaction() as session:
-        session.execute(update(StaffSession).where(StaffSession.id == session_id,
-                                                   StaffSession.ended_at.is_(None))
-                        .values(ended_at=at))
+        session.execute(
+            update(StaffSession)
+            .where(StaffSession.id == session_id, StaffSession.ended_at.is_(None))
+            .values(ended_at=at)
+        )
 
 
 def end_all(session: Session, user_id: int) -> None:
     """Every session of this account ends, inside the caller's write transaction (a password
     change or the account being disabled signs it out everywhere)."""
-    session.execute(update(StaffSession).where(StaffSession.staff_user_id == user_id,
-                                               StaffSession.ended_at.is_(None))
-                    .values(ended_at=now()))
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.staff_user_id == user_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now())
+    )

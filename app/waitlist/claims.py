@@ -9,15 +9,17 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
+from app.booking import changes
 from app.booking import service as booking_service
 from app.booking.errors import BookingError, SlotTaken
+from app.core.actors import Actor
 from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.tokens import hash_token, looks_like_token
 from app.models import Booking, FreedSlot, WaitlistEntry, WaitlistOffer, utcnow
-from app.models.booking import STATUS_CONFIRMED
+from app.models.booking import BOOKING_IS_CONFIRMED, STATUS_CONFIRMED
 from app.models.waitlist import (
     ENTRY_FULFILLED,
     ENTRY_WAITING,
@@ -35,8 +37,10 @@ from app.waitlist.offering import offer_round
 
 __all__ = ["BookingError", "Claimed", "claim", "decline", "find_offer", "offered_modes", "open_offer", "state"]
 
-TAKEN_MESSAGE = _l("Sorry, someone just took that time. You are still on the waiting list, and "
-                   "we will write again when another time opens.")
+TAKEN_MESSAGE = _l(
+    "Sorry, someone just took that time. You are still on the waiting list, and "
+    "we will write again when another time opens."
+)
 GONE_MESSAGE = _l("This offer has ended, so the time can no longer be taken from this link.")
 
 
@@ -51,7 +55,8 @@ def find_offer(token: str) -> WaitlistOffer | None:
     if not looks_like_token(token):
         return None
     return db.session.execute(
-        select(WaitlistOffer).where(WaitlistOffer.token_hash == hash_token(token))).scalar_one_or_none()
+        select(WaitlistOffer).where(WaitlistOffer.token_hash == hash_token(token))
+    ).scalar_one_or_none()
 
 
 def state(offer: WaitlistOffer, now: datetime | None = None) -> str:
@@ -72,17 +77,18 @@ def open_offer(token: str, now: datetime | None = None) -> WaitlistOffer:
         with write_transaction() as session:
             locked = session.get(WaitlistOffer, offer.id, with_for_update=True)
             if locked is not None and locked.status == OFFER_SENT:
-                held = not _slot_is_free(locked)
+                held = _slot_is_booked(locked)
                 locked.status = OFFER_TAKEN if held else OFFER_WITHDRAWN
                 locked.ended_at = now
         db.session.refresh(offer)
     return offer
 
 
-def _slot_is_free(offer: WaitlistOffer) -> bool:
-    from app.booking.slots import slot_is_free
-
-    return slot_is_free(offer.slot)
+def _slot_is_booked(offer: WaitlistOffer) -> bool:
+    """Whether the offer's slot went to a booking (else it closed: blocked, removed, past)."""
+    return db.session.execute(
+        select(exists().where(Booking.slot_id == offer.slot_id, BOOKING_IS_CONFIRMED))
+    ).scalar_one()
 
 
 def _check(offer: WaitlistOffer, now: datetime) -> None:
@@ -120,49 +126,76 @@ def claim(token: str, now: datetime | None = None, mode: str | None = None) -> C
         raise OfferNotFound(_("We could not find that offer."))
     _check(offer, now)
     chosen = _mode(offer, mode, offer.entry.booking.mode if offer.entry.booking else None)
-    offer_id, entry, slot = offer.id, offer.entry, offer.slot
-
-    def record(booking: Booking) -> None:
-        """Inside the booking's transaction: the offer is still good, so it is claimed, the
-        entry ends and the slot's other offers end (with the booking, or not at all)."""
-        session = db.session
-        locked = session.execute(select(WaitlistOffer).where(WaitlistOffer.id == offer_id).with_for_update()
-                                 .execution_options(populate_existing=True)).scalar_one()
-        holder = session.execute(select(WaitlistEntry).where(WaitlistEntry.id == locked.entry_id)
-                                 .with_for_update().execution_options(populate_existing=True)).scalar_one()
-        if state(locked, now) != "open" or holder.status != ENTRY_WAITING:
-            raise OfferGone(str(GONE_MESSAGE))
-        locked.status, locked.ended_at, locked.booking_id = OFFER_CLAIMED, now, booking.id
-        holder.status, holder.ended_at = ENTRY_FULFILLED, now
-        session.flush()
-        session.execute(
-            update(WaitlistOffer).where(WaitlistOffer.entry_id == holder.id, WaitlistOffer.status == OFFER_SENT)
-            .values(status=OFFER_WITHDRAWN, ended_at=now).execution_options(synchronize_session=False))
-        session.execute(
-            update(FreedSlot).where(FreedSlot.slot_id == locked.slot_id, FreedSlot.status == FREED_OPEN)
-            .values(status=FREED_CLOSED, closed_at=now, outcome="claimed")
-            .execution_options(synchronize_session=False))
-
+    entry, slot = offer.entry, offer.slot
+    claimant = Actor.claiming(offer.id)
     linked = entry.booking
     try:
         if entry.booking_id is not None:
             if linked is None or linked.status != STATUS_CONFIRMED:
-                raise OfferGone(_("The consultation this offer would move was cancelled, so there is "
-                                  "nothing to move. You can book a new time on our booking page."))
-            moved = booking_service.reschedule(linked.public_id, slot.public_id, chosen,
-                                               by="patient", now=now, on_moved=record)
+                raise OfferGone(
+                    _(
+                        "The consultation this offer would move was cancelled, so there is "
+                        "nothing to move. You can book a new time on our booking page."
+                    )
+                )
+            moved = booking_service.reschedule(linked.public_id, slot.public_id, chosen, actor=claimant, now=now)
             return Claimed(booking=moved, moved=True, manage_token=None)
-        details = booking_service.PatientDetails(name=entry.name, email=entry.email, phone=entry.phone,
-                                                 interest="not_sure", locale=entry.locale,
-                                                 sms_consent="waitlist" if entry.sms_consent_at else None)
-        result = booking_service.book(slot.public_id, chosen, details, now, on_booked=record)
+        details = booking_service.PatientDetails(
+            name=entry.name,
+            email=entry.email,
+            phone=entry.phone,
+            interest="not_sure",
+            locale=entry.locale,
+            sms_consent="waitlist" if entry.sms_consent_at else None,
+        )
+        result = booking_service.book(slot.public_id, chosen, details, now, actor=claimant)
         return Claimed(booking=result.booking, moved=False, manage_token=result.manage_token)
     except SlotTaken:
         raise OfferTaken(str(TAKEN_MESSAGE)) from None
 
 
+@changes.hook
+def record_claim(change: changes.Change) -> None:
+    """Inside the transaction of a booking made or moved by claiming an offer: the offer is
+    still good, so it is claimed, the entry ends and the slot's other offers end (with the
+    booking, or not at all)."""
+    offer_id, now = change.actor.offer_id, change.now
+    if offer_id is None or change.what not in (changes.BOOKED, changes.MOVED):
+        return
+    session = db.session
+    locked = session.execute(
+        select(WaitlistOffer)
+        .where(WaitlistOffer.id == offer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    holder = session.execute(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.id == locked.entry_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if state(locked, now) != "open" or holder.status != ENTRY_WAITING:
+        raise OfferGone(str(GONE_MESSAGE))
+    locked.status, locked.ended_at, locked.booking_id = OFFER_CLAIMED, now, change.booking.id
+    holder.status, holder.ended_at = ENTRY_FULFILLED, now
+    session.flush()
+    session.execute(
+        update(WaitlistOffer)
+        .where(WaitlistOffer.entry_id == holder.id, WaitlistOffer.status == OFFER_SENT)
+        .values(status=OFFER_WITHDRAWN, ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(FreedSlot)
+        .where(FreedSlot.slot_id == locked.slot_id, FreedSlot.status == FREED_OPEN)
+        .values(status=FREED_CLOSED, closed_at=now, outcome="claimed")
+        .execution_options(synchronize_session=False)
+    )
+
+
 def decline(token: str, now: datetime | None = None) -> WaitlistOffer:
-    """"No thanks": the offer ends and the time goes to the next person on the list at once
+    """ "No thanks": the offer ends and the time goes to the next person on the list at once
     (the person who declined stays on the list for other times). Declining an offer that has
     already ended changes nothing. Raises OfferNotFound."""
     now = now or utcnow()
@@ -170,7 +203,7 @@ def decline(token: str, now: datetime | None = None) -> WaitlistOffer:
     if offer is None:
         raise OfferNotFound(_("We could not find that offer."))
     with write_transaction() as session:
-        locked = session.get(WaitlistOffer, offer.id, with_for_update=True, populate_existing=True)
+        locked = session.get_one(WaitlistOffer, offer.id, with_for_update=True, populate_existing=True)
         if state(locked, now) != "open":
             return locked
         locked.status, locked.ended_at = OFFER_DECLINED, now

@@ -68,8 +68,10 @@ class Choices:
 def _check_choices(body: dict[str, Any], today: date, clean: dict[str, Any], errors: dict[str, str]) -> None:
     """The one rule for dates, days, parts of day and meeting types, for joining and changing:
     fills `clean` with what is right and `errors` with what to fix, by field."""
-    for field, problem in (("earliest", _("Please enter the earliest date as YYYY-MM-DD.")),
-                           ("latest", _("Please enter the latest date as YYYY-MM-DD."))):
+    for field, problem in (
+        ("earliest", _("Please enter the earliest date as YYYY-MM-DD.")),
+        ("latest", _("Please enter the latest date as YYYY-MM-DD.")),
+    ):
         try:
             clean[field] = _day(body.get(field), problem)
         except validation.Invalid as error:
@@ -81,8 +83,11 @@ def _check_choices(body: dict[str, Any], today: date, clean: dict[str, Any], err
             errors["latest"] = _("The latest date has already passed. Please choose a later one.")
         elif clean["latest"] - max(clean["earliest"], today) > timedelta(days=MAX_SPAN_DAYS):
             errors["latest"] = _("Please choose dates within a year.")
-    lists = {"weekdays": (tuple(range(1, 8)), "weekdays (1 = Monday ... 7 = Sunday)"),
-             "parts_of_day": (PARTS_OF_DAY, "parts_of_day"), "modes": (MODES, "modes")}
+    lists = {
+        "weekdays": (tuple(range(1, 8)), "weekdays (1 = Monday ... 7 = Sunday)"),
+        "parts_of_day": (PARTS_OF_DAY, "parts_of_day"),
+        "modes": (MODES, "modes"),
+    }
     for field, (allowed, what) in lists.items():
         try:
             clean[field] = _choices(body.get(field), allowed, what)
@@ -101,14 +106,23 @@ def choice_fields(body: dict[str, Any], today: date) -> tuple[Choices | None, di
     return Choices(**{field: clean[field] for field in PREFERENCE_FIELDS}), {}
 
 
-def join_fields(body: dict[str, Any], phone_region: str, today: date, source: str = "api"
-                ) -> tuple[JoinRequest | None, dict[str, str]]:
+def join_fields(
+    body: dict[str, Any],
+    phone_region: str,
+    today: date,
+    source: str = "api",
+    voice: validation.Voice = validation.PATIENT,
+) -> tuple[JoinRequest | None, dict[str, str]]:
     """Check every field and return (the request, {}) or (None, what to fix by field);
-    `source` is where an agreement to texts was given."""
+    `source` is where an agreement to texts was given, `voice` words the problems (the
+    patient's own, or the staff console's about a caller)."""
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
-    checks = {"name": validation.person_name, "email": validation.email_address,
-              "phone": lambda v: validation.phone_number(v, phone_region)}
+    checks = {
+        "name": lambda v: validation.person_name(v, voice),
+        "email": lambda v: validation.email_address(v, voice),
+        "phone": lambda v: validation.phone_number(v, phone_region, voice),
+    }
     for field, check in checks.items():
         value = body.get(field)
         if value is not None and not isinstance(value, str):
@@ -122,7 +136,7 @@ def join_fields(body: dict[str, Any], phone_region: str, today: date, source: st
     if locale not in LOCALES:
         errors["locale"] = "locale must be en or es."
     if body.get("consent") is not True:
-        errors["consent"] = str(validation.CONSENT_REQUIRED)
+        errors["consent"] = str(voice.consent_missing)
     if body.get("sms_consent") is not None and not isinstance(body.get("sms_consent"), bool):
         errors["sms_consent"] = "sms_consent must be true or false."
     _check_choices(body, today, clean, errors)
@@ -131,8 +145,16 @@ def join_fields(body: dict[str, Any], phone_region: str, today: date, source: st
         errors["manage_token"] = "manage_token must be a string."  # noqa: S105 - a message
     if errors:
         return None, errors
-    return JoinRequest(name=clean["name"], email=clean["email"], phone=clean["phone"], locale=locale,
-                       earliest=clean["earliest"], latest=clean["latest"], weekdays=clean["weekdays"],
-                       parts_of_day=clean["parts_of_day"], modes=clean["modes"],
-                       manage_token=token or None,
-                       sms_consent=source if body.get("sms_consent") is True else None), {}
+    return JoinRequest(
+        name=clean["name"],
+        email=clean["email"],
+        phone=clean["phone"],
+        locale=locale,
+        earliest=clean["earliest"],
+        latest=clean["latest"],
+        weekdays=clean["weekdays"],
+        parts_of_day=clean["parts_of_day"],
+        modes=clean["modes"],
+        manage_token=token or None,
+        sms_consent=source if body.get("sms_consent") is True else None,
+    ), {}

@@ -12,13 +12,13 @@ from flask_babel import lazy_gettext as _l
 
 from app.booking import service as booking_service
 from app.booking.errors import BookingError
-from app.booking.labels import mode_choices
 from app.core.i18n import current_language
+from app.core.labels import mode_choices
 from app.core.ratelimits import booking_limit, manage_limit, token_lookup_limit
 from app.core.security import keep_private
 from app.core.timefmt import clinic_zone, current_locale
-from app.models import utcnow
 from app.models.booking import MODES
+from app.schedule.clinic_time import clinic_today
 from app.waitlist import claims, offering, service
 from app.waitlist.errors import EntryEnded, InvalidChoices, WaitlistError
 from app.waitlist.matching import PARTS_OF_DAY
@@ -27,8 +27,15 @@ from app.waitlist.validation import join_fields
 bp = Blueprint("waitlist", __name__)
 
 # English names, for the staff console's list.
-WEEKDAYS = [(1, "Monday"), (2, "Tuesday"), (3, "Wednesday"), (4, "Thursday"), (5, "Friday"),
-            (6, "Saturday"), (7, "Sunday")]
+WEEKDAYS = [
+    (1, "Monday"),
+    (2, "Tuesday"),
+    (3, "Wednesday"),
+    (4, "Thursday"),
+    (5, "Friday"),
+    (6, "Saturday"),
+    (7, "Sunday"),
+]
 PART_LABELS = {"morning": _l("Mornings (before noon)"), "afternoon": _l("Afternoons (from noon)")}
 
 
@@ -38,20 +45,39 @@ def weekdays() -> list[tuple[int, str]]:
     return [(iso, names[iso - 1].capitalize()) for iso in range(1, 8)]
 
 
-FIELD_ORDER = ("name", "email", "phone", "sms_consent", "earliest", "latest", "weekdays", "parts_of_day", "modes",
-               "manage_token", "consent")
+FIELD_ORDER = (
+    "name",
+    "email",
+    "phone",
+    "sms_consent",
+    "earliest",
+    "latest",
+    "weekdays",
+    "parts_of_day",
+    "modes",
+    "manage_token",
+    "consent",
+)
 CHOICE_ORDER = ("earliest", "latest", "weekdays", "parts_of_day", "modes")
 
 
 def _form_body(form) -> dict:
     """The form's fields in the API's shape (an unticked group of boxes means "any")."""
     weekdays = [int(v) if v.isdigit() else v for v in form.getlist("weekdays")]
-    return {"name": form.get("name", ""), "email": form.get("email", ""), "phone": form.get("phone", ""),
-            "earliest": form.get("earliest", ""), "latest": form.get("latest", ""),
-            "weekdays": weekdays or None, "parts_of_day": form.getlist("parts_of_day") or None,
-            "modes": form.getlist("modes") or None, "consent": form.get("consent") == "y",
-            "sms_consent": form.get("sms_consent") == "y",
-            "locale": current_language(), "manage_token": form.get("manage_token") or None}
+    return {
+        "name": form.get("name", ""),
+        "email": form.get("email", ""),
+        "phone": form.get("phone", ""),
+        "earliest": form.get("earliest", ""),
+        "latest": form.get("latest", ""),
+        "weekdays": weekdays or None,
+        "parts_of_day": form.getlist("parts_of_day") or None,
+        "modes": form.getlist("modes") or None,
+        "consent": form.get("consent") == "y",
+        "sms_consent": form.get("sms_consent") == "y",
+        "locale": current_language(),
+        "manage_token": form.get("manage_token") or None,
+    }
 
 
 def _choice_body(form) -> dict:
@@ -61,9 +87,15 @@ def _choice_body(form) -> dict:
 
 
 def _render_join(values: dict, errors: dict[str, str], status: int = 200):
-    return render_template("waitlist/join.html", values=values, errors=errors, field_order=FIELD_ORDER,
-                           weekday_choices=weekdays(), parts=[(p, PART_LABELS[p]) for p in PARTS_OF_DAY],
-                           modes=mode_choices(MODES)), status
+    return render_template(
+        "waitlist/join.html",
+        values=values,
+        errors=errors,
+        field_order=FIELD_ORDER,
+        weekday_choices=weekdays(),
+        parts=[(p, PART_LABELS[p]) for p in PARTS_OF_DAY],
+        modes=mode_choices(MODES),
+    ), status
 
 
 @bp.get("/waitlist")
@@ -72,7 +104,7 @@ def join():
 
 
 def _default_dates() -> dict:
-    today = utcnow().astimezone(clinic_zone()).date()
+    today = clinic_today()
     return {"earliest": today.isoformat(), "latest": (today + timedelta(days=30)).isoformat()}
 
 
@@ -86,9 +118,14 @@ def join_for_booking(token: str):
     if booking is None or not booking_service.can_change(booking):
         abort(404)
     values = _default_dates()
-    values.update(name=booking.name, email=booking.email, phone=booking.phone, manage_token=token,
-                  latest=(booking.slot.starts_at.astimezone(clinic_zone()).date()).isoformat(),
-                  booking_start=booking.slot.starts_at)
+    values.update(
+        name=booking.name,
+        email=booking.email,
+        phone=booking.phone,
+        manage_token=token,
+        latest=(booking.slot.starts_at.astimezone(clinic_zone()).date()).isoformat(),
+        booking_start=booking.slot.starts_at,
+    )
     return _render_join(values, {})
 
 
@@ -96,7 +133,7 @@ def join_for_booking(token: str):
 @booking_limit
 def join_post():
     body = _form_body(request.form)
-    today = utcnow().astimezone(clinic_zone()).date()
+    today = clinic_today()
     joining, errors = join_fields(body, current_app.config["PHONE_DEFAULT_REGION"], today, source="web")
     if joining is not None:
         try:
@@ -118,15 +155,25 @@ def _entry_or_404(token: str):
     return entry
 
 
-def _render_entry(token: str, found, values: dict | None = None, errors: dict[str, str] | None = None,
-                  status: int = 200):
+def _render_entry(
+    token: str, found, values: dict | None = None, errors: dict[str, str] | None = None, status: int = 200
+):
     """The private page; `values` are the change form's (the entry's own choices unless given)."""
-    return render_template("waitlist/entry.html", entry=found, token=token, state=service.state(found),
-                           offers_to=offering.recipient(found).email,
-                           weekdays=dict(weekdays()), part_labels=PART_LABELS,
-                           values=values if values is not None else service.current_choices(found),
-                           errors=errors or {}, field_order=CHOICE_ORDER, weekday_choices=weekdays(),
-                           parts=[(p, PART_LABELS[p]) for p in PARTS_OF_DAY], modes=mode_choices(MODES)), status
+    return render_template(
+        "waitlist/entry.html",
+        entry=found,
+        token=token,
+        state=service.state(found),
+        offers_to=offering.recipient(found).email,
+        weekdays=dict(weekdays()),
+        part_labels=PART_LABELS,
+        values=values if values is not None else service.current_choices(found),
+        errors=errors or {},
+        field_order=CHOICE_ORDER,
+        weekday_choices=weekdays(),
+        parts=[(p, PART_LABELS[p]) for p in PARTS_OF_DAY],
+        modes=mode_choices(MODES),
+    ), status
 
 
 @bp.get("/waitlist/<token>")
@@ -172,11 +219,19 @@ def offer(token: str):
     return _render_offer(found, token)
 
 
-def _render_offer(found, token: str, problem: str | None = None, mode_error: str | None = None,
-                  chosen: str | None = None):
-    return render_template("waitlist/offer.html", offer=found, token=token, state=claims.state(found),
-                           modes=claims.offered_modes(found), chosen=chosen, problem=problem,
-                           mode_error=mode_error)
+def _render_offer(
+    found, token: str, problem: str | None = None, mode_error: str | None = None, chosen: str | None = None
+):
+    return render_template(
+        "waitlist/offer.html",
+        offer=found,
+        token=token,
+        state=claims.state(found),
+        modes=claims.offered_modes(found),
+        chosen=chosen,
+        problem=problem,
+        mode_error=mode_error,
+    )
 
 
 @bp.post("/offers/<token>/decline")
@@ -198,8 +253,9 @@ def claim(token: str):
     try:
         result = claims.claim(token, mode=chosen)
     except InvalidChoices as error:
-        return _render_offer(claims.find_offer(token), token, mode_error=error.fields["mode"],
-                             chosen=chosen), error.http_status
+        return _render_offer(
+            claims.find_offer(token), token, mode_error=error.fields["mode"], chosen=chosen
+        ), error.http_status
     except WaitlistError as error:
         if error.http_status == 404:
             abort(404)

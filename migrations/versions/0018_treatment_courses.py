@@ -8,6 +8,8 @@ Revises: 0017
 Create Date: 2026-12-07 20:53:35.821924
 
 """
+from datetime import datetime, timezone
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -139,6 +141,55 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_chair_hold_session_id'), ['session_id'], unique=False)
 
     # ### end Alembic commands ###
+    _seed()
+
+
+# The clinic's starting chairs, appointment types and course templates (literal copies of
+# app/schedule/seed.py, so this migration never changes; tests/test_schedule_seed.py checks
+# that the two agree).
+_CHAIRS = [{"name": "Chair 1", "position": 1}, {"name": "Chair 2", "position": 2}]
+_TYPES = [
+    ("consultation", "Consultation", 30, False),
+    ("first_session", "First treatment session (mapping)", 90, True),
+    ("session", "Treatment session", 40, True),
+    ("itbs_session", "iTBS session", 10, True),
+    ("follow_up", "Follow-up", 30, False),
+]
+_TEMPLATES = [
+    ("rtms_36", "Standard rTMS, 36 sessions",
+     "30 weekday sessions over six weeks, then a taper of 3, 2 and 1 a week.",
+     "first_session", "session",
+     '[{"weeks": 6, "per_week": 5}, {"weeks": 1, "per_week": 3}, '
+     '{"weeks": 1, "per_week": 2}, {"weeks": 1, "per_week": 1}]'),
+    ("itbs_30", "iTBS, 30 sessions", "30 short weekday sessions over six weeks.",
+     "first_session", "itbs_session", '[{"weeks": 6, "per_week": 5}]'),
+    ("maintenance_6", "Maintenance, weekly x 6", "One session a week for six weeks.",
+     "session", "session", '[{"weeks": 6, "per_week": 1}]'),
+    ("rtms_36_three_a_week", "rTMS 36, three days a week",
+     "36 sessions on Monday, Wednesday and Friday over twelve weeks.",
+     "first_session", "session", '[{"weeks": 12, "per_week": 3}]'),
+]
+
+
+def _seed():
+    now = datetime.now(timezone.utc)
+    chair = sa.table("chair", sa.column("name", sa.String), sa.column("position", sa.Integer),
+                     sa.column("is_active", sa.Boolean), sa.column("created_at", sa.DateTime(timezone=True)))
+    kind = sa.table("appointment_type", sa.column("id", sa.Integer), sa.column("key", sa.String),
+                    sa.column("name", sa.String), sa.column("minutes", sa.Integer),
+                    sa.column("needs_chair", sa.Boolean), sa.column("is_active", sa.Boolean),
+                    sa.column("created_at", sa.DateTime(timezone=True)))
+    template = sa.table("course_template", sa.column("key", sa.String), sa.column("name", sa.String),
+                        sa.column("description", sa.Text), sa.column("first_type_id", sa.Integer),
+                        sa.column("session_type_id", sa.Integer), sa.column("cadence", sa.Text),
+                        sa.column("is_active", sa.Boolean), sa.column("created_at", sa.DateTime(timezone=True)))
+    op.bulk_insert(chair, [dict(c, is_active=True, created_at=now) for c in _CHAIRS])
+    op.bulk_insert(kind, [{"key": k, "name": n, "minutes": m, "needs_chair": c, "is_active": True,
+                           "created_at": now} for k, n, m, c in _TYPES])
+    ids = dict(op.get_bind().execute(sa.select(kind.c.key, kind.c.id)).all())
+    op.bulk_insert(template, [{"key": k, "name": n, "description": d, "first_type_id": ids[f],
+                               "session_type_id": ids[t], "cadence": c, "is_active": True,
+                               "created_at": now} for k, n, d, f, t, c in _TEMPLATES])
 
 
 def downgrade():

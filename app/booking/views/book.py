@@ -12,22 +12,24 @@ from sqlalchemy.exc import DBAPIError
 from app.booking import service
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import BookingForm, form_started_stamp, seconds_since_started
-from app.booking.labels import mode_choices, mode_label
 from app.booking.slots import nearest_free_slots, parse_mode, slot_picker
 from app.content import self_check
+from app.core.actors import THE_PATIENT
 from app.core.database import is_unavailable
 from app.core.extensions import csrf, db
 from app.core.i18n import current_language
+from app.core.labels import mode_choices
 from app.core.ratelimits import booking_limit
 from app.models import Slot, utcnow
 
 bp = Blueprint("booking", __name__)
 # Pages and emails show a booking's way of meeting in the language being shown.
-bp.add_app_template_global(mode_label, "mode_label")
 
 SELF_CHECK_SESSION_KEY = "self_check_answers"
-UNAVAILABLE_MESSAGE = _l("We could not reach our booking calendar just now, so nothing was booked. "
-                         "Your details are still here: please press the button again in a moment.")
+UNAVAILABLE_MESSAGE = _l(
+    "We could not reach our booking calendar just now, so nothing was booked. "
+    "Your details are still here: please press the button again in a moment."
+)
 TOO_FAST_MESSAGE = _l("We could not accept that just yet. Please check your details and press the button again.")
 
 
@@ -73,9 +75,15 @@ def details(slot_id: str):
         form.attach_self_check.data = attached_self_check() is not None
         # Most people are not sure yet; one choice fewer before they are booked.
         form.interest.data = "not_sure"
-        outcome = Outcome() if service.is_open(slot) else Outcome(
-            409, _("Sorry, this time is no longer available. Here are the nearest free times."),
-            nearest_free_slots(slot.starts_at, 3, exclude_id=slot.id))
+        outcome = (
+            Outcome()
+            if service.is_open(slot)
+            else Outcome(
+                409,
+                _("Sorry, this time is no longer available. Here are the nearest free times."),
+                nearest_free_slots(slot.starts_at, 3, exclude_id=slot.id),
+            )
+        )
     elif not form.validate():
         outcome = Outcome(422, _("Please correct the highlighted fields below."))
     elif form.website.data or _filled_too_fast(form.started.data):
@@ -84,13 +92,18 @@ def details(slot_id: str):
         outcome = Outcome(422, str(TOO_FAST_MESSAGE))
     else:
         if form.slot_id.data != slot.public_id:
-            chosen = _slot_or_404(form.slot_id.data)
+            chosen = _slot_or_404(form.slot_id.data or "")
         token, outcome = _book(form, chosen)
         if token:
             return redirect(url_for("manage.confirmed", token=token), code=303)
-    return render_template("booking/details.html", slot=chosen, form=form, problem=outcome.problem,
-                           alternatives=outcome.alternatives,
-                           has_self_check=attached_self_check() is not None), outcome.status
+    return render_template(
+        "booking/details.html",
+        slot=chosen,
+        form=form,
+        problem=outcome.problem,
+        alternatives=outcome.alternatives,
+        has_self_check=attached_self_check() is not None,
+    ), outcome.status
 
 
 def attached_self_check() -> dict | None:
@@ -100,8 +113,9 @@ def attached_self_check() -> dict | None:
     if sealed is None:
         return None
     config = current_app.config
-    answers = self_check.unseal(sealed, config["SECRET_KEY"], int(config["SELF_CHECK_TTL_SECONDS"]),
-                                int(utcnow().timestamp()))
+    answers = self_check.unseal(
+        sealed, config["SECRET_KEY"], config["SELF_CHECK_TTL_SECONDS"], int(utcnow().timestamp())
+    )
     if answers is None:
         session.pop(SELF_CHECK_SESSION_KEY, None)
     return answers
@@ -111,15 +125,23 @@ def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
     """Try the booking; the manage token on success, else what to tell the patient."""
     answers = attached_self_check() if form.attach_self_check.data else None
     patient = service.PatientDetails(
-        name=form.name.data, email=form.email.data, phone=form.phone.data,
-        interest=form.interest.data, note=form.note.data or "", self_check=answers,
-        locale=current_language(), sms_consent="web" if form.sms_consent.data else None)
+        name=form.name.data or "",
+        email=form.email.data,
+        phone=form.phone.data or "",  # validated: present
+        interest=form.interest.data,
+        note=form.note.data or "",
+        self_check=answers,
+        locale=current_language(),
+        sms_consent="web" if form.sms_consent.data else None,
+    )
     try:
-        result = service.book(slot.public_id, form.mode.data, patient)
+        result = service.book(slot.public_id, form.mode.data, patient, actor=THE_PATIENT)
     except SlotTaken as taken:
-        return None, Outcome(409, _("%(problem)s Your details are kept: choose another time below.",
-                                    problem=taken.message),
-                             taken.alternatives)
+        return None, Outcome(
+            409,
+            _("%(problem)s Your details are kept: choose another time below.", problem=taken.message),
+            taken.alternatives,
+        )
     except BookingError as error:
         return None, Outcome(error.http_status, error.message)
     except DBAPIError as error:
@@ -133,7 +155,7 @@ def _book(form: BookingForm, slot: Slot) -> tuple[str | None, Outcome]:
 
 
 def _filled_too_fast(stamp: str | None) -> bool:
-    minimum = float(current_app.config["BOOKING_MIN_FILL_SECONDS"])
+    minimum = current_app.config["BOOKING_MIN_FILL_SECONDS"]
     if minimum <= 0:
         return False
     elapsed = seconds_since_started(stamp or "")

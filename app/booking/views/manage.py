@@ -11,6 +11,7 @@ from app.booking import notifications, service, validation
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.forms import CancelForm, RescheduleForm
 from app.booking.slots import parse_mode, slot_picker
+from app.core.actors import THE_PATIENT
 from app.core.extensions import csrf
 from app.core.i18n import COOKIE as LANGUAGE_COOKIE
 from app.core.i18n import LANGUAGES, address_in, current_language
@@ -32,8 +33,12 @@ def _booking_or_404(token: str) -> Booking:
     if booking is None:
         abort(404)
     here = current_language()
-    if (request.method == "GET" and booking.locale != here and booking.locale in LANGUAGES
-            and request.cookies.get(LANGUAGE_COOKIE) != here):
+    if (
+        request.method == "GET"
+        and booking.locale != here
+        and booking.locale in LANGUAGES
+        and request.cookies.get(LANGUAGE_COOKIE) != here
+    ):
         abort(redirect(address_in(booking.locale), code=302))
     return booking
 
@@ -42,8 +47,7 @@ def _booking_or_404(token: str) -> Booking:
 @token_lookup_limit
 def show(token: str):
     booking = _booking_or_404(token)
-    return render_template("booking/manage.html", booking=booking, token=token,
-                           can_change=service.can_change(booking))
+    return render_template("booking/manage.html", booking=booking, token=token, can_change=service.can_change(booking))
 
 
 @bp.get("/<token>/confirmed")
@@ -76,10 +80,15 @@ def cancel(token: str):
             abort(400)
         return render_template("booking/cancel.html", booking=booking, token=token, form=form), 422
     try:
-        service.cancel(booking.public_id, by="patient", reason=form.reason.data)
+        service.cancel(booking.public_id, actor=THE_PATIENT, reason=form.reason.data)
     except BookingError as error:
-        return render_template("booking/manage.html", booking=booking, token=token, problem=error.message,
-                               can_change=service.can_change(booking)), error.http_status
+        return render_template(
+            "booking/manage.html",
+            booking=booking,
+            token=token,
+            problem=error.message,
+            can_change=service.can_change(booking),
+        ), error.http_status
     return redirect(url_for("manage.show", token=token, done="cancelled"), code=303)
 
 
@@ -113,11 +122,11 @@ def confirm_new_slot(token: str, slot_id: str):
     status = 200
     if form.validate_on_submit():
         try:
-            service.reschedule(booking.public_id, slot.public_id, form.mode.data, by="patient",
-                               manage_token=token)
+            service.reschedule(booking.public_id, slot.public_id, form.mode.data, actor=THE_PATIENT, manage_token=token)
         except SlotTaken as taken:
-            problem = _("%(problem)s Your consultation has not changed. Please choose another time.",
-                        problem=taken.message)
+            problem = _(
+                "%(problem)s Your consultation has not changed. Please choose another time.", problem=taken.message
+            )
             alternatives = taken.alternatives
             status = 409
         except BookingError as error:
@@ -128,8 +137,15 @@ def confirm_new_slot(token: str, slot_id: str):
     elif request.method == "POST":
         problem = str(validation.MODE_REQUIRED)
         status = 422
-    return render_template("booking/reschedule_confirm.html", booking=booking, token=token, slot=slot,
-                           form=form, problem=problem, alternatives=alternatives), status
+    return render_template(
+        "booking/reschedule_confirm.html",
+        booking=booking,
+        token=token,
+        slot=slot,
+        form=form,
+        problem=problem,
+        alternatives=alternatives,
+    ), status
 
 
 @bp.get("/<token>/invite.ics")

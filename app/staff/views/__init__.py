@@ -3,7 +3,7 @@ never cached, and its view modules register their routes on import (bottom of th
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash
+from flask import Blueprint, flash
 
 from app.staff import auth
 
@@ -26,15 +26,6 @@ def _no_store(response):
     return response
 
 
-@bp.context_processor
-def _labels() -> dict:
-    from app.models import utcnow
-    from app.staff.bookings_admin import ATTENDANCE_LABELS, CALENDAR_REPLY_LABELS, STATUS_LABELS
-
-    return {"STATUS_LABELS": STATUS_LABELS, "ATTENDANCE_LABELS": ATTENDANCE_LABELS,
-            "CALENDAR_REPLY_LABELS": CALENDAR_REPLY_LABELS, "now": utcnow()}
-
-
 def flash_error(message: str) -> None:
     flash(message, "error")
 
@@ -43,11 +34,18 @@ def flash_done(message: str) -> None:
     flash(message, "success")
 
 
-def config(name: str, default=None):
-    return current_app.config.get(name, default)
-
-
 from app.staff.views import (  # noqa: E402,F401  isort: skip
-    accounts, audit_log, bookings, busy_calendars, calendar, dashboard, export, feeds, hours, sign_in,
+    accounts,
+    audit_log,
+    bookings,
+    busy_calendars,
+    calendar,
+    courses,
+    dashboard,
+    export,
+    feeds,
+    hours,
+    schedule_admin,
+    sign_in,
     waitlist,
 )

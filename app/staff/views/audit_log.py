@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from app.staff import audit
+from app.core import audit
 from app.staff.auth import admin_required
 from app.staff.views import bp
 

@@ -9,13 +9,16 @@ from flask_login import current_user
 from app.booking.errors import BookingError, SlotTaken
 from app.booking.rules import booking_window
 from app.booking.service import PatientDetails, find_slot
+from app.core import audit
+from app.core.labels import MODE_LABELS
 from app.core.timefmt import when
+from app.courses import queries as course_queries
 from app.models import Slot, utcnow
-from app.models.booking import ATTENDANCE, MODE_LABELS, STATUSES
+from app.models.booking import ATTENDANCE, STATUSES
+from app.schedule.clinic_time import parse_date
 from app.sms import service as texts_service
-from app.staff import audit, bookings_admin, erase, waitlist_admin
+from app.staff import bookings_admin, erase, waitlist_admin
 from app.staff.auth import admin_required
-from app.staff.clinic_time import parse_date
 from app.staff.forms import (
     BookingDetailsForm,
     CallerBookingForm,
@@ -31,10 +34,14 @@ from app.staff.views import bp, flash_done, flash_error
 def _filters() -> bookings_admin.Filters:
     args = request.args
     return bookings_admin.Filters(
-        q=args.get("q", ""), date_from=parse_date(args.get("date_from")),
+        q=args.get("q", ""),
+        date_from=parse_date(args.get("date_from")),
         date_to=parse_date(args.get("date_to")),
-        status=args.get("status", ""), mode=args.get("mode", ""), interest=args.get("interest", ""),
-        when=args.get("when", "upcoming"), page=args.get("page", 1, type=int) or 1,
+        status=args.get("status", ""),
+        mode=args.get("mode", ""),
+        interest=args.get("interest", ""),
+        when=args.get("when", "upcoming"),
+        page=args.get("page", 1, type=int) or 1,
     ).cleaned()
 
 
@@ -42,8 +49,14 @@ def _filters() -> bookings_admin.Filters:
 def bookings():
     filters = _filters()
     now = utcnow()
-    return render_template("staff/bookings.html", result=bookings_admin.search(filters, now=now), f=filters,
-                           now=now, STATUSES=STATUSES, STATUS_LABELS=bookings_admin.STATUS_LABELS)
+    return render_template(
+        "staff/bookings.html",
+        result=bookings_admin.search(filters, now=now),
+        f=filters,
+        now=now,
+        STATUSES=STATUSES,
+        STATUS_LABELS=bookings_admin.STATUS_LABELS,
+    )
 
 
 def _booking_or_404(public_id: str):
@@ -67,9 +80,11 @@ def new_booking():
     if slot is None or slot.starts_at <= now:
         if request.args.get("slot") or request.method == "POST":
             flash_error("That time has passed or no longer exists. Please choose another.")
-        return render_template("staff/booking_new_slot.html",
-                               picker=bookings_admin.time_picker(request.args.get("day"), now),
-                               notice_from=booking_window(now).earliest)
+        return render_template(
+            "staff/booking_new_slot.html",
+            picker=bookings_admin.time_picker(request.args.get("day"), now),
+            notice_from=booking_window(now).earliest,
+        )
     form.mode.choices = [(m, MODE_LABELS[m]) for m in slot.mode_list]
     problem, alternatives, status = None, [], 200
     if request.method == "GET":
@@ -79,28 +94,45 @@ def new_booking():
     elif not form.validate():
         problem, status = "Please correct the highlighted fields below.", 422
     else:
-        patient = PatientDetails(name=form.name.data, email=form.email.data, phone=form.phone.data,
-                                 interest=form.interest.data, note=form.note.data or "",
-                                 locale=form.locale.data,
-                                 sms_consent="staff" if form.sms_consent.data else None)
+        patient = PatientDetails(
+            name=form.name.data,
+            email=form.email.data,
+            phone=form.phone.data,
+            interest=form.interest.data,
+            note=form.note.data or "",
+            locale=form.locale.data,
+            sms_consent="staff" if form.sms_consent.data else None,
+        )
         try:
             made = bookings_admin.book_for_caller(slot.public_id, form.mode.data, patient, current_user)
         except SlotTaken as taken:
-            problem, alternatives, status = (taken.message + " The caller's details are kept: choose "
-                                             "another time below."), taken.alternatives, 409
+            problem, alternatives, status = (
+                (taken.message + " The caller's details are kept: choose another time below."),
+                taken.alternatives,
+                409,
+            )
         except BookingError as error:
             problem, status = error.message, error.http_status
         else:
             if made.booking.is_phone_only:
-                flash_done(f"Booked {made.booking.name} for {when(slot.starts_at)}, phone only: no email "
-                           "is sent, so call them the day before to remind them.")
+                flash_done(
+                    f"Booked {made.booking.name} for {when(slot.starts_at)}, phone only: no email "
+                    "is sent, so call them the day before to remind them."
+                )
             else:
-                flash_done(f"Booked {made.booking.name} for {when(slot.starts_at)}. They are sent the "
-                           "confirmation email with their own link to change or cancel it.")
+                flash_done(
+                    f"Booked {made.booking.name} for {when(slot.starts_at)}. They are sent the "
+                    "confirmation email with their own link to change or cancel it."
+                )
             return redirect(url_for("staff.booking_detail", public_id=made.booking.public_id), code=303)
-    return render_template("staff/booking_new.html", form=form, slot=slot, problem=problem,
-                           alternatives=alternatives,
-                           inside_notice=slot.starts_at < booking_window(now).earliest), status
+    return render_template(
+        "staff/booking_new.html",
+        form=form,
+        slot=slot,
+        problem=problem,
+        alternatives=alternatives,
+        inside_notice=slot.starts_at < booking_window(now).earliest,
+    ), status
 
 
 @bp.post("/bookings/<public_id>/resend")
@@ -115,8 +147,10 @@ def resend_confirmation(public_id: str):
         except bookings_admin.StaffActionError as error:
             flash_error(error.message)
         else:
-            flash_done(f"Sent the confirmation again to {booking.email}, with a new link to change or "
-                       "cancel. The link in earlier emails no longer works.")
+            flash_done(
+                f"Sent the confirmation again to {booking.email}, with a new link to change or "
+                "cancel. The link in earlier emails no longer works."
+            )
     return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
 
 
@@ -131,14 +165,22 @@ def _detail_page(booking, text_form: TextForm | None = None, status: int = 200):
     now = utcnow()
     history = audit.for_booking(booking.id)
     return render_template(
-        "staff/booking_detail.html", booking=booking, self_check=bookings_admin.self_check(booking),
-        history=history, labels=audit.ACTION_LABELS, cancelled_by=bookings_admin.cancelled_by(booking, history),
+        "staff/booking_detail.html",
+        booking=booking,
+        self_check=bookings_admin.self_check(booking),
+        history=history,
+        labels=audit.ACTION_LABELS,
+        cancelled_by=bookings_admin.cancelled_by(booking, history),
         note_form=NoteForm(formdata=None),
-        confirm_form=ConfirmForm(), can_change=booking.is_active and booking.slot.ends_at > now,
+        confirm_form=ConfirmForm(),
+        can_change=booking.is_active and booking.slot.ends_at > now,
         can_mark=booking.is_active and booking.slot.starts_at <= now,
-        ATTENDANCE_LABELS=bookings_admin.ATTENDANCE_LABELS, STATUS_LABELS=bookings_admin.STATUS_LABELS,
+        ATTENDANCE_LABELS=bookings_admin.ATTENDANCE_LABELS,
+        STATUS_LABELS=bookings_admin.STATUS_LABELS,
         from_offer=waitlist_admin.offer_for_booking(booking.id),
-        texts=texts_service.state(booking), text_form=text_form or TextForm(formdata=None),
+        texts=texts_service.state(booking),
+        text_form=text_form or TextForm(formdata=None),
+        courses=course_queries.courses_for_booking(booking.id),
     ), status
 
 
@@ -150,7 +192,7 @@ def send_text(public_id: str):
     form = TextForm()
     if form.validate_on_submit():
         try:
-            texts_service.send_text(public_id, form.text.data, current_user)
+            texts_service.send_text(public_id, form.text.data or "", current_user)
         except texts_service.TextNotSent as error:
             form.text.errors = [error.message]
         else:
@@ -171,8 +213,10 @@ def cancel_booking(public_id: str):
         except bookings_admin.StaffActionError as error:
             flash_error(error.message)
         else:
-            flash_done(f"Cancelled. {booking.name} is sent a cancellation email and calendar update, "
-                       f"and {when(booking.slot.starts_at)} is free again.")
+            flash_done(
+                f"Cancelled. {booking.name} is sent a cancellation email and calendar update, "
+                f"and {when(booking.slot.starts_at)} is free again."
+            )
             return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
     if not booking.is_active:
         flash_error("This consultation was already cancelled.")
@@ -195,9 +239,14 @@ def edit_booking(public_id: str):
         if not form.validate():
             problem, status = "Please correct the highlighted fields below.", 422
         else:
-            details = bookings_admin.Details(name=form.name.data, email=form.email.data, phone=form.phone.data,
-                                             locale=form.locale.data, mode=form.mode.data,
-                                             custom_video_url=form.custom_video_url.data)
+            details = bookings_admin.Details(
+                name=form.name.data or "",
+                email=form.email.data,
+                phone=form.phone.data or "",
+                locale=form.locale.data,
+                mode=form.mode.data,
+                custom_video_url=form.custom_video_url.data,
+            )
             try:
                 changed = bookings_admin.edit_details(public_id, details, current_user)
             except bookings_admin.StaffActionError as error:
@@ -211,19 +260,30 @@ def edit_booking(public_id: str):
                 if not changed:
                     flash_done("Nothing was changed.")
                 elif "email" in changed and details.email is None:
-                    flash_done("Saved. The booking is now phone only: no more emails are sent, and the "
-                               "link sent so far no longer works. Call them to remind them.")
+                    flash_done(
+                        "Saved. The booking is now phone only: no more emails are sent, and the "
+                        "link sent so far no longer works. Call them to remind them."
+                    )
                 elif "email" in changed:
-                    flash_done(f"Saved. The confirmation, with a new link to change or cancel, is sent to "
-                               f"{details.email}; the old address is told only that it changed.")
+                    flash_done(
+                        f"Saved. The confirmation, with a new link to change or cancel, is sent to "
+                        f"{details.email}; the old address is told only that it changed."
+                    )
                 elif set(changed) & {"name", "locale", "mode", "custom_video_url"}:
-                    flash_done("Saved. The patient is sent the confirmation again with the new details "
-                               "and a new link to change or cancel.")
+                    flash_done(
+                        "Saved. The patient is sent the confirmation again with the new details "
+                        "and a new link to change or cancel."
+                    )
                 else:
                     flash_done("Saved.")
                 return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
-    return render_template("staff/booking_edit.html", booking=booking, form=form, problem=problem,
-                           video_default=current_app.config["VIDEO_URL"]), status
+    return render_template(
+        "staff/booking_edit.html",
+        booking=booking,
+        form=form,
+        problem=problem,
+        video_default=current_app.config["VIDEO_URL"],
+    ), status
 
 
 @bp.get("/bookings/<public_id>/move")
@@ -252,8 +312,10 @@ def move_booking_confirm(public_id: str, slot_id: str):
         except bookings_admin.StaffActionError as error:
             flash_error(error.message)
             return redirect(url_for("staff.move_booking", public_id=public_id), code=303)
-        flash_done(f"Moved to {when(slot.starts_at)}. {booking.name} is sent the new time and a "
-                   "calendar update; the old time is free again.")
+        flash_done(
+            f"Moved to {when(slot.starts_at)}. {booking.name} is sent the new time and a "
+            "calendar update; the old time is free again."
+        )
         return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
     return render_template("staff/booking_move_confirm.html", booking=booking, slot=slot, form=form)
 
@@ -270,8 +332,11 @@ def booking_attendance(public_id: str):
         except bookings_admin.StaffActionError as error:
             flash_error(error.message)
         else:
-            flash_done({"attended": "Marked as attended.", "no_show": "Marked as a no-show.",
-                        None: "Attendance cleared."}[value])
+            flash_done(
+                {"attended": "Marked as attended.", "no_show": "Marked as a no-show.", None: "Attendance cleared."}[
+                    value
+                ]
+            )
     if request.form.get("back") == "dashboard":  # the one-click buttons on today's list
         return redirect(url_for("staff.dashboard") + "#today-heading", code=303)
     return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
@@ -285,7 +350,7 @@ def booking_note(public_id: str):
         flash_error("Please type the note first (up to 2000 characters).")
     else:
         try:
-            bookings_admin.add_note(public_id, form.note.data, current_user)
+            bookings_admin.add_note(public_id, form.note.data or "", current_user)
         except bookings_admin.StaffActionError as error:
             flash_error(error.message)
         else:
@@ -304,8 +369,10 @@ def erase_patient(public_id: str):
         except erase.EraseError as error:
             flash_error(error.message)
         else:
-            flash_done(f"Erased this patient's personal data from {count} booking{'s' if count != 1 else ''} "
-                       "and from their emails. The times stay in the calendar history.")
+            flash_done(
+                f"Erased this patient's personal data from {count} booking{'s' if count != 1 else ''} "
+                "and from their emails. The times stay in the calendar history."
+            )
             return redirect(url_for("staff.booking_detail", public_id=public_id), code=303)
     try:
         found = erase.plan(public_id)
@@ -313,4 +380,3 @@ def erase_patient(public_id: str):
         flash_error(error.message)
         return redirect(url_for("staff.bookings"), code=303)
     return render_template("staff/booking_erase.html", booking=booking, plan=found, form=form)
-

@@ -9,8 +9,8 @@ from flask_login import current_user
 
 from app.busy import service as busy
 from app.busy.forms import BusySourceForm
+from app.core import audit
 from app.core.database import write_transaction
-from app.staff import audit
 from app.staff.auth import admin_required
 from app.staff.views import bp, flash_done, flash_error
 
@@ -31,8 +31,14 @@ def add_busy_calendar():
     if not form.validate_on_submit():
         return _page(form, 422)
     try:
-        source = busy.add_source(form.url.data.strip(), form.label.data, form.kind.data,
-                                 form.username.data or "", form.password.data or "", form.email.data or "")
+        source = busy.add_source(
+            form.url.data.strip(),
+            form.label.data,
+            form.kind.data,
+            form.username.data or "",
+            form.password.data or "",
+            form.email.data or "",
+        )
     except busy.SourceError as error:
         form.label.errors = [str(error)]
         return _page(form, 422)
@@ -60,6 +66,8 @@ def remove_busy_calendar():
 @bp.post("/busy-calendars/sync")
 def sync_busy_calendars():
     queued = busy.request_sync()
-    flash_done(f"Sync queued for {queued} calendar{'s' if queued != 1 else ''}: the worker reads "
-               f"{'them' if queued != 1 else 'it'} within a minute. Reload this page to see the result.")
+    flash_done(
+        f"Sync queued for {queued} calendar{'s' if queued != 1 else ''}: the worker reads "
+        f"{'them' if queued != 1 else 'it'} within a minute. Reload this page to see the result."
+    )
     return redirect(url_for("staff.busy_calendars"), code=303)

@@ -9,25 +9,30 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.core.timefmt import when
+from app.schedule.clinic_time import clinic_today, parse_date, week_start
 from app.staff import slots_admin
-from app.staff.clinic_time import parse_date, today, week_start
 from app.staff.forms import CloseDatesForm, OneOffSlotForm
 from app.staff.views import bp, flash_done, flash_error
 
 
 def _monday():
-    chosen = parse_date(request.values.get("week")) or today()
+    chosen = parse_date(request.values.get("week")) or clinic_today()
     return week_start(chosen)
 
 
 def _week_page(monday, slot_form=None, status=200):
     slot_form = slot_form or OneOffSlotForm(formdata=None)
     if slot_form.on_date.data is None:
-        slot_form.on_date.data = max(monday, today())
+        slot_form.on_date.data = max(monday, clinic_today())
     return render_template(
-        "staff/calendar.html", days=slots_admin.week(monday), monday=monday, today=today(),
-        previous_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
-        slot_form=slot_form, close_form=CloseDatesForm(formdata=None),
+        "staff/calendar.html",
+        days=slots_admin.week(monday),
+        monday=monday,
+        today=clinic_today(),
+        previous_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+        slot_form=slot_form,
+        close_form=CloseDatesForm(formdata=None),
     ), status
 
 
@@ -49,7 +54,7 @@ def slot_action():
         if action in ("block", "unblock"):
             changed = slots_admin.set_blocked(chosen, action == "block", current_user)
             verb = "Blocked" if action == "block" else "Unblocked"
-            after = ("Patients cannot book them." if action == "block" else "Patients can book them again.")
+            after = "Patients cannot book them." if action == "block" else "Patients can book them again."
             flash_done(f"{verb} {changed} time{'s' if changed != 1 else ''}. {after}")
         elif action == "delete":
             slots = slots_admin.find(chosen)
@@ -60,8 +65,10 @@ def slot_action():
             result = slots_admin.delete_slots(chosen, current_user)
             message = f"Deleted {result.deleted} free time{'s' if result.deleted != 1 else ''}."
             if result.kept_as_blocked:
-                message += (f" {result.kept_as_blocked} had an earlier cancelled booking, so "
-                            "they are kept as blocked for the record.")
+                message += (
+                    f" {result.kept_as_blocked} had an earlier cancelled booking, so "
+                    "they are kept as blocked for the record."
+                )
             flash_done(message)
         else:
             flash_error("Please choose what to do with the ticked times.")
@@ -80,8 +87,9 @@ def add_slot():
         flash_error("Please check the date and time of the new consultation time.")
         return _week_page(monday, form, 422)
     try:
-        slot = slots_admin.add_slot(form.on_date.data, form.at.data, int(form.minutes.data),
-                                    tuple(form.modes.data or ()), current_user)
+        slot = slots_admin.add_slot(
+            form.on_date.data, form.at.data, int(form.minutes.data), tuple(form.modes.data or ()), current_user
+        )
     except slots_admin.SlotError as error:
         flash_error(error.message)
         return _week_page(monday, form, 422)

@@ -5,18 +5,21 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.schedule.clinic_time import clinic_today
 from app.staff import availability_admin as hours_admin
 from app.staff import bookings_admin
-from app.staff.clinic_time import today
 from app.staff.forms import CloseDatesForm, ConfirmForm, EditHoursForm, ExtraHoursForm, WeeklyHoursForm
 from app.staff.views import bp, flash_done, flash_error
 
 
 def _hours_input(form) -> hours_admin.HoursInput:
-    return hours_admin.HoursInput(start=form.start.data, end=form.end.data,
-                                  slot_minutes=int(form.slot_minutes.data),
-                                  buffer_minutes=int(form.buffer_minutes.data),
-                                  modes=tuple(form.modes.data or ()))
+    return hours_admin.HoursInput(
+        start=form.start.data,
+        end=form.end.data,
+        slot_minutes=int(form.slot_minutes.data),
+        buffer_minutes=int(form.buffer_minutes.data),
+        modes=tuple(form.modes.data or ()),
+    )
 
 
 def _page(weekly=None, extra=None, close=None, status=200):
@@ -24,10 +27,17 @@ def _page(weekly=None, extra=None, close=None, status=200):
     extra = extra or ExtraHoursForm(formdata=None)
     close = close or CloseDatesForm(formdata=None)
     return render_template(
-        "staff/hours.html", rules=hours_admin.weekly_rules(), overrides=hours_admin.upcoming_overrides(),
-        weekly_form=weekly, extra_form=extra, close_form=close, today=today(),
-        describe_hours=hours_admin.describe_hours, describe_override=hours_admin.describe_override,
-        modes_text=hours_admin.modes_text, confirm_form=ConfirmForm(),
+        "staff/hours.html",
+        rules=hours_admin.weekly_rules(),
+        overrides=hours_admin.upcoming_overrides(),
+        weekly_form=weekly,
+        extra_form=extra,
+        close_form=close,
+        today=clinic_today(),
+        describe_hours=hours_admin.describe_hours,
+        describe_override=hours_admin.describe_override,
+        modes_text=hours_admin.modes_text,
+        confirm_form=ConfirmForm(),
     ), status
 
 
@@ -48,8 +58,7 @@ def add_weekly_hours():
         flash_error(error.message)
         return _page(weekly=form, status=422)
     days = ", ".join(hours_admin.WEEKDAYS[r.weekday] for r in added)
-    flash_done(f"Saved. {days}: {hours_admin.describe_hours(added[0])}. "
-               "The booking page shows the new times now.")
+    flash_done(f"Saved. {days}: {hours_admin.describe_hours(added[0])}. The booking page shows the new times now.")
     return redirect(url_for("staff.hours"), code=303)
 
 
@@ -76,16 +85,26 @@ def edit_weekly_hours(rule_id: int):
             status = 200
             if request.form.get("action") == "save":
                 done = hours_admin.edit_hours(rule_id, new, form.booked.data, current_user)
-                flash_done(f"Saved. {weekday}: {hours_admin.describe_hours(done.rule)}. {done.appear} new "
-                           f"time{'s' if done.appear != 1 else ''} on the booking page, {done.go} gone.")
+                flash_done(
+                    f"Saved. {weekday}: {hours_admin.describe_hours(done.rule)}. {done.appear} new "
+                    f"time{'s' if done.appear != 1 else ''} on the booking page, {done.go} gone."
+                )
                 if done.booked_outside and form.booked.data == hours_admin.MOVE_THEM:
-                    return redirect(url_for("staff.hours_to_move",
-                                            b=[b.public_id for b in done.booked_outside]), code=303)
+                    return redirect(
+                        url_for("staff.hours_to_move", b=[b.public_id for b in done.booked_outside]), code=303
+                    )
                 return redirect(url_for("staff.hours"), code=303)
         except hours_admin.HoursError as error:
             problem, status = error.message, 422
-    return render_template("staff/hours_edit.html", form=form, rule=rule, weekday=weekday, preview=preview,
-                           problem=problem, describe_hours=hours_admin.describe_hours), status
+    return render_template(
+        "staff/hours_edit.html",
+        form=form,
+        rule=rule,
+        weekday=weekday,
+        preview=preview,
+        problem=problem,
+        describe_hours=hours_admin.describe_hours,
+    ), status
 
 
 @bp.get("/hours/to-move")
@@ -106,13 +125,19 @@ def remove_weekly_hours(rule_id: int):
         hours_admin.remove_hours(rule_id, current_user)
         message = "Removed those hours. Their free times are gone from the booking page."
         if preview.booked_slots:
-            message += (f" {preview.booked_slots} booked consultation(s) in those hours are kept: "
-                        "cancel or move them from Bookings if needed.")
+            message += (
+                f" {preview.booked_slots} booked consultation(s) in those hours are kept: "
+                "cancel or move them from Bookings if needed."
+            )
         flash_done(message)
         return redirect(url_for("staff.hours"), code=303)
-    return render_template("staff/hours_remove.html", preview=preview, form=form,
-                           weekday=hours_admin.WEEKDAYS[preview.rule.weekday],
-                           describe_hours=hours_admin.describe_hours)
+    return render_template(
+        "staff/hours_remove.html",
+        preview=preview,
+        form=form,
+        weekday=hours_admin.WEEKDAYS[preview.rule.weekday],
+        describe_hours=hours_admin.describe_hours,
+    )
 
 
 @bp.post("/hours/closed")
@@ -125,23 +150,50 @@ def close_dates():
             return redirect(url_for("staff.calendar"), code=303)
         return _page(close=form, status=422)
     try:
-        result = hours_admin.close_dates(form.first.data, form.last.data, form.reason.data or "",
-                                         current_user)
+        result = hours_admin.close_dates(form.first.data, form.last.data, form.reason.data or "", current_user)
     except hours_admin.HoursError as error:
         flash_error(error.message)
         if back:
             return redirect(url_for("staff.calendar", week=form.first.data.isoformat()), code=303)
         return _page(close=form, status=422)
-    span = (f"{result.first:%A, %B} {result.first.day}" if result.first == result.last else
-            f"{result.first:%B} {result.first.day} to {result.last:%B} {result.last.day}")
+    span = (
+        f"{result.first:%A, %B} {result.first.day}"
+        if result.first == result.last
+        else f"{result.first:%B} {result.first.day} to {result.last:%B} {result.last.day}"
+    )
     flash_done(f"The clinic is closed {span}. Those days no longer show free times on the booking page.")
     if result.kept_bookings:
-        flash_error(f"{len(result.kept_bookings)} booked consultation(s) on those days are kept. "
-                    "Please cancel or move them (they are listed under Bookings for those dates).")
-        return redirect(url_for("staff.bookings", date_from=result.first.isoformat(),
-                                date_to=result.last.isoformat(), status="confirmed", when="all"), code=303)
+        flash_error(
+            f"{len(result.kept_bookings)} booked consultation(s) on those days are kept. "
+            "Please cancel or move them (they are listed under Bookings for those dates)."
+        )
+        return redirect(
+            url_for(
+                "staff.bookings",
+                date_from=result.first.isoformat(),
+                date_to=result.last.isoformat(),
+                status="confirmed",
+                when="all",
+            ),
+            code=303,
+        )
     if back:
         return redirect(url_for("staff.calendar", week=result.first.isoformat()), code=303)
+    return redirect(url_for("staff.hours"), code=303)
+
+
+@bp.post("/hours/holidays")
+def close_public_holidays():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash_error("The form expired. Please try again.")
+        return redirect(url_for("staff.hours"), code=303)
+    added = hours_admin.close_public_holidays(current_user)
+    if added:
+        names = ", ".join(f"{name} ({day:%b} {day.day})" for day, name in added)
+        flash_done(f"Closed on {len(added)} public holiday(s): {names}. Remove any you stay open on below.")
+    else:
+        flash_done("Every public holiday of the coming year is already closed.")
     return redirect(url_for("staff.hours"), code=303)
 
 
@@ -151,8 +203,9 @@ def add_extra_hours():
     if not form.validate_on_submit():
         return _page(extra=form, status=422)
     try:
-        override = hours_admin.add_extra_hours(form.on_date.data, _hours_input(form), form.reason.data or "",
-                                               current_user)
+        override = hours_admin.add_extra_hours(
+            form.on_date.data, _hours_input(form), form.reason.data or "", current_user
+        )
     except hours_admin.HoursError as error:
         flash_error(error.message)
         return _page(extra=form, status=422)

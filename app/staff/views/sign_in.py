@@ -1,4 +1,4 @@
-"""Signing in and out, and changing one's own password."""
+"""Signing in and out, and one's own account: the password, and one's API tokens."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.core.extensions import limiter
-from app.staff import accounts, auth
+from app.staff import accounts, api_tokens, auth
 from app.staff.forms import ChangePasswordForm, SignInForm
 from app.staff.views import bp, flash_done, flash_error
 
 
 def _sign_in_limit() -> str:
-    return current_app.config.get("STAFF_SIGN_IN_RATE_LIMIT", "10 per minute")
+    return current_app.config["STAFF_SIGN_IN_RATE_LIMIT"]
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -55,8 +55,9 @@ def change_password():
             flash_error("The two new passwords are not the same. Please type them again.")
         else:
             try:
-                user = accounts.change_own_password(current_user._get_current_object(),
-                                                    form.current.data, form.new.data)
+                user = accounts.change_own_password(
+                    current_user._get_current_object(), form.current.data, form.new.data
+                )
             except accounts.AccountError as error:
                 flash_error(error.message)
             else:
@@ -64,4 +65,4 @@ def change_password():
                 auth.start_session(user)
                 flash_done("Your password is changed. Other devices have been signed out.")
                 return redirect(url_for("staff.dashboard"), code=303)
-    return render_template("staff/change_password.html", form=form)
+    return render_template("staff/change_password.html", form=form, tokens=api_tokens.tokens(current_user.id))

@@ -1,37 +1,41 @@
-"""JSON API v1 for the clinic's other tools: free slots and bookings by manage token."""
+"""Free slots and bookings by manage token, and the OpenAPI document."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import abort, current_app, jsonify, request
 
+from app.api import bp
+from app.api.common import api_error, checked_body, error_extra, invalid_fields, iso, json_body, no_body_or_json
 from app.api.schema import body_errors, openapi_document
 from app.booking import notifications, service, validation
-from app.booking.errors import SlotTaken
+from app.booking.errors import BookingNotFound, SlotTaken
 from app.booking.slots import free_slots
-from app.core.errors import DomainError
-from app.core.extensions import csrf
+from app.core.actors import THE_PATIENT
 from app.core.ratelimits import api_read_limit, booking_limit, manage_limit, token_lookup_limit
-from app.core.timefmt import clinic_zone, parse_day, to_local
+from app.core.timefmt import clinic_zone, parse_day
 from app.models import Booking, utcnow
 from app.models.booking import LOCALES
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
 
 MAX_RANGE_DAYS = 92
 
 
-def iso(instant: datetime, zone: ZoneInfo | None = None) -> str:
-    return to_local(instant, zone).isoformat()
-
-
 def slot_json(slot, zone: ZoneInfo | None = None) -> dict:
     """A slot (a Slot or a row of its columns) as the API shows it."""
-    return {"id": slot.public_id, "start": iso(slot.starts_at, zone), "end": iso(slot.ends_at, zone),
-            "modes": [mode for mode in slot.modes.split(",") if mode]}
+    return {
+        "id": slot.public_id,
+        "start": iso(slot.starts_at, zone),
+        "end": iso(slot.ends_at, zone),
+        "modes": [mode for mode in slot.modes.split(",") if mode],
+    }
+
+
+@error_extra(SlotTaken)
+def _alternatives(error: SlotTaken) -> dict:
+    return {"alternatives": [slot_json(slot) for slot in error.alternatives]}
 
 
 def shows_health_details(booking: Booking, now: datetime) -> bool:
@@ -43,62 +47,22 @@ def shows_health_details(booking: Booking, now: datetime) -> bool:
 
 def booking_json(booking: Booking, now: datetime | None = None) -> dict:
     found = {
-        "id": booking.public_id, "reference": booking.reference_display, "status": booking.status,
-        "start": iso(booking.slot.starts_at), "end": iso(booking.slot.ends_at),
-        "mode": booking.mode, "name": booking.name, "email": booking.email,
-        "phone": booking.phone, "locale": booking.locale, "sms_consent": booking.sms_consent_at is not None,
+        "id": booking.public_id,
+        "reference": booking.reference_display,
+        "status": booking.status,
+        "start": iso(booking.slot.starts_at),
+        "end": iso(booking.slot.ends_at),
+        "mode": booking.mode,
+        "name": booking.name,
+        "email": booking.email,
+        "phone": booking.phone,
+        "locale": booking.locale,
+        "sms_consent": booking.sms_consent_at is not None,
         "created_at": iso(booking.created_at),
     }
     if shows_health_details(booking, now or utcnow()):
         found.update(interest=booking.interest, note=booking.note)
     return found
-
-
-def api_error(status: int, code: str, message: str, **extra):
-    response = jsonify(error={"code": code, "message": message, **extra})
-    response.status_code = status
-    return response
-
-
-def domain_error(error: DomainError):
-    """Every refusal of a service, as the API's error body and status."""
-    extra: dict = {}
-    if isinstance(error, SlotTaken):
-        extra["alternatives"] = [slot_json(s) for s in error.alternatives]
-    if error.fields:
-        return api_error(error.http_status, error.code, "Some fields need attention.", fields=error.fields, **extra)
-    return api_error(error.http_status, error.code, error.message, **extra)
-
-
-bp.register_error_handler(DomainError, domain_error)
-
-
-def invalid_fields(fields: dict[str, str]):
-    return api_error(422, "invalid", "Some fields need attention.", fields=fields)
-
-
-def json_body() -> dict:
-    if not request.is_json:
-        abort(415)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(api_error(400, "bad_request", "The body must be a JSON object."))
-    return body
-
-
-def checked_body(schema_name: str) -> dict:
-    """The JSON body, refused (422, by field) when it breaks the document's schema for it."""
-    body = json_body()
-    errors = body_errors(schema_name, body)
-    if errors:
-        abort(invalid_fields(errors))
-    return body
-
-
-def no_body_or_json() -> None:
-    """Operations without a body take none, or a JSON one they ignore."""
-    if request.content_length and not request.is_json:
-        abort(415)
 
 
 def _parse_day(name: str, default: date) -> date:
@@ -130,11 +94,17 @@ def list_slots():
     starts = datetime.combine(start, datetime.min.time(), zone)
     ends = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
     slots = free_slots(starts, ends, now=utcnow())
-    return jsonify({"timezone": zone.key, "start": start.isoformat(), "end": end.isoformat(),
-                    "slots": [slot_json(s, zone) for s in slots]})
+    return jsonify(
+        {
+            "timezone": zone.key,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "slots": [slot_json(s, zone) for s in slots],
+        }
+    )
 
 
-def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:
+def _booking_request(body: dict) -> tuple[dict[str, Any], dict[str, str]]:
     """The booking body's clean values and, by field, what to fix (all fields checked)."""
     type_errors: dict[str, str] = {}
     raw: dict[str, str] = {}
@@ -148,8 +118,8 @@ def _booking_request(body: dict) -> tuple[dict[str, str], dict[str, str]]:
     for flag in ("consent", "sms_consent"):
         if body.get(flag) is not None and not isinstance(body.get(flag), bool):
             type_errors[flag] = f"{flag} must be true or false."
-    clean, errors = validation.booking_fields(raw, current_app.config["PHONE_DEFAULT_REGION"],
-                                              consent=consent is True)
+    fields, errors = validation.booking_fields(raw, current_app.config["PHONE_DEFAULT_REGION"], consent=consent is True)
+    clean: dict[str, Any] = dict(fields)
     locale = body.get("locale", "en")
     if locale not in LOCALES:
         errors["locale"] = "locale must be en or es."
@@ -168,10 +138,16 @@ def create_booking():
     errors = {**body_errors("BookingRequest", body), **errors}
     if errors:
         return invalid_fields(errors)
-    patient = service.PatientDetails(name=clean["name"], email=clean["email"], phone=clean["phone"],
-                                     interest=clean["interest"], note=clean["note"],
-                                     locale=clean["locale"], sms_consent=clean["sms_consent"])
-    result = service.book(clean["slot_id"], clean["mode"], patient)
+    patient = service.PatientDetails(
+        name=clean["name"],
+        email=clean["email"],
+        phone=clean["phone"],
+        interest=clean["interest"],
+        note=clean["note"],
+        locale=clean["locale"],
+        sms_consent=clean["sms_consent"],
+    )
+    result = service.book(clean["slot_id"], clean["mode"], patient, actor=THE_PATIENT)
     return jsonify(
         booking=booking_json(result.booking),
         # The same link as in the confirmation email: on the clinic's public address.
@@ -183,7 +159,7 @@ def create_booking():
 def _booking_by_token(token: str) -> Booking:
     booking = service.find_by_token(token)
     if booking is None:
-        abort(api_error(404, "not_found", "No booking has that token."))
+        raise BookingNotFound("No booking has that token.")
     return booking
 
 
@@ -199,7 +175,7 @@ def show_booking(token: str):
 def cancel_booking(token: str):
     booking = _booking_by_token(token)
     no_body_or_json()
-    service.cancel(booking.public_id, by="patient")
+    service.cancel(booking.public_id, actor=THE_PATIENT)
     return jsonify(booking=booking_json(_booking_by_token(token)))
 
 
@@ -209,5 +185,5 @@ def cancel_booking(token: str):
 def reschedule_booking(token: str):
     booking = _booking_by_token(token)
     body = checked_body("RescheduleRequest")
-    service.reschedule(booking.public_id, body["slot_id"], body.get("mode"), by="patient", manage_token=token)
+    service.reschedule(booking.public_id, body["slot_id"], body.get("mode"), actor=THE_PATIENT, manage_token=token)
     return jsonify(booking=booking_json(_booking_by_token(token)))

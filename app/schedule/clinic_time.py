@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from app.booking.availability import local_instant
 from app.core.timefmt import clinic_zone
 from app.models import utcnow
+from app.schedule.availability import local_instant
 
 
-def today(now: datetime | None = None) -> date:
+def clinic_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(clinic_zone()).date()
 
 

@@ -1,13 +1,12 @@
-"""The audit log: one row per staff action, written in the same transaction as the action.
-Only `record` (and `record_with_next_commit`) add rows; nothing changes or deletes them."""
+"""The audit log: one row per staff action, written in the same transaction as the action
+(a service that owns its transaction calls `record` inside it; a booking change through
+its hooks, app.booking.changes). Only `record` adds rows; nothing changes or deletes them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.extensions import db
@@ -46,50 +45,38 @@ ACTION_LABELS = {
     "export.csv": "Exported bookings",
     "waitlist.add": "Added a caller to the waiting list",
     "day.print": "Printed the day list",
+    "course.plan": "Planned a treatment course",
+    "course.attended": "Marked a course session attended",
+    "course.missed": "Marked a course session missed",
+    "course.add_session": "Added a session at the end of a course",
+    "course.move": "Moved course sessions",
+    "course.pause": "Paused a course",
+    "course.resume": "Resumed a course",
+    "course.end": "Ended a course early",
+    "chair.save": "Saved a treatment chair",
+    "appointment_type.save": "Saved an appointment type",
+    "course_template.save": "Saved a course template",
     "feed.create": "Created a calendar feed",
     "feed.revoke": "Revoked a calendar feed",
+    "token.create": "Created an API token",
+    "token.revoke": "Revoked an API token",
 }
 
 
-def record(session: Session, actor: StaffUser | None, action: str, *, booking_id: int | None = None,
-           details: str = "") -> AuditLog:
+def record(
+    session: Session, actor: StaffUser | None, action: str, *, booking_id: int | None = None, details: str = ""
+) -> AuditLog:
     """Add an entry to the caller's transaction. `details` must not name the patient or hold
     health information: the entry outlives an erasure."""
-    entry = AuditLog(actor_id=actor.id if actor else None,
-                     actor_email=actor.email if actor else CLI_ACTOR,
-                     action=action, booking_id=booking_id, details=details[:2000])
+    entry = AuditLog(
+        actor_id=actor.id if actor else None,
+        actor_email=actor.email if actor else CLI_ACTOR,
+        action=action,
+        booking_id=booking_id,
+        details=details[:2000],
+    )
     session.add(entry)
     return entry
-
-
-@dataclass
-class Pending:
-    written: bool = False
-
-
-@contextmanager
-def record_with_next_commit(actor: StaffUser | None, action: str, *, booking_id: int | None = None,
-                            details: str = "") -> Iterator[Pending]:
-    """For changes made by a service that owns its own transaction (booking cancel and move):
-    the entry joins that transaction at its commit, so both land or neither does."""
-    session = db.session()
-    if session.in_transaction():
-        # End our read transaction now, so the next commit is the service's own.
-        session.commit()
-    pending = Pending()
-
-    def add_entry(committing: Session) -> None:
-        if pending.written:  # only the first commit is the service's change
-            return
-        record(committing, actor, action, booking_id=booking_id, details=details)
-        pending.written = True
-
-    event.listen(session, "before_commit", add_entry)
-    try:
-        yield pending
-    finally:
-        if event.contains(session, "before_commit", add_entry):
-            event.remove(session, "before_commit", add_entry)
 
 
 @dataclass(frozen=True)
@@ -100,23 +87,28 @@ class AuditPage:
     total: int
 
 
-def entries(page: int = 1, per_page: int = 50, action: str | None = None,
-            booking_id: int | None = None) -> AuditPage:
+def entries(page: int = 1, per_page: int = 50, action: str | None = None, booking_id: int | None = None) -> AuditPage:
     query = select(AuditLog)
     if action:
         query = query.where(AuditLog.action == action)
     if booking_id is not None:
         query = query.where(AuditLog.booking_id == booking_id)
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = db.session.execute(
-        query.order_by(AuditLog.at.desc(), AuditLog.id.desc())
-        .offset((page - 1) * per_page).limit(per_page + 1)
-    ).scalars().all()
+    rows = (
+        db.session.execute(
+            query.order_by(AuditLog.at.desc(), AuditLog.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)
+        )
+        .scalars()
+        .all()
+    )
     return AuditPage(entries=list(rows[:per_page]), page=page, has_next=len(rows) > per_page, total=total)
 
 
 def for_booking(booking_id: int) -> list[AuditLog]:
-    return list(db.session.execute(
-        select(AuditLog).where(AuditLog.booking_id == booking_id, AuditLog.action != "booking.view")
-        .order_by(AuditLog.at, AuditLog.id)
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(AuditLog)
+            .where(AuditLog.booking_id == booking_id, AuditLog.action != "booking.view")
+            .order_by(AuditLog.at, AuditLog.id)
+        ).scalars()
+    )

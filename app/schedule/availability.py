@@ -7,7 +7,7 @@ instant with its real duration.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -83,11 +83,11 @@ def slots_for_hours(on: date, hours: Hours, zone: ZoneInfo) -> list[SlotTime]:
 
 
 def slot_times(
-    weekly: dict[int, Iterable[Hours]],
+    weekly: Mapping[int, Iterable[Hours]],
     first_day: date,
     last_day: date,
     zone: ZoneInfo,
-    extra: dict[date, Iterable[Hours]] | None = None,
+    extra: Mapping[date, Iterable[Hours]] | None = None,
     closures: Iterable[Closure] = (),
 ) -> list[SlotTime]:
     """Every slot from `first_day` to `last_day` inclusive, sorted, one per start instant.
@@ -114,3 +114,64 @@ def slot_times(
                 by_start.setdefault(slot.starts_at, slot)
         current += timedelta(days=1)
     return [by_start[k] for k in sorted(by_start)]
+
+
+def open_windows(
+    weekly: Mapping[int, Iterable[Hours]],
+    on: date,
+    zone: ZoneInfo,
+    extra: Mapping[date, Iterable[Hours]] | None = None,
+    closures: Iterable[Closure] = (),
+) -> list[tuple[datetime, datetime]]:
+    """The stretches of `on` the clinic is open, as sorted, merged UTC intervals.
+
+    The same rules as `slot_times`: the weekly hours of the weekday less any closure that
+    day (all day, or between two times), plus the date's extra hours, which count even on a
+    closed date. Times that do not exist (a spring-forward gap) are left out."""
+    day_closures = [c for c in closures if c.on == on]
+    intervals: list[tuple[datetime, datetime]] = []
+    for hours in weekly.get(on.weekday(), ()):
+        window = _window(on, hours, zone)
+        if window is None:
+            continue
+        pieces = [window]
+        for closure in day_closures:
+            closed = _closed_interval(closure, zone)
+            pieces = [p for piece in pieces for p in _subtract(piece, closed)]
+        intervals.extend(pieces)
+    for hours in (extra or {}).get(on, ()):
+        window = _window(on, hours, zone)
+        if window is not None:
+            intervals.append(window)
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _window(on: date, hours: Hours, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
+    start, end = local_instant(on, hours.start, zone), local_instant(on, hours.end, zone)
+    if start is None or end is None or end <= start:
+        return None
+    return start, end
+
+
+def _closed_interval(closure: Closure, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC interval a closure covers (the whole local day when it has no times)."""
+    if closure.start is not None and closure.end is not None:
+        window = _window(closure.on, Hours(closure.start, closure.end), zone)
+        if window is not None:
+            return window
+    day_start = datetime.combine(closure.on, time(0), tzinfo=zone).astimezone(UTC)
+    day_end = datetime.combine(closure.on + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return day_start, day_end
+
+
+def _subtract(piece: tuple[datetime, datetime], cut: tuple[datetime, datetime]) -> list[tuple[datetime, datetime]]:
+    start, end = piece
+    if cut[1] <= start or cut[0] >= end:
+        return [piece]
+    return [(a, b) for a, b in ((start, cut[0]), (cut[1], end)) if b > a]

@@ -1,10 +1,12 @@
-"""What the public pages and emails say about opening hours, worked out from the weekly
-opening hours themselves (AvailabilityRule rows), so it changes when staff change them."""
+"""Opening hours and closures: the rules as the slot and course planners take them, and what
+the public pages and emails say about them (worked out from the AvailabilityRule rows, so it
+changes when staff change them)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
-from datetime import time
+from datetime import date, datetime, time
 from functools import lru_cache
 
 from babel.dates import format_time, get_day_names
@@ -15,9 +17,39 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from app.core.extensions import db
-from app.models import AvailabilityRule
+from app.core.timefmt import clinic_zone
+from app.models import AvailabilityRule, DateOverride
+from app.schedule.availability import Closure, Hours, open_windows
 
-NO_HOURS = _l("By appointment: please call")
+OpeningRules = tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closure]]
+
+
+def opening_rules() -> OpeningRules:
+    """The weekly hours, extra hours by date and closures, as app.schedule.availability takes them."""
+    weekly: dict[int, list[Hours]] = defaultdict(list)
+    for rule in db.session.execute(select(AvailabilityRule)).scalars():
+        weekly[rule.weekday].append(
+            Hours(rule.start_time, rule.end_time, rule.slot_minutes, rule.buffer_minutes, tuple(rule.modes.split(",")))
+        )
+    extra: dict[date, list[Hours]] = defaultdict(list)
+    closures: list[Closure] = []
+    for override in db.session.execute(select(DateOverride)).scalars():
+        if override.kind == "closed":
+            closures.append(Closure(override.on_date, override.start_time, override.end_time))
+        elif override.start_time and override.end_time:
+            extra[override.on_date].append(
+                Hours(
+                    override.start_time,
+                    override.end_time,
+                    override.slot_minutes,
+                    override.buffer_minutes,
+                    tuple(override.modes.split(",")),
+                )
+            )
+    return weekly, extra, closures
+
+
+NO_HOURS = _l("By appointment (please call us)")
 UNKNOWN_HOURS = _l("Please call for our opening hours")
 
 
@@ -101,10 +133,18 @@ def current_summary() -> str:
     "we are having trouble" page, so an unreachable database gives a plain line, not an error."""
     try:
         rows = db.session.execute(
-            select(AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time)
-            .order_by(AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time)
+            select(AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time).order_by(
+                AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time
+            )
         ).all()
     except DBAPIError:
         db.session.rollback()
         return str(UNKNOWN_HOURS)
     return _summary_in(_language(), tuple((weekday, start, end) for weekday, start, end in rows))
+
+
+def opening_windows(on: date, rules: OpeningRules | None = None) -> list[tuple[datetime, datetime]]:
+    """When the clinic is open on `on` (UTC intervals), from the opening hours and closures;
+    pass `rules` (from `opening_rules()`) to read them once for many days."""
+    weekly, extra, closures = rules or opening_rules()
+    return open_windows(weekly, on, clinic_zone(), extra, closures)

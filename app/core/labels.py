@@ -1,12 +1,12 @@
-"""How a booking's choices read to the patient, in the language being shown. The staff
-console keeps the English names in app.models.booking."""
+"""The one table of how a booking's choices read (ways to meet, interests), in the language
+being shown: Spanish on a patient's Spanish page or email, English in the staff console
+and staff notices. Its words live in the booking catalog (babel/booking.cfg)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-MODE_LABELS = {"in_person": _l("In person at the clinic"), "phone": _l("Phone call"),
-               "video": _l("Video call")}
+MODE_LABELS = {"in_person": _l("In person at the clinic"), "phone": _l("Phone call"), "video": _l("Video call")}
 INTEREST_LABELS = {"tms": _l("TMS"), "ketamine": _l("Ketamine therapy"), "not_sure": _l("Not sure yet")}
 
 
