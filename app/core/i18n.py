@@ -8,7 +8,7 @@ comes from the Babel catalogs in translations/ (domains: site, booking, content)
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, has_request_context, redirect, request
+from flask import Flask, abort, current_app, g, has_request_context, redirect, request
 from flask_babel import Babel, get_translations
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -82,6 +82,15 @@ def preferred_language() -> str | None:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES) if request.accept_languages else None
+
+
+def show_in_language_of(locale: str) -> None:
+    """A private page about something kept in `locale` (a booking, a course), opened at the
+    other language's address (an older email, a forwarded link), moves to its own language's
+    address, unless the visitor chose this language themselves (the language switch)."""
+    here = current_language()
+    if request.method == "GET" and locale != here and locale in LANGUAGES and request.cookies.get(COOKIE) != here:
+        abort(redirect(address_in(locale), code=302))
 
 
 def _follow_preference():

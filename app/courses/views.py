@@ -12,8 +12,7 @@ from flask_babel import gettext as _
 
 from app.booking.forms import ConfirmForm
 from app.core.extensions import csrf
-from app.core.i18n import COOKIE as LANGUAGE_COOKIE
-from app.core.i18n import LANGUAGES, address_in, current_language
+from app.core.i18n import show_in_language_of
 from app.core.ratelimits import manage_limit, token_lookup_limit
 from app.core.timefmt import parse_day, to_local
 from app.courses import patient
@@ -33,14 +32,7 @@ def _course_or_404(token: str) -> Course:
     course = patient.find_by_token(token)
     if course is None:
         abort(404)
-    here = current_language()
-    if (
-        request.method == "GET"
-        and course.locale != here
-        and course.locale in LANGUAGES
-        and request.cookies.get(LANGUAGE_COOKIE) != here
-    ):
-        abort(redirect(address_in(course.locale), code=302))
+    show_in_language_of(course.locale)
     return course
 
 

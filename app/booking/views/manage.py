@@ -13,8 +13,7 @@ from app.booking.forms import CancelForm, RescheduleForm
 from app.booking.slots import parse_mode, slot_picker
 from app.core.actors import THE_PATIENT
 from app.core.extensions import csrf
-from app.core.i18n import COOKIE as LANGUAGE_COOKIE
-from app.core.i18n import LANGUAGES, address_in, current_language
+from app.core.i18n import show_in_language_of
 from app.core.ratelimits import manage_limit, token_lookup_limit
 from app.invites import ics
 from app.invites.views import calendar_response
@@ -32,14 +31,7 @@ def _booking_or_404(token: str) -> Booking:
     booking = service.find_by_token(token)
     if booking is None:
         abort(404)
-    here = current_language()
-    if (
-        request.method == "GET"
-        and booking.locale != here
-        and booking.locale in LANGUAGES
-        and request.cookies.get(LANGUAGE_COOKIE) != here
-    ):
-        abort(redirect(address_in(booking.locale), code=302))
+    show_in_language_of(booking.locale)
     return booking
 
 
