@@ -8,11 +8,10 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import SQLColumnExpression, and_, false, func, or_, select
-from sqlalchemy.orm import contains_eager
 
 from app.booking import notifications, service, validation
 from app.booking.errors import BookingError
@@ -30,11 +29,14 @@ from app.models import Booking, Slot, utcnow
 from app.models.booking import (
     ATTENDANCE,
     INTERESTS,
+    LOCALE_NAMES,
     LOCALES,
     MODES,
     STATUS_CANCELLED,
     STATUS_CONFIRMED,
     STATUSES,
+    first_name_initial,
+    format_reference,
 )
 from app.models.staff import StaffUser
 from app.schedule.clinic_time import day_range
@@ -79,9 +81,67 @@ class Filters:
         return self
 
 
+class BookingRow(NamedTuple):
+    """A booking as the staff lists and the dashboard show it: one row with its slot's times,
+    no ORM objects (a page of 50 made 100, a sixth of the list's time). `slot` is the row
+    itself, so a template reads `b.slot.starts_at` of a row as of a Booking."""
+
+    id: int
+    public_id: str
+    reference: str
+    slot_id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    mode: str
+    name: str
+    email: str | None
+    phone: str
+    interest: str
+    locale: str
+    created_at: datetime
+    cancelled_by: str | None
+    attendance: str | None
+    erased_at: datetime | None
+    booked_by: str | None
+    calendar_reply: str | None
+
+    @property
+    def slot(self) -> BookingRow:
+        return self
+
+    @property
+    def is_phone_only(self) -> bool:
+        return self.email is None
+
+    @property
+    def language_name(self) -> str:
+        return LOCALE_NAMES.get(self.locale, self.locale)
+
+    @property
+    def first_name_initial(self) -> str:
+        return first_name_initial(self.name)
+
+    @property
+    def reference_display(self) -> str:
+        return format_reference(self.reference)
+
+
+_ROW_COLUMNS = [getattr(Slot if name in ("starts_at", "ends_at") else Booking, name) for name in BookingRow._fields]
+
+
+def select_rows():
+    """SELECT the BookingRow columns from booking JOIN slot; add WHERE, ORDER BY and LIMIT."""
+    return select(*_ROW_COLUMNS).join(Slot, Booking.slot_id == Slot.id)
+
+
+def booking_rows(statement, parameters: dict | None = None) -> list[BookingRow]:
+    return [BookingRow._make(row) for row in db.session.execute(statement, parameters)]
+
+
 @dataclass
 class SearchResult:
-    bookings: list[Booking]
+    bookings: list[BookingRow]
     total: int
     page: int
     has_next: bool
@@ -135,24 +195,14 @@ def search(filters: Filters, now: datetime | None = None) -> SearchResult:
         .join(Slot, Booking.slot_id == Slot.id)
         .where(*conditions)
     ).one()
-    rows = (
-        db.session.execute(
-            select(Booking)
-            .join(Slot)
-            .options(contains_eager(Booking.slot))
-            .where(*conditions)
-            .order_by(*order)
-            .offset((filters.page - 1) * PER_PAGE)
-            .limit(PER_PAGE + 1)
-        )
-        .scalars()
-        .all()
+    found = booking_rows(
+        select_rows().where(*conditions).order_by(*order).offset((filters.page - 1) * PER_PAGE).limit(PER_PAGE + 1)
     )
     return SearchResult(
-        bookings=list(rows[:PER_PAGE]),
+        bookings=found[:PER_PAGE],
         total=total,
         page=filters.page,
-        has_next=len(rows) > PER_PAGE,
+        has_next=len(found) > PER_PAGE,
         filters=filters,
         cancelled=cancelled,
     )
