@@ -24,10 +24,16 @@ MODE_LABELS = {"in_person": _l("In person at the clinic"), "phone": _l("Phone ca
 INTEREST_LABELS = {"tms": _l("TMS"), "ketamine": _l("Ketamine therapy"), "not_sure": _l("Not sure yet")}
 
 
+class _Texts(dict):
+    def __missing__(self, key: str) -> str:
+        return key  # a value with no label shows as it is
+
+
 def label_texts(labels: dict[str, LazyString]) -> dict[str, str]:
     """A table of labels in the language being shown, for a template that shows one per row
-    (`{% set how = label_texts(MODE_LABELS) %}`): translated once per table, not per row."""
-    return {key: str(label) for key, label in labels.items()}
+    (`{% set how = label_texts(MODE_LABELS) %}`, then `how[b.mode]`): translated once per
+    table, not per row. A value with no label reads as itself."""
+    return _Texts({key: str(label) for key, label in labels.items()})
 
 
 def mode_label(mode: str) -> str:

@@ -46,8 +46,7 @@ def current_locale() -> Locale:
     Read from Flask-Babel's per-request state when it is set (as i18n.catalog does): its
     get_locale() finds that state again through three context proxies on every call, and a
     staff list asks about 200 times."""
-    state = g.get("_flask_babel") if g else None
-    locale = getattr(state, "babel_locale", None)
+    locale = getattr(_babel_state(), "babel_locale", None)
     if locale is not None:
         return locale
     from flask_babel import get_locale
@@ -56,6 +55,15 @@ def current_locale() -> Locale:
         return get_locale() or Locale.parse(DEFAULT_LOCALE)
     except RuntimeError:  # an app context with no request and no forced locale (the worker)
         return Locale.parse(DEFAULT_LOCALE)
+
+
+def _babel_state():
+    """Flask-Babel's state for this request (its locale), None outside an app context; one
+    lookup through `g` (each costs about a microsecond)."""
+    try:
+        return g.get("_flask_babel")
+    except RuntimeError:
+        return None
 
 
 def _language(locale: Locale) -> str:
@@ -98,9 +106,7 @@ def _short_day_pattern(language: str) -> str:
 
 
 class Words:
-    """Clock times and short days in one language and zone. The filters below make one for each
-    value; a template that shows many values takes one per page (`{% set words = time_words() %}`,
-    then `words.clock(instant)`), so the language and the zone are looked up once, not per value."""
+    """Clock times and short days in one language and zone."""
 
     __slots__ = ("language", "zone", "_short_day")
 
@@ -109,18 +115,29 @@ class Words:
         self._short_day = _short_day_pattern(language)
 
     def clock(self, instant: datetime) -> str:
-        """'9:00 AM'; Spanish '9:00 a. m.'"""
         local = instant.astimezone(self.zone)
         return _clock_text(local.hour, local.minute, self.language)
 
     def short_day(self, instant: datetime) -> str:
-        """'Tue, Dec 1'; Spanish 'mar, 1 dic'"""
         return _date_text(instant.astimezone(self.zone).date(), self._short_day, self.language)
 
 
 def time_words(zone: tzinfo | None = None) -> Words:
-    """Words for the language being shown, in `zone` (the clinic's by default)."""
-    return Words(_language(current_locale()), zone or clinic_zone())
+    """Words for the language being shown, in `zone`. The clinic zone's are kept beside
+    Flask-Babel's locale for the request (as i18n.catalog keeps the catalog, so force_locale
+    gets its own): a staff list words 200 values, and finding the language and the zone
+    again for each was most of their cost."""
+    if zone is not None:
+        return Words(_language(current_locale()), zone)
+    state = _babel_state()
+    locale = getattr(state, "babel_locale", None)
+    kept = getattr(state, "mindset_words", None)
+    if kept is not None and locale is not None and kept[0] is locale:
+        return kept[1]
+    words = Words(_language(current_locale()), clinic_zone())
+    if state is not None and state.babel_locale is not None:
+        state.mindset_words = (state.babel_locale, words)
+    return words
 
 
 def clock(instant: datetime, zone: tzinfo | None = None) -> str:
@@ -252,4 +269,4 @@ def register(app) -> None:
         weekday_and_date=weekday_and_date,
         weekday_abbr=weekday_abbr,
     )
-    app.jinja_env.globals.update(zone_label=zone_label, time_words=time_words)
+    app.jinja_env.globals["zone_label"] = zone_label

@@ -99,7 +99,7 @@ def _no_show_statement():
 
 def no_show_rate(now: datetime) -> NoShowRate:
     since = now - timedelta(days=NO_SHOW_DAYS)
-    counts = dict(db.session.execute(_no_show_statement(), {"since": since, "now": now}).tuples().all())
+    counts = dict(db.session.execute(_no_show_statement(), {"since": since, "now": now}).all())
     no_shows, attended = counts.get("no_show", 0), counts.get("attended", 0)
     return NoShowRate(no_shows=no_shows, recorded=no_shows + attended, unrecorded=counts.get(None, 0))
 
