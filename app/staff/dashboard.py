@@ -30,6 +30,11 @@ class WeekFigures:
     bookings: int  # confirmed consultations that week (cancelled ones are not counted)
     no_shows: int
 
+    @property
+    def label(self) -> str:
+        """'Dec 7': the chart names each week three times (a call in the template costs more)."""
+        return f"{self.monday:%b} {self.monday.day}"
+
 
 @dataclass(frozen=True)
 class NoShowRate:
