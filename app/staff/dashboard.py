@@ -74,17 +74,16 @@ class Dashboard:
 # The dashboard's statements are built once, with bound parameters: building them was a
 # fifth of the page's time.
 @cache
-def _confirmed_statement(phone_only: bool = False):
-    statement = (
+def _confirmed_statement():
+    return (
         select_rows()
         .where(BOOKING_IS_CONFIRMED, Slot.starts_at >= bindparam("start"), Slot.starts_at < bindparam("end"))
         .order_by(Slot.starts_at)
     )
-    return statement.where(Booking.email.is_(None)) if phone_only else statement
 
 
-def _confirmed_between(start: datetime, end: datetime, phone_only: bool = False) -> list[BookingRow]:
-    return booking_rows(_confirmed_statement(phone_only), {"start": start, "end": end})
+def _confirmed_between(start: datetime, end: datetime) -> list[BookingRow]:
+    return booking_rows(_confirmed_statement(), {"start": start, "end": end})
 
 
 @cache
@@ -163,17 +162,22 @@ def summary(user: StaffUser, now: datetime | None = None) -> Dashboard:
     on = clinic_today(now)
     monday = week_start(on)
     new_since = user.previous_sign_in_at
-    this_week = _confirmed_between(*day_range(monday, monday + timedelta(days=6)))
-    # Today is in this week: its consultations are picked from the week's, not read again.
+    week_start_at, week_end = day_range(monday, monday + timedelta(days=6))
     today_start, today_end = day_range(on, on)
+    tomorrow_start, tomorrow_end = day_range(on + timedelta(days=1), on + timedelta(days=1))
+    # One read for the week and tomorrow (the next week's Monday, on a Sunday): today's list
+    # and tomorrow's calls are picked from its rows.
+    read = _confirmed_between(week_start_at, max(week_end, tomorrow_end))
+    this_week = [b for b in read if b.starts_at < week_end]
     return Dashboard(
         today=[b for b in this_week if today_start <= b.starts_at < today_end],
         this_week=this_week,
         new_since=new_since,
         new_bookings=booking_rows(_newest_statement(), {"since": new_since or now - timedelta(days=7)}),
         no_show=no_show_rate(now),
-        free_this_week=free_between(now, day_range(monday, monday + timedelta(days=6))[1]),
+        free_this_week=free_between(now, week_end),
         weeks=weekly(monday),
         clashes=busy_sources([b.slot_id for b in this_week if b.ends_at > now]),
-        to_call=_confirmed_between(*day_range(on + timedelta(days=1), on + timedelta(days=1)), phone_only=True),
+        # Phone-only: no reminder email reaches them.
+        to_call=[b for b in read if tomorrow_start <= b.starts_at < tomorrow_end and b.email is None],
     )
