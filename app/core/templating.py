@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from app.core import timefmt
 from app.core.assets import static_url
 from app.core.i18n import LANGUAGE_NAMES, LANGUAGES, address_in, current_language, is_translated_path
-from app.core.labels import INTEREST_LABELS, MODE_LABELS, mode_label
+from app.core.labels import INTEREST_LABELS, MODE_LABELS, label_texts, mode_label
 from app.models import utcnow
 
 _hours_shown_as: ContextVar[str | None] = ContextVar("hours_shown_as", default=None)
@@ -112,6 +112,7 @@ def register(
         MODE_LABELS=MODE_LABELS,
         INTEREST_LABELS=INTEREST_LABELS,
         mode_label=mode_label,
+        label_texts=label_texts,
         static_url=static_url,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         LANGUAGES=LANGUAGES,
