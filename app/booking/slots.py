@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Date, Row, and_, bindparam, delete, exists, func, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from app.booking.rules import booking_window
 from app.busy.overlap import overlaps_busy
@@ -69,14 +70,20 @@ def free_slots(
     if lower >= upper:
         return []
     free = FreeFilter(lower, upper, mode)
-    query = (
-        select(Slot.id, Slot.public_id, Slot.starts_at, Slot.ends_at, Slot.modes)
-        .where(*free.clauses)
-        .order_by(Slot.starts_at)
-    )
+    query = _free_slots_statement(bool(mode))
     if limit:
         query = query.limit(limit)
     return db.session.execute(query, free.params).all()
+
+
+@cache
+def _free_slots_statement(by_mode: bool):
+    """Built once per shape, so its cache key is worked out once, not on every request."""
+    return (
+        select(Slot.id, Slot.public_id, Slot.starts_at, Slot.ends_at, Slot.modes)
+        .where(*_free_clauses(by_mode, False))
+        .order_by(Slot.starts_at)
+    )
 
 
 def nearest_free_slots(
@@ -300,10 +307,13 @@ class _LocalDate(ColumnElement):
     """The clinic's local date of an instant column, one expression on both databases:
     PostgreSQL converts with the zone's own rules (`AT TIME ZONE`); SQLite, which has no
     zones, shifts by the zone's UTC offset, which is constant between the DST changes
-    bound as `:change_n` (`offset_n` applies before change n, the last one after it)."""
+    bound as `:change_n` (`offset_n` applies before change n, the last one after it).
+    Its cache key holds the column and the number of changes, so SQLAlchemy compiles each
+    shape once per process and never gives one shape another's SQL."""
 
     inherit_cache = True
     type = Date()
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement), ("changes", InternalTraversal.dp_plain_obj)]
 
     def __init__(self, column, changes: int) -> None:
         self.column, self.changes = column, changes
