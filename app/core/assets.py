@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,9 +16,11 @@ def _digest(path: str, mtime_ns: int) -> str:
 
 
 def static_url(filename: str) -> str:
-    path = Path(current_app.static_folder or "") / filename
+    """The file's address with its hash, checked against the file on each call (one stat,
+    without pathlib's objects: every page has six of these)."""
+    path = os.path.join(current_app.static_folder or "", filename)
     try:
-        version = _digest(str(path), path.stat().st_mtime_ns)
+        version = _digest(path, os.stat(path).st_mtime_ns)
     except FileNotFoundError:
         version = "missing"
     return url_for("static", filename=filename, v=version)
