@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from babel.dates import get_timezone_name as _zone_name
-from flask import current_app
-from flask_babel import gettext
+from flask import current_app, g
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from babel import Locale
@@ -43,10 +43,14 @@ def parse_day(text: str) -> date:
 
 def current_locale() -> Locale:
     """The language being shown (flask_babel's, forced for emails); English outside a request."""
-    from flask_babel import get_locale
-
     try:
-        return get_locale() or Locale.parse(DEFAULT_LOCALE)
+        # Flask-Babel keeps the chosen (or forced) locale here once a request has asked for
+        # it; reading it directly skips three proxy look-ups on each of a page's dates.
+        locale = g._flask_babel.babel_locale
+    except (AttributeError, RuntimeError):
+        locale = None
+    try:
+        return locale or get_locale() or Locale.parse(DEFAULT_LOCALE)
     except RuntimeError:  # an app context with no request and no forced locale (the worker)
         return Locale.parse(DEFAULT_LOCALE)
 
@@ -132,11 +136,16 @@ def short_day(instant: datetime, zone: ZoneInfo | None = None) -> str:
     return _date_text(to_local(instant, zone).date(), _short_day_pattern(locale), locale)
 
 
+@lru_cache(maxsize=16)
+def _weekday_and_date_pattern(locale: Locale) -> str:
+    """The language's full date without its year (CLDR has no such skeleton with a full weekday)."""
+    return _YEAR_AT_END.sub("", str(locale.date_formats["full"]))
+
+
 def weekday_and_date(value) -> str:
     """A calendar date: 'Tuesday, December 1'; Spanish 'martes, 1 de diciembre'."""
     locale = current_locale()
-    # The language's full date without its year (CLDR has no such skeleton with a full weekday).
-    return _date_text(value, _YEAR_AT_END.sub("", str(locale.date_formats["full"])), locale)
+    return _date_text(value, _weekday_and_date_pattern(locale), locale)
 
 
 def weekday_abbr(value) -> str:
