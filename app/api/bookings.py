@@ -24,13 +24,11 @@ MAX_RANGE_DAYS = 92
 
 
 def slot_json(slot, zone: ZoneInfo | None = None) -> dict:
-    """A slot (a Slot or a row of its columns) as the API shows it. A list of two weeks has
-    a hundred or more, so the times are converted here rather than through `iso` twice."""
-    zone = zone or clinic_zone()
+    """A slot (a Slot or a row of its columns) as the API shows it."""
     return {
         "id": slot.public_id,
-        "start": slot.starts_at.astimezone(zone).isoformat(),
-        "end": slot.ends_at.astimezone(zone).isoformat(),
+        "start": iso(slot.starts_at, zone),
+        "end": iso(slot.ends_at, zone),
         "modes": [mode for mode in slot.modes.split(",") if mode],
     }
 
