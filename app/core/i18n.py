@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from flask import Flask, abort, current_app, g, has_request_context, redirect, request
 from flask_babel import Babel, get_translations
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.core.security import location_of, safe_return_path
@@ -134,13 +137,23 @@ def choose_language(code: str) -> WerkzeugResponse:
     return response
 
 
+def babel_state():
+    """Flask-Babel's state for this request (its chosen or forced locale), or None before a
+    locale is chosen or outside an app context: one look-up through `g`, where each of
+    Flask-Babel's own functions makes three, and a page asks a few hundred times."""
+    try:
+        return g._flask_babel
+    except (AttributeError, RuntimeError):
+        return None
+
+
 def catalog():
     """The catalog of the language in force, for templates' `_()` and `{% trans %}`: looked up
     once per language per request and kept beside Flask-Babel's own locale (so `force_locale`,
     which replaces that locale, also gets its own catalog). Flask-Babel's `get_translations()`
     finds the context, the locale and its cache again for every message: 12 µs, about 240
     times on /book."""
-    state = g.get("_flask_babel") if g else None
+    state = babel_state()
     locale = getattr(state, "babel_locale", None)
     kept = getattr(state, "mindset_catalog", None)
     if kept is not None and locale is not None and kept[0] is locale:
@@ -152,18 +165,58 @@ def catalog():
     return translations
 
 
+def _shown(eval_ctx: EvalContext, text: str, variables: dict) -> str:
+    """What jinja2.ext's new-style gettext does with a translation: safe in an escaping
+    template, and always a format string (the variables escaped where the page escapes)."""
+    # The catalogs are ours and reviewed, as Jinja's own gettext trusts them.
+    shown = Markup(text) if eval_ctx.autoescape else text  # noqa: S704
+    # Formatting without variables only turns "%%" into "%".
+    return shown % variables if variables or "%" in text else shown
+
+
+@pass_eval_context
+def _template_gettext(eval_ctx: EvalContext, string: str, /, **variables) -> str:
+    return _shown(eval_ctx, catalog().ugettext(string), variables)
+
+
+@pass_eval_context
+def _template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables) -> str:
+    variables.setdefault("num", num)
+    return _shown(eval_ctx, catalog().ungettext(singular, plural, num), variables)
+
+
+@pass_eval_context
+def _template_pgettext(eval_ctx: EvalContext, context: str, string: str, /, **variables) -> str:
+    variables.setdefault("context", context)
+    return _shown(eval_ctx, catalog().upgettext(context, string), variables)
+
+
+@pass_eval_context
+def _template_npgettext(
+    eval_ctx: EvalContext, context: str, singular: str, plural: str, num: int, /, **variables
+) -> str:
+    variables.setdefault("context", context)
+    variables.setdefault("num", num)
+    return _shown(eval_ctx, catalog().unpgettext(context, singular, plural, num), variables)
+
+
 def register(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     directory = str(app.root_path.rsplit("/", 1)[0] + "/translations")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(directory for _ in DOMAINS)
     app.config["BABEL_DOMAIN"] = ";".join(DOMAINS)
     Babel(app, locale_selector=current_language)
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda text: catalog().ugettext(text),
-        ngettext=lambda singular, plural, n: catalog().ungettext(singular, plural, n),
-        pgettext=lambda context, text: catalog().upgettext(context, text),
-        npgettext=lambda context, singular, plural, n: catalog().unpgettext(context, singular, plural, n),
-        newstyle=True,
+    # Jinja's "new style" gettext (`_('... %(name)s', name=...)`, variables in {% trans %}),
+    # with functions that take the evaluation context instead of the whole template
+    # context: Jinja copies the context (every global) for each call of a context function
+    # inside a block or loop, about 20 times a page.
+    app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
+    app.jinja_env.globals.update(
+        _=_template_gettext,
+        gettext=_template_gettext,
+        ngettext=_template_ngettext,
+        pgettext=_template_pgettext,
+        npgettext=_template_npgettext,
     )
     app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]  # middleware, as Flask documents
     app.before_request(_follow_preference)

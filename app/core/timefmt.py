@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from babel.dates import get_timezone_name as _zone_name
-from flask import current_app, g
+from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from app.core.i18n import babel_state
 from babel import Locale
 
 DEFAULT_LOCALE = "en"
@@ -46,7 +47,7 @@ def current_locale() -> Locale:
     Read from Flask-Babel's per-request state when it is set (as i18n.catalog does): its
     get_locale() finds that state again through three context proxies on every call, and a
     staff list asks about 200 times."""
-    locale = getattr(_babel_state(), "babel_locale", None)
+    locale = getattr(babel_state(), "babel_locale", None)
     if locale is not None:
         return locale
     from flask_babel import get_locale
@@ -55,15 +56,6 @@ def current_locale() -> Locale:
         return get_locale() or Locale.parse(DEFAULT_LOCALE)
     except RuntimeError:  # an app context with no request and no forced locale (the worker)
         return Locale.parse(DEFAULT_LOCALE)
-
-
-def _babel_state():
-    """Flask-Babel's state for this request (its locale), None outside an app context; one
-    lookup through `g` (each costs about a microsecond)."""
-    try:
-        return g.get("_flask_babel")
-    except RuntimeError:
-        return None
 
 
 def _language(locale: Locale) -> str:
@@ -129,7 +121,7 @@ def time_words(zone: tzinfo | None = None) -> Words:
     again for each was most of their cost."""
     if zone is not None:
         return Words(_language(current_locale()), zone)
-    state = _babel_state()
+    state = babel_state()
     locale = getattr(state, "babel_locale", None)
     kept = getattr(state, "mindset_words", None)
     if kept is not None and locale is not None and kept[0] is locale:
@@ -191,11 +183,16 @@ def short_day(instant: datetime, zone: ZoneInfo | None = None) -> str:
     return time_words(zone).short_day(instant)
 
 
+@lru_cache(maxsize=16)
+def _weekday_and_date_pattern(language: str) -> str:
+    """The language's full date without its year (CLDR has no such skeleton with a full weekday)."""
+    return _YEAR_AT_END.sub("", str(Locale.parse(language).date_formats["full"]))
+
+
 def weekday_and_date(value) -> str:
     """A calendar date: 'Tuesday, December 1'; Spanish 'martes, 1 de diciembre'."""
-    locale = current_locale()
-    # The language's full date without its year (CLDR has no such skeleton with a full weekday).
-    return _date_text(value, _YEAR_AT_END.sub("", str(locale.date_formats["full"])), _language(locale))
+    language = _language(current_locale())
+    return _date_text(value, _weekday_and_date_pattern(language), language)
 
 
 def weekday_abbr(value) -> str:

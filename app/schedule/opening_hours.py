@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
+from app.core.database import read_rows
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
 from app.models import AvailabilityRule, DateOverride
@@ -142,16 +143,19 @@ def _summary_in(language: str, ranges: tuple[tuple[int, time, time], ...]) -> st
         return summarise(ranges)
 
 
+@cache
+def _hours_statement():
+    """Built once, so SQLAlchemy works out its cache key once, not on every page."""
+    columns = (AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time)
+    return select(*columns).order_by(*columns)
+
+
 def current_summary() -> str:
     """The line for the current opening hours, read from the database each time (the line
     for given hours is worded once per language). Shown in every page's footer, including the
     "we are having trouble" page, so an unreachable database gives a plain line, not an error."""
     try:
-        rows = db.session.execute(
-            select(AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time).order_by(
-                AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time
-            )
-        ).all()
+        rows = read_rows(_hours_statement())
     except DBAPIError:
         db.session.rollback()
         return str(UNKNOWN_HOURS)
