@@ -67,7 +67,7 @@ def test_an_unreachable_database_gives_a_plain_line(app, monkeypatch):
         raise OperationalError("SELECT", {}, Exception("connection refused"))
 
     with app.app_context():
-        monkeypatch.setattr(db.session, "connection", refuse)  # where the read connects
+        monkeypatch.setattr(db.session, "execute", refuse)
         assert opening_hours.current_summary() == opening_hours.UNKNOWN_HOURS
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from app.booking.rules import booking_window
 from app.busy.overlap import overlaps_busy
-from app.core.database import read_rows, write_transaction
+from app.core.database import write_transaction
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
 from app.models import Booking, Slot, utcnow
@@ -73,7 +73,7 @@ def free_slots(
     query = _free_slots_statement(bool(mode))
     if limit:
         query = query.limit(limit)
-    return read_rows(query, free.params)
+    return db.session.execute(query, free.params).all()
 
 
 @cache
@@ -399,7 +399,7 @@ def free_per_day(free: FreeFilter, first_day: date, last_day: date, zone) -> dic
         if until is not None:
             params[f"change_{n}"] = until
     statement = _per_day_statement(len(segments) - 1, bool(free.mode), free.except_slot_id is not None)
-    rows = read_rows(statement, {**free.params, **params})
+    rows = db.session.execute(statement, {**free.params, **params})
     # The expression is typed Date, so both databases' rows carry dates.
     return {day: count for day, count in rows if first_day <= day <= last_day}
 
@@ -407,10 +407,10 @@ def free_per_day(free: FreeFilter, first_day: date, last_day: date, zone) -> dic
 def free_times_on(free: FreeFilter, day: date, zone) -> Sequence[Row]:
     """The (public_id, starts_at) of the free slots on local day `day`, soonest first."""
     statement = _times_statement(bool(free.mode), free.except_slot_id is not None)
-    return read_rows(
+    return db.session.execute(
         statement,
         {**free.params, "day_start": _midnight(day, zone), "day_end": _midnight(day + timedelta(days=1), zone)},
-    )
+    ).all()
 
 
 def picker_between(

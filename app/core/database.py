@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextvars
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app
-from sqlalchemy import Row, event
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -84,16 +84,6 @@ def write_transaction() -> Iterator[Session]:
                 yield session
         finally:
             _sqlite_writers.release()
-
-
-def read_rows(statement, params: dict | None = None) -> Sequence[Row]:
-    """The rows of a SELECT of columns (no ORM objects), in the session's transaction and
-    after its autoflush, as `db.session.execute` would give them, through the session's
-    connection: the ORM's handling of a statement costs about 90 µs that rows never need."""
-    session = db.session
-    if session.autoflush:
-        session.flush()
-    return session.connection().execute(statement, params or {}).all()
 
 
 def is_postgres() -> bool:

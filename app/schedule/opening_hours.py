@@ -16,7 +16,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from app.core.database import read_rows
 from app.core.extensions import db
 from app.core.timefmt import clinic_zone
 from app.models import AvailabilityRule, DateOverride
@@ -155,7 +154,7 @@ def current_summary() -> str:
     for given hours is worded once per language). Shown in every page's footer, including the
     "we are having trouble" page, so an unreachable database gives a plain line, not an error."""
     try:
-        rows = read_rows(_hours_statement())
+        rows = db.session.execute(_hours_statement()).all()
     except DBAPIError:
         db.session.rollback()
         return str(UNKNOWN_HOURS)
