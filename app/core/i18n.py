@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from flask import Flask, abort, current_app, g, has_request_context, redirect, request
 from flask_babel import Babel, get_translations
-from jinja2 import pass_eval_context
-from jinja2.nodes import EvalContext
-from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.core.security import location_of, safe_return_path
@@ -165,58 +162,18 @@ def catalog():
     return translations
 
 
-def _shown(eval_ctx: EvalContext, text: str, variables: dict) -> str:
-    """What jinja2.ext's new-style gettext does with a translation: safe in an escaping
-    template, and always a format string (the variables escaped where the page escapes)."""
-    # The catalogs are ours and reviewed, as Jinja's own gettext trusts them.
-    shown = Markup(text) if eval_ctx.autoescape else text  # noqa: S704
-    # Formatting without variables only turns "%%" into "%".
-    return shown % variables if variables or "%" in text else shown
-
-
-@pass_eval_context
-def _template_gettext(eval_ctx: EvalContext, string: str, /, **variables) -> str:
-    return _shown(eval_ctx, catalog().ugettext(string), variables)
-
-
-@pass_eval_context
-def _template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables) -> str:
-    variables.setdefault("num", num)
-    return _shown(eval_ctx, catalog().ungettext(singular, plural, num), variables)
-
-
-@pass_eval_context
-def _template_pgettext(eval_ctx: EvalContext, context: str, string: str, /, **variables) -> str:
-    variables.setdefault("context", context)
-    return _shown(eval_ctx, catalog().upgettext(context, string), variables)
-
-
-@pass_eval_context
-def _template_npgettext(
-    eval_ctx: EvalContext, context: str, singular: str, plural: str, num: int, /, **variables
-) -> str:
-    variables.setdefault("context", context)
-    variables.setdefault("num", num)
-    return _shown(eval_ctx, catalog().unpgettext(context, singular, plural, num), variables)
-
-
 def register(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     directory = str(app.root_path.rsplit("/", 1)[0] + "/translations")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(directory for _ in DOMAINS)
     app.config["BABEL_DOMAIN"] = ";".join(DOMAINS)
     Babel(app, locale_selector=current_language)
-    # Jinja's "new style" gettext (`_('... %(name)s', name=...)`, variables in {% trans %}),
-    # with functions that take the evaluation context instead of the whole template
-    # context: Jinja copies the context (every global) for each call of a context function
-    # inside a block or loop, about 20 times a page.
-    app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
-    app.jinja_env.globals.update(
-        _=_template_gettext,
-        gettext=_template_gettext,
-        ngettext=_template_ngettext,
-        pgettext=_template_pgettext,
-        npgettext=_template_npgettext,
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda text: catalog().ugettext(text),
+        ngettext=lambda singular, plural, n: catalog().ungettext(singular, plural, n),
+        pgettext=lambda context, text: catalog().upgettext(context, text),
+        npgettext=lambda context, singular, plural, n: catalog().unpgettext(context, singular, plural, n),
+        newstyle=True,
     )
     app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]  # middleware, as Flask documents
     app.before_request(_follow_preference)
