@@ -1,5 +1,6 @@
-"""Shared fixtures: a fresh database per test (a SQLite file, or a PostgreSQL database),
-the app and client on it, factories, a live gunicorn server and a real browser."""
+"""Shared fixtures: a database per test with only the schema and seeded rows (a copied SQLite
+file, or a PostgreSQL schema emptied after the test before it), the app and client on it,
+factories, a live gunicorn server and a real browser."""
 
 from __future__ import annotations
 
