@@ -39,9 +39,10 @@ CLI = (
 )
 
 
-def _seed() -> tuple[str, str, str]:
-    """Free slots in /slots' default fortnight, a booking, and an offer out; the offer's token,
-    which only its email carries, for the claim operation. Weekday opening hours, a course on
+def _seed() -> tuple[str, str, str, str]:
+    """Free slots in /slots' default fortnight, a booking, and an offer out; the booking's
+    manage token and the offer's token (which only their emails carry), for the operations on
+    them: the stateful phase reaches them through links only when its random walk books first. Weekday opening hours, a course on
     them and a staff API token, for the staff operations."""
     for _ in range(150):  # more than the fuzzer books
         make_slot()
@@ -54,7 +55,7 @@ def _seed() -> tuple[str, str, str]:
         courses.PatientDetails("Ana Díaz", "ana@example.com", "+19705550123"),
         courses.PlanRequest(template, future_day(1), time(9)),
     ).public_id
-    make_booking(email="held@example.com")
+    held = make_booking(email="held@example.com").manage_token
     today = future_day(0)
     freed = make_booking(email="owner@example.com")
     joining = {
@@ -68,7 +69,7 @@ def _seed() -> tuple[str, str, str]:
     assert current_app.test_client().post("/api/v1/waitlist", json=joining).status_code == 201
     service.cancel(freed.booking.public_id, actor=THE_PATIENT)
     assert offer_freed_slots().offered == 1
-    return offer_tokens("ana@example.com")[0], token, course
+    return offer_tokens("ana@example.com")[0], token, course, held
 
 
 def _answered(har_path) -> dict[tuple[str, str], Counter]:
@@ -89,7 +90,7 @@ def _answered(har_path) -> dict[tuple[str, str], Counter]:
 def test_schemathesis_finds_no_fault_and_reaches_every_operation(database_url, tmp_path):
     app = build_app(database_url)
     with app.app_context():
-        offer_token, staff_token, course_id = _seed()
+        offer_token, staff_token, course_id, manage_token = _seed()
     dispose(app)
     config = tmp_path / "schemathesis.toml"
     # Whether a phone number can be dialled depends on the numbering plans (app.booking.validation,
@@ -99,6 +100,8 @@ def test_schemathesis_finds_no_fault_and_reaches_every_operation(database_url, t
         "[phases.stateful.generation]\nmax-examples = 100\n\n"
         '[[operations]]\ninclude-operation-id = ["claimOffer", "declineOffer"]\n'
         f'parameters = {{ token = "{offer_token}" }}\n\n'
+        '[[operations]]\ninclude-operation-id = ["showBooking", "cancelBooking", "rescheduleBooking"]\n'
+        f'parameters = {{ token = "{manage_token}" }}\n\n'
         '[[operations]]\ninclude-operation-id = ["showCourse", "moveCourseSession", "recordAttendance"]\n'
         f'parameters = {{ course_id = "{course_id}" }}\n\n'
         '[[operations]]\ninclude-operation-id = ["createBooking", "joinWaitlist"]\n'
@@ -149,6 +152,6 @@ def test_schemathesis_finds_no_fault_and_reaches_every_operation(database_url, t
     documented = {(method.upper(), path) for path, methods in openapi_document()["paths"].items() for method in methods}
     # Every operation answered a request that got through to its service, neither refused at the
     # edge (400, 413, 415, or 401 and 403 for want of a staff token) nor about an unknown token
-    # (404): the links lead the fuzzer there, and the offer's token to the claim.
+    # (404): the tokens and the course given above lead the fuzzer there.
     reached = {key for key, statuses in answered.items() if set(statuses) - {400, 401, 403, 404, 413, 415}}
     assert documented <= reached, documented - reached

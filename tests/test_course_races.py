@@ -30,7 +30,9 @@ def _plan(args: tuple[str, int, int | None, list | None, str]) -> str:
     from app import create_app
 
     url, index, chair_id, sessions, start = args
-    app = create_app(_overrides(url))
+    # Twenty writers queue for SQLite's one write lock: on a loaded machine the last waits
+    # longer than the production 5 s, and the race is about who wins, not how fast.
+    app = create_app(_overrides(url, {"SQLITE_BUSY_TIMEOUT_MS": 120_000}))
     with app.app_context():
         request = courses.PlanRequest(
             template_id=template_id(), start=date.fromisoformat(start), preferred_time=time(10), chair_id=chair_id

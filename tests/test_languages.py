@@ -49,3 +49,25 @@ def test_the_switch_never_leaves_the_site(client):
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
         response = client.get("/language/es", query_string={"next": target})
         assert response.headers["Location"] == "/es/"
+
+
+def test_template_gettext_escapes_where_the_page_escapes_and_translates_in_blocks_and_loops(app):
+    """Templates' `_()`, `{% trans %}` and their plural forms: a message's own markup is kept,
+    its variables are escaped in HTML and left alone in plain text (emails), and Spanish
+    comes out inside loops and imported macros as well as at the top level."""
+    source = (
+        "{% macro m(n) %}{{ ngettext('free time', 'free times', n) }}{% endmacro %}"
+        "{{ _('About & contact') }}|{% trans name=who %}Hello {{ name }}{% endtrans %}|"
+        "{% for n in (1, 2) %}{% set k = n %}{{ ngettext('free time', 'free times', k) }}/{{ m(k) }};{% endfor %}"
+    )
+    env = app.jinja_env
+
+    def render(escaping: str, language: str) -> str:
+        template = env.from_string(f"{{% autoescape {escaping} %}}{source}{{% endautoescape %}}")
+        with app.test_request_context("/", environ_base={"mindset.language": language}):
+            return template.render(who="O'Brien <b>")
+
+    plurals = "free time/free time;free times/free times;"
+    assert render("true", "en") == "About & contact|Hello O&#39;Brien &lt;b&gt;|" + plurals
+    assert render("false", "en") == "About & contact|Hello O'Brien <b>|" + plurals
+    assert render("true", "es") == "Contacto|Hello O&#39;Brien &lt;b&gt;|horario/horario;horarios/horarios;"

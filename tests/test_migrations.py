@@ -13,11 +13,11 @@ from app.core.extensions import db
 from tests.conftest import _overrides
 
 
-def test_upgrade_empty_database_to_head_and_models_match(database_url):
+def test_upgrade_empty_database_to_head_and_models_match(empty_database_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    app = create_app(_overrides(database_url))
+    app = create_app(_overrides(empty_database_url))
     with app.app_context():
         upgrade()
         tables = set(inspect(db.engine).get_table_names())
@@ -51,7 +51,7 @@ def index_names(connection, *tables: str) -> set[str]:
     )
 
 
-def test_table_rebuilds_keep_every_row_and_index_and_0006_restores_the_unique_ids(database_url):
+def test_table_rebuilds_keep_every_row_and_index_and_0006_restores_the_unique_ids(empty_database_url):
     """0005 and 0006 rebuild booking and outbox_message on SQLite (foreign keys off, checked
     before the commit): bookings, their mail and audit rows survive with their references,
     the indexes come back as the models declare them, and the double-booking guard still
@@ -60,7 +60,7 @@ def test_table_rebuilds_keep_every_row_and_index_and_0006_restores_the_unique_id
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
-    app = create_app(_overrides(database_url))
+    app = create_app(_overrides(empty_database_url))
     with app.app_context():
         upgrade(revision="0004")
         with db.engine.begin() as connection:
@@ -168,13 +168,13 @@ def test_table_rebuilds_keep_every_row_and_index_and_0006_restores_the_unique_id
         db.engine.dispose()
 
 
-def test_0007_adds_staff_sessions_and_drops_session_version_keeping_accounts(database_url):
+def test_0007_adds_staff_sessions_and_drops_session_version_keeping_accounts(empty_database_url):
     """0007 rebuilds staff_user on SQLite to drop session_version: accounts and the audit
     rows naming them survive; the downgrade brings the column back (version 1)."""
     from flask_migrate import downgrade
     from sqlalchemy import text
 
-    app = create_app(_overrides(database_url))
+    app = create_app(_overrides(empty_database_url))
     with app.app_context():
         upgrade(revision="0006")
         with db.engine.begin() as connection:
@@ -214,7 +214,7 @@ def test_0007_adds_staff_sessions_and_drops_session_version_keeping_accounts(dat
             assert connection.execute(text("SELECT session_version FROM staff_user")).scalar_one() == 1
 
 
-def test_0010_gives_existing_bookings_unique_references(database_url):
+def test_0010_gives_existing_bookings_unique_references(empty_database_url):
     """0010 adds `reference` and `cancel_reason`, fills a distinct Crockford reference into
     every existing booking, then makes it NOT NULL and unique, keeping the special indexes."""
     import re
@@ -223,7 +223,7 @@ def test_0010_gives_existing_bookings_unique_references(database_url):
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
-    app = create_app(_overrides(database_url))
+    app = create_app(_overrides(empty_database_url))
     insert = (
         "INSERT INTO booking (id, public_id, slot_id, status, mode, name, email, phone, interest, "
         "note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, updated_at, "

@@ -51,8 +51,8 @@ def _rows() -> dict:
     }
 
 
-def test_migrations_write_the_seed_rows(database_url):
-    app = create_app(_overrides(database_url))
+def test_migrations_write_the_seed_rows(empty_database_url):
+    app = create_app(_overrides(empty_database_url))
     with app.app_context():
         upgrade()
         assert _rows() == EXPECTED

@@ -201,3 +201,44 @@ def test_counts_per_day_match_each_start_on_the_clinics_clock_across_dst(any_app
         expected[start.astimezone(DENVER).date()] = expected.get(start.astimezone(DENVER).date(), 0) + 1
     assert counts == expected
     assert len(set(counts.values())) > 2 and sum(counts.values()) == len(starts)
+
+
+def test_per_day_count_is_compiled_once_per_shape_and_never_shared_between_shapes(any_app):
+    """The count per day is a statement SQLAlchemy can cache: the second request reuses the
+    compiled SQL, and a range with a different number of DST changes (other SQL on SQLite)
+    gets its own, with the right counts on each side."""
+    from sqlalchemy import event
+    from sqlalchemy.engine.interfaces import CacheStats
+
+    from app.booking.slots import FreeFilter, _LocalDate, free_per_day
+    from app.core.extensions import db
+    from app.models import Slot
+
+    assert _LocalDate(Slot.starts_at, 0)._generate_cache_key() == _LocalDate(Slot.starts_at, 0)._generate_cache_key()
+    assert _LocalDate(Slot.starts_at, 0)._generate_cache_key() != _LocalDate(Slot.starts_at, 2)._generate_cache_key()
+    with any_app.app_context():
+        summer, winter = date(2027, 10, 25), date(2027, 12, 1)  # 2027's autumn change is on Nov 7
+        for day in (summer, summer + timedelta(days=20), winter):
+            make_slot(local_dt(day, 0, 0), minutes=30)
+        db.session.commit()
+        hits: list[bool] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany) -> None:
+            if "count(" in statement.lower():
+                hits.append(context.cache_hit is CacheStats.CACHE_HIT)
+
+        event.listen(db.engine, "after_cursor_execute", record)
+        try:
+            across = FreeFilter(local_dt(summer, 0), local_dt(summer + timedelta(days=30), 0))
+            within = FreeFilter(local_dt(winter, 0), local_dt(winter + timedelta(days=7), 0))
+            counted = [
+                free_per_day(across, summer, summer + timedelta(days=29), DENVER),
+                free_per_day(within, winter, winter + timedelta(days=6), DENVER),
+                free_per_day(within, winter, winter + timedelta(days=6), DENVER),
+                free_per_day(across, summer, summer + timedelta(days=29), DENVER),
+            ]
+        finally:
+            event.remove(db.engine, "after_cursor_execute", record)
+    assert counted[0] == counted[3] == {summer: 1, summer + timedelta(days=20): 1}
+    assert counted[1] == counted[2] == {winter: 1}
+    assert hits[2:] == [True, True]

@@ -17,8 +17,8 @@ from app.core.extensions import db
 from app.models import Booking, OutboxMessage, utcnow
 from app.models.mail import OUTBOX_PENDING
 from app.models.staff import StaffUser
-from app.schedule.clinic_time import clinic_today
-from app.staff import erase
+from app.schedule.clinic_time import clinic_today, week_start
+from app.staff import dashboard, erase
 from tests.conftest import local_dt, make_slot, patient
 from tests.fixtures_staff import signed_in_client, staff_post
 
@@ -129,6 +129,15 @@ def test_the_dashboard_lists_tomorrows_phone_only_consultations_as_calls_to_make
     assert "Rosa Díaz" in section and "(970) 555-0142" in section
     assert "Ada Lovelace" not in section and "Later Caller" not in section
     assert call.public_id in section
+
+
+def test_on_a_sunday_the_calls_to_make_are_next_mondays_and_stay_out_of_this_week(desk):
+    sunday = week_start(clinic_today(utcnow())) + timedelta(days=13)
+    monday_call = phone_only(make_slot(local_dt(sunday + timedelta(days=1), 10)), name="Rosa Díaz")
+    sunday_call = phone_only(make_slot(local_dt(sunday, 10)), name="Sunday Caller")
+    board = dashboard.summary(actor(), now=local_dt(sunday, 8))
+    assert [b.id for b in board.to_call] == [monday_call.id]
+    assert [b.id for b in board.this_week] == [b.id for b in board.today] == [sunday_call.id]
 
 
 def test_adding_an_email_sends_the_confirmation_and_removing_it_stops_the_mail(desk):

@@ -105,10 +105,10 @@ def test_the_search_text_follows_an_edit_and_is_emptied_by_erasure(people, staff
     assert db.session.get(Booking, maria.id).search_text == ""
 
 
-def test_0015_fills_in_the_search_text_and_lets_email_be_empty(database_url):
+def test_0015_fills_in_the_search_text_and_lets_email_be_empty(empty_database_url):
     from flask_migrate import downgrade, upgrade
 
-    app = create_app(_overrides(database_url))
+    app = create_app(_overrides(empty_database_url))
     insert = (
         "INSERT INTO booking (id, public_id, reference, slot_id, status, mode, name, email, phone, "
         "interest, note, consent_at, manage_token_hash, ical_uid, ical_sequence, created_at, "

@@ -63,6 +63,19 @@ def test_each_format_in_each_language(ctx, language, expected):
     assert [readable(g) for g in got] == expected
 
 
+def test_words_kept_for_the_request_follow_a_forced_language_and_come_back(ctx):
+    """time_words keeps the page language's words for the request; an email worded in
+    another language inside it (force_locale) gets its own, and the page's return after."""
+    with force_locale("en"):
+        assert timefmt.short_day(NINE_AM_DENVER) == "Thu, Dec 3"
+        with force_locale("es"):
+            assert [timefmt.short_day(NINE_AM_DENVER), readable(timefmt.clock(NINE_AM_DENVER))] == [
+                "jue, 3 dic",
+                "9:00 a. m.",
+            ]
+        assert [timefmt.short_day(NINE_AM_DENVER), readable(timefmt.clock(NINE_AM_DENVER))] == ["Thu, Dec 3", "9:00 AM"]
+
+
 def test_daylight_saving_time_is_named_in_english(ctx):
     with force_locale("en"):
         assert timefmt.when(SUMMER) == "Thursday, June 3, 2027 at 10:00 AM MDT"

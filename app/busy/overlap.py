@@ -7,8 +7,9 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, bindparam, exists, select
 
 from app.core.extensions import db
 from app.models import Slot
@@ -39,19 +40,25 @@ class BusyIn:
     last_synced_at: datetime | None
 
 
+@cache
+def _busy_sources_statement():
+    """Built once (the dashboard asks on every request); the slot ids are bound each time."""
+    return (
+        select(Slot.id, BusySource.label, BusySource.last_synced_at)
+        .distinct()
+        .join(BusyInterval, _overlapping(Slot.starts_at, Slot.ends_at))
+        .join(BusySource, BusySource.id == BusyInterval.source_id)
+        .where(Slot.id.in_(bindparam("slot_ids", expanding=True)))
+        .order_by(Slot.id, BusySource.label)
+    )
+
+
 def busy_sources(slot_ids: Collection[int]) -> dict[int, list[BusyIn]]:
     """For each of the slots that overlaps a busy time, the calendars it comes from (by
     label), in one query. Slots overlapping nothing are left out."""
     if not slot_ids:
         return {}
-    rows = db.session.execute(
-        select(Slot.id, BusySource.label, BusySource.last_synced_at)
-        .distinct()
-        .join(BusyInterval, _overlapping(Slot.starts_at, Slot.ends_at))
-        .join(BusySource, BusySource.id == BusyInterval.source_id)
-        .where(Slot.id.in_(list(slot_ids)))
-        .order_by(Slot.id, BusySource.label)
-    ).all()
+    rows = db.session.execute(_busy_sources_statement(), {"slot_ids": list(slot_ids)}).all()
     found: dict[int, list[BusyIn]] = defaultdict(list)
     for slot_id, label, synced in rows:
         found[slot_id].append(BusyIn(label, synced))

@@ -134,13 +134,23 @@ def choose_language(code: str) -> WerkzeugResponse:
     return response
 
 
+def babel_state():
+    """Flask-Babel's state for this request (its chosen or forced locale), or None before a
+    locale is chosen or outside an app context: one look-up through `g`, where each of
+    Flask-Babel's own functions makes three, and a page asks a few hundred times."""
+    try:
+        return g._flask_babel
+    except (AttributeError, RuntimeError):
+        return None
+
+
 def catalog():
     """The catalog of the language in force, for templates' `_()` and `{% trans %}`: looked up
     once per language per request and kept beside Flask-Babel's own locale (so `force_locale`,
     which replaces that locale, also gets its own catalog). Flask-Babel's `get_translations()`
     finds the context, the locale and its cache again for every message: 12 µs, about 240
     times on /book."""
-    state = g.get("_flask_babel") if g else None
+    state = babel_state()
     locale = getattr(state, "babel_locale", None)
     kept = getattr(state, "mindset_catalog", None)
     if kept is not None and locale is not None and kept[0] is locale:

@@ -11,14 +11,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from urllib.parse import quote
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.core import timefmt
 from app.core.assets import static_url
 from app.core.i18n import LANGUAGE_NAMES, LANGUAGES, address_in, current_language, is_translated_path
-from app.core.labels import INTEREST_LABELS, MODE_LABELS, mode_label
+from app.core.labels import INTEREST_LABELS, MODE_LABELS, label_texts, mode_label
 from app.models import utcnow
 
 _hours_shown_as: ContextVar[str | None] = ContextVar("hours_shown_as", default=None)
@@ -74,6 +74,23 @@ def map_url(config) -> str:
     return "https://www.openstreetmap.org/search?query=" + quote(query, safe="")
 
 
+# Left as it is by url_for (an unreserved character), and in no day, id or token of ours.
+_BLANK = "~"
+
+
+def url_around(endpoint: str, blank: str, **values) -> tuple[str, str]:
+    """(head, tail) with head + v + tail == url_for(endpoint, **{blank: v}, **values) for the
+    values of a list of links (days, slot ids: characters url_for leaves as they are), so a
+    list costs one url_for, not one per link."""
+    url = url_for(endpoint, **{blank: _BLANK, **values})
+    path, mark, query = url.partition("?")
+    if _BLANK in path:
+        head, _, tail = path.rpartition(_BLANK)
+        return head, tail + mark + query
+    head, _, tail = query.partition(f"{blank}={_BLANK}")
+    return f"{path}{mark}{head}{blank}=", tail
+
+
 def _per_request() -> dict:
     """Values that change with each request: its language, and the moment it is shown."""
     return {"current_language": current_language(), "now": utcnow()}
@@ -112,7 +129,9 @@ def register(
         MODE_LABELS=MODE_LABELS,
         INTEREST_LABELS=INTEREST_LABELS,
         mode_label=mode_label,
+        label_texts=label_texts,
         static_url=static_url,
+        url_around=url_around,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         LANGUAGES=LANGUAGES,
         address_in=address_in,

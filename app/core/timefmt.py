@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from app.core.i18n import babel_state
 from babel import Locale
 
 DEFAULT_LOCALE = "en"
@@ -42,13 +43,29 @@ def parse_day(text: str) -> date:
 
 
 def current_locale() -> Locale:
-    """The language being shown (flask_babel's, forced for emails); English outside a request."""
+    """The language being shown (flask_babel's, forced for emails); English outside a request.
+    Read from Flask-Babel's per-request state when it is set (as i18n.catalog does): its
+    get_locale() finds that state again through three context proxies on every call, and a
+    staff list asks about 200 times."""
+    locale = getattr(babel_state(), "babel_locale", None)
+    if locale is not None:
+        return locale
     from flask_babel import get_locale
 
     try:
         return get_locale() or Locale.parse(DEFAULT_LOCALE)
     except RuntimeError:  # an app context with no request and no forced locale (the worker)
         return Locale.parse(DEFAULT_LOCALE)
+
+
+def _language(locale: Locale) -> str:
+    """The cache key of a language: Babel's Locale hashes and compares itself through five
+    attributes and hasattr() on each lookup, a plain string does not."""
+    return (
+        locale.language
+        if locale.territory is None and locale.script is None and locale.variant is None
+        else str(locale)
+    )
 
 
 def clinic_zone() -> ZoneInfo:
@@ -62,27 +79,62 @@ def to_local(instant: datetime, zone: tzinfo | None = None) -> datetime:
 # Lists show the same few days and times over and over: each is worded once per language
 # (the words depend on nothing else).
 @lru_cache(maxsize=4096)
-def _clock_text(at: time, locale: Locale) -> str:
-    return format_time(at, _CLOCK, locale=locale)
+def _clock_text(hour: int, minute: int, language: str) -> str:
+    return format_time(time(hour, minute), _CLOCK, locale=language)
 
 
 @lru_cache(maxsize=4096)
-def _date_text(value: date, pattern: str, locale: Locale) -> str:
-    return format_date(value, pattern, locale=locale)
+def _date_text(value: date, pattern: str, language: str) -> str:
+    return format_date(value, pattern, locale=language)
 
 
 @lru_cache(maxsize=16)
-def _short_day_pattern(locale: Locale) -> str:
+def _short_day_pattern(language: str) -> str:
     """'MMMEd' as the language writes it ('EEE, MMM d'; Spanish 'EEE, d MMM')."""
     from babel.dates import match_skeleton
 
-    return str(locale.datetime_skeletons[match_skeleton("MMMEd", locale.datetime_skeletons)])
+    skeletons = Locale.parse(language).datetime_skeletons
+    return str(skeletons[match_skeleton("MMMEd", skeletons)])
+
+
+class Words:
+    """Clock times and short days in one language and zone."""
+
+    __slots__ = ("language", "zone", "_short_day")
+
+    def __init__(self, language: str, zone: tzinfo) -> None:
+        self.language, self.zone = language, zone
+        self._short_day = _short_day_pattern(language)
+
+    def clock(self, instant: datetime) -> str:
+        local = instant.astimezone(self.zone)
+        return _clock_text(local.hour, local.minute, self.language)
+
+    def short_day(self, instant: datetime) -> str:
+        return _date_text(instant.astimezone(self.zone).date(), self._short_day, self.language)
+
+
+def time_words(zone: tzinfo | None = None) -> Words:
+    """Words for the language being shown, in `zone`. The clinic zone's are kept beside
+    Flask-Babel's locale for the request (as i18n.catalog keeps the catalog, so force_locale
+    gets its own): a staff list words 200 values, and finding the language and the zone
+    again for each was most of their cost."""
+    if zone is not None:
+        return Words(_language(current_locale()), zone)
+    state = babel_state()
+    locale = getattr(state, "babel_locale", None)
+    kept = getattr(state, "mindset_words", None)
+    if kept is not None and locale is not None and kept[0] is locale:
+        return kept[1]
+    words = Words(_language(current_locale()), clinic_zone())
+    if state is not None and state.babel_locale is not None:
+        state.mindset_words = (state.babel_locale, words)
+    return words
 
 
 def clock(instant: datetime, zone: tzinfo | None = None) -> str:
     """'9:00 AM'; Spanish '9:00 a. m.'"""
-    local = to_local(instant, zone)
-    return _clock_text(time(local.hour, local.minute), current_locale())
+    return time_words(zone).clock(instant)
 
 
 def zone_abbreviation(local: datetime, locale: Locale | None = None) -> str | None:
@@ -123,25 +175,29 @@ def clock_with_zone(instant: datetime, zone: ZoneInfo | None = None) -> str:
 def day(instant: datetime, zone: ZoneInfo | None = None) -> str:
     """'Tuesday, December 1, 2026'; Spanish 'martes, 1 de diciembre de 2026'"""
     locale = current_locale()
-    return _date_text(to_local(instant, zone).date(), str(locale.date_formats["full"]), locale)
+    return _date_text(to_local(instant, zone).date(), str(locale.date_formats["full"]), _language(locale))
 
 
 def short_day(instant: datetime, zone: ZoneInfo | None = None) -> str:
     """'Tue, Dec 1'; Spanish 'mar, 1 dic'"""
-    locale = current_locale()
-    return _date_text(to_local(instant, zone).date(), _short_day_pattern(locale), locale)
+    return time_words(zone).short_day(instant)
+
+
+@lru_cache(maxsize=16)
+def _weekday_and_date_pattern(language: str) -> str:
+    """The language's full date without its year (CLDR has no such skeleton with a full weekday)."""
+    return _YEAR_AT_END.sub("", str(Locale.parse(language).date_formats["full"]))
 
 
 def weekday_and_date(value) -> str:
     """A calendar date: 'Tuesday, December 1'; Spanish 'martes, 1 de diciembre'."""
-    locale = current_locale()
-    # The language's full date without its year (CLDR has no such skeleton with a full weekday).
-    return _date_text(value, _YEAR_AT_END.sub("", str(locale.date_formats["full"])), locale)
+    language = _language(current_locale())
+    return _date_text(value, _weekday_and_date_pattern(language), language)
 
 
 def weekday_abbr(value) -> str:
     """'Tue'; Spanish 'mar'."""
-    return _date_text(value, "EEE", current_locale())
+    return _date_text(value, "EEE", _language(current_locale()))
 
 
 def _date_and_time_pattern(locale: Locale) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from app.core.extensions import db
@@ -46,8 +47,13 @@ def courses_in_progress() -> list[Course]:
     )
 
 
+@cache
+def _count_in_progress_statement():
+    return select(func.count(Course.id)).where(Course.status.in_(IN_PROGRESS))
+
+
 def count_in_progress() -> int:
-    return db.session.execute(select(func.count(Course.id)).where(Course.status.in_(IN_PROGRESS))).scalar_one()
+    return db.session.execute(_count_in_progress_statement()).scalar_one()
 
 
 def day_sheet(on: date) -> list[tuple[Chair, list[SheetRow]]]:
@@ -88,23 +94,32 @@ class ChairUse:
         return round(100 * self.planned_minutes / self.open_minutes) if self.open_minutes else 0
 
 
+# The dashboard's statements, built once (it asks on every request).
+@cache
+def _active_chairs_statement():
+    return select(Chair.id).where(Chair.is_active.is_(True))
+
+
+@cache
+def _planned_statement():
+    return select(CourseSession.starts_at, CourseSession.ends_at).where(
+        CourseSession.starts_at >= bindparam("lower"),
+        CourseSession.starts_at < bindparam("upper"),
+        CourseSession.status != SESSION_CANCELLED,
+        CourseSession.chair_id.in_(bindparam("chairs", expanding=True)),
+    )
+
+
 def chair_use(monday: date) -> ChairUse:
     """Session minutes planned this week on the chairs in use, against their open minutes."""
     rules = opening_rules()
-    active = list(db.session.execute(select(Chair.id).where(Chair.is_active.is_(True))).scalars())
+    active = list(db.session.execute(_active_chairs_statement()).scalars())
     open_minutes = 0
     for offset in range(7):
         for start, end in opening_windows(monday + timedelta(days=offset), rules):
             open_minutes += int((end - start).total_seconds() // 60)
     lower, upper = day_range(monday, monday + timedelta(days=6))
-    planned = db.session.execute(
-        select(CourseSession.starts_at, CourseSession.ends_at).where(
-            CourseSession.starts_at >= lower,
-            CourseSession.starts_at < upper,
-            CourseSession.status != SESSION_CANCELLED,
-            CourseSession.chair_id.in_(active),
-        )
-    ).all()
+    planned = db.session.execute(_planned_statement(), {"lower": lower, "upper": upper, "chairs": active}).all()
     minutes = sum(int((end - start).total_seconds() // 60) for start, end in planned)
     return ChairUse(minutes, open_minutes * len(active))
 

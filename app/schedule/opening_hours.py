@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from babel.dates import format_time, get_day_names
 from flask_babel import force_locale, get_locale
@@ -26,27 +26,42 @@ OpeningRules = tuple[dict[int, list[Hours]], dict[date, list[Hours]], list[Closu
 
 def opening_rules() -> OpeningRules:
     """The weekly hours, extra hours by date and closures, as app.schedule.availability takes them."""
+    rules, overrides = _rules_statements()
     weekly: dict[int, list[Hours]] = defaultdict(list)
-    for rule in db.session.execute(select(AvailabilityRule)).scalars():
-        weekly[rule.weekday].append(
-            Hours(rule.start_time, rule.end_time, rule.slot_minutes, rule.buffer_minutes, tuple(rule.modes.split(",")))
-        )
+    for weekday, start, end, slot_minutes, buffer_minutes, modes in db.session.execute(rules):
+        weekly[weekday].append(Hours(start, end, slot_minutes, buffer_minutes, tuple(modes.split(","))))
     extra: dict[date, list[Hours]] = defaultdict(list)
     closures: list[Closure] = []
-    for override in db.session.execute(select(DateOverride)).scalars():
-        if override.kind == "closed":
-            closures.append(Closure(override.on_date, override.start_time, override.end_time))
-        elif override.start_time and override.end_time:
-            extra[override.on_date].append(
-                Hours(
-                    override.start_time,
-                    override.end_time,
-                    override.slot_minutes,
-                    override.buffer_minutes,
-                    tuple(override.modes.split(",")),
-                )
-            )
+    for on_date, kind, start, end, slot_minutes, buffer_minutes, modes in db.session.execute(overrides):
+        if kind == "closed":
+            closures.append(Closure(on_date, start, end))
+        elif start and end:
+            extra[on_date].append(Hours(start, end, slot_minutes, buffer_minutes, tuple(modes.split(","))))
     return weekly, extra, closures
+
+
+@cache
+def _rules_statements():
+    """Built once, read as rows (no ORM objects): the staff dashboard reads them on every request."""
+    return (
+        select(
+            AvailabilityRule.weekday,
+            AvailabilityRule.start_time,
+            AvailabilityRule.end_time,
+            AvailabilityRule.slot_minutes,
+            AvailabilityRule.buffer_minutes,
+            AvailabilityRule.modes,
+        ),
+        select(
+            DateOverride.on_date,
+            DateOverride.kind,
+            DateOverride.start_time,
+            DateOverride.end_time,
+            DateOverride.slot_minutes,
+            DateOverride.buffer_minutes,
+            DateOverride.modes,
+        ),
+    )
 
 
 NO_HOURS = _l("By appointment (please call us)")
@@ -127,16 +142,19 @@ def _summary_in(language: str, ranges: tuple[tuple[int, time, time], ...]) -> st
         return summarise(ranges)
 
 
+@cache
+def _hours_statement():
+    """Built once, so SQLAlchemy works out its cache key once, not on every page."""
+    columns = (AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time)
+    return select(*columns).order_by(*columns)
+
+
 def current_summary() -> str:
     """The line for the current opening hours, read from the database each time (the line
     for given hours is worded once per language). Shown in every page's footer, including the
     "we are having trouble" page, so an unreachable database gives a plain line, not an error."""
     try:
-        rows = db.session.execute(
-            select(AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time).order_by(
-                AvailabilityRule.weekday, AvailabilityRule.start_time, AvailabilityRule.end_time
-            )
-        ).all()
+        rows = db.session.execute(_hours_statement()).all()
     except DBAPIError:
         db.session.rollback()
         return str(UNKNOWN_HOURS)

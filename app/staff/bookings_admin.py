@@ -8,11 +8,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import SQLColumnExpression, and_, false, func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, bindparam, false, func, or_, select
 
 from app.booking import notifications, service, validation
 from app.booking.errors import BookingError
@@ -30,11 +30,14 @@ from app.models import Booking, Slot, utcnow
 from app.models.booking import (
     ATTENDANCE,
     INTERESTS,
+    LOCALE_NAMES,
     LOCALES,
     MODES,
     STATUS_CANCELLED,
     STATUS_CONFIRMED,
     STATUSES,
+    first_name_initial,
+    format_reference,
 )
 from app.models.staff import StaffUser
 from app.schedule.clinic_time import day_range
@@ -79,9 +82,67 @@ class Filters:
         return self
 
 
+class BookingRow(NamedTuple):
+    """A booking as the staff lists and the dashboard show it: one row with its slot's times,
+    no ORM objects (a page of 50 made 100, a sixth of the list's time). `slot` is the row
+    itself, so a template reads `b.slot.starts_at` of a row as of a Booking."""
+
+    id: int
+    public_id: str
+    reference: str
+    slot_id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    mode: str
+    name: str
+    email: str | None
+    phone: str
+    interest: str
+    locale: str
+    created_at: datetime
+    cancelled_by: str | None
+    attendance: str | None
+    erased_at: datetime | None
+    booked_by: str | None
+    calendar_reply: str | None
+
+    @property
+    def slot(self) -> BookingRow:
+        return self
+
+    @property
+    def is_phone_only(self) -> bool:
+        return self.email is None
+
+    @property
+    def language_name(self) -> str:
+        return LOCALE_NAMES.get(self.locale, self.locale)
+
+    @property
+    def first_name_initial(self) -> str:
+        return first_name_initial(self.name)
+
+    @property
+    def reference_display(self) -> str:
+        return format_reference(self.reference)
+
+
+_ROW_COLUMNS = [getattr(Slot if name in ("starts_at", "ends_at") else Booking, name) for name in BookingRow._fields]
+
+
+def select_rows():
+    """SELECT the BookingRow columns from booking JOIN slot; add WHERE, ORDER BY and LIMIT."""
+    return select(*_ROW_COLUMNS).join(Slot, Booking.slot_id == Slot.id)
+
+
+def booking_rows(statement, parameters: dict | None = None) -> list[BookingRow]:
+    return [BookingRow._make(row) for row in db.session.execute(statement, parameters)]
+
+
 @dataclass
 class SearchResult:
-    bookings: list[Booking]
+    bookings: list[BookingRow]
     total: int
     page: int
     has_next: bool
@@ -94,65 +155,94 @@ def _like(term: str) -> str:
     return f"%{escaped.lower()}%"
 
 
-def search(filters: Filters, now: datetime | None = None) -> SearchResult:
-    now = now or utcnow()
-    filters.cleaned()
-    conditions = []
-    if filters.q:
+@lru_cache(maxsize=256)
+def _search_statements(
+    q: bool,
+    words: int,
+    digits: bool,
+    reference: bool,
+    date_from: bool,
+    date_to: bool,
+    equal: tuple[str, ...],
+    when: str,
+):
+    """The count and the page statements for one shape of search (which filters are set, how
+    many words), built once with bound parameters: building them each time was a fifth of the
+    list's time. `equal` names the columns a filter must equal (status, mode, interest)."""
+    conditions: list[ColumnElement[bool]] = []
+    if q:
         # Every word in the name or email, in any order, accents and case aside; or the
         # phone number's digits; or the reference, with or without its dash.
-        words = search_words(filters.q)
-        matches = [and_(*(Booking.search_text.like(_like(word), escape="\\") for word in words))] if words else []
-        digits = re.sub(r"\D", "", filters.q)
-        if len(digits) >= 3:
-            matches.append(Booking.phone.like(f"%{digits}%"))
-        reference = normalise_reference(filters.q)
+        matches = (
+            [and_(*(Booking.search_text.like(bindparam(f"word_{n}"), escape="\\") for n in range(words)))]
+            if words
+            else []
+        )
+        if digits:
+            matches.append(Booking.phone.like(bindparam("digits")))
         if reference:
-            matches.append(Booking.reference == reference)
+            matches.append(Booking.reference == bindparam("reference"))
         conditions.append(or_(*matches) if matches else false())
-    if filters.date_from:
-        conditions.append(Slot.starts_at >= day_range(filters.date_from, filters.date_from)[0])
-    if filters.date_to:
-        conditions.append(Slot.starts_at < day_range(filters.date_to, filters.date_to)[1])
-    if filters.status:
-        conditions.append(Booking.status == filters.status)
-    if filters.mode:
-        conditions.append(Booking.mode == filters.mode)
-    if filters.interest:
-        conditions.append(Booking.interest == filters.interest)
+    if date_from:
+        conditions.append(Slot.starts_at >= bindparam("date_from"))
+    if date_to:
+        conditions.append(Slot.starts_at < bindparam("date_to"))
+    conditions += [getattr(Booking, name) == bindparam(name) for name in equal]
     # The starts_at bounds (no consultation lasts a day) let the index on starts_at find the
     # page directly, instead of walking years of history.
-    if filters.when == "upcoming":
-        conditions += [Slot.ends_at > now, Slot.starts_at > now - timedelta(days=1)]
+    if when == "upcoming":
+        conditions += [Slot.ends_at > bindparam("now"), Slot.starts_at > bindparam("day_before")]
         order: tuple[SQLColumnExpression[Any], ...] = (Slot.starts_at, Booking.id)
-    elif filters.when == "past":
-        conditions += [Slot.ends_at <= now, Slot.starts_at <= now]
+    elif when == "past":
+        conditions += [Slot.ends_at <= bindparam("now"), Slot.starts_at <= bindparam("now")]
         order = (Slot.starts_at.desc(), Booking.id.desc())
     else:
         order = (Slot.starts_at.desc(), Booking.id.desc())
-    total, cancelled = db.session.execute(
+    count = (
         select(func.count(Booking.id), func.count(Booking.id).filter(Booking.status == STATUS_CANCELLED))
         .join(Slot, Booking.slot_id == Slot.id)
         .where(*conditions)
-    ).one()
-    rows = (
-        db.session.execute(
-            select(Booking)
-            .join(Slot)
-            .options(contains_eager(Booking.slot))
-            .where(*conditions)
-            .order_by(*order)
-            .offset((filters.page - 1) * PER_PAGE)
-            .limit(PER_PAGE + 1)
-        )
-        .scalars()
-        .all()
     )
+    return count, select_rows().where(*conditions).order_by(*order)
+
+
+def search(filters: Filters, now: datetime | None = None) -> SearchResult:
+    now = now or utcnow()
+    filters.cleaned()
+    parameters: dict[str, Any] = {"now": now, "day_before": now - timedelta(days=1)}
+    words: list[str] = []
+    digits = reference = ""
+    if filters.q:
+        words = search_words(filters.q)
+        parameters.update({f"word_{n}": _like(word) for n, word in enumerate(words)})
+        digits = re.sub(r"\D", "", filters.q)
+        digits = digits if len(digits) >= 3 else ""
+        parameters["digits"] = f"%{digits}%"
+        reference = normalise_reference(filters.q) or ""
+        parameters["reference"] = reference
+    if filters.date_from:
+        parameters["date_from"] = day_range(filters.date_from, filters.date_from)[0]
+    if filters.date_to:
+        parameters["date_to"] = day_range(filters.date_to, filters.date_to)[1]
+    equal = tuple(name for name in ("status", "mode", "interest") if getattr(filters, name))
+    parameters.update({name: getattr(filters, name) for name in equal})
+    count, page = _search_statements(
+        bool(filters.q),
+        len(words),
+        bool(digits),
+        bool(reference),
+        bool(filters.date_from),
+        bool(filters.date_to),
+        equal,
+        filters.when,
+    )
+    total, cancelled = db.session.execute(count, parameters).one()
+    found = booking_rows(page.offset((filters.page - 1) * PER_PAGE).limit(PER_PAGE + 1), parameters)
     return SearchResult(
-        bookings=list(rows[:PER_PAGE]),
+        bookings=found[:PER_PAGE],
         total=total,
         page=filters.page,
-        has_next=len(rows) > PER_PAGE,
+        has_next=len(found) > PER_PAGE,
         filters=filters,
         cancelled=cancelled,
     )

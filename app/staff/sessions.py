@@ -64,9 +64,10 @@ def begin(user: StaffUser) -> str:
     return token
 
 
-# Built once: every signed-in request runs it; only the token's hash differs.
+# Built once: every signed-in request runs it; only the token's hash differs. The session's
+# own columns as a row (only the account is needed as an object, for current_user).
 _SESSION_BY_TOKEN = (
-    select(StaffSession, StaffUser)
+    select(StaffSession.id, StaffSession.ended_at, StaffSession.last_seen_at, StaffUser)
     .join(StaffUser, StaffSession.staff_user_id == StaffUser.id)
     .where(StaffSession.token_hash == bindparam("token_hash"))
 )
@@ -81,14 +82,14 @@ def resume(token: str | None) -> Resumed:
     row = db.session.execute(_SESSION_BY_TOKEN, {"token_hash": _hash(token)}).one_or_none()
     if row is None:
         return Resumed(ENDED)
-    staff_session, user = row
-    if staff_session.ended_at is not None or not user.is_active:
+    session_id, ended_at, last_seen_at, user = row
+    if ended_at is not None or not user.is_active:
         return Resumed(ENDED)
     at = now()
-    if at - staff_session.last_seen_at > idle_time():
-        _end_one(staff_session.id, at)
+    if at - last_seen_at > idle_time():
+        _end_one(session_id, at)
         return Resumed(IDLE)
-    if (at - staff_session.last_seen_at).total_seconds() < RESTAMP_SECONDS:
+    if (at - last_seen_at).total_seconds() < RESTAMP_SECONDS:
         return Resumed(ACTIVE, user)
     with write_transaction() as session:
         # Only while it is still going: a sign-out in between must not be undone.
@@ -96,7 +97,7 @@ def resume(token: str | None) -> Resumed:
             CursorResult,
             session.execute(
                 update(StaffSession)
-                .where(StaffSession.id == staff_session.id, StaffSession.ended_at.is_(None))
+                .where(StaffSession.id == session_id, StaffSession.ended_at.is_(None))
                 .values(last_seen_at=at)
             ),
         ).rowcount

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from statistics import median
 
 from sqlalchemy import func, select
@@ -45,13 +46,21 @@ def entries(waiting_only: bool = True, now: datetime | None = None) -> list[Wait
     return list(db.session.execute(query).scalars())
 
 
-def figures() -> Figures:
-    freed = db.session.execute(select(func.count(FreedSlot.id))).scalar_one()
-    claimed = db.session.execute(
+@cache
+def _figures_statements():
+    """Built once: the dashboard shows the figures on every request."""
+    return (
+        select(func.count(FreedSlot.id)),
         select(FreedSlot.freed_at, WaitlistOffer.ended_at)
         .join(WaitlistOffer, WaitlistOffer.freed_slot_id == FreedSlot.id)
-        .where(WaitlistOffer.status == OFFER_CLAIMED)
-    ).all()
+        .where(WaitlistOffer.status == OFFER_CLAIMED),
+    )
+
+
+def figures() -> Figures:
+    count_freed, claimed_times = _figures_statements()
+    freed = db.session.execute(count_freed).scalar_one()
+    claimed = db.session.execute(claimed_times).all()
     waits = [(ended - freed_at).total_seconds() for freed_at, ended in claimed if ended is not None]
     return Figures(
         freed=freed, refilled=len(claimed), median_to_claim=timedelta(seconds=median(waits)) if waits else None
