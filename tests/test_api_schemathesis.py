@@ -42,8 +42,8 @@ CLI = (
 def _seed() -> tuple[str, str, str, str]:
     """Free slots in /slots' default fortnight, a booking, and an offer out; the booking's
     manage token and the offer's token (which only their emails carry), for the operations on
-    them: the stateful phase reaches them through links only when its random walk books first. Weekday opening hours, a course on
-    them and a staff API token, for the staff operations."""
+    them: the stateful phase reaches them through links only when its random walk books first.
+    Weekday opening hours, a course on them and a staff API token, for the staff operations."""
     for _ in range(150):  # more than the fuzzer books
         make_slot()
     with write_transaction() as session:
