@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     ColumnElement,
@@ -85,7 +86,34 @@ class Slot(Base):
         return f"<Slot {self.starts_at.isoformat()}>"
 
 
-class Booking(Base):
+class BookingShown:
+    """How a booking reads on a page, for the model and for the rows staff lists read
+    (app.staff.bookings_admin.BookingRow) alike."""
+
+    if TYPE_CHECKING:  # the columns it reads (annotations at run time would be mapped)
+        name: str
+        email: str | None
+        locale: str
+        reference: str
+
+    @property
+    def first_name_initial(self) -> str:
+        return first_name_initial(self.name)
+
+    @property
+    def is_phone_only(self) -> bool:
+        return self.email is None
+
+    @property
+    def language_name(self) -> str:
+        return LOCALE_NAMES.get(self.locale, self.locale)
+
+    @property
+    def reference_display(self) -> str:
+        return format_reference(self.reference)
+
+
+class Booking(Base, BookingShown):
     """A patient's consultation. Rescheduling moves it to another slot, keeping its UID."""
 
     __tablename__ = "booking"
@@ -153,22 +181,6 @@ class Booking(Base):
     @property
     def is_active(self) -> bool:
         return self.status == STATUS_CONFIRMED
-
-    @property
-    def first_name_initial(self) -> str:
-        return first_name_initial(self.name)
-
-    @property
-    def is_phone_only(self) -> bool:
-        return self.email is None
-
-    @property
-    def language_name(self) -> str:
-        return LOCALE_NAMES.get(self.locale, self.locale)
-
-    @property
-    def reference_display(self) -> str:
-        return format_reference(self.reference)
 
     def __repr__(self) -> str:
         return f"<Booking {self.public_id} {self.status}>"

@@ -30,14 +30,12 @@ from app.models import Booking, Slot, utcnow
 from app.models.booking import (
     ATTENDANCE,
     INTERESTS,
-    LOCALE_NAMES,
     LOCALES,
     MODES,
     STATUS_CANCELLED,
     STATUS_CONFIRMED,
     STATUSES,
-    first_name_initial,
-    format_reference,
+    BookingShown,
 )
 from app.models.staff import StaffUser
 from app.schedule.clinic_time import day_range
@@ -82,11 +80,7 @@ class Filters:
         return self
 
 
-class BookingRow(NamedTuple):
-    """A booking as the staff lists and the dashboard show it: one row with its slot's times,
-    no ORM objects (a page of 50 made 100, a sixth of the list's time). `slot` is the row
-    itself, so a template reads `b.slot.starts_at` of a row as of a Booking."""
-
+class _BookingColumns(NamedTuple):
     id: int
     public_id: str
     reference: str
@@ -107,25 +101,17 @@ class BookingRow(NamedTuple):
     booked_by: str | None
     calendar_reply: str | None
 
+
+class BookingRow(_BookingColumns, BookingShown):
+    """A booking as the staff lists and the dashboard show it: one row with its slot's times,
+    no ORM objects (a page of 50 made 100, a sixth of the list's time). `slot` is the row
+    itself, so a template reads `b.slot.starts_at` of a row as of a Booking."""
+
+    __slots__ = ()
+
     @property
     def slot(self) -> BookingRow:
         return self
-
-    @property
-    def is_phone_only(self) -> bool:
-        return self.email is None
-
-    @property
-    def language_name(self) -> str:
-        return LOCALE_NAMES.get(self.locale, self.locale)
-
-    @property
-    def first_name_initial(self) -> str:
-        return first_name_initial(self.name)
-
-    @property
-    def reference_display(self) -> str:
-        return format_reference(self.reference)
 
 
 _ROW_COLUMNS = [getattr(Slot if name in ("starts_at", "ends_at") else Booking, name) for name in BookingRow._fields]
